@@ -1,0 +1,52 @@
+import type { Db } from '../db/client.ts';
+import { AppError } from '../errors.ts';
+import type { Role } from '../domain/permissions.ts';
+import type { Services } from '../services.ts';
+import { userActor } from '../modules/auth/auth.service.ts';
+import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
+
+export const demoPassword = 'rapport-demo';
+
+const demoTeam: Array<{ name: string; email: string; role: Role }> = [
+  { name: 'Amara Okafor', email: 'amara@northwind.example', role: 'owner' },
+  { name: 'Lucas Ferreira', email: 'lucas@northwind.example', role: 'admin' },
+  { name: 'Priya Raman', email: 'priya@northwind.example', role: 'agent' },
+  { name: 'Jonas Lindqvist', email: 'jonas@northwind.example', role: 'agent' },
+  { name: 'Mei Tanaka', email: 'mei@northwind.example', role: 'agent' },
+  { name: 'Sofia Marchetti', email: 'sofia@northwind.example', role: 'marketer' },
+  { name: 'Daniel Cohen', email: 'daniel@northwind.example', role: 'analyst' },
+  { name: 'Grace Mensah', email: 'grace@northwind.example', role: 'viewer' },
+];
+
+/**
+ * A demo workspace with what exists so far: a team covering every role, an integration API key, and the history
+ * those leave in the event log. Later capabilities add their own demo data here.
+ */
+export async function createDemoWorkspace(
+  _db: Db,
+  services: Services,
+  opts: { slug: string },
+): Promise<{ workspace: WorkspaceRow; users: Array<{ email: string; role: Role }>; password: string }> {
+  if (await findWorkspaceBySlug(_db, opts.slug))
+    throw new AppError('conflict', `A workspace with the slug "${opts.slug}" already exists; pass --slug to make another`);
+  const [owner, ...rest] = demoTeam;
+  if (!owner) throw new Error('demo team is empty');
+  const { workspace, user: ownerRow } = await services.auth.createWorkspace(
+    {
+      workspaceName: 'Northwind Outfitters',
+      slug: opts.slug,
+      ownerName: owner.name,
+      ownerEmail: owner.email,
+      password: demoPassword,
+      timezone: 'Europe/Lisbon',
+    },
+    { firstRunOnly: false },
+  );
+  const ownerActor = userActor(ownerRow);
+  for (const m of rest) await services.users.create(ownerActor, { ...m, password: demoPassword });
+  await services.apiKeys.create(ownerActor, { name: 'Shop integration (demo)', scopes: ['customers:read', 'customers:write'] });
+  const list = await services.users.list(ownerActor, { filter: 'email:eq:grace@northwind.example' });
+  const grace = list.rows[0];
+  if (grace) await services.users.update(ownerActor, grace.id, { status: 'disabled' });
+  return { workspace, users: demoTeam.map(({ email, role }) => ({ email, role })), password: demoPassword };
+}

@@ -1,0 +1,245 @@
+import crypto from 'node:crypto';
+import { Command, CommanderError, Option } from 'commander';
+import { asc } from 'drizzle-orm';
+import { loadConfig } from '../config.ts';
+import { createDb, type Database } from '../db/client.ts';
+import { runMigrations } from '../db/migrate.ts';
+import { workspaces } from '../db/schema/index.ts';
+import { isAppError } from '../errors.ts';
+import { isRole, permissions, roles, rolePermissions, systemActor, type Role } from '../domain/permissions.ts';
+import { ListQueryError } from '../domain/list-query.ts';
+import { createServices, type Services } from '../services.ts';
+import { userActor } from '../modules/auth/auth.service.ts';
+import { findUserByEmail } from '../modules/users/users.repository.ts';
+import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
+import { startServer } from '../server.ts';
+import { createDemoWorkspace } from './demo.ts';
+
+class CliError extends Error {}
+
+async function withDb<T>(fn: (database: Database, services: Services) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await runMigrations(database);
+    return await fn(database, createServices(database.db));
+  } finally {
+    await database.close();
+  }
+}
+
+/** The workspace named by --workspace, or the only one there is. */
+async function pickWorkspace(database: Database, slug: string | undefined): Promise<WorkspaceRow> {
+  if (slug) {
+    const w = await findWorkspaceBySlug(database.db, slug);
+    if (!w) throw new CliError(`No workspace with the slug "${slug}"`);
+    return w;
+  }
+  const all = await database.db.select().from(workspaces).orderBy(asc(workspaces.createdAt)).limit(2);
+  if (all.length === 0) throw new CliError('No workspace yet: run `rapport init` (or open the console) first');
+  if (all.length > 1) throw new CliError('There are several workspaces: say which with --workspace <slug>');
+  return all[0] as WorkspaceRow;
+}
+
+function table(rows: Array<Record<string, unknown>>): void {
+  if (!rows.length) {
+    console.log('(none)');
+    return;
+  }
+  const cols = Object.keys(rows[0] as object);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i] ?? 0)).join('  ');
+  console.log(line(cols));
+  for (const r of rows) console.log(line(cols.map((c) => String(r[c] ?? ''))));
+}
+
+function parseRole(value: string): Role {
+  if (!isRole(value)) throw new CliError(`"${value}" is not a role; use one of ${roles.join(', ')}`);
+  return value;
+}
+
+export function buildCli(): Command {
+  const program = new Command('rapport')
+    .description('Rapport: customer relations platform. Data: ./data (RAPPORT_DATA_DIR), or PostgreSQL with DATABASE_URL.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('Start the server: API, console and jobs (migrates the database first)')
+    .addOption(new Option('-p, --port <port>', 'port to listen on (env PORT)'))
+    .addOption(new Option('--host <host>', 'address to listen on (env HOST)'))
+    .action(async (o: { port?: string; host?: string }) => {
+      const config = loadConfig({ ...process.env, ...(o.port ? { PORT: o.port } : {}), ...(o.host ? { HOST: o.host } : {}) });
+      const server = await startServer(config, { handleSignals: true });
+      const setup = await server.database.db.select({ id: workspaces.id }).from(workspaces).limit(1);
+      console.log(`\n  Rapport is running on ${server.database.engine === 'pglite' ? `the embedded database (${server.database.location})` : `PostgreSQL (${server.database.location})`}`);
+      console.log(`  Console:  ${server.url}/${setup.length ? '' : '   ← open it to create your workspace'}`);
+      console.log(`  API docs: ${server.url}/api/docs\n`);
+    });
+
+  program
+    .command('init')
+    .description('Create a workspace and its owner')
+    .requiredOption('--workspace <name>', 'workspace name, e.g. "Acme Support"')
+    .requiredOption('--email <email>', "owner's email")
+    .option('--name <name>', "owner's name", 'Owner')
+    .option('--slug <slug>', 'workspace slug (default: from the name)')
+    .option('--timezone <tz>', 'IANA time zone', 'UTC')
+    .option('--password <password>', 'owner password (default: env RAPPORT_INIT_PASSWORD, else one is generated and printed)')
+    .action(async (o: { workspace: string; email: string; name: string; slug?: string; timezone: string; password?: string }) => {
+      const password = o.password ?? process.env.RAPPORT_INIT_PASSWORD ?? crypto.randomBytes(12).toString('base64url');
+      await withDb(async (_d, s) => {
+        const { workspace, user } = await s.auth.createWorkspace(
+          { workspaceName: o.workspace, slug: o.slug, ownerName: o.name, ownerEmail: o.email, password, timezone: o.timezone },
+          { firstRunOnly: false },
+        );
+        console.log(`Created workspace "${workspace.name}" (slug ${workspace.slug}) with owner ${user.email}`);
+        if (!o.password && !process.env.RAPPORT_INIT_PASSWORD) console.log(`Password (shown once): ${password}`);
+      });
+    });
+
+  const db = program.command('db').description('Database maintenance');
+  db.command('migrate')
+    .description('Apply the migrations in drizzle/ (also done at every start)')
+    .action(async () => {
+      await withDb(async (d) => console.log(`Database migrated (${d.engine}, ${d.location})`));
+    });
+
+  const users = program.command('users').description('Manage users');
+  users
+    .command('list')
+    .description('List the users of a workspace')
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .action(async (o: { workspace?: string }) => {
+      await withDb(async (d, s) => {
+        const w = await pickWorkspace(d, o.workspace);
+        const page = await s.users.list(systemActor(w.id), { limit: 200 });
+        table(page.rows.map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, status: u.status })));
+      });
+    });
+  users
+    .command('create')
+    .description('Add a user (prints a temporary password unless --password is given)')
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .requiredOption('--email <email>', 'email')
+    .requiredOption('--name <name>', 'full name')
+    .addOption(new Option('--role <role>', 'role').choices([...roles]).default('agent'))
+    .option('--password <password>', 'password (at least 10 characters)')
+    .action(async (o: { workspace?: string; email: string; name: string; role: string; password?: string }) => {
+      await withDb(async (d, s) => {
+        const w = await pickWorkspace(d, o.workspace);
+        const { user, temporaryPassword } = await s.users.create(systemActor(w.id), {
+          email: o.email,
+          name: o.name,
+          role: parseRole(o.role),
+          password: o.password,
+        });
+        console.log(`Added ${user.email} as ${user.role} (id ${user.id})`);
+        if (temporaryPassword) console.log(`Temporary password (shown once): ${temporaryPassword}`);
+      });
+    });
+  users
+    .command('set-role')
+    .description("Change a user's role")
+    .argument('<email>', "the user's email")
+    .argument('<role>', `one of ${roles.join(', ')}`)
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .action(async (email: string, role: string, o: { workspace?: string }) => {
+      await withDb(async (d, s) => {
+        const w = await pickWorkspace(d, o.workspace);
+        const u = await findUserByEmail(d.db, w.id, email.trim().toLowerCase());
+        if (!u) throw new CliError(`No user ${email} in workspace ${w.slug}`);
+        const updated = await s.users.update(systemActor(w.id), u.id, { role: parseRole(role) });
+        console.log(`${updated.email} is now ${updated.role}`);
+      });
+    });
+
+  const keys = program.command('apikeys').description('Manage API keys');
+  keys
+    .command('create')
+    .description('Create an API key (printed once)')
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .requiredOption('--name <name>', 'what the key is for')
+    .option('--user <email>', 'the user the key acts for (default: the first owner)')
+    .option('--scopes <list>', `comma-separated permissions, or "all" for the user's own (${permissions.join(', ')})`, 'all')
+    .action(async (o: { workspace?: string; name: string; user?: string; scopes: string }) => {
+      await withDb(async (d, s) => {
+        const w = await pickWorkspace(d, o.workspace);
+        let email = o.user;
+        if (!email) {
+          const owners = await s.users.list(systemActor(w.id), { filter: 'role:eq:owner', limit: 1 });
+          email = owners.rows[0]?.email;
+        }
+        const u = email ? await findUserByEmail(d.db, w.id, email.trim().toLowerCase()) : null;
+        if (!u) throw new CliError(`No user ${email ?? ''} in workspace ${w.slug}`);
+        const actor = userActor(u);
+        const scopes = o.scopes === 'all' ? [...rolePermissions[actor.role]] : o.scopes.split(',').map((x) => x.trim()).filter(Boolean);
+        const { key, token } = await s.apiKeys.create(actor, { name: o.name, scopes });
+        console.log(`Created API key "${key.name}" (id ${key.id}) for ${u.email} with scopes ${key.scopes.join(', ')}`);
+        console.log(`Key (shown once): ${token}`);
+      });
+    });
+  keys
+    .command('list')
+    .description('List API keys')
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .option('--all', 'include revoked keys')
+    .action(async (o: { workspace?: string; all?: boolean }) => {
+      await withDb(async (d, s) => {
+        const w = await pickWorkspace(d, o.workspace);
+        const list = await s.apiKeys.list(systemActor(w.id), Boolean(o.all));
+        table(list.map((k) => ({ id: k.id, name: k.name, prefix: k.prefix, lastUsed: k.lastUsedAt?.toISOString() ?? 'never', revoked: k.revokedAt ? 'yes' : '' })));
+      });
+    });
+  keys
+    .command('revoke')
+    .description('Revoke an API key')
+    .argument('<id>', 'key id (see apikeys list)')
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .action(async (id: string, o: { workspace?: string }) => {
+      await withDb(async (d, s) => {
+        const w = await pickWorkspace(d, o.workspace);
+        const k = await s.apiKeys.revoke(systemActor(w.id), id);
+        console.log(`Revoked API key "${k.name}"`);
+      });
+    });
+
+  program
+    .command('demo')
+    .description('Create a demo workspace with realistic data (users for every role, history)')
+    .option('--slug <slug>', 'slug of the demo workspace', 'demo')
+    .action(async (o: { slug: string }) => {
+      await withDb(async (d, s) => {
+        const result = await createDemoWorkspace(d.db, s, { slug: o.slug });
+        console.log(`Demo workspace "${result.workspace.name}" (slug ${result.workspace.slug}) is ready.`);
+        console.log(`Sign in as any of these (password: ${result.password}):`);
+        table(result.users.map((u) => ({ email: u.email, role: u.role })));
+      });
+    });
+
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) console.error(`error: ${err.message}`);
+    else if (isAppError(err)) console.error(`error: ${err.message}`);
+    else if (err instanceof ListQueryError) console.error(`error: ${err.message}`);
+    else if (err instanceof Error && err.message.startsWith('Invalid configuration')) console.error(err.message);
+    else console.error(err);
+    return 1;
+  }
+}
+
+const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
+if (isMain) {
+  const code = await runCli(process.argv);
+  // `start` keeps running; every other command ends here.
+  if (process.argv[2] !== 'start' || code !== 0) process.exit(code);
+}

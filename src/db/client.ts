@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Repositories take either: they run inside the caller's transaction when given one. */
+export type DbOrTx = Db | Tx;
+
+export type Engine = 'pglite' | 'postgres';
+
+export type Database = {
+  db: Db;
+  engine: Engine;
+  /** Where the data lives, for messages: a directory or a redacted URL. */
+  location: string;
+  /** PGlite's client, for dump/load and COPY; null on PostgreSQL. */
+  pglite: PGlite | null;
+  /** node-postgres pool; null on PGlite. */
+  pool: pg.Pool | null;
+  close(): Promise<void>;
+};
+
+export type DbOptions = {
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; 'memory://' keeps it in memory (tests). */
+  dataDir?: string | undefined;
+  /** Start PGlite from a dumped data directory (a migrated template in tests). */
+  loadDataDir?: Blob | undefined;
+  poolSize?: number | undefined;
+};
+
+// Timestamps and big integers come back as JS values both engines agree on.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+/** PGlite when no DATABASE_URL is given (embedded, data in a directory), PostgreSQL when it is. */
+export async function createDb(opts: DbOptions): Promise<Database> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // A dropped idle connection must not crash the process; the next query gets a fresh one.
+    pool.on('error', () => undefined);
+    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    return {
+      db,
+      engine: 'postgres',
+      location: redactUrl(opts.databaseUrl),
+      pglite: null,
+      pool,
+      close: () => pool.end(),
+    };
+  }
+  const dataDir = opts.dataDir ?? './data';
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory) fs.mkdirSync(path.resolve(dataDir), { recursive: true });
+  const client = await PGlite.create(inMemory ? undefined : path.resolve(dataDir), {
+    extensions: { pg_trgm },
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+  });
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    engine: 'pglite',
+    location: inMemory ? 'in memory' : path.resolve(dataDir),
+    pglite: client,
+    pool: null,
+    close: () => client.close(),
+  };
+}
+
+export async function ping(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}

@@ -1,0 +1,5 @@
+export * from './workspaces.ts';
+export * from './users.ts';
+export * from './events.ts';
+export * from './jobs.ts';
+export * from './idempotency.ts';

@@ -1,0 +1,19 @@
+import { jsonb, pgTable, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * The tenancy root. Every other table carries `workspace_id` in its keys; this one is the distribution
+ * root (a Citus reference table), so it is the one table keyed by its own id.
+ */
+export const workspaces = pgTable(
+  'workspaces',
+  {
+    id: uuid('id').primaryKey(),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    timezone: text('timezone').notNull().default('UTC'),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('workspaces_slug_key').on(t.slug)],
+);

@@ -1,0 +1,59 @@
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.ts';
+import { newId } from '../db/ids.ts';
+import { events } from '../db/schema/index.ts';
+import type { Actor } from '../domain/permissions.ts';
+
+export type EventInput = {
+  type: string;
+  subjectType: string;
+  subjectId: string;
+  payload?: Record<string, unknown>;
+};
+
+export type EventRow = typeof events.$inferSelect;
+
+/**
+ * Appends one event. Call it with the transaction that makes the change, so the change and its event are
+ * committed together or not at all.
+ */
+export async function appendEvent(tx: DbOrTx, actor: Actor, input: EventInput): Promise<EventRow> {
+  const [row] = await tx
+    .insert(events)
+    .values({
+      workspaceId: actor.workspaceId,
+      id: newId(),
+      type: input.type,
+      subjectType: input.subjectType,
+      subjectId: input.subjectId,
+      actorType: actor.kind,
+      actorId: actor.userId ?? actor.apiKeyId,
+      payload: input.payload ?? {},
+    })
+    .returning();
+  if (!row) throw new Error('event insert returned nothing');
+  return row;
+}
+
+export type EventQuery = {
+  subjectType?: string | undefined;
+  subjectId?: string | undefined;
+  type?: string | undefined;
+  beforeSeq?: number | undefined;
+  limit: number;
+};
+
+/** Newest first; page with `beforeSeq` (the last seen seq). */
+export async function listEvents(db: DbOrTx, workspaceId: string, q: EventQuery): Promise<EventRow[]> {
+  const conds = [eq(events.workspaceId, workspaceId)];
+  if (q.subjectType) conds.push(eq(events.subjectType, q.subjectType));
+  if (q.subjectId) conds.push(eq(events.subjectId, q.subjectId));
+  if (q.type) conds.push(q.type.endsWith('.*') ? sql`${events.type} like ${q.type.slice(0, -1) + '%'}` : eq(events.type, q.type));
+  if (q.beforeSeq !== undefined) conds.push(lt(events.seq, q.beforeSeq));
+  return db
+    .select()
+    .from(events)
+    .where(and(...conds))
+    .orderBy(desc(events.seq))
+    .limit(q.limit);
+}

@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../db/client.ts';
+import { ping } from '../db/client.ts';
+import { appliedMigrationCount } from '../db/migrate.ts';
+import { eventsRoutes } from '../events/events.routes.ts';
+import type { JobRunner } from '../jobs/queue.ts';
+import { createServices, type Services } from '../services.ts';
+import { apiKeysRoutes } from '../modules/apikeys/apikeys.routes.ts';
+import { authRoutes } from '../modules/auth/auth.routes.ts';
+import { usersRoutes } from '../modules/users/users.routes.ts';
+import { workspacesRoutes } from '../modules/workspaces/workspaces.routes.ts';
+import { registerAuth } from './auth.ts';
+import { registerErrorHandler, sendError } from './error-handler.ts';
+import { registerIdempotency } from './idempotency.ts';
+
+export const version = (
+  JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export const defaultWebDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+export type AppOptions = {
+  database: Database;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimit?: number;
+  corsOrigins?: string[];
+  /** Built console (web/dist). When missing, / explains how to build it. */
+  webDir?: string;
+  secureCookies?: boolean | 'auto';
+  jobs?: JobRunner | null;
+  services?: Services;
+};
+
+/** Builds the whole HTTP application without listening: used by the server, the CLI and the tests. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { database } = opts;
+  const services = opts.services ?? createServices(database.db);
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? 1_048_576,
+    trustProxy: true,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('x-request-id', req.id);
+    return payload;
+  });
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  if (opts.corsOrigins?.length) await app.register(fastifyCors, { origin: opts.corsOrigins, credentials: true });
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      code: 'rate_limited',
+      message: `Too many attempts; try again in ${Math.ceil(ctx.ttl / 1000)} s`,
+    }),
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Rapport API',
+        version,
+        description:
+          'The Rapport customer relations API. Authenticate with `Authorization: Bearer <API key>` (create keys in ' +
+          'Settings → API keys) or the console session cookie. Lists share one shape: `limit`, `cursor`, `sort`, ' +
+          '`filter=field:op:value`. POSTs honour `Idempotency-Key`. Errors: `{"error":{"code","message","details"}}`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: rpk_...' },
+          session: { type: 'apiKey', in: 'cookie', name: 'rapport_session' },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  registerAuth(app, services.auth);
+  registerIdempotency(app, database.db);
+
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  r.get('/health', {
+    schema: { tags: ['Operations'], summary: 'Liveness: the process answers', response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } },
+  }, async () => ({ status: 'ok' as const, version }));
+
+  r.get('/ready', {
+    schema: {
+      tags: ['Operations'],
+      summary: 'Readiness: the database answers and is migrated',
+      response: { 200: z.object({ status: z.literal('ready'), engine: z.string(), migrations: z.number() }) },
+    },
+  }, async (_req, reply) => {
+    try {
+      await ping(database.db);
+      const migrations = await appliedMigrationCount(database);
+      return { status: 'ready' as const, engine: database.engine, migrations };
+    } catch {
+      return sendError(reply, 503, 'unavailable', 'The database does not answer');
+    }
+  });
+
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes({ auth: services.auth, db: database.db, secureCookies: opts.secureCookies ?? 'auto' }));
+      await api.register(usersRoutes(services.users));
+      await api.register(apiKeysRoutes(services.apiKeys));
+      await api.register(workspacesRoutes(services.workspaces));
+      await api.register(eventsRoutes(database.db));
+    },
+    { prefix: '/api/v1' },
+  );
+
+  const webDir = opts.webDir ?? defaultWebDir;
+  const hasConsole = fs.existsSync(path.join(webDir, 'index.html'));
+  if (hasConsole) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0] ?? '';
+    if (url.startsWith('/api/') || req.method !== 'GET')
+      return sendError(reply, 404, 'not_found', `No route ${req.method} ${url}`);
+    if (!hasConsole)
+      return reply
+        .status(503)
+        .type('text/html')
+        .send('<!doctype html><html><body><h1>Rapport</h1><p>The console is not built. Run <code>npm run build:web</code>.</p></body></html>');
+    // Client-side routes of the console all load the same page.
+    return reply.type('text/html').sendFile('index.html');
+  });
+
+  return app;
+}

@@ -1,0 +1,55 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, errorStatus, type ErrorCode } from '../errors.ts';
+import { ListQueryError } from '../domain/list-query.ts';
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string, details: unknown = null) {
+  return reply.status(status).type('application/json; charset=utf-8').send({ error: { code, message, details } });
+}
+
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_VALIDATION: 'validation_failed',
+};
+
+/** The one place an error becomes an HTTP response. 5xx bodies never carry internal messages or stacks. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof AppError) {
+      if (err.status >= 500) req.log.error({ err }, 'service error');
+      return sendError(reply, err.status, err.code, err.message, err.details);
+    }
+    if (err instanceof ListQueryError) {
+      return sendError(reply, 400, 'validation_failed', 'The list parameters are not valid', { problems: err.problems });
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = (err as FastifyError).validationContext ?? 'request';
+      const problems = err.validation.map((v) => ({
+        in: where,
+        path: (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.') || null,
+        message: v.message ?? 'is not valid',
+      }));
+      const first = problems[0];
+      const message = first
+        ? `The ${where} is not valid: ${first.path ? `${first.path} ` : ''}${first.message}`
+        : `The ${where} is not valid`;
+      return sendError(reply, 400, 'validation_failed', message, { problems });
+    }
+    if (isResponseSerializationError(err)) {
+      req.log.error({ err, issues: err.cause.issues }, 'response did not match its schema');
+      return sendError(reply, 500, 'internal', 'Something went wrong on our side; it has been logged');
+    }
+    const fe = err as FastifyError;
+    if (fe.statusCode === 429) return sendError(reply, 429, 'rate_limited', fe.message || 'Too many requests; slow down');
+    const mapped = fe.code ? fastifyCodes[fe.code] : undefined;
+    if (mapped) return sendError(reply, errorStatus[mapped], mapped, fe.message);
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+      return sendError(reply, fe.statusCode, 'bad_request', fe.message);
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, 500, 'internal', 'Something went wrong on our side; it has been logged');
+  });
+}

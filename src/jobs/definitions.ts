@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import type { Db } from '../db/client.ts';
+import { nilWorkspaceId } from '../db/ids.ts';
+import { purgeExpiredIdempotencyKeys } from '../http/idempotency.ts';
+import { defineJob, scheduleJob, type AnyJobDefinition } from './queue.ts';
+import { sql } from 'drizzle-orm';
+
+/** Housekeeping: expired idempotency records, old finished jobs, and long-expired sessions. */
+export const housekeepingJob = defineJob({
+  name: 'system.housekeeping',
+  payload: z.object({}).passthrough(),
+  handler: async (_p, { db }) => {
+    await purgeExpiredIdempotencyKeys(db);
+    await db.execute(sql`delete from jobs where state in ('succeeded', 'cancelled') and finished_at < now() - interval '7 days'`);
+    await db.execute(sql`delete from sessions where expires_at < now() - interval '30 days'`);
+  },
+});
+
+export const allJobs: ReadonlyArray<AnyJobDefinition> = [housekeepingJob];
+
+/** Recurring jobs every installation has. Idempotent: safe at every start. */
+export async function ensureSystemSchedules(db: Db): Promise<void> {
+  await scheduleJob(db, nilWorkspaceId, housekeepingJob.name, '17 * * * *', {});
+}

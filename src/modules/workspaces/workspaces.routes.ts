@@ -1,0 +1,34 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireActor } from '../../http/auth.ts';
+import { errorResponses, isoDate } from '../../http/schemas.ts';
+import type { WorkspaceRow } from './workspaces.repository.ts';
+import type { WorkspacesService } from './workspaces.service.ts';
+
+export const workspaceSchema = z
+  .object({ id: z.string(), slug: z.string(), name: z.string(), timezone: z.string(), createdAt: isoDate })
+  .meta({ id: 'Workspace' });
+
+export function presentWorkspace(w: WorkspaceRow): z.infer<typeof workspaceSchema> {
+  return { id: w.id, slug: w.slug, name: w.name, timezone: w.timezone, createdAt: w.createdAt.toISOString() };
+}
+
+export const updateWorkspaceBody = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+    timezone: z.string().min(1).max(64).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, timezone' });
+
+export const workspacesRoutes = (workspaces: WorkspacesService): FastifyPluginAsync => async (app) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['Workspace'];
+  r.get('/workspace', {
+    schema: { tags, summary: 'The workspace of the caller', response: { 200: workspaceSchema, ...errorResponses } },
+  }, async (req) => presentWorkspace(await workspaces.current(requireActor(req))));
+
+  r.patch('/workspace', {
+    schema: { tags, summary: 'Rename the workspace or change its time zone', body: updateWorkspaceBody, response: { 200: workspaceSchema, ...errorResponses } },
+  }, async (req) => presentWorkspace(await workspaces.update(requireActor(req), req.body)));
+};

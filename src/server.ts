@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { createDb, type Database } from './db/client.ts';
+import { runMigrations } from './db/migrate.ts';
+import { buildApp } from './http/app.ts';
+import { allJobs, ensureSystemSchedules } from './jobs/definitions.ts';
+import { JobRunner } from './jobs/queue.ts';
+
+export type RunningServer = { app: FastifyInstance; database: Database; url: string; close(): Promise<void> };
+
+/** Opens the database, migrates, starts the job runner and listens. Closes everything in order on SIGINT/SIGTERM. */
+export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+  const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await runMigrations(database);
+  const jobs = config.runJobs ? new JobRunner(database.db, allJobs) : null;
+  const app = await buildApp({
+    database,
+    jobs,
+    logger: { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    corsOrigins: config.corsOrigins,
+    secureCookies: config.publicUrl ? config.publicUrl.startsWith('https:') : 'auto',
+  });
+  await app.listen({ port: config.port, host: config.host });
+  if (jobs) {
+    await ensureSystemSchedules(database.db);
+    jobs.start();
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = config.publicUrl ?? `http://${shownHost}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close();
+      await jobs?.stop();
+      await database.close();
+    })());
+
+  if (opts.handleSignals) {
+    const onSignal = (signal: string) => {
+      app.log.info({ signal }, 'shutting down');
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  return { app, database, url, close };
+}
