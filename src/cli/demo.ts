@@ -28,7 +28,10 @@ export async function createDemoWorkspace(
   opts: { slug: string },
 ): Promise<{ workspace: WorkspaceRow; users: Array<{ email: string; role: Role }>; password: string }> {
   if (await findWorkspaceBySlug(_db, opts.slug))
-    throw new AppError('conflict', `A workspace with the slug "${opts.slug}" already exists; pass --slug to make another`);
+    throw new AppError(
+      'conflict',
+      `A workspace with the slug "${opts.slug}" already exists; pass --slug to make another`,
+    );
   const [owner, ...rest] = demoTeam;
   if (!owner) throw new Error('demo team is empty');
   const { workspace, user: ownerRow } = await services.auth.createWorkspace(
@@ -44,7 +47,10 @@ export async function createDemoWorkspace(
   );
   const ownerActor = userActor(ownerRow);
   for (const m of rest) await services.users.create(ownerActor, { ...m, password: demoPassword });
-  await services.apiKeys.create(ownerActor, { name: 'Shop integration (demo)', scopes: ['customers:read', 'customers:write'] });
+  await services.apiKeys.create(ownerActor, {
+    name: 'Shop integration (demo)',
+    scopes: ['customers:read', 'customers:write'],
+  });
   const list = await services.users.list(ownerActor, { filter: 'email:eq:grace@northwind.example' });
   const grace = list.rows[0];
   if (grace) await services.users.update(ownerActor, grace.id, { status: 'disabled' });

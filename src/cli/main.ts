@@ -60,7 +60,9 @@ function parseRole(value: string): Role {
 
 export function buildCli(): Command {
   const program = new Command('rapport')
-    .description('Rapport: customer relations platform. Data: ./data (RAPPORT_DATA_DIR), or PostgreSQL with DATABASE_URL.')
+    .description(
+      'Rapport: customer relations platform. Data: ./data (RAPPORT_DATA_DIR), or PostgreSQL with DATABASE_URL.',
+    )
     .showHelpAfterError()
     .exitOverride();
 
@@ -70,10 +72,16 @@ export function buildCli(): Command {
     .addOption(new Option('-p, --port <port>', 'port to listen on (env PORT)'))
     .addOption(new Option('--host <host>', 'address to listen on (env HOST)'))
     .action(async (o: { port?: string; host?: string }) => {
-      const config = loadConfig({ ...process.env, ...(o.port ? { PORT: o.port } : {}), ...(o.host ? { HOST: o.host } : {}) });
+      const config = loadConfig({
+        ...process.env,
+        ...(o.port ? { PORT: o.port } : {}),
+        ...(o.host ? { HOST: o.host } : {}),
+      });
       const server = await startServer(config, { handleSignals: true });
       const setup = await server.database.db.select({ id: workspaces.id }).from(workspaces).limit(1);
-      console.log(`\n  Rapport is running on ${server.database.engine === 'pglite' ? `the embedded database (${server.database.location})` : `PostgreSQL (${server.database.location})`}`);
+      console.log(
+        `\n  Rapport is running on ${server.database.engine === 'pglite' ? `the embedded database (${server.database.location})` : `PostgreSQL (${server.database.location})`}`,
+      );
       console.log(`  Console:  ${server.url}/${setup.length ? '' : '   ← open it to create your workspace'}`);
       console.log(`  API docs: ${server.url}/api/docs\n`);
     });
@@ -86,18 +94,38 @@ export function buildCli(): Command {
     .option('--name <name>', "owner's name", 'Owner')
     .option('--slug <slug>', 'workspace slug (default: from the name)')
     .option('--timezone <tz>', 'IANA time zone', 'UTC')
-    .option('--password <password>', 'owner password (default: env RAPPORT_INIT_PASSWORD, else one is generated and printed)')
-    .action(async (o: { workspace: string; email: string; name: string; slug?: string; timezone: string; password?: string }) => {
-      const password = o.password ?? process.env.RAPPORT_INIT_PASSWORD ?? crypto.randomBytes(12).toString('base64url');
-      await withDb(async (_d, s) => {
-        const { workspace, user } = await s.auth.createWorkspace(
-          { workspaceName: o.workspace, slug: o.slug, ownerName: o.name, ownerEmail: o.email, password, timezone: o.timezone },
-          { firstRunOnly: false },
-        );
-        console.log(`Created workspace "${workspace.name}" (slug ${workspace.slug}) with owner ${user.email}`);
-        if (!o.password && !process.env.RAPPORT_INIT_PASSWORD) console.log(`Password (shown once): ${password}`);
-      });
-    });
+    .option(
+      '--password <password>',
+      'owner password (default: env RAPPORT_INIT_PASSWORD, else one is generated and printed)',
+    )
+    .action(
+      async (o: {
+        workspace: string;
+        email: string;
+        name: string;
+        slug?: string;
+        timezone: string;
+        password?: string;
+      }) => {
+        const password =
+          o.password ?? process.env.RAPPORT_INIT_PASSWORD ?? crypto.randomBytes(12).toString('base64url');
+        await withDb(async (_d, s) => {
+          const { workspace, user } = await s.auth.createWorkspace(
+            {
+              workspaceName: o.workspace,
+              slug: o.slug,
+              ownerName: o.name,
+              ownerEmail: o.email,
+              password,
+              timezone: o.timezone,
+            },
+            { firstRunOnly: false },
+          );
+          console.log(`Created workspace "${workspace.name}" (slug ${workspace.slug}) with owner ${user.email}`);
+          if (!o.password && !process.env.RAPPORT_INIT_PASSWORD) console.log(`Password (shown once): ${password}`);
+        });
+      },
+    );
 
   const db = program.command('db').description('Database maintenance');
   db.command('migrate')
@@ -162,7 +190,11 @@ export function buildCli(): Command {
     .option('--workspace <slug>', 'workspace slug (needed when there are several)')
     .requiredOption('--name <name>', 'what the key is for')
     .option('--user <email>', 'the user the key acts for (default: the first owner)')
-    .option('--scopes <list>', `comma-separated permissions, or "all" for the user's own (${permissions.join(', ')})`, 'all')
+    .option(
+      '--scopes <list>',
+      `comma-separated permissions, or "all" for the user's own (${permissions.join(', ')})`,
+      'all',
+    )
     .action(async (o: { workspace?: string; name: string; user?: string; scopes: string }) => {
       await withDb(async (d, s) => {
         const w = await pickWorkspace(d, o.workspace);
@@ -174,7 +206,13 @@ export function buildCli(): Command {
         const u = email ? await findUserByEmail(d.db, w.id, email.trim().toLowerCase()) : null;
         if (!u) throw new CliError(`No user ${email ?? ''} in workspace ${w.slug}`);
         const actor = userActor(u);
-        const scopes = o.scopes === 'all' ? [...rolePermissions[actor.role]] : o.scopes.split(',').map((x) => x.trim()).filter(Boolean);
+        const scopes =
+          o.scopes === 'all'
+            ? [...rolePermissions[actor.role]]
+            : o.scopes
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean);
         const { key, token } = await s.apiKeys.create(actor, { name: o.name, scopes });
         console.log(`Created API key "${key.name}" (id ${key.id}) for ${u.email} with scopes ${key.scopes.join(', ')}`);
         console.log(`Key (shown once): ${token}`);
@@ -189,7 +227,15 @@ export function buildCli(): Command {
       await withDb(async (d, s) => {
         const w = await pickWorkspace(d, o.workspace);
         const list = await s.apiKeys.list(systemActor(w.id), Boolean(o.all));
-        table(list.map((k) => ({ id: k.id, name: k.name, prefix: k.prefix, lastUsed: k.lastUsedAt?.toISOString() ?? 'never', revoked: k.revokedAt ? 'yes' : '' })));
+        table(
+          list.map((k) => ({
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            lastUsed: k.lastUsedAt?.toISOString() ?? 'never',
+            revoked: k.revokedAt ? 'yes' : '',
+          })),
+        );
       });
     });
   keys

@@ -1,12 +1,6 @@
 import { and, asc, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lt, lte, ne, or, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import {
-  encodeCursor,
-  type Cursor,
-  type FieldSpecs,
-  type Filter,
-  type ListQuery,
-} from '../domain/list-query.ts';
+import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
 
 /** Maps each listable field to its column; `id` is the tie-breaker and cursor key. */
 export type ListColumns = { id: PgColumn; fields: Record<string, PgColumn>; specs: FieldSpecs };
@@ -38,7 +32,10 @@ function filterCondition(cols: ListColumns, f: Filter): SQL | undefined {
     case 'gte':
       return gte(col, v);
     case 'in':
-      return inArray(col, (v as string[]).map((x) => toDbValue(cols.specs, f.field, x)));
+      return inArray(
+        col,
+        (v as string[]).map((x) => toDbValue(cols.specs, f.field, x)),
+      );
     case 'contains':
       return ilike(col, `%${escapeLike(String(v))}%`);
     case 'exists':

@@ -55,7 +55,12 @@ function parseValue(spec: FieldSpec, raw: string, param: string, problems: ListP
 }
 
 export function parseListQuery(
-  input: { limit?: number | string | undefined; cursor?: string | undefined; sort?: string | undefined; filter?: string | string[] | undefined },
+  input: {
+    limit?: number | string | undefined;
+    cursor?: string | undefined;
+    sort?: string | undefined;
+    filter?: string | string[] | undefined;
+  },
   fields: FieldSpecs,
   defaultSort: Sort,
 ): ListQuery {

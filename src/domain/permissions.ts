@@ -90,4 +90,3 @@ export function systemActor(workspaceId: string): Actor {
     permissions: new Set(permissions),
   };
 }
-

@@ -35,37 +35,49 @@ export function presentEvent(e: EventRow): z.infer<typeof eventSchema> {
   };
 }
 
-export const eventsRoutes = (db: Db): FastifyPluginAsync => async (app) => {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/events', {
-    schema: {
-      tags: ['Events'],
-      summary: 'The event log of the workspace, newest first',
-      querystring: z.object({
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        before: z.coerce.number().int().min(1).optional().describe('page.nextBefore of the previous page'),
-        type: z.string().max(100).optional().describe('An event type, or a prefix like "user.*"'),
-        subject_type: z.string().max(50).optional(),
-        subject_id: z.string().max(100).optional(),
-      }),
-      response: {
-        200: z.object({ data: z.array(eventSchema), page: z.object({ nextBefore: z.number().int().nullable(), limit: z.number().int() }) }),
-        ...errorResponses,
+export const eventsRoutes =
+  (db: Db): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    r.get(
+      '/events',
+      {
+        schema: {
+          tags: ['Events'],
+          summary: 'The event log of the workspace, newest first',
+          querystring: z.object({
+            limit: z.coerce.number().int().min(1).max(200).default(50),
+            before: z.coerce.number().int().min(1).optional().describe('page.nextBefore of the previous page'),
+            type: z.string().max(100).optional().describe('An event type, or a prefix like "user.*"'),
+            subject_type: z.string().max(50).optional(),
+            subject_id: z.string().max(100).optional(),
+          }),
+          response: {
+            200: z.object({
+              data: z.array(eventSchema),
+              page: z.object({ nextBefore: z.number().int().nullable(), limit: z.number().int() }),
+            }),
+            ...errorResponses,
+          },
+        },
       },
-    },
-  }, async (req) => {
-    const actor = requireActor(req);
-    assertCan(actor, 'events:read');
-    const q = req.query;
-    const rows = await listEvents(db, actor.workspaceId, {
-      limit: q.limit + 1,
-      beforeSeq: q.before,
-      type: q.type,
-      subjectType: q.subject_type,
-      subjectId: q.subject_id,
-    });
-    const kept = rows.slice(0, q.limit);
-    const last = kept[kept.length - 1];
-    return { data: kept.map(presentEvent), page: { nextBefore: rows.length > q.limit && last ? last.seq : null, limit: q.limit } };
-  });
-};
+      async (req) => {
+        const actor = requireActor(req);
+        assertCan(actor, 'events:read');
+        const q = req.query;
+        const rows = await listEvents(db, actor.workspaceId, {
+          limit: q.limit + 1,
+          beforeSeq: q.before,
+          type: q.type,
+          subjectType: q.subject_type,
+          subjectId: q.subject_id,
+        });
+        const kept = rows.slice(0, q.limit);
+        const last = kept[kept.length - 1];
+        return {
+          data: kept.map(presentEvent),
+          page: { nextBefore: rows.length > q.limit && last ? last.seq : null, limit: q.limit },
+        };
+      },
+    );
+  };

@@ -48,7 +48,8 @@ export async function listEvents(db: DbOrTx, workspaceId: string, q: EventQuery)
   const conds = [eq(events.workspaceId, workspaceId)];
   if (q.subjectType) conds.push(eq(events.subjectType, q.subjectType));
   if (q.subjectId) conds.push(eq(events.subjectId, q.subjectId));
-  if (q.type) conds.push(q.type.endsWith('.*') ? sql`${events.type} like ${q.type.slice(0, -1) + '%'}` : eq(events.type, q.type));
+  if (q.type)
+    conds.push(q.type.endsWith('.*') ? sql`${events.type} like ${q.type.slice(0, -1) + '%'}` : eq(events.type, q.type));
   if (q.beforeSeq !== undefined) conds.push(lt(events.seq, q.beforeSeq));
   return db
     .select()

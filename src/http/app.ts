@@ -126,29 +126,43 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  r.get('/health', {
-    schema: { tags: ['Operations'], summary: 'Liveness: the process answers', response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } },
-  }, async () => ({ status: 'ok' as const, version }));
-
-  r.get('/ready', {
-    schema: {
-      tags: ['Operations'],
-      summary: 'Readiness: the database answers and is migrated',
-      response: { 200: z.object({ status: z.literal('ready'), engine: z.string(), migrations: z.number() }) },
+  r.get(
+    '/health',
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'Liveness: the process answers',
+        response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) },
+      },
     },
-  }, async (_req, reply) => {
-    try {
-      await ping(database.db);
-      const migrations = await appliedMigrationCount(database);
-      return { status: 'ready' as const, engine: database.engine, migrations };
-    } catch {
-      return sendError(reply, 503, 'unavailable', 'The database does not answer');
-    }
-  });
+    async () => ({ status: 'ok' as const, version }),
+  );
+
+  r.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'Readiness: the database answers and is migrated',
+        response: { 200: z.object({ status: z.literal('ready'), engine: z.string(), migrations: z.number() }) },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        await ping(database.db);
+        const migrations = await appliedMigrationCount(database);
+        return { status: 'ready' as const, engine: database.engine, migrations };
+      } catch {
+        return sendError(reply, 503, 'unavailable', 'The database does not answer');
+      }
+    },
+  );
 
   await app.register(
     async (api) => {
-      await api.register(authRoutes({ auth: services.auth, db: database.db, secureCookies: opts.secureCookies ?? 'auto' }));
+      await api.register(
+        authRoutes({ auth: services.auth, db: database.db, secureCookies: opts.secureCookies ?? 'auto' }),
+      );
       await api.register(usersRoutes(services.users));
       await api.register(apiKeysRoutes(services.apiKeys));
       await api.register(workspacesRoutes(services.workspaces));
@@ -170,7 +184,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return reply
         .status(503)
         .type('text/html')
-        .send('<!doctype html><html><body><h1>Rapport</h1><p>The console is not built. Run <code>npm run build:web</code>.</p></body></html>');
+        .send(
+          '<!doctype html><html><body><h1>Rapport</h1><p>The console is not built. Run <code>npm run build:web</code>.</p></body></html>',
+        );
     // Client-side routes of the console all load the same page.
     return reply.type('text/html').sendFile('index.html');
   });

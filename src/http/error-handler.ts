@@ -24,7 +24,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return sendError(reply, err.status, err.code, err.message, err.details);
     }
     if (err instanceof ListQueryError) {
-      return sendError(reply, 400, 'validation_failed', 'The list parameters are not valid', { problems: err.problems });
+      return sendError(reply, 400, 'validation_failed', 'The list parameters are not valid', {
+        problems: err.problems,
+      });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const where = (err as FastifyError).validationContext ?? 'request';
@@ -44,7 +46,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return sendError(reply, 500, 'internal', 'Something went wrong on our side; it has been logged');
     }
     const fe = err as FastifyError;
-    if (fe.statusCode === 429) return sendError(reply, 429, 'rate_limited', fe.message || 'Too many requests; slow down');
+    if (fe.statusCode === 429)
+      return sendError(reply, 429, 'rate_limited', fe.message || 'Too many requests; slow down');
     const mapped = fe.code ? fastifyCodes[fe.code] : undefined;
     if (mapped) return sendError(reply, errorStatus[mapped], mapped, fe.message);
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)

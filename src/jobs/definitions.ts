@@ -11,7 +11,9 @@ export const housekeepingJob = defineJob({
   payload: z.object({}).passthrough(),
   handler: async (_p, { db }) => {
     await purgeExpiredIdempotencyKeys(db);
-    await db.execute(sql`delete from jobs where state in ('succeeded', 'cancelled') and finished_at < now() - interval '7 days'`);
+    await db.execute(
+      sql`delete from jobs where state in ('succeeded', 'cancelled') and finished_at < now() - interval '7 days'`,
+    );
     await db.execute(sql`delete from sessions where expires_at < now() - interval '30 days'`);
   },
 });

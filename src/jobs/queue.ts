@@ -233,17 +233,30 @@ export class JobRunner {
   private async runOne(job: JobRow): Promise<void> {
     const def = this.defs.get(job.name);
     if (!def) {
-      await this.finish(job, { state: 'failed', lastError: `no job is defined with the name "${job.name}"`, finishedAt: new Date() });
+      await this.finish(job, {
+        state: 'failed',
+        lastError: `no job is defined with the name "${job.name}"`,
+        finishedAt: new Date(),
+      });
       return;
     }
     const parsed = def.payload.safeParse(job.payload);
     if (!parsed.success) {
       // A payload that does not fit will not fit on the next try either.
-      await this.finish(job, { state: 'failed', lastError: `invalid payload: ${parsed.error.message}`, finishedAt: new Date() });
+      await this.finish(job, {
+        state: 'failed',
+        lastError: `invalid payload: ${parsed.error.message}`,
+        finishedAt: new Date(),
+      });
       return;
     }
     try {
-      await def.handler(parsed.data as never, { db: this.db, jobId: job.id, workspaceId: job.workspaceId, attempt: job.attempts });
+      await def.handler(parsed.data as never, {
+        db: this.db,
+        jobId: job.id,
+        workspaceId: job.workspaceId,
+        attempt: job.attempts,
+      });
       await this.finish(job, { state: 'succeeded', lastError: null, finishedAt: new Date() });
     } catch (err) {
       this.opts.onError?.(job, err);

@@ -41,38 +41,57 @@ export const createApiKeyBody = z.object({
   expiresAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).nullable().optional(),
 });
 
-export const apiKeysRoutes = (keys: ApiKeysService): FastifyPluginAsync => async (app) => {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  const tags = ['API keys'];
+export const apiKeysRoutes =
+  (keys: ApiKeysService): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const tags = ['API keys'];
 
-  r.get('/api-keys', {
-    schema: {
-      tags,
-      summary: 'List API keys (admins: all; others: their own)',
-      querystring: z.object({ include_revoked: z.enum(['true', 'false']).optional() }),
-      response: { 200: z.object({ data: z.array(apiKeySchema) }), ...errorResponses },
-    },
-  }, async (req) => ({
-    data: (await keys.list(requireActor(req), req.query.include_revoked === 'true')).map(presentApiKey),
-  }));
+    r.get(
+      '/api-keys',
+      {
+        schema: {
+          tags,
+          summary: 'List API keys (admins: all; others: their own)',
+          querystring: z.object({ include_revoked: z.enum(['true', 'false']).optional() }),
+          response: { 200: z.object({ data: z.array(apiKeySchema) }), ...errorResponses },
+        },
+      },
+      async (req) => ({
+        data: (await keys.list(requireActor(req), req.query.include_revoked === 'true')).map(presentApiKey),
+      }),
+    );
 
-  r.post('/api-keys', {
-    schema: {
-      tags,
-      summary: 'Create an API key (the key is shown once, in this response)',
-      body: createApiKeyBody,
-      response: { 201: z.object({ apiKey: apiKeySchema, key: z.string() }), ...errorResponses },
-    },
-  }, async (req, reply) => {
-    const { key, token } = await keys.create(requireActor(req), {
-      name: req.body.name,
-      scopes: req.body.scopes,
-      expiresAt: req.body.expiresAt ? new Date(req.body.expiresAt) : null,
-    });
-    return reply.status(201).send({ apiKey: presentApiKey(key), key: token });
-  });
+    r.post(
+      '/api-keys',
+      {
+        schema: {
+          tags,
+          summary: 'Create an API key (the key is shown once, in this response)',
+          body: createApiKeyBody,
+          response: { 201: z.object({ apiKey: apiKeySchema, key: z.string() }), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const { key, token } = await keys.create(requireActor(req), {
+          name: req.body.name,
+          scopes: req.body.scopes,
+          expiresAt: req.body.expiresAt ? new Date(req.body.expiresAt) : null,
+        });
+        return reply.status(201).send({ apiKey: presentApiKey(key), key: token });
+      },
+    );
 
-  r.delete('/api-keys/:id', {
-    schema: { tags, summary: 'Revoke an API key', params: idParam, response: { 200: apiKeySchema, ...errorResponses } },
-  }, async (req) => presentApiKey(await keys.revoke(requireActor(req), req.params.id)));
-};
+    r.delete(
+      '/api-keys/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Revoke an API key',
+          params: idParam,
+          response: { 200: apiKeySchema, ...errorResponses },
+        },
+      },
+      async (req) => presentApiKey(await keys.revoke(requireActor(req), req.params.id)),
+    );
+  };

@@ -22,13 +22,18 @@ export function createApiKeysService(deps: { db: Db; auth: AuthService }) {
       if (actor.kind !== 'user' || !actor.userId)
         throw new AppError('forbidden', 'API keys are created by a signed-in user, not by another API key');
       const unknown = input.scopes.filter((s) => !isPermission(s));
-      if (unknown.length) throw new AppError('validation_failed', `Unknown scopes: ${unknown.join(', ')}`, { field: 'scopes', unknown });
+      if (unknown.length)
+        throw new AppError('validation_failed', `Unknown scopes: ${unknown.join(', ')}`, { field: 'scopes', unknown });
       const beyond = input.scopes.filter((s) => isPermission(s) && !can(actor, s));
       if (beyond.length)
-        throw new AppError('forbidden', `Your role does not have these permissions, so a key of yours cannot either: ${beyond.join(', ')}`, {
-          field: 'scopes',
-          beyond,
-        });
+        throw new AppError(
+          'forbidden',
+          `Your role does not have these permissions, so a key of yours cannot either: ${beyond.join(', ')}`,
+          {
+            field: 'scopes',
+            beyond,
+          },
+        );
       if (input.expiresAt && input.expiresAt.getTime() <= Date.now())
         throw new AppError('validation_failed', 'The expiry date must be in the future', { field: 'expiresAt' });
       const id = newId();
@@ -66,12 +71,18 @@ export function createApiKeysService(deps: { db: Db; auth: AuthService }) {
     async revoke(actor: Actor, id: string): Promise<ApiKeyRow> {
       assertCan(actor, 'apikeys:manage');
       const key = await findApiKey(db, actor.workspaceId, id);
-      if (!key || (key.createdBy !== actor.userId && !can(actor, 'workspace:manage'))) throw AppError.notFound('API key', id);
+      if (!key || (key.createdBy !== actor.userId && !can(actor, 'workspace:manage')))
+        throw AppError.notFound('API key', id);
       if (key.revokedAt) throw new AppError('conflict', 'This API key is already revoked');
       const revoked = await db.transaction(async (tx) => {
         const k = await revokeApiKey(tx, actor.workspaceId, id);
         if (!k) throw AppError.notFound('API key', id);
-        await appendEvent(tx, actor, { type: 'apikey.revoked', subjectType: 'apikey', subjectId: id, payload: { name: k.name } });
+        await appendEvent(tx, actor, {
+          type: 'apikey.revoked',
+          subjectType: 'apikey',
+          subjectId: id,
+          payload: { name: k.name },
+        });
         return k;
       });
       auth.forget((v) => 'apiKeyId' in v && v.apiKeyId === id);

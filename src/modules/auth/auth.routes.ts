@@ -51,7 +51,8 @@ export const loginBody = z.object({
 
 const sessionMaxAge = 14 * 24 * 60 * 60;
 
-export const authRoutes = (deps: { auth: AuthService; db: Db; secureCookies: boolean | 'auto' }): FastifyPluginAsync =>
+export const authRoutes =
+  (deps: { auth: AuthService; db: Db; secureCookies: boolean | 'auto' }): FastifyPluginAsync =>
   async (app) => {
     const { auth, db } = deps;
     const r = app.withTypeProvider<ZodTypeProvider>();
@@ -59,7 +60,13 @@ export const authRoutes = (deps: { auth: AuthService; db: Db; secureCookies: boo
 
     function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string) {
       const secure = deps.secureCookies === 'auto' ? req.protocol === 'https' : deps.secureCookies;
-      reply.setCookie(sessionCookieName, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: sessionMaxAge });
+      reply.setCookie(sessionCookieName, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+        path: '/',
+        maxAge: sessionMaxAge,
+      });
     }
 
     async function me(req: FastifyRequest): Promise<z.infer<typeof meSchema>> {
@@ -85,79 +92,141 @@ export const authRoutes = (deps: { auth: AuthService; db: Db; secureCookies: boo
       },
     };
 
-    r.get('/setup', {
-      config: { public: true },
-      schema: { tags, summary: 'Whether Rapport still needs its first-run setup', response: { 200: z.object({ needed: z.boolean() }) } },
-    }, async () => ({ needed: await auth.setupNeeded() }));
-
-    r.post('/setup', {
-      config: { public: true, rateLimit: loginLimit },
-      schema: { tags, summary: 'First run: create the workspace and its owner, and sign in', body: setupBody, response: { 201: meSchema, ...errorResponses } },
-    }, async (req, reply) => {
-      const b = req.body;
-      await auth.createWorkspace(
-        { workspaceName: b.workspaceName, ownerName: b.name, ownerEmail: b.email, password: b.password, timezone: b.timezone },
-        { firstRunOnly: true },
-      );
-      const { token } = await auth.login({ email: b.email, password: b.password, userAgent: req.headers['user-agent'], ip: req.ip });
-      setSessionCookie(req, reply, token);
-      const s = await auth.authenticateSession(token);
-      req.actor = s?.actor ?? null;
-      return reply.status(201).send(await me(req));
-    });
-
-    r.post('/auth/login', {
-      config: { public: true, rateLimit: loginLimit },
-      schema: { tags, summary: 'Sign in with email and password (sets the session cookie)', body: loginBody, response: { 200: meSchema, ...errorResponses } },
-    }, async (req, reply) => {
-      const { token } = await auth.login({ ...req.body, userAgent: req.headers['user-agent'], ip: req.ip });
-      setSessionCookie(req, reply, token);
-      const s = await auth.authenticateSession(token);
-      req.actor = s?.actor ?? null;
-      return me(req);
-    });
-
-    r.post('/auth/logout', {
-      config: { public: true },
-      schema: { tags, summary: 'Sign out (ends this session)', response: noContentResponses },
-    }, async (req, reply) => {
-      const token = req.cookies[sessionCookieName];
-      if (token) await auth.logout(token);
-      reply.clearCookie(sessionCookieName, { path: '/' });
-      return reply.status(204).send(null);
-    });
-
-    r.get('/me', {
-      schema: { tags, summary: 'Who is calling: user, workspace, role and permissions', response: { 200: meSchema, ...errorResponses } },
-    }, async (req) => me(req));
-
-    r.get('/sessions', {
-      schema: {
-        tags,
-        summary: 'Live sessions: your own, or with all=true everyone’s (sessions:manage)',
-        querystring: z.object({ all: z.enum(['true', 'false']).optional() }),
-        response: { 200: z.object({ data: z.array(sessionSchema) }), ...errorResponses },
+    r.get(
+      '/setup',
+      {
+        config: { public: true },
+        schema: {
+          tags,
+          summary: 'Whether Rapport still needs its first-run setup',
+          response: { 200: z.object({ needed: z.boolean() }) },
+        },
       },
-    }, async (req) => {
-      const list = await auth.listSessions(requireActor(req), req.query.all === 'true');
-      return {
-        data: list.map((s) => ({
-          id: s.id,
-          userId: s.userId,
-          current: s.id === req.sessionId,
-          userAgent: s.userAgent,
-          ip: s.ip,
-          createdAt: s.createdAt.toISOString(),
-          lastSeenAt: s.lastSeenAt.toISOString(),
-          expiresAt: iso(s.expiresAt) ?? '',
-        })),
-      };
-    });
+      async () => ({ needed: await auth.setupNeeded() }),
+    );
 
-    r.delete('/sessions/:id', {
-      schema: { tags, summary: 'Revoke a session (sign a device out)', params: idParam, response: noContentResponses },
-    }, async (req, reply) => {
-      await auth.revokeSession(requireActor(req), req.params.id);
-      return reply.status(204).send(null);
-    });
+    r.post(
+      '/setup',
+      {
+        config: { public: true, rateLimit: loginLimit },
+        schema: {
+          tags,
+          summary: 'First run: create the workspace and its owner, and sign in',
+          body: setupBody,
+          response: { 201: meSchema, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        await auth.createWorkspace(
+          {
+            workspaceName: b.workspaceName,
+            ownerName: b.name,
+            ownerEmail: b.email,
+            password: b.password,
+            timezone: b.timezone,
+          },
+          { firstRunOnly: true },
+        );
+        const { token } = await auth.login({
+          email: b.email,
+          password: b.password,
+          userAgent: req.headers['user-agent'],
+          ip: req.ip,
+        });
+        setSessionCookie(req, reply, token);
+        const s = await auth.authenticateSession(token);
+        req.actor = s?.actor ?? null;
+        return reply.status(201).send(await me(req));
+      },
+    );
+
+    r.post(
+      '/auth/login',
+      {
+        config: { public: true, rateLimit: loginLimit },
+        schema: {
+          tags,
+          summary: 'Sign in with email and password (sets the session cookie)',
+          body: loginBody,
+          response: { 200: meSchema, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const { token } = await auth.login({ ...req.body, userAgent: req.headers['user-agent'], ip: req.ip });
+        setSessionCookie(req, reply, token);
+        const s = await auth.authenticateSession(token);
+        req.actor = s?.actor ?? null;
+        return me(req);
+      },
+    );
+
+    r.post(
+      '/auth/logout',
+      {
+        config: { public: true },
+        schema: { tags, summary: 'Sign out (ends this session)', response: noContentResponses },
+      },
+      async (req, reply) => {
+        const token = req.cookies[sessionCookieName];
+        if (token) await auth.logout(token);
+        reply.clearCookie(sessionCookieName, { path: '/' });
+        return reply.status(204).send(null);
+      },
+    );
+
+    r.get(
+      '/me',
+      {
+        schema: {
+          tags,
+          summary: 'Who is calling: user, workspace, role and permissions',
+          response: { 200: meSchema, ...errorResponses },
+        },
+      },
+      async (req) => me(req),
+    );
+
+    r.get(
+      '/sessions',
+      {
+        schema: {
+          tags,
+          summary: 'Live sessions: your own, or with all=true everyone’s (sessions:manage)',
+          querystring: z.object({ all: z.enum(['true', 'false']).optional() }),
+          response: { 200: z.object({ data: z.array(sessionSchema) }), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const list = await auth.listSessions(requireActor(req), req.query.all === 'true');
+        return {
+          data: list.map((s) => ({
+            id: s.id,
+            userId: s.userId,
+            current: s.id === req.sessionId,
+            userAgent: s.userAgent,
+            ip: s.ip,
+            createdAt: s.createdAt.toISOString(),
+            lastSeenAt: s.lastSeenAt.toISOString(),
+            expiresAt: iso(s.expiresAt) ?? '',
+          })),
+        };
+      },
+    );
+
+    r.delete(
+      '/sessions/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Revoke a session (sign a device out)',
+          params: idParam,
+          response: noContentResponses,
+        },
+      },
+      async (req, reply) => {
+        await auth.revokeSession(requireActor(req), req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
   };

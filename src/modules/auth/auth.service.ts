@@ -201,7 +201,8 @@ export function createAuthService(deps: { db: Db }) {
         candidates = candidates.filter((u) => u.workspaceId === ws?.id);
       }
       const matches: UserRow[] = [];
-      for (const u of candidates) if (u.passwordHash && (await verifyPassword(u.passwordHash, input.password))) matches.push(u);
+      for (const u of candidates)
+        if (u.passwordHash && (await verifyPassword(u.passwordHash, input.password))) matches.push(u);
       if (!candidates.length) await verifyAgainstDummy(input.password);
       if (!matches.length) throw new AppError('unauthenticated', 'The email or password is not right');
       if (matches.length > 1) {

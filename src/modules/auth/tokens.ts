@@ -18,7 +18,11 @@ function bytesToUuid(b: Buffer): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export function createToken(prefix: TokenPrefix, workspaceId: string, id: string): { token: string; secretHash: string } {
+export function createToken(
+  prefix: TokenPrefix,
+  workspaceId: string,
+  id: string,
+): { token: string; secretHash: string } {
   const secret = crypto.randomBytes(24);
   const body = Buffer.concat([uuidToBytes(workspaceId), uuidToBytes(id), secret]).toString('base64url');
   return { token: `${prefix}_${body}`, secretHash: hashSecret(secret) };
@@ -28,7 +32,11 @@ export function parseToken(prefix: TokenPrefix, token: string): TokenParts | nul
   if (!token.startsWith(`${prefix}_`) || token.length > 200) return null;
   const raw = Buffer.from(token.slice(prefix.length + 1), 'base64url');
   if (raw.length !== 56) return null;
-  return { workspaceId: bytesToUuid(raw.subarray(0, 16)), id: bytesToUuid(raw.subarray(16, 32)), secret: raw.subarray(32) };
+  return {
+    workspaceId: bytesToUuid(raw.subarray(0, 16)),
+    id: bytesToUuid(raw.subarray(16, 32)),
+    secret: raw.subarray(32),
+  };
 }
 
 export function hashSecret(secret: Buffer): string {

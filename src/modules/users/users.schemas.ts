@@ -32,7 +32,11 @@ export function presentUser(u: UserRow): UserDto {
 }
 
 const name = z.string().trim().min(1, 'must not be empty').max(200);
-export const email = z.string().trim().max(320).pipe(z.email({ message: 'is not an email address' }));
+export const email = z
+  .string()
+  .trim()
+  .max(320)
+  .pipe(z.email({ message: 'is not an email address' }));
 
 export const createUserBody = z.object({
   email,

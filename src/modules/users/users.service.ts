@@ -21,7 +21,12 @@ import {
   type UserRow,
 } from './users.repository.ts';
 
-export type ListParams = { limit?: number | undefined; cursor?: string | undefined; sort?: string | undefined; filter?: string | string[] | undefined };
+export type ListParams = {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  sort?: string | undefined;
+  filter?: string | string[] | undefined;
+};
 
 export type UsersService = ReturnType<typeof createUsersService>;
 
@@ -107,11 +112,16 @@ export function createUsersService(deps: { db: Db; auth: AuthService }) {
         throw new AppError('forbidden', 'Only an owner can give or take away the owner role');
       if (input.status !== undefined && target.role === 'owner' && actor.role !== 'owner')
         throw new AppError('forbidden', 'Only an owner can disable an owner');
-      await keepAnOwner(actor, target, { ...(input.role ? { role: input.role } : {}), ...(input.status ? { status: input.status } : {}) });
+      await keepAnOwner(actor, target, {
+        ...(input.role ? { role: input.role } : {}),
+        ...(input.status ? { status: input.status } : {}),
+      });
       const changes: Record<string, { from: unknown; to: unknown }> = {};
-      if (input.name !== undefined && input.name.trim() !== target.name) changes.name = { from: target.name, to: input.name.trim() };
+      if (input.name !== undefined && input.name.trim() !== target.name)
+        changes.name = { from: target.name, to: input.name.trim() };
       if (input.role !== undefined && input.role !== target.role) changes.role = { from: target.role, to: input.role };
-      if (input.status !== undefined && input.status !== target.status) changes.status = { from: target.status, to: input.status };
+      if (input.status !== undefined && input.status !== target.status)
+        changes.status = { from: target.status, to: input.status };
       if (!Object.keys(changes).length) return target;
       const updated = await db.transaction(async (tx) => {
         const u = await updateUser(tx, actor.workspaceId, id, {
@@ -121,10 +131,18 @@ export function createUsersService(deps: { db: Db; auth: AuthService }) {
         });
         if (!u) throw AppError.notFound('User', id);
         if (changes.status && input.status === 'disabled') await revokeUserSessions(tx, actor.workspaceId, id);
-        await appendEvent(tx, actor, { type: 'user.updated', subjectType: 'user', subjectId: id, payload: { changes } });
+        await appendEvent(tx, actor, {
+          type: 'user.updated',
+          subjectType: 'user',
+          subjectId: id,
+          payload: { changes },
+        });
         return u;
       });
-      if (changes.role || changes.status) auth.forget((v) => ('user' in v ? v.user.id === id : false) || ('apiKeyId' in v && v.workspaceId === actor.workspaceId));
+      if (changes.role || changes.status)
+        auth.forget(
+          (v) => ('user' in v ? v.user.id === id : false) || ('apiKeyId' in v && v.workspaceId === actor.workspaceId),
+        );
       return updated;
     },
 
@@ -137,7 +155,11 @@ export function createUsersService(deps: { db: Db; auth: AuthService }) {
       const target = await mustFind(actor, id);
       const self = actor.userId === id;
       if (self && actor.kind === 'user') {
-        if (!input.currentPassword || !target.passwordHash || !(await verifyPassword(target.passwordHash, input.currentPassword)))
+        if (
+          !input.currentPassword ||
+          !target.passwordHash ||
+          !(await verifyPassword(target.passwordHash, input.currentPassword))
+        )
           throw new AppError('validation_failed', 'The current password is not right', { field: 'currentPassword' });
       } else {
         assertCan(actor, 'users:manage');

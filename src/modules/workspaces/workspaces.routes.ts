@@ -21,14 +21,29 @@ export const updateWorkspaceBody = z
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, timezone' });
 
-export const workspacesRoutes = (workspaces: WorkspacesService): FastifyPluginAsync => async (app) => {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  const tags = ['Workspace'];
-  r.get('/workspace', {
-    schema: { tags, summary: 'The workspace of the caller', response: { 200: workspaceSchema, ...errorResponses } },
-  }, async (req) => presentWorkspace(await workspaces.current(requireActor(req))));
+export const workspacesRoutes =
+  (workspaces: WorkspacesService): FastifyPluginAsync =>
+  async (app) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const tags = ['Workspace'];
+    r.get(
+      '/workspace',
+      {
+        schema: { tags, summary: 'The workspace of the caller', response: { 200: workspaceSchema, ...errorResponses } },
+      },
+      async (req) => presentWorkspace(await workspaces.current(requireActor(req))),
+    );
 
-  r.patch('/workspace', {
-    schema: { tags, summary: 'Rename the workspace or change its time zone', body: updateWorkspaceBody, response: { 200: workspaceSchema, ...errorResponses } },
-  }, async (req) => presentWorkspace(await workspaces.update(requireActor(req), req.body)));
-};
+    r.patch(
+      '/workspace',
+      {
+        schema: {
+          tags,
+          summary: 'Rename the workspace or change its time zone',
+          body: updateWorkspaceBody,
+          response: { 200: workspaceSchema, ...errorResponses },
+        },
+      },
+      async (req) => presentWorkspace(await workspaces.update(requireActor(req), req.body)),
+    );
+  };

@@ -26,7 +26,10 @@ export function createWorkspacesService(deps: { db: Db }) {
       return w;
     },
 
-    async update(actor: Actor, input: { name?: string | undefined; timezone?: string | undefined }): Promise<WorkspaceRow> {
+    async update(
+      actor: Actor,
+      input: { name?: string | undefined; timezone?: string | undefined },
+    ): Promise<WorkspaceRow> {
       assertCan(actor, 'workspace:manage');
       if (input.timezone !== undefined && !isTimeZone(input.timezone))
         throw new AppError('validation_failed', `"${input.timezone}" is not an IANA time zone (e.g. Europe/Paris)`, {
@@ -44,7 +47,10 @@ export function createWorkspacesService(deps: { db: Db }) {
           type: 'workspace.updated',
           subjectType: 'workspace',
           subjectId: w.id,
-          payload: { before: { name: before.name, timezone: before.timezone }, after: { name: w.name, timezone: w.timezone } },
+          payload: {
+            before: { name: before.name, timezone: before.timezone },
+            after: { name: w.name, timezone: w.timezone },
+          },
         });
         return w;
       });

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
+import type { Database, Engine } from '../src/db/client.ts';
+import { buildApp } from '../src/http/app.ts';
+import { createServices, type Services } from '../src/services.ts';
+import { createTestDatabase } from './db.ts';
+
+export type TestContext = { database: Database; services: Services; app: FastifyInstance };
+
+/**
+ * One database and one app per describe block (per engine). Tests isolate themselves by making their own
+ * workspaces, so they can share it.
+ */
+export function useTestApp(engine: Engine, opts: { webDir?: string } = {}): TestContext {
+  const ctx = {} as TestContext;
+  beforeAll(async () => {
+    ctx.database = await createTestDatabase(engine);
+    ctx.services = createServices(ctx.database.db);
+    ctx.app = await buildApp({
+      database: ctx.database,
+      services: ctx.services,
+      webDir: opts.webDir ?? '/nonexistent',
+      secureCookies: false,
+    });
+    await ctx.app.ready();
+  });
+  afterAll(async () => {
+    await ctx.app?.close();
+    await ctx.database?.close();
+  });
+  return ctx;
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}

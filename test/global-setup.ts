@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { createDb } from '../src/db/client.ts';
+import { runMigrations } from '../src/db/migrate.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteTemplate: string;
+    postgresTemplate: string | null;
+  }
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/**
+ * Runs once per `npm test`: one migrated PGlite data directory dumped to a file (each test file loads it in
+ * about a second instead of running initdb and migrations), and, with TEST_DATABASE_URL, one migrated PostgreSQL
+ * template database that each test file copies with CREATE DATABASE ... TEMPLATE.
+ */
+export default async function setup(project: TestProject) {
+  const inCi = process.env.CI === 'true';
+  const url = process.env.TEST_DATABASE_URL;
+  if (inCi && !url) throw new Error('CI=true but TEST_DATABASE_URL is not set: the PostgreSQL suites must run in CI');
+
+  const dir = path.join(root, '.tmp');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `pglite-template-${process.pid}.tar`);
+  const database = await createDb({ dataDir: 'memory://' });
+  await runMigrations(database);
+  const dump = await database.pglite?.dumpDataDir('none');
+  await database.close();
+  if (!dump) throw new Error('PGlite dump failed');
+  fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+  project.provide('pgliteTemplate', file);
+
+  let templateName: string | null = null;
+  if (url) {
+    templateName = `rapport_tpl_${process.pid}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    // Leftovers of runs that were killed.
+    const old = await admin.query<{ datname: string }>(
+      "select datname from pg_database where datname like 'rapport\\_tpl\\_%' or datname like 'rapport\\_t\\_%'",
+    );
+    for (const r of old.rows) await admin.query(`drop database if exists "${r.datname}" with (force)`);
+    await admin.query(`create database "${templateName}"`);
+    await admin.end();
+    const u = new URL(url);
+    u.pathname = `/${templateName}`;
+    const tpl = await createDb({ databaseUrl: u.toString(), poolSize: 2 });
+    await runMigrations(tpl);
+    await tpl.close();
+  }
+  project.provide('postgresTemplate', templateName);
+
+  return async () => {
+    fs.rmSync(file, { force: true });
+    if (url && templateName) {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`drop database if exists "${templateName}" with (force)`);
+      await admin.end();
+    }
+  };
+}
