@@ -1,0 +1,23 @@
+import { Group, Stack, Text, Title } from '@mantine/core';
+
+export function PageHeader(props: { title: string; description?: React.ReactNode; actions?: React.ReactNode }) {
+  return (
+    <Group justify="space-between" align="flex-end" mb="lg" wrap="nowrap">
+      <Stack gap={2} miw={0}>
+        <Title order={1} fz={24} lh={1.25}>
+          {props.title}
+        </Title>
+        {props.description && (
+          <Text c="dimmed" fz="sm">
+            {props.description}
+          </Text>
+        )}
+      </Stack>
+      {props.actions && (
+        <Group gap="xs" wrap="nowrap">
+          {props.actions}
+        </Group>
+      )}
+    </Group>
+  );
+}

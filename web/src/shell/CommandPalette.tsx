@@ -1,0 +1,189 @@
+import { useMemo, useState } from 'react';
+import { Avatar, Badge, Kbd } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import {
+  Spotlight,
+  type SpotlightActionData,
+  type SpotlightActionGroupData,
+  type SpotlightFilterFunction,
+} from '@mantine/spotlight';
+import { IconKeyboard, IconKey, IconLogout, IconMoon, IconSearch, IconSun, IconUserPlus } from '@tabler/icons-react';
+import { useQuery } from '@tanstack/react-query';
+import { useNavigate } from 'react-router';
+import { api } from '../api/client.ts';
+import { useMe } from '../api/queries.ts';
+import type { Page, User } from '../api/types.ts';
+import { initials } from '../lib/format.ts';
+import { roleLabels } from '../lib/permissions.ts';
+import { allowed, homePage, settingsPages } from './pages.ts';
+import { useSignOut } from './useSignOut.ts';
+import { useThemeToggle } from './useThemeToggle.ts';
+
+const peopleGroup = 'People';
+
+/** Keeps the actions whose label, description or keywords hold every word typed; people come pre-filtered. */
+const filter: SpotlightFilterFunction = (query, actions) => {
+  const words = query.toLowerCase().trim().split(/\s+/).filter(Boolean);
+  const matches = (a: SpotlightActionData) => {
+    const kw = Array.isArray(a.keywords) ? a.keywords.join(' ') : (a.keywords ?? '');
+    const hay = `${a.label ?? ''} ${a.description ?? ''} ${kw}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  };
+  return actions
+    .map((item) => {
+      if ('actions' in item) {
+        if (item.group === peopleGroup) return item;
+        return { ...item, actions: item.actions.filter(matches) };
+      }
+      return matches(item) ? item : null;
+    })
+    .filter(
+      (x): x is SpotlightActionData | SpotlightActionGroupData =>
+        x !== null && (!('actions' in x) || x.actions.length > 0),
+    );
+};
+
+async function searchPeople(q: string): Promise<User[]> {
+  // Name and email are searched separately (filters combine with AND) and merged.
+  const [byName, byEmail] = await Promise.all([
+    api<Page<User>>('/users', { query: { filter: `name:contains:${q}`, limit: 6, sort: 'name' } }),
+    api<Page<User>>('/users', { query: { filter: `email:contains:${q}`, limit: 6, sort: 'name' } }),
+  ]);
+  const seen = new Map<string, User>();
+  for (const u of [...byName.data, ...byEmail.data]) seen.set(u.id, u);
+  return [...seen.values()].slice(0, 8);
+}
+
+export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => void }) {
+  const me = useMe();
+  const navigate = useNavigate();
+  const signOut = useSignOut();
+  const theme = useThemeToggle();
+  const [query, setQuery] = useState('');
+  const [debounced] = useDebouncedValue(query.trim(), 200);
+  const canSeePeople = me.permissions.includes('users:read');
+
+  const people = useQuery({
+    queryKey: ['palette-people', debounced],
+    enabled: canSeePeople && debounced.length >= 2,
+    queryFn: () => searchPeople(debounced),
+    staleTime: 15_000,
+  });
+
+  const actions = useMemo<Array<SpotlightActionGroupData>>(() => {
+    const pages: SpotlightActionData[] = [homePage, ...settingsPages]
+      .filter((p) => allowed(p, me.permissions))
+      .map((p) => {
+        const Icon = p.icon;
+        return {
+          id: `page:${p.path}`,
+          label: p.label,
+          description: p.description,
+          keywords: p.keywords,
+          leftSection: <Icon size={18} stroke={1.6} />,
+          rightSection: p.hotkey ? <Kbd size="xs">g {p.hotkey}</Kbd> : undefined,
+          onClick: () => navigate(p.path),
+        };
+      });
+    const can = (p: string) => me.permissions.some((x) => x === p);
+    const commands: SpotlightActionData[] = [
+      ...(can('apikeys:manage')
+        ? [
+            {
+              id: 'action:new-api-key',
+              label: 'Create API key',
+              description: 'A key for a script or an integration',
+              keywords: ['new', 'token', 'add'],
+              leftSection: <IconKey size={18} stroke={1.6} />,
+              onClick: () => navigate('/settings/api-keys?new=1'),
+            },
+          ]
+        : []),
+      ...(can('users:manage')
+        ? [
+            {
+              id: 'action:add-user',
+              label: 'Add user',
+              description: 'Give a teammate access',
+              keywords: ['invite', 'new', 'person', 'member'],
+              leftSection: <IconUserPlus size={18} stroke={1.6} />,
+              onClick: () => navigate('/settings/users?new=1'),
+            },
+          ]
+        : []),
+      {
+        id: 'action:theme',
+        label: theme.scheme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme',
+        description: 'Toggle light and dark',
+        keywords: ['theme', 'dark', 'light', 'mode', 'appearance'],
+        leftSection: theme.scheme === 'dark' ? <IconSun size={18} stroke={1.6} /> : <IconMoon size={18} stroke={1.6} />,
+        rightSection: <Kbd size="xs">Shift T</Kbd>,
+        onClick: theme.toggle,
+      },
+      {
+        id: 'action:shortcuts',
+        label: 'Keyboard shortcuts',
+        description: 'Every shortcut on one page',
+        keywords: ['keys', 'help', 'hotkeys'],
+        leftSection: <IconKeyboard size={18} stroke={1.6} />,
+        rightSection: <Kbd size="xs">?</Kbd>,
+        onClick: onShowShortcuts,
+      },
+      {
+        id: 'action:sign-out',
+        label: 'Sign out',
+        description: 'End this session',
+        keywords: ['logout', 'log out', 'exit'],
+        leftSection: <IconLogout size={18} stroke={1.6} />,
+        onClick: () => void signOut(),
+      },
+    ];
+    const groups: SpotlightActionGroupData[] = [
+      { group: 'Go to', actions: pages },
+      { group: 'Actions', actions: commands },
+    ];
+    const found = debounced.length >= 2 && query.trim() ? (people.data ?? []) : [];
+    if (found.length)
+      groups.push({
+        group: peopleGroup,
+        actions: found.map((u) => ({
+          id: `user:${u.id}`,
+          label: u.name,
+          description: u.email,
+          leftSection: (
+            <Avatar size={24} radius="xl" color="initials" name={u.name}>
+              {initials(u.name)}
+            </Avatar>
+          ),
+          rightSection: (
+            <Badge size="xs" variant="light" color={u.status === 'disabled' ? 'gray' : 'brand'}>
+              {u.status === 'disabled' ? 'Disabled' : roleLabels[u.role]}
+            </Badge>
+          ),
+          onClick: () => navigate(`/settings/users?q=${encodeURIComponent(u.email)}`),
+        })),
+      });
+    return groups;
+  }, [me.permissions, navigate, onShowShortcuts, signOut, theme, people.data, debounced, query]);
+
+  return (
+    <Spotlight
+      actions={actions}
+      filter={filter}
+      query={query}
+      onQueryChange={setQuery}
+      shortcut={['mod + K']}
+      nothingFound={
+        people.isFetching ? 'Searching…' : 'Nothing found. Try a page name, an action, or a person’s name or email.'
+      }
+      highlightQuery
+      scrollable
+      maxHeight={440}
+      searchProps={{
+        leftSection: <IconSearch size={18} stroke={1.6} />,
+        placeholder: 'Go to a page, run an action, find a person…',
+        'aria-label': 'Command palette search',
+      }}
+    />
+  );
+}

@@ -1,0 +1,222 @@
+import { useCallback, useState } from 'react';
+import {
+  ActionIcon,
+  AppShell,
+  Badge,
+  Box,
+  Group,
+  Kbd,
+  NavLink,
+  ScrollArea,
+  Stack,
+  Text,
+  Tooltip,
+  UnstyledButton,
+} from '@mantine/core';
+import { spotlight } from '@mantine/spotlight';
+import { IconKeyboard, IconMoon, IconSearch, IconSettings, IconSun } from '@tabler/icons-react';
+import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { useMe } from '../api/queries.ts';
+import { HomePage } from '../pages/HomePage.tsx';
+import { ActivityPage } from '../pages/settings/ActivityPage.tsx';
+import { ApiKeysPage } from '../pages/settings/ApiKeysPage.tsx';
+import { ProfilePage } from '../pages/settings/ProfilePage.tsx';
+import { SessionsPage } from '../pages/settings/SessionsPage.tsx';
+import { UsersPage } from '../pages/settings/UsersPage.tsx';
+import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
+import { NotFoundPage } from '../pages/NotFoundPage.tsx';
+import { AccountMenu } from './AccountMenu.tsx';
+import { CommandPalette } from './CommandPalette.tsx';
+import { Logo } from './Logo.tsx';
+import { allowed, comingSoon, homePage, settingsPages } from './pages.ts';
+import { modKey, ShortcutsModal, useGlobalShortcuts } from './shortcuts.tsx';
+import { useThemeToggle } from './useThemeToggle.ts';
+
+function Navigation() {
+  const me = useMe();
+  const { pathname } = useLocation();
+  const inSettings = pathname.startsWith('/settings');
+  const [settingsOpen, setSettingsOpen] = useState(true);
+  const HomeIcon = homePage.icon;
+  return (
+    <Stack gap={2} component="nav" aria-label="Main">
+      <NavLink
+        component={Link}
+        to="/"
+        label="Home"
+        active={pathname === '/'}
+        leftSection={<HomeIcon size={18} stroke={1.6} />}
+      />
+      <Text fz={11} fw={600} c="dimmed" tt="uppercase" px="sm" pt="md" pb={4} lts={0.4}>
+        Coming soon
+      </Text>
+      {comingSoon.map((area) => {
+        const Icon = area.icon;
+        return (
+          <Tooltip key={area.label} label={area.description} position="right">
+            <NavLink
+              component="div"
+              role="link"
+              aria-disabled="true"
+              disabled
+              label={area.label}
+              leftSection={<Icon size={18} stroke={1.6} />}
+              rightSection={
+                <Badge size="xs" variant="light" color="gray">
+                  soon
+                </Badge>
+              }
+            />
+          </Tooltip>
+        );
+      })}
+      <Box pt="md" />
+      <NavLink
+        label="Settings"
+        leftSection={<IconSettings size={18} stroke={1.6} />}
+        opened={settingsOpen || inSettings}
+        onChange={setSettingsOpen}
+        active={inSettings && !settingsOpen}
+        childrenOffset={18}
+      >
+        {settingsPages
+          .filter((p) => allowed(p, me.permissions))
+          .map((p) => (
+            <NavLink key={p.path} component={Link} to={p.path} label={p.label} active={pathname === p.path} />
+          ))}
+      </NavLink>
+    </Stack>
+  );
+}
+
+function Guard({ permission, children }: { permission?: string; children: React.ReactNode }) {
+  const me = useMe();
+  if (permission && !me.permissions.some((p) => p === permission)) return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+export function Console() {
+  const me = useMe();
+  const navigate = useNavigate();
+  const theme = useThemeToggle();
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  const showShortcuts = useCallback(() => setShortcutsOpen(true), []);
+  useGlobalShortcuts({ go: navigate, showShortcuts, toggleTheme: theme.toggle });
+
+  const perm = (path: string) => settingsPages.find((p) => p.path === path)?.permission;
+
+  return (
+    <AppShell header={{ height: 52 }} navbar={{ width: 232, breakpoint: 0 }} padding={0}>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap={10} wrap="nowrap" w={216}>
+            <Logo size={26} />
+            <Box miw={0}>
+              <Text fw={700} fz="sm" lh={1.1}>
+                Rapport
+              </Text>
+              <Text fz="xs" c="dimmed" lh={1.2} truncate data-testid="workspace-name">
+                {me.workspace.name}
+              </Text>
+            </Box>
+          </Group>
+          <UnstyledButton
+            onClick={() => spotlight.open()}
+            aria-label="Open the command palette"
+            data-testid="palette-button"
+            style={{
+              flex: '0 1 420px',
+              border: '1px solid var(--mantine-color-default-border)',
+              borderRadius: 8,
+              background: 'var(--mantine-color-default)',
+            }}
+            px="sm"
+            py={6}
+          >
+            <Group gap={8} wrap="nowrap">
+              <IconSearch size={16} stroke={1.6} color="var(--mantine-color-dimmed)" />
+              <Text fz="sm" c="dimmed" style={{ flex: 1 }}>
+                Search or jump to…
+              </Text>
+              <Kbd size="xs">{modKey} K</Kbd>
+            </Group>
+          </UnstyledButton>
+          <Group gap={6} wrap="nowrap">
+            <Tooltip label="Keyboard shortcuts (?)">
+              <ActionIcon
+                variant="subtle"
+                color="gray"
+                size="lg"
+                aria-label="Keyboard shortcuts"
+                onClick={showShortcuts}
+              >
+                <IconKeyboard size={19} stroke={1.6} />
+              </ActionIcon>
+            </Tooltip>
+            <Tooltip label={theme.scheme === 'dark' ? 'Light theme' : 'Dark theme'}>
+              <ActionIcon
+                variant="subtle"
+                color="gray"
+                size="lg"
+                aria-label={theme.scheme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
+                onClick={theme.toggle}
+                data-testid="theme-toggle"
+              >
+                {theme.scheme === 'dark' ? <IconSun size={19} stroke={1.6} /> : <IconMoon size={19} stroke={1.6} />}
+              </ActionIcon>
+            </Tooltip>
+            <AccountMenu onShowShortcuts={showShortcuts} />
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs">
+        <AppShell.Section grow component={ScrollArea}>
+          <Navigation />
+        </AppShell.Section>
+        <AppShell.Section>
+          <Text fz="xs" c="dimmed" px="sm" py={6}>
+            Press <Kbd size="xs">?</Kbd> for shortcuts
+          </Text>
+        </AppShell.Section>
+      </AppShell.Navbar>
+      <AppShell.Main className="rapport-main">
+        <Box p="lg" maw={1240} mx="auto">
+          <Routes>
+            <Route path="/" element={<HomePage />} />
+            <Route path="/settings" element={<Navigate to="/settings/workspace" replace />} />
+            <Route path="/settings/workspace" element={<WorkspacePage />} />
+            <Route
+              path="/settings/users"
+              element={
+                <Guard permission={perm('/settings/users')}>
+                  <UsersPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/settings/api-keys"
+              element={
+                <Guard permission={perm('/settings/api-keys')}>
+                  <ApiKeysPage />
+                </Guard>
+              }
+            />
+            <Route path="/settings/sessions" element={<SessionsPage />} />
+            <Route
+              path="/settings/activity"
+              element={
+                <Guard permission={perm('/settings/activity')}>
+                  <ActivityPage />
+                </Guard>
+              }
+            />
+            <Route path="/settings/profile" element={<ProfilePage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </Box>
+      </AppShell.Main>
+      <CommandPalette onShowShortcuts={showShortcuts} />
+      <ShortcutsModal opened={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
+    </AppShell>
+  );
+}

@@ -1,0 +1,107 @@
+import {
+  IconActivity,
+  IconBuilding,
+  IconBrain,
+  IconChartBar,
+  IconDevices,
+  IconGift,
+  IconHome,
+  IconInbox,
+  IconKey,
+  IconMessageStar,
+  IconSpeakerphone,
+  IconUserCircle,
+  IconUsers,
+  IconUsersGroup,
+  type Icon,
+} from '@tabler/icons-react';
+import type { Permission } from '../api/types.ts';
+
+export type PageDef = {
+  path: string;
+  label: string;
+  description: string;
+  icon: Icon;
+  keywords: string[];
+  /** Hidden when the signed-in user lacks it. */
+  permission?: Permission;
+  /** Keys after "g" that jump here. */
+  hotkey?: string;
+};
+
+export const homePage: PageDef = {
+  path: '/',
+  label: 'Home',
+  description: 'Overview of your workspace and recent activity',
+  icon: IconHome,
+  keywords: ['dashboard', 'overview', 'start'],
+  hotkey: 'h',
+};
+
+export const settingsPages: PageDef[] = [
+  {
+    path: '/settings/workspace',
+    label: 'Workspace',
+    description: 'Name and time zone',
+    icon: IconBuilding,
+    keywords: ['settings', 'timezone', 'rename', 'organisation'],
+    hotkey: 'w',
+  },
+  {
+    path: '/settings/users',
+    label: 'Users & roles',
+    description: 'People, roles and what each role may do',
+    icon: IconUsers,
+    keywords: ['settings', 'team', 'people', 'members', 'invite', 'permissions'],
+    permission: 'users:read',
+    hotkey: 'u',
+  },
+  {
+    path: '/settings/api-keys',
+    label: 'API keys',
+    description: 'Keys for scripts and integrations',
+    icon: IconKey,
+    keywords: ['settings', 'tokens', 'integrations', 'developers'],
+    permission: 'apikeys:manage',
+    hotkey: 'k',
+  },
+  {
+    path: '/settings/sessions',
+    label: 'Sessions',
+    description: 'Devices signed in to your account',
+    icon: IconDevices,
+    keywords: ['settings', 'devices', 'security', 'sign out'],
+    hotkey: 'd',
+  },
+  {
+    path: '/settings/activity',
+    label: 'Activity log',
+    description: 'Everything that happened in the workspace',
+    icon: IconActivity,
+    keywords: ['settings', 'audit', 'events', 'history', 'log'],
+    permission: 'events:read',
+    hotkey: 'a',
+  },
+  {
+    path: '/settings/profile',
+    label: 'My profile',
+    description: 'Your name and password',
+    icon: IconUserCircle,
+    keywords: ['account', 'password', 'me', 'name'],
+    hotkey: 'p',
+  },
+];
+
+export const comingSoon: Array<{ label: string; icon: Icon; description: string }> = [
+  { label: 'Customers', icon: IconUsersGroup, description: 'One 360° record per customer' },
+  { label: 'Inbox', icon: IconInbox, description: 'Email and chat in one shared inbox' },
+  { label: 'Campaigns', icon: IconSpeakerphone, description: 'Segments and outreach' },
+  { label: 'Feedback', icon: IconMessageStar, description: 'Surveys, NPS and reviews' },
+  { label: 'Loyalty', icon: IconGift, description: 'Points, tiers and rewards' },
+  { label: 'Analytics', icon: IconChartBar, description: 'Retention, cohorts and funnels' },
+  { label: 'Intelligence', icon: IconBrain, description: 'Churn risk and next best action' },
+];
+
+export function allowed(page: PageDef, permissions: readonly Permission[]): boolean {
+  return !page.permission || permissions.includes(page.permission);
+}
