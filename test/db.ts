@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDb, type Database, type Engine } from '../src/db/client.ts';
@@ -18,7 +20,7 @@ export async function createTestDatabase(engine: Engine): Promise<Database> {
   const template = inject('postgresTemplate');
   const url = process.env.TEST_DATABASE_URL;
   if (!template || !url) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
-  const name = `rapport_t_${crypto.randomBytes(6).toString('hex')}`;
+  const name = `rapport_t_${inject('runPid')}_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create database "${name}" template "${template}"`);
@@ -35,4 +37,42 @@ export async function createTestDatabase(engine: Engine): Promise<Database> {
     await a.end();
   };
   return database;
+}
+
+/**
+ * A database that can be closed and opened again, as a restart would: a PGlite data directory, or a PostgreSQL
+ * database (copied from the template). `config` is what the server needs to open it itself.
+ */
+export async function createRestartableDatabase(
+  engine: Engine,
+): Promise<{ open(): Promise<Database>; config: { databaseUrl?: string; dataDir: string }; destroy(): Promise<void> }> {
+  if (engine === 'pglite') {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-restart-'));
+    return {
+      config: { dataDir },
+      open: () => createDb({ dataDir }),
+      destroy: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const template = inject('postgresTemplate');
+  const url = process.env.TEST_DATABASE_URL;
+  if (!template || !url) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
+  const name = `rapport_t_${inject('runPid')}_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database "${name}" template "${template}"`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const databaseUrl = u.toString();
+  return {
+    config: { databaseUrl, dataDir: '/nonexistent' },
+    open: () => createDb({ databaseUrl, poolSize: 5 }),
+    destroy: async () => {
+      const a = new pg.Client({ connectionString: url });
+      await a.connect();
+      await a.query(`drop database if exists "${name}" with (force)`);
+      await a.end();
+    },
+  };
 }

@@ -9,10 +9,20 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
     postgresTemplate: string | null;
+    runPid: number;
   }
 }
 
 const root = path.resolve(import.meta.dirname, '..');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Runs once per `npm test`: one migrated PGlite data directory dumped to a file (each test file loads it in
@@ -40,11 +50,14 @@ export default async function setup(project: TestProject) {
     templateName = `rapport_tpl_${process.pid}`;
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
-    // Leftovers of runs that were killed.
+    // Leftovers of runs that were killed: names carry the run's pid; a live pid is another run, left alone.
     const old = await admin.query<{ datname: string }>(
-      "select datname from pg_database where datname like 'rapport\\_tpl\\_%' or datname like 'rapport\\_t\\_%'",
+      "select datname from pg_database where datname ~ '^rapport_(tpl|t)_[0-9]+(_|$)'",
     );
-    for (const r of old.rows) await admin.query(`drop database if exists "${r.datname}" with (force)`);
+    for (const r of old.rows) {
+      const pid = Number(/^rapport_(?:tpl|t)_(\d+)/.exec(r.datname)?.[1]);
+      if (!isAlive(pid)) await admin.query(`drop database if exists "${r.datname}" with (force)`);
+    }
     await admin.query(`create database "${templateName}"`);
     await admin.end();
     const u = new URL(url);
@@ -54,6 +67,7 @@ export default async function setup(project: TestProject) {
     await tpl.close();
   }
   project.provide('postgresTemplate', templateName);
+  project.provide('runPid', process.pid);
 
   return async () => {
     fs.rmSync(file, { force: true });

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from './main.ts';
+
+/** The CLI on its own embedded database, as an operator would use it. */
+describe('rapport CLI', () => {
+  let dir: string;
+  const saved = { ...process.env };
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-cli-'));
+    process.env.RAPPORT_DATA_DIR = dir;
+    delete process.env.DATABASE_URL;
+  });
+  afterAll(() => {
+    process.env = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      out.push(String(s));
+      return true;
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      err.push(String(s));
+      return true;
+    });
+    try {
+      const code = await runCli(['node', 'rapport', ...args]);
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+  }
+
+  it('initialises, manages users and keys, and explains mistakes', async () => {
+    const init = await run('init', '--workspace', 'Acme Care', '--email', 'Owner@Acme.example', '--name', 'Olu Owner');
+    expect(init.code).toBe(0);
+    expect(init.out).toMatch(/Created workspace "Acme Care" \(slug acme-care\) with owner owner@acme.example/);
+    expect(init.out).toMatch(/Password \(shown once\): \S{12,}/);
+
+    const add = await run('users', 'create', '--email', 'agent@acme.example', '--name', 'Ana Agent', '--role', 'agent');
+    expect(add.code).toBe(0);
+    expect(add.out).toMatch(/Temporary password \(shown once\)/);
+
+    expect((await run('users', 'set-role', 'agent@acme.example', 'analyst')).out).toMatch(/is now analyst/);
+    const list = await run('users', 'list');
+    expect(list.out).toMatch(/agent@acme\.example\s+Ana Agent\s+analyst/);
+
+    const key = await run('apikeys', 'create', '--name', 'zapier', '--scopes', 'users:read,workspace:read');
+    expect(key.code).toBe(0);
+    const id = /id ([0-9a-f-]{36})/.exec(key.out)?.[1];
+    expect(key.out).toMatch(/Key \(shown once\): rpk_/);
+    expect((await run('apikeys', 'revoke', id ?? '')).out).toMatch(/Revoked API key "zapier"/);
+
+    const badRole = await run('users', 'set-role', 'agent@acme.example', 'emperor');
+    expect(badRole.code).toBe(1);
+    expect(badRole.err).toMatch(/"emperor" is not a role/);
+    const badScope = await run('apikeys', 'create', '--name', 'x', '--scopes', 'everything');
+    expect(badScope.code).toBe(1);
+    expect(badScope.err).toMatch(/Unknown scopes: everything/);
+
+    // A second workspace makes --workspace necessary.
+    expect((await run('demo')).code).toBe(0);
+    const ambiguous = await run('users', 'list');
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.err).toMatch(/--workspace <slug>/);
+    expect((await run('users', 'list', '--workspace', 'demo')).out).toMatch(/amara@northwind\.example/);
+    expect((await run('demo')).err).toMatch(/already exists/);
+  });
+
+  it('has --help on every command', async () => {
+    for (const cmd of [
+      [],
+      ['start'],
+      ['init'],
+      ['db', 'migrate'],
+      ['users', 'create'],
+      ['users', 'list'],
+      ['users', 'set-role'],
+      ['apikeys', 'create'],
+      ['apikeys', 'revoke'],
+      ['apikeys', 'list'],
+      ['demo'],
+    ]) {
+      const r = await run(...cmd, '--help');
+      expect(r.code, cmd.join(' ')).toBe(0);
+      expect(r.out, cmd.join(' ')).toMatch(/Usage: rapport/);
+    }
+    const unknown = await run('frobnicate');
+    expect(unknown.code).toBe(1);
+  });
+});

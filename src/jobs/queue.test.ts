@@ -1,0 +1,191 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createRestartableDatabase, createTestDatabase, testEngines } from '../../test/db.ts';
+import type { Database } from '../db/client.ts';
+import { runMigrations } from '../db/migrate.ts';
+import { newId } from '../db/ids.ts';
+import { jobSchedules, jobs } from '../db/schema/index.ts';
+import { backoffDelayMs, defineJob, enqueueJob, JobRunner, scheduleJob } from './queue.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('backoffDelayMs', () => {
+  it('doubles from the base and stops at the cap', () => {
+    const b = { baseMs: 1000, maxMs: 5000 };
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, b))).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+});
+
+describe.each(testEngines())('job queue on %s', (engine) => {
+  let d: Database;
+  const ws = newId();
+  beforeAll(async () => {
+    d = await createTestDatabase(engine);
+  });
+  afterAll(async () => d?.close());
+
+  async function jobRow(id: string) {
+    const [r] = await d.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.workspaceId, ws), eq(jobs.id, id)));
+    return r;
+  }
+
+  it('retries a failing job with backoff until it succeeds', async () => {
+    const seen: number[] = [];
+    const flaky = defineJob({
+      name: 'test.flaky',
+      payload: z.object({ n: z.number() }),
+      backoff: { baseMs: 50, maxMs: 1000 },
+      handler: async (p, ctx) => {
+        seen.push(ctx.attempt);
+        if (ctx.attempt < 3) throw new Error(`boom ${p.n}`);
+      },
+    });
+    const runner = new JobRunner(d.db, [flaky]);
+    const id = await enqueueJob(d.db, ws, 'test.flaky', { n: 7 });
+    expect(id).not.toBeNull();
+    await runner.tick();
+    const afterFirst = await jobRow(id as string);
+    expect(afterFirst?.state).toBe('queued');
+    expect(afterFirst?.lastError).toBe('boom 7');
+    expect(afterFirst?.runAt.getTime()).toBeGreaterThan(Date.now());
+    await runner.tick(); // not due yet: nothing runs
+    expect(seen).toEqual([1]);
+    for (let i = 0; i < 20 && (await jobRow(id as string))?.state !== 'succeeded'; i++) {
+      await sleep(60);
+      await runner.tick();
+    }
+    const done = await jobRow(id as string);
+    expect(done).toMatchObject({ state: 'succeeded', attempts: 3, lastError: null });
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('gives up after maxAttempts, and fails at once on a payload that does not fit', async () => {
+    const broken = defineJob({
+      name: 'test.broken',
+      payload: z.object({ n: z.number() }),
+      maxAttempts: 2,
+      backoff: { baseMs: 1, maxMs: 1 },
+      handler: async () => {
+        throw new Error('always');
+      },
+    });
+    const runner = new JobRunner(d.db, [broken]);
+    const a = (await enqueueJob(d.db, ws, 'test.broken', { n: 1 })) as string;
+    const b = (await enqueueJob(d.db, ws, 'test.broken', { n: 'not a number' })) as string;
+    const c = (await enqueueJob(d.db, ws, 'test.unknown', {})) as string;
+    for (let i = 0; i < 5; i++) {
+      await runner.tick();
+      await sleep(5);
+    }
+    expect(await jobRow(a)).toMatchObject({ state: 'failed', attempts: 2, lastError: 'always' });
+    expect(await jobRow(b)).toMatchObject({ state: 'failed', attempts: 1 });
+    expect((await jobRow(b))?.lastError).toMatch(/invalid payload/);
+    expect((await jobRow(c))?.lastError).toMatch(/no job is defined/);
+  });
+
+  it('enqueues inside the caller’s transaction: a rollback leaves no job', async () => {
+    const before = await d.db.select({ n: sql<number>`count(*)::int` }).from(jobs);
+    await expect(
+      d.db.transaction(async (tx) => {
+        await enqueueJob(tx, ws, 'test.noop', {});
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    const after = await d.db.select({ n: sql<number>`count(*)::int` }).from(jobs);
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
+  it('keeps one queued job per singleton key', async () => {
+    const first = await enqueueJob(d.db, ws, 'test.single', {}, { singletonKey: 'k' });
+    const second = await enqueueJob(d.db, ws, 'test.single', {}, { singletonKey: 'k' });
+    expect(first).not.toBeNull();
+    expect(second).toBeNull();
+  });
+
+  it('takes back a job whose worker died (lock expired)', async () => {
+    let ran = 0;
+    const job = defineJob({ name: 'test.orphan', payload: z.object({}), handler: async () => void ran++ });
+    const id = newId();
+    await d.db.insert(jobs).values({
+      workspaceId: ws,
+      id,
+      name: 'test.orphan',
+      payload: {},
+      state: 'running',
+      attempts: 1,
+      lockedBy: 'dead-worker',
+      lockedUntil: new Date(Date.now() - 1000),
+    });
+    await new JobRunner(d.db, [job]).tick();
+    expect(ran).toBe(1);
+    expect(await jobRow(id)).toMatchObject({ state: 'succeeded', attempts: 2 });
+  });
+
+  it('fires a cron schedule once per slot, even with two runners', async () => {
+    let ran = 0;
+    const job = defineJob({ name: 'test.cron', payload: z.object({ x: z.number() }), handler: async () => void ran++ });
+    const next = await scheduleJob(d.db, ws, 'test.cron', '*/5 * * * *', { x: 1 }, 'Europe/Paris');
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+    expect(next.getUTCMinutes() % 5).toBe(0);
+    await expect(scheduleJob(d.db, ws, 'test.bad', 'not a cron', {})).rejects.toThrow();
+    // Make it due now.
+    await d.db
+      .update(jobSchedules)
+      .set({ nextRunAt: new Date(Date.now() - 1000) })
+      .where(and(eq(jobSchedules.workspaceId, ws), eq(jobSchedules.name, 'test.cron')));
+    await Promise.all([new JobRunner(d.db, [job]).tick(), new JobRunner(d.db, [job]).tick()]);
+    expect(ran).toBe(1);
+    const [s] = await d.db
+      .select()
+      .from(jobSchedules)
+      .where(and(eq(jobSchedules.workspaceId, ws), eq(jobSchedules.name, 'test.cron')));
+    expect(s?.nextRunAt.getTime()).toBeGreaterThan(Date.now());
+    expect(s?.lastRunAt).toBeInstanceOf(Date);
+  });
+
+  it('the runner loop picks up work on its own and stops cleanly', async () => {
+    let ran = 0;
+    const job = defineJob({ name: 'test.loop', payload: z.object({}), handler: async () => void ran++ });
+    const runner = new JobRunner(d.db, [job], { pollMs: 20 });
+    runner.start();
+    await enqueueJob(d.db, ws, 'test.loop', {});
+    for (let i = 0; i < 100 && ran === 0; i++) await sleep(20);
+    await runner.stop();
+    expect(ran).toBe(1);
+  });
+});
+
+describe.each(testEngines())('a job survives a restart on %s', (engine) => {
+  it('is run by the next process', async () => {
+    const store = await createRestartableDatabase(engine);
+    try {
+      const ws = newId();
+      const first = await store.open();
+      await runMigrations(first);
+      const id = await enqueueJob(first.db, ws, 'test.after-restart', { hello: 'world' });
+      await first.close();
+
+      const second = await store.open();
+      const got: unknown[] = [];
+      const job = defineJob({
+        name: 'test.after-restart',
+        payload: z.object({ hello: z.string() }),
+        handler: async (p) => void got.push(p),
+      });
+      await new JobRunner(second.db, [job]).tick();
+      const [row] = await second.db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.workspaceId, ws), eq(jobs.id, id as string)));
+      await second.close();
+      expect(got).toEqual([{ hello: 'world' }]);
+      expect(row?.state).toBe('succeeded');
+    } finally {
+      await store.destroy();
+    }
+  });
+});
