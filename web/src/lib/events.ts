@@ -31,7 +31,9 @@ export function describeEvent(e: EventEntry, names: Names): string {
   const subjectUser = names.user(e.subjectId) ?? str(p.email) ?? 'a user';
   switch (e.type) {
     case 'workspace.created':
-      return `${who} created the workspace “${str(p.name) ?? ''}”`;
+      return e.actorType === 'system'
+        ? `The workspace “${str(p.name) ?? ''}” was created`
+        : `${who} created the workspace “${str(p.name) ?? ''}”`;
     case 'workspace.updated': {
       const before = record(p.before);
       const after = record(p.after);

@@ -177,6 +177,8 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
         people.isFetching ? 'Searching…' : 'Nothing found. Try a page name, an action, or a person’s name or email.'
       }
       highlightQuery
+      centered={false}
+      yOffset="12vh"
       scrollable
       maxHeight={440}
       searchProps={{

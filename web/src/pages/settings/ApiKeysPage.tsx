@@ -335,12 +335,12 @@ export function ApiKeysPage() {
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Name</Table.Th>
-                  <Table.Th>Key</Table.Th>
+                  <Table.Th w={150}>Key</Table.Th>
                   <Table.Th>Scopes</Table.Th>
                   {seesAll && <Table.Th>Created by</Table.Th>}
-                  <Table.Th>Last used</Table.Th>
+                  <Table.Th w={120}>Last used</Table.Th>
                   <Table.Th>Expires</Table.Th>
-                  <Table.Th>Status</Table.Th>
+                  <Table.Th w={100}>Status</Table.Th>
                   <Table.Th w={90} />
                 </Table.Tr>
               </Table.Thead>
@@ -371,7 +371,7 @@ export function ApiKeysPage() {
                       {seesAll && <Table.Td>{names.user(k.createdBy) ?? '—'}</Table.Td>}
                       <Table.Td>
                         <Tooltip label={formatDateTime(k.lastUsedAt)} disabled={!k.lastUsedAt}>
-                          <Text fz="sm" c={k.lastUsedAt ? undefined : 'dimmed'}>
+                          <Text fz="sm" c={k.lastUsedAt ? undefined : 'dimmed'} style={{ whiteSpace: 'nowrap' }}>
                             {k.lastUsedAt ? relativeTime(k.lastUsedAt) : 'Never used'}
                           </Text>
                         </Tooltip>
@@ -386,7 +386,7 @@ export function ApiKeysPage() {
                         )}
                       </Table.Td>
                       <Table.Td>
-                        <Badge size="sm" variant="light" color={status.color} data-testid="api-key-status">
+                        <Badge size="sm" variant="light" miw={72} color={status.color} data-testid="api-key-status">
                           {status.label}
                         </Badge>
                       </Table.Td>

@@ -67,7 +67,7 @@ function Profile() {
               </Title>
               <SimpleGrid cols={2}>
                 <TextInput label="Name" autoComplete="name" {...nameForm.getInputProps('name')} />
-                <TextInput label="Email" value={user.email} readOnly disabled description="Ask an admin to change it" />
+                <TextInput label="Email" value={user.email} readOnly disabled />
               </SimpleGrid>
               <Group gap="xl">
                 <Stack gap={2}>

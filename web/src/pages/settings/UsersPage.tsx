@@ -529,7 +529,7 @@ export function UsersPage() {
                       <SortHeader field="name" label="Name" sort={sort} onSort={setSort} />
                       <SortHeader field="email" label="Email" sort={sort} onSort={setSort} />
                       <SortHeader field="role" label="Role" sort={sort} onSort={setSort} w={150} />
-                      <SortHeader field="status" label="Status" sort={sort} onSort={setSort} w={100} />
+                      <SortHeader field="status" label="Status" sort={sort} onSort={setSort} w={120} />
                       <Table.Th w={130}>Last sign-in</Table.Th>
                       <SortHeader field="created_at" label="Added" sort={sort} onSort={setSort} w={120} />
                       <Table.Th w={50}>
@@ -550,18 +550,18 @@ export function UsersPage() {
                               <Avatar size={26} radius="xl" color="initials" name={u.name}>
                                 {initials(u.name)}
                               </Avatar>
-                              <Text fz="sm" fw={500} truncate>
+                              <Text fz="sm" fw={500} truncate maw={200}>
                                 {u.name}
                               </Text>
                               {self && (
-                                <Badge size="xs" variant="outline">
+                                <Badge size="xs" variant="outline" style={{ flexShrink: 0 }} miw={36}>
                                   You
                                 </Badge>
                               )}
                             </Group>
                           </Table.Td>
                           <Table.Td>
-                            <Text fz="sm" truncate>
+                            <Text fz="sm" truncate maw={260} title={u.email}>
                               {u.email}
                             </Text>
                           </Table.Td>
@@ -584,18 +584,24 @@ export function UsersPage() {
                             )}
                           </Table.Td>
                           <Table.Td>
-                            <Badge size="sm" variant="dot" color={u.status === 'active' ? 'teal' : 'gray'}>
+                            <Badge
+                              size="sm"
+                              variant="dot"
+                              miw={92}
+                              tt="none"
+                              color={u.status === 'active' ? 'teal' : 'gray'}
+                            >
                               {u.status === 'active' ? 'Active' : 'Disabled'}
                             </Badge>
                           </Table.Td>
                           <Table.Td>
                             <Tooltip label={formatDateTime(u.lastLoginAt)} disabled={!u.lastLoginAt}>
-                              <Text fz="sm" c={u.lastLoginAt ? undefined : 'dimmed'}>
+                              <Text fz="sm" c={u.lastLoginAt ? undefined : 'dimmed'} style={{ whiteSpace: 'nowrap' }}>
                                 {u.lastLoginAt ? relativeTime(u.lastLoginAt) : 'Never'}
                               </Text>
                             </Tooltip>
                           </Table.Td>
-                          <Table.Td>{formatDate(u.createdAt)}</Table.Td>
+                          <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDate(u.createdAt)}</Table.Td>
                           <Table.Td>
                             {canTouch && (
                               <Menu position="bottom-end" withinPortal shadow="md">
