@@ -1,13 +1,44 @@
-import { and, asc, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lt, lte, ne, or, type SQL } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gt,
+  gte,
+  ilike,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  ne,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
 
 /** Maps each listable field to its column; `id` is the tie-breaker and cursor key. */
 export type ListColumns = { id: PgColumn; fields: Record<string, PgColumn>; specs: FieldSpecs };
 
+/** Datetimes go to the database as ISO strings, compared with the millisecond-precision expression below. */
 function toDbValue(specs: FieldSpecs, field: string, v: unknown): unknown {
-  if (specs[field]?.type === 'datetime' && (typeof v === 'string' || typeof v === 'number')) return new Date(v);
+  if (specs[field]?.type !== 'datetime') return v;
+  if (typeof v === 'string' || typeof v === 'number') return new Date(v).toISOString();
+  if (v instanceof Date) return v.toISOString();
   return v;
+}
+
+/**
+ * What a field is filtered and sorted by. Timestamps are stored with microseconds, but the API shows them and
+ * cursors carry them in milliseconds: compare and order at millisecond precision, or a cursor would repeat or skip
+ * rows, and a filter with a timestamp the API returned would not match its own row.
+ */
+function fieldExpr(cols: ListColumns, field: string): SQL | undefined {
+  const col = cols.fields[field];
+  if (!col) return undefined;
+  return cols.specs[field]?.type === 'datetime' ? sql`date_trunc('milliseconds', ${col})` : sql`${col}`;
 }
 
 function escapeLike(s: string): string {
@@ -15,9 +46,9 @@ function escapeLike(s: string): string {
 }
 
 function filterCondition(cols: ListColumns, f: Filter): SQL | undefined {
-  const col = cols.fields[f.field];
+  const col = fieldExpr(cols, f.field);
   if (!col) return undefined;
-  const v = f.value;
+  const v = toDbValue(cols.specs, f.field, f.value);
   switch (f.op) {
     case 'eq':
       return v === null ? isNull(col) : eq(col, v);
@@ -50,7 +81,7 @@ export function listClauses(cols: ListColumns, q: ListQuery): { where: SQL[]; or
     const c = filterCondition(cols, f);
     if (c) where.push(c);
   }
-  const sortCol = cols.fields[q.sort.field] ?? cols.id;
+  const sortCol = fieldExpr(cols, q.sort.field) ?? sql`${cols.id}`;
   const dir = q.sort.direction === 'asc' ? asc : desc;
   if (q.cursor) {
     const v = toDbValue(cols.specs, q.sort.field, q.cursor.v);

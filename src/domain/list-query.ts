@@ -30,6 +30,35 @@ export class ListQueryError extends Error {
 export const maxLimit = 200;
 export const defaultLimit = 50;
 
+/** A valid date the database can store and compare (ISO 8601 with a four-digit year). */
+function isStorableDate(d: Date): boolean {
+  const y = d.getUTCFullYear();
+  return !Number.isNaN(d.getTime()) && y >= 1 && y <= 9999;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a decoded cursor can be compared with the sort field (a forged one could otherwise reach the database). */
+function cursorFits(c: Cursor, spec: FieldSpec | undefined): boolean {
+  if (!uuidPattern.test(c.id)) return false;
+  const v = c.v;
+  if (v === null) return true;
+  if (typeof v === 'string' && v.includes('\u0000')) return false;
+  switch (spec?.type) {
+    case 'datetime':
+      return (typeof v === 'string' || typeof v === 'number') && isStorableDate(new Date(v));
+    case 'number':
+      return typeof v === 'number';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'string':
+    case 'enum':
+      return typeof v === 'string';
+    default:
+      return true;
+  }
+}
+
 function parseValue(spec: FieldSpec, raw: string, param: string, problems: ListProblem[]): Filter['value'] {
   switch (spec.type) {
     case 'number': {
@@ -42,7 +71,8 @@ function parseValue(spec: FieldSpec, raw: string, param: string, problems: ListP
       return raw === 'true';
     case 'datetime': {
       const d = new Date(raw);
-      if (Number.isNaN(d.getTime())) problems.push({ param, message: `"${raw}" is not a date or date-time` });
+      if (!isStorableDate(d))
+        problems.push({ param, message: `"${raw}" is not a date or date-time (years 1 to 9999)` });
       return d;
     }
     case 'enum':
@@ -126,6 +156,7 @@ export function parseListQuery(
   let cursor: Cursor | null = null;
   if (input.cursor) {
     cursor = decodeCursor(input.cursor);
+    if (cursor && !cursorFits(cursor, fields[sort.field])) cursor = null;
     if (!cursor) problems.push({ param: 'cursor', message: 'is not a cursor this API issued' });
   }
 

@@ -29,7 +29,7 @@ import { authRoutes } from '../modules/auth/auth.routes.ts';
 import { usersRoutes } from '../modules/users/users.routes.ts';
 import { workspacesRoutes } from '../modules/workspaces/workspaces.routes.ts';
 import { registerAuth } from './auth.ts';
-import { registerErrorHandler, sendError } from './error-handler.ts';
+import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
 
 export const version = (
@@ -62,6 +62,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false } },
+    frameworkErrors: frameworkErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -121,6 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   registerAuth(app, services.auth);
+  rejectNulCharacters(app);
   registerIdempotency(app, database.db);
 
   const r = app.withTypeProvider<ZodTypeProvider>();

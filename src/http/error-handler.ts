@@ -7,6 +7,43 @@ export function sendError(reply: FastifyReply, status: number, code: string, mes
   return reply.status(status).type('application/json; charset=utf-8').send({ error: { code, message, details } });
 }
 
+/**
+ * Errors Fastify raises before routing (a malformed percent-encoding, a path parameter over the length limit):
+ * without this they would be answered in Fastify's own body shape.
+ */
+export function frameworkErrorHandler(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  return sendError(reply, status, 'bad_request', err.message);
+}
+
+/** The path of the first string (or key) holding U+0000, which PostgreSQL text cannot store; null when none does. */
+export function findNulCharacter(value: unknown, path: string[] = [], depth = 0): string[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object' || depth > 64) return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes('\u0000')) return [...path, k];
+    const found = findNulCharacter(v, [...path, k], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** Refuses text with U+0000 in the params, query or body, before it reaches the database. */
+export function rejectNulCharacters(app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => {
+    const parts = { params: req.params, querystring: req.query, body: req.body } as const;
+    for (const [where, value] of Object.entries(parts)) {
+      const path = findNulCharacter(value);
+      if (path) {
+        const message = 'must not contain the NUL character (\\u0000)';
+        throw new AppError('validation_failed', `The ${where} is not valid: ${path.join('.') || where} ${message}`, {
+          problems: [{ in: where, path: path.join('.') || null, message }],
+        });
+      }
+    }
+  });
+}
+
 const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',

@@ -86,6 +86,8 @@ export const authRoutes =
     const loginLimit = {
       max: 10,
       timeWindow: '1 minute',
+      // After the body is parsed, so the key can include the email (on onRequest, the default, it never did).
+      hook: 'preValidation' as const,
       keyGenerator: (req: FastifyRequest) => {
         const body = req.body as { email?: unknown } | undefined;
         return `${req.ip}|${typeof body?.email === 'string' ? body.email.toLowerCase() : ''}`;

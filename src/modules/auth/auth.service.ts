@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
@@ -122,9 +122,9 @@ export function createAuthService(deps: { db: Db }) {
     return true;
   }
 
-  async function uniqueSlug(base: string): Promise<string> {
+  async function uniqueSlug(tx: DbOrTx, base: string): Promise<string> {
     let slug = base;
-    for (let i = 2; await findWorkspaceBySlug(db, slug); i++) slug = `${base}-${i}`;
+    for (let i = 2; await findWorkspaceBySlug(tx, slug); i++) slug = `${base}-${i}`;
     return slug;
   }
 
@@ -153,7 +153,7 @@ export function createAuthService(deps: { db: Db }) {
           if ((await countWorkspaces(tx)) > 0)
             throw new AppError('conflict', 'Rapport is already set up; sign in instead');
         }
-        const slug = input.slug ? slugify(input.slug) : await uniqueSlug(slugify(input.workspaceName));
+        const slug = input.slug ? slugify(input.slug) : await uniqueSlug(tx, slugify(input.workspaceName));
         if (input.slug && (await findWorkspaceBySlug(tx, slug)))
           throw new AppError('conflict', `A workspace with the slug "${slug}" already exists`, { field: 'slug' });
         const workspace = await insertWorkspace(tx, {

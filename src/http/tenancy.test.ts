@@ -1,0 +1,390 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../test/app.ts';
+import { testEngines } from '../../test/db.ts';
+import { makeUser, makeWorkspace, testPassword, type TestWorkspace } from '../../test/factories.ts';
+import { apiRoutes } from '../../test/routes.ts';
+import { rolePermissions, type Actor } from '../domain/permissions.ts';
+import { sessionCookieName } from '../modules/auth/auth.service.ts';
+import { verifyPassword } from '../modules/auth/passwords.ts';
+import { findUser } from '../modules/users/users.repository.ts';
+
+/**
+ * Workspace isolation, route by route: a principal of workspace A (its owner's API key, and its owner's console
+ * session — both hold every permission) can neither read nor change anything of workspace B. Every /api/v1 route
+ * of the OpenAPI document must have a check here; a new route fails the suite until it gets one.
+ */
+
+type Headers = Record<string, string>;
+type Principal = { name: 'API key' | 'session'; headers: Headers };
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Listed = { data: Array<{ id: string } & Record<string, unknown>> };
+type EventList = { data: Array<{ id: string; subjectId: string }> };
+type Session = { id: string; userId: string };
+
+const uuidBytes = (u: string) => Buffer.from(u.replace(/-/g, ''), 'hex');
+
+describe.each(testEngines())('tenancy on %s', (engine) => {
+  const ctx = useTestApp(engine);
+
+  let a: TestWorkspace;
+  let b: TestWorkspace;
+  let aKey: string;
+  let aKeyId: string;
+  let aCookie: string;
+  let bKey: string;
+  let bAgentEmail: string;
+  /** Every object of B, by kind. */
+  const bIds = { users: [] as string[], apiKeys: [] as string[], sessions: [] as string[], workspace: '' };
+  let principals: Principal[];
+
+  async function signIn(email: string, workspace?: string): Promise<{ cookie: string; sessionId: string }> {
+    const { token, session } = await ctx.services.auth.login({ email, password: testPassword, workspace });
+    return { cookie: `${sessionCookieName}=${token}`, sessionId: session.id };
+  }
+
+  /** An API key with every permission of its user, and its id. */
+  async function makeKey(actor: Actor): Promise<{ id: string; token: string }> {
+    const { key, token } = await ctx.services.apiKeys.create(actor, {
+      name: 'tenancy',
+      scopes: [...rolePermissions[actor.role]],
+    });
+    return { id: key.id, token };
+  }
+
+  function call(method: Method, url: string, headers: Headers, payload?: object): Promise<LightMyRequestResponse> {
+    return ctx.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+  }
+
+  async function getJson<T>(url: string, headers: Headers): Promise<T> {
+    const res = await call('GET', url, headers);
+    expect(res.statusCode, `GET ${url}: ${res.body}`).toBe(200);
+    return res.json<T>();
+  }
+
+  /** Everything B can see of itself, read with B's own key. Key usage times are left out (reading touches them). */
+  async function snapshotOfB(): Promise<unknown> {
+    const h = bearer(bKey);
+    const keys = await getJson<Listed>('/api/v1/api-keys?include_revoked=true', h);
+    return {
+      users: await getJson<unknown>('/api/v1/users?limit=200', h),
+      keys: keys.data.map(({ lastUsedAt: _ignored, ...k }) => k),
+      sessions: await getJson<unknown>('/api/v1/sessions?all=true', h),
+      workspace: await getJson<unknown>('/api/v1/workspace', h),
+      events: await getJson<unknown>('/api/v1/events?limit=200', h),
+      me: await getJson<unknown>('/api/v1/me', h),
+    };
+  }
+
+  function allIdsOfB(): string[] {
+    return [...bIds.users, ...bIds.apiKeys, ...bIds.sessions, bIds.workspace];
+  }
+
+  /** A's request on every object of B, whatever its kind: never found, never a 2xx. */
+  async function refusedOnEveryIdOfB(
+    p: Principal,
+    method: Method,
+    path: (id: string) => string,
+    payload?: object,
+  ): Promise<void> {
+    for (const id of allIdsOfB()) {
+      const res = await call(method, path(id), p.headers, payload);
+      expect([403, 404], `${p.name}: ${method} ${path(id)} -> ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+      expect(res.json<{ error: { code: string } }>().error.code).toMatch(/^(not_found|forbidden)$/);
+    }
+  }
+
+  beforeAll(async () => {
+    a = await makeWorkspace(ctx.services);
+    b = await makeWorkspace(ctx.services);
+    const aOwnerKey = await makeKey(a.ownerActor);
+    aKey = aOwnerKey.token;
+    aKeyId = aOwnerKey.id;
+    aCookie = (await signIn(a.owner.email)).cookie;
+    await makeUser(ctx.services, a, { role: 'agent' });
+
+    const bOwnerKey = await makeKey(b.ownerActor);
+    bKey = bOwnerKey.token;
+    const bAgent = await makeUser(ctx.services, b, { role: 'agent' });
+    bAgentEmail = bAgent.user.email;
+    const bAgentKey = await makeKey(bAgent.actor);
+    const bOwnerSession = await signIn(b.owner.email);
+    const bAgentSession = await signIn(bAgent.user.email);
+    bIds.users = [b.owner.id, bAgent.user.id];
+    bIds.apiKeys = [bOwnerKey.id, bAgentKey.id];
+    bIds.sessions = [bOwnerSession.sessionId, bAgentSession.sessionId];
+    bIds.workspace = b.workspace.id;
+
+    principals = [
+      { name: 'API key', headers: bearer(aKey) },
+      { name: 'session', headers: { cookie: aCookie } },
+    ];
+  });
+
+  async function aUserIds(): Promise<string[]> {
+    return (await getJson<Listed>('/api/v1/users?limit=200', bearer(aKey))).data.map((u) => u.id);
+  }
+
+  /** How each /api/v1 route is checked, by "METHOD path" exactly as the OpenAPI document spells it. */
+  const checks: Record<string, (p: Principal) => Promise<void>> = {
+    'GET /api/v1/setup': async (p) => {
+      const res = await call('GET', '/api/v1/setup', p.headers);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ needed: false });
+    },
+
+    'POST /api/v1/setup': async (p) => {
+      const res = await call('POST', '/api/v1/setup', p.headers, {
+        workspaceName: 'Takeover',
+        name: 'Mallory',
+        email: `mallory-${p.name.replace(' ', '')}@example.com`,
+        password: testPassword,
+      });
+      expect(res.statusCode).toBe(409);
+    },
+
+    'POST /api/v1/auth/login': async (p) => {
+      // B's credentials cannot open a session in A, nor A's in B.
+      const intoA = await call('POST', '/api/v1/auth/login', p.headers, {
+        email: b.owner.email,
+        password: testPassword,
+        workspace: a.workspace.slug,
+      });
+      expect(intoA.statusCode).toBe(401);
+      const intoB = await call('POST', '/api/v1/auth/login', p.headers, {
+        email: a.owner.email,
+        password: testPassword,
+        workspace: b.workspace.slug,
+      });
+      expect(intoB.statusCode).toBe(401);
+      expect(intoB.headers['set-cookie']).toBeUndefined();
+    },
+
+    'POST /api/v1/auth/logout': async (p) => {
+      // Signing out touches only the caller's own session cookie; B's sessions stay (checked by the snapshot).
+      const headers = p.name === 'session' ? { cookie: (await signIn(a.owner.email)).cookie } : p.headers;
+      const res = await call('POST', '/api/v1/auth/logout', headers);
+      expect(res.statusCode).toBe(204);
+    },
+
+    'GET /api/v1/me': async (p) => {
+      const me = await getJson<{ workspace: { id: string }; user: { id: string } | null }>('/api/v1/me', p.headers);
+      expect(me.workspace.id).toBe(a.workspace.id);
+      if (me.user) expect(me.user.id).toBe(a.owner.id);
+    },
+
+    'GET /api/v1/sessions': async (p) => {
+      const aUsers = await aUserIds();
+      for (const q of ['', '?all=true', '?all=false']) {
+        const list = await getJson<{ data: Session[] }>(`/api/v1/sessions${q}`, p.headers);
+        for (const s of list.data) {
+          expect(bIds.sessions).not.toContain(s.id);
+          expect(aUsers).toContain(s.userId);
+        }
+      }
+      const all = await getJson<{ data: Session[] }>('/api/v1/sessions?all=true', p.headers);
+      expect(all.data.length).toBeGreaterThan(0);
+    },
+
+    'DELETE /api/v1/sessions/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/sessions/${id}`);
+      // Control: the same request on a session of A works.
+      const mine = await signIn(a.owner.email);
+      expect((await call('DELETE', `/api/v1/sessions/${mine.sessionId}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/users': async (p) => {
+      const aUsers = await aUserIds();
+      const list = await getJson<Listed>('/api/v1/users?limit=200', p.headers);
+      expect(list.data.map((u) => u.id).sort()).toEqual([...aUsers].sort());
+      for (const u of list.data) expect(bIds.users).not.toContain(u.id);
+      for (const email of [b.owner.email, bAgentEmail]) {
+        const q = new URLSearchParams({ filter: `email:eq:${email}` });
+        const filtered = await getJson<Listed>(`/api/v1/users?${q.toString()}`, p.headers);
+        expect(filtered.data.every((u) => !bIds.users.includes(u.id))).toBe(true);
+      }
+      // Paging with a cursor of B's list does not reveal B's rows either.
+      const bPage = await getJson<{ page: { nextCursor: string | null } }>('/api/v1/users?limit=1', bearer(bKey));
+      expect(bPage.page.nextCursor).not.toBeNull();
+      const withB = await getJson<Listed>(`/api/v1/users?cursor=${bPage.page.nextCursor ?? ''}`, p.headers);
+      for (const u of withB.data) expect(bIds.users).not.toContain(u.id);
+    },
+
+    'POST /api/v1/users': async (p) => {
+      // A user with the email of one of B's lands in A (emails are unique per workspace, not across them).
+      const email = p.name === 'API key' ? b.owner.email : bAgentEmail;
+      const idem = `tenancy-${p.name.replace(' ', '-')}`;
+      const res = await call(
+        'POST',
+        '/api/v1/users',
+        { ...p.headers, 'idempotency-key': idem },
+        { email, name: 'Twin', role: 'viewer' },
+      );
+      expect(res.statusCode, res.body).toBe(201);
+      const created = res.json<{ user: { id: string } }>().user.id;
+      expect(await aUserIds()).toContain(created);
+      // The same Idempotency-Key in B is B's own: a new request, neither a replay of A's answer nor a conflict.
+      const inB = await call(
+        'POST',
+        '/api/v1/users',
+        { ...bearer(bKey), 'idempotency-key': idem },
+        { email: `b-twin-${p.name.replace(' ', '')}@example.com`, name: 'B twin', role: 'viewer' },
+      );
+      expect(inB.statusCode).toBe(201);
+      expect(inB.headers['idempotent-replayed']).toBeUndefined();
+      const bUser = inB.json<{ user: { id: string } }>().user.id;
+      expect(bUser).not.toBe(created);
+      bIds.users.push(bUser);
+    },
+
+    'GET /api/v1/users/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/users/${id}`);
+      expect((await call('GET', `/api/v1/users/${a.owner.id}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'PATCH /api/v1/users/{id}': async (p) => {
+      const change = { name: 'Hijacked', role: 'viewer', status: 'disabled' };
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/users/${id}`, change);
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/users/${id}`, { name: 'Hijacked' });
+      const mine = await makeUser(ctx.services, a);
+      expect((await call('PATCH', `/api/v1/users/${mine.user.id}`, p.headers, change)).statusCode).toBe(200);
+    },
+
+    'PUT /api/v1/users/{id}/password': async (p) => {
+      const body = { currentPassword: testPassword, newPassword: 'hijacked-password-1' };
+      await refusedOnEveryIdOfB(p, 'PUT', (id) => `/api/v1/users/${id}/password`, body);
+      // B's people keep their own password.
+      for (const id of bIds.users) {
+        const u = await findUser(ctx.database.db, b.workspace.id, id);
+        expect(await verifyPassword(u?.passwordHash ?? '', 'hijacked-password-1')).toBe(false);
+      }
+      const mine = await makeUser(ctx.services, a);
+      expect((await call('PUT', `/api/v1/users/${mine.user.id}/password`, p.headers, body)).statusCode).toBe(204);
+    },
+
+    'DELETE /api/v1/users/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/users/${id}`);
+      const mine = await makeUser(ctx.services, a);
+      expect((await call('DELETE', `/api/v1/users/${mine.user.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/roles': async (p) => {
+      const res = await call('GET', '/api/v1/roles', p.headers);
+      expect(res.statusCode).toBe(200);
+      // Static data: the same for everyone, nothing of B in it.
+      expect(res.json()).toEqual((await call('GET', '/api/v1/roles', bearer(bKey))).json());
+    },
+
+    'GET /api/v1/api-keys': async (p) => {
+      for (const q of ['', '?include_revoked=true']) {
+        const list = await getJson<Listed>(`/api/v1/api-keys${q}`, p.headers);
+        expect(list.data.length).toBeGreaterThan(0);
+        for (const k of list.data) expect(bIds.apiKeys).not.toContain(k.id);
+      }
+      expect((await getJson<Listed>('/api/v1/api-keys', p.headers)).data.map((k) => k.id)).toContain(aKeyId);
+    },
+
+    'POST /api/v1/api-keys': async (p) => {
+      const res = await call('POST', '/api/v1/api-keys', p.headers, { name: 'tenancy', scopes: ['users:read'] });
+      if (p.name === 'API key') {
+        // Keys are made by signed-in users only.
+        expect(res.statusCode).toBe(403);
+        return;
+      }
+      expect(res.statusCode, res.body).toBe(201);
+      const made = res.json<{ key: string }>().key;
+      const me = await getJson<{ workspace: { id: string } }>('/api/v1/me', bearer(made));
+      expect(me.workspace.id).toBe(a.workspace.id);
+      const users = await getJson<Listed>('/api/v1/users', bearer(made));
+      for (const u of users.data) expect(bIds.users).not.toContain(u.id);
+    },
+
+    'DELETE /api/v1/api-keys/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/api-keys/${id}`);
+      // B's key still works.
+      expect((await call('GET', '/api/v1/me', bearer(bKey))).statusCode).toBe(200);
+      const mine = await makeKey(a.ownerActor);
+      expect((await call('DELETE', `/api/v1/api-keys/${mine.id}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'GET /api/v1/workspace': async (p) => {
+      const w = await getJson<{ id: string; slug: string }>('/api/v1/workspace', p.headers);
+      expect(w.id).toBe(a.workspace.id);
+      expect(w.slug).toBe(a.workspace.slug);
+    },
+
+    'PATCH /api/v1/workspace': async (p) => {
+      const name = `A renamed by ${p.name}`;
+      const res = await call('PATCH', '/api/v1/workspace', p.headers, { name, timezone: 'Europe/Paris' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ id: a.workspace.id, name, timezone: 'Europe/Paris' });
+      const bNow = await getJson<{ name: string; timezone: string }>('/api/v1/workspace', bearer(bKey));
+      expect(bNow.name).toBe(b.workspace.name);
+      expect(bNow.timezone).toBe(b.workspace.timezone);
+    },
+
+    'GET /api/v1/events': async (p) => {
+      const bEvents = (await getJson<EventList>('/api/v1/events?limit=200', bearer(bKey))).data;
+      expect(bEvents.length).toBeGreaterThan(0);
+      const bEventIds = new Set(bEvents.map((e) => e.id));
+      const queries = [
+        '?limit=200',
+        '?type=user.*',
+        '?subject_type=user',
+        ...allIdsOfB().map((id) => `?subject_id=${id}`),
+      ];
+      for (const q of queries) {
+        const list = await getJson<EventList>(`/api/v1/events${q}`, p.headers);
+        for (const e of list.data) {
+          expect(bEventIds.has(e.id), `${q}: event ${e.id} of B`).toBe(false);
+          expect(allIdsOfB()).not.toContain(e.subjectId);
+        }
+      }
+      const aEvents = await getJson<EventList>('/api/v1/events?limit=200', p.headers);
+      expect(aEvents.data.length).toBeGreaterThan(0);
+    },
+  };
+
+  it('has a check for every /api/v1 route of the OpenAPI document, and no other', async () => {
+    const documented = (await apiRoutes(ctx.app)).filter((r) => r.path.startsWith('/api/v1/')).map((r) => r.key);
+    expect([...documented].sort()).toEqual(Object.keys(checks).sort());
+  });
+
+  it.each(['API key', 'session'] as const)(
+    "lets A's owner %s read and change nothing of B, on every route",
+    async (name) => {
+      const p = principals.find((x) => x.name === name);
+      if (!p) throw new Error(name);
+      for (const [route, check] of Object.entries(checks)) {
+        const before = await snapshotOfB();
+        try {
+          await check(p);
+        } catch (e) {
+          throw new Error(`${route} (${name}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
+        // POST /users adds a user in B on purpose (the Idempotency-Key check); everything else must leave B as it was.
+        if (route === 'POST /api/v1/users') continue;
+        expect(await snapshotOfB(), `${route} (${name}) changed workspace B`).toEqual(before);
+      }
+      // A's principal still works after all that.
+      expect((await call('GET', '/api/v1/me', p.headers)).statusCode).toBe(200);
+    },
+    120_000,
+  );
+
+  it("refuses A's token rewritten to carry B's workspace id", async () => {
+    for (const [prefix, token] of [
+      ['rpk', aKey],
+      ['rps', aCookie.slice(sessionCookieName.length + 1)],
+    ] as const) {
+      const raw = Buffer.from(token.slice(4), 'base64url');
+      uuidBytes(b.workspace.id).copy(raw, 0);
+      const forged = `${prefix}_${raw.toString('base64url')}`;
+      const headers: Headers = prefix === 'rpk' ? bearer(forged) : { cookie: `${sessionCookieName}=${forged}` };
+      for (const url of ['/api/v1/me', '/api/v1/users', '/api/v1/workspace']) {
+        const res = await call('GET', url, headers);
+        expect(res.statusCode, `${prefix} ${url}`).toBe(401);
+      }
+    }
+  });
+});
