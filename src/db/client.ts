@@ -17,6 +17,8 @@ export type DbOrTx = Db | Tx;
 
 export type Engine = 'pglite' | 'postgres';
 
+export const searchSimilarityThreshold = 0.4;
+
 export type Database = {
   db: Db;
   engine: Engine;
@@ -54,7 +56,12 @@ export function redactUrl(url: string): string {
 /** PGlite when no DATABASE_URL is given (embedded, data in a directory), PostgreSQL when it is. */
 export async function createDb(opts: DbOptions): Promise<Database> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      // Search tolerates a typo or two in a word (pg_trgm's default 0.6 misses "turng" for "turing").
+      options: `-c pg_trgm.word_similarity_threshold=${searchSimilarityThreshold}`,
+    });
     // A dropped idle connection must not crash the process; the next query gets a fresh one.
     pool.on('error', () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Db;
@@ -74,6 +81,7 @@ export async function createDb(opts: DbOptions): Promise<Database> {
     extensions: { pg_trgm },
     ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
   });
+  await client.exec(`set pg_trgm.word_similarity_threshold = ${searchSimilarityThreshold}`);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,

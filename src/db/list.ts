@@ -20,7 +20,14 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
 
 /** Maps each listable field to its column; `id` is the tie-breaker and cursor key. */
-export type ListColumns = { id: PgColumn; fields: Record<string, PgColumn>; specs: FieldSpecs };
+export type ListColumns = {
+  id: PgColumn;
+  /** A column, or an SQL expression (e.g. a custom field inside jsonb). */
+  fields: Record<string, PgColumn | SQL>;
+  specs: FieldSpecs;
+  /** Fields whose filters are not plain comparisons (arrays, related rows): their own condition builders. */
+  filters?: Record<string, (f: Filter) => SQL | undefined>;
+};
 
 /** Datetimes go to the database as ISO strings, compared with the millisecond-precision expression below. */
 function toDbValue(specs: FieldSpecs, field: string, v: unknown): unknown {
@@ -46,6 +53,8 @@ function escapeLike(s: string): string {
 }
 
 function filterCondition(cols: ListColumns, f: Filter): SQL | undefined {
+  const custom = cols.filters?.[f.field];
+  if (custom) return custom(f);
   const col = fieldExpr(cols, f.field);
   if (!col) return undefined;
   const v = toDbValue(cols.specs, f.field, f.value);

@@ -28,6 +28,10 @@ import { apiKeysRoutes } from '../modules/apikeys/apikeys.routes.ts';
 import { authRoutes } from '../modules/auth/auth.routes.ts';
 import { usersRoutes } from '../modules/users/users.routes.ts';
 import { workspacesRoutes } from '../modules/workspaces/workspaces.routes.ts';
+import { peopleRoutes } from '../modules/people/people.routes.ts';
+import { companiesRoutes } from '../modules/companies/companies.routes.ts';
+import { fieldsRoutes } from '../modules/fields/fields.routes.ts';
+import { searchRoutes } from '../modules/people/search.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -169,6 +173,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(apiKeysRoutes(services.apiKeys));
       await api.register(workspacesRoutes(services.workspaces));
       await api.register(eventsRoutes(database.db));
+      await api.register(peopleRoutes(services.people));
+      await api.register(companiesRoutes(services.companies));
+      await api.register(fieldsRoutes(services.fields));
+      await api.register(searchRoutes(database.db));
     },
     { prefix: '/api/v1' },
   );

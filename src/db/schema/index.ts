@@ -3,3 +3,4 @@ export * from './users.ts';
 export * from './events.ts';
 export * from './jobs.ts';
 export * from './idempotency.ts';
+export * from './customers.ts';

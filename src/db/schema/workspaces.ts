@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { jsonb, pgTable, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
@@ -11,6 +12,10 @@ export const workspaces = pgTable(
     slug: text('slug').notNull(),
     name: text('name').notNull(),
     timezone: text('timezone').notNull().default('UTC'),
+    /** Signs one-click unsubscribe links and other tokens of this workspace. */
+    secret: text('secret')
+      .notNull()
+      .default(sql`replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

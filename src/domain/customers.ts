@@ -1,0 +1,257 @@
+/**
+ * Pure rules of the customer record: normalising contact points, names, lifecycle stages, consent keys,
+ * custom field values and the text search matches. No I/O.
+ */
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+
+export const defaultStages = ['lead', 'prospect', 'customer', 'loyal', 'at_risk', 'churned'] as const;
+export type StageDef = { key: string; label: string };
+export const defaultStageDefs: StageDef[] = [
+  { key: 'lead', label: 'Lead' },
+  { key: 'prospect', label: 'Prospect' },
+  { key: 'customer', label: 'Customer' },
+  { key: 'loyal', label: 'Loyal' },
+  { key: 'at_risk', label: 'At risk' },
+  { key: 'churned', label: 'Churned' },
+];
+
+export const consentChannels = ['email', 'sms', 'phone', 'chat'] as const;
+export const consentPurposes = ['service', 'marketing', 'research'] as const;
+export type ConsentChannel = (typeof consentChannels)[number];
+export type ConsentPurpose = (typeof consentPurposes)[number];
+export const consentSources = [
+  'form',
+  'import',
+  'api',
+  'console',
+  'unsubscribe_link',
+  'chat',
+  'email',
+  'phone',
+  'merge',
+] as const;
+export type ConsentSource = (typeof consentSources)[number];
+
+export function consentKey(channel: ConsentChannel, purpose: ConsentPurpose): string {
+  return `${channel}:${purpose}`;
+}
+
+export type FieldProblem = { field: string; message: string };
+
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function normaliseEmailAddress(raw: string): string | null {
+  const e = raw.trim().toLowerCase();
+  return e.length <= 320 && emailPattern.test(e) ? e : null;
+}
+
+/** E.164 (+14155550123), or null when the number cannot be read. Numbers without +country use the default country. */
+export function normalisePhone(raw: string, defaultCountry?: string): string | null {
+  const cleaned = raw.trim();
+  if (!cleaned || cleaned.length > 40) return null;
+  const p = parsePhoneNumberFromString(
+    cleaned,
+    (defaultCountry?.toUpperCase() as CountryCode | undefined) ?? undefined,
+  );
+  return p && p.isPossible() ? p.number : null;
+}
+
+export function normaliseEmails(
+  raw: readonly string[],
+  field = 'emails',
+): { values: string[]; problems: FieldProblem[] } {
+  const values: string[] = [];
+  const problems: FieldProblem[] = [];
+  raw.forEach((r, i) => {
+    if (!r.trim()) return;
+    const e = normaliseEmailAddress(r);
+    if (!e) problems.push({ field: `${field}[${i}]`, message: `"${r}" is not an email address` });
+    else if (!values.includes(e)) values.push(e);
+  });
+  return { values, problems };
+}
+
+export function normalisePhones(
+  raw: readonly string[],
+  defaultCountry?: string,
+  field = 'phones',
+): { values: string[]; problems: FieldProblem[] } {
+  const values: string[] = [];
+  const problems: FieldProblem[] = [];
+  raw.forEach((r, i) => {
+    if (!r.trim()) return;
+    const p = normalisePhone(r, defaultCountry);
+    if (!p)
+      problems.push({
+        field: `${field}[${i}]`,
+        message: `"${r}" is not a phone number we can read (use +country code)`,
+      });
+    else if (!values.includes(p)) values.push(p);
+  });
+  return { values, problems };
+}
+
+export function normaliseTags(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of raw) {
+    const tag = t.trim().toLowerCase().replace(/\s+/g, '-').slice(0, 50);
+    if (tag && !out.includes(tag)) out.push(tag);
+  }
+  return out;
+}
+
+export function personDisplayName(
+  first: string | null | undefined,
+  last: string | null | undefined,
+  emails: readonly string[],
+): string {
+  const name = [first, last]
+    .map((s) => s?.trim())
+    .filter(Boolean)
+    .join(' ');
+  return name || emails[0] || '(no name)';
+}
+
+/** What search matches: lower-cased, accents folded, names, emails (and their local parts), phones, tags, companies. */
+export function buildSearchText(parts: Array<string | null | undefined | readonly string[]>): string {
+  const words: string[] = [];
+  for (const p of parts) {
+    if (!p) continue;
+    for (const s of typeof p === 'string' ? [p] : p) {
+      if (!s) continue;
+      words.push(s);
+      if (s.includes('@')) words.push(s.split('@')[0] ?? '');
+      if (s.startsWith('+')) words.push(s.slice(1));
+    }
+  }
+  return foldText(words.join(' ')).slice(0, 2000);
+}
+
+export function foldText(s: string): string {
+  return s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export type CustomFieldDef = {
+  key: string;
+  label: string;
+  type: 'text' | 'number' | 'date' | 'boolean' | 'select' | 'multiselect' | 'url';
+  options: readonly string[];
+  required: boolean;
+  archived: boolean;
+};
+
+/**
+ * Checks and converts custom field values against their definitions. `null` clears a value. Unknown keys are
+ * refused; with `partial`, required fields that are not mentioned are not reported (an update of other fields).
+ */
+export function validateCustomValues(
+  defs: readonly CustomFieldDef[],
+  input: Record<string, unknown>,
+  opts: { partial: boolean; existing?: Record<string, unknown> },
+): { values: Record<string, unknown>; problems: FieldProblem[] } {
+  const byKey = new Map(defs.filter((d) => !d.archived).map((d) => [d.key, d]));
+  const values: Record<string, unknown> = { ...(opts.existing ?? {}) };
+  const problems: FieldProblem[] = [];
+  for (const [key, raw] of Object.entries(input)) {
+    const def = byKey.get(key);
+    const field = `custom.${key}`;
+    if (!def) {
+      problems.push({ field, message: `there is no custom field "${key}"` });
+      continue;
+    }
+    if (raw === null || raw === undefined || raw === '') {
+      delete values[key];
+      continue;
+    }
+    const v = coerceCustomValue(def, raw);
+    if (v.ok) values[key] = v.value;
+    else problems.push({ field, message: v.message });
+  }
+  for (const def of byKey.values()) {
+    if (!def.required) continue;
+    if (opts.partial && !(def.key in input)) continue;
+    if (values[def.key] === undefined)
+      problems.push({ field: `custom.${def.key}`, message: `${def.label} is required` });
+  }
+  return { values, problems };
+}
+
+export function coerceCustomValue(
+  def: Pick<CustomFieldDef, 'type' | 'options' | 'label'>,
+  raw: unknown,
+): { ok: true; value: unknown } | { ok: false; message: string } {
+  const fail = (message: string) => ({ ok: false as const, message });
+  switch (def.type) {
+    case 'text':
+      if (typeof raw !== 'string' && typeof raw !== 'number') return fail('must be text');
+      if (String(raw).length > 5000) return fail('must be at most 5000 characters');
+      return { ok: true, value: String(raw) };
+    case 'number': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      return Number.isFinite(n) ? { ok: true, value: n } : fail(`"${String(raw)}" is not a number`);
+    }
+    case 'date': {
+      if (typeof raw !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(raw)) return fail('must be a date like 2026-01-31');
+      const d = new Date(`${raw}T00:00:00Z`);
+      return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== raw
+        ? fail(`"${raw}" is not a real date`)
+        : { ok: true, value: raw };
+    }
+    case 'boolean':
+      if (typeof raw === 'boolean') return { ok: true, value: raw };
+      if (typeof raw === 'string' && ['true', 'false', 'yes', 'no', '1', '0'].includes(raw.trim().toLowerCase()))
+        return { ok: true, value: ['true', 'yes', '1'].includes(raw.trim().toLowerCase()) };
+      return fail('must be true or false');
+    case 'select':
+      if (typeof raw !== 'string' || !def.options.includes(raw))
+        return fail(`must be one of: ${def.options.join(', ')}`);
+      return { ok: true, value: raw };
+    case 'multiselect': {
+      const list = Array.isArray(raw)
+        ? raw
+        : typeof raw === 'string'
+          ? raw
+              .split(/[;|]/)
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : null;
+      if (!list || !list.every((x): x is string => typeof x === 'string' && def.options.includes(x)))
+        return fail(`each value must be one of: ${def.options.join(', ')}`);
+      return { ok: true, value: [...new Set(list)] };
+    }
+    case 'url': {
+      if (typeof raw !== 'string') return fail('must be a URL');
+      try {
+        const u = new URL(raw.trim());
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') return fail('must be an http(s) URL');
+        return { ok: true, value: u.toString() };
+      } catch {
+        return fail(`"${raw}" is not a URL`);
+      }
+    }
+  }
+}
+
+/** Whole days since the stage was entered. */
+export function daysInStage(stageChangedAt: Date, now: Date = new Date()): number {
+  return Math.max(0, Math.floor((now.getTime() - stageChangedAt.getTime()) / 86_400_000));
+}
+
+/** The field-by-field changes between two flat records, for events ("before/after"). */
+export function diffFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of Object.keys(after)) {
+    const a = before[key];
+    const b = after[key];
+    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) changes[key] = { from: a ?? null, to: b ?? null };
+  }
+  return changes;
+}

@@ -1,0 +1,130 @@
+import type { Db } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import { customFieldTypes, type CustomFieldType } from '../../db/schema/index.ts';
+import { AppError } from '../../errors.ts';
+import { appendEvent } from '../../events/events.ts';
+import type { Actor } from '../../domain/permissions.ts';
+import { assertCan } from '../auth/access.ts';
+import {
+  findCustomField,
+  insertCustomField,
+  listCustomFields,
+  updateCustomField,
+  type CustomEntity,
+  type CustomFieldRow,
+} from './fields.repository.ts';
+
+const keyPattern = /^[a-z][a-z0-9_]{0,49}$/;
+
+export function fieldKeyFromLabel(label: string): string {
+  const k = label
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 50);
+  return /^[a-z]/.test(k) ? k : `f_${k}`.slice(0, 50);
+}
+
+export type FieldsService = ReturnType<typeof createFieldsService>;
+
+/** Custom fields per workspace for people and companies; values live in each record's `custom` and are checked on write. */
+export function createFieldsService(deps: { db: Db }) {
+  const { db } = deps;
+  return {
+    async list(actor: Actor, entity?: CustomEntity): Promise<CustomFieldRow[]> {
+      assertCan(actor, 'customers:read');
+      return listCustomFields(db, actor.workspaceId, entity);
+    },
+
+    async create(
+      actor: Actor,
+      input: {
+        entity: CustomEntity;
+        label: string;
+        key?: string | undefined;
+        type: CustomFieldType;
+        options?: string[] | undefined;
+        required?: boolean | undefined;
+      },
+    ): Promise<CustomFieldRow> {
+      assertCan(actor, 'workspace:manage');
+      if (!customFieldTypes.includes(input.type))
+        throw new AppError('validation_failed', `Unknown field type "${input.type}"`);
+      const key = input.key ?? fieldKeyFromLabel(input.label);
+      if (!keyPattern.test(key))
+        throw new AppError('validation_failed', 'The key must start with a letter and use only a-z, 0-9 and _', {
+          field: 'key',
+        });
+      const options = [...new Set((input.options ?? []).map((o) => o.trim()).filter(Boolean))];
+      if ((input.type === 'select' || input.type === 'multiselect') && options.length === 0)
+        throw new AppError('validation_failed', 'A select field needs at least one option', { field: 'options' });
+      const existing = await listCustomFields(db, actor.workspaceId, input.entity);
+      if (existing.some((f) => f.key === key))
+        throw new AppError('conflict', `A ${input.entity} field with the key "${key}" already exists`, {
+          field: 'key',
+        });
+      return db.transaction(async (tx) => {
+        const f = await insertCustomField(tx, {
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          entity: input.entity,
+          key,
+          label: input.label.trim(),
+          type: input.type,
+          options,
+          required: input.required ?? false,
+          position: existing.length,
+        });
+        await appendEvent(tx, actor, {
+          type: 'custom_field.created',
+          subjectType: 'custom_field',
+          subjectId: f.id,
+          payload: { entity: f.entity, key, type: f.type },
+        });
+        return f;
+      });
+    },
+
+    async update(
+      actor: Actor,
+      id: string,
+      input: {
+        label?: string | undefined;
+        options?: string[] | undefined;
+        required?: boolean | undefined;
+        position?: number | undefined;
+        archived?: boolean | undefined;
+      },
+    ): Promise<CustomFieldRow> {
+      assertCan(actor, 'workspace:manage');
+      const f = await findCustomField(db, actor.workspaceId, id);
+      if (!f) throw AppError.notFound('Custom field', id);
+      if (input.options && (f.type === 'select' || f.type === 'multiselect')) {
+        // Options in use may be added to, not taken away silently: removing is allowed but reported in the event.
+        if (!input.options.length)
+          throw new AppError('validation_failed', 'A select field needs at least one option', { field: 'options' });
+      }
+      return db.transaction(async (tx) => {
+        const u = await updateCustomField(tx, actor.workspaceId, id, {
+          ...(input.label !== undefined ? { label: input.label.trim() } : {}),
+          ...(input.options !== undefined
+            ? { options: [...new Set(input.options.map((o) => o.trim()).filter(Boolean))] }
+            : {}),
+          ...(input.required !== undefined ? { required: input.required } : {}),
+          ...(input.position !== undefined ? { position: input.position } : {}),
+          ...(input.archived !== undefined ? { archived: input.archived } : {}),
+        });
+        if (!u) throw AppError.notFound('Custom field', id);
+        await appendEvent(tx, actor, {
+          type: 'custom_field.updated',
+          subjectType: 'custom_field',
+          subjectId: id,
+          payload: { ...input },
+        });
+        return u;
+      });
+    },
+  };
+}

@@ -1,0 +1,425 @@
+import { and, asc, desc, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { listClauses, toPage, type ListColumns } from '../../db/list.ts';
+import { companies, consentRecords, notes, people, personCompanies } from '../../db/schema/index.ts';
+import type { FieldSpecs, Filter, ListQuery } from '../../domain/list-query.ts';
+import type { CustomFieldRow } from '../fields/fields.repository.ts';
+
+export type PersonRow = typeof people.$inferSelect;
+export type PersonInsert = typeof people.$inferInsert;
+export type ConsentRecordRow = typeof consentRecords.$inferSelect;
+export type NoteRow = typeof notes.$inferSelect;
+
+/** A PostgreSQL text[] literal, sent as a parameter (cast with ::text[]). */
+export function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((x) => `"${x.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
+export function textArrayFilter(column: SQLWrapper, f: Filter): SQL | undefined {
+  const v = f.value;
+  switch (f.op) {
+    case 'eq':
+      return sql`${column} @> array[${String(v)}]::text[]`;
+    case 'ne':
+      return sql`not (${column} @> array[${String(v)}]::text[])`;
+    case 'in':
+      return sql`${column} && ${textArrayLiteral(v as string[])}::text[]`;
+    case 'contains':
+      return sql`array_to_string(${column}, ' ') ilike ${`%${String(v).replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`;
+    case 'exists':
+      return v ? sql`cardinality(${column}) > 0` : sql`cardinality(${column}) = 0`;
+    default:
+      return undefined;
+  }
+}
+
+/** Built-in list fields of people; custom fields and consent are added per workspace by `personListColumns`. */
+export const basePersonFields: FieldSpecs = {
+  name: { type: 'string' },
+  first_name: { type: 'string' },
+  last_name: { type: 'string' },
+  email: { type: 'string', sortable: false },
+  phone: { type: 'string', sortable: false },
+  tag: { type: 'string', sortable: false },
+  company_id: { type: 'string', sortable: false },
+  stage: { type: 'string' },
+  owner_id: { type: 'string' },
+  source: { type: 'string' },
+  external_id: { type: 'string' },
+  language: { type: 'string' },
+  timezone: { type: 'string' },
+  city: { type: 'string' },
+  country: { type: 'string' },
+  created_at: { type: 'datetime' },
+  updated_at: { type: 'datetime' },
+  stage_changed_at: { type: 'datetime' },
+};
+
+export const consentFieldNames: string[] = ['email', 'sms', 'phone', 'chat'].flatMap((c) =>
+  ['service', 'marketing', 'research'].map((p) => `consent.${c}.${p}`),
+);
+
+const customTypeSpec: Record<CustomFieldRow['type'], FieldSpecs[string]['type']> = {
+  text: 'string',
+  url: 'string',
+  select: 'string',
+  multiselect: 'string',
+  number: 'number',
+  boolean: 'boolean',
+  date: 'string',
+};
+
+/** The list columns of people for a workspace: built-ins, consent states and its custom fields. */
+export function personListColumns(defs: readonly CustomFieldRow[], stages: readonly string[]): ListColumns {
+  const specs: FieldSpecs = { ...basePersonFields, stage: { type: 'enum', values: stages } };
+  const fields: ListColumns['fields'] = {
+    name: people.displayName,
+    first_name: people.firstName,
+    last_name: people.lastName,
+    stage: people.stage,
+    owner_id: sql`${people.ownerId}::text`,
+    source: people.source,
+    external_id: people.externalId,
+    language: people.language,
+    timezone: people.timezone,
+    city: sql`${people.address}->>'city'`,
+    country: sql`${people.address}->>'country'`,
+    created_at: people.createdAt,
+    updated_at: people.updatedAt,
+    stage_changed_at: people.stageChangedAt,
+  };
+  const filters: NonNullable<ListColumns['filters']> = {
+    email: (f) => textArrayFilter(people.emails, f),
+    phone: (f) => textArrayFilter(people.phones, f),
+    tag: (f) => textArrayFilter(people.tags, f),
+    company_id: (f) => {
+      const ids = f.op === 'in' ? (f.value as string[]) : [String(f.value)];
+      const valid = ids.filter((x) => /^[0-9a-f-]{36}$/i.test(x));
+      const sub = sql`exists (select 1 from ${personCompanies} pc where pc.workspace_id = ${people.workspaceId} and pc.person_id = ${people.id} and pc.company_id::text in (${sql.join(valid.length ? valid.map((x) => sql`${x.toLowerCase()}`) : [sql`''`], sql`, `)}))`;
+      if (f.op === 'exists')
+        return f.value
+          ? sql`exists (select 1 from ${personCompanies} pc where pc.workspace_id = ${people.workspaceId} and pc.person_id = ${people.id})`
+          : sql`not exists (select 1 from ${personCompanies} pc where pc.workspace_id = ${people.workspaceId} and pc.person_id = ${people.id})`;
+      if (f.op === 'eq' || f.op === 'in') return sub;
+      if (f.op === 'ne') return sql`not ${sub}`;
+      return undefined;
+    },
+  };
+  for (const name of consentFieldNames) {
+    const [, channel, purpose] = name.split('.');
+    specs[name] = { type: 'enum', values: ['granted', 'withdrawn'], sortable: false };
+    fields[name] = sql`${people.consent}->>${`${channel}:${purpose}`}`;
+  }
+  for (const d of defs) {
+    if (d.archived || d.entity !== 'person') continue;
+    const name = `custom.${d.key}`;
+    const base = customTypeSpec[d.type];
+    specs[name] =
+      d.type === 'select'
+        ? { type: 'enum', values: d.options }
+        : d.type === 'multiselect'
+          ? { type: 'string', sortable: false }
+          : { type: base };
+    const raw = sql`${people.custom}->>${d.key}`;
+    fields[name] =
+      d.type === 'number'
+        ? sql`(case when jsonb_typeof(${people.custom}->${d.key}) = 'number' then (${raw})::numeric end)`
+        : d.type === 'boolean'
+          ? sql`(case when jsonb_typeof(${people.custom}->${d.key}) = 'boolean' then (${raw})::boolean end)`
+          : raw;
+    if (d.type === 'multiselect')
+      filters[name] = (f) => {
+        const col = sql`${people.custom}->${d.key}`;
+        if (f.op === 'eq') return sql`coalesce(${col}, '[]'::jsonb) @> ${JSON.stringify([String(f.value)])}::jsonb`;
+        if (f.op === 'ne')
+          return sql`not (coalesce(${col}, '[]'::jsonb) @> ${JSON.stringify([String(f.value)])}::jsonb)`;
+        if (f.op === 'in')
+          return sql`(${sql.join(
+            (f.value as string[]).map((x) => sql`coalesce(${col}, '[]'::jsonb) @> ${JSON.stringify([x])}::jsonb`),
+            sql` or `,
+          )})`;
+        if (f.op === 'exists')
+          return f.value
+            ? sql`jsonb_array_length(coalesce(${col}, '[]'::jsonb)) > 0`
+            : sql`jsonb_array_length(coalesce(${col}, '[]'::jsonb)) = 0`;
+        return undefined;
+      };
+  }
+  return { id: people.id, fields, specs, filters };
+}
+
+/** The value of the sort field for a row, as the cursor carries it. */
+export function personSortValue(r: PersonRow, field: string): unknown {
+  switch (field) {
+    case 'name':
+      return r.displayName;
+    case 'first_name':
+      return r.firstName;
+    case 'last_name':
+      return r.lastName;
+    case 'stage':
+      return r.stage;
+    case 'owner_id':
+      return r.ownerId;
+    case 'source':
+      return r.source;
+    case 'external_id':
+      return r.externalId;
+    case 'language':
+      return r.language;
+    case 'timezone':
+      return r.timezone;
+    case 'city':
+      return r.address.city ?? null;
+    case 'country':
+      return r.address.country ?? null;
+    case 'updated_at':
+      return r.updatedAt;
+    case 'stage_changed_at':
+      return r.stageChangedAt;
+    case 'created_at':
+      return r.createdAt;
+    default:
+      if (field.startsWith('custom.')) return r.custom[field.slice(7)] ?? null;
+      return null;
+  }
+}
+
+export async function listPeople(db: DbOrTx, workspaceId: string, cols: ListColumns, q: ListQuery, extra: SQL[] = []) {
+  const c = listClauses(cols, q);
+  const rows = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), ...c.where, ...extra))
+    .orderBy(...c.orderBy)
+    .limit(c.limit);
+  return toPage(rows, q, { id: (r) => r.id, sortValue: (r) => personSortValue(r, q.sort.field) });
+}
+
+export async function countPeople(
+  db: DbOrTx,
+  workspaceId: string,
+  cols: ListColumns,
+  q: ListQuery,
+  extra: SQL[] = [],
+): Promise<number> {
+  const c = listClauses(cols, { ...q, cursor: null });
+  const [r] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), ...c.where, ...extra));
+  return r?.n ?? 0;
+}
+
+export async function findPerson(db: DbOrTx, workspaceId: string, id: string): Promise<PersonRow | null> {
+  const [r] = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), eq(people.id, id)));
+  return r ?? null;
+}
+
+export async function findPeopleByIds(db: DbOrTx, workspaceId: string, ids: string[]): Promise<PersonRow[]> {
+  if (!ids.length) return [];
+  return db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), inArray(people.id, ids)));
+}
+
+export async function findPeopleByEmails(db: DbOrTx, workspaceId: string, emails: string[]): Promise<PersonRow[]> {
+  if (!emails.length) return [];
+  return db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), sql`${people.emails} && ${textArrayLiteral(emails)}::text[]`))
+    .orderBy(asc(people.createdAt));
+}
+
+export async function findPersonByExternalId(
+  db: DbOrTx,
+  workspaceId: string,
+  externalId: string,
+): Promise<PersonRow | null> {
+  const [r] = await db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), eq(people.externalId, externalId)));
+  return r ?? null;
+}
+
+export async function insertPerson(db: DbOrTx, row: PersonInsert): Promise<PersonRow> {
+  const [r] = await db.insert(people).values(row).returning();
+  if (!r) throw new Error('person insert returned nothing');
+  return r;
+}
+
+export async function updatePerson(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  set: Partial<PersonInsert>,
+): Promise<PersonRow | null> {
+  const [r] = await db
+    .update(people)
+    .set({ ...set, updatedAt: new Date() })
+    .where(and(eq(people.workspaceId, workspaceId), eq(people.id, id)))
+    .returning();
+  return r ?? null;
+}
+
+export async function deletePeople(db: DbOrTx, workspaceId: string, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const r = await db
+    .delete(people)
+    .where(and(eq(people.workspaceId, workspaceId), inArray(people.id, ids)))
+    .returning({ id: people.id });
+  return r.map((x) => x.id);
+}
+
+export type PersonCompanyLink = {
+  companyId: string;
+  name: string;
+  domain: string | null;
+  title: string | null;
+  isPrimary: boolean;
+};
+
+export async function companiesOfPeople(
+  db: DbOrTx,
+  workspaceId: string,
+  personIds: string[],
+): Promise<Map<string, PersonCompanyLink[]>> {
+  const out = new Map<string, PersonCompanyLink[]>();
+  if (!personIds.length) return out;
+  const rows = await db
+    .select({
+      personId: personCompanies.personId,
+      companyId: personCompanies.companyId,
+      title: personCompanies.title,
+      isPrimary: personCompanies.isPrimary,
+      name: companies.name,
+      domain: companies.domain,
+    })
+    .from(personCompanies)
+    .innerJoin(
+      companies,
+      and(eq(companies.workspaceId, personCompanies.workspaceId), eq(companies.id, personCompanies.companyId)),
+    )
+    .where(and(eq(personCompanies.workspaceId, workspaceId), inArray(personCompanies.personId, personIds)))
+    .orderBy(desc(personCompanies.isPrimary), asc(companies.name));
+  for (const r of rows) {
+    const list = out.get(r.personId) ?? [];
+    list.push({ companyId: r.companyId, name: r.name, domain: r.domain, title: r.title, isPrimary: r.isPrimary });
+    out.set(r.personId, list);
+  }
+  return out;
+}
+
+export async function linkCompany(
+  db: DbOrTx,
+  workspaceId: string,
+  personId: string,
+  companyId: string,
+  title: string | null,
+  isPrimary: boolean,
+): Promise<void> {
+  if (isPrimary)
+    await db
+      .update(personCompanies)
+      .set({ isPrimary: false })
+      .where(and(eq(personCompanies.workspaceId, workspaceId), eq(personCompanies.personId, personId)));
+  await db
+    .insert(personCompanies)
+    .values({ workspaceId, personId, companyId, title, isPrimary })
+    .onConflictDoUpdate({
+      target: [personCompanies.workspaceId, personCompanies.personId, personCompanies.companyId],
+      set: { title, isPrimary },
+    });
+}
+
+export async function unlinkCompany(
+  db: DbOrTx,
+  workspaceId: string,
+  personId: string,
+  companyId: string,
+): Promise<boolean> {
+  const r = await db
+    .delete(personCompanies)
+    .where(
+      and(
+        eq(personCompanies.workspaceId, workspaceId),
+        eq(personCompanies.personId, personId),
+        eq(personCompanies.companyId, companyId),
+      ),
+    )
+    .returning({ p: personCompanies.personId });
+  return r.length > 0;
+}
+
+export async function insertConsentRecord(
+  db: DbOrTx,
+  row: typeof consentRecords.$inferInsert,
+): Promise<ConsentRecordRow> {
+  const [r] = await db.insert(consentRecords).values(row).returning();
+  if (!r) throw new Error('consent insert returned nothing');
+  return r;
+}
+
+export async function listConsentRecords(
+  db: DbOrTx,
+  workspaceId: string,
+  personId: string,
+): Promise<ConsentRecordRow[]> {
+  return db
+    .select()
+    .from(consentRecords)
+    .where(and(eq(consentRecords.workspaceId, workspaceId), eq(consentRecords.personId, personId)))
+    .orderBy(desc(consentRecords.recordedAt), desc(consentRecords.id))
+    .limit(1000);
+}
+
+export async function insertNote(db: DbOrTx, row: typeof notes.$inferInsert): Promise<NoteRow> {
+  const [r] = await db.insert(notes).values(row).returning();
+  if (!r) throw new Error('note insert returned nothing');
+  return r;
+}
+
+export async function listNotes(
+  db: DbOrTx,
+  workspaceId: string,
+  subjectType: string,
+  subjectId: string,
+): Promise<NoteRow[]> {
+  return db
+    .select()
+    .from(notes)
+    .where(and(eq(notes.workspaceId, workspaceId), eq(notes.subjectType, subjectType), eq(notes.subjectId, subjectId)))
+    .orderBy(desc(notes.createdAt))
+    .limit(500);
+}
+
+export async function findNote(db: DbOrTx, workspaceId: string, id: string): Promise<NoteRow | null> {
+  const [r] = await db
+    .select()
+    .from(notes)
+    .where(and(eq(notes.workspaceId, workspaceId), eq(notes.id, id)));
+  return r ?? null;
+}
+
+export async function updateNote(db: DbOrTx, workspaceId: string, id: string, body: string): Promise<NoteRow | null> {
+  const [r] = await db
+    .update(notes)
+    .set({ body, updatedAt: new Date() })
+    .where(and(eq(notes.workspaceId, workspaceId), eq(notes.id, id)))
+    .returning();
+  return r ?? null;
+}
+
+export async function deleteNote(db: DbOrTx, workspaceId: string, id: string): Promise<boolean> {
+  const r = await db
+    .delete(notes)
+    .where(and(eq(notes.workspaceId, workspaceId), eq(notes.id, id)))
+    .returning({ id: notes.id });
+  return r.length > 0;
+}

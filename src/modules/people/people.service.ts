@@ -1,0 +1,586 @@
+import { and, eq, sql, type SQLWrapper } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import { people } from '../../db/schema/index.ts';
+import { AppError } from '../../errors.ts';
+import { appendEvent } from '../../events/events.ts';
+import { listEvents } from '../../events/events.ts';
+import {
+  buildSearchText,
+  consentKey,
+  defaultStageDefs,
+  diffFields,
+  normaliseEmails,
+  normalisePhones,
+  normaliseTags,
+  personDisplayName,
+  validateCustomValues,
+  type ConsentChannel,
+  type ConsentPurpose,
+  type ConsentSource,
+  type FieldProblem,
+  type StageDef,
+} from '../../domain/customers.ts';
+import { parseListQuery } from '../../domain/list-query.ts';
+import type { Actor } from '../../domain/permissions.ts';
+import { assertCan } from '../auth/access.ts';
+import { listCustomFields } from '../fields/fields.repository.ts';
+import { findUser } from '../users/users.repository.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import { isTimeZone } from '../workspaces/workspaces.service.ts';
+import {
+  companiesOfPeople,
+  deleteNote,
+  deletePeople,
+  findNote,
+  findPeopleByIds,
+  findPerson,
+  findPersonByExternalId,
+  insertConsentRecord,
+  insertNote,
+  insertPerson,
+  linkCompany,
+  listConsentRecords,
+  listNotes,
+  listPeople,
+  countPeople,
+  personListColumns,
+  unlinkCompany,
+  updateNote,
+  updatePerson,
+  type ConsentRecordRow,
+  type NoteRow,
+  type PersonInsert,
+  type PersonRow,
+  type PersonCompanyLink,
+} from './people.repository.ts';
+import type { PersonInput } from './people.schemas.ts';
+import { findCompaniesByIds } from '../companies/companies.repository.ts';
+
+export type PeopleListParams = {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  sort?: string | undefined;
+  filter?: string | string[] | undefined;
+  q?: string | undefined;
+};
+
+export function actorRef(actor: Actor): string | null {
+  return actor.userId ?? actor.apiKeyId ?? null;
+}
+
+/** The lifecycle stages of a workspace: its own names when configured, else lead → … → churned. */
+export async function workspaceStages(db: DbOrTx, workspaceId: string): Promise<StageDef[]> {
+  const w = await findWorkspace(db, workspaceId);
+  const configured = w?.settings.lifecycleStages;
+  if (Array.isArray(configured) && configured.length) return configured as StageDef[];
+  return defaultStageDefs;
+}
+
+function fail(problems: FieldProblem[]): never {
+  const first = problems[0];
+  throw new AppError('validation_failed', first ? `${first.field}: ${first.message}` : 'The record is not valid', {
+    problems,
+  });
+}
+
+/** Text search condition: prefix/substring or trigram word similarity (typos), for people or companies. */
+export function searchCondition(column: SQLWrapper, q: string) {
+  const folded = q
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .trim();
+  const like = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return {
+    folded,
+    where: sql`(${column} like ${like} or ${folded} <% ${column})`,
+    rank: sql`(case when ${column} like ${like} then 1 else 0 end) + word_similarity(${folded}, ${column})`,
+  };
+}
+
+export type PeopleService = ReturnType<typeof createPeopleService>;
+
+export function createPeopleService(deps: { db: Db }) {
+  const { db } = deps;
+
+  async function mustFind(tx: DbOrTx, actor: Actor, id: string): Promise<PersonRow> {
+    const p = await findPerson(tx, actor.workspaceId, id);
+    if (!p) throw AppError.notFound('Person', id);
+    return p;
+  }
+
+  async function withCompanies(
+    actor: Actor,
+    rows: PersonRow[],
+  ): Promise<Array<{ person: PersonRow; companies: PersonCompanyLink[] }>> {
+    const map = await companiesOfPeople(
+      db,
+      actor.workspaceId,
+      rows.map((r) => r.id),
+    );
+    return rows.map((person) => ({ person, companies: map.get(person.id) ?? [] }));
+  }
+
+  async function refreshSearchText(tx: DbOrTx, workspaceId: string, p: PersonRow): Promise<void> {
+    const links = (await companiesOfPeople(tx, workspaceId, [p.id])).get(p.id) ?? [];
+    const searchText = buildSearchText([
+      p.displayName,
+      p.emails,
+      p.phones,
+      p.tags,
+      links.map((l) => l.name),
+      p.externalId,
+    ]);
+    if (searchText !== p.searchText)
+      await tx
+        .update(people)
+        .set({ searchText })
+        .where(and(eq(people.workspaceId, workspaceId), eq(people.id, p.id)));
+  }
+
+  /**
+   * Turns API input into columns, normalising and validating everything, and reporting every problem at once.
+   * `existing` is the current record for an update (custom values merge into it).
+   */
+  async function toColumns(
+    tx: DbOrTx,
+    actor: Actor,
+    input: PersonInput,
+    existing: PersonRow | null,
+  ): Promise<Partial<PersonInsert>> {
+    const problems: FieldProblem[] = [];
+    const ws = await findWorkspace(tx, actor.workspaceId);
+    const defaultCountry = typeof ws?.settings.defaultCountry === 'string' ? ws.settings.defaultCountry : undefined;
+    const out: Partial<PersonInsert> = {};
+    if (input.firstName !== undefined) out.firstName = input.firstName || null;
+    if (input.lastName !== undefined) out.lastName = input.lastName || null;
+    if (input.emails !== undefined) {
+      const r = normaliseEmails(input.emails);
+      problems.push(...r.problems);
+      out.emails = r.values;
+    }
+    if (input.phones !== undefined) {
+      const r = normalisePhones(
+        input.phones,
+        defaultCountry ?? input.address?.country ?? existing?.address.country ?? undefined,
+      );
+      problems.push(...r.problems);
+      out.phones = r.values;
+    }
+    if (input.address !== undefined) {
+      const a = { ...input.address };
+      if (a.country) a.country = a.country.trim().length === 2 ? a.country.trim().toUpperCase() : a.country.trim();
+      out.address = a;
+    }
+    if (input.language !== undefined) {
+      if (input.language && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.language))
+        problems.push({ field: 'language', message: `"${input.language}" is not a language tag like en or pt-PT` });
+      out.language = input.language || null;
+    }
+    if (input.timezone !== undefined) {
+      if (input.timezone && !isTimeZone(input.timezone))
+        problems.push({ field: 'timezone', message: `"${input.timezone}" is not an IANA time zone` });
+      out.timezone = input.timezone || null;
+    }
+    if (input.ownerId !== undefined) {
+      if (input.ownerId && !(await findUser(tx, actor.workspaceId, input.ownerId)))
+        problems.push({ field: 'ownerId', message: 'no user with this id in the workspace' });
+      out.ownerId = input.ownerId ?? null;
+    }
+    if (input.stage !== undefined) {
+      const stages = await workspaceStages(tx, actor.workspaceId);
+      if (!stages.some((s) => s.key === input.stage))
+        problems.push({
+          field: 'stage',
+          message: `"${input.stage}" is not a stage; use one of ${stages.map((s) => s.key).join(', ')}`,
+        });
+      out.stage = input.stage;
+    }
+    if (input.source !== undefined) out.source = input.source || null;
+    if (input.externalId !== undefined) {
+      out.externalId = input.externalId || null;
+      if (out.externalId) {
+        const other = await findPersonByExternalId(tx, actor.workspaceId, out.externalId);
+        if (other && other.id !== existing?.id)
+          problems.push({ field: 'externalId', message: `already used by person ${other.id}` });
+      }
+    }
+    if (input.tags !== undefined) out.tags = normaliseTags(input.tags);
+    if (input.custom !== undefined || !existing) {
+      const defs = (await listCustomFields(tx, actor.workspaceId, 'person')).map((d) => ({ ...d, options: d.options }));
+      const r = validateCustomValues(defs, input.custom ?? {}, {
+        partial: Boolean(existing),
+        existing: existing?.custom ?? {},
+      });
+      problems.push(...r.problems);
+      out.custom = r.values;
+    }
+    if (input.companies !== undefined) {
+      const found = await findCompaniesByIds(
+        tx,
+        actor.workspaceId,
+        input.companies.map((c) => c.companyId),
+      );
+      input.companies.forEach((c: { companyId: string }, i: number) => {
+        if (!found.some((f) => f.id === c.companyId))
+          problems.push({ field: `companies[${i}].companyId`, message: 'no company with this id' });
+      });
+    }
+    const first = out.firstName !== undefined ? out.firstName : existing?.firstName;
+    const last = out.lastName !== undefined ? out.lastName : existing?.lastName;
+    const emails = out.emails ?? existing?.emails ?? [];
+    const phones = out.phones ?? existing?.phones ?? [];
+    if (!first && !last && !emails.length && !phones.length)
+      problems.push({ field: 'firstName', message: 'a person needs at least a name, an email or a phone' });
+    if (problems.length) fail(problems);
+    out.displayName = personDisplayName(first, last, emails);
+    return out;
+  }
+
+  async function saveCompanies(
+    tx: DbOrTx,
+    actor: Actor,
+    personId: string,
+    list: NonNullable<PersonInput['companies']>,
+  ) {
+    for (const c of list)
+      await linkCompany(tx, actor.workspaceId, personId, c.companyId, c.title ?? null, c.isPrimary ?? false);
+  }
+
+  const service = {
+    async list(actor: Actor, params: PeopleListParams) {
+      assertCan(actor, 'customers:read');
+      const [defs, stages] = await Promise.all([
+        listCustomFields(db, actor.workspaceId, 'person'),
+        workspaceStages(db, actor.workspaceId),
+      ]);
+      const cols = personListColumns(
+        defs,
+        stages.map((s) => s.key),
+      );
+      const q = parseListQuery(params, cols.specs, { field: 'created_at', direction: 'desc' });
+      const extra = params.q?.trim() ? [searchCondition(people.searchText, params.q).where] : [];
+      const page = await listPeople(db, actor.workspaceId, cols, q, extra);
+      return { rows: await withCompanies(actor, page.rows), nextCursor: page.nextCursor, limit: q.limit };
+    },
+
+    async count(actor: Actor, params: PeopleListParams): Promise<number> {
+      assertCan(actor, 'customers:read');
+      const [defs, stages] = await Promise.all([
+        listCustomFields(db, actor.workspaceId, 'person'),
+        workspaceStages(db, actor.workspaceId),
+      ]);
+      const cols = personListColumns(
+        defs,
+        stages.map((s) => s.key),
+      );
+      const q = parseListQuery({ ...params, cursor: undefined }, cols.specs, {
+        field: 'created_at',
+        direction: 'desc',
+      });
+      const extra = params.q?.trim() ? [searchCondition(people.searchText, params.q).where] : [];
+      return countPeople(db, actor.workspaceId, cols, q, extra);
+    },
+
+    async get(actor: Actor, id: string) {
+      assertCan(actor, 'customers:read');
+      const p = await mustFind(db, actor, id);
+      return (await withCompanies(actor, [p]))[0] as { person: PersonRow; companies: PersonCompanyLink[] };
+    },
+
+    async create(actor: Actor, input: PersonInput, opts: { tx?: DbOrTx } = {}) {
+      assertCan(actor, 'customers:write');
+      const run = async (tx: DbOrTx) => {
+        const cols = await toColumns(tx, actor, input, null);
+        const ref = actorRef(actor);
+        const id = newId();
+        const row = await insertPerson(tx, {
+          ...cols,
+          workspaceId: actor.workspaceId,
+          id,
+          displayName: cols.displayName ?? '(no name)',
+          createdBy: ref,
+          updatedBy: ref,
+        });
+        if (input.companies?.length) await saveCompanies(tx, actor, id, input.companies);
+        await refreshSearchText(tx, actor.workspaceId, row);
+        await appendEvent(tx, actor, {
+          type: 'person.created',
+          subjectType: 'person',
+          subjectId: id,
+          payload: { name: row.displayName, emails: row.emails, stage: row.stage, source: row.source },
+        });
+        return row;
+      };
+      const row = opts.tx ? await run(opts.tx) : await db.transaction(run);
+      return (await withCompanies(actor, [row]))[0] as { person: PersonRow; companies: PersonCompanyLink[] };
+    },
+
+    async update(
+      actor: Actor,
+      id: string,
+      input: PersonInput & { stageReason?: string | undefined },
+      opts: { tx?: DbOrTx } = {},
+    ) {
+      assertCan(actor, 'customers:write');
+      const run = async (tx: DbOrTx) => {
+        const before = await mustFind(tx, actor, id);
+        const cols = await toColumns(tx, actor, input, before);
+        const stageChanged = cols.stage !== undefined && cols.stage !== before.stage;
+        const beforeFlat: Record<string, unknown> = { ...before };
+        const afterFlat: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(cols)) if (k !== 'displayName' && k !== 'stage') afterFlat[k] = v;
+        const changes = diffFields(beforeFlat, afterFlat);
+        const row = await updatePerson(tx, actor.workspaceId, id, {
+          ...cols,
+          ...(stageChanged ? { stageChangedAt: new Date() } : {}),
+          updatedBy: actorRef(actor),
+        });
+        if (!row) throw AppError.notFound('Person', id);
+        if (input.companies !== undefined) await saveCompanies(tx, actor, id, input.companies);
+        await refreshSearchText(tx, actor.workspaceId, row);
+        if (Object.keys(changes).length)
+          await appendEvent(tx, actor, {
+            type: 'person.updated',
+            subjectType: 'person',
+            subjectId: id,
+            payload: { changes },
+          });
+        if (stageChanged)
+          await appendEvent(tx, actor, {
+            type: 'person.stage_changed',
+            subjectType: 'person',
+            subjectId: id,
+            payload: {
+              from: before.stage,
+              to: row.stage,
+              reason: input.stageReason ?? null,
+              daysInPreviousStage: Math.floor((Date.now() - before.stageChangedAt.getTime()) / 86_400_000),
+            },
+          });
+        return row;
+      };
+      const row = opts.tx ? await run(opts.tx) : await db.transaction(run);
+      return (await withCompanies(actor, [row]))[0] as { person: PersonRow; companies: PersonCompanyLink[] };
+    },
+
+    async setStage(actor: Actor, id: string, stage: string, reason?: string) {
+      return service.update(actor, id, { stage, stageReason: reason });
+    },
+
+    async stageHistory(actor: Actor, id: string) {
+      assertCan(actor, 'customers:read');
+      await mustFind(db, actor, id);
+      return listEvents(db, actor.workspaceId, {
+        subjectType: 'person',
+        subjectId: id,
+        type: 'person.stage_changed',
+        limit: 200,
+      });
+    },
+
+    async remove(actor: Actor, ids: string[]): Promise<string[]> {
+      assertCan(actor, 'customers:write');
+      return db.transaction(async (tx) => {
+        const rows = await findPeopleByIds(tx, actor.workspaceId, ids);
+        const deleted = await deletePeople(
+          tx,
+          actor.workspaceId,
+          rows.map((r) => r.id),
+        );
+        for (const r of rows)
+          await appendEvent(tx, actor, {
+            type: 'person.deleted',
+            subjectType: 'person',
+            subjectId: r.id,
+            payload: { name: r.displayName, emails: r.emails },
+          });
+        return deleted;
+      });
+    },
+
+    /** Records a grant or withdrawal in the ledger and updates the current state, in one transaction. */
+    async setConsent(
+      actor: Actor,
+      id: string,
+      input: {
+        channel: ConsentChannel;
+        purpose: ConsentPurpose;
+        status: 'granted' | 'withdrawn';
+        source: ConsentSource;
+        proof?: Record<string, unknown> | undefined;
+      },
+      opts: { tx?: DbOrTx; skipPermission?: boolean } = {},
+    ): Promise<ConsentRecordRow> {
+      if (!opts.skipPermission) assertCan(actor, 'customers:write');
+      const run = async (tx: DbOrTx) => {
+        const p = await mustFind(tx, actor, id);
+        const rec = await insertConsentRecord(tx, {
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          personId: id,
+          channel: input.channel,
+          purpose: input.purpose,
+          status: input.status,
+          source: input.source,
+          proof: input.proof ?? {},
+          actorType: actor.kind,
+          actorId: actorRef(actor),
+        });
+        const key = consentKey(input.channel, input.purpose);
+        await tx
+          .update(people)
+          .set({
+            consent: sql`${people.consent} || ${JSON.stringify({ [key]: input.status })}::jsonb`,
+            updatedAt: new Date(),
+          })
+          .where(and(eq(people.workspaceId, actor.workspaceId), eq(people.id, id)));
+        await appendEvent(tx, actor, {
+          type: input.status === 'granted' ? 'person.consent_granted' : 'person.consent_withdrawn',
+          subjectType: 'person',
+          subjectId: id,
+          payload: {
+            channel: input.channel,
+            purpose: input.purpose,
+            source: input.source,
+            previous: p.consent[key] ?? null,
+          },
+        });
+        return rec;
+      };
+      return opts.tx ? run(opts.tx) : db.transaction(run);
+    },
+
+    async consent(actor: Actor, id: string) {
+      assertCan(actor, 'customers:read');
+      const p = await mustFind(db, actor, id);
+      return { current: p.consent, ledger: await listConsentRecords(db, actor.workspaceId, id) };
+    },
+
+    /** Whether a message of this channel and purpose may go to this person: only with a grant (service: unless withdrawn). */
+    async mayContact(
+      workspaceId: string,
+      personId: string,
+      channel: ConsentChannel,
+      purpose: ConsentPurpose,
+    ): Promise<boolean> {
+      const p = await findPerson(db, workspaceId, personId);
+      if (!p) return false;
+      const state = p.consent[consentKey(channel, purpose)];
+      return purpose === 'service' ? state !== 'withdrawn' : state === 'granted';
+    },
+
+    async addNote(actor: Actor, personId: string, body: string): Promise<NoteRow> {
+      assertCan(actor, 'customers:write');
+      return db.transaction(async (tx) => {
+        await mustFind(tx, actor, personId);
+        const n = await insertNote(tx, {
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          subjectType: 'person',
+          subjectId: personId,
+          body,
+          authorId: actorRef(actor),
+        });
+        await appendEvent(tx, actor, {
+          type: 'person.note_added',
+          subjectType: 'person',
+          subjectId: personId,
+          payload: { noteId: n.id, excerpt: body.slice(0, 200) },
+        });
+        return n;
+      });
+    },
+
+    async notes(actor: Actor, personId: string): Promise<NoteRow[]> {
+      assertCan(actor, 'customers:read');
+      await mustFind(db, actor, personId);
+      return listNotes(db, actor.workspaceId, 'person', personId);
+    },
+
+    async editNote(actor: Actor, noteId: string, body: string): Promise<NoteRow> {
+      assertCan(actor, 'customers:write');
+      return db.transaction(async (tx) => {
+        const n = await findNote(tx, actor.workspaceId, noteId);
+        if (!n) throw AppError.notFound('Note', noteId);
+        const u = await updateNote(tx, actor.workspaceId, noteId, body);
+        if (!u) throw AppError.notFound('Note', noteId);
+        await appendEvent(tx, actor, {
+          type: `${n.subjectType}.note_edited`,
+          subjectType: n.subjectType,
+          subjectId: n.subjectId,
+          payload: { noteId, excerpt: body.slice(0, 200) },
+        });
+        return u;
+      });
+    },
+
+    async removeNote(actor: Actor, noteId: string): Promise<void> {
+      assertCan(actor, 'customers:write');
+      await db.transaction(async (tx) => {
+        const n = await findNote(tx, actor.workspaceId, noteId);
+        if (!n) throw AppError.notFound('Note', noteId);
+        await deleteNote(tx, actor.workspaceId, noteId);
+        await appendEvent(tx, actor, {
+          type: `${n.subjectType}.note_deleted`,
+          subjectType: n.subjectType,
+          subjectId: n.subjectId,
+          payload: { noteId },
+        });
+      });
+    },
+
+    async linkCompany(actor: Actor, personId: string, companyId: string, title: string | null, isPrimary: boolean) {
+      assertCan(actor, 'customers:write');
+      await db.transaction(async (tx) => {
+        const p = await mustFind(tx, actor, personId);
+        const [c] = await findCompaniesByIds(tx, actor.workspaceId, [companyId]);
+        if (!c) throw AppError.notFound('Company', companyId);
+        await linkCompany(tx, actor.workspaceId, personId, companyId, title, isPrimary);
+        await refreshSearchText(tx, actor.workspaceId, p);
+        await appendEvent(tx, actor, {
+          type: 'person.company_linked',
+          subjectType: 'person',
+          subjectId: personId,
+          payload: { companyId, company: c.name, title },
+        });
+      });
+      return service.get(actor, personId);
+    },
+
+    async unlinkCompany(actor: Actor, personId: string, companyId: string) {
+      assertCan(actor, 'customers:write');
+      await db.transaction(async (tx) => {
+        const p = await mustFind(tx, actor, personId);
+        if (!(await unlinkCompany(tx, actor.workspaceId, personId, companyId)))
+          throw AppError.notFound('Link to company', companyId);
+        await refreshSearchText(tx, actor.workspaceId, p);
+        await appendEvent(tx, actor, {
+          type: 'person.company_unlinked',
+          subjectType: 'person',
+          subjectId: personId,
+          payload: { companyId },
+        });
+      });
+    },
+
+    /** The person's timeline: every event recorded about them, newest first. */
+    async timeline(
+      actor: Actor,
+      id: string,
+      q: { limit: number; before?: number | undefined; type?: string | undefined },
+    ) {
+      assertCan(actor, 'customers:read');
+      await mustFind(db, actor, id);
+      return listEvents(db, actor.workspaceId, {
+        subjectType: 'person',
+        subjectId: id,
+        type: q.type,
+        beforeSeq: q.before,
+        limit: q.limit,
+      });
+    },
+  };
+  return service;
+}

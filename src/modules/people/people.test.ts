@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
+
+describe.each(testEngines())('people and companies on %s', (engine) => {
+  const ctx = useTestApp(engine);
+
+  async function setup() {
+    const ws = await makeWorkspace(ctx.services);
+    const h = bearer(await makeApiKey(ctx.services, ws));
+    const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown) => {
+      const res = await ctx.app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: h,
+        ...(payload !== undefined ? { payload: payload as object } : {}),
+      });
+      return {
+        status: res.statusCode,
+        body: res.body ? (res.json() as Record<string, unknown> & { data?: Array<Record<string, unknown>> }) : {},
+      };
+    };
+    return { ws, call };
+  }
+
+  it('normalises contact points and refuses bad ones with every problem listed', async () => {
+    const { call } = await setup();
+    const ok = await call('POST', '/people', {
+      firstName: 'Zoë',
+      lastName: 'Almeida',
+      emails: [' Zoe.Almeida@Example.COM ', 'zoe@home.example'],
+      phones: ['+351 912 345 678'],
+      address: { city: 'Lisboa', country: 'pt' },
+      tags: ['VIP', 'newsletter reader'],
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({
+      name: 'Zoë Almeida',
+      email: 'zoe.almeida@example.com',
+      phones: ['+351912345678'],
+      address: { city: 'Lisboa', country: 'PT' },
+      tags: ['vip', 'newsletter-reader'],
+      stage: 'lead',
+      daysInStage: 0,
+    });
+    const bad = await call('POST', '/people', {
+      emails: ['nope'],
+      phones: ['12'],
+      timezone: 'Mars/Base',
+      stage: 'emperor',
+    });
+    expect(bad.status).toBe(400);
+    const problems = (bad.body.error as { details: { problems: Array<{ field: string }> } }).details.problems.map(
+      (p) => p.field,
+    );
+    expect(problems).toEqual(expect.arrayContaining(['emails[0]', 'phones[0]', 'timezone', 'stage']));
+    expect((await call('POST', '/people', {})).status).toBe(400);
+  });
+
+  it('validates, filters and sorts custom fields like built-in ones', async () => {
+    const { call } = await setup();
+    expect(
+      (
+        await call('POST', '/custom-fields', {
+          entity: 'person',
+          label: 'Plan tier',
+          type: 'select',
+          options: ['free', 'pro', 'enterprise'],
+        })
+      ).status,
+    ).toBe(201);
+    expect((await call('POST', '/custom-fields', { entity: 'person', label: 'Seats', type: 'number' })).status).toBe(
+      201,
+    );
+    expect((await call('POST', '/custom-fields', { entity: 'person', label: 'Renewal', type: 'date' })).status).toBe(
+      201,
+    );
+    const bad = await call('POST', '/people', {
+      firstName: 'A',
+      custom: { plan_tier: 'gold', seats: 'many', renewal: '2026-02-30', nope: 1 },
+    });
+    expect(bad.status).toBe(400);
+    expect(
+      (bad.body.error as { details: { problems: Array<{ field: string }> } }).details.problems
+        .map((p) => p.field)
+        .sort(),
+    ).toEqual(['custom.nope', 'custom.plan_tier', 'custom.renewal', 'custom.seats']);
+    for (const [name, tier, seats] of [
+      ['Ann', 'pro', 5],
+      ['Bob', 'free', 1],
+      ['Cy', 'pro', 40],
+      ['Di', 'enterprise', 12],
+    ] as const)
+      expect((await call('POST', '/people', { firstName: name, custom: { plan_tier: tier, seats } })).status).toBe(201);
+    const pro = await call('GET', '/people?filter=custom.plan_tier:eq:pro&sort=-custom.seats');
+    expect(pro.body.data?.map((p) => p.name)).toEqual(['Cy', 'Ann']);
+    const big = await call('GET', '/people?filter=custom.seats:gte:10&sort=custom.seats');
+    expect(big.body.data?.map((p) => p.name)).toEqual(['Di', 'Cy']);
+    expect((await call('GET', '/people?filter=custom.plan_tier:eq:gold')).status).toBe(400);
+    // Partial update keeps other custom values.
+    const ann = (await call('GET', '/people?filter=name:eq:Ann')).body.data?.[0];
+    const upd = await call('PATCH', `/people/${String(ann?.id)}`, { custom: { seats: 6 } });
+    expect(upd.body.custom).toEqual({ plan_tier: 'pro', seats: 6 });
+  });
+
+  it('keeps stage history with reason and shows it on the timeline', async () => {
+    const { call } = await setup();
+    const p = await call('POST', '/people', { firstName: 'Sam', emails: ['sam@x.example'] });
+    const id = String(p.body.id);
+    expect((await call('POST', `/people/${id}/stage`, { stage: 'customer', reason: 'first order' })).body.stage).toBe(
+      'customer',
+    );
+    expect((await call('POST', `/people/${id}/stage`, { stage: 'nope' })).status).toBe(400);
+    const hist = await call('GET', `/people/${id}/stage-history`);
+    expect(hist.body.data?.[0]?.payload).toMatchObject({ from: 'lead', to: 'customer', reason: 'first order' });
+    await call('PATCH', `/people/${id}`, { lastName: 'Jones' });
+    await call('POST', `/people/${id}/notes`, { body: 'Called about the invoice' });
+    const tl = await call('GET', `/people/${id}/timeline`);
+    expect(tl.body.data?.map((e) => e.type)).toEqual([
+      'person.note_added',
+      'person.updated',
+      'person.stage_changed',
+      'person.created',
+    ]);
+    expect(tl.body.data?.[1]?.payload).toEqual({ changes: { lastName: { from: null, to: 'Jones' } } });
+    const onlyStage = await call('GET', `/people/${id}/timeline?type=person.stage_changed`);
+    expect(onlyStage.body.data).toHaveLength(1);
+  });
+
+  it('records consent in a ledger, keeps the current state, and filters on it', async () => {
+    const { call } = await setup();
+    const a = String((await call('POST', '/people', { firstName: 'Ana', emails: ['ana@x.example'] })).body.id);
+    const b = String((await call('POST', '/people', { firstName: 'Ben', emails: ['ben@x.example'] })).body.id);
+    expect(
+      (
+        await call('POST', `/people/${a}/consent`, {
+          channel: 'email',
+          purpose: 'marketing',
+          status: 'granted',
+          source: 'form',
+          proof: { form: 'newsletter' },
+        })
+      ).status,
+    ).toBe(201);
+    await call('POST', `/people/${b}/consent`, {
+      channel: 'email',
+      purpose: 'marketing',
+      status: 'granted',
+      source: 'import',
+    });
+    await call('POST', `/people/${b}/consent`, {
+      channel: 'email',
+      purpose: 'marketing',
+      status: 'withdrawn',
+      source: 'unsubscribe_link',
+    });
+    const cb = await call('GET', `/people/${b}/consent`);
+    expect(cb.body.current).toEqual({ 'email:marketing': 'withdrawn' });
+    expect((cb.body.ledger as Array<{ status: string }>).map((r) => r.status)).toEqual(['withdrawn', 'granted']);
+    const granted = await call('GET', '/people?filter=consent.email.marketing:eq:granted');
+    expect(granted.body.data?.map((p) => p.id)).toEqual([a]);
+    expect(
+      await ctx.services.people.mayContact(
+        (await call('GET', '/workspace')).body.id as string,
+        b,
+        'email',
+        'marketing',
+      ),
+    ).toBe(false);
+  });
+
+  it('links people and companies, lists both sides, filters by company and tag', async () => {
+    const { call } = await setup();
+    const acme = await call('POST', '/companies', { name: 'Acme Corp', domain: 'https://www.Acme.com/about' });
+    expect(acme.body.domain).toBe('acme.com');
+    const cid = String(acme.body.id);
+    const p = await call('POST', '/people', {
+      firstName: 'Lea',
+      tags: ['vip'],
+      companies: [{ companyId: cid, title: 'CTO', isPrimary: true }],
+    });
+    expect(p.body.companies).toEqual([
+      { companyId: cid, name: 'Acme Corp', domain: 'acme.com', title: 'CTO', isPrimary: true },
+    ]);
+    await call('POST', '/people', { firstName: 'Max' });
+    expect((await call('GET', `/people?filter=company_id:eq:${cid}`)).body.data?.map((x) => x.name)).toEqual(['Lea']);
+    expect((await call('GET', '/people?filter=tag:eq:vip')).body.data?.map((x) => x.name)).toEqual(['Lea']);
+    const company = await call('GET', `/companies/${cid}`);
+    expect((company.body.people as Array<{ name: string; title: string }>)[0]).toMatchObject({
+      name: 'Lea',
+      title: 'CTO',
+    });
+    expect((await call('POST', '/companies', { domain: 'x.com' })).status).toBe(400);
+  });
+
+  it('finds people and companies by typo-tolerant search', async () => {
+    const { call } = await setup();
+    await call('POST', '/companies', { name: 'Globex Industries' });
+    await call('POST', '/people', {
+      firstName: 'Margaret',
+      lastName: 'Hamilton',
+      emails: ['mh@nasa.example'],
+      phones: ['+1 415 555 0100'],
+    });
+    await call('POST', '/people', { firstName: 'Alan', lastName: 'Turing' });
+    const typo = await call('GET', '/search?q=margret%20hamiltn');
+    expect(typo.body.data?.[0]).toMatchObject({ type: 'person', title: 'Margaret Hamilton' });
+    expect((await call('GET', '/search?q=globx')).body.data?.[0]).toMatchObject({
+      type: 'company',
+      title: 'Globex Industries',
+    });
+    expect((await call('GET', '/search?q=mh@nasa')).body.data?.[0]).toMatchObject({ title: 'Margaret Hamilton' });
+    expect((await call('GET', '/search?q=4155550100')).body.data?.[0]).toMatchObject({ title: 'Margaret Hamilton' });
+    expect((await call('GET', '/people?q=turng')).body.data?.map((p) => p.name)).toEqual(['Alan Turing']);
+  });
+});
