@@ -38,14 +38,13 @@ function toDbValue(specs: FieldSpecs, field: string, v: unknown): unknown {
 }
 
 /**
- * What a field is filtered and sorted by. Timestamps are stored with microseconds, but the API shows them and
- * cursors carry them in milliseconds: compare and order at millisecond precision, or a cursor would repeat or skip
- * rows, and a filter with a timestamp the API returned would not match its own row.
+ * What a field is filtered and sorted by: the column or expression itself, so its index serves the sort. Stored
+ * timestamps have millisecond precision (see src/db/schema/columns.ts), the same as the API and its cursors.
  */
 function fieldExpr(cols: ListColumns, field: string): SQL | undefined {
   const col = cols.fields[field];
   if (!col) return undefined;
-  return cols.specs[field]?.type === 'datetime' ? sql`date_trunc('milliseconds', ${col})` : sql`${col}`;
+  return sql`${col}`;
 }
 
 function escapeLike(s: string): string {

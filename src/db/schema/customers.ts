@@ -1,3 +1,4 @@
+import { msNow } from './columns.ts';
 import { sql } from 'drizzle-orm';
 import {
   boolean,
@@ -29,8 +30,8 @@ export type ConsentState = Record<string, 'granted' | 'withdrawn'>;
 const audit = {
   createdBy: text('created_by'),
   updatedBy: text('updated_by'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(msNow),
 };
 
 export const people = pgTable(
@@ -57,7 +58,7 @@ export const people = pgTable(
     timezone: text('timezone'),
     ownerId: uuid('owner_id'),
     stage: text('stage').notNull().default('lead'),
-    stageChangedAt: timestamp('stage_changed_at', { withTimezone: true }).notNull().defaultNow(),
+    stageChangedAt: timestamp('stage_changed_at', { withTimezone: true }).notNull().default(msNow),
     source: text('source'),
     externalId: text('external_id'),
     tags: text('tags')
@@ -142,7 +143,7 @@ export const personCompanies = pgTable(
     companyId: uuid('company_id').notNull(),
     title: text('title'),
     isPrimary: boolean('is_primary').notNull().default(false),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.personId, t.companyId] }),
@@ -178,7 +179,7 @@ export const customFields = pgTable(
     required: boolean('required').notNull().default(false),
     position: integer('position').notNull().default(0),
     archived: boolean('archived').notNull().default(false),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
@@ -201,7 +202,7 @@ export const consentRecords = pgTable(
     proof: jsonb('proof').$type<Record<string, unknown>>().notNull().default({}),
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id'),
-    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().default(msNow),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
@@ -222,8 +223,8 @@ export const notes = pgTable(
     subjectId: uuid('subject_id').notNull(),
     body: text('body').notNull(),
     authorId: text('author_id'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(msNow),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
@@ -243,8 +244,8 @@ export const savedViews = pgTable(
     query: jsonb('query').$type<{ filter: string[]; sort?: string; q?: string; columns?: string[] }>().notNull(),
     ownerId: uuid('owner_id'),
     shared: boolean('shared').notNull().default(false),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(msNow),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),

@@ -1,3 +1,4 @@
+import { msNow } from './columns.ts';
 import { bigserial, foreignKey, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { workspaces } from './workspaces.ts';
 
@@ -17,7 +18,7 @@ export const events = pgTable(
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id'),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().default(msNow),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),

@@ -1,3 +1,4 @@
+import { msNow } from './columns.ts';
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
@@ -14,7 +15,7 @@ export const jobs = pgTable(
     payload: jsonb('payload').$type<unknown>().notNull(),
     /** queued | running | succeeded | failed (retries exhausted) | cancelled */
     state: text('state').notNull().default('queued'),
-    runAt: timestamp('run_at', { withTimezone: true }).notNull().defaultNow(),
+    runAt: timestamp('run_at', { withTimezone: true }).notNull().default(msNow),
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(5),
     /** When set, only one queued/running job with this key exists per workspace and name. */
@@ -22,7 +23,7 @@ export const jobs = pgTable(
     lockedBy: text('locked_by'),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     lastError: text('last_error'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [

@@ -1,3 +1,4 @@
+import { msNow } from './columns.ts';
 import { sql } from 'drizzle-orm';
 import { jsonb, pgTable, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core';
 
@@ -17,8 +18,8 @@ export const workspaces = pgTable(
       .notNull()
       .default(sql`replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(msNow),
   },
   (t) => [uniqueIndex('workspaces_slug_key').on(t.slug)],
 );
