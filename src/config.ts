@@ -13,6 +13,8 @@ const configSchema = z.object({
   RAPPORT_CORS_ORIGINS: z.string().default(''),
   RAPPORT_BODY_LIMIT: z.coerce.number().int().positive().default(1_048_576),
   RAPPORT_JOBS: z.enum(['on', 'off']).default('on'),
+  /** Trust X-Forwarded-For/Proto from a reverse proxy. Off by default: a client could otherwise forge its address. */
+  RAPPORT_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
 });
 
 export type Config = {
@@ -25,6 +27,7 @@ export type Config = {
   corsOrigins: string[];
   bodyLimit: number;
   runJobs: boolean;
+  trustProxy: boolean;
 };
 
 /** Reads configuration from the environment; throws a readable message listing every bad variable. */
@@ -47,5 +50,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     bodyLimit: c.RAPPORT_BODY_LIMIT,
     runJobs: c.RAPPORT_JOBS === 'on',
+    trustProxy: c.RAPPORT_TRUST_PROXY === 'true',
   };
 }

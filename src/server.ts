@@ -20,6 +20,8 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     bodyLimit: config.bodyLimit,
     corsOrigins: config.corsOrigins,
     secureCookies: config.publicUrl ? config.publicUrl.startsWith('https:') : 'auto',
+    https: Boolean(config.publicUrl?.startsWith('https:')),
+    trustProxy: config.trustProxy,
   });
   await app.listen({ port: config.port, host: config.host });
   if (jobs) {

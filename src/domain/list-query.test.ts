@@ -97,13 +97,9 @@ describe('parseListQuery', () => {
 describe('cursors', () => {
   it('round-trip any sort value and id', () => {
     fc.assert(
-      fc.property(
-        fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
-        fc.uuid(),
-        (v, id) => {
-          expect(decodeCursor(encodeCursor({ v, id }))).toEqual({ v, id });
-        },
-      ),
+      fc.property(fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)), fc.uuid(), (v, id) => {
+        expect(decodeCursor(encodeCursor({ v, id }))).toEqual({ v, id });
+      }),
     );
   });
 

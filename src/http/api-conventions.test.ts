@@ -393,7 +393,9 @@ describe.each(testEngines())('API conventions on %s', (engine) => {
         expect(h['content-security-policy']).toContain("frame-ancestors 'none'");
         expect(h['x-content-type-options']).toBe('nosniff');
         expect(h['x-frame-options']).toBe('SAMEORIGIN');
-        expect(h['strict-transport-security']).toContain('max-age=');
+        // Plain HTTP (no https public URL): no HSTS, no upgrade-insecure-requests that would break a LAN install.
+        expect(h['strict-transport-security']).toBeUndefined();
+        expect(h['content-security-policy']).not.toContain('upgrade-insecure-requests');
         expect(h['referrer-policy']).toBe('no-referrer');
         expect(h['cross-origin-opener-policy']).toBe('same-origin');
         expect(h['x-powered-by']).toBeUndefined();

@@ -5,7 +5,6 @@ import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -35,6 +34,7 @@ import { searchRoutes } from '../modules/people/search.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 
 export const version = (
   JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -50,6 +50,10 @@ export type AppOptions = {
   /** Built console (web/dist). When missing, / explains how to build it. */
   webDir?: string;
   secureCookies?: boolean | 'auto';
+  /** Served over HTTPS (RAPPORT_PUBLIC_URL is https): adds HSTS and upgrade-insecure-requests. */
+  https?: boolean;
+  /** Trust X-Forwarded-* headers (only behind a proxy you run). */
+  trustProxy?: boolean;
   jobs?: JobRunner | null;
   services?: Services;
 };
@@ -61,7 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    trustProxy: true,
+    trustProxy: opts.trustProxy ?? false,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     routerOptions: { maxParamLength: 200 },
@@ -77,19 +81,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return payload;
   });
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    crossOriginEmbedderPolicy: false,
-  });
+  registerSecurityHeaders(app, { https: opts.https ?? false });
   if (opts.corsOrigins?.length) await app.register(fastifyCors, { origin: opts.corsOrigins, credentials: true });
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, {

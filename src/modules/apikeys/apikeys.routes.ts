@@ -11,7 +11,7 @@ export const apiKeySchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    prefix: z.string().describe('The first characters of the key, to tell keys apart'),
+    prefix: z.string().describe('The last characters of the key, to tell keys apart'),
     scopes: z.array(z.string()),
     createdBy: z.string(),
     createdAt: isoDate,

@@ -44,7 +44,8 @@ export function createApiKeysService(deps: { db: Db; auth: AuthService }) {
           workspaceId: actor.workspaceId,
           id,
           name: input.name.trim(),
-          prefix: token.slice(0, 12),
+          // The start of every key of a workspace is the same (it encodes the workspace id): show the end instead.
+          prefix: `rpk_…${token.slice(-6)}`,
           secretHash,
           scopes: [...new Set(input.scopes)],
           createdBy: userId,

@@ -158,7 +158,7 @@ function CreateKeyModal({ opened, onClose }: { opened: boolean; onClose: () => v
             </Group>
           </Stack>
           <Text fz="xs" c="dimmed">
-            Use it as <Code>Authorization: Bearer {created.apiKey.prefix}…</Code> on every request to /api/v1.
+            Use it as <Code>Authorization: Bearer &lt;key&gt;</Code> on every request to /api/v1.
           </Text>
           <Group justify="flex-end">
             <Button onClick={close}>I have copied it</Button>
@@ -363,7 +363,7 @@ export function ApiKeysPage() {
                         </Text>
                       </Table.Td>
                       <Table.Td>
-                        <Code>{k.prefix}…</Code>
+                        <Code>{k.prefix}</Code>
                       </Table.Td>
                       <Table.Td maw={280}>
                         <Scopes scopes={k.scopes} />
@@ -418,7 +418,7 @@ export function ApiKeysPage() {
         title="Revoke this API key?"
         message={
           <>
-            Anything using <b>{revoking?.name}</b> ({revoking?.prefix}…) stops working at once. This cannot be undone.
+            Anything using <b>{revoking?.name}</b> ({revoking?.prefix}) stops working at once. This cannot be undone.
           </>
         }
         confirmLabel="Revoke key"
