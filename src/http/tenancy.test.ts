@@ -35,7 +35,18 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
   let bKey: string;
   let bAgentEmail: string;
   /** Every object of B, by kind. */
-  const bIds = { users: [] as string[], apiKeys: [] as string[], sessions: [] as string[], workspace: '' };
+  const bIds = {
+    users: [] as string[],
+    apiKeys: [] as string[],
+    sessions: [] as string[],
+    workspace: '',
+    people: [] as string[],
+    companies: [] as string[],
+    notes: [] as string[],
+    customFields: [] as string[],
+  };
+  /** A's own customer objects, for the control calls that must succeed. */
+  const aIds = { person: '', company: '', note: '', customField: '' };
   let principals: Principal[];
 
   async function signIn(email: string, workspace?: string): Promise<{ cookie: string; sessionId: string }> {
@@ -73,11 +84,30 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       workspace: await getJson<unknown>('/api/v1/workspace', h),
       events: await getJson<unknown>('/api/v1/events?limit=200', h),
       me: await getJson<unknown>('/api/v1/me', h),
+      people: await getJson<unknown>('/api/v1/people?limit=200', h),
+      companies: await getJson<unknown>('/api/v1/companies?limit=200', h),
+      customFields: await getJson<unknown>('/api/v1/custom-fields', h),
+      personDetails: await Promise.all(
+        bIds.people.map(async (id) => ({
+          notes: await getJson<unknown>(`/api/v1/people/${id}/notes`, h),
+          consent: await getJson<unknown>(`/api/v1/people/${id}/consent`, h),
+          timeline: await getJson<unknown>(`/api/v1/people/${id}/timeline?limit=200`, h),
+        })),
+      ),
     };
   }
 
   function allIdsOfB(): string[] {
-    return [...bIds.users, ...bIds.apiKeys, ...bIds.sessions, bIds.workspace];
+    return [
+      ...bIds.users,
+      ...bIds.apiKeys,
+      ...bIds.sessions,
+      bIds.workspace,
+      ...bIds.people,
+      ...bIds.companies,
+      ...bIds.notes,
+      ...bIds.customFields,
+    ];
   }
 
   /** A's request on every object of B, whatever its kind: never found, never a 2xx. */
@@ -114,6 +144,46 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     bIds.apiKeys = [bOwnerKey.id, bAgentKey.id];
     bIds.sessions = [bOwnerSession.sessionId, bAgentSession.sessionId];
     bIds.workspace = b.workspace.id;
+
+    // Customer data of both workspaces.
+    for (const [ws, ids] of [
+      [b, null],
+      [a, aIds],
+    ] as const) {
+      const field = await ctx.services.fields.create(ws.ownerActor, {
+        entity: 'person',
+        label: 'Plan',
+        type: 'select',
+        options: ['free', 'pro'],
+      });
+      const company = await ctx.services.companies.create(ws.ownerActor, {
+        name: `Tenancy Co ${ws.workspace.slug}`,
+        domain: 'tenancy.example',
+      });
+      const person = await ctx.services.people.create(ws.ownerActor, {
+        firstName: 'Tess',
+        lastName: 'Tenant',
+        emails: ['tess@tenancy.example'],
+        tags: ['shared-tag'],
+        custom: { plan: 'pro' },
+        companies: [{ companyId: company.id, title: 'Buyer' }],
+      });
+      await ctx.services.people.setConsent(ws.ownerActor, person.person.id, {
+        channel: 'email',
+        purpose: 'marketing',
+        status: 'granted',
+        source: 'form',
+      });
+      const note = await ctx.services.people.addNote(ws.ownerActor, person.person.id, 'A note');
+      if (ids)
+        Object.assign(ids, { person: person.person.id, company: company.id, note: note.id, customField: field.id });
+      else {
+        bIds.people.push(person.person.id);
+        bIds.companies.push(company.id);
+        bIds.notes.push(note.id);
+        bIds.customFields.push(field.id);
+      }
+    }
 
     principals = [
       { name: 'API key', headers: bearer(aKey) },
@@ -342,6 +412,200 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       }
       const aEvents = await getJson<EventList>('/api/v1/events?limit=200', p.headers);
       expect(aEvents.data.length).toBeGreaterThan(0);
+    },
+
+    'GET /api/v1/people': async (p) => {
+      for (const q of [
+        '?limit=200',
+        '?q=tess',
+        '?filter=tag:eq:shared-tag',
+        '?filter=email:eq:tess@tenancy.example',
+        `?filter=company_id:eq:${bIds.companies[0]}`,
+        '?filter=custom.plan:eq:pro',
+      ]) {
+        const list = await getJson<Listed>(`/api/v1/people${q}`, p.headers);
+        for (const x of list.data) expect(bIds.people, q).not.toContain(x.id);
+      }
+      expect((await getJson<Listed>('/api/v1/people', p.headers)).data.map((x) => x.id)).toContain(aIds.person);
+    },
+
+    'GET /api/v1/people/count': async (p) => {
+      const n = await getJson<{ count: number }>('/api/v1/people/count?filter=tag:eq:shared-tag', p.headers);
+      expect(n.count).toBe(1);
+    },
+
+    'POST /api/v1/people': async (p) => {
+      const res = await call('POST', '/api/v1/people', p.headers, {
+        firstName: 'Linked',
+        companies: [{ companyId: bIds.companies[0] }],
+      });
+      expect(res.statusCode).toBe(400);
+      const ok = await call('POST', '/api/v1/people', p.headers, {
+        firstName: 'Own',
+        emails: ['tess@tenancy.example'],
+      });
+      expect(ok.statusCode).toBe(201);
+    },
+
+    'GET /api/v1/people/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}`);
+      expect((await call('GET', `/api/v1/people/${aIds.person}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'PATCH /api/v1/people/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/people/${id}`, { firstName: 'Hijacked' });
+      expect((await call('PATCH', `/api/v1/people/${aIds.person}`, p.headers, { lastName: 'Tenant' })).statusCode).toBe(
+        200,
+      );
+    },
+
+    'DELETE /api/v1/people/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/people/${id}`);
+      const mine = await ctx.services.people.create(a.ownerActor, { firstName: 'Temp' });
+      expect((await call('DELETE', `/api/v1/people/${mine.person.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'POST /api/v1/people/{id}/stage': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/people/${id}/stage`, { stage: 'churned', reason: 'x' });
+      expect(
+        (await call('POST', `/api/v1/people/${aIds.person}/stage`, p.headers, { stage: 'customer' })).statusCode,
+      ).toBe(200);
+    },
+
+    'GET /api/v1/people/{id}/stage-history': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}/stage-history`);
+      expect((await call('GET', `/api/v1/people/${aIds.person}/stage-history`, p.headers)).statusCode).toBe(200);
+    },
+
+    'GET /api/v1/people/{id}/consent': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}/consent`);
+      expect((await call('GET', `/api/v1/people/${aIds.person}/consent`, p.headers)).statusCode).toBe(200);
+    },
+
+    'POST /api/v1/people/{id}/consent': async (p) => {
+      const body = { channel: 'email', purpose: 'marketing', status: 'withdrawn', source: 'api' };
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/people/${id}/consent`, body);
+      expect((await call('POST', `/api/v1/people/${aIds.person}/consent`, p.headers, body)).statusCode).toBe(201);
+    },
+
+    'GET /api/v1/people/{id}/notes': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}/notes`);
+      expect((await call('GET', `/api/v1/people/${aIds.person}/notes`, p.headers)).statusCode).toBe(200);
+    },
+
+    'POST /api/v1/people/{id}/notes': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/people/${id}/notes`, { body: 'planted' });
+      expect((await call('POST', `/api/v1/people/${aIds.person}/notes`, p.headers, { body: 'mine' })).statusCode).toBe(
+        201,
+      );
+    },
+
+    'PATCH /api/v1/notes/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/notes/${id}`, { body: 'rewritten' });
+      expect((await call('PATCH', `/api/v1/notes/${aIds.note}`, p.headers, { body: 'edited' })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/notes/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/notes/${id}`);
+      const mine = await ctx.services.people.addNote(a.ownerActor, aIds.person, 'temporary');
+      expect((await call('DELETE', `/api/v1/notes/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'PUT /api/v1/people/{id}/companies/{companyId}': async (p) => {
+      // B's person with A's company, and A's person with B's company: both refused.
+      await refusedOnEveryIdOfB(p, 'PUT', (id) => `/api/v1/people/${id}/companies/${aIds.company}`, { title: 'x' });
+      await refusedOnEveryIdOfB(p, 'PUT', (id) => `/api/v1/people/${aIds.person}/companies/${id}`, { title: 'x' });
+      expect(
+        (await call('PUT', `/api/v1/people/${aIds.person}/companies/${aIds.company}`, p.headers, { title: 'CEO' }))
+          .statusCode,
+      ).toBe(200);
+    },
+
+    'DELETE /api/v1/people/{id}/companies/{companyId}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/people/${id}/companies/${bIds.companies[0]}`);
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/people/${aIds.person}/companies/${id}`);
+    },
+
+    'GET /api/v1/people/{id}/timeline': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}/timeline`);
+      expect((await call('GET', `/api/v1/people/${aIds.person}/timeline`, p.headers)).statusCode).toBe(200);
+    },
+
+    'GET /api/v1/companies': async (p) => {
+      for (const q of ['?limit=200', '?q=tenancy', '?filter=domain:eq:tenancy.example']) {
+        const list = await getJson<Listed>(`/api/v1/companies${q}`, p.headers);
+        for (const x of list.data) expect(bIds.companies, q).not.toContain(x.id);
+      }
+    },
+
+    'POST /api/v1/companies': async (p) => {
+      expect(
+        (await call('POST', '/api/v1/companies', p.headers, { name: 'Own Co', domain: 'tenancy.example' })).statusCode,
+      ).toBe(201);
+    },
+
+    'GET /api/v1/companies/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/companies/${id}`);
+      const mine = await getJson<{ people: Array<{ personId: string }> }>(
+        `/api/v1/companies/${aIds.company}`,
+        p.headers,
+      );
+      for (const x of mine.people) expect(bIds.people).not.toContain(x.personId);
+    },
+
+    'PATCH /api/v1/companies/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/companies/${id}`, { name: 'Hijacked' });
+      expect(
+        (await call('PATCH', `/api/v1/companies/${aIds.company}`, p.headers, { industry: 'Retail' })).statusCode,
+      ).toBe(200);
+    },
+
+    'DELETE /api/v1/companies/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/companies/${id}`);
+      const mine = await ctx.services.companies.create(a.ownerActor, { name: 'Temp Co' });
+      expect((await call('DELETE', `/api/v1/companies/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/companies/{id}/timeline': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/companies/${id}/timeline`);
+      expect((await call('GET', `/api/v1/companies/${aIds.company}/timeline`, p.headers)).statusCode).toBe(200);
+    },
+
+    'GET /api/v1/custom-fields': async (p) => {
+      const list = await getJson<Listed>('/api/v1/custom-fields', p.headers);
+      for (const x of list.data) expect(bIds.customFields).not.toContain(x.id);
+      expect(list.data.map((x) => x.id)).toContain(aIds.customField);
+    },
+
+    'POST /api/v1/custom-fields': async (p) => {
+      const key = `f_${p.name === 'API key' ? 'k' : 's'}`;
+      expect(
+        (
+          await call('POST', '/api/v1/custom-fields', p.headers, {
+            entity: 'company',
+            label: 'Tier',
+            key,
+            type: 'text',
+          })
+        ).statusCode,
+      ).toBe(201);
+    },
+
+    'PATCH /api/v1/custom-fields/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/custom-fields/${id}`, {
+        label: 'Hijacked',
+        archived: true,
+      });
+      expect(
+        (await call('PATCH', `/api/v1/custom-fields/${aIds.customField}`, p.headers, { label: 'Plan' })).statusCode,
+      ).toBe(200);
+    },
+
+    'GET /api/v1/search': async (p) => {
+      for (const q of ['tess', 'tenancy', 'tess@tenancy.example', 'tenant']) {
+        const hits = await getJson<Listed>(`/api/v1/search?q=${encodeURIComponent(q)}`, p.headers);
+        for (const h of hits.data) expect([...bIds.people, ...bIds.companies], q).not.toContain(h.id);
+      }
     },
   };
 
