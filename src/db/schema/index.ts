@@ -4,3 +4,4 @@ export * from './events.ts';
 export * from './jobs.ts';
 export * from './idempotency.ts';
 export * from './customers.ts';
+export * from './imports.ts';
