@@ -22,6 +22,7 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     secureCookies: config.publicUrl ? config.publicUrl.startsWith('https:') : 'auto',
     https: Boolean(config.publicUrl?.startsWith('https:')),
     trustProxy: config.trustProxy,
+    publicUrl: config.publicUrl,
   });
   await app.listen({ port: config.port, host: config.host });
   if (jobs) {

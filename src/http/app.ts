@@ -31,6 +31,7 @@ import { peopleRoutes } from '../modules/people/people.routes.ts';
 import { companiesRoutes } from '../modules/companies/companies.routes.ts';
 import { fieldsRoutes } from '../modules/fields/fields.routes.ts';
 import { searchRoutes } from '../modules/people/search.routes.ts';
+import { unsubscribeRoutes } from '../modules/people/unsubscribe.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -52,6 +53,8 @@ export type AppOptions = {
   secureCookies?: boolean | 'auto';
   /** Served over HTTPS (RAPPORT_PUBLIC_URL is https): adds HSTS and upgrade-insecure-requests. */
   https?: boolean;
+  /** The URL people reach Rapport at, for links sent out (unsubscribe…). */
+  publicUrl?: string | undefined;
   /** Trust X-Forwarded-* headers (only behind a proxy you run). */
   trustProxy?: boolean;
   jobs?: JobRunner | null;
@@ -172,6 +175,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+
+  await app.register(unsubscribeRoutes({ db: database.db, people: services.people, publicUrl: opts.publicUrl }));
 
   const webDir = opts.webDir ?? defaultWebDir;
   const hasConsole = fs.existsSync(path.join(webDir, 'index.html'));

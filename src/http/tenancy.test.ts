@@ -531,6 +531,12 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect((await call('GET', `/api/v1/people/${aIds.person}/timeline`, p.headers)).statusCode).toBe(200);
     },
 
+    'GET /api/v1/people/{id}/unsubscribe-link': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}/unsubscribe-link`);
+      const mine = await getJson<{ url: string }>(`/api/v1/people/${aIds.person}/unsubscribe-link`, p.headers);
+      expect(mine.url).toMatch(/\/u\//);
+    },
+
     'GET /api/v1/companies': async (p) => {
       for (const q of ['?limit=200', '?q=tenancy', '?filter=domain:eq:tenancy.example']) {
         const list = await getJson<Listed>(`/api/v1/companies${q}`, p.headers);

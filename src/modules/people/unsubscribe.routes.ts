@@ -1,0 +1,203 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../../db/client.ts';
+import { consentChannels, consentPurposes } from '../../domain/customers.ts';
+import { systemActor } from '../../domain/permissions.ts';
+import { requireActor } from '../../http/auth.ts';
+import { errorResponses, idParam } from '../../http/schemas.ts';
+import { assertCan } from '../auth/access.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import { findPerson } from './people.repository.ts';
+import type { PeopleService } from './people.service.ts';
+import {
+  readUnsubscribeToken,
+  signUnsubscribeToken,
+  verifyUnsubscribeToken,
+  type UnsubscribeClaim,
+} from './unsubscribe.ts';
+
+const purposeWords: Record<string, string> = { marketing: 'marketing', research: 'research', service: 'service' };
+const channelWords: Record<string, string> = {
+  email: 'email',
+  sms: 'text messages',
+  phone: 'phone calls',
+  chat: 'chat messages',
+};
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+}
+
+function page(reply: FastifyReply, status: number, title: string, body: string) {
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+        `<title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2937;line-height:1.5}` +
+        `h1{font-size:1.4rem}button{font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #9ca3af;background:#fff;cursor:pointer}</style></head>` +
+        `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
+    );
+}
+
+export type UnsubscribeLinks = {
+  link(
+    workspaceId: string,
+    personId: string,
+    channel?: UnsubscribeClaim['channel'],
+    purpose?: UnsubscribeClaim['purpose'],
+  ): Promise<string>;
+};
+
+/**
+ * One-click unsubscribe. `GET /u/:token` withdraws the consent at once and shows a page with a way back;
+ * `POST /u/:token` is the RFC 8058 one-click endpoint mail clients call (List-Unsubscribe-Post).
+ */
+export const unsubscribeRoutes =
+  (deps: { db: Db; people: PeopleService; publicUrl: string | undefined }): FastifyPluginAsync =>
+  async (app) => {
+    const { db, people } = deps;
+    // Mail clients post `List-Unsubscribe=One-Click` as a form (RFC 8058), and the page's button posts a form: the
+    // body carries nothing we need, so it is read as text and ignored.
+    for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data'])
+      app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => done(null, body));
+    const r = app.withTypeProvider<ZodTypeProvider>();
+
+    async function resolve(token: string): Promise<{ claim: UnsubscribeClaim; workspaceName: string } | null> {
+      const read = readUnsubscribeToken(token);
+      if (!read) return null;
+      const ws = await findWorkspace(db, read.claim.workspaceId);
+      if (!ws) return null;
+      const claim = verifyUnsubscribeToken(ws.secret, token);
+      return claim ? { claim, workspaceName: ws.name } : null;
+    }
+
+    async function setConsent(
+      req: FastifyRequest,
+      claim: UnsubscribeClaim,
+      status: 'granted' | 'withdrawn',
+      method: string,
+    ): Promise<'done' | 'gone'> {
+      const person = await findPerson(db, claim.workspaceId, claim.personId);
+      if (!person) return 'gone';
+      const key = `${claim.channel}:${claim.purpose}`;
+      // Clicking twice must not fill the ledger with copies.
+      if (person.consent[key] === status) return 'done';
+      await people.setConsent(
+        systemActor(claim.workspaceId),
+        claim.personId,
+        {
+          channel: claim.channel,
+          purpose: claim.purpose,
+          status,
+          source: 'unsubscribe_link',
+          proof: {
+            method,
+            ip: req.ip,
+            userAgent: req.headers['user-agent']?.slice(0, 300) ?? null,
+            at: new Date().toISOString(),
+          },
+        },
+        { skipPermission: true },
+      );
+      return 'done';
+    }
+
+    const tokenParam = z.object({ token: z.string().min(1).max(200) });
+    const hide = { hide: true };
+
+    r.get('/u/:token', { config: { public: true }, schema: { ...hide, params: tokenParam } }, async (req, reply) => {
+      const found = await resolve(req.params.token);
+      if (!found)
+        return page(
+          reply,
+          400,
+          'This link does not work',
+          '<p>The unsubscribe link is damaged or no longer valid. Reply to the message you received and ask to be removed.</p>',
+        );
+      const what = `${purposeWords[found.claim.purpose]} ${channelWords[found.claim.channel]}`;
+      if ((await setConsent(req, found.claim, 'withdrawn', 'GET')) === 'gone')
+        return page(
+          reply,
+          404,
+          'Nothing to unsubscribe',
+          `<p>${escapeHtml(found.workspaceName)} no longer has your details.</p>`,
+        );
+      return page(
+        reply,
+        200,
+        'You are unsubscribed',
+        `<p>You will get no more ${escapeHtml(what)} from ${escapeHtml(found.workspaceName)}.</p>` +
+          `<form method="post" action="/u/${escapeHtml(req.params.token)}/resubscribe"><p>Clicked by mistake?</p><button type="submit">Subscribe again</button></form>`,
+      );
+    });
+
+    r.post('/u/:token', { config: { public: true }, schema: { ...hide, params: tokenParam } }, async (req, reply) => {
+      const found = await resolve(req.params.token);
+      if (!found) return reply.status(400).type('text/plain').send('invalid unsubscribe link');
+      await setConsent(req, found.claim, 'withdrawn', 'POST one-click');
+      return reply.status(200).type('text/plain').send('unsubscribed');
+    });
+
+    r.post(
+      '/u/:token/resubscribe',
+      { config: { public: true }, schema: { ...hide, params: tokenParam } },
+      async (req, reply) => {
+        const found = await resolve(req.params.token);
+        if (!found)
+          return page(reply, 400, 'This link does not work', '<p>The link is damaged or no longer valid.</p>');
+        if ((await setConsent(req, found.claim, 'granted', 'resubscribe form')) === 'gone')
+          return page(
+            reply,
+            404,
+            'Nothing to change',
+            `<p>${escapeHtml(found.workspaceName)} no longer has your details.</p>`,
+          );
+        return page(
+          reply,
+          200,
+          'Welcome back',
+          `<p>You are subscribed again to ${escapeHtml(purposeWords[found.claim.purpose] ?? '')} ${escapeHtml(channelWords[found.claim.channel] ?? '')} from ${escapeHtml(found.workspaceName)}.</p>`,
+        );
+      },
+    );
+
+    r.get(
+      '/api/v1/people/:id/unsubscribe-link',
+      {
+        schema: {
+          tags: ['People'],
+          summary:
+            'The one-click unsubscribe link for a person (put it in List-Unsubscribe and the footer of marketing messages)',
+          params: idParam,
+          querystring: z.object({
+            channel: z.enum(consentChannels).default('email'),
+            purpose: z.enum(consentPurposes).default('marketing'),
+          }),
+          response: { 200: z.object({ url: z.string(), token: z.string() }), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const actor = requireActor(req);
+        assertCan(actor, 'customers:read');
+        const ws = await findWorkspace(db, actor.workspaceId);
+        const person = await findPerson(db, actor.workspaceId, req.params.id);
+        if (!ws || !person)
+          return reply
+            .status(404)
+            .send({ error: { code: 'not_found', message: `Person ${req.params.id} was not found`, details: null } });
+        const token = signUnsubscribeToken(ws.secret, {
+          workspaceId: ws.id,
+          personId: person.id,
+          channel: req.query.channel,
+          purpose: req.query.purpose,
+        });
+        const base = deps.publicUrl ?? `${req.protocol}://${req.host}`;
+        return { url: `${base}/u/${token}`, token };
+      },
+    );
+  };

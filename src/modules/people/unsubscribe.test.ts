@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
+import { signUnsubscribeToken, verifyUnsubscribeToken } from './unsubscribe.ts';
+
+describe('unsubscribe tokens', () => {
+  const claim = {
+    workspaceId: '01a204e2-dfdc-716b-a3d4-f323458e3a5f',
+    personId: '01a204e2-e034-75d0-809d-0f60c91d6fc7',
+    channel: 'sms',
+    purpose: 'research',
+  } as const;
+  it('verify under the secret that signed them, and under no other', () => {
+    const t = signUnsubscribeToken('secret-a', claim);
+    expect(verifyUnsubscribeToken('secret-a', t)).toEqual(claim);
+    expect(verifyUnsubscribeToken('secret-b', t)).toBeNull();
+    const [p, m] = t.split('.');
+    const flipped = Buffer.from(p ?? '', 'base64url');
+    flipped[20] = (flipped[20] ?? 0) ^ 1;
+    expect(verifyUnsubscribeToken('secret-a', `${flipped.toString('base64url')}.${m}`)).toBeNull();
+    for (const junk of ['', '.', 'abc.def', `${p}`, `${t}.x`])
+      expect(verifyUnsubscribeToken('secret-a', junk)).toBeNull();
+  });
+});
+
+describe.each(testEngines())('one-click unsubscribe on %s', (engine) => {
+  const ctx = useTestApp(engine);
+
+  it('withdraws marketing consent from the link, once, with proof; can be undone', async () => {
+    const ws = await makeWorkspace(ctx.services);
+    const h = bearer(await makeApiKey(ctx.services, ws));
+    const person = await ctx.services.people.create(ws.ownerActor, { firstName: 'Una', emails: ['una@x.example'] });
+    const id = person.person.id;
+    await ctx.services.people.setConsent(ws.ownerActor, id, {
+      channel: 'email',
+      purpose: 'marketing',
+      status: 'granted',
+      source: 'form',
+    });
+    const link = await ctx.app.inject({ url: `/api/v1/people/${id}/unsubscribe-link`, headers: h });
+    expect(link.statusCode).toBe(200);
+    const url = new URL(link.json<{ url: string }>().url);
+    expect(url.pathname).toMatch(/^\/u\/[\w-]+\.[\w-]+$/);
+
+    const first = await ctx.app.inject({
+      url: url.pathname,
+      headers: { 'user-agent': 'MailClient/1' },
+      remoteAddress: '203.0.113.9',
+    });
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toContain('You are unsubscribed');
+    expect(first.body).toContain(ws.workspace.name);
+    const again = await ctx.app.inject({ url: url.pathname });
+    expect(again.statusCode).toBe(200);
+    const consent = await ctx.services.people.consent(ws.ownerActor, id);
+    expect(consent.current['email:marketing']).toBe('withdrawn');
+    expect(consent.ledger.map((r) => [r.status, r.source])).toEqual([
+      ['withdrawn', 'unsubscribe_link'],
+      ['granted', 'form'],
+    ]);
+    expect(consent.ledger[0]?.proof).toMatchObject({ method: 'GET', ip: '203.0.113.9', userAgent: 'MailClient/1' });
+    expect(await ctx.services.people.mayContact(ws.workspace.id, id, 'email', 'marketing')).toBe(false);
+
+    const back = await ctx.app.inject({ method: 'POST', url: `${url.pathname}/resubscribe` });
+    expect(back.statusCode).toBe(200);
+    expect((await ctx.services.people.consent(ws.ownerActor, id)).current['email:marketing']).toBe('granted');
+
+    const oneClick = await ctx.app.inject({
+      method: 'POST',
+      url: url.pathname,
+      payload: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(oneClick.statusCode).toBe(200);
+    expect((await ctx.services.people.consent(ws.ownerActor, id)).current['email:marketing']).toBe('withdrawn');
+  });
+
+  it('refuses a forged or foreign token with a readable page', async () => {
+    const a = await makeWorkspace(ctx.services);
+    const b = await makeWorkspace(ctx.services);
+    const pb = await ctx.services.people.create(b.ownerActor, { firstName: 'Bea' });
+    // Signed with A's secret but naming B's person: refused.
+    const forged = signUnsubscribeToken(a.workspace.secret, {
+      workspaceId: b.workspace.id,
+      personId: pb.person.id,
+      channel: 'email',
+      purpose: 'marketing',
+    });
+    const res = await ctx.app.inject({ url: `/u/${forged}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.body).toContain('This link does not work');
+    expect((await ctx.services.people.consent(b.ownerActor, pb.person.id)).ledger).toEqual([]);
+    expect((await ctx.app.inject({ url: '/u/nonsense' })).statusCode).toBe(400);
+  });
+});
