@@ -7,19 +7,30 @@ import {
   type SpotlightActionGroupData,
   type SpotlightFilterFunction,
 } from '@mantine/spotlight';
-import { IconKeyboard, IconKey, IconLogout, IconMoon, IconSearch, IconSun, IconUserPlus } from '@tabler/icons-react';
+import {
+  IconBuildingSkyscraper,
+  IconKeyboard,
+  IconKey,
+  IconLogout,
+  IconMoon,
+  IconSearch,
+  IconSun,
+  IconUserPlus,
+} from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { api } from '../api/client.ts';
 import { useMe } from '../api/queries.ts';
 import type { Page, User } from '../api/types.ts';
+import type { SearchHit } from '../api/customers.ts';
 import { initials } from '../lib/format.ts';
 import { roleLabels } from '../lib/permissions.ts';
-import { allowed, homePage, settingsPages } from './pages.ts';
+import { allowed, customerPages, homePage, settingsPages } from './pages.ts';
 import { useSignOut } from './useSignOut.ts';
 import { useThemeToggle } from './useThemeToggle.ts';
 
-const peopleGroup = 'People';
+const peopleGroup = 'Team';
+const customersGroup = 'Customers';
 
 /** Keeps the actions whose label, description or keywords hold every word typed; people come pre-filtered. */
 const filter: SpotlightFilterFunction = (query, actions) => {
@@ -32,7 +43,7 @@ const filter: SpotlightFilterFunction = (query, actions) => {
   return actions
     .map((item) => {
       if ('actions' in item) {
-        if (item.group === peopleGroup) return item;
+        if (item.group === peopleGroup || item.group === customersGroup) return item;
         return { ...item, actions: item.actions.filter(matches) };
       }
       return matches(item) ? item : null;
@@ -62,6 +73,14 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
   const [query, setQuery] = useState('');
   const [debounced] = useDebouncedValue(query.trim(), 200);
   const canSeePeople = me.permissions.includes('users:read');
+  const canSeeCustomers = me.permissions.includes('customers:read');
+
+  const customers = useQuery({
+    queryKey: ['palette-customers', debounced],
+    enabled: canSeeCustomers && debounced.length >= 2,
+    queryFn: () => api<{ data: SearchHit[] }>('/search', { query: { q: debounced, limit: 8 } }),
+    staleTime: 15_000,
+  });
 
   const people = useQuery({
     queryKey: ['palette-people', debounced],
@@ -71,7 +90,7 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
   });
 
   const actions = useMemo<Array<SpotlightActionGroupData>>(() => {
-    const pages: SpotlightActionData[] = [homePage, ...settingsPages]
+    const pages: SpotlightActionData[] = [homePage, ...customerPages, ...settingsPages]
       .filter((p) => allowed(p, me.permissions))
       .map((p) => {
         const Icon = p.icon;
@@ -87,6 +106,18 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
       });
     const can = (p: string) => me.permissions.some((x) => x === p);
     const commands: SpotlightActionData[] = [
+      ...(can('customers:write')
+        ? [
+            {
+              id: 'action:new-person',
+              label: 'New person',
+              description: 'Add a customer or a lead',
+              keywords: ['add', 'create', 'contact', 'customer', 'lead'],
+              leftSection: <IconUserPlus size={18} stroke={1.6} />,
+              onClick: () => navigate('/people?new=1'),
+            },
+          ]
+        : []),
       ...(can('apikeys:manage')
         ? [
             {
@@ -138,10 +169,29 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
         onClick: () => void signOut(),
       },
     ];
-    const groups: SpotlightActionGroupData[] = [
-      { group: 'Go to', actions: pages },
-      { group: 'Actions', actions: commands },
-    ];
+    const groups: SpotlightActionGroupData[] = [];
+    const hits = debounced.length >= 2 && query.trim() ? (customers.data?.data ?? []) : [];
+    if (hits.length)
+      groups.push({
+        group: customersGroup,
+        actions: hits.map((h) => ({
+          id: `${h.type}:${h.id}`,
+          label: h.title,
+          description: h.subtitle ?? undefined,
+          leftSection: (
+            <Avatar size={24} radius={h.type === 'company' ? 'sm' : 'xl'} color="initials" name={h.title}>
+              {h.type === 'company' ? <IconBuildingSkyscraper size={14} /> : initials(h.title)}
+            </Avatar>
+          ),
+          rightSection: (
+            <Badge size="xs" variant="light" color={h.type === 'company' ? 'cyan' : 'gray'}>
+              {h.type === 'company' ? 'Company' : 'Person'}
+            </Badge>
+          ),
+          onClick: () => navigate(h.type === 'company' ? `/companies/${h.id}` : `/people/${h.id}`),
+        })),
+      });
+    groups.push({ group: 'Go to', actions: pages }, { group: 'Actions', actions: commands });
     const found = debounced.length >= 2 && query.trim() ? (people.data ?? []) : [];
     if (found.length)
       groups.push({
@@ -164,7 +214,7 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
         })),
       });
     return groups;
-  }, [me.permissions, navigate, onShowShortcuts, signOut, theme, people.data, debounced, query]);
+  }, [me.permissions, navigate, onShowShortcuts, signOut, theme, people.data, customers.data, debounced, query]);
 
   return (
     <Spotlight
@@ -174,7 +224,9 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
       onQueryChange={setQuery}
       shortcut={['mod + K']}
       nothingFound={
-        people.isFetching ? 'Searching…' : 'Nothing found. Try a page name, an action, or a person’s name or email.'
+        people.isFetching || customers.isFetching
+          ? 'Searching…'
+          : 'Nothing found. Try a page name, an action, or a customer’s name, email or company.'
       }
       highlightQuery
       centered={false}
@@ -183,7 +235,7 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
       maxHeight={440}
       searchProps={{
         leftSection: <IconSearch size={18} stroke={1.6} />,
-        placeholder: 'Go to a page, run an action, find a person…',
+        placeholder: 'Find a customer, go to a page, run an action…',
         'aria-label': 'Command palette search',
       }}
     />

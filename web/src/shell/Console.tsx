@@ -25,10 +25,15 @@ import { SessionsPage } from '../pages/settings/SessionsPage.tsx';
 import { UsersPage } from '../pages/settings/UsersPage.tsx';
 import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
+import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
+import { CompanyPage } from '../pages/customers/CompanyPage.tsx';
+import { PeopleListPage } from '../pages/customers/PeopleListPage.tsx';
+import { PersonPage } from '../pages/customers/PersonPage.tsx';
+import { CustomFieldsPage } from '../pages/settings/CustomFieldsPage.tsx';
 import { AccountMenu } from './AccountMenu.tsx';
 import { CommandPalette } from './CommandPalette.tsx';
 import { Logo } from './Logo.tsx';
-import { allowed, comingSoon, homePage, settingsPages } from './pages.ts';
+import { allowed, comingSoon, customerPages, homePage, settingsPages } from './pages.ts';
 import { modKey, ShortcutsModal, useGlobalShortcuts } from './shortcuts.tsx';
 import { useThemeToggle } from './useThemeToggle.ts';
 
@@ -47,6 +52,28 @@ function Navigation() {
         active={pathname === '/'}
         leftSection={<HomeIcon size={18} stroke={1.6} />}
       />
+      {customerPages.some((p) => allowed(p, me.permissions)) && (
+        <>
+          <Text fz={11} fw={600} c="dimmed" tt="uppercase" px="sm" pt="md" pb={4} lts={0.4}>
+            Customers
+          </Text>
+          {customerPages
+            .filter((p) => allowed(p, me.permissions))
+            .map((p) => {
+              const Icon = p.icon;
+              return (
+                <NavLink
+                  key={p.path}
+                  component={Link}
+                  to={p.path}
+                  label={p.label}
+                  active={pathname === p.path || pathname.startsWith(`${p.path}/`)}
+                  leftSection={<Icon size={18} stroke={1.6} />}
+                />
+              );
+            })}
+        </>
+      )}
       <Text fz={11} fw={600} c="dimmed" tt="uppercase" px="sm" pt="md" pb={4} lts={0.4}>
         Coming soon
       </Text>
@@ -183,6 +210,46 @@ export function Console() {
         <Box p="lg" maw={1240} mx="auto">
           <Routes>
             <Route path="/" element={<HomePage />} />
+            <Route
+              path="/people"
+              element={
+                <Guard permission="customers:read">
+                  <PeopleListPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/people/:id"
+              element={
+                <Guard permission="customers:read">
+                  <PersonPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/companies"
+              element={
+                <Guard permission="customers:read">
+                  <CompaniesListPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/companies/:id"
+              element={
+                <Guard permission="customers:read">
+                  <CompanyPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/settings/custom-fields"
+              element={
+                <Guard permission={perm('/settings/custom-fields')}>
+                  <CustomFieldsPage />
+                </Guard>
+              }
+            />
             <Route path="/settings" element={<Navigate to="/settings/workspace" replace />} />
             <Route path="/settings/workspace" element={<WorkspacePage />} />
             <Route

@@ -1,6 +1,8 @@
 import {
   IconActivity,
   IconBuilding,
+  IconBuildingSkyscraper,
+  IconForms,
   IconBrain,
   IconChartBar,
   IconDevices,
@@ -38,6 +40,27 @@ export const homePage: PageDef = {
   hotkey: 'h',
 };
 
+export const customerPages: PageDef[] = [
+  {
+    path: '/people',
+    label: 'People',
+    description: 'Every customer and lead, filtered and sorted as you like',
+    icon: IconUsersGroup,
+    keywords: ['customers', 'contacts', 'leads', 'list', 'crm'],
+    permission: 'customers:read',
+    hotkey: 'c',
+  },
+  {
+    path: '/companies',
+    label: 'Companies',
+    description: 'The organisations your people work for',
+    icon: IconBuildingSkyscraper,
+    keywords: ['accounts', 'organisations', 'organizations', 'businesses'],
+    permission: 'customers:read',
+    hotkey: 'o',
+  },
+];
+
 export const settingsPages: PageDef[] = [
   {
     path: '/settings/workspace',
@@ -74,6 +97,15 @@ export const settingsPages: PageDef[] = [
     hotkey: 'd',
   },
   {
+    path: '/settings/custom-fields',
+    label: 'Custom fields',
+    description: 'Your own fields on people and companies',
+    icon: IconForms,
+    keywords: ['settings', 'fields', 'attributes', 'properties', 'schema'],
+    permission: 'workspace:manage',
+    hotkey: 'f',
+  },
+  {
     path: '/settings/activity',
     label: 'Activity log',
     description: 'Everything that happened in the workspace',
@@ -93,7 +125,6 @@ export const settingsPages: PageDef[] = [
 ];
 
 export const comingSoon: Array<{ label: string; icon: Icon; description: string }> = [
-  { label: 'Customers', icon: IconUsersGroup, description: 'One 360° record per customer' },
   { label: 'Inbox', icon: IconInbox, description: 'Email and chat in one shared inbox' },
   { label: 'Campaigns', icon: IconSpeakerphone, description: 'Segments and outreach' },
   { label: 'Feedback', icon: IconMessageStar, description: 'Surveys, NPS and reviews' },

@@ -1,0 +1,156 @@
+/** Shapes and queries of the customer data hub: people, companies, custom fields, consent, notes, search. */
+import { useQuery } from '@tanstack/react-query';
+import { api, ApiError } from './client.ts';
+import type { EventEntry } from './types.ts';
+
+export type Address = {
+  line1?: string | null;
+  line2?: string | null;
+  city?: string | null;
+  region?: string | null;
+  postalCode?: string | null;
+  country?: string | null;
+};
+
+export type ConsentState = 'granted' | 'withdrawn';
+
+export type Person = {
+  id: string;
+  name: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  emails: string[];
+  phone: string | null;
+  phones: string[];
+  address: Address;
+  language: string | null;
+  timezone: string | null;
+  ownerId: string | null;
+  stage: string;
+  stageChangedAt: string;
+  daysInStage: number;
+  source: string | null;
+  externalId: string | null;
+  tags: string[];
+  custom: Record<string, unknown>;
+  consent: Record<string, ConsentState>;
+  companies: Array<{
+    companyId: string;
+    name: string;
+    domain: string | null;
+    title: string | null;
+    isPrimary: boolean;
+  }>;
+  createdBy: string | null;
+  updatedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type Company = {
+  id: string;
+  name: string;
+  domain: string | null;
+  industry: string | null;
+  size: string | null;
+  emails: string[];
+  phones: string[];
+  address: Address;
+  language: string | null;
+  timezone: string | null;
+  ownerId: string | null;
+  source: string | null;
+  externalId: string | null;
+  tags: string[];
+  custom: Record<string, unknown>;
+  people?: Array<{ personId: string; name: string; email: string | null; title: string | null; isPrimary: boolean }>;
+  createdBy: string | null;
+  updatedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export const customFieldTypes = ['text', 'number', 'date', 'boolean', 'select', 'multiselect', 'url'] as const;
+export type CustomFieldType = (typeof customFieldTypes)[number];
+export type Entity = 'person' | 'company';
+
+export type CustomField = {
+  id: string;
+  entity: Entity;
+  key: string;
+  label: string;
+  type: CustomFieldType;
+  options: string[];
+  required: boolean;
+  position: number;
+  archived: boolean;
+  createdAt: string;
+};
+
+export type ConsentRecord = {
+  id: string;
+  channel: string;
+  purpose: string;
+  status: ConsentState;
+  source: string;
+  proof: Record<string, unknown>;
+  actorType: string;
+  actorId: string | null;
+  recordedAt: string;
+};
+
+export type Note = { id: string; body: string; authorId: string | null; createdAt: string; updatedAt: string };
+
+export type SearchHit = {
+  type: 'person' | 'company';
+  id: string;
+  title: string;
+  subtitle: string | null;
+  score: number;
+};
+
+export type ListPage<T> = { data: T[]; page: { nextCursor: string | null; limit: number } };
+export type TimelinePage = { data: EventEntry[]; page: { nextBefore: number | null; limit: number } };
+
+export type FieldProblem = { field: string; message: string };
+
+/** The per-field problems of a validation error (`details.problems`), keyed by field name. */
+export function fieldProblems(e: unknown): Record<string, string> {
+  if (!(e instanceof ApiError) || typeof e.details !== 'object' || e.details === null) return {};
+  const problems = (e.details as { problems?: unknown }).problems;
+  if (!Array.isArray(problems)) return {};
+  const out: Record<string, string> = {};
+  for (const p of problems as FieldProblem[]) {
+    if (typeof p?.field !== 'string') continue;
+    const key = p.field.replace(/\[\d+\]$/, '');
+    out[key] = out[key] ? `${out[key]}; ${p.message}` : p.message;
+  }
+  return out;
+}
+
+export const customerKeys = {
+  people: ['people'] as const,
+  person: (id: string) => ['people', 'one', id] as const,
+  companies: ['companies'] as const,
+  company: (id: string) => ['companies', 'one', id] as const,
+  fields: ['custom-fields'] as const,
+  timeline: ['timeline'] as const,
+};
+
+export function useCustomFields(entity?: Entity) {
+  return useQuery({
+    queryKey: [...customerKeys.fields, entity ?? 'all'],
+    queryFn: () => api<{ data: CustomField[] }>('/custom-fields', { query: { entity } }),
+    staleTime: 60_000,
+    select: (r) => [...r.data].sort((a, b) => a.position - b.position || a.label.localeCompare(b.label)),
+  });
+}
+
+export function usePerson(id: string) {
+  return useQuery({ queryKey: customerKeys.person(id), queryFn: () => api<Person>(`/people/${id}`) });
+}
+
+export function useCompany(id: string) {
+  return useQuery({ queryKey: customerKeys.company(id), queryFn: () => api<Company>(`/companies/${id}`) });
+}

@@ -1,0 +1,327 @@
+import type { CustomField } from '../api/customers.ts';
+import type { EventEntry } from '../api/types.ts';
+import { actorName, type Names } from './events.ts';
+
+export const stages = [
+  { key: 'lead', label: 'Lead', color: 'gray' },
+  { key: 'prospect', label: 'Prospect', color: 'cyan' },
+  { key: 'customer', label: 'Customer', color: 'teal' },
+  { key: 'loyal', label: 'Loyal', color: 'grape' },
+  { key: 'at_risk', label: 'At risk', color: 'orange' },
+  { key: 'churned', label: 'Churned', color: 'red' },
+] as const;
+
+export function stageLabel(key: string): string {
+  return stages.find((s) => s.key === key)?.label ?? key.replace(/_/g, ' ');
+}
+
+export function stageColor(key: string): string {
+  return stages.find((s) => s.key === key)?.color ?? 'gray';
+}
+
+export const consentChannels = [
+  { key: 'email', label: 'Email' },
+  { key: 'sms', label: 'SMS' },
+  { key: 'phone', label: 'Phone' },
+  { key: 'chat', label: 'Chat' },
+] as const;
+export const consentPurposes = [
+  { key: 'service', label: 'Service' },
+  { key: 'marketing', label: 'Marketing' },
+  { key: 'research', label: 'Research' },
+] as const;
+export const consentSources = [
+  { value: 'console', label: 'Told us directly (console)' },
+  { value: 'form', label: 'Signed up on a form' },
+  { value: 'email', label: 'By email' },
+  { value: 'phone', label: 'On the phone' },
+  { value: 'chat', label: 'In a chat' },
+  { value: 'import', label: 'Imported' },
+  { value: 'api', label: 'Through the API' },
+  { value: 'unsubscribe_link', label: 'Unsubscribe link' },
+];
+
+export function consentSourceLabel(s: string): string {
+  return consentSources.find((x) => x.value === s)?.label ?? s.replace(/_/g, ' ');
+}
+
+function label(list: ReadonlyArray<{ key: string; label: string }>, key: string | undefined): string {
+  return list.find((x) => x.key === key)?.label ?? key ?? '';
+}
+
+/** "email:marketing" → "Email marketing". */
+export function consentLabel(key: string): string {
+  const [c, p] = key.split(/[:.]/);
+  return `${label(consentChannels, c)} ${label(consentPurposes, p).toLowerCase()}`;
+}
+
+// ——— List filters: the API's `field:op:value`, kept in the URL, shown as chips ———
+
+export type FilterOp = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'contains' | 'exists';
+export type ListFilter = { field: string; op: FilterOp; value: string };
+
+export function parseFilter(raw: string): ListFilter | null {
+  const a = raw.indexOf(':');
+  const b = a < 0 ? -1 : raw.indexOf(':', a + 1);
+  if (a < 0 || b < 0) return null;
+  return { field: raw.slice(0, a), op: raw.slice(a + 1, b) as FilterOp, value: raw.slice(b + 1) };
+}
+
+export function formatFilter(f: ListFilter): string {
+  return `${f.field}:${f.op}:${f.value}`;
+}
+
+export type FieldKind = 'text' | 'enum' | 'date' | 'number' | 'boolean' | 'user' | 'tag';
+
+/** A field one can filter on: its label, the kind of value, and the choices of an enum. */
+export type FilterField = {
+  field: string;
+  label: string;
+  group: string;
+  kind: FieldKind;
+  options?: Array<{ value: string; label: string }>;
+  sortable?: boolean;
+};
+
+export function personFilterFields(custom: CustomField[]): FilterField[] {
+  const base: FilterField[] = [
+    {
+      field: 'stage',
+      label: 'Stage',
+      group: 'Record',
+      kind: 'enum',
+      options: stages.map((s) => ({ value: s.key, label: s.label })),
+      sortable: true,
+    },
+    { field: 'owner_id', label: 'Owner', group: 'Record', kind: 'user', sortable: true },
+    { field: 'tag', label: 'Tag', group: 'Record', kind: 'tag' },
+    { field: 'name', label: 'Name', group: 'Record', kind: 'text', sortable: true },
+    { field: 'email', label: 'Email', group: 'Record', kind: 'text' },
+    { field: 'phone', label: 'Phone', group: 'Record', kind: 'text' },
+    { field: 'source', label: 'Source', group: 'Record', kind: 'text', sortable: true },
+    { field: 'city', label: 'City', group: 'Record', kind: 'text', sortable: true },
+    { field: 'country', label: 'Country', group: 'Record', kind: 'text', sortable: true },
+    { field: 'language', label: 'Language', group: 'Record', kind: 'text', sortable: true },
+    { field: 'external_id', label: 'External id', group: 'Record', kind: 'text', sortable: true },
+    { field: 'created_at', label: 'Created', group: 'Dates', kind: 'date', sortable: true },
+    { field: 'updated_at', label: 'Updated', group: 'Dates', kind: 'date', sortable: true },
+    { field: 'stage_changed_at', label: 'Stage changed', group: 'Dates', kind: 'date', sortable: true },
+  ];
+  const consent: FilterField[] = consentChannels.flatMap((c) =>
+    consentPurposes.map((p) => ({
+      field: `consent.${c.key}.${p.key}`,
+      label: `${c.label} ${p.label.toLowerCase()}`,
+      group: 'Consent',
+      kind: 'enum' as const,
+      options: [
+        { value: 'granted', label: 'Granted' },
+        { value: 'withdrawn', label: 'Withdrawn' },
+      ],
+    })),
+  );
+  return [...base, ...customFilterFields(custom), ...consent];
+}
+
+export function companyFilterFields(custom: CustomField[]): FilterField[] {
+  return [
+    { field: 'name', label: 'Name', group: 'Record', kind: 'text', sortable: true },
+    { field: 'domain', label: 'Domain', group: 'Record', kind: 'text', sortable: true },
+    { field: 'industry', label: 'Industry', group: 'Record', kind: 'text', sortable: true },
+    { field: 'size', label: 'Size', group: 'Record', kind: 'text', sortable: true },
+    { field: 'owner_id', label: 'Owner', group: 'Record', kind: 'user', sortable: true },
+    { field: 'tag', label: 'Tag', group: 'Record', kind: 'tag' },
+    { field: 'email', label: 'Email', group: 'Record', kind: 'text' },
+    { field: 'source', label: 'Source', group: 'Record', kind: 'text', sortable: true },
+    { field: 'city', label: 'City', group: 'Record', kind: 'text', sortable: true },
+    { field: 'country', label: 'Country', group: 'Record', kind: 'text', sortable: true },
+    { field: 'created_at', label: 'Created', group: 'Dates', kind: 'date', sortable: true },
+    { field: 'updated_at', label: 'Updated', group: 'Dates', kind: 'date', sortable: true },
+    ...customFilterFields(custom),
+  ];
+}
+
+function customFilterFields(custom: CustomField[]): FilterField[] {
+  return custom
+    .filter((d) => !d.archived)
+    .map((d) => ({
+      field: `custom.${d.key}`,
+      label: d.label,
+      group: 'Custom fields',
+      kind:
+        d.type === 'select' || d.type === 'multiselect'
+          ? 'enum'
+          : d.type === 'number'
+            ? 'number'
+            : d.type === 'boolean'
+              ? 'boolean'
+              : d.type === 'date'
+                ? 'date'
+                : 'text',
+      options: d.options.map((o) => ({ value: o, label: o })),
+      sortable: d.type !== 'multiselect',
+    }));
+}
+
+export const opsByKind: Record<FieldKind, Array<{ value: FilterOp; label: string }>> = {
+  text: [
+    { value: 'contains', label: 'contains' },
+    { value: 'eq', label: 'is' },
+    { value: 'ne', label: 'is not' },
+    { value: 'exists', label: 'is set' },
+  ],
+  tag: [
+    { value: 'eq', label: 'is' },
+    { value: 'ne', label: 'is not' },
+    { value: 'exists', label: 'is set' },
+  ],
+  enum: [
+    { value: 'eq', label: 'is' },
+    { value: 'ne', label: 'is not' },
+    { value: 'exists', label: 'is set' },
+  ],
+  user: [
+    { value: 'eq', label: 'is' },
+    { value: 'ne', label: 'is not' },
+    { value: 'exists', label: 'is set' },
+  ],
+  date: [
+    { value: 'gte', label: 'on or after' },
+    { value: 'lt', label: 'before' },
+  ],
+  number: [
+    { value: 'eq', label: '=' },
+    { value: 'gte', label: '≥' },
+    { value: 'lte', label: '≤' },
+    { value: 'exists', label: 'is set' },
+  ],
+  boolean: [{ value: 'eq', label: 'is' }],
+};
+
+/** The words of a chip: "Stage is Customer", "Created on or after 1 Mar 2026", "Owner is not set". */
+export function describeFilter(f: ListFilter, fields: FilterField[], userName: (id: string) => string | null): string {
+  const def = fields.find((x) => x.field === f.field);
+  const name = def?.label ?? f.field;
+  if (f.op === 'exists') return `${name} ${f.value === 'false' ? 'is not set' : 'is set'}`;
+  const op = (def ? opsByKind[def.kind] : []).find((o) => o.value === f.op)?.label ?? f.op;
+  let value = f.value;
+  if (def?.kind === 'user') value = userName(f.value) ?? 'a former user';
+  else if (def?.options?.length) value = def.options.find((o) => o.value === f.value)?.label ?? f.value;
+  else if (def?.kind === 'boolean') value = f.value === 'true' ? 'yes' : 'no';
+  return `${name} ${op} ${value}`;
+}
+
+// ——— The timeline in words ———
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+const fieldNames: Record<string, string> = {
+  firstName: 'first name',
+  lastName: 'last name',
+  emails: 'emails',
+  phones: 'phones',
+  address: 'address',
+  language: 'language',
+  timezone: 'time zone',
+  ownerId: 'owner',
+  source: 'source',
+  externalId: 'external id',
+  tags: 'tags',
+  custom: 'custom fields',
+  name: 'name',
+  domain: 'domain',
+  industry: 'industry',
+  size: 'size',
+};
+
+function show(v: unknown): string {
+  if (v === null || v === undefined || v === '') return 'nothing';
+  if (Array.isArray(v)) return v.length ? v.map(String).join(', ') : 'nothing';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+export type Change = { field: string; from: string; to: string };
+
+/** The before/after of a "changed" event, field by field, in words. */
+export function eventChanges(e: EventEntry, userName: (id: string) => string | null): Change[] {
+  const changes = e.payload.changes;
+  if (typeof changes !== 'object' || changes === null) return [];
+  const out: Change[] = [];
+  for (const [k, v] of Object.entries(changes as Record<string, { from: unknown; to: unknown }>)) {
+    if (k === 'custom' && typeof v?.to === 'object' && v.to !== null) {
+      const from = (v.from ?? {}) as Record<string, unknown>;
+      const to = v.to as Record<string, unknown>;
+      for (const key of new Set([...Object.keys(from), ...Object.keys(to)]))
+        if (JSON.stringify(from[key]) !== JSON.stringify(to[key]))
+          out.push({ field: key.replace(/_/g, ' '), from: show(from[key]), to: show(to[key]) });
+      continue;
+    }
+    if (k === 'ownerId') {
+      const name = (x: unknown) => (typeof x === 'string' ? (userName(x) ?? 'a former user') : 'nobody');
+      out.push({ field: 'owner', from: name(v?.from), to: name(v?.to) });
+      continue;
+    }
+    out.push({ field: fieldNames[k] ?? k, from: show(v?.from), to: show(v?.to) });
+  }
+  return out;
+}
+
+/** One customer event as a sentence: "Ines moved them from Lead to Customer". */
+export function describeCustomerEvent(e: EventEntry, names: Names): string {
+  const who = actorName(e, names);
+  const p = e.payload;
+  switch (e.type) {
+    case 'person.created':
+      return `${who} added this person${str(p.source) ? ` (source: ${str(p.source)})` : ''}`;
+    case 'company.created':
+      return `${who} added this company`;
+    case 'person.updated':
+    case 'company.updated': {
+      const ch = eventChanges(e, names.user);
+      if (ch.length === 1 && ch[0]) return `${who} changed ${ch[0].field}`;
+      return `${who} changed ${ch.map((c) => c.field).join(', ') || 'the record'}`;
+    }
+    case 'person.stage_changed':
+      return `${who} moved them from ${stageLabel(str(p.from) ?? '')} to ${stageLabel(str(p.to) ?? '')}`;
+    case 'person.consent_granted':
+    case 'person.consent_withdrawn': {
+      const what = consentLabel(`${str(p.channel) ?? ''}:${str(p.purpose) ?? ''}`);
+      const state = e.type.endsWith('granted') ? 'granted' : 'withdrawn';
+      const via = str(p.source) ? ` (${consentSourceLabel(str(p.source) ?? '').toLowerCase()})` : '';
+      return `${who} recorded ${what.toLowerCase()} consent as ${state}${via}`;
+    }
+    case 'person.note_added':
+    case 'company.note_added':
+      return `${who} added a note`;
+    case 'person.note_edited':
+    case 'company.note_edited':
+      return `${who} edited a note`;
+    case 'person.note_deleted':
+    case 'company.note_deleted':
+      return `${who} deleted a note`;
+    case 'person.company_linked':
+      return `${who} linked them to ${str(p.company) ?? 'a company'}${str(p.title) ? ` as ${str(p.title)}` : ''}`;
+    case 'person.company_unlinked':
+      return `${who} unlinked them from a company`;
+    case 'person.merged':
+    case 'company.merged':
+      return `${who} merged a duplicate into this record`;
+    case 'person.deleted':
+    case 'company.deleted':
+      return `${who} deleted the record`;
+    default:
+      return `${who}: ${e.type.replace(/[._]/g, ' ')}`;
+  }
+}
+
+export const timelineTypes: Array<{ value: string; label: string }> = [
+  { value: '', label: 'Everything' },
+  { value: 'person.stage_changed', label: 'Stage changes' },
+  { value: 'person.consent_*', label: 'Consent' },
+  { value: 'person.note_*', label: 'Notes' },
+  { value: 'person.updated', label: 'Field changes' },
+  { value: 'person.company_*', label: 'Companies' },
+  { value: 'person.created', label: 'Created' },
+];

@@ -1,0 +1,329 @@
+/** Inline-editable fields for the record pages: show the value, click to edit, Enter saves, Esc cancels. */
+import { useState } from 'react';
+import {
+  ActionIcon,
+  Group,
+  MultiSelect,
+  NumberInput,
+  Select,
+  Stack,
+  Switch,
+  TagsInput,
+  Text,
+  TextInput,
+  UnstyledButton,
+} from '@mantine/core';
+import { IconCheck, IconX } from '@tabler/icons-react';
+import { fieldProblems, type CustomField } from '../../api/customers.ts';
+import { errorMessage } from '../../api/client.ts';
+import { CustomValue, Dim } from './cells.tsx';
+
+export type Save = (body: Record<string, unknown>) => Promise<unknown>;
+
+/** The message for this field from a validation error, or the error's own message. */
+function problemFor(e: unknown, key: string): string {
+  const p = fieldProblems(e);
+  return p[key] ?? Object.values(p)[0] ?? errorMessage(e);
+}
+
+function Row(props: { label: string; children: React.ReactNode }) {
+  return (
+    <Group gap="sm" wrap="nowrap" align="flex-start" mih={30} py={2}>
+      <Text fz="sm" c="dimmed" w={118} pt={5} style={{ flexShrink: 0 }}>
+        {props.label}
+      </Text>
+      <div style={{ flex: 1, minWidth: 0 }}>{props.children}</div>
+    </Group>
+  );
+}
+
+function Shown({
+  onEdit,
+  label,
+  children,
+  disabled,
+}: {
+  onEdit: () => void;
+  label: string;
+  children: React.ReactNode;
+  disabled?: boolean;
+}) {
+  if (disabled) return <div style={{ paddingTop: 5 }}>{children}</div>;
+  return (
+    <UnstyledButton
+      onClick={onEdit}
+      aria-label={`Edit ${label}`}
+      className="rapport-editable"
+      w="100%"
+      px={6}
+      py={4}
+      ml={-6}
+      data-testid={`edit-${label.toLowerCase().replace(/\s+/g, '-')}`}
+    >
+      {children}
+    </UnstyledButton>
+  );
+}
+
+function Actions({ saving, onCancel }: { saving: boolean; onCancel: () => void }) {
+  return (
+    <Group gap={4} wrap="nowrap">
+      <ActionIcon type="submit" size="sm" variant="filled" loading={saving} aria-label="Save">
+        <IconCheck size={14} />
+      </ActionIcon>
+      <ActionIcon size="sm" variant="default" onClick={onCancel} aria-label="Cancel">
+        <IconX size={14} />
+      </ActionIcon>
+    </Group>
+  );
+}
+
+type Kind = 'text' | 'list';
+
+/** A built-in field: text, or a list (emails, phones) whose first item is the primary. */
+export function EditableField(props: {
+  label: string;
+  /** The name the API uses for it in `details.problems`. */
+  problemKey: string;
+  value: string | string[] | null;
+  kind?: Kind;
+  placeholder?: string;
+  toBody: (v: string | string[]) => Record<string, unknown>;
+  save: Save;
+  readOnly?: boolean;
+}) {
+  const kind = props.kind ?? 'text';
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<string | string[]>('');
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  function start() {
+    setDraft(kind === 'list' ? [...((props.value as string[] | null) ?? [])] : ((props.value as string | null) ?? ''));
+    setError(null);
+    setEditing(true);
+  }
+  async function submit(e?: React.FormEvent) {
+    e?.preventDefault();
+    setSaving(true);
+    try {
+      await props.save(props.toBody(typeof draft === 'string' ? draft.trim() : draft));
+      setEditing(false);
+    } catch (err) {
+      setError(problemFor(err, props.problemKey));
+    } finally {
+      setSaving(false);
+    }
+  }
+  const shown =
+    kind === 'list' ? (
+      ((props.value as string[] | null) ?? []).length ? (
+        <Stack gap={0}>
+          {(props.value as string[]).map((v, i) => (
+            <Text key={v} fz="sm" truncate>
+              {v}
+              {i === 0 && (props.value as string[]).length > 1 && (
+                <Text span fz="xs" c="dimmed">
+                  {' '}
+                  · primary
+                </Text>
+              )}
+            </Text>
+          ))}
+        </Stack>
+      ) : (
+        <Dim>Add…</Dim>
+      )
+    ) : props.value ? (
+      <Text fz="sm" truncate>
+        {props.value as string}
+      </Text>
+    ) : (
+      <Dim>Add…</Dim>
+    );
+  return (
+    <Row label={props.label}>
+      {editing ? (
+        <form
+          onSubmit={(e) => void submit(e)}
+          onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), setEditing(false))}
+        >
+          <Group gap={6} wrap="nowrap" align="flex-start">
+            {kind === 'list' ? (
+              <TagsInput
+                size="xs"
+                style={{ flex: 1 }}
+                value={draft as string[]}
+                onChange={setDraft}
+                placeholder={props.placeholder ?? 'Enter to add; the first is the primary'}
+                error={error}
+                autoFocus
+                aria-label={props.label}
+                acceptValueOnBlur
+              />
+            ) : (
+              <TextInput
+                size="xs"
+                style={{ flex: 1 }}
+                value={draft as string}
+                onChange={(e) => setDraft(e.currentTarget.value)}
+                placeholder={props.placeholder}
+                error={error}
+                autoFocus
+                aria-label={props.label}
+              />
+            )}
+            <Actions saving={saving} onCancel={() => setEditing(false)} />
+          </Group>
+        </form>
+      ) : (
+        <Shown onEdit={start} label={props.label} disabled={props.readOnly}>
+          {shown}
+        </Shown>
+      )}
+    </Row>
+  );
+}
+
+/** A custom field, edited with the input its type calls for. */
+export function EditableCustomField(props: { def: CustomField; value: unknown; save: Save; readOnly?: boolean }) {
+  const { def } = props;
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<unknown>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const key = `custom.${def.key}`;
+  const label = def.required ? `${def.label} *` : def.label;
+
+  async function put(value: unknown) {
+    setSaving(true);
+    try {
+      await props.save({ custom: { [def.key]: value === '' ? null : value } });
+      setEditing(false);
+      setError(null);
+    } catch (err) {
+      setError(problemFor(err, key));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  if (def.type === 'boolean')
+    return (
+      <Row label={label}>
+        <Switch
+          pt={6}
+          size="sm"
+          checked={props.value === true}
+          disabled={props.readOnly || saving}
+          onChange={(e) => void put(e.currentTarget.checked)}
+          aria-label={def.label}
+          error={error}
+        />
+      </Row>
+    );
+
+  function input() {
+    const common = { size: 'xs' as const, style: { flex: 1 }, error, 'aria-label': def.label };
+    switch (def.type) {
+      case 'number':
+        return (
+          <NumberInput {...common} value={(draft as number | string | null) ?? ''} onChange={setDraft} autoFocus />
+        );
+      case 'select':
+        return (
+          <Select
+            {...common}
+            data={def.options}
+            value={(draft as string | null) ?? null}
+            onChange={setDraft}
+            clearable
+            searchable
+            autoFocus
+          />
+        );
+      case 'multiselect':
+        return (
+          <MultiSelect
+            {...common}
+            data={def.options}
+            value={(draft as string[] | null) ?? []}
+            onChange={setDraft}
+            clearable
+            searchable
+            autoFocus
+          />
+        );
+      case 'date':
+        return (
+          <TextInput
+            {...common}
+            type="date"
+            value={(draft as string | null) ?? ''}
+            onChange={(e) => setDraft(e.currentTarget.value)}
+            autoFocus
+          />
+        );
+      default:
+        return (
+          <TextInput
+            {...common}
+            value={(draft as string | null) ?? ''}
+            placeholder={def.type === 'url' ? 'https://…' : undefined}
+            onChange={(e) => setDraft(e.currentTarget.value)}
+            autoFocus
+          />
+        );
+    }
+  }
+
+  return (
+    <Row label={label}>
+      {editing ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void put(Array.isArray(draft) && !draft.length ? null : draft);
+          }}
+          onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), setEditing(false))}
+        >
+          <Group gap={6} wrap="nowrap" align="flex-start">
+            {input()}
+            <Actions saving={saving} onCancel={() => setEditing(false)} />
+          </Group>
+        </form>
+      ) : (
+        <Shown
+          label={def.label}
+          disabled={props.readOnly}
+          onEdit={() => {
+            setDraft(props.value ?? (def.type === 'multiselect' ? [] : ''));
+            setError(null);
+            setEditing(true);
+          }}
+        >
+          {props.value === undefined || props.value === null ? (
+            <Dim>Add…</Dim>
+          ) : (
+            <CustomValue def={def} value={props.value} />
+          )}
+        </Shown>
+      )}
+      {!editing && error && (
+        <Text fz="xs" c="red">
+          {error}
+        </Text>
+      )}
+    </Row>
+  );
+}
+
+export function SectionTitle({ children, right }: { children: React.ReactNode; right?: React.ReactNode }) {
+  return (
+    <Group justify="space-between" mb={6} wrap="nowrap">
+      <Text fz="xs" fw={700} c="dimmed" tt="uppercase" lts={0.5}>
+        {children}
+      </Text>
+      {right}
+    </Group>
+  );
+}
