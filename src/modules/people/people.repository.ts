@@ -423,3 +423,12 @@ export async function deleteNote(db: DbOrTx, workspaceId: string, id: string): P
     .returning({ id: notes.id });
   return r.length > 0;
 }
+
+export async function countPeopleByStage(db: DbOrTx, workspaceId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .select({ stage: people.stage, n: sql<number>`count(*)::int` })
+    .from(people)
+    .where(eq(people.workspaceId, workspaceId))
+    .groupBy(people.stage);
+  return Object.fromEntries(rows.map((r) => [r.stage, r.n]));
+}

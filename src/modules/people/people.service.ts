@@ -27,7 +27,7 @@ import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { findUser } from '../users/users.repository.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
-import { isTimeZone } from '../workspaces/workspaces.service.ts';
+import { isTimeZone, stagesOfWorkspace } from '../workspaces/workspaces.service.ts';
 import {
   companiesOfPeople,
   deleteNote,
@@ -69,12 +69,10 @@ export function actorRef(actor: Actor): string | null {
   return actor.userId ?? actor.apiKeyId ?? null;
 }
 
-/** The lifecycle stages of a workspace: its own names when configured, else lead → … → churned. */
+/** The lifecycle stages of a workspace (see stagesOfWorkspace). */
 export async function workspaceStages(db: DbOrTx, workspaceId: string): Promise<StageDef[]> {
   const w = await findWorkspace(db, workspaceId);
-  const configured = w?.settings.lifecycleStages;
-  if (Array.isArray(configured) && configured.length) return configured as StageDef[];
-  return defaultStageDefs;
+  return w ? stagesOfWorkspace(w) : defaultStageDefs;
 }
 
 function fail(problems: FieldProblem[]): never {

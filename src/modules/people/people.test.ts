@@ -214,4 +214,40 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect((await call('GET', '/search?q=4155550100')).body.data?.[0]).toMatchObject({ title: 'Margaret Hamilton' });
     expect((await call('GET', '/people?q=turng')).body.data?.map((p) => p.name)).toEqual(['Alan Turing']);
   });
+
+  it('uses the workspace’s own stage names, and will not drop a stage people are in', async () => {
+    const { call } = await setup();
+    const stages = [
+      { key: 'trial', label: 'Trial' },
+      { key: 'paying', label: 'Paying' },
+      { key: 'lapsed', label: 'Lapsed' },
+    ];
+    const p = await call('POST', '/people', { firstName: 'Kit' });
+    // Kit is in the default "lead" stage: a list without it is refused, with the count.
+    const refused = await call('PATCH', '/workspace', { lifecycleStages: stages });
+    expect(refused.status).toBe(409);
+    expect((refused.body.error as { details: { inUse: Record<string, number> } }).details.inUse).toEqual({ lead: 1 });
+    const withLead = [{ key: 'lead', label: 'New lead' }, ...stages];
+    const ok = await call('PATCH', '/workspace', { lifecycleStages: withLead, defaultCountry: 'pt' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ lifecycleStages: withLead, defaultCountry: 'PT' });
+    expect(
+      (await call('POST', `/people/${String(p.body.id)}/stage`, { stage: 'paying', reason: 'converted' })).body.stage,
+    ).toBe('paying');
+    expect((await call('POST', `/people/${String(p.body.id)}/stage`, { stage: 'customer' })).status).toBe(400);
+    // National numbers now read as Portuguese.
+    expect((await call('POST', '/people', { firstName: 'Rui', phones: ['912 345 678'] })).body.phones).toEqual([
+      '+351912345678',
+    ]);
+    expect(
+      (
+        await call('PATCH', '/workspace', {
+          lifecycleStages: [
+            { key: 'a', label: 'A' },
+            { key: 'a', label: 'B' },
+          ],
+        })
+      ).status,
+    ).toBe(400);
+  });
 });

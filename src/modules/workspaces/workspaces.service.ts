@@ -3,6 +3,8 @@ import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
+import { defaultStageDefs, type StageDef } from '../../domain/customers.ts';
+import { countPeopleByStage } from '../people/people.repository.ts';
 import { findWorkspace, updateWorkspace, type WorkspaceRow } from './workspaces.repository.ts';
 
 export function isTimeZone(tz: string): boolean {
@@ -12,6 +14,12 @@ export function isTimeZone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The lifecycle stages of a workspace: its own when configured, else lead → prospect → … → churned. */
+export function stagesOfWorkspace(w: WorkspaceRow): StageDef[] {
+  const configured = w.settings.lifecycleStages;
+  return Array.isArray(configured) && configured.length ? (configured as StageDef[]) : defaultStageDefs;
 }
 
 export type WorkspacesService = ReturnType<typeof createWorkspacesService>;
@@ -28,7 +36,12 @@ export function createWorkspacesService(deps: { db: Db }) {
 
     async update(
       actor: Actor,
-      input: { name?: string | undefined; timezone?: string | undefined },
+      input: {
+        name?: string | undefined;
+        timezone?: string | undefined;
+        lifecycleStages?: StageDef[] | undefined;
+        defaultCountry?: string | null | undefined;
+      },
     ): Promise<WorkspaceRow> {
       assertCan(actor, 'workspace:manage');
       if (input.timezone !== undefined && !isTimeZone(input.timezone))
@@ -38,9 +51,28 @@ export function createWorkspacesService(deps: { db: Db }) {
       return db.transaction(async (tx) => {
         const before = await findWorkspace(tx, actor.workspaceId);
         if (!before) throw AppError.notFound('Workspace');
+        const settings = { ...before.settings };
+        if (input.lifecycleStages !== undefined) {
+          const keys = input.lifecycleStages.map((st) => st.key);
+          const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+          if (dup)
+            throw new AppError('validation_failed', `The stage "${dup}" is listed twice`, { field: 'lifecycleStages' });
+          // A stage people are in cannot disappear under them.
+          const inUse = await countPeopleByStage(tx, actor.workspaceId);
+          const dropped = Object.entries(inUse).filter(([k, n]) => n > 0 && !keys.includes(k));
+          if (dropped.length)
+            throw new AppError(
+              'conflict',
+              `People are still in ${dropped.map(([k, n]) => `"${k}" (${n})`).join(', ')}: move them to another stage first`,
+              { field: 'lifecycleStages', inUse: Object.fromEntries(dropped) },
+            );
+          settings.lifecycleStages = input.lifecycleStages;
+        }
+        if (input.defaultCountry !== undefined) settings.defaultCountry = input.defaultCountry?.toUpperCase() ?? null;
         const w = await updateWorkspace(tx, actor.workspaceId, {
           ...(input.name !== undefined ? { name: input.name.trim() } : {}),
           ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),
+          ...(input.lifecycleStages !== undefined || input.defaultCountry !== undefined ? { settings } : {}),
         });
         if (!w) throw AppError.notFound('Workspace');
         await appendEvent(tx, actor, {
