@@ -6,18 +6,28 @@ import { createWorkspacesService } from './modules/workspaces/workspaces.service
 import { createPeopleService } from './modules/people/people.service.ts';
 import { createCompaniesService } from './modules/companies/companies.service.ts';
 import { createFieldsService } from './modules/fields/fields.service.ts';
+import { createDuplicatesService } from './modules/duplicates/duplicates.service.ts';
+import { createViewsService } from './modules/views/views.service.ts';
+import { createBulkService } from './modules/bulk/bulk.service.ts';
+import { createJobsService } from './modules/jobs/jobs.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db) {
   const auth = createAuthService({ db });
+  const people = createPeopleService({ db });
+  const companies = createCompaniesService({ db });
   return {
     auth,
     users: createUsersService({ db, auth }),
     apiKeys: createApiKeysService({ db, auth }),
     workspaces: createWorkspacesService({ db }),
-    people: createPeopleService({ db }),
-    companies: createCompaniesService({ db }),
+    people,
+    companies,
     fields: createFieldsService({ db }),
+    duplicates: createDuplicatesService({ db }),
+    views: createViewsService({ db }),
+    bulk: createBulkService({ db, people, companies }),
+    jobs: createJobsService({ db }),
   };
 }
 

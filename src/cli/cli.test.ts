@@ -76,7 +76,8 @@ describe('rapport CLI', () => {
     expect(ambiguous.err).toMatch(/--workspace <slug>/);
     expect((await run('users', 'list', '--workspace', 'demo')).out).toMatch(/amara@northwind\.example/);
     expect((await run('demo')).err).toMatch(/already exists/);
-  });
+    // Each command opens the embedded database and migrates, as an operator's would: slow on a busy machine.
+  }, 180_000);
 
   it('has --help on every command', async () => {
     for (const cmd of [
@@ -98,5 +99,5 @@ describe('rapport CLI', () => {
     }
     const unknown = await run('frobnicate');
     expect(unknown.code).toBe(1);
-  });
+  }, 60_000);
 });

@@ -4,6 +4,7 @@ import type { Role } from '../domain/permissions.ts';
 import type { Services } from '../services.ts';
 import { userActor } from '../modules/auth/auth.service.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
+import { createDemoCustomers, type DemoCustomerCounts } from './demo-customers.ts';
 
 export const demoPassword = 'rapport-demo';
 
@@ -19,14 +20,20 @@ const demoTeam: Array<{ name: string; email: string; role: Role }> = [
 ];
 
 /**
- * A demo workspace with what exists so far: a team covering every role, an integration API key, and the history
- * those leave in the event log. Later capabilities add their own demo data here.
+ * A demo workspace with what exists so far: a team covering every role, an integration API key, ~300 customers and
+ * ~40 companies with months of history (src/cli/demo-customers.ts), and the events of all that. Later capabilities
+ * add their own demo data here.
  */
 export async function createDemoWorkspace(
   _db: Db,
   services: Services,
   opts: { slug: string },
-): Promise<{ workspace: WorkspaceRow; users: Array<{ email: string; role: Role }>; password: string }> {
+): Promise<{
+  workspace: WorkspaceRow;
+  users: Array<{ email: string; role: Role }>;
+  password: string;
+  customers: DemoCustomerCounts;
+}> {
   if (await findWorkspaceBySlug(_db, opts.slug))
     throw new AppError(
       'conflict',
@@ -54,5 +61,9 @@ export async function createDemoWorkspace(
   const list = await services.users.list(ownerActor, { filter: 'email:eq:grace@northwind.example' });
   const grace = list.rows[0];
   if (grace) await services.users.update(ownerActor, grace.id, { status: 'disabled' });
-  return { workspace, users: demoTeam.map(({ email, role }) => ({ email, role })), password: demoPassword };
+  // Customers are owned by the people who work with them: owner, admin, agents and the marketer.
+  const team = await services.users.list(ownerActor, { limit: 200 });
+  const owners = team.rows.filter((u) => ['owner', 'admin', 'agent', 'marketer'].includes(u.role)).map((u) => u.id);
+  const customers = await createDemoCustomers(_db, services, ownerActor, owners);
+  return { workspace, users: demoTeam.map(({ email, role }) => ({ email, role })), password: demoPassword, customers };
 }

@@ -31,6 +31,10 @@ import { peopleRoutes } from '../modules/people/people.routes.ts';
 import { companiesRoutes } from '../modules/companies/companies.routes.ts';
 import { fieldsRoutes } from '../modules/fields/fields.routes.ts';
 import { searchRoutes } from '../modules/people/search.routes.ts';
+import { duplicatesRoutes } from '../modules/duplicates/duplicates.routes.ts';
+import { viewsRoutes } from '../modules/views/views.routes.ts';
+import { bulkRoutes } from '../modules/bulk/bulk.routes.ts';
+import { jobsRoutes } from '../modules/jobs/jobs.routes.ts';
 import { unsubscribeRoutes } from '../modules/people/unsubscribe.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
@@ -172,6 +176,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(companiesRoutes(services.companies));
       await api.register(fieldsRoutes(services.fields));
       await api.register(searchRoutes(database.db));
+      await api.register(duplicatesRoutes(services.duplicates));
+      await api.register(viewsRoutes(services.views));
+      await api.register(bulkRoutes(services.bulk));
+      await api.register(jobsRoutes(services.jobs));
     },
     { prefix: '/api/v1' },
   );

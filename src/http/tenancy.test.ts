@@ -8,6 +8,9 @@ import { rolePermissions, type Actor } from '../domain/permissions.ts';
 import { sessionCookieName } from '../modules/auth/auth.service.ts';
 import { verifyPassword } from '../modules/auth/passwords.ts';
 import { findUser } from '../modules/users/users.repository.ts';
+import { insertView } from '../modules/views/views.repository.ts';
+import { enqueueJob } from '../jobs/queue.ts';
+import { newId } from '../db/ids.ts';
 
 /**
  * Workspace isolation, route by route: a principal of workspace A (its owner's API key, and its owner's console
@@ -194,6 +197,47 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
   async function aUserIds(): Promise<string[]> {
     return (await getJson<Listed>('/api/v1/users?limit=200', bearer(aKey))).data.map((u) => u.id);
   }
+
+  /** B's saved view and background job, written straight to the database (no events, so B's snapshot holds). */
+  let bExtras: { view: string; job: string } | null = null;
+  async function extrasOfB(): Promise<{ view: string; job: string }> {
+    if (bExtras) return bExtras;
+    const view = await insertView(ctx.database.db, {
+      workspaceId: b.workspace.id,
+      id: newId(),
+      entity: 'person',
+      name: 'B view',
+      query: { filter: [] },
+      ownerId: b.owner.id,
+      shared: true,
+    });
+    const job = await enqueueJob(
+      ctx.database.db,
+      b.workspace.id,
+      'tenancy.noop',
+      {},
+      { runAt: new Date(Date.now() + 86_400_000) },
+    );
+    bExtras = { view: view.id, job: job ?? '' };
+    return bExtras;
+  }
+
+  /** A's request on B's view and job, and on every other object of B. */
+  async function refusedOnExtrasOfB(
+    p: Principal,
+    method: Method,
+    path: (id: string) => string,
+    payload?: object,
+  ): Promise<void> {
+    const x = await extrasOfB();
+    for (const id of [x.view, x.job]) {
+      const res = await call(method, path(id), p.headers, payload);
+      expect([403, 404], `${p.name}: ${method} ${path(id)} -> ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+    }
+    await refusedOnEveryIdOfB(p, method, path, payload);
+  }
+
+  type Pair = { a: { id: string }; b: { id: string } };
 
   /** How each /api/v1 route is checked, by "METHOD path" exactly as the OpenAPI document spells it. */
   const checks: Record<string, (p: Principal) => Promise<void>> = {
@@ -605,6 +649,154 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect(
         (await call('PATCH', `/api/v1/custom-fields/${aIds.customField}`, p.headers, { label: 'Plan' })).statusCode,
       ).toBe(200);
+    },
+
+    'GET /api/v1/people/duplicates': async (p) => {
+      // A and B both have a Tess with the same email: never paired across workspaces.
+      for (const q of ['', '?limit=200', ...bIds.people.map((id) => `?personId=${id}`)]) {
+        const list = await getJson<{ data: Pair[] }>(`/api/v1/people/duplicates${q}`, p.headers);
+        for (const x of list.data) {
+          expect(bIds.people, q).not.toContain(x.a.id);
+          expect(bIds.people, q).not.toContain(x.b.id);
+        }
+        if (q.includes('personId')) expect(list.data).toEqual([]);
+      }
+    },
+
+    'POST /api/v1/people/duplicates/dismissals': async (p) => {
+      for (const id of allIdsOfB()) {
+        const res = await call('POST', '/api/v1/people/duplicates/dismissals', p.headers, { ids: [aIds.person, id] });
+        expect(res.statusCode, id).toBe(404);
+      }
+    },
+
+    'POST /api/v1/people/{id}/merge': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/people/${id}/merge`, { otherId: aIds.person });
+      for (const id of allIdsOfB()) {
+        const res = await call('POST', `/api/v1/people/${aIds.person}/merge`, p.headers, { otherId: id });
+        expect(res.statusCode, id).toBe(404);
+      }
+      expect((await call('GET', `/api/v1/people/${aIds.person}`, p.headers)).statusCode).toBe(200);
+      const x = await ctx.services.people.create(a.ownerActor, { firstName: 'Twin' });
+      const y = await ctx.services.people.create(a.ownerActor, { firstName: 'Twin' });
+      const ok = await call('POST', `/api/v1/people/${x.person.id}/merge`, p.headers, { otherId: y.person.id });
+      expect(ok.statusCode).toBe(200);
+    },
+
+    'POST /api/v1/people/bulk': async (p) => {
+      const del = await call('POST', '/api/v1/people/bulk', p.headers, {
+        selection: { ids: bIds.people },
+        action: 'delete',
+      });
+      expect(del.json()).toMatchObject({ matched: 0, changed: 0 });
+      const owner = await call('POST', '/api/v1/people/bulk', p.headers, {
+        selection: { all: true },
+        action: 'set_owner',
+        value: bIds.users[0],
+      });
+      expect(owner.statusCode).toBe(400);
+      const tag = await call('POST', '/api/v1/people/bulk', p.headers, {
+        selection: { filter: ['email:eq:tess@tenancy.example'] },
+        action: 'tag',
+        value: 'bulk-tenancy',
+      });
+      expect(tag.statusCode).toBe(200);
+      expect(tag.json<{ matched: number }>().matched).toBeGreaterThan(0);
+    },
+
+    'GET /api/v1/companies/duplicates': async (p) => {
+      // Both workspaces have a company on tenancy.example.
+      for (const q of ['', ...bIds.companies.map((id) => `?companyId=${id}`)]) {
+        const list = await getJson<{ data: Pair[] }>(`/api/v1/companies/duplicates${q}`, p.headers);
+        for (const x of list.data) {
+          expect(bIds.companies, q).not.toContain(x.a.id);
+          expect(bIds.companies, q).not.toContain(x.b.id);
+        }
+        if (q) expect(list.data).toEqual([]);
+      }
+    },
+
+    'POST /api/v1/companies/duplicates/dismissals': async (p) => {
+      for (const id of allIdsOfB()) {
+        const res = await call('POST', '/api/v1/companies/duplicates/dismissals', p.headers, {
+          ids: [aIds.company, id],
+        });
+        expect(res.statusCode, id).toBe(404);
+      }
+    },
+
+    'POST /api/v1/companies/{id}/merge': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/companies/${id}/merge`, { otherId: aIds.company });
+      for (const id of allIdsOfB()) {
+        const res = await call('POST', `/api/v1/companies/${aIds.company}/merge`, p.headers, { otherId: id });
+        expect(res.statusCode, id).toBe(404);
+      }
+      const x = await ctx.services.companies.create(a.ownerActor, { name: 'Twin Co' });
+      const y = await ctx.services.companies.create(a.ownerActor, { name: 'Twin Co' });
+      expect((await call('POST', `/api/v1/companies/${x.id}/merge`, p.headers, { otherId: y.id })).statusCode).toBe(
+        200,
+      );
+    },
+
+    'POST /api/v1/companies/bulk': async (p) => {
+      const del = await call('POST', '/api/v1/companies/bulk', p.headers, {
+        selection: { ids: bIds.companies },
+        action: 'delete',
+      });
+      expect(del.json()).toMatchObject({ matched: 0, changed: 0 });
+      const tag = await call('POST', '/api/v1/companies/bulk', p.headers, {
+        selection: { filter: ['domain:eq:tenancy.example'] },
+        action: 'tag',
+        value: 'bulk-tenancy',
+      });
+      expect(tag.statusCode).toBe(200);
+    },
+
+    'GET /api/v1/views': async (p) => {
+      const { view } = await extrasOfB();
+      for (const q of ['', '?entity=person']) {
+        const list = await getJson<Listed>(`/api/v1/views${q}`, p.headers);
+        expect(list.data.map((v) => v.id)).not.toContain(view);
+      }
+    },
+
+    'POST /api/v1/views': async (p) => {
+      const res = await call('POST', '/api/v1/views', p.headers, {
+        entity: 'person',
+        name: `A view ${p.name}`,
+        query: { filter: [`company_id:eq:${aIds.company}`] },
+        shared: true,
+      });
+      expect(res.statusCode).toBe(201);
+      const bViews = await getJson<Listed>('/api/v1/views', bearer(bKey));
+      expect(bViews.data.map((v) => v.id)).not.toContain(res.json<{ id: string }>().id);
+    },
+
+    'GET /api/v1/views/{id}': async (p) => {
+      await refusedOnExtrasOfB(p, 'GET', (id) => `/api/v1/views/${id}`);
+    },
+
+    'PATCH /api/v1/views/{id}': async (p) => {
+      await refusedOnExtrasOfB(p, 'PATCH', (id) => `/api/v1/views/${id}`, { name: 'Hijacked', shared: false });
+      const bView = await getJson<{ name: string }>(`/api/v1/views/${(await extrasOfB()).view}`, bearer(bKey));
+      expect(bView.name).toBe('B view');
+    },
+
+    'DELETE /api/v1/views/{id}': async (p) => {
+      await refusedOnExtrasOfB(p, 'DELETE', (id) => `/api/v1/views/${id}`);
+      expect((await call('GET', `/api/v1/views/${(await extrasOfB()).view}`, bearer(bKey))).statusCode).toBe(200);
+    },
+
+    'GET /api/v1/jobs/{id}': async (p) => {
+      await refusedOnExtrasOfB(p, 'GET', (id) => `/api/v1/jobs/${id}`);
+      const mine = await enqueueJob(
+        ctx.database.db,
+        a.workspace.id,
+        'tenancy.noop',
+        {},
+        { runAt: new Date(Date.now() + 86_400_000) },
+      );
+      expect((await call('GET', `/api/v1/jobs/${mine ?? ''}`, p.headers)).statusCode).toBe(200);
     },
 
     'GET /api/v1/search': async (p) => {

@@ -38,28 +38,44 @@ describe.each(testEngines())('job queue on %s', (engine) => {
     const flaky = defineJob({
       name: 'test.flaky',
       payload: z.object({ n: z.number() }),
-      backoff: { baseMs: 50, maxMs: 1000 },
+      backoff: { baseMs: 60_000, maxMs: 10 * 60_000 },
       handler: async (p, ctx) => {
         seen.push(ctx.attempt);
         if (ctx.attempt < 3) throw new Error(`boom ${p.n}`);
       },
     });
     const runner = new JobRunner(d.db, [flaky]);
-    const id = await enqueueJob(d.db, ws, 'test.flaky', { n: 7 });
+    const id = (await enqueueJob(d.db, ws, 'test.flaky', { n: 7 })) as string;
     expect(id).not.toBeNull();
+    // Time passing is simulated by moving run_at, so the test does not depend on how busy the machine is.
+    const makeDue = () =>
+      d.db
+        .update(jobs)
+        .set({ runAt: new Date(Date.now() - 1) })
+        .where(and(eq(jobs.workspaceId, ws), eq(jobs.id, id)));
+
+    let before = Date.now();
     await runner.tick();
-    const afterFirst = await jobRow(id as string);
+    const afterFirst = await jobRow(id);
     expect(afterFirst?.state).toBe('queued');
     expect(afterFirst?.lastError).toBe('boom 7');
-    expect(afterFirst?.runAt.getTime()).toBeGreaterThan(Date.now());
+    const firstDelay = (afterFirst?.runAt.getTime() ?? 0) - before;
+    expect(firstDelay).toBeGreaterThan(55_000);
+    expect(firstDelay).toBeLessThan(65_000 + (Date.now() - before));
     await runner.tick(); // not due yet: nothing runs
     expect(seen).toEqual([1]);
-    for (let i = 0; i < 20 && (await jobRow(id as string))?.state !== 'succeeded'; i++) {
-      await sleep(60);
-      await runner.tick();
-    }
-    const done = await jobRow(id as string);
-    expect(done).toMatchObject({ state: 'succeeded', attempts: 3, lastError: null });
+
+    await makeDue();
+    before = Date.now();
+    await runner.tick();
+    const afterSecond = await jobRow(id);
+    const secondDelay = (afterSecond?.runAt.getTime() ?? 0) - before;
+    expect(secondDelay).toBeGreaterThan(115_000); // doubled
+    expect(seen).toEqual([1, 2]);
+
+    await makeDue();
+    await runner.tick();
+    expect(await jobRow(id)).toMatchObject({ state: 'succeeded', attempts: 3, lastError: null });
     expect(seen).toEqual([1, 2, 3]);
   });
 
@@ -153,7 +169,7 @@ describe.each(testEngines())('job queue on %s', (engine) => {
     const runner = new JobRunner(d.db, [job], { pollMs: 20 });
     runner.start();
     await enqueueJob(d.db, ws, 'test.loop', {});
-    for (let i = 0; i < 100 && ran === 0; i++) await sleep(20);
+    for (let i = 0; i < 1000 && ran === 0; i++) await sleep(20);
     await runner.stop();
     expect(ran).toBe(1);
   });

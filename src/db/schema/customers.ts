@@ -252,3 +252,21 @@ export const savedViews = pgTable(
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
   ],
 );
+
+/** Pairs a user said are not duplicates (smaller id first), so the duplicates list stops showing them. */
+export const duplicateDismissals = pgTable(
+  'duplicate_dismissals',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    /** 'person' or 'company' */
+    entity: text('entity').notNull(),
+    aId: uuid('a_id').notNull(),
+    bId: uuid('b_id').notNull(),
+    dismissedBy: text('dismissed_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.entity, t.aId, t.bId] }),
+    foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
+  ],
+);

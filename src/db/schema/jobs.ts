@@ -23,6 +23,8 @@ export const jobs = pgTable(
     lockedBy: text('locked_by'),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     lastError: text('last_error'),
+    /** What a long job has done so far (e.g. { total, done, changed }), for progress bars; null when it reports none. */
+    progress: jsonb('progress').$type<Record<string, unknown>>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(msNow),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../../test/app.ts';
+import { testEngines } from '../../test/db.ts';
+import { userActor } from '../modules/auth/auth.service.ts';
+import { findUserByEmail } from '../modules/users/users.repository.ts';
+import { createDemoWorkspace } from './demo.ts';
+import { seededRandom } from './demo-customers.ts';
+
+describe('seeded random', () => {
+  it('repeats for a seed and differs between seeds', () => {
+    const a = seededRandom(7);
+    const b = seededRandom(7);
+    const xs = Array.from({ length: 5 }, () => a());
+    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
+    expect(seededRandom(8)()).not.toBe(xs[0]);
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+});
+
+describe.each(testEngines())('demo data on %s', (engine) => {
+  const ctx = useTestApp(engine);
+
+  it('creates ~300 people and ~40 companies with history, consent and duplicates, quickly', async () => {
+    const started = Date.now();
+    const demo = await createDemoWorkspace(ctx.database.db, ctx.services, { slug: `demo-${engine}` });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(demo.customers.people).toBeGreaterThanOrEqual(300);
+    expect(demo.customers.companies).toBeGreaterThanOrEqual(40);
+    const owner = await findUserByEmail(ctx.database.db, demo.workspace.id, 'amara@northwind.example');
+    if (!owner) throw new Error('no demo owner');
+    const actor = userActor(owner);
+
+    expect(await ctx.services.people.count(actor, {})).toBe(demo.customers.people);
+    // Varied: several countries, stages, owners; every phone is E.164.
+    const page = await ctx.services.people.list(actor, { limit: 200 });
+    const rows = page.rows.map((r) => r.person);
+    expect(new Set(rows.map((p) => p.address.country)).size).toBeGreaterThanOrEqual(6);
+    expect(new Set(rows.map((p) => p.stage)).size).toBeGreaterThanOrEqual(5);
+    expect(new Set(rows.map((p) => p.ownerId)).size).toBeGreaterThanOrEqual(4);
+    for (const p of rows) for (const ph of p.phones) expect(ph).toMatch(/^\+[1-9]\d{6,14}$/);
+    expect(await ctx.services.people.count(actor, { filter: 'custom.plan_tier:eq:enterprise' })).toBeGreaterThan(0);
+    expect(await ctx.services.people.count(actor, { filter: 'consent.email.marketing:eq:withdrawn' })).toBeGreaterThan(
+      0,
+    );
+
+    // A customer's history: stage changes in time order with reasons, backdated, on the timeline.
+    const loyal = (await ctx.services.people.list(actor, { filter: 'stage:eq:loyal', limit: 1 })).rows[0]?.person;
+    if (!loyal) throw new Error('no loyal customer in the demo');
+    const history = await ctx.services.people.stageHistory(actor, loyal.id);
+    expect(history.map((e) => e.payload.to)).toEqual(['loyal', 'customer', 'prospect']);
+    expect(history.every((e) => typeof e.payload.reason === 'string')).toBe(true);
+    expect(history[2]?.occurredAt.getTime()).toBeLessThan(Date.now() - 86_400_000);
+    expect(loyal.stageChangedAt.getTime()).toBe(history[0]?.occurredAt.getTime());
+    // Consent state agrees with the ledger.
+    const c = await ctx.services.people.consent(actor, loyal.id);
+    for (const [key, state] of Object.entries(c.current)) {
+      const latest = c.ledger.find((r) => `${r.channel}:${r.purpose}` === key);
+      expect(latest?.status).toBe(state);
+    }
+
+    const dupes = await ctx.services.duplicates.personPairs(actor, { limit: 200 });
+    expect(dupes.data.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(dupes.data.flatMap((d) => d.reasons.map((r) => r.kind)))).toEqual(
+      new Set(['email', 'phone', 'name']),
+    );
+    const companyDupes = await ctx.services.duplicates.companyPairs(actor, { limit: 200 });
+    expect(companyDupes.data.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+});
