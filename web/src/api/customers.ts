@@ -1,5 +1,7 @@
 /** Shapes and queries of the customer data hub: people, companies, custom fields, consent, notes, search. */
 import { useQuery } from '@tanstack/react-query';
+import { setStages, type Stage } from '../lib/customers.ts';
+import { useMe } from './queries.ts';
 import { api, ApiError } from './client.ts';
 import type { EventEntry } from './types.ts';
 
@@ -153,4 +155,10 @@ export function usePerson(id: string) {
 
 export function useCompany(id: string) {
   return useQuery({ queryKey: customerKeys.company(id), queryFn: () => api<Company>(`/companies/${id}`) });
+}
+
+/** The lifecycle stages of the workspace, in order, with a colour each. */
+export function useStages(): Stage[] {
+  const me = useMe();
+  return setStages(me.workspace.lifecycleStages);
 }

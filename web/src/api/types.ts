@@ -35,7 +35,15 @@ export type User = {
   updatedAt: string;
 };
 
-export type Workspace = { id: string; slug: string; name: string; timezone: string; createdAt: string };
+export type Workspace = {
+  id: string;
+  slug: string;
+  name: string;
+  timezone: string;
+  /** The lifecycle stages in order (names configurable per workspace). */
+  lifecycleStages?: Array<{ key: string; label: string }>;
+  createdAt: string;
+};
 
 export type Me = {
   user: User | null;

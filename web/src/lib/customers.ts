@@ -2,21 +2,59 @@ import type { CustomField } from '../api/customers.ts';
 import type { EventEntry } from '../api/types.ts';
 import { actorName, type Names } from './events.ts';
 
-export const stages = [
+export type Stage = { key: string; label: string; color: string };
+
+const knownColors: Record<string, string> = {
+  lead: 'gray',
+  prospect: 'cyan',
+  customer: 'teal',
+  loyal: 'grape',
+  at_risk: 'orange',
+  churned: 'red',
+};
+const spareColors = ['blue', 'lime', 'pink', 'yellow', 'violet', 'indigo', 'green'];
+
+export const defaultStages: Stage[] = [
   { key: 'lead', label: 'Lead', color: 'gray' },
   { key: 'prospect', label: 'Prospect', color: 'cyan' },
   { key: 'customer', label: 'Customer', color: 'teal' },
   { key: 'loyal', label: 'Loyal', color: 'grape' },
   { key: 'at_risk', label: 'At risk', color: 'orange' },
   { key: 'churned', label: 'Churned', color: 'red' },
-] as const;
+];
+
+/** The workspace's stages (names are configurable), kept here so sentences and badges use its names. */
+let current: Stage[] = defaultStages;
+
+export function setStages(defs: ReadonlyArray<{ key: string; label: string }> | undefined): Stage[] {
+  if (!defs?.length) return (current = defaultStages);
+  if (
+    defs.length === current.length &&
+    defs.every((d, i) => d.key === current[i]?.key && d.label === current[i]?.label)
+  )
+    return current;
+  current = defs.map((d, i) => ({
+    key: d.key,
+    label: d.label,
+    color: knownColors[d.key] ?? spareColors[i % spareColors.length] ?? 'gray',
+  }));
+  return current;
+}
+
+export function stageList(): Stage[] {
+  return current;
+}
 
 export function stageLabel(key: string): string {
-  return stages.find((s) => s.key === key)?.label ?? key.replace(/_/g, ' ');
+  return (
+    current.find((s) => s.key === key)?.label ??
+    defaultStages.find((s) => s.key === key)?.label ??
+    key.replace(/_/g, ' ')
+  );
 }
 
 export function stageColor(key: string): string {
-  return stages.find((s) => s.key === key)?.color ?? 'gray';
+  return current.find((s) => s.key === key)?.color ?? knownColors[key] ?? 'gray';
 }
 
 export const consentChannels = [
@@ -90,7 +128,7 @@ export function personFilterFields(custom: CustomField[]): FilterField[] {
       label: 'Stage',
       group: 'Record',
       kind: 'enum',
-      options: stages.map((s) => ({ value: s.key, label: s.label })),
+      options: stageList().map((s) => ({ value: s.key, label: s.label })),
       sortable: true,
     },
     { field: 'owner_id', label: 'Owner', group: 'Record', kind: 'user', sortable: true },

@@ -27,6 +27,7 @@ import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
 import { CompanyPage } from '../pages/customers/CompanyPage.tsx';
+import { ImportPage } from '../pages/customers/ImportPage.tsx';
 import { PeopleListPage } from '../pages/customers/PeopleListPage.tsx';
 import { PersonPage } from '../pages/customers/PersonPage.tsx';
 import { CustomFieldsPage } from '../pages/settings/CustomFieldsPage.tsx';
@@ -215,6 +216,14 @@ export function Console() {
               element={
                 <Guard permission="customers:read">
                   <PeopleListPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/people/import"
+              element={
+                <Guard permission="customers:write">
+                  <ImportPage />
                 </Guard>
               }
             />

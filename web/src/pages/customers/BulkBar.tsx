@@ -3,10 +3,9 @@ import { Button, Card, CloseButton, Group, Menu, Popover, Select, Stack, TagsInp
 import { IconTag, IconTrash, IconUser, IconStairs } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
-import { customerKeys, type Person } from '../../api/customers.ts';
+import { customerKeys, useStages, type Person } from '../../api/customers.ts';
 import { useAllUsers } from '../../api/queries.ts';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
-import { stages } from '../../lib/customers.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 
 type Action =
@@ -45,6 +44,7 @@ async function runAll(people: Person[], a: Action): Promise<{ ok: number; failed
 
 export function BulkBar(props: { selected: Person[]; onDone: () => void }) {
   const qc = useQueryClient();
+  const stages = useStages();
   const users = useAllUsers();
   const [tags, setTags] = useState<string[]>([]);
   const [tagOpen, setTagOpen] = useState(false);

@@ -4,7 +4,7 @@ import { IconFileImport, IconPlus, IconSearch, IconUsersGroup } from '@tabler/ic
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api } from '../../api/client.ts';
-import { customerKeys, useCustomFields, type ListPage, type Person } from '../../api/customers.ts';
+import { customerKeys, useCustomFields, useStages, type ListPage, type Person } from '../../api/customers.ts';
 import { useAllUsers, useCan } from '../../api/queries.ts';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
@@ -26,7 +26,8 @@ export function PeopleListPage() {
   const custom = useMemo(() => fieldsQ.data ?? [], [fieldsQ.data]);
   const users = useAllUsers();
   const userName = (id: string | null) => (id ? (users.data?.data.find((u) => u.id === id)?.name ?? '—') : null);
-  const filterFields = useMemo(() => personFilterFields(custom), [custom]);
+  const stages = useStages();
+  const filterFields = useMemo(() => personFilterFields(custom), [custom, stages]);
   const searchRef = useRef<HTMLInputElement>(null);
   const [adding, setAdding] = useState(false);
   const [selected, setSelected] = useState<Map<string, Person>>(new Map());

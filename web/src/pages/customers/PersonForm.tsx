@@ -5,9 +5,8 @@ import { IconUserPlus } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { api } from '../../api/client.ts';
-import { customerKeys, fieldProblems, type Company, type Person } from '../../api/customers.ts';
+import { customerKeys, useStages, fieldProblems, type Company, type Person } from '../../api/customers.ts';
 import { useAllUsers, useMe } from '../../api/queries.ts';
-import { stages } from '../../lib/customers.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 
 /** Maps the API's field names (emails[0], custom.plan) onto the form's. */
@@ -26,6 +25,7 @@ export function NewPersonModal({ opened, onClose }: { opened: boolean; onClose: 
   const me = useMe();
   const qc = useQueryClient();
   const navigate = useNavigate();
+  const stages = useStages();
   const users = useAllUsers();
   const [openAfter, setOpenAfter] = useState(true);
   const form = useForm({
@@ -34,7 +34,7 @@ export function NewPersonModal({ opened, onClose }: { opened: boolean; onClose: 
       lastName: '',
       email: '',
       phone: '',
-      stage: 'lead',
+      stage: stages[0]?.key ?? 'lead',
       ownerId: me.user?.id ?? '',
       tags: [] as string[],
     },

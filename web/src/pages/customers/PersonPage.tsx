@@ -43,6 +43,7 @@ import {
   customerKeys,
   useCustomFields,
   usePerson,
+  useStages,
   type Company,
   type ConsentRecord,
   type ConsentState,
@@ -61,7 +62,6 @@ import {
   consentSourceLabel,
   consentSources,
   stageLabel,
-  stages,
   timelineTypes,
 } from '../../lib/customers.ts';
 import { actorName } from '../../lib/events.ts';
@@ -82,6 +82,7 @@ function useInvalidatePerson(id: string) {
 }
 
 function StagePicker({ person, canWrite }: { person: Person; canWrite: boolean }) {
+  const stages = useStages();
   const [opened, setOpened] = useState(false);
   const [stage, setStage] = useState<string | null>(null);
   const [reason, setReason] = useState('');
@@ -116,7 +117,7 @@ function StagePicker({ person, canWrite }: { person: Person; canWrite: boolean }
   }, [canWrite]);
   useEffect(() => {
     if (opened) setStage(stages.find((s) => s.key !== person.stage)?.key ?? null);
-  }, [opened, person.stage]);
+  }, [opened, person.stage, stages]);
   return (
     <Popover opened={opened} onChange={setOpened} width={320} position="bottom-start" shadow="md" trapFocus>
       <Popover.Target>
@@ -180,6 +181,7 @@ function StagePicker({ person, canWrite }: { person: Person; canWrite: boolean }
 }
 
 function StageHistory({ person, canWrite }: { person: Person; canWrite: boolean }) {
+  const stages = useStages();
   const names = useNames();
   const q = useQuery({
     queryKey: ['people', 'stage-history', person.id],
