@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { Fragment, useCallback, useState } from 'react';
 import {
   ActionIcon,
   AppShell,
@@ -31,6 +31,7 @@ import { ImportPage } from '../pages/customers/ImportPage.tsx';
 import { PeopleListPage } from '../pages/customers/PeopleListPage.tsx';
 import { PersonPage } from '../pages/customers/PersonPage.tsx';
 import { CustomFieldsPage } from '../pages/settings/CustomFieldsPage.tsx';
+import { ViewLinks } from '../pages/customers/views.tsx';
 import { AccountMenu } from './AccountMenu.tsx';
 import { CommandPalette } from './CommandPalette.tsx';
 import { Logo } from './Logo.tsx';
@@ -40,7 +41,7 @@ import { useThemeToggle } from './useThemeToggle.ts';
 
 function Navigation() {
   const me = useMe();
-  const { pathname } = useLocation();
+  const { pathname, search } = useLocation();
   const inSettings = pathname.startsWith('/settings');
   const [settingsOpen, setSettingsOpen] = useState(true);
   const HomeIcon = homePage.icon;
@@ -63,14 +64,16 @@ function Navigation() {
             .map((p) => {
               const Icon = p.icon;
               return (
-                <NavLink
-                  key={p.path}
-                  component={Link}
-                  to={p.path}
-                  label={p.label}
-                  active={pathname === p.path || pathname.startsWith(`${p.path}/`)}
-                  leftSection={<Icon size={18} stroke={1.6} />}
-                />
+                <Fragment key={p.path}>
+                  <NavLink
+                    component={Link}
+                    to={p.path}
+                    label={p.label}
+                    active={(pathname === p.path && !search.includes('view=')) || pathname.startsWith(`${p.path}/`)}
+                    leftSection={<Icon size={18} stroke={1.6} />}
+                  />
+                  <ViewLinks entity={p.path === '/companies' ? 'company' : 'person'} />
+                </Fragment>
               );
             })}
         </>

@@ -3,7 +3,7 @@ import { Button, Card, CloseButton, Group, Menu, Popover, Select, Stack, TagsInp
 import { IconTag, IconTrash, IconUser, IconStairs } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
-import { customerKeys, useStages, type Person } from '../../api/customers.ts';
+import { customerKeys, useStages } from '../../api/customers.ts';
 import { useAllUsers } from '../../api/queries.ts';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
@@ -14,53 +14,60 @@ type Action =
   | { kind: 'stage'; stage: string }
   | { kind: 'delete' };
 
-async function runOne(p: Person, a: Action): Promise<void> {
-  if (a.kind === 'delete') await api(`/people/${p.id}`, { method: 'DELETE' });
-  else if (a.kind === 'stage')
-    await api(`/people/${p.id}/stage`, { method: 'POST', body: { stage: a.stage, reason: 'Bulk change' } });
-  else if (a.kind === 'owner') await api(`/people/${p.id}`, { method: 'PATCH', body: { ownerId: a.ownerId } });
-  else await api(`/people/${p.id}`, { method: 'PATCH', body: { tags: [...new Set([...p.tags, ...a.tags])] } });
+/** Which records: the ones ticked, or everything the list's filters and search match. */
+export type Selection = { ids: string[] } | { filter: string[]; q?: string | undefined } | { all: true };
+
+type BulkResult = {
+  status: 'done' | 'queued';
+  jobId: string | null;
+  matched: number;
+  changed: number;
+  unchanged: number;
+};
+
+/** One request per action; several tags are several requests. Large selections run as a job on the server. */
+async function runAll(selection: Selection, a: Action): Promise<BulkResult> {
+  const post = (action: string, value?: string | null, reason?: string) =>
+    api<BulkResult>('/people/bulk', { method: 'POST', body: { selection, action, value, reason } });
+  if (a.kind === 'delete') return post('delete');
+  if (a.kind === 'stage') return post('set_stage', a.stage, 'Bulk change');
+  if (a.kind === 'owner') return post('set_owner', a.ownerId);
+  let last: BulkResult = { status: 'done', jobId: null, matched: 0, changed: 0, unchanged: 0 };
+  for (const t of a.tags) last = await post('tag', t);
+  return last;
 }
 
-/** Runs an action over the selected people, a few at a time. */
-async function runAll(people: Person[], a: Action): Promise<{ ok: number; failed: number }> {
-  let ok = 0;
-  let failed = 0;
-  const queue = [...people];
-  await Promise.all(
-    Array.from({ length: Math.min(4, queue.length) }, async () => {
-      for (let p = queue.shift(); p; p = queue.shift()) {
-        try {
-          await runOne(p, a);
-          ok++;
-        } catch {
-          failed++;
-        }
-      }
-    }),
-  );
-  return { ok, failed };
-}
-
-export function BulkBar(props: { selected: Person[]; onDone: () => void }) {
+export function BulkBar(props: {
+  count: number;
+  selection: Selection | null;
+  onDone: () => void;
+  extra?: React.ReactNode;
+}) {
   const qc = useQueryClient();
   const stages = useStages();
   const users = useAllUsers();
   const [tags, setTags] = useState<string[]>([]);
   const [tagOpen, setTagOpen] = useState(false);
   const [deleting, setDeleting] = useState(false);
-  const n = props.selected.length;
+  const n = props.count;
   const run = useMutation({
-    mutationFn: (a: Action) => runAll(props.selected, a),
+    mutationFn: (a: Action) => runAll(props.selection ?? { ids: [] }, a),
     onSuccess: (r, a) => {
       const verb = { tag: 'Tagged', owner: 'Changed the owner of', stage: 'Moved', delete: 'Deleted' }[a.kind];
-      if (r.failed) notifyError(new Error(`${r.failed} of ${n} could not be changed`), `${verb} ${r.ok} of ${n}`);
-      else notifySuccess(`${verb} ${r.ok} ${r.ok === 1 ? 'person' : 'people'}`);
+      if (r.status === 'queued')
+        notifySuccess(
+          `Working on ${r.matched.toLocaleString()} records in the background; the list updates as it goes.`,
+        );
+      else
+        notifySuccess(
+          `${verb} ${r.changed.toLocaleString()} ${r.changed === 1 ? 'person' : 'people'}${r.unchanged ? ` (${r.unchanged} already were)` : ''}`,
+        );
       setDeleting(false);
       setTagOpen(false);
       setTags([]);
       props.onDone();
     },
+    onError: (e) => notifyError(e, 'The bulk change did not work'),
     onSettled: () => void qc.invalidateQueries({ queryKey: customerKeys.people }),
   });
   if (!n) return null;
@@ -69,8 +76,9 @@ export function BulkBar(props: { selected: Person[]; onDone: () => void }) {
       <Group justify="space-between" wrap="nowrap">
         <Group gap="xs" wrap="nowrap">
           <Text fz="sm" fw={600} data-testid="selected-count">
-            {n} selected
+            {n.toLocaleString()} selected
           </Text>
+          {props.extra}
           <Popover opened={tagOpen} onChange={setTagOpen} width={280} shadow="md" trapFocus>
             <Popover.Target>
               <Button

@@ -11,9 +11,19 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { companyFilterFields } from '../../lib/customers.ts';
 import { initials } from '../../lib/format.ts';
 import { CustomValue, Dim, RecordLink, Tags, When } from './cells.tsx';
-import { ColumnChooser, FilterBar, SortableTh, useColumns, useListKeys, useListState, type Column } from './list.tsx';
+import {
+  ColumnChooser,
+  ExportMenu,
+  FilterBar,
+  SortableTh,
+  useColumns,
+  useListKeys,
+  useListState,
+  type Column,
+} from './list.tsx';
 import { KeysHint } from './PeopleListPage.tsx';
 import { NewCompanyModal } from './PersonForm.tsx';
+import { useActiveViewName, ViewActions } from './views.tsx';
 
 const pageSize = 50;
 
@@ -21,6 +31,7 @@ export function CompaniesListPage() {
   const can = useCan();
   const navigate = useNavigate();
   const state = useListState('name');
+  const viewName = useActiveViewName('company');
   const fieldsQ = useCustomFields('company');
   const custom = useMemo(() => fieldsQ.data ?? [], [fieldsQ.data]);
   const users = useAllUsers();
@@ -83,7 +94,7 @@ export function CompaniesListPage() {
   return (
     <div data-testid="companies-page">
       <PageHeader
-        title="Companies"
+        title={viewName ?? 'Companies'}
         description="The organisations your people work for."
         actions={
           can('customers:write') && (
@@ -98,7 +109,13 @@ export function CompaniesListPage() {
         fields={filterFields}
         placeholder="Search name, domain, tag…"
         searchRef={searchRef}
-        right={<ColumnChooser all={columns} ids={cols.ids} onChange={cols.setIds} />}
+        right={
+          <>
+            <ViewActions entity="company" state={state} columns={cols.ids} setColumns={cols.setIds} />
+            <ExportMenu path="/companies/export" query={state.apiQuery} />
+            <ColumnChooser all={columns} ids={cols.ids} onChange={cols.setIds} />
+          </>
+        }
       />
       <Card withBorder padding={0}>
         {list.isPending ? (

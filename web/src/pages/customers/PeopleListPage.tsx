@@ -12,8 +12,18 @@ import { personFilterFields } from '../../lib/customers.ts';
 import { initials } from '../../lib/format.ts';
 import { BulkBar } from './BulkBar.tsx';
 import { CustomValue, Dim, RecordLink, StageBadge, Tags, When } from './cells.tsx';
-import { ColumnChooser, FilterBar, SortableTh, useColumns, useListKeys, useListState, type Column } from './list.tsx';
+import {
+  ColumnChooser,
+  ExportMenu,
+  FilterBar,
+  SortableTh,
+  useColumns,
+  useListKeys,
+  useListState,
+  type Column,
+} from './list.tsx';
 import { NewPersonModal } from './PersonForm.tsx';
+import { useActiveViewName, ViewActions } from './views.tsx';
 
 const pageSize = 50;
 
@@ -22,6 +32,7 @@ export function PeopleListPage() {
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const state = useListState('-created_at');
+  const viewName = useActiveViewName('person');
   const fieldsQ = useCustomFields('person');
   const custom = useMemo(() => fieldsQ.data ?? [], [fieldsQ.data]);
   const users = useAllUsers();
@@ -31,6 +42,11 @@ export function PeopleListPage() {
   const searchRef = useRef<HTMLInputElement>(null);
   const [adding, setAdding] = useState(false);
   const [selected, setSelected] = useState<Map<string, Person>>(new Map());
+  const [allMatching, setAllMatching] = useState(false);
+  const clearSelection = () => {
+    setSelected(new Map());
+    setAllMatching(false);
+  };
 
   useEffect(() => {
     if (params.get('new')) {
@@ -164,6 +180,7 @@ export function PeopleListPage() {
   });
 
   function toggle(p: Person) {
+    setAllMatching(false);
     setSelected((s) => {
       const n = new Map(s);
       if (n.has(p.id)) n.delete(p.id);
@@ -178,7 +195,7 @@ export function PeopleListPage() {
   return (
     <div data-testid="people-page">
       <PageHeader
-        title="People"
+        title={viewName ?? 'People'}
         description={
           total === undefined
             ? 'Everyone you know: customers, leads and the rest.'
@@ -211,11 +228,44 @@ export function PeopleListPage() {
                 ? `${rows.length.toLocaleString()} of ${total.toLocaleString()} shown`
                 : ''}
             </Text>
+            <ViewActions entity="person" state={state} columns={cols.ids} setColumns={cols.setIds} />
+            <ExportMenu path="/people/export" query={state.apiQuery} />
             <ColumnChooser all={columns} ids={cols.ids} onChange={cols.setIds} />
           </>
         }
       />
-      {can('customers:write') && <BulkBar selected={[...selected.values()]} onDone={() => setSelected(new Map())} />}
+      {can('customers:write') && (
+        <BulkBar
+          count={allMatching ? (total ?? selected.size) : selected.size}
+          selection={
+            allMatching
+              ? filtered
+                ? { filter: state.apiQuery.filter, q: state.apiQuery.q }
+                : { all: true }
+              : { ids: [...selected.keys()] }
+          }
+          onDone={clearSelection}
+          extra={
+            allSelected &&
+            total !== undefined &&
+            total > rows.length &&
+            (allMatching ? (
+              <Button size="compact-xs" variant="subtle" onClick={() => setAllMatching(false)}>
+                Only the {rows.length} shown
+              </Button>
+            ) : (
+              <Button
+                size="compact-xs"
+                variant="subtle"
+                onClick={() => setAllMatching(true)}
+                data-testid="select-all-matching"
+              >
+                Select all {total.toLocaleString()} {filtered ? 'matching' : 'people'}
+              </Button>
+            ))
+          }
+        />
+      )}
       <Card withBorder padding={0}>
         {list.isPending ? (
           <Skeleton h={240} m="md" />
@@ -282,7 +332,9 @@ export function PeopleListPage() {
                       aria-label="Select all shown"
                       checked={allSelected}
                       indeterminate={!allSelected && rows.some((r) => selected.has(r.id))}
-                      onChange={() => setSelected(allSelected ? new Map() : new Map(rows.map((r) => [r.id, r])))}
+                      onChange={() =>
+                        allSelected ? clearSelection() : setSelected(new Map(rows.map((r) => [r.id, r])))
+                      }
                     />
                   </Table.Th>
                   <SortableTh label="Name" field="name" sort={state.sort} onSort={state.setSort} />

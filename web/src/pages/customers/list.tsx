@@ -7,6 +7,7 @@ import {
   CloseButton,
   Group,
   Kbd,
+  Menu,
   NumberInput,
   Pill,
   Popover,
@@ -24,11 +25,13 @@ import {
   IconChevronDown,
   IconChevronUp,
   IconColumns3,
+  IconDownload,
   IconFilterPlus,
   IconSearch,
   IconSelector,
 } from '@tabler/icons-react';
 import { useSearchParams } from 'react-router';
+import { withQuery } from '../../api/client.ts';
 import { useAllUsers } from '../../api/queries.ts';
 import {
   describeFilter,
@@ -493,4 +496,30 @@ export function useListKeys(opts: {
     if (cursor >= 0) document.querySelector(`[data-row-index="${cursor}"]`)?.scrollIntoView({ block: 'nearest' });
   }, [cursor]);
   return { cursor, setCursor };
+}
+
+/** Downloads the list as it is filtered, sorted and searched (streamed by the server). */
+export function ExportMenu(props: { path: string; query: { q?: string | undefined; filter: string[]; sort: string } }) {
+  const href = (format: 'csv' | 'json') =>
+    withQuery(`/api/v1${props.path}`, { format, q: props.query.q, filter: props.query.filter, sort: props.query.sort });
+  return (
+    <Menu position="bottom-end" shadow="md">
+      <Menu.Target>
+        <Tooltip label="Export this list">
+          <ActionIcon variant="default" size={30} aria-label="Export" data-testid="export-menu">
+            <IconDownload size={16} />
+          </ActionIcon>
+        </Tooltip>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Label>Export what the list shows</Menu.Label>
+        <Menu.Item component="a" href={href('csv')} download>
+          CSV (spreadsheets)
+        </Menu.Item>
+        <Menu.Item component="a" href={href('json')} download>
+          JSON
+        </Menu.Item>
+      </Menu.Dropdown>
+    </Menu>
+  );
 }
