@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Db } from './db/client.ts';
 import { createApiKeysService } from './modules/apikeys/apikeys.service.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
@@ -6,16 +7,20 @@ import { createWorkspacesService } from './modules/workspaces/workspaces.service
 import { createPeopleService } from './modules/people/people.service.ts';
 import { createCompaniesService } from './modules/companies/companies.service.ts';
 import { createFieldsService } from './modules/fields/fields.service.ts';
+import { createImportsService } from './modules/imports/imports.service.ts';
+import { createExportService } from './modules/imports/export.service.ts';
 import { createDuplicatesService } from './modules/duplicates/duplicates.service.ts';
 import { createViewsService } from './modules/views/views.service.ts';
 import { createBulkService } from './modules/bulk/bulk.service.ts';
 import { createJobsService } from './modules/jobs/jobs.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
-export function createServices(db: Db) {
+export function createServices(db: Db, opts: { dataDir?: string } = {}) {
   const auth = createAuthService({ db });
   const people = createPeopleService({ db });
   const companies = createCompaniesService({ db });
+  // Uploaded import files live under the data directory, on PostgreSQL too.
+  const dataDir = path.resolve(opts.dataDir ?? process.env.RAPPORT_DATA_DIR ?? './data');
   return {
     auth,
     users: createUsersService({ db, auth }),
@@ -24,6 +29,8 @@ export function createServices(db: Db) {
     people,
     companies,
     fields: createFieldsService({ db }),
+    imports: createImportsService({ db, dataDir }),
+    exports: createExportService({ db, people, companies }),
     duplicates: createDuplicatesService({ db }),
     views: createViewsService({ db }),
     bulk: createBulkService({ db, people, companies }),

@@ -14,6 +14,7 @@ import { findUserByEmail } from '../modules/users/users.repository.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { startServer } from '../server.ts';
 import { createDemoWorkspace } from './demo.ts';
+import { addImportCommands } from './imports.ts';
 
 class CliError extends Error {}
 
@@ -263,6 +264,8 @@ export function buildCli(): Command {
         table(result.users.map((u) => ({ email: u.email, role: u.role })));
       });
     });
+
+  addImportCommands(program, { withDb, pickWorkspace, fail: (m) => new CliError(m) });
 
   return program;
 }

@@ -31,6 +31,7 @@ import { peopleRoutes } from '../modules/people/people.routes.ts';
 import { companiesRoutes } from '../modules/companies/companies.routes.ts';
 import { fieldsRoutes } from '../modules/fields/fields.routes.ts';
 import { searchRoutes } from '../modules/people/search.routes.ts';
+import { importsRoutes } from '../modules/imports/imports.routes.ts';
 import { duplicatesRoutes } from '../modules/duplicates/duplicates.routes.ts';
 import { viewsRoutes } from '../modules/views/views.routes.ts';
 import { bulkRoutes } from '../modules/bulk/bulk.routes.ts';
@@ -176,6 +177,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(companiesRoutes(services.companies));
       await api.register(fieldsRoutes(services.fields));
       await api.register(searchRoutes(database.db));
+      await api.register(importsRoutes({ imports: services.imports, exports: services.exports }));
       await api.register(duplicatesRoutes(services.duplicates));
       await api.register(viewsRoutes(services.views));
       await api.register(bulkRoutes(services.bulk));

@@ -8,6 +8,8 @@ import { rolePermissions, type Actor } from '../domain/permissions.ts';
 import { sessionCookieName } from '../modules/auth/auth.service.ts';
 import { verifyPassword } from '../modules/auth/passwords.ts';
 import { findUser } from '../modules/users/users.repository.ts';
+import { insertImport, insertImportRows } from '../modules/imports/imports.repository.ts';
+import { runImport } from '../modules/imports/imports.service.ts';
 import { insertView } from '../modules/views/views.repository.ts';
 import { enqueueJob } from '../jobs/queue.ts';
 import { newId } from '../db/ids.ts';
@@ -238,6 +240,64 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
   }
 
   type Pair = { a: { id: string }; b: { id: string } };
+
+  /** B's import (written straight to the database: no events, so B's snapshot holds) and A's own uploads. */
+  let bImport = '';
+  async function importOfB(): Promise<string> {
+    if (bImport) return bImport;
+    bImport = crypto.randomUUID();
+    await insertImport(ctx.database.db, {
+      workspaceId: b.workspace.id,
+      id: bImport,
+      entity: 'person',
+      status: 'dry_run_done',
+      mode: 'dry_run',
+      fileName: 'b.csv',
+      filePath: '/nonexistent/b.csv',
+      fileSize: 10,
+      fileSha256: 'x',
+      encoding: 'utf-8',
+      headers: ['email'],
+      mapping: { email: 'emails' },
+      matchOn: 'email',
+      totalRows: 1,
+      processedRows: 1,
+      created: 1,
+      actorType: 'system',
+    });
+    await insertImportRows(ctx.database.db, [
+      {
+        workspaceId: b.workspace.id,
+        importId: bImport,
+        mode: 'dry_run',
+        rowNumber: 1,
+        line: 2,
+        action: 'create',
+        summary: 'tess@tenancy.example',
+      },
+    ]);
+    return bImport;
+  }
+
+  /** A CSV upload of A's, whose only row has the email of B's person. */
+  async function uploadOfA(p: Principal): Promise<string> {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports?entity=person',
+      headers: { ...p.headers, 'content-type': 'text/csv' },
+      payload: 'email,first name\ntess@tenancy.example,Imported\n',
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: string }>().id;
+  }
+
+  async function refusedOnImportOfB(p: Principal, method: Method, path: (id: string) => string, payload?: object) {
+    const res = await call(method, path(await importOfB()), p.headers, payload);
+    expect([403, 404], `${p.name}: ${method} ${path(bImport)} -> ${res.statusCode} ${res.body}`).toContain(
+      res.statusCode,
+    );
+    await refusedOnEveryIdOfB(p, method, path, payload);
+  }
 
   /** How each /api/v1 route is checked, by "METHOD path" exactly as the OpenAPI document spells it. */
   const checks: Record<string, (p: Principal) => Promise<void>> = {
@@ -804,6 +864,66 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         const hits = await getJson<Listed>(`/api/v1/search?q=${encodeURIComponent(q)}`, p.headers);
         for (const h of hits.data) expect([...bIds.people, ...bIds.companies], q).not.toContain(h.id);
       }
+    },
+    'POST /api/v1/imports': async (p) => {
+      // An upsert by email in A, on an email B's person also has: only A changes (B is checked by the snapshot).
+      const id = await uploadOfA(p);
+      expect((await call('POST', `/api/v1/imports/${id}/run`, p.headers)).statusCode).toBe(202);
+      await runImport(ctx.database.db, a.workspace.id, id);
+      const done = await getJson<{ status: string }>(`/api/v1/imports/${id}`, p.headers);
+      expect(done.status).toBe('done');
+      const inB = await getJson<Listed>('/api/v1/imports', bearer(bKey));
+      expect(inB.data.map((x) => x.id)).not.toContain(id);
+    },
+
+    'GET /api/v1/imports': async (p) => {
+      const list = await getJson<Listed>('/api/v1/imports?limit=200', p.headers);
+      expect(list.data.map((x) => x.id)).not.toContain(await importOfB());
+      expect(list.data.length).toBeGreaterThan(0);
+    },
+
+    'GET /api/v1/imports/{id}': async (p) => {
+      await refusedOnImportOfB(p, 'GET', (id) => `/api/v1/imports/${id}`);
+      expect((await call('GET', `/api/v1/imports/${await uploadOfA(p)}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'PATCH /api/v1/imports/{id}': async (p) => {
+      await refusedOnImportOfB(p, 'PATCH', (id) => `/api/v1/imports/${id}`, { matchOn: 'none' });
+      const mine = await uploadOfA(p);
+      expect((await call('PATCH', `/api/v1/imports/${mine}`, p.headers, { matchOn: 'none' })).statusCode).toBe(200);
+    },
+
+    'POST /api/v1/imports/{id}/dry-run': async (p) => {
+      await refusedOnImportOfB(p, 'POST', (id) => `/api/v1/imports/${id}/dry-run`);
+      expect((await call('POST', `/api/v1/imports/${await uploadOfA(p)}/dry-run`, p.headers)).statusCode).toBe(202);
+    },
+
+    'POST /api/v1/imports/{id}/run': async (p) => {
+      await refusedOnImportOfB(p, 'POST', (id) => `/api/v1/imports/${id}/run`);
+      expect((await call('POST', `/api/v1/imports/${await uploadOfA(p)}/run`, p.headers)).statusCode).toBe(202);
+    },
+
+    'GET /api/v1/imports/{id}/rows': async (p) => {
+      await refusedOnImportOfB(p, 'GET', (id) => `/api/v1/imports/${id}/rows`);
+      expect((await call('GET', `/api/v1/imports/${await uploadOfA(p)}/rows`, p.headers)).statusCode).toBe(200);
+    },
+
+    'GET /api/v1/people/export': async (p) => {
+      for (const q of ['', '&filter=email:eq:tess@tenancy.example', '&q=tess', '&filter=tag:eq:shared-tag']) {
+        const res = await call('GET', `/api/v1/people/export?format=json${q}`, p.headers);
+        expect(res.statusCode).toBe(200);
+        for (const x of JSON.parse(res.body) as Array<{ id: string }>) expect(bIds.people, q).not.toContain(x.id);
+        const csv = await call('GET', `/api/v1/people/export?format=csv${q}`, p.headers);
+        for (const id of bIds.people) expect(csv.body).not.toContain(id);
+      }
+    },
+
+    'GET /api/v1/companies/export': async (p) => {
+      const res = await call('GET', '/api/v1/companies/export?format=json', p.headers);
+      expect(res.statusCode).toBe(200);
+      const ids = (JSON.parse(res.body) as Array<{ id: string }>).map((x) => x.id);
+      for (const id of bIds.companies) expect(ids).not.toContain(id);
+      expect(ids).toContain(aIds.company);
     },
   };
 

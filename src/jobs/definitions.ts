@@ -4,6 +4,7 @@ import { nilWorkspaceId } from '../db/ids.ts';
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.ts';
 import { defineJob, scheduleJob, type AnyJobDefinition } from './queue.ts';
 import { sql } from 'drizzle-orm';
+import { importJob } from '../modules/imports/imports.job.ts';
 import { bulkJob } from '../modules/bulk/bulk.job.ts';
 
 /** Housekeeping: expired idempotency records, old finished jobs, and long-expired sessions. */
@@ -19,7 +20,7 @@ export const housekeepingJob = defineJob({
   },
 });
 
-export const allJobs: ReadonlyArray<AnyJobDefinition> = [housekeepingJob, bulkJob];
+export const allJobs: ReadonlyArray<AnyJobDefinition> = [housekeepingJob, importJob, bulkJob];
 
 /** Recurring jobs every installation has. Idempotent: safe at every start. */
 export async function ensureSystemSchedules(db: Db): Promise<void> {

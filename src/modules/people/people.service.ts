@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { people } from '../../db/schema/index.ts';
@@ -82,18 +82,38 @@ function fail(problems: FieldProblem[]): never {
   });
 }
 
-/** Text search condition: prefix/substring or trigram word similarity (typos), for people or companies. */
+/** Query words shorter than this match only as substrings: at 4 letters, the typo threshold matches any "ma…" word. */
+export const fuzzyMinLength = 5;
+
+/**
+ * Text search condition, for people or companies: every word of the query must be in the text, as a substring
+ * (prefixes, e-mail and phone fragments) or, for words of 5+ letters, within the trigram typo threshold (`<%`).
+ * Word by word, a name with a typo narrows to the few rows that match all its words instead of everyone who shares
+ * one of them; each word's condition is an index scan of the trigram index, ANDed. `exact` is the substring-only
+ * part (every word as a substring); `rank` puts those rows above the typo matches, then orders by word similarity.
+ */
 export function searchCondition(column: SQLWrapper, q: string) {
   const folded = q
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
+    .replace(/\s+/g, ' ')
     .trim();
-  const like = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const likeOf = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const words = [...new Set(folded.split(' ').filter(Boolean))].slice(0, 8);
+  const like = likeOf(folded);
+  const substring = (w: string) => sql`${column} like ${likeOf(w)}`;
+  const all = (conds: SQL[]) => (conds.length ? (and(...conds) as SQL) : sql`${column} like ${like}`);
+  const exact = all(words.map(substring));
   return {
     folded,
-    where: sql`(${column} like ${like} or ${folded} <% ${column})`,
-    rank: sql`(case when ${column} like ${like} then 1 else 0 end) + word_similarity(${folded}, ${column})`,
+    where: all(
+      words.map((w) => (w.length >= fuzzyMinLength ? sql`(${substring(w)} or ${w} <% ${column})` : substring(w))),
+    ),
+    exact,
+    /** The whole query within the typo threshold of some part of the text: looser, and slower on a large table. */
+    phrase: sql`(${column} like ${like} or ${folded} <% ${column})`,
+    rank: sql`(case when ${exact} then 1 else 0 end) + word_similarity(${folded}, ${column})`,
   };
 }
 

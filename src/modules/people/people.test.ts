@@ -215,6 +215,22 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect((await call('GET', '/people?q=turng')).body.data?.map((p) => p.name)).toEqual(['Alan Turing']);
   });
 
+  it('search ranks literal matches above typo matches, in any word order; the list needs every word', async () => {
+    const { call } = await setup();
+    await call('POST', '/people', { firstName: 'Catherine', lastName: 'Johnson' });
+    await call('POST', '/people', { firstName: 'Katherine', lastName: 'Johnson' });
+    const names = async (q: string) =>
+      (await call('GET', `/search?q=${encodeURIComponent(q)}`)).body.data?.map((h) => h.title);
+    expect(await names('katherine johnson')).toEqual(['Katherine Johnson', 'Catherine Johnson']);
+    expect(await names('Johnson  Katherine')).toEqual(['Katherine Johnson', 'Catherine Johnson']);
+    expect((await call('GET', '/people?q=katherine%20turing')).body.data).toEqual([]);
+    expect(await names('kath')).toEqual(['Katherine Johnson']);
+    expect((await call('GET', '/people?q=johnson%20katherine')).body.data?.map((p) => p.name).sort()).toEqual([
+      'Catherine Johnson',
+      'Katherine Johnson',
+    ]);
+  });
+
   it('uses the workspace’s own stage names, and will not drop a stage people are in', async () => {
     const { call } = await setup();
     const stages = [

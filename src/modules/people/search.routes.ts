@@ -19,6 +19,68 @@ export const searchHitSchema = z
   })
   .meta({ id: 'SearchHit' });
 
+/** How many matching rows one search ranks at most, per table and phase: a common word costs a bounded amount. */
+export const searchCandidateCap = 500;
+
+type Ranked = { id: string; score: unknown };
+/** exact: every word as a substring; words: every word, typos allowed; phrase: the whole query, typos allowed. */
+type Phase = 'exact' | 'words' | 'phrase';
+const phaseCondition = (s: ReturnType<typeof searchCondition>, which: Phase) =>
+  which === 'exact' ? s.exact : which === 'words' ? s.where : s.phrase;
+
+/**
+ * The best `limit` rows: first the rows that have every word as a substring (when there are `limit` of them they
+ * outrank any typo match, and the query is answered), else also the rows matching every word with typos allowed,
+ * and if still short, the rows within the typo threshold of the whole query (a short word with a typo, or two
+ * letters swapped, fails its own word's threshold but not the whole name's). Each phase ranks at most
+ * `searchCandidateCap` candidates (the first the index finds), so a word that matches 100,000 people stays fast; the
+ * ranking is then among those candidates.
+ */
+async function topMatches<T extends Ranked>(limit: number, phase: (which: Phase) => Promise<T[]>): Promise<T[]> {
+  const byId = new Map<string, T>();
+  for (const which of ['exact', 'words', 'phrase'] as const) {
+    for (const r of await phase(which)) if (!byId.has(r.id)) byId.set(r.id, r);
+    if (byId.size >= limit) break;
+  }
+  return [...byId.values()].sort((a, b) => Number(b.score) - Number(a.score)).slice(0, limit);
+}
+
+function topPeople(db: Db, workspaceId: string, q: string, limit: number) {
+  return topMatches(limit, async (which) => {
+    const s = searchCondition(people.searchText, q);
+    const c = db
+      .select({ id: people.id, title: people.displayName, emails: people.emails, text: people.searchText })
+      .from(people)
+      .where(and(eq(people.workspaceId, workspaceId), phaseCondition(s, which)))
+      .limit(searchCandidateCap)
+      .as('c');
+    const rank = searchCondition(c.text, q).rank;
+    return db
+      .select({ id: c.id, title: c.title, emails: c.emails, score: rank })
+      .from(c)
+      .orderBy(desc(rank))
+      .limit(limit);
+  });
+}
+
+function topCompanies(db: Db, workspaceId: string, q: string, limit: number) {
+  return topMatches(limit, async (which) => {
+    const s = searchCondition(companies.searchText, q);
+    const c = db
+      .select({ id: companies.id, title: companies.name, domain: companies.domain, text: companies.searchText })
+      .from(companies)
+      .where(and(eq(companies.workspaceId, workspaceId), phaseCondition(s, which)))
+      .limit(searchCandidateCap)
+      .as('c');
+    const rank = searchCondition(c.text, q).rank;
+    return db
+      .select({ id: c.id, title: c.title, domain: c.domain, score: rank })
+      .from(c)
+      .orderBy(desc(rank))
+      .limit(limit);
+  });
+}
+
 /** One search box over people and companies: substring and prefix matches first, then typo-tolerant trigram matches. */
 export const searchRoutes =
   (db: Db): FastifyPluginAsync =>
@@ -41,21 +103,9 @@ export const searchRoutes =
         const actor = requireActor(req);
         assertCan(actor, 'customers:read');
         const { q, limit } = req.query;
-        const ps = searchCondition(people.searchText, q);
-        const cs = searchCondition(companies.searchText, q);
         const [pRows, cRows] = await Promise.all([
-          db
-            .select({ id: people.id, title: people.displayName, emails: people.emails, score: ps.rank })
-            .from(people)
-            .where(and(eq(people.workspaceId, actor.workspaceId), ps.where))
-            .orderBy(desc(ps.rank))
-            .limit(limit),
-          db
-            .select({ id: companies.id, title: companies.name, domain: companies.domain, score: cs.rank })
-            .from(companies)
-            .where(and(eq(companies.workspaceId, actor.workspaceId), cs.where))
-            .orderBy(desc(cs.rank))
-            .limit(limit),
+          topPeople(db, actor.workspaceId, q, limit),
+          topCompanies(db, actor.workspaceId, q, limit),
         ]);
         const hits = [
           ...pRows.map((p) => ({

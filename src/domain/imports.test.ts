@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import type { CustomFieldDef } from './customers.ts';
+import {
+  checkMapping,
+  compileMapping,
+  consentTargetOf,
+  describeCsvError,
+  parseConsentValue,
+  splitFullName,
+  suggestMapping,
+  transformRow,
+} from './imports.ts';
+
+const defs: CustomFieldDef[] = [
+  { key: 'plan_tier', label: 'Plan tier', type: 'select', options: ['free', 'pro'], required: false, archived: false },
+  { key: 'seats', label: 'Seats', type: 'number', options: [], required: false, archived: false },
+  { key: 'old', label: 'Old', type: 'text', options: [], required: false, archived: true },
+];
+const ctx = { defs, stages: ['lead', 'customer', 'at_risk'] };
+
+describe('suggestMapping', () => {
+  it('recognises common headers, custom fields by key or label, and consent columns', () => {
+    expect(
+      suggestMapping(
+        [
+          'E-mail',
+          'email address',
+          'First Name',
+          'Surname',
+          'Company',
+          'Tags',
+          'Mobile',
+          'seats',
+          'Plan Tier',
+          'Email marketing consent',
+          'SMS opt-in',
+          'Zip',
+          'Old',
+          'Favourite colour',
+        ],
+        'person',
+        defs,
+      ),
+    ).toEqual({
+      'E-mail': 'emails',
+      'email address': 'emails',
+      'First Name': 'firstName',
+      Surname: 'lastName',
+      Company: 'company',
+      Tags: 'tags',
+      Mobile: 'phones',
+      seats: 'custom.seats',
+      'Plan Tier': 'custom.plan_tier',
+      'Email marketing consent': 'consent.email.marketing',
+      'SMS opt-in': 'consent.sms.marketing',
+      Zip: 'address.postalCode',
+      Old: null,
+      'Favourite colour': null,
+    });
+  });
+
+  it('maps a full name only when there are no first/last name columns, and a field once', () => {
+    expect(suggestMapping(['Name', 'Email'], 'person', [])).toEqual({ Name: 'fullName', Email: 'emails' });
+    expect(suggestMapping(['name', 'firstName', 'lastName'], 'person', [])).toEqual({
+      name: null,
+      firstName: 'firstName',
+      lastName: 'lastName',
+    });
+    expect(suggestMapping(['City', 'Town'], 'person', [])).toEqual({ City: 'address.city', Town: null });
+  });
+
+  it('maps company files: name, website as domain', () => {
+    expect(suggestMapping(['Company', 'Website', 'Employees'], 'company', [])).toEqual({
+      Company: 'name',
+      Website: 'domain',
+      Employees: 'size',
+    });
+  });
+
+  it('reads consent headers by channel and purpose', () => {
+    expect(consentTargetOf('Newsletter')).toBe('consent.email.marketing');
+    expect(consentTargetOf('Phone research consent')).toBe('consent.phone.research');
+    expect(consentTargetOf('Email')).toBeNull();
+    expect(parseConsentValue('Yes')).toBe('granted');
+    expect(parseConsentValue('opted-out')).toBe('withdrawn');
+    expect(parseConsentValue('')).toBeNull();
+    expect(parseConsentValue('maybe')).toBeUndefined();
+  });
+});
+
+describe('checkMapping', () => {
+  it('needs a name, email or phone for people and a name for companies', () => {
+    expect(checkMapping({ Notes: null }, ['Notes'], 'person', 'none', []).map((p) => p.field)).toEqual(['mapping']);
+    expect(checkMapping({ Site: 'domain' }, ['Site'], 'company', 'domain', []).map((p) => p.field)).toEqual([
+      'mapping',
+    ]);
+    expect(checkMapping({ E: 'emails' }, ['E'], 'person', 'email', [])).toEqual([]);
+  });
+
+  it('refuses unknown fields and columns, a single field twice, and a match key without its column', () => {
+    const problems = checkMapping(
+      { A: 'firstName', B: 'firstName', C: 'shoeSize', D: 'emails' },
+      ['A', 'B', 'C'],
+      'person',
+      'externalId',
+      [],
+    );
+    expect(problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      'B: "firstName" is already filled from column "A"',
+      'C: "shoeSize" is not a field of a person',
+      'D: the file has no column "D"',
+      'matchOn: matching on external id needs an external id column',
+    ]);
+  });
+});
+
+describe('transformRow', () => {
+  const headers = ['name', 'email', 'phone', 'tags', 'stage', 'seats', 'consent', 'company', 'site', 'tz'];
+  const m = compileMapping(
+    {
+      name: 'fullName',
+      email: 'emails',
+      phone: 'phones',
+      tags: 'tags',
+      stage: 'stage',
+      seats: 'custom.seats',
+      consent: 'consent.email.marketing',
+      company: 'company',
+      site: 'companyDomain',
+      tz: 'timezone',
+    },
+    headers,
+    'person',
+  );
+
+  it('normalises a good row like the API does', () => {
+    const r = transformRow(
+      [
+        'Ann Marie Lee',
+        ' ANN@X.example; ann@home.example',
+        '+1 415 555 0100',
+        'VIP, b2b',
+        'At risk',
+        '12',
+        'yes',
+        'Acme',
+        'https://www.acme.com/x',
+        'Europe/Lisbon',
+      ],
+      m,
+      ctx,
+    );
+    expect(r).toEqual({
+      ok: true,
+      record: expect.objectContaining({
+        firstName: 'Ann Marie',
+        lastName: 'Lee',
+        emails: ['ann@x.example', 'ann@home.example'],
+        phones: ['+14155550100'],
+        tags: ['vip', 'b2b'],
+        stage: 'at_risk',
+        custom: { seats: 12 },
+        consent: [{ channel: 'email', purpose: 'marketing', status: 'granted' }],
+        company: { name: 'Acme', domain: 'acme.com', title: null },
+        timezone: 'Europe/Lisbon',
+      }),
+    });
+  });
+
+  it('lists every problem of a bad row', () => {
+    const r = transformRow(
+      ['', 'nope', '12', '', 'emperor', 'many', 'perhaps', '', 'not a domain', 'Mars/Base'],
+      m,
+      ctx,
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.field).sort()).toEqual(
+      [
+        'companyDomain',
+        'consent.email.marketing',
+        'custom.seats',
+        'emails[0]',
+        'phones[0]',
+        'stage',
+        'timezone',
+      ].sort(),
+    );
+  });
+
+  it('rejects an empty row for having nothing to identify a person', () => {
+    const r = transformRow(['', '', '', '', '', '', '', '', '', ''], m, ctx);
+    expect(r).toEqual({
+      ok: false,
+      problems: [{ field: 'firstName', message: 'a person needs at least a name, an email or a phone' }],
+    });
+  });
+
+  it('splits full names', () => {
+    expect(splitFullName('  Cher ')).toEqual({ firstName: 'Cher' });
+    expect(splitFullName('Ludwig van Beethoven')).toEqual({ firstName: 'Ludwig van', lastName: 'Beethoven' });
+  });
+});
+
+describe('describeCsvError', () => {
+  it('says where the quoting broke, by line and column name', () => {
+    const d = describeCsvError(
+      { code: 'CSV_INVALID_CLOSING_QUOTE', message: 'x', lines: 7, column: 1 },
+      ['name', 'email'],
+      1000,
+    );
+    expect(d).toMatchObject({ code: 'bad_quoting', line: 7, column: '2 ("email")' });
+    expect(d.message).toMatch(/^Bad quoting at line 7, column 2 \("email"\)/);
+  });
+});

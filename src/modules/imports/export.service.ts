@@ -1,0 +1,149 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import type { Db } from '../../db/client.ts';
+import { consentChannels, consentPurposes } from '../../domain/customers.ts';
+import type { Actor } from '../../domain/permissions.ts';
+import { assertCan } from '../auth/access.ts';
+import type { CompaniesService } from '../companies/companies.service.ts';
+import { presentCompany } from '../companies/companies.schemas.ts';
+import { listCustomFields } from '../fields/fields.repository.ts';
+import type { PeopleListParams, PeopleService } from '../people/people.service.ts';
+import { presentPerson, type PersonDto } from '../people/people.schemas.ts';
+import type { CompanyDto } from '../companies/companies.schemas.ts';
+
+const pageSize = 200;
+const addressKeys = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'] as const;
+
+type Params = Omit<PeopleListParams, 'limit' | 'cursor'>;
+export type ExportFormat = 'csv' | 'json';
+
+/** One CSV row of a person; column names are import fields, so an export imports back as it is. */
+function personCells(p: PersonDto, customKeys: readonly string[]): Record<string, string> {
+  const primary = p.companies.find((c) => c.isPrimary) ?? p.companies[0];
+  const row: Record<string, string> = {
+    id: p.id,
+    firstName: p.firstName ?? '',
+    lastName: p.lastName ?? '',
+    name: p.name,
+    emails: p.emails.join(';'),
+    phones: p.phones.join(';'),
+    company: primary?.name ?? '',
+    companyDomain: primary?.domain ?? '',
+    jobTitle: primary?.title ?? '',
+    stage: p.stage,
+    tags: p.tags.join(';'),
+    source: p.source ?? '',
+    externalId: p.externalId ?? '',
+    language: p.language ?? '',
+    timezone: p.timezone ?? '',
+    ownerId: p.ownerId ?? '',
+  };
+  for (const k of addressKeys) row[`address.${k}`] = p.address[k] ?? '';
+  for (const k of customKeys) row[`custom.${k}`] = cell(p.custom[k]);
+  for (const c of consentChannels)
+    for (const pu of consentPurposes) row[`consent.${c}.${pu}`] = p.consent[`${c}:${pu}`] ?? '';
+  row.createdAt = p.createdAt;
+  row.updatedAt = p.updatedAt;
+  return row;
+}
+
+function companyCells(c: CompanyDto, customKeys: readonly string[]): Record<string, string> {
+  const row: Record<string, string> = {
+    id: c.id,
+    name: c.name,
+    domain: c.domain ?? '',
+    industry: c.industry ?? '',
+    size: c.size ?? '',
+    emails: c.emails.join(';'),
+    phones: c.phones.join(';'),
+    tags: c.tags.join(';'),
+    source: c.source ?? '',
+    externalId: c.externalId ?? '',
+    language: c.language ?? '',
+    timezone: c.timezone ?? '',
+    ownerId: c.ownerId ?? '',
+  };
+  for (const k of addressKeys) row[`address.${k}`] = c.address[k] ?? '';
+  for (const k of customKeys) row[`custom.${k}`] = cell(c.custom[k]);
+  row.createdAt = c.createdAt;
+  row.updatedAt = c.updatedAt;
+  return row;
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.map(String).join(';');
+  return String(v);
+}
+
+export type ExportService = ReturnType<typeof createExportService>;
+
+/**
+ * Streams every person or company matching a list query as CSV or JSON: page by page through the list cursor, so
+ * memory stays at one page whatever the size. The first page is read before anything is sent, so a bad filter is
+ * still a 400.
+ */
+export function createExportService(deps: { db: Db; people: PeopleService; companies: CompaniesService }) {
+  async function stream<T>(
+    format: ExportFormat,
+    fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+    cells: (item: T) => Record<string, string>,
+    json: (item: T) => unknown,
+  ): Promise<Readable> {
+    const first = await fetchPage(undefined);
+    async function* generate(): AsyncGenerator<string> {
+      let page = first;
+      let header = true;
+      let n = 0;
+      if (format === 'json') yield '[';
+      for (;;) {
+        for (const item of page.items) {
+          if (format === 'json') yield `${n++ ? ',' : ''}\n${JSON.stringify(json(item))}`;
+          else {
+            const row = cells(item);
+            yield stringify([row], { header, columns: Object.keys(row) });
+            header = false;
+          }
+        }
+        if (!page.nextCursor) break;
+        page = await fetchPage(page.nextCursor);
+      }
+      if (format === 'json') yield '\n]\n';
+    }
+    return Readable.from(generate());
+  }
+
+  return {
+    async people(actor: Actor, params: Params, format: ExportFormat): Promise<Readable> {
+      assertCan(actor, 'customers:read');
+      const keys = (await listCustomFields(deps.db, actor.workspaceId, 'person'))
+        .filter((d) => !d.archived)
+        .map((d) => d.key);
+      return stream(
+        format,
+        async (cursor) => {
+          const page = await deps.people.list(actor, { ...params, limit: pageSize, cursor });
+          return { items: page.rows.map((x) => presentPerson(x.person, x.companies)), nextCursor: page.nextCursor };
+        },
+        (p) => personCells(p, keys),
+        (p) => p,
+      );
+    },
+
+    async companies(actor: Actor, params: Params, format: ExportFormat): Promise<Readable> {
+      assertCan(actor, 'customers:read');
+      const keys = (await listCustomFields(deps.db, actor.workspaceId, 'company'))
+        .filter((d) => !d.archived)
+        .map((d) => d.key);
+      return stream(
+        format,
+        async (cursor) => {
+          const page = await deps.companies.list(actor, { ...params, limit: pageSize, cursor });
+          return { items: page.rows.map((c) => presentCompany(c)), nextCursor: page.nextCursor };
+        },
+        (c) => companyCells(c, keys),
+        (c) => c,
+      );
+    },
+  };
+}

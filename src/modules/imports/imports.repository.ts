@@ -1,0 +1,259 @@
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import {
+  companies,
+  consentRecords,
+  importRows,
+  imports,
+  people,
+  personCompanies,
+  type ImportMode,
+} from '../../db/schema/index.ts';
+import { textArrayLiteral, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
+import type { CompanyInsert, CompanyRow } from '../companies/companies.repository.ts';
+
+export type ImportRow = typeof imports.$inferSelect;
+export type ImportInsert = typeof imports.$inferInsert;
+export type ImportRowRow = typeof importRows.$inferSelect;
+export type ImportRowInsert = typeof importRows.$inferInsert;
+
+/** Multi-row inserts in slices that stay under PostgreSQL's 65,535 parameters per statement. */
+function slices<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function insertImport(db: DbOrTx, row: ImportInsert): Promise<ImportRow> {
+  const [r] = await db.insert(imports).values(row).returning();
+  if (!r) throw new Error('import insert returned nothing');
+  return r;
+}
+
+export async function findImport(db: DbOrTx, workspaceId: string, id: string): Promise<ImportRow | null> {
+  const [r] = await db
+    .select()
+    .from(imports)
+    .where(and(eq(imports.workspaceId, workspaceId), eq(imports.id, id)));
+  return r ?? null;
+}
+
+/** Locks the import row for one batch: two workers on the same import take turns, and see each other's checkpoint. */
+export async function lockImport(tx: DbOrTx, workspaceId: string, id: string): Promise<ImportRow | null> {
+  const [r] = await tx
+    .select()
+    .from(imports)
+    .where(and(eq(imports.workspaceId, workspaceId), eq(imports.id, id)))
+    .for('update');
+  return r ?? null;
+}
+
+/** An unfinished import of the same file with the same options: what `rapport import` resumes. */
+export async function findResumableImport(
+  db: DbOrTx,
+  workspaceId: string,
+  q: { sha256: string; entity: string; matchOn?: string | undefined; mode: ImportMode },
+): Promise<ImportRow | null> {
+  const [r] = await db
+    .select()
+    .from(imports)
+    .where(
+      and(
+        eq(imports.workspaceId, workspaceId),
+        eq(imports.fileSha256, q.sha256),
+        eq(imports.entity, q.entity as ImportRow['entity']),
+        ...(q.matchOn ? [eq(imports.matchOn, q.matchOn as ImportRow['matchOn'])] : []),
+        eq(imports.mode, q.mode),
+        inArray(imports.status, ['importing', 'dry_running']),
+      ),
+    )
+    .orderBy(desc(imports.createdAt))
+    .limit(1);
+  return r ?? null;
+}
+
+/** Newest first; `before` is the id of the last import of the previous page (ids grow with time). */
+export async function listImports(
+  db: DbOrTx,
+  workspaceId: string,
+  q: { limit: number; before?: string | undefined },
+): Promise<ImportRow[]> {
+  return db
+    .select()
+    .from(imports)
+    .where(and(eq(imports.workspaceId, workspaceId), ...(q.before ? [lt(imports.id, q.before)] : [])))
+    .orderBy(desc(imports.id))
+    .limit(q.limit);
+}
+
+export async function updateImport(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  set: Partial<ImportInsert>,
+): Promise<ImportRow | null> {
+  const [r] = await db
+    .update(imports)
+    .set({ ...set, updatedAt: new Date() })
+    .where(and(eq(imports.workspaceId, workspaceId), eq(imports.id, id)))
+    .returning();
+  return r ?? null;
+}
+
+export type BatchCounts = { rows: number; created: number; updated: number; unchanged: number; rejected: number };
+
+/** Moves the checkpoint past a batch and adds its counts: in the batch's own transaction. */
+export async function advanceCheckpoint(tx: DbOrTx, workspaceId: string, id: string, c: BatchCounts): Promise<void> {
+  await tx
+    .update(imports)
+    .set({
+      processedRows: sql`${imports.processedRows} + ${c.rows}`,
+      created: sql`${imports.created} + ${c.created}`,
+      updated: sql`${imports.updated} + ${c.updated}`,
+      unchanged: sql`${imports.unchanged} + ${c.unchanged}`,
+      rejected: sql`${imports.rejected} + ${c.rejected}`,
+      updatedAt: new Date(),
+    })
+    .where(and(eq(imports.workspaceId, workspaceId), eq(imports.id, id)));
+}
+
+export async function insertImportRows(tx: DbOrTx, rows: readonly ImportRowInsert[]): Promise<void> {
+  for (const part of slices(rows, 2000)) await tx.insert(importRows).values(part).onConflictDoNothing();
+}
+
+export async function deleteImportRows(db: DbOrTx, workspaceId: string, id: string, mode: ImportMode): Promise<void> {
+  await db
+    .delete(importRows)
+    .where(and(eq(importRows.workspaceId, workspaceId), eq(importRows.importId, id), eq(importRows.mode, mode)));
+}
+
+export async function listImportRows(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  q: { mode: ImportMode; action?: ImportRowRow['action'] | undefined; after?: number | undefined; limit: number },
+): Promise<ImportRowRow[]> {
+  return db
+    .select()
+    .from(importRows)
+    .where(
+      and(
+        eq(importRows.workspaceId, workspaceId),
+        eq(importRows.importId, id),
+        eq(importRows.mode, q.mode),
+        ...(q.action ? [eq(importRows.action, q.action)] : []),
+        ...(q.after !== undefined ? [gt(importRows.rowNumber, q.after)] : []),
+      ),
+    )
+    .orderBy(asc(importRows.rowNumber))
+    .limit(q.limit);
+}
+
+/** Rows an earlier batch of the same dry run would have created, by match key: a dry run writes nothing else. */
+export async function dryRunCreatedKeys(
+  tx: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  keys: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!keys.length) return out;
+  const rows = await tx
+    .select({ rowNumber: importRows.rowNumber, keys: importRows.matchKeys })
+    .from(importRows)
+    .where(
+      and(
+        eq(importRows.workspaceId, workspaceId),
+        eq(importRows.importId, importId),
+        eq(importRows.mode, 'dry_run'),
+        eq(importRows.action, 'create'),
+        sql`${importRows.matchKeys} && ${textArrayLiteral(keys)}::text[]`,
+      ),
+    );
+  for (const r of rows) for (const k of r.keys ?? []) if (!out.has(k)) out.set(k, r.rowNumber);
+  return out;
+}
+
+// ---- people and companies, in bulk ----
+
+export async function findPeopleByAnyEmail(db: DbOrTx, workspaceId: string, emails: readonly string[]) {
+  if (!emails.length) return [];
+  return db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), sql`${people.emails} && ${textArrayLiteral(emails)}::text[]`))
+    .orderBy(asc(people.createdAt), asc(people.id));
+}
+
+export async function findPeopleByExternalIds(
+  db: DbOrTx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<PersonRow[]> {
+  if (!ids.length) return [];
+  return db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), inArray(people.externalId, [...ids])));
+}
+
+export async function insertPeople(tx: DbOrTx, rows: readonly PersonInsert[]): Promise<void> {
+  for (const part of slices(rows, 1000)) await tx.insert(people).values(part);
+}
+
+export async function findCompaniesForImport(
+  db: DbOrTx,
+  workspaceId: string,
+  q: { domains: readonly string[]; names: readonly string[]; externalIds: readonly string[] },
+): Promise<CompanyRow[]> {
+  const conds = [];
+  if (q.domains.length) conds.push(inArray(companies.domain, [...q.domains]));
+  if (q.externalIds.length) conds.push(inArray(companies.externalId, [...q.externalIds]));
+  if (q.names.length) conds.push(sql`lower(${companies.name}) in ${q.names.map((n) => n.toLowerCase())}`);
+  if (!conds.length) return [];
+  return db
+    .select()
+    .from(companies)
+    .where(and(eq(companies.workspaceId, workspaceId), sql`(${sql.join(conds, sql` or `)})`))
+    .orderBy(asc(companies.createdAt), asc(companies.id));
+}
+
+export async function insertCompanies(tx: DbOrTx, rows: readonly CompanyInsert[]): Promise<void> {
+  for (const part of slices(rows, 1000)) await tx.insert(companies).values(part);
+}
+
+/** Links (keeping a title already there when the row gives none). */
+export async function linkPeopleToCompanies(
+  tx: DbOrTx,
+  rows: ReadonlyArray<{ workspaceId: string; personId: string; companyId: string; title: string | null }>,
+): Promise<void> {
+  for (const part of slices(rows, 5000))
+    await tx
+      .insert(personCompanies)
+      .values(part.map((r) => ({ ...r, isPrimary: false })))
+      .onConflictDoUpdate({
+        target: [personCompanies.workspaceId, personCompanies.personId, personCompanies.companyId],
+        set: { title: sql`coalesce(excluded.title, ${personCompanies.title})` },
+      });
+}
+
+/** The links that exist already among these pairs, as "personId:companyId". */
+export async function existingLinks(
+  db: DbOrTx,
+  workspaceId: string,
+  personIds: readonly string[],
+): Promise<Set<string>> {
+  if (!personIds.length) return new Set();
+  const rows = await db
+    .select({ p: personCompanies.personId, c: personCompanies.companyId })
+    .from(personCompanies)
+    .where(and(eq(personCompanies.workspaceId, workspaceId), inArray(personCompanies.personId, [...personIds])));
+  return new Set(rows.map((r) => `${r.p}:${r.c}`));
+}
+
+export async function insertConsentRecords(
+  tx: DbOrTx,
+  rows: ReadonlyArray<typeof consentRecords.$inferInsert>,
+): Promise<void> {
+  for (const part of slices(rows, 2000)) await tx.insert(consentRecords).values(part);
+}

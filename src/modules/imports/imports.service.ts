@@ -1,0 +1,937 @@
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import type { ImportEntity, ImportMatchOn, ImportMode } from '../../db/schema/index.ts';
+import {
+  buildSearchText,
+  consentKey,
+  diffFields,
+  personDisplayName,
+  validateCustomValues,
+  type CustomFieldDef,
+  type FieldProblem,
+} from '../../domain/customers.ts';
+import {
+  checkMapping,
+  compileMapping,
+  importTargets,
+  matchKeys,
+  rowSummary,
+  transformRow,
+  unionList,
+  type ColumnMapping,
+  type CompiledMapping,
+  type ImportContext,
+  type RowRecord,
+} from '../../domain/imports.ts';
+import { suggestMapping } from '../../domain/imports.ts';
+import { permissions, type Actor } from '../../domain/permissions.ts';
+import { AppError } from '../../errors.ts';
+import { appendEvent, appendEvents, type EventInput } from '../../events/events.ts';
+import { enqueueJob } from '../../jobs/queue.ts';
+import { assertCan } from '../auth/access.ts';
+import type { CompanyInsert, CompanyRow } from '../companies/companies.repository.ts';
+import { updateCompany } from '../companies/companies.repository.ts';
+import { listCustomFields } from '../fields/fields.repository.ts';
+import { companiesOfPeople, updatePerson, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
+import { actorRef, workspaceStages } from '../people/people.service.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import { analyseFile, readRecords, saveUpload, type Encoding } from './csv-file.ts';
+import {
+  advanceCheckpoint,
+  deleteImportRows,
+  dryRunCreatedKeys,
+  findCompaniesForImport,
+  findImport,
+  findPeopleByAnyEmail,
+  findPeopleByExternalIds,
+  insertCompanies,
+  insertConsentRecords,
+  insertImport,
+  insertImportRows,
+  insertPeople,
+  linkPeopleToCompanies,
+  listImportRows,
+  listImports,
+  lockImport,
+  existingLinks,
+  updateImport,
+  type BatchCounts,
+  type ImportRow,
+  type ImportRowInsert,
+} from './imports.repository.ts';
+
+export const importJobName = 'imports.run';
+export const defaultBatchSize = 1000;
+
+/** Another worker moved the checkpoint first: it owns the run now, this one stops. */
+class ImportTakenOver extends Error {}
+
+export type ImportDescription = { row: ImportRow; mappingProblems: FieldProblem[]; fields: string[] };
+
+function defsOf(rows: Awaited<ReturnType<typeof listCustomFields>>): CustomFieldDef[] {
+  return rows.map((d) => ({ ...d, options: d.options }));
+}
+
+async function importContext(db: DbOrTx, workspaceId: string, entity: ImportEntity): Promise<ImportContext> {
+  const [defs, stages, ws] = await Promise.all([
+    listCustomFields(db, workspaceId, entity),
+    workspaceStages(db, workspaceId),
+    findWorkspace(db, workspaceId),
+  ]);
+  const dc = ws?.settings.defaultCountry;
+  return {
+    defs: defsOf(defs),
+    stages: stages.map((s) => s.key),
+    defaultCountry: typeof dc === 'string' ? dc : undefined,
+  };
+}
+
+/** The actor a run acts as: whoever started the import (checked then); their permission stands for the run. */
+function importActor(imp: ImportRow): Actor {
+  return {
+    workspaceId: imp.workspaceId,
+    kind: imp.actorType as Actor['kind'],
+    userId: imp.actorType === 'user' ? imp.actorId : null,
+    apiKeyId: imp.actorType === 'apikey' ? imp.actorId : null,
+    role: 'owner',
+    permissions: new Set(permissions),
+  };
+}
+
+export type ImportsService = ReturnType<typeof createImportsService>;
+
+export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?: () => void }) {
+  const { db } = deps;
+
+  async function describe(imp: ImportRow): Promise<ImportDescription> {
+    const defs = defsOf(await listCustomFields(db, imp.workspaceId, imp.entity));
+    return {
+      row: imp,
+      mappingProblems: imp.headers.length ? checkMapping(imp.mapping, imp.headers, imp.entity, imp.matchOn, defs) : [],
+      fields: importTargets(imp.entity, defs),
+    };
+  }
+
+  async function mustFind(actor: Actor, id: string): Promise<ImportRow> {
+    const imp = await findImport(db, actor.workspaceId, id);
+    if (!imp) throw AppError.notFound('Import', id);
+    return imp;
+  }
+
+  const service = {
+    /** Stores the file under the data directory, reads it once (encoding, header, rows), suggests a mapping. */
+    async upload(
+      actor: Actor,
+      input: { entity: ImportEntity; matchOn?: ImportMatchOn | undefined; fileName: string; stream: Readable },
+    ): Promise<ImportDescription> {
+      assertCan(actor, 'customers:write');
+      const id = newId();
+      const filePath = path.join(deps.dataDir, 'imports', actor.workspaceId, `${id}.csv`);
+      const saved = await saveUpload(input.stream, filePath);
+      const analysis = await analyseFile(filePath);
+      const defs = defsOf(await listCustomFields(db, actor.workspaceId, input.entity));
+      const mapping = analysis.headers.length ? suggestMapping(analysis.headers, input.entity, defs) : {};
+      const mapped = new Set(Object.values(mapping));
+      const matchOn: ImportMatchOn =
+        input.matchOn ??
+        (input.entity === 'person'
+          ? mapped.has('emails')
+            ? 'email'
+            : mapped.has('externalId')
+              ? 'externalId'
+              : 'none'
+          : mapped.has('domain')
+            ? 'domain'
+            : mapped.has('externalId')
+              ? 'externalId'
+              : 'none');
+      const imp = await db.transaction(async (tx) => {
+        const row = await insertImport(tx, {
+          workspaceId: actor.workspaceId,
+          id,
+          entity: input.entity,
+          status: analysis.problems.length ? 'invalid' : 'ready',
+          fileName: input.fileName.slice(0, 255) || 'upload.csv',
+          filePath,
+          fileSize: saved.size,
+          fileSha256: saved.sha256,
+          encoding: analysis.encoding,
+          delimiter: analysis.delimiter,
+          headers: analysis.headers,
+          mapping,
+          matchOn,
+          warnings: analysis.warnings,
+          problems: analysis.problems,
+          totalRows: analysis.totalRows,
+          actorType: actor.kind,
+          actorId: actorRef(actor),
+        });
+        await appendEvent(tx, actor, {
+          type: 'import.created',
+          subjectType: 'import',
+          subjectId: id,
+          payload: { entity: input.entity, fileName: row.fileName, rows: row.totalRows, status: row.status },
+        });
+        return row;
+      });
+      return describe(imp);
+    },
+
+    async get(actor: Actor, id: string): Promise<ImportDescription> {
+      assertCan(actor, 'customers:read');
+      return describe(await mustFind(actor, id));
+    },
+
+    async list(actor: Actor, q: { limit: number; cursor?: string | undefined }) {
+      assertCan(actor, 'customers:read');
+      if (q.cursor !== undefined && !/^[0-9a-f-]{36}$/i.test(q.cursor))
+        throw new AppError('validation_failed', 'cursor: is not a cursor of this list', {
+          problems: [{ in: 'querystring', path: 'cursor', message: 'is not a cursor of this list' }],
+        });
+      const rows = await listImports(db, actor.workspaceId, { limit: q.limit + 1, before: q.cursor?.toLowerCase() });
+      const kept = rows.slice(0, q.limit);
+      return { rows: kept, nextCursor: rows.length > q.limit ? (kept[kept.length - 1]?.id ?? null) : null };
+    },
+
+    /** Changes the mapping or the match key before the real run. Unknown columns or fields are refused. */
+    async update(
+      actor: Actor,
+      id: string,
+      input: { mapping?: ColumnMapping | undefined; matchOn?: ImportMatchOn | undefined },
+    ): Promise<ImportDescription> {
+      assertCan(actor, 'customers:write');
+      const imp = await mustFind(actor, id);
+      if (
+        !['ready', 'dry_run_done', 'invalid'].includes(imp.status) &&
+        !(imp.status === 'failed' && imp.mode !== 'run')
+      )
+        throw new AppError(
+          'conflict',
+          `The import is ${imp.status.replace('_', ' ')}; its mapping can no longer change`,
+        );
+      const mapping = input.mapping ? { ...imp.mapping, ...input.mapping } : imp.mapping;
+      const matchOn = input.matchOn ?? imp.matchOn;
+      const defs = defsOf(await listCustomFields(db, actor.workspaceId, imp.entity));
+      // Missing required columns are reported by GET and block the run; anything else wrong is refused now.
+      const hard = checkMapping(mapping, imp.headers, imp.entity, matchOn, defs).filter(
+        (p) => p.field !== 'mapping' && p.field !== 'matchOn',
+      );
+      if (hard.length)
+        throw new AppError('validation_failed', `${hard[0]?.field}: ${hard[0]?.message}`, { problems: hard });
+      const row = await updateImport(db, actor.workspaceId, id, {
+        mapping,
+        matchOn,
+        ...(imp.status === 'dry_run_done' ? { status: 'ready' as const } : {}),
+      });
+      return describe(row ?? imp);
+    },
+
+    /** Queues a dry run or the real run as a job (resuming a failed run at its checkpoint). */
+    async start(actor: Actor, id: string, mode: ImportMode): Promise<ImportDescription> {
+      assertCan(actor, 'customers:write');
+      const imp = await db.transaction(async (tx) => {
+        const imp = await lockImport(tx, actor.workspaceId, id);
+        if (!imp) throw AppError.notFound('Import', id);
+        if (imp.status === 'invalid')
+          throw new AppError('validation_failed', `The file cannot be imported: ${imp.problems[0]?.message ?? ''}`, {
+            problems: imp.problems,
+          });
+        if (imp.status === 'dry_running' || imp.status === 'importing')
+          throw new AppError('conflict', 'The import is already running');
+        if (imp.status === 'done' || (imp.mode === 'run' && mode === 'dry_run'))
+          throw new AppError('conflict', 'This file was imported already; upload it again to import it again');
+        const defs = defsOf(await listCustomFields(tx, actor.workspaceId, imp.entity));
+        const problems = checkMapping(imp.mapping, imp.headers, imp.entity, imp.matchOn, defs);
+        if (problems.length)
+          throw new AppError('validation_failed', `${problems[0]?.field}: ${problems[0]?.message}`, { problems });
+        const resume = mode === 'run' && imp.mode === 'run' && imp.status === 'failed';
+        if (!resume) await deleteImportRows(tx, actor.workspaceId, id, mode);
+        const row = await updateImport(tx, actor.workspaceId, id, {
+          status: mode === 'run' ? 'importing' : 'dry_running',
+          mode,
+          lastError: null,
+          finishedAt: null,
+          startedAt: new Date(),
+          ...(resume ? {} : { processedRows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0 }),
+          actorType: actor.kind,
+          actorId: actorRef(actor),
+        });
+        await enqueueJob(tx, actor.workspaceId, importJobName, { importId: id }, { singletonKey: id });
+        await appendEvent(tx, actor, {
+          type: mode === 'run' ? 'import.started' : 'import.dry_run_started',
+          subjectType: 'import',
+          subjectId: id,
+          payload: { rows: imp.totalRows, resumedAt: resume ? imp.processedRows : null },
+        });
+        return row ?? imp;
+      });
+      deps.onEnqueue?.();
+      return describe(imp);
+    },
+
+    async rows(
+      actor: Actor,
+      id: string,
+      q: {
+        mode?: ImportMode | undefined;
+        action?: ImportRowInsert['action'] | undefined;
+        after?: number;
+        limit: number;
+      },
+    ) {
+      assertCan(actor, 'customers:read');
+      const imp = await mustFind(actor, id);
+      const mode = q.mode ?? imp.mode ?? 'dry_run';
+      const rows = await listImportRows(db, actor.workspaceId, id, {
+        mode,
+        action: q.action,
+        after: q.after,
+        limit: q.limit + 1,
+      });
+      const kept = rows.slice(0, q.limit);
+      return { rows: kept, mode, nextAfter: rows.length > q.limit ? (kept[kept.length - 1]?.rowNumber ?? null) : null };
+    },
+  };
+  return service;
+}
+
+// ---- the run ----
+
+export type RunOptions = {
+  batchSize?: number;
+  onProgress?: (imp: ImportRow) => void;
+  /** The run is the job's last attempt: a failure marks the import failed instead of leaving it to a retry. */
+  finalAttempt?: boolean;
+};
+
+type Item = { rowNumber: number; line: number; values: string[] };
+type Valid = Item & { rec: RowRecord; keys: string[] };
+
+/**
+ * Runs (or resumes) a queued import: streams the file, skips the rows before the checkpoint, and handles each batch
+ * in one transaction that also advances the checkpoint. A crash loses at most the batch in flight, which is rolled
+ * back and done again; nothing is done twice. Safe to call again: a finished import is left alone.
+ */
+export async function runImport(db: Db, workspaceId: string, importId: string, opts: RunOptions = {}): Promise<void> {
+  const imp = await findImport(db, workspaceId, importId);
+  if (!imp || (imp.status !== 'importing' && imp.status !== 'dry_running') || !imp.mode) return;
+  const mode = imp.mode;
+  const batchSize = opts.batchSize ?? defaultBatchSize;
+  const ctx = await importContext(db, workspaceId, imp.entity);
+  const compiled = compileMapping(imp.mapping, imp.headers, imp.entity);
+  const run = { imp, mode, ctx, compiled, actor: importActor(imp) };
+  let expected = imp.processedRows;
+  let rowNumber = 0;
+  let header = true;
+  let batch: Item[] = [];
+  const flushBatch = async () => {
+    const latest = await processBatch(db, run, batch, expected);
+    expected += batch.length;
+    batch = [];
+    opts.onProgress?.(latest);
+  };
+  try {
+    for await (const r of readRecords(imp.filePath, imp.encoding as Encoding, imp.delimiter)) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      rowNumber++;
+      if (rowNumber <= expected) continue;
+      batch.push({ rowNumber, line: r.line, values: r.values });
+      if (batch.length >= batchSize) await flushBatch();
+    }
+    if (batch.length) await flushBatch();
+    const done = await db.transaction(async (tx) => {
+      const cur = await lockImport(tx, workspaceId, importId);
+      if (!cur || cur.status !== imp.status) return cur;
+      const row = await updateImport(tx, workspaceId, importId, {
+        status: mode === 'run' ? 'done' : 'dry_run_done',
+        finishedAt: new Date(),
+        totalRows: rowNumber,
+      });
+      if (row)
+        await appendEvent(tx, run.actor, {
+          type: mode === 'run' ? 'import.finished' : 'import.dry_run_finished',
+          subjectType: 'import',
+          subjectId: importId,
+          payload: { rows: row.processedRows, created: row.created, updated: row.updated, rejected: row.rejected },
+        });
+      return row;
+    });
+    if (done) opts.onProgress?.(done);
+  } catch (err) {
+    if (err instanceof ImportTakenOver) return;
+    const message = err instanceof Error ? err.message : String(err);
+    const fileGone = err instanceof Error && 'code' in err && (err as { code?: unknown }).code === 'ENOENT';
+    const final = opts.finalAttempt || fileGone || (err instanceof Error && 'lines' in err);
+    await updateImport(db, workspaceId, importId, {
+      lastError: fileGone ? 'The uploaded file is gone from the data directory' : message,
+      ...(final ? { status: 'failed' as const, finishedAt: new Date() } : {}),
+    }).catch(() => undefined);
+    if (!final) throw err;
+  }
+}
+
+type Run = { imp: ImportRow; mode: ImportMode; ctx: ImportContext; compiled: CompiledMapping; actor: Actor };
+
+async function processBatch(db: Db, run: Run, items: Item[], expectedStart: number): Promise<ImportRow> {
+  const { imp } = run;
+  return db.transaction(async (tx) => {
+    const locked = await lockImport(tx, imp.workspaceId, imp.id);
+    if (!locked || locked.processedRows !== expectedStart || locked.status !== imp.status) throw new ImportTakenOver();
+    const counts: BatchCounts = { rows: items.length, created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    const report: ImportRowInsert[] = [];
+    const reject = (it: Item, problems: FieldProblem[]) => {
+      counts.rejected++;
+      const values: Record<string, string> = {};
+      imp.headers.slice(0, 30).forEach((h, i) => {
+        const v = it.values[i];
+        if (v) values[h] = v.slice(0, 200);
+      });
+      report.push({
+        workspaceId: imp.workspaceId,
+        importId: imp.id,
+        mode: run.mode,
+        rowNumber: it.rowNumber,
+        line: it.line,
+        action: 'reject',
+        summary: problems
+          .map((p) => `${p.field}: ${p.message}`)
+          .join('; ')
+          .slice(0, 1000),
+        details: { problems, values },
+      });
+    };
+    let group: Valid[] = [];
+    const groupKeys = new Set<string>();
+    const flush = async () => {
+      if (!group.length) return;
+      if (imp.entity === 'person') await flushPeople(tx, run, group, counts, report, reject);
+      else await flushCompanies(tx, run, group, counts, report, reject);
+      // Written now: a later group of this batch finds the rows this one would create (dry run).
+      await insertImportRows(tx, report.splice(0));
+      group = [];
+      groupKeys.clear();
+    };
+    for (const it of items) {
+      if (it.values.length > imp.headers.length && it.values.slice(imp.headers.length).some((v) => v.trim())) {
+        reject(it, [
+          {
+            field: 'row',
+            message: `has ${it.values.length} fields but the header has ${imp.headers.length}: is a separator inside an unquoted field?`,
+          },
+        ]);
+        continue;
+      }
+      const r = transformRow(it.values, run.compiled, run.ctx);
+      if (!r.ok) {
+        reject(it, r.problems);
+        continue;
+      }
+      const keys = matchKeys(r.record, imp.matchOn);
+      // Rows of one group must not share a key: a later row then sees the earlier one as existing.
+      const all = [...keys.map((k) => `k:${k}`), ...(r.record.externalId ? [`x:${r.record.externalId}`] : [])];
+      if (all.some((k) => groupKeys.has(k))) await flush();
+      for (const k of all) groupKeys.add(k);
+      group.push({ ...it, rec: r.record, keys });
+    }
+    await flush();
+    await insertImportRows(tx, report);
+    await advanceCheckpoint(tx, imp.workspaceId, imp.id, counts);
+    const after = await lockImport(tx, imp.workspaceId, imp.id);
+    return after ?? locked;
+  });
+}
+
+type Reject = (it: Item, problems: FieldProblem[]) => void;
+
+function reportRow(run: Run, it: Valid, action: ImportRowInsert['action'], recordId: string | null, details = {}) {
+  return {
+    workspaceId: run.imp.workspaceId,
+    importId: run.imp.id,
+    mode: run.mode,
+    rowNumber: it.rowNumber,
+    line: it.line,
+    action,
+    recordId,
+    matchKeys: action === 'create' && it.keys.length ? it.keys : null,
+    summary: rowSummary(it.rec),
+    details,
+  } satisfies ImportRowInsert;
+}
+
+async function flushPeople(
+  tx: DbOrTx,
+  run: Run,
+  group: Valid[],
+  counts: BatchCounts,
+  report: ImportRowInsert[],
+  reject: Reject,
+): Promise<void> {
+  const { imp, actor, ctx } = run;
+  const ws = imp.workspaceId;
+  const dry = run.mode === 'dry_run';
+  const emails = imp.matchOn === 'email' ? group.flatMap((g) => g.rec.emails) : [];
+  const extIds = group.map((g) => g.rec.externalId).filter((x): x is string => Boolean(x));
+  const [byEmailRows, byExtRows, dryCreated] = await Promise.all([
+    findPeopleByAnyEmail(tx, ws, emails),
+    findPeopleByExternalIds(tx, ws, extIds),
+    dry
+      ? dryRunCreatedKeys(
+          tx,
+          ws,
+          imp.id,
+          group.flatMap((g) => g.keys),
+        )
+      : Promise.resolve(new Map<string, number>()),
+  ]);
+  const byExt = new Map(byExtRows.map((p) => [p.externalId ?? '', p]));
+  const byEmail = new Map<string, PersonRow>();
+  for (const p of byEmailRows) for (const e of p.emails) if (!byEmail.has(e)) byEmail.set(e, p);
+
+  // Companies named by the rows: found by domain or name, else created.
+  const refs = group.map((g) => g.rec.company).filter((c): c is NonNullable<RowRecord['company']> => Boolean(c));
+  const found = await findCompaniesForImport(tx, ws, {
+    domains: refs.map((r) => r.domain).filter((d): d is string => Boolean(d)),
+    names: refs.map((r) => r.name).filter((n): n is string => Boolean(n)),
+    externalIds: [],
+  });
+  const companyByDomain = new Map<string, CompanyRow | CompanyInsert>();
+  const companyByName = new Map<string, CompanyRow | CompanyInsert>();
+  for (const c of found) {
+    if (c.domain && !companyByDomain.has(c.domain)) companyByDomain.set(c.domain, c);
+    if (!companyByName.has(c.name.toLowerCase())) companyByName.set(c.name.toLowerCase(), c);
+  }
+  const newCompanies: CompanyInsert[] = [];
+  const ref = actorRef(actor);
+  const resolveCompany = (
+    c: NonNullable<RowRecord['company']>,
+  ): { company: CompanyRow | CompanyInsert; isNew: boolean } => {
+    const hit = (c.domain && companyByDomain.get(c.domain)) || (c.name && companyByName.get(c.name.toLowerCase()));
+    if (hit) return { company: hit, isNew: newCompanies.includes(hit as CompanyInsert) };
+    const name = c.name ?? c.domain ?? '';
+    const row: CompanyInsert = {
+      workspaceId: ws,
+      id: newId(),
+      name,
+      domain: c.domain,
+      source: 'import',
+      searchText: buildSearchText([name, c.domain]),
+      createdBy: ref,
+      updatedBy: ref,
+    };
+    newCompanies.push(row);
+    if (c.domain) companyByDomain.set(c.domain, row);
+    companyByName.set(name.toLowerCase(), row);
+    return { company: row, isNew: true };
+  };
+
+  const updatedIds = group.map((g) => {
+    if (imp.matchOn === 'email') for (const e of g.rec.emails) if (byEmail.has(e)) return byEmail.get(e)?.id;
+    if (imp.matchOn === 'externalId' && g.rec.externalId) return byExt.get(g.rec.externalId)?.id;
+    return undefined;
+  });
+  const linkedIds = updatedIds.filter((x): x is string => Boolean(x));
+  const [links, linkedCompanies] = await Promise.all([
+    existingLinks(tx, ws, linkedIds),
+    companiesOfPeople(tx, ws, linkedIds),
+  ]);
+
+  const creates: PersonInsert[] = [];
+  const updates: Array<{ id: string; set: Partial<PersonInsert> }> = [];
+  const newLinks: Array<{ workspaceId: string; personId: string; companyId: string; title: string | null }> = [];
+  const consentRows: Array<Parameters<typeof insertConsentRecords>[1][number]> = [];
+  const events: EventInput[] = [];
+  const now = new Date();
+
+  group.forEach((it) => {
+    const rec = it.rec;
+    const existing =
+      imp.matchOn === 'email'
+        ? (rec.emails.map((e) => byEmail.get(e)).find(Boolean) ?? null)
+        : imp.matchOn === 'externalId' && rec.externalId
+          ? (byExt.get(rec.externalId) ?? null)
+          : null;
+    if (rec.externalId) {
+      const owner = byExt.get(rec.externalId);
+      if (owner && owner.id !== existing?.id) {
+        reject(it, [{ field: 'externalId', message: `"${rec.externalId}" already belongs to person ${owner.id}` }]);
+        return;
+      }
+    }
+    const custom = validateCustomValues(ctx.defs, rec.custom, {
+      partial: Boolean(existing),
+      existing: existing?.custom ?? {},
+    });
+    if (custom.problems.length) {
+      reject(it, custom.problems);
+      return;
+    }
+    const company = rec.company ? resolveCompany(rec.company) : null;
+    const companyNote = company ? { company: company.company.name, newCompany: company.isNew } : {};
+    const consentUpdates: Record<string, 'granted' | 'withdrawn'> = {};
+    for (const c of rec.consent) {
+      const key = consentKey(c.channel, c.purpose);
+      if (existing?.consent[key] !== c.status) consentUpdates[key] = c.status;
+    }
+    const consentEvents = (personId: string, previous: Record<string, string>) => {
+      for (const c of rec.consent) {
+        const key = consentKey(c.channel, c.purpose);
+        if (!(key in consentUpdates)) continue;
+        consentRows.push({
+          workspaceId: ws,
+          id: newId(),
+          personId,
+          channel: c.channel,
+          purpose: c.purpose,
+          status: c.status,
+          source: 'import',
+          proof: { importId: imp.id, file: imp.fileName, row: it.rowNumber },
+          actorType: actor.kind,
+          actorId: ref,
+        });
+        events.push({
+          type: c.status === 'granted' ? 'person.consent_granted' : 'person.consent_withdrawn',
+          subjectType: 'person',
+          subjectId: personId,
+          payload: { channel: c.channel, purpose: c.purpose, source: 'import', previous: previous[key] ?? null },
+        });
+      }
+    };
+
+    if (!existing) {
+      const earlier = dry ? it.keys.map((k) => dryCreated.get(k)).find((x) => x !== undefined) : undefined;
+      if (earlier !== undefined) {
+        counts.updated++;
+        report.push(
+          reportRow(run, it, 'update', null, {
+            note: `row ${earlier} of this file creates this person`,
+            ...companyNote,
+          }),
+        );
+        return;
+      }
+      const id = newId();
+      const displayName = personDisplayName(rec.firstName, rec.lastName, rec.emails);
+      const row: PersonInsert = {
+        workspaceId: ws,
+        id,
+        firstName: rec.firstName ?? null,
+        lastName: rec.lastName ?? null,
+        displayName,
+        emails: rec.emails,
+        phones: rec.phones,
+        address: rec.address,
+        language: rec.language ?? null,
+        timezone: rec.timezone ?? null,
+        ...(rec.stage ? { stage: rec.stage } : {}),
+        source: rec.source ?? 'import',
+        externalId: rec.externalId ?? null,
+        tags: rec.tags,
+        custom: custom.values,
+        consent: consentUpdates,
+        searchText: buildSearchText([
+          displayName,
+          rec.emails,
+          rec.phones,
+          rec.tags,
+          company ? [company.company.name] : [],
+          rec.externalId,
+        ]),
+        createdBy: ref,
+        updatedBy: ref,
+      };
+      creates.push(row);
+      counts.created++;
+      if (dry) report.push(reportRow(run, it, 'create', null, companyNote));
+      events.push({
+        type: 'person.created',
+        subjectType: 'person',
+        subjectId: id,
+        payload: {
+          name: displayName,
+          emails: rec.emails,
+          stage: rec.stage ?? 'lead',
+          source: row.source,
+          importId: imp.id,
+        },
+      });
+      if (company) {
+        newLinks.push({
+          workspaceId: ws,
+          personId: id,
+          companyId: company.company.id,
+          title: rec.company?.title ?? null,
+        });
+        events.push({
+          type: 'person.company_linked',
+          subjectType: 'person',
+          subjectId: id,
+          payload: { companyId: company.company.id, company: company.company.name, title: rec.company?.title ?? null },
+        });
+      }
+      consentEvents(id, {});
+      return;
+    }
+
+    // An update: only what the row fills changes; lists (emails, phones, tags) grow, never shrink.
+    const set: Partial<PersonInsert> = {};
+    if (rec.firstName !== undefined) set.firstName = rec.firstName;
+    if (rec.lastName !== undefined) set.lastName = rec.lastName;
+    if (rec.emails.length) set.emails = unionList(existing.emails, rec.emails);
+    if (rec.phones.length) set.phones = unionList(existing.phones, rec.phones);
+    if (rec.tags.length) set.tags = unionList(existing.tags, rec.tags);
+    if (Object.keys(rec.address).length) set.address = { ...existing.address, ...rec.address };
+    if (rec.language !== undefined) set.language = rec.language;
+    if (rec.timezone !== undefined) set.timezone = rec.timezone;
+    if (rec.source !== undefined) set.source = rec.source;
+    if (rec.externalId !== undefined) set.externalId = rec.externalId;
+    if (Object.keys(rec.custom).length) set.custom = custom.values;
+    const changes = diffFields({ ...existing }, { ...set });
+    const stageChanged = rec.stage !== undefined && rec.stage !== existing.stage;
+    const linkNew = company && !links.has(`${existing.id}:${company.company.id}`);
+    if (!Object.keys(changes).length && !stageChanged && !linkNew && !Object.keys(consentUpdates).length) {
+      counts.unchanged++;
+      if (dry) report.push(reportRow(run, it, 'unchanged', existing.id));
+      return;
+    }
+    counts.updated++;
+    if (dry) {
+      report.push(
+        reportRow(run, it, 'update', existing.id, {
+          changes,
+          ...(stageChanged ? { stage: { from: existing.stage, to: rec.stage } } : {}),
+          ...(Object.keys(consentUpdates).length ? { consent: consentUpdates } : {}),
+          ...companyNote,
+        }),
+      );
+      return;
+    }
+    const first = set.firstName !== undefined ? set.firstName : existing.firstName;
+    const last = set.lastName !== undefined ? set.lastName : existing.lastName;
+    const finalSet: Partial<PersonInsert> = {
+      ...Object.fromEntries(Object.keys(changes).map((k) => [k, set[k as keyof PersonInsert]])),
+      displayName: personDisplayName(first, last, set.emails ?? existing.emails),
+      updatedBy: ref,
+    };
+    if (stageChanged) {
+      finalSet.stage = rec.stage;
+      finalSet.stageChangedAt = now;
+    }
+    if (Object.keys(consentUpdates).length) finalSet.consent = { ...existing.consent, ...consentUpdates };
+    const companyNames = [
+      ...(linkedCompanies.get(existing.id) ?? []).map((c) => c.name),
+      ...(linkNew && company ? [company.company.name] : []),
+    ];
+    finalSet.searchText = buildSearchText([
+      finalSet.displayName,
+      set.emails ?? existing.emails,
+      set.phones ?? existing.phones,
+      set.tags ?? existing.tags,
+      companyNames,
+      set.externalId ?? existing.externalId,
+    ]);
+    updates.push({ id: existing.id, set: finalSet });
+    if (Object.keys(changes).length)
+      events.push({
+        type: 'person.updated',
+        subjectType: 'person',
+        subjectId: existing.id,
+        payload: { changes, importId: imp.id },
+      });
+    if (stageChanged)
+      events.push({
+        type: 'person.stage_changed',
+        subjectType: 'person',
+        subjectId: existing.id,
+        payload: {
+          from: existing.stage,
+          to: rec.stage,
+          reason: `import ${imp.fileName}`,
+          daysInPreviousStage: Math.floor((now.getTime() - existing.stageChangedAt.getTime()) / 86_400_000),
+        },
+      });
+    if (linkNew && company) {
+      newLinks.push({
+        workspaceId: ws,
+        personId: existing.id,
+        companyId: company.company.id,
+        title: rec.company?.title ?? null,
+      });
+      events.push({
+        type: 'person.company_linked',
+        subjectType: 'person',
+        subjectId: existing.id,
+        payload: { companyId: company.company.id, company: company.company.name, title: rec.company?.title ?? null },
+      });
+    }
+    consentEvents(existing.id, existing.consent);
+  });
+
+  if (dry) return;
+  const companyEvents: EventInput[] = newCompanies.map((c) => ({
+    type: 'company.created',
+    subjectType: 'company',
+    subjectId: c.id,
+    payload: { name: c.name, domain: c.domain ?? null, importId: imp.id },
+  }));
+  await insertCompanies(tx, newCompanies);
+  await insertPeople(tx, creates);
+  for (const u of updates) await updatePerson(tx, ws, u.id, u.set);
+  await linkPeopleToCompanies(tx, newLinks);
+  await insertConsentRecords(tx, consentRows);
+  await appendEvents(tx, actor, [...companyEvents, ...events]);
+}
+
+async function flushCompanies(
+  tx: DbOrTx,
+  run: Run,
+  group: Valid[],
+  counts: BatchCounts,
+  report: ImportRowInsert[],
+  reject: Reject,
+): Promise<void> {
+  const { imp, actor, ctx } = run;
+  const ws = imp.workspaceId;
+  const dry = run.mode === 'dry_run';
+  const found = await findCompaniesForImport(tx, ws, {
+    domains: imp.matchOn === 'domain' ? group.map((g) => g.rec.domain).filter((d): d is string => Boolean(d)) : [],
+    names: [],
+    externalIds: group.map((g) => g.rec.externalId).filter((x): x is string => Boolean(x)),
+  });
+  const dryCreated = dry
+    ? await dryRunCreatedKeys(
+        tx,
+        ws,
+        imp.id,
+        group.flatMap((g) => g.keys),
+      )
+    : new Map<string, number>();
+  const byDomain = new Map<string, CompanyRow>();
+  const byExt = new Map<string, CompanyRow>();
+  for (const c of found) {
+    if (c.domain && !byDomain.has(c.domain)) byDomain.set(c.domain, c);
+    if (c.externalId) byExt.set(c.externalId, c);
+  }
+  const ref = actorRef(actor);
+  const creates: CompanyInsert[] = [];
+  const updates: Array<{ id: string; set: Partial<CompanyInsert> }> = [];
+  const events: EventInput[] = [];
+  for (const it of group) {
+    const rec = it.rec;
+    const existing =
+      imp.matchOn === 'domain' && rec.domain
+        ? (byDomain.get(rec.domain) ?? null)
+        : imp.matchOn === 'externalId' && rec.externalId
+          ? (byExt.get(rec.externalId) ?? null)
+          : null;
+    if (rec.externalId) {
+      const owner = byExt.get(rec.externalId);
+      if (owner && owner.id !== existing?.id) {
+        reject(it, [{ field: 'externalId', message: `"${rec.externalId}" already belongs to company ${owner.id}` }]);
+        continue;
+      }
+    }
+    const custom = validateCustomValues(ctx.defs, rec.custom, {
+      partial: Boolean(existing),
+      existing: existing?.custom ?? {},
+    });
+    if (custom.problems.length) {
+      reject(it, custom.problems);
+      continue;
+    }
+    if (!existing) {
+      const earlier = dry ? it.keys.map((k) => dryCreated.get(k)).find((x) => x !== undefined) : undefined;
+      if (earlier !== undefined) {
+        counts.updated++;
+        report.push(reportRow(run, it, 'update', null, { note: `row ${earlier} of this file creates this company` }));
+        continue;
+      }
+      const id = newId();
+      const name = rec.name ?? '';
+      creates.push({
+        workspaceId: ws,
+        id,
+        name,
+        domain: rec.domain ?? null,
+        industry: rec.industry ?? null,
+        size: rec.size ?? null,
+        emails: rec.emails,
+        phones: rec.phones,
+        address: rec.address,
+        language: rec.language ?? null,
+        timezone: rec.timezone ?? null,
+        source: rec.source ?? 'import',
+        externalId: rec.externalId ?? null,
+        tags: rec.tags,
+        custom: custom.values,
+        searchText: buildSearchText([name, rec.domain, rec.emails, rec.phones, rec.tags, rec.externalId]),
+        createdBy: ref,
+        updatedBy: ref,
+      });
+      counts.created++;
+      if (dry) report.push(reportRow(run, it, 'create', null));
+      events.push({
+        type: 'company.created',
+        subjectType: 'company',
+        subjectId: id,
+        payload: { name, domain: rec.domain ?? null, importId: imp.id },
+      });
+      continue;
+    }
+    const set: Partial<CompanyInsert> = {};
+    if (rec.name !== undefined) set.name = rec.name;
+    if (rec.domain !== undefined) set.domain = rec.domain;
+    if (rec.industry !== undefined) set.industry = rec.industry;
+    if (rec.size !== undefined) set.size = rec.size;
+    if (rec.emails.length) set.emails = unionList(existing.emails, rec.emails);
+    if (rec.phones.length) set.phones = unionList(existing.phones, rec.phones);
+    if (rec.tags.length) set.tags = unionList(existing.tags, rec.tags);
+    if (Object.keys(rec.address).length) set.address = { ...existing.address, ...rec.address };
+    if (rec.language !== undefined) set.language = rec.language;
+    if (rec.timezone !== undefined) set.timezone = rec.timezone;
+    if (rec.source !== undefined) set.source = rec.source;
+    if (rec.externalId !== undefined) set.externalId = rec.externalId;
+    if (Object.keys(rec.custom).length) set.custom = custom.values;
+    const changes = diffFields({ ...existing }, { ...set });
+    if (!Object.keys(changes).length) {
+      counts.unchanged++;
+      if (dry) report.push(reportRow(run, it, 'unchanged', existing.id));
+      continue;
+    }
+    counts.updated++;
+    if (dry) {
+      report.push(reportRow(run, it, 'update', existing.id, { changes }));
+      continue;
+    }
+    const merged = { ...existing, ...set };
+    updates.push({
+      id: existing.id,
+      set: {
+        ...Object.fromEntries(Object.keys(changes).map((k) => [k, set[k as keyof CompanyInsert]])),
+        updatedBy: ref,
+        searchText: buildSearchText([
+          merged.name,
+          merged.domain,
+          merged.emails,
+          merged.phones,
+          merged.tags,
+          merged.externalId,
+        ]),
+      },
+    });
+    events.push({
+      type: 'company.updated',
+      subjectType: 'company',
+      subjectId: existing.id,
+      payload: { changes, importId: imp.id },
+    });
+  }
+  if (dry) return;
+  await insertCompanies(tx, creates);
+  for (const u of updates) await updateCompany(tx, ws, u.id, u.set);
+  await appendEvents(tx, actor, events);
+}

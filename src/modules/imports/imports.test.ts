@@ -1,0 +1,407 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
+import { JobRunner } from '../../jobs/queue.ts';
+import { importJob } from './imports.job.ts';
+
+// Uploaded files go to a scratch data directory, not the repository's ./data.
+process.env.RAPPORT_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-imports-'));
+
+type Json = Record<string, unknown>;
+type ImportDto = Json & {
+  id: string;
+  status: string;
+  headers: string[];
+  mapping: Record<string, string | null>;
+  problems: Array<{ code: string; message: string; line?: number | null; column?: string | null }>;
+  mappingProblems: Array<{ field: string; message: string }>;
+  warnings: string[];
+  progress: {
+    totalRows: number;
+    processedRows: number;
+    created: number;
+    updated: number;
+    unchanged: number;
+    rejected: number;
+  };
+};
+type RowDto = { row: number; line: number; action: string; summary: string; details: Json; recordId: string | null };
+
+describe.each(testEngines())('CSV import and export on %s', (engine) => {
+  const ctx = useTestApp(engine);
+
+  async function setup() {
+    const ws = await makeWorkspace(ctx.services);
+    const h = bearer(await makeApiKey(ctx.services, ws));
+    const call = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) => {
+      const res = await ctx.app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: h,
+        ...(payload !== undefined ? { payload: payload as object } : {}),
+      });
+      return { status: res.statusCode, body: res.body, json: () => res.json<Json>() };
+    };
+    const upload = async (csv: string | Buffer, query = 'entity=person') => {
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: `/api/v1/imports?${query}`,
+        headers: { ...h, 'content-type': 'text/csv' },
+        payload: csv,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json<ImportDto>();
+    };
+    const runJobs = async () => {
+      const runner = new JobRunner(ctx.database.db, [importJob], { batchSize: 1 });
+      while ((await runner.tick()) > 0);
+    };
+    /** Dry run or run, to the end; returns the import. */
+    const start = async (id: string, what: 'dry-run' | 'run') => {
+      const res = await call('POST', `/imports/${id}/${what}`);
+      expect(res.status, res.body).toBe(202);
+      await runJobs();
+      return (await call('GET', `/imports/${id}`)).json() as ImportDto;
+    };
+    const rows = async (id: string, query = '') =>
+      ((await call('GET', `/imports/${id}/rows?limit=200${query}`)).json() as { data: RowDto[] }).data;
+    const people = async (query = '') =>
+      ((await call('GET', `/people?limit=200${query}`)).json() as { data: Array<Json & { id: string }> }).data;
+    return { ws, h, call, upload, start, rows, people, runJobs };
+  }
+
+  const sample = [
+    'First Name,Last Name,E-mail,Phone,Company,Title,Tags,Plan tier,Email marketing consent',
+    'Ann,Lee,ANN@Example.com,+351 912 345 678,Acme,CTO,vip; newsletter,pro,yes',
+    'Bob,Stone,bob@example.com,,Acme,,b2b,free,no',
+    'Cy,,not-an-email,,,,,gold,',
+    ',,,,,,,,',
+    'Di,Moss,di@example.com,,Globex,CEO,,,maybe',
+  ].join('\n');
+
+  it('suggests a mapping, dry-runs row by row, then imports with companies, tags, custom fields, consent and events', async () => {
+    const t = await setup();
+    expect(
+      (
+        await t.call('POST', '/custom-fields', {
+          entity: 'person',
+          label: 'Plan tier',
+          type: 'select',
+          options: ['free', 'pro'],
+        })
+      ).status,
+    ).toBe(201);
+    const imp = await t.upload(sample);
+    expect(imp.status).toBe('ready');
+    expect(imp.progress.totalRows).toBe(5);
+    expect(imp.mapping).toEqual({
+      'First Name': 'firstName',
+      'Last Name': 'lastName',
+      'E-mail': 'emails',
+      Phone: 'phones',
+      Company: 'company',
+      Title: 'jobTitle',
+      Tags: 'tags',
+      'Plan tier': 'custom.plan_tier',
+      'Email marketing consent': 'consent.email.marketing',
+    });
+    expect(imp.mappingProblems).toEqual([]);
+
+    const dry = await t.start(imp.id, 'dry-run');
+    expect(dry.status).toBe('dry_run_done');
+    expect(dry.progress).toMatchObject({ processedRows: 5, created: 2, rejected: 3 });
+    const report = await t.rows(imp.id);
+    expect(report.map((r) => [r.row, r.action])).toEqual([
+      [1, 'create'],
+      [2, 'create'],
+      [3, 'reject'],
+      [4, 'reject'],
+      [5, 'reject'],
+    ]);
+    expect(report[0]?.details).toMatchObject({ company: 'Acme', newCompany: true });
+    const fields = (r: RowDto | undefined) =>
+      ((r?.details.problems ?? []) as Array<{ field: string; message: string }>).map((p) => p.field).sort();
+    expect(fields(report[2])).toEqual(['custom.plan_tier', 'emails[0]']);
+    expect(fields(report[3])).toEqual(['firstName']);
+    expect(fields(report[4])).toEqual(['consent.email.marketing']);
+    expect(report[4]?.line).toBe(6);
+    const rejected = await t.rows(imp.id, '&action=rejected');
+    expect(rejected.map((r) => r.row)).toEqual([3, 4, 5]);
+    // A dry run changes nothing.
+    expect(await t.people()).toHaveLength(0);
+
+    const done = await t.start(imp.id, 'run');
+    expect(done.status).toBe('done');
+    expect(done.progress).toMatchObject({ processedRows: 5, created: 2, updated: 0, rejected: 3 });
+    expect((await t.rows(imp.id, '&mode=run')).map((r) => [r.row, r.action])).toEqual([
+      [3, 'reject'],
+      [4, 'reject'],
+      [5, 'reject'],
+    ]);
+    const list = await t.people('&sort=first_name');
+    expect(list.map((p) => p.name)).toEqual(['Ann Lee', 'Bob Stone']);
+    const ann = list[0] as Json & { id: string };
+    expect(ann).toMatchObject({
+      emails: ['ann@example.com'],
+      phones: ['+351912345678'],
+      tags: ['vip', 'newsletter'],
+      custom: { plan_tier: 'pro' },
+      consent: { 'email:marketing': 'granted' },
+      source: 'import',
+      companies: [expect.objectContaining({ name: 'Acme', title: 'CTO' })],
+    });
+    expect(list[1]).toMatchObject({ consent: { 'email:marketing': 'withdrawn' } });
+    // One Acme for both rows.
+    const acme = (await t.call('GET', '/companies?filter=name:eq:Acme')).json() as { data: Json[] };
+    expect(acme.data).toHaveLength(1);
+    const consent = (await t.call('GET', `/people/${ann.id}/consent`)).json() as { ledger: Array<Json> };
+    expect(consent.ledger[0]).toMatchObject({ source: 'import', status: 'granted' });
+    const timeline = (await t.call('GET', `/people/${ann.id}/timeline`)).json() as { data: Array<{ type: string }> };
+    expect(timeline.data.map((e) => e.type).sort()).toEqual(
+      ['person.company_linked', 'person.consent_granted', 'person.created'].sort(),
+    );
+    // Searchable, with the company name.
+    expect(((await t.call('GET', '/people?q=acme')).json() as { data: Json[] }).data).toHaveLength(2);
+  });
+
+  it('upserts by email: the same file again creates nothing, a changed file updates', async () => {
+    const t = await setup();
+    const csv = 'email,first name,last name,stage\nann@x.example,Ann,Lee,lead\nbob@x.example,Bob,Stone,customer\n';
+    const first = await t.start((await t.upload(csv)).id, 'run');
+    expect(first.progress).toMatchObject({ created: 2, updated: 0, unchanged: 0 });
+    const again = await t.start((await t.upload(csv)).id, 'run');
+    expect(again.progress).toMatchObject({ created: 0, updated: 0, unchanged: 2, rejected: 0 });
+    const changed = await t.upload(
+      'Email,First Name,Last Name,Stage\nANN@x.example,Ann,Lee-Smith,customer\nbob@x.example,Bob,Stone,customer\ncy@x.example,Cy,,\n',
+    );
+    const dry = await t.start(changed.id, 'dry-run');
+    expect(dry.progress).toMatchObject({ created: 1, updated: 1, unchanged: 1 });
+    const report = await t.rows(changed.id);
+    expect(report[0]?.details).toMatchObject({
+      changes: { lastName: { from: 'Lee', to: 'Lee-Smith' } },
+      stage: { from: 'lead', to: 'customer' },
+    });
+    const run = await t.start(changed.id, 'run');
+    expect(run.progress).toMatchObject({ created: 1, updated: 1, unchanged: 1 });
+    const all = await t.people('&sort=first_name');
+    expect(all.map((p) => [p.name, p.stage])).toEqual([
+      ['Ann Lee-Smith', 'customer'],
+      ['Bob Stone', 'customer'],
+      ['Cy', 'lead'],
+    ]);
+    const annEvents = (await t.call('GET', `/people/${all[0]?.id}/timeline`)).json() as {
+      data: Array<{ type: string }>;
+    };
+    expect(annEvents.data.map((e) => e.type)).toEqual(['person.stage_changed', 'person.updated', 'person.created']);
+  });
+
+  it('a row repeating an email of an earlier row updates the person that row created', async () => {
+    const t = await setup();
+    const imp = await t.upload('email,first name,tags\nann@x.example,Ann,a\nbob@x.example,Bob,\nann@x.example,,b\n');
+    const dry = await t.start(imp.id, 'dry-run');
+    expect(dry.progress).toMatchObject({ created: 2, updated: 1 });
+    expect((await t.rows(imp.id))[2]?.details).toMatchObject({ note: 'row 1 of this file creates this person' });
+    const run = await t.start(imp.id, 'run');
+    expect(run.progress).toMatchObject({ created: 2, updated: 1 });
+    const ann = (await t.people('&filter=email:eq:ann@x.example'))[0];
+    expect(ann?.tags).toEqual(['a', 'b']);
+    expect(await t.people()).toHaveLength(2);
+  });
+
+  it('upserts by external id, and companies by domain', async () => {
+    const t = await setup();
+    const csv = 'Customer ID,Name,Email\nC-1,Ann Lee,ann@x.example\nC-2,Bob Stone,\n';
+    const imp = await t.upload(csv, 'entity=person&matchOn=externalId');
+    expect(imp.mapping).toMatchObject({ 'Customer ID': 'externalId', Name: 'fullName', Email: 'emails' });
+    expect((await t.start(imp.id, 'run')).progress).toMatchObject({ created: 2 });
+    const again = await t.upload('Customer ID,Name\nC-1,Ann Leigh\nC-3,Cy\n', 'entity=person&matchOn=externalId');
+    expect((await t.start(again.id, 'run')).progress).toMatchObject({ created: 1, updated: 1 });
+    expect((await t.people('&sort=external_id')).map((p) => [p.externalId, p.name])).toEqual([
+      ['C-1', 'Ann Leigh'],
+      ['C-2', 'Bob Stone'],
+      ['C-3', 'Cy'],
+    ]);
+
+    const companies = await t.upload(
+      'Company Name,Website,Industry\nAcme,https://www.acme.com,Retail\nGlobex,globex.com,\n',
+      'entity=company',
+    );
+    expect(companies.mapping).toEqual({ 'Company Name': 'name', Website: 'domain', Industry: 'industry' });
+    expect(companies.matchOn).toBe('domain');
+    expect((await t.start(companies.id, 'run')).progress).toMatchObject({ created: 2 });
+    const second = await t.upload('name,domain,industry\nAcme Inc,acme.com,Retail\n', 'entity=company');
+    expect((await t.start(second.id, 'run')).progress).toMatchObject({ created: 0, updated: 1 });
+    const list = (await t.call('GET', '/companies?sort=name')).json() as { data: Json[] };
+    expect(list.data.map((c) => [c.name, c.domain])).toEqual([
+      ['Acme Inc', 'acme.com'],
+      ['Globex', 'globex.com'],
+    ]);
+  });
+
+  it('lets the user change the mapping, and refuses a run without a required column', async () => {
+    const t = await setup();
+    const imp = await t.upload('Nickname,Notes\nAnnie,likes tea\n');
+    expect(imp.mapping).toEqual({ Nickname: null, Notes: null });
+    expect(imp.mappingProblems.map((p) => p.message)).toEqual([
+      'no column gives a name, an email or a phone: a person needs at least one of them',
+    ]);
+    const refused = await t.call('POST', `/imports/${imp.id}/run`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('a person needs at least one of them');
+    expect((await t.call('PATCH', `/imports/${imp.id}`, { mapping: { Nickname: 'nope' } })).status).toBe(400);
+    expect((await t.call('PATCH', `/imports/${imp.id}`, { mapping: { Missing: 'firstName' } })).status).toBe(400);
+    const patched = (
+      await t.call('PATCH', `/imports/${imp.id}`, { mapping: { Nickname: 'firstName' } })
+    ).json() as ImportDto;
+    expect(patched.mappingProblems).toEqual([]);
+    expect((await t.start(imp.id, 'run')).progress).toMatchObject({ created: 1 });
+    expect((await t.people())[0]?.firstName).toBe('Annie');
+    // Done is done: no second run of the same upload.
+    expect((await t.call('POST', `/imports/${imp.id}/run`)).status).toBe(409);
+  });
+
+  it('reports malformed files clearly instead of failing', async () => {
+    const t = await setup();
+    const badQuote = await t.upload('name,email\nAnn,ann@x.example\n"Bob" Stone,bob@x.example\nCy,cy@x.example\n');
+    expect(badQuote.status).toBe('invalid');
+    expect(badQuote.problems[0]).toMatchObject({ code: 'bad_quoting', line: 3, column: '1 ("name")' });
+    expect(badQuote.problems[0]?.message).toMatch(/^Bad quoting at line 3, column 1 \("name"\)/);
+    const refused = await t.call('POST', `/imports/${badQuote.id}/dry-run`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('Bad quoting');
+
+    const unclosed = await t.upload('name,email\nAnn,"ann@x.example\nBob,bob@x.example\n');
+    expect(unclosed.problems[0]?.code).toBe('bad_quoting');
+
+    const latin1 = await t.upload(
+      Buffer.from('first name,email\nJosé,jose@x.example\nFrançoise,f@x.example\n', 'latin1'),
+    );
+    expect(latin1.status).toBe('ready');
+    expect(latin1.warnings[0]).toMatch(
+      /not UTF-8 \(the first non-UTF-8 byte is on line 2\); it was read as Windows-1252/,
+    );
+    await t.start(latin1.id, 'run');
+    expect((await t.people('&sort=first_name')).map((p) => p.firstName)).toEqual(['Françoise', 'José']);
+
+    const huge = await t.upload(`name,email\nAnn,ann@x.example\n"${'x'.repeat(10 * 1024 * 1024)}",b@x.example\n`);
+    expect(huge.status).toBe('invalid');
+    expect(huge.problems[0]).toMatchObject({ code: 'record_too_large', line: 3 });
+    expect(huge.problems[0]?.message).toContain('longer than 1,000,000 characters');
+
+    const empty = await t.upload('');
+    expect(empty.problems).toEqual([{ code: 'empty', message: 'The file is empty.' }]);
+    const headerOnly = await t.upload('name,email\n');
+    expect(headerOnly.status).toBe('invalid');
+    expect(headerOnly.problems[0]).toMatchObject({
+      code: 'no_rows',
+      message: 'The file has a header row but no data rows.',
+    });
+
+    const semicolons = await t.upload('Vorname;Nachname;E-Mail\nJürgen;Klein;j@x.example\n');
+    expect(semicolons.mapping).toEqual({ Vorname: 'firstName', Nachname: 'lastName', 'E-Mail': 'emails' });
+
+    const wide = await t.upload('name,email\nAnn,ann@x.example,extra\n');
+    const wideRun = await t.start(wide.id, 'dry-run');
+    expect(wideRun.progress.rejected).toBe(1);
+    expect((await t.rows(wide.id))[0]?.summary).toMatch(/has 3 fields but the header has 2/);
+
+    const json = await t.call('POST', '/imports?entity=person', { not: 'csv' });
+    expect(json.status).toBe(415);
+  });
+
+  it('takes a multipart upload', async () => {
+    const t = await setup();
+    const boundary = '----rapport';
+    const body = [
+      `--${boundary}`,
+      'Content-Disposition: form-data; name="file"; filename="contacts.csv"',
+      'Content-Type: text/csv',
+      '',
+      'email,name\nann@x.example,Ann Lee',
+      `--${boundary}--`,
+      '',
+    ].join('\r\n');
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports?entity=person',
+      headers: { ...t.h, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: body,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ fileName: 'contacts.csv', status: 'ready', progress: { totalRows: 1 } });
+    const garbage = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports',
+      headers: { ...t.h, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: 'nonsense',
+    });
+    expect(garbage.statusCode).toBeGreaterThanOrEqual(400);
+    expect(garbage.statusCode).toBeLessThan(500);
+  });
+
+  it('exports a filtered list as CSV and JSON that imports back into another workspace as the same people', async () => {
+    const a = await setup();
+    await a.call('POST', '/custom-fields', { entity: 'person', label: 'Seats', type: 'number' });
+    const acme = (await a.call('POST', '/companies', { name: 'Acme', domain: 'acme.com' })).json();
+    await a.call('POST', '/people', {
+      firstName: 'Ann',
+      lastName: 'Lee, "Jr"',
+      emails: ['ann@x.example', 'ann@home.example'],
+      phones: ['+14155550100'],
+      tags: ['vip', 'b2b'],
+      stage: 'customer',
+      address: { city: 'Lisboa', country: 'PT' },
+      custom: { seats: 12 },
+      companies: [{ companyId: acme.id as string, title: 'CTO', isPrimary: true }],
+    });
+    const bob = (
+      await a.call('POST', '/people', { firstName: 'Bob', emails: ['bob@x.example'], tags: ['vip'] })
+    ).json();
+    await a.call('POST', `/people/${String(bob.id)}/consent`, {
+      channel: 'email',
+      purpose: 'marketing',
+      status: 'granted',
+    });
+    await a.call('POST', '/people', { firstName: 'Cy', tags: ['other'] });
+
+    const csv = await a.call('GET', '/people/export?format=csv&filter=tag:eq:vip&sort=first_name');
+    expect(csv.status).toBe(200);
+    const lines = csv.body.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain('firstName,lastName,name,emails,phones,company,companyDomain,jobTitle,stage,tags');
+    expect(csv.body).toContain('"Lee, ""Jr"""');
+    const json = await a.call('GET', '/people/export?format=json&filter=tag:eq:vip&sort=first_name');
+    expect((JSON.parse(json.body) as Json[]).map((p) => p.name)).toEqual(['Ann Lee, "Jr"', 'Bob']);
+    expect((await a.call('GET', '/people/export?filter=nope:eq:1')).status).toBe(400);
+
+    const b = await setup();
+    await b.call('POST', '/custom-fields', { entity: 'person', label: 'Seats', type: 'number' });
+    const imp = await b.upload(csv.body);
+    expect(imp.mappingProblems).toEqual([]);
+    expect((await b.start(imp.id, 'run')).progress).toMatchObject({ created: 2, rejected: 0 });
+    const pick = (p: Json) => ({
+      name: p.name,
+      firstName: p.firstName,
+      lastName: p.lastName,
+      emails: p.emails,
+      phones: p.phones,
+      tags: p.tags,
+      stage: p.stage,
+      address: p.address,
+      custom: p.custom,
+      consent: p.consent,
+      companies: (p.companies as Json[]).map((c) => ({ name: c.name, title: c.title })),
+    });
+    const before = (await a.people('&filter=tag:eq:vip&sort=first_name')).map(pick);
+    const after = (await b.people('&sort=first_name')).map(pick);
+    expect(after).toEqual(before);
+    expect(before[0]).toMatchObject({ custom: { seats: 12 }, companies: [{ name: 'Acme', title: 'CTO' }] });
+
+    const companiesCsv = await a.call('GET', '/companies/export?format=csv');
+    expect(companiesCsv.body.split('\n')[1]).toContain('Acme,acme.com');
+  });
+});
