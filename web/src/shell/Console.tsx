@@ -27,6 +27,7 @@ import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
 import { CompanyPage } from '../pages/customers/CompanyPage.tsx';
+import { DuplicatesPage } from '../pages/customers/DuplicatesPage.tsx';
 import { ImportPage } from '../pages/customers/ImportPage.tsx';
 import { PeopleListPage } from '../pages/customers/PeopleListPage.tsx';
 import { PersonPage } from '../pages/customers/PersonPage.tsx';
@@ -69,10 +70,16 @@ function Navigation() {
                     component={Link}
                     to={p.path}
                     label={p.label}
-                    active={(pathname === p.path && !search.includes('view=')) || pathname.startsWith(`${p.path}/`)}
+                    active={
+                      pathname === p.path
+                        ? !search.includes('view=')
+                        : pathname.startsWith(`${p.path}/`) &&
+                          !customerPages.some((o) => o.path.length > p.path.length && pathname.startsWith(o.path))
+                    }
                     leftSection={<Icon size={18} stroke={1.6} />}
                   />
-                  <ViewLinks entity={p.path === '/companies' ? 'company' : 'person'} />
+                  {p.path === '/people' && <ViewLinks entity="person" />}
+                  {p.path === '/companies' && <ViewLinks entity="company" />}
                 </Fragment>
               );
             })}
@@ -227,6 +234,14 @@ export function Console() {
               element={
                 <Guard permission="customers:write">
                   <ImportPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/people/duplicates"
+              element={
+                <Guard permission="customers:write">
+                  <DuplicatesPage />
                 </Guard>
               }
             />

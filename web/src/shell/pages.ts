@@ -2,6 +2,7 @@ import {
   IconActivity,
   IconBuilding,
   IconBuildingSkyscraper,
+  IconCopy,
   IconForms,
   IconBrain,
   IconChartBar,
@@ -58,6 +59,14 @@ export const customerPages: PageDef[] = [
     keywords: ['accounts', 'organisations', 'organizations', 'businesses'],
     permission: 'customers:read',
     hotkey: 'o',
+  },
+  {
+    path: '/people/duplicates',
+    label: 'Duplicates',
+    description: 'Likely duplicate people and companies, merged field by field',
+    icon: IconCopy,
+    keywords: ['merge', 'dedupe', 'deduplicate', 'same', 'twins'],
+    permission: 'customers:write',
   },
 ];
 
