@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { recordRead } from './benchmarks/record-read.ts';
+import { search } from './benchmarks/search.ts';
 import { writeBenchmarksMd } from './lib/markdown.ts';
 import { defaultAdminUrl, postgresVersion } from './lib/pg.ts';
 import { machineInfo, writeResult } from './lib/results.ts';
@@ -13,7 +14,7 @@ import { summaryCells, textTable } from './lib/table.ts';
 import type { Benchmark, BenchmarkResult } from './lib/types.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add new ones here. */
-const benchmarks: Benchmark[] = [recordRead];
+const benchmarks: Benchmark[] = [recordRead, search];
 
 process.once('SIGINT', () => {
   killAllSpawned();

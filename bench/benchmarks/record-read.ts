@@ -1,16 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { createDb, type Database } from '../../src/db/client.ts';
 import { runMigrations } from '../../src/db/migrate.ts';
-import { machineBusyMs, postgresCpuByPid, postgresCpuDeltaMs, processCpuMs } from '../lib/cpu.ts';
-import { assertClean, runLoad, type LoadRun } from '../lib/load.ts';
+import { contentionNotes, medians, rounds, type RunRecord, type Target } from '../lib/measure.ts';
 import { dropDatabase, freshDatabase } from '../lib/pg.ts';
 import { seedWorkspace, spreadSample, type SeededWorkspace } from '../lib/seed.ts';
-import { cpuProfiling, loadSettings, type LoadSettings } from '../lib/settings.ts';
+import { cpuProfiling, loadSettings } from '../lib/settings.ts';
 import { benchDir, spawnServer, type SpawnedServer } from '../lib/spawn.ts';
-import { median, round } from '../lib/stats.ts';
+import { round } from '../lib/stats.ts';
 import type { Benchmark, SummaryRow } from '../lib/types.ts';
 
 const benchDb = 'rapport_bench';
@@ -18,17 +16,6 @@ const userCount = 10_000;
 const idCount = 1_000;
 const targetRatio = 0.6;
 const targetP99Ms = 15;
-
-type Target = { name: string; server: SpawnedServer; paths: string[]; headers: Record<string, string> };
-/** CPU time per 2xx response, in µs, of the server process and of all PostgreSQL processes (null without /proc). */
-type CpuPerRequest = { serverCpuUsPerReq: number | null; postgresCpuUsPerReq: number | null };
-/**
- * otherLoadPct: CPU used during the run by everything except the server, PostgreSQL and this process (the load
- * generator), in % of all cores. Other work on the machine makes req/s and latencies unreliable.
- */
-type Contention = { otherLoadPct: number | null };
-type Measured = LoadRun & CpuPerRequest & Contention;
-type RunRecord = Measured & { name: string; round: number };
 
 async function prepare(database: Database): Promise<SeededWorkspace> {
   await runMigrations(database);
@@ -49,88 +36,8 @@ async function sanityCheck(t: Target, expectId: string, expectUnauthenticated: b
   }
 }
 
-function perRequest(before: number | null, after: number | null, requests: number): number | null {
-  return before === null || after === null || !requests ? null : round(((after - before) * 1000) / requests, 1);
-}
-
-async function measure(t: Target, s: LoadSettings, durationSeconds: number): Promise<Measured> {
-  const serverBefore = processCpuMs(t.server.pid);
-  const pgBefore = postgresCpuByPid();
-  const machineBefore = machineBusyMs();
-  const selfBefore = process.cpuUsage();
-  const started = Date.now();
-  const run = await runLoad({
-    url: t.server.url,
-    paths: t.paths,
-    headers: t.headers,
-    connections: s.connections,
-    durationSeconds,
-  });
-  const wallMs = Date.now() - started;
-  const self = process.cpuUsage(selfBefore);
-  const serverAfter = processCpuMs(t.server.pid);
-  const pgMs = postgresCpuDeltaMs(pgBefore, postgresCpuByPid());
-  const machineAfter = machineBusyMs();
-  assertClean(t.name, run);
-  let otherLoadPct: number | null = null;
-  if (
-    machineBefore !== null &&
-    machineAfter !== null &&
-    serverBefore !== null &&
-    serverAfter !== null &&
-    pgMs !== null
-  ) {
-    const ours = serverAfter - serverBefore + pgMs + (self.user + self.system) / 1000;
-    const other = Math.max(0, machineAfter - machineBefore - ours);
-    otherLoadPct = round((other / (wallMs * os.availableParallelism())) * 100, 1);
-  }
-  return {
-    ...run,
-    serverCpuUsPerReq: perRequest(serverBefore, serverAfter, run.requests),
-    postgresCpuUsPerReq: perRequest(0, pgMs, run.requests),
-    otherLoadPct,
-  };
-}
-
 function log(msg: string): void {
   process.stderr.write(`  [record-read] ${msg}\n`);
-}
-
-function describe(r: Measured): string {
-  const cpu = r.serverCpuUsPerReq === null ? '' : `, server CPU ${r.serverCpuUsPerReq} µs/req`;
-  const pg = r.postgresCpuUsPerReq === null ? '' : `, PostgreSQL CPU ${r.postgresCpuUsPerReq} µs/req`;
-  const other = r.otherLoadPct === null ? '' : `, other load on the machine ${r.otherLoadPct}%`;
-  return `${r.reqPerSec} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${cpu}${pg}${other}`;
-}
-
-/** Warms every target up (discarded), then measures them in alternation, `rounds` times. */
-async function rounds(targets: Target[], s: LoadSettings, runs: RunRecord[]): Promise<void> {
-  for (const t of targets) {
-    if (s.warmupSeconds > 0) {
-      const w = await measure(t, s, s.warmupSeconds);
-      log(`${t.name} warm-up (discarded): ${describe(w)}`);
-    }
-  }
-  for (let round = 1; round <= s.rounds; round++) {
-    for (const t of targets) {
-      const r = await measure(t, s, s.durationSeconds);
-      log(`${t.name} round ${round}: ${describe(r)}`);
-      runs.push({ name: t.name, round, ...r });
-    }
-  }
-}
-
-function medians(runs: RunRecord[], name: string, withPostgres = true) {
-  const mine = runs.filter((r) => r.name === name);
-  const cpu = mine.map((r) => r.serverCpuUsPerReq).filter((v): v is number => v !== null);
-  const pgCpu = mine.map((r) => r.postgresCpuUsPerReq).filter((v): v is number => v !== null);
-  return {
-    reqPerSec: round(median(mine.map((r) => r.reqPerSec)), 1),
-    p50Ms: round(median(mine.map((r) => r.p50Ms)), 2),
-    p99Ms: round(median(mine.map((r) => r.p99Ms)), 2),
-    ...(cpu.length ? { serverCpuUsPerReq: round(median(cpu), 0) } : {}),
-    ...(withPostgres && pgCpu.length ? { postgresCpuUsPerReq: round(median(pgCpu), 0) } : {}),
-  };
 }
 
 export const recordRead: Benchmark = {
@@ -181,7 +88,7 @@ export const recordRead: Benchmark = {
       };
       await sanityCheck(bareTarget, ids[0] as string, false);
       await sanityCheck(rapportTarget, ids[0] as string, true);
-      await rounds([bareTarget, rapportTarget], s, runs);
+      await rounds([bareTarget, rapportTarget], s, runs, log);
       await Promise.all([bare.stop(), rapport.stop()]);
 
       const lite = await spawnServer({
@@ -198,7 +105,7 @@ export const recordRead: Benchmark = {
         headers: { authorization: `Bearer ${liteSeeded.apiKey}` },
       };
       await sanityCheck(liteTarget, liteIds[0] as string, true);
-      await rounds([liteTarget], s, runs);
+      await rounds([liteTarget], s, runs, log);
       await lite.stop();
     } finally {
       await Promise.all(servers.map((srv) => srv.stop()));
@@ -231,16 +138,7 @@ export const recordRead: Benchmark = {
         note: 'embedded engine, one connection; no target',
       },
     ];
-    const otherLoads = runs.map((x) => x.otherLoadPct).filter((v): v is number => v !== null);
-    const maxOther = otherLoads.length ? Math.max(...otherLoads) : null;
-    const contention =
-      maxOther !== null && maxOther > 10
-        ? [
-            `Other processes used up to ${maxOther}% of the machine's CPU during the measured runs (median ` +
-              `${round(median(otherLoads), 1)}%): req/s, latencies and the ratio are disturbed; the CPU µs/req ` +
-              'figures much less. Re-run on a quiet machine for clean figures.',
-          ]
-        : [];
+    const contention = contentionNotes(runs);
     return {
       description:
         `Authenticated \`GET /api/v1/users/:id\` (API key in \`Authorization: Bearer\`, scope users:read) through the ` +
