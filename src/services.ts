@@ -7,6 +7,7 @@ import { createWorkspacesService } from './modules/workspaces/workspaces.service
 import { createPeopleService } from './modules/people/people.service.ts';
 import { createCompaniesService } from './modules/companies/companies.service.ts';
 import { createFieldsService } from './modules/fields/fields.service.ts';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.ts';
 import { createImportsService } from './modules/imports/imports.service.ts';
 import { createExportService } from './modules/imports/export.service.ts';
 import { createDuplicatesService } from './modules/duplicates/duplicates.service.ts';
@@ -29,6 +30,7 @@ export function createServices(db: Db, opts: { dataDir?: string } = {}) {
     people,
     companies,
     fields: createFieldsService({ db }),
+    webhooks: createWebhooksService({ db }),
     imports: createImportsService({ db, dataDir }),
     exports: createExportService({ db, people, companies }),
     duplicates: createDuplicatesService({ db }),

@@ -31,6 +31,8 @@ import { peopleRoutes } from '../modules/people/people.routes.ts';
 import { companiesRoutes } from '../modules/companies/companies.routes.ts';
 import { fieldsRoutes } from '../modules/fields/fields.routes.ts';
 import { searchRoutes } from '../modules/people/search.routes.ts';
+import { webhooksRoutes } from '../modules/webhooks/webhooks.routes.ts';
+import { createWebhookNudger } from '../modules/webhooks/webhooks.delivery.ts';
 import { importsRoutes } from '../modules/imports/imports.routes.ts';
 import { duplicatesRoutes } from '../modules/duplicates/duplicates.routes.ts';
 import { viewsRoutes } from '../modules/views/views.routes.ts';
@@ -164,6 +166,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   );
 
+  if (opts.jobs) {
+    // A write through the API has probably appended events: let the webhook fan-out run soon.
+    const nudger = createWebhookNudger(database.db, opts.jobs);
+    app.addHook('onResponse', async (req, reply) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) nudger.poke();
+    });
+  }
+
   await app.register(
     async (api) => {
       await api.register(
@@ -177,6 +187,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(companiesRoutes(services.companies));
       await api.register(fieldsRoutes(services.fields));
       await api.register(searchRoutes(database.db));
+      await api.register(webhooksRoutes(services.webhooks));
       await api.register(importsRoutes({ imports: services.imports, exports: services.exports }));
       await api.register(duplicatesRoutes(services.duplicates));
       await api.register(viewsRoutes(services.views));

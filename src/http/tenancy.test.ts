@@ -8,6 +8,7 @@ import { rolePermissions, type Actor } from '../domain/permissions.ts';
 import { sessionCookieName } from '../modules/auth/auth.service.ts';
 import { verifyPassword } from '../modules/auth/passwords.ts';
 import { findUser } from '../modules/users/users.repository.ts';
+import { insertDeliveries, insertEndpoint } from '../modules/webhooks/webhooks.repository.ts';
 import { insertImport, insertImportRows } from '../modules/imports/imports.repository.ts';
 import { runImport } from '../modules/imports/imports.service.ts';
 import { insertView } from '../modules/views/views.repository.ts';
@@ -297,6 +298,75 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       res.statusCode,
     );
     await refusedOnEveryIdOfB(p, method, path, payload);
+  }
+
+  /**
+   * B's webhook with one delivery (written straight to the database: no events, so B's snapshot holds) and A's own
+   * webhook with a delivery, for the controls. Both point at a closed loopback port: nothing leaves the machine.
+   */
+  let hooks: { b: string; bDelivery: string; a: string; aDelivery: string } | null = null;
+  async function webhooksOfAB(): Promise<{ b: string; bDelivery: string; a: string; aDelivery: string }> {
+    if (hooks) return hooks;
+    const bHook = await insertEndpoint(ctx.database.db, {
+      workspaceId: b.workspace.id,
+      id: crypto.randomUUID(),
+      url: 'http://127.0.0.1:1/b',
+      secret: 'whsec_tenancy_b',
+      eventTypes: ['*'],
+    });
+    const [bDelivery] = await insertDeliveries(ctx.database.db, [
+      {
+        workspaceId: b.workspace.id,
+        id: crypto.randomUUID(),
+        endpointId: bHook.id,
+        eventId: crypto.randomUUID(),
+        eventType: 'person.created',
+        requestBody: '{}',
+      },
+    ]);
+    const aHook = await ctx.services.webhooks.create(a.ownerActor, { url: 'http://127.0.0.1:1/a', eventTypes: ['*'] });
+    const aDelivery = (await ctx.services.webhooks.sendTest(a.ownerActor, aHook.id)).delivery.id;
+    hooks = { b: bHook.id, bDelivery: bDelivery?.id ?? '', a: aHook.id, aDelivery };
+    return hooks;
+  }
+
+  /** B's webhook, its secret and its delivery with every attempt, as B sees them. */
+  async function webhookStateOfB(): Promise<unknown> {
+    const h = await webhooksOfAB();
+    const hk = bearer(bKey);
+    return {
+      list: await getJson<unknown>('/api/v1/webhooks', hk),
+      secret: await getJson<unknown>(`/api/v1/webhooks/${h.b}/secret`, hk),
+      deliveries: await getJson<unknown>(`/api/v1/webhooks/${h.b}/deliveries`, hk),
+      delivery: await getJson<unknown>(`/api/v1/webhooks/${h.b}/deliveries/${h.bDelivery}`, hk),
+    };
+  }
+
+  /** A's request on B's webhook and on every other object of B: refused, and B's webhook state unchanged. */
+  async function refusedOnWebhooksOfB(
+    p: Principal,
+    method: Method,
+    path: (id: string) => string,
+    payload?: object,
+  ): Promise<void> {
+    const h = await webhooksOfAB();
+    const before = await webhookStateOfB();
+    const res = await call(method, path(h.b), p.headers, payload);
+    expect([403, 404], `${p.name}: ${method} ${path(h.b)} -> ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+    await refusedOnEveryIdOfB(p, method, path, payload);
+    expect(await webhookStateOfB()).toEqual(before);
+  }
+
+  /** A's request on B's delivery, through B's webhook and through A's own: refused, B's delivery unchanged. */
+  async function refusedOnDeliveryOfB(p: Principal, method: Method, suffix: string): Promise<void> {
+    const h = await webhooksOfAB();
+    const before = await webhookStateOfB();
+    for (const hook of [h.b, h.a]) {
+      const url = `/api/v1/webhooks/${hook}/deliveries/${h.bDelivery}${suffix}`;
+      const res = await call(method, url, p.headers);
+      expect(res.statusCode, `${p.name}: ${method} ${url} -> ${res.body}`).toBe(404);
+    }
+    expect(await webhookStateOfB()).toEqual(before);
   }
 
   /** How each /api/v1 route is checked, by "METHOD path" exactly as the OpenAPI document spells it. */
@@ -924,6 +994,87 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       const ids = (JSON.parse(res.body) as Array<{ id: string }>).map((x) => x.id);
       for (const id of bIds.companies) expect(ids).not.toContain(id);
       expect(ids).toContain(aIds.company);
+    },
+
+    'GET /api/v1/webhooks': async (p) => {
+      const h = await webhooksOfAB();
+      const ids = (await getJson<Listed>('/api/v1/webhooks', p.headers)).data.map((w) => w.id);
+      expect(ids).toContain(h.a);
+      expect(ids).not.toContain(h.b);
+    },
+
+    'POST /api/v1/webhooks': async (p) => {
+      const h = await webhooksOfAB();
+      const before = await webhookStateOfB();
+      const res = await call('POST', '/api/v1/webhooks', p.headers, {
+        url: 'http://127.0.0.1:1/new',
+        eventTypes: ['*'],
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const made = res.json<{ id: string }>().id;
+      expect((await getJson<Listed>('/api/v1/webhooks', p.headers)).data.map((w) => w.id)).toContain(made);
+      expect((await call('GET', `/api/v1/webhooks/${made}`, bearer(bKey))).statusCode).toBe(404);
+      expect(made).not.toBe(h.b);
+      expect(await webhookStateOfB()).toEqual(before);
+    },
+
+    'GET /api/v1/webhooks/{id}': async (p) => {
+      await refusedOnWebhooksOfB(p, 'GET', (id) => `/api/v1/webhooks/${id}`);
+      expect((await call('GET', `/api/v1/webhooks/${(await webhooksOfAB()).a}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'PATCH /api/v1/webhooks/{id}': async (p) => {
+      const change = { url: 'http://127.0.0.1:1/hijacked', eventTypes: ['*'], active: false };
+      await refusedOnWebhooksOfB(p, 'PATCH', (id) => `/api/v1/webhooks/${id}`, change);
+      const a = (await webhooksOfAB()).a;
+      expect((await call('PATCH', `/api/v1/webhooks/${a}`, p.headers, { description: 'mine' })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/webhooks/{id}': async (p) => {
+      await refusedOnWebhooksOfB(p, 'DELETE', (id) => `/api/v1/webhooks/${id}`);
+      const mine = await ctx.services.webhooks.create(a.ownerActor, { url: 'http://127.0.0.1:1/d', eventTypes: ['*'] });
+      expect((await call('DELETE', `/api/v1/webhooks/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/webhooks/{id}/secret': async (p) => {
+      await refusedOnWebhooksOfB(p, 'GET', (id) => `/api/v1/webhooks/${id}/secret`);
+      const a = (await webhooksOfAB()).a;
+      expect((await call('GET', `/api/v1/webhooks/${a}/secret`, p.headers)).statusCode).toBe(200);
+    },
+
+    'POST /api/v1/webhooks/{id}/rotate-secret': async (p) => {
+      await refusedOnWebhooksOfB(p, 'POST', (id) => `/api/v1/webhooks/${id}/rotate-secret`);
+      const a = (await webhooksOfAB()).a;
+      expect((await call('POST', `/api/v1/webhooks/${a}/rotate-secret`, p.headers)).statusCode).toBe(200);
+    },
+
+    'POST /api/v1/webhooks/{id}/test': async (p) => {
+      await refusedOnWebhooksOfB(p, 'POST', (id) => `/api/v1/webhooks/${id}/test`);
+      const a = (await webhooksOfAB()).a;
+      const res = await call('POST', `/api/v1/webhooks/${a}/test`, p.headers);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ webhookId: a, eventType: 'webhook.test' });
+    },
+
+    'GET /api/v1/webhooks/{id}/deliveries': async (p) => {
+      await refusedOnWebhooksOfB(p, 'GET', (id) => `/api/v1/webhooks/${id}/deliveries`);
+      const h = await webhooksOfAB();
+      const mine = await getJson<Listed>(`/api/v1/webhooks/${h.a}/deliveries?limit=200`, p.headers);
+      expect(mine.data.map((d) => d.id)).toContain(h.aDelivery);
+      expect(mine.data.map((d) => d.id)).not.toContain(h.bDelivery);
+    },
+
+    'GET /api/v1/webhooks/{id}/deliveries/{deliveryId}': async (p) => {
+      await refusedOnDeliveryOfB(p, 'GET', '');
+      const h = await webhooksOfAB();
+      expect((await call('GET', `/api/v1/webhooks/${h.a}/deliveries/${h.aDelivery}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': async (p) => {
+      await refusedOnDeliveryOfB(p, 'POST', '/redeliver');
+      const h = await webhooksOfAB();
+      const res = await call('POST', `/api/v1/webhooks/${h.a}/deliveries/${h.aDelivery}/redeliver`, p.headers);
+      expect(res.statusCode).toBe(200);
     },
   };
 

@@ -4,6 +4,7 @@ import { nilWorkspaceId } from '../db/ids.ts';
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.ts';
 import { defineJob, scheduleJob, type AnyJobDefinition } from './queue.ts';
 import { sql } from 'drizzle-orm';
+import { fanOutCron, fanOutJobName, webhookJobs } from '../modules/webhooks/webhooks.delivery.ts';
 import { importJob } from '../modules/imports/imports.job.ts';
 import { bulkJob } from '../modules/bulk/bulk.job.ts';
 
@@ -20,9 +21,10 @@ export const housekeepingJob = defineJob({
   },
 });
 
-export const allJobs: ReadonlyArray<AnyJobDefinition> = [housekeepingJob, importJob, bulkJob];
+export const allJobs: ReadonlyArray<AnyJobDefinition> = [housekeepingJob, importJob, bulkJob, ...webhookJobs()];
 
 /** Recurring jobs every installation has. Idempotent: safe at every start. */
 export async function ensureSystemSchedules(db: Db): Promise<void> {
   await scheduleJob(db, nilWorkspaceId, housekeepingJob.name, '17 * * * *', {});
+  await scheduleJob(db, nilWorkspaceId, fanOutJobName, fanOutCron, {});
 }

@@ -5,3 +5,4 @@ export * from './jobs.ts';
 export * from './idempotency.ts';
 export * from './customers.ts';
 export * from './imports.ts';
+export * from './webhooks.ts';
