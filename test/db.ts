@@ -11,12 +11,8 @@ export function testEngines(): Engine[] {
   return inject('postgresTemplate') ? ['pglite', 'postgres'] : ['pglite'];
 }
 
-/** A fresh, migrated database for one test file: PGlite in memory from the template, or a PostgreSQL copy. */
-export async function createTestDatabase(engine: Engine): Promise<Database> {
-  if (engine === 'pglite') {
-    const blob = new Blob([fs.readFileSync(inject('pgliteTemplate'))]);
-    return createDb({ dataDir: 'memory://', loadDataDir: blob });
-  }
+/** A new PostgreSQL database copied from the run's migrated template (CREATE DATABASE … TEMPLATE). */
+async function copyTemplateDatabase(): Promise<{ url: string; name: string; databaseUrl: string }> {
   const template = inject('postgresTemplate');
   const url = process.env.TEST_DATABASE_URL;
   if (!template || !url) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
@@ -27,14 +23,28 @@ export async function createTestDatabase(engine: Engine): Promise<Database> {
   await admin.end();
   const u = new URL(url);
   u.pathname = `/${name}`;
-  const database = await createDb({ databaseUrl: u.toString(), poolSize: 5 });
+  return { url, name, databaseUrl: u.toString() };
+}
+
+async function dropDatabase(url: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop database if exists "${name}" with (force)`);
+  await admin.end();
+}
+
+/** A fresh, migrated database for one test file: PGlite in memory from the template, or a PostgreSQL copy. */
+export async function createTestDatabase(engine: Engine): Promise<Database> {
+  if (engine === 'pglite') {
+    const blob = new Blob([fs.readFileSync(inject('pgliteTemplate'))]);
+    return createDb({ dataDir: 'memory://', loadDataDir: blob });
+  }
+  const { url, name, databaseUrl } = await copyTemplateDatabase();
+  const database = await createDb({ databaseUrl, poolSize: 5 });
   const close = database.close;
   database.close = async () => {
     await close();
-    const a = new pg.Client({ connectionString: url });
-    await a.connect();
-    await a.query(`drop database if exists "${name}" with (force)`);
-    await a.end();
+    await dropDatabase(url, name);
   };
   return database;
 }
@@ -54,25 +64,10 @@ export async function createRestartableDatabase(
       destroy: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
     };
   }
-  const template = inject('postgresTemplate');
-  const url = process.env.TEST_DATABASE_URL;
-  if (!template || !url) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
-  const name = `rapport_t_${inject('runPid')}_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database "${name}" template "${template}"`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const databaseUrl = u.toString();
+  const { url, name, databaseUrl } = await copyTemplateDatabase();
   return {
     config: { databaseUrl, dataDir: '/nonexistent' },
     open: () => createDb({ databaseUrl, poolSize: 5 }),
-    destroy: async () => {
-      const a = new pg.Client({ connectionString: url });
-      await a.connect();
-      await a.query(`drop database if exists "${name}" with (force)`);
-      await a.end();
-    },
+    destroy: () => dropDatabase(url, name),
   };
 }

@@ -6,6 +6,8 @@ import {
   coerceCustomValue,
   consentChannels,
   consentPurposes,
+  isTimeZone,
+  normaliseDomain,
   normaliseEmails,
   normalisePhones,
   normaliseTags,
@@ -306,28 +308,6 @@ export function parseConsentValue(raw: string): 'granted' | 'withdrawn' | null |
   if (yes.has(v)) return 'granted';
   if (no.has(v)) return 'withdrawn';
   return undefined;
-}
-
-/** acme.com from "https://www.Acme.com/about", "www.acme.com" or "acme.com"; null when it is not a domain. */
-export function normaliseDomain(raw: string): string | null {
-  let s = raw.trim().toLowerCase();
-  if (!s) return null;
-  try {
-    if (s.includes('://')) s = new URL(s).hostname;
-  } catch {
-    return null;
-  }
-  s = s.replace(/^www\./, '').replace(/\/.*$/, '');
-  return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(s) ? s : null;
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** "VIP; newsletter, b2b" → ["VIP", "newsletter", "b2b"]. */

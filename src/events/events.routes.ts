@@ -35,6 +35,16 @@ export function presentEvent(e: EventRow): z.infer<typeof eventSchema> {
   };
 }
 
+/**
+ * A page of events, newest first: the caller asked for limit + 1 rows, so one more means there is a next page,
+ * which starts before the last shown seq.
+ */
+export function eventPage(rows: EventRow[], limit: number) {
+  const kept = rows.slice(0, limit);
+  const last = kept[kept.length - 1];
+  return { data: kept.map(presentEvent), page: { nextBefore: rows.length > limit && last ? last.seq : null, limit } };
+}
+
 export const eventsRoutes =
   (db: Db): FastifyPluginAsync =>
   async (app) => {
@@ -72,12 +82,7 @@ export const eventsRoutes =
           subjectType: q.subject_type,
           subjectId: q.subject_id,
         });
-        const kept = rows.slice(0, q.limit);
-        const last = kept[kept.length - 1];
-        return {
-          data: kept.map(presentEvent),
-          page: { nextBefore: rows.length > q.limit && last ? last.seq : null, limit: q.limit },
-        };
+        return eventPage(rows, q.limit);
       },
     );
   };

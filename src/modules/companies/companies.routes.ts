@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { presentEvent } from '../../events/events.routes.ts';
+import { eventPage } from '../../events/events.routes.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses, idParam, noContentResponses } from '../../http/schemas.ts';
 import { peopleListQuery, timelinePage, timelineQuery } from '../people/people.routes.ts';
@@ -119,12 +119,7 @@ export const companiesRoutes =
           before: req.query.before,
           type: req.query.type,
         });
-        const kept = rows.slice(0, req.query.limit);
-        const last = kept[kept.length - 1];
-        return {
-          data: kept.map(presentEvent),
-          page: { nextBefore: rows.length > req.query.limit && last ? last.seq : null, limit: req.query.limit },
-        };
+        return eventPage(rows, req.query.limit);
       },
     );
   };

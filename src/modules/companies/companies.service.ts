@@ -7,6 +7,7 @@ import { appendEvent, listEvents } from '../../events/events.ts';
 import {
   buildSearchText,
   diffFields,
+  normaliseDomain,
   normaliseEmails,
   normalisePhones,
   normaliseTags,
@@ -17,7 +18,7 @@ import { parseListQuery } from '../../domain/list-query.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
-import { actorRef, searchCondition } from '../people/people.service.ts';
+import { actorRef, searchFilter } from '../people/people.service.ts';
 import { companiesOfPeople } from '../people/people.repository.ts';
 import { findUser } from '../users/users.repository.ts';
 import { isTimeZone } from '../workspaces/workspaces.service.ts';
@@ -36,18 +37,7 @@ import {
 } from './companies.repository.ts';
 import type { CompanyInput } from './companies.schemas.ts';
 
-/** acme.com from "https://www.Acme.com/about", "www.acme.com" or "acme.com"; null when it is not a domain. */
-export function normaliseDomain(raw: string): string | null {
-  let s = raw.trim().toLowerCase();
-  if (!s) return null;
-  try {
-    if (s.includes('://')) s = new URL(s).hostname;
-  } catch {
-    return null;
-  }
-  s = s.replace(/^www\./, '').replace(/\/.*$/, '');
-  return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(s) ? s : null;
-}
+export { normaliseDomain };
 
 export type CompaniesService = ReturnType<typeof createCompaniesService>;
 
@@ -178,7 +168,7 @@ export function createCompaniesService(deps: { db: Db }) {
       assertCan(actor, 'customers:read');
       const cols = companyListColumns(await listCustomFields(db, actor.workspaceId, 'company'));
       const q = parseListQuery(params, cols.specs, { field: 'name', direction: 'asc' });
-      const extra = params.q?.trim() ? [searchCondition(companies.searchText, params.q).where] : [];
+      const extra = params.q?.trim() ? [await searchFilter(db, actor.workspaceId, 'company', companies, params.q)] : [];
       const page = await listCompanies(db, actor.workspaceId, cols, q, extra);
       return { rows: page.rows, nextCursor: page.nextCursor, limit: q.limit };
     },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { eventSchema, presentEvent } from '../../events/events.routes.ts';
+import { eventPage, eventSchema, presentEvent } from '../../events/events.routes.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses, idParam, listQuery, noContentResponses } from '../../http/schemas.ts';
 import type { PeopleService } from './people.service.ts';
@@ -325,12 +325,7 @@ export const peopleRoutes =
           before: req.query.before,
           type: req.query.type,
         });
-        const kept = rows.slice(0, req.query.limit);
-        const last = kept[kept.length - 1];
-        return {
-          data: kept.map(presentEvent),
-          page: { nextBefore: rows.length > req.query.limit && last ? last.seq : null, limit: req.query.limit },
-        };
+        return eventPage(rows, req.query.limit);
       },
     );
   };

@@ -3,18 +3,11 @@ import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
-import { defaultStageDefs, type StageDef } from '../../domain/customers.ts';
+import { defaultStageDefs, isTimeZone, type StageDef } from '../../domain/customers.ts';
 import { countPeopleByStage } from '../people/people.repository.ts';
 import { findWorkspace, updateWorkspace, type WorkspaceRow } from './workspaces.repository.ts';
 
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isTimeZone };
 
 /** The lifecycle stages of a workspace: its own when configured, else lead → prospect → … → churned. */
 export function stagesOfWorkspace(w: WorkspaceRow): StageDef[] {

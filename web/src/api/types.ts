@@ -1,26 +1,8 @@
 /** The shapes the API answers with (see /api/openapi.json). Hand-written so no server code reaches the bundle. */
 
-export const permissions = [
-  'workspace:read',
-  'workspace:manage',
-  'users:read',
-  'users:manage',
-  'apikeys:manage',
-  'sessions:manage',
-  'events:read',
-  'jobs:manage',
-  'customers:read',
-  'customers:write',
-  'tickets:read',
-  'tickets:write',
-  'campaigns:read',
-  'campaigns:write',
-  'analytics:read',
-] as const;
-export type Permission = (typeof permissions)[number];
-
-export const roles = ['owner', 'admin', 'agent', 'marketer', 'analyst', 'viewer'] as const;
-export type Role = (typeof roles)[number];
+// Roles and permissions come from the server's own pure module (no server code: it imports nothing).
+import type { Permission, Role } from '../../../src/domain/permissions.ts';
+export { permissions, roles, type Permission, type Role } from '../../../src/domain/permissions.ts';
 
 export type UserStatus = 'active' | 'disabled';
 
