@@ -16,6 +16,7 @@ import {
   IconSearch,
   IconSun,
   IconUserPlus,
+  IconWebhook,
 } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
@@ -139,6 +140,18 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
               keywords: ['invite', 'new', 'person', 'member'],
               leftSection: <IconUserPlus size={18} stroke={1.6} />,
               onClick: () => navigate('/settings/users?new=1'),
+            },
+          ]
+        : []),
+      ...(can('workspace:manage')
+        ? [
+            {
+              id: 'action:add-webhook',
+              label: 'Add webhook',
+              description: 'Send events to a URL as they happen',
+              keywords: ['new', 'create', 'endpoint', 'integration', 'callback'],
+              leftSection: <IconWebhook size={18} stroke={1.6} />,
+              onClick: () => navigate('/settings/webhooks?new=1'),
             },
           ]
         : []),

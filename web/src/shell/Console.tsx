@@ -23,6 +23,7 @@ import { ApiKeysPage } from '../pages/settings/ApiKeysPage.tsx';
 import { ProfilePage } from '../pages/settings/ProfilePage.tsx';
 import { SessionsPage } from '../pages/settings/SessionsPage.tsx';
 import { UsersPage } from '../pages/settings/UsersPage.tsx';
+import { WebhooksPage } from '../pages/settings/WebhooksPage.tsx';
 import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
@@ -292,6 +293,14 @@ export function Console() {
               element={
                 <Guard permission={perm('/settings/api-keys')}>
                   <ApiKeysPage />
+                </Guard>
+              }
+            />
+            <Route
+              path="/settings/webhooks"
+              element={
+                <Guard permission={perm('/settings/webhooks')}>
+                  <WebhooksPage />
                 </Guard>
               }
             />

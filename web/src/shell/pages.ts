@@ -16,6 +16,7 @@ import {
   IconUserCircle,
   IconUsers,
   IconUsersGroup,
+  IconWebhook,
   type Icon,
 } from '@tabler/icons-react';
 import type { Permission } from '../api/types.ts';
@@ -113,6 +114,14 @@ export const settingsPages: PageDef[] = [
     keywords: ['settings', 'fields', 'attributes', 'properties', 'schema'],
     permission: 'workspace:manage',
     hotkey: 'f',
+  },
+  {
+    path: '/settings/webhooks',
+    label: 'Webhooks',
+    description: 'Send events to your systems as they happen',
+    icon: IconWebhook,
+    keywords: ['settings', 'integrations', 'developers', 'events', 'http', 'callbacks', 'deliveries'],
+    permission: 'workspace:manage',
   },
   {
     path: '/settings/activity',
