@@ -122,7 +122,7 @@ describe.skipIf(skip)('webhooks in a browser', () => {
     const form = page.getByTestId('webhook-form');
     // The API's own words for a bad URL appear under the field.
     await form.getByRole('textbox', { name: 'Endpoint URL' }).fill('ftp://example.com/hooks');
-    const types = form.getByLabel('Event types');
+    const types = form.getByRole('combobox', { name: 'Event types' });
     await types.fill('person.*');
     await types.press('Enter');
     await form.getByRole('textbox', { name: 'Description' }).fill('CRM sync');
@@ -206,6 +206,23 @@ describe.skipIf(skip)('webhooks in a browser', () => {
     expect(validSignature(secret, failed!)).toBe(true);
     expect(validSignature(secret, redelivered!)).toBe(true);
     expect(validSignature('whsec_wrong', redelivered!)).toBe(false);
+
+    // Rotating the secret (after a warning) shows the new one, which signs the next delivery at once.
+    await drawer.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect.poll(() => page.getByRole('dialog').last().textContent()).toContain('signed with the new secret');
+    await page.getByRole('button', { name: 'Rotate secret' }).last().click();
+    const rotatedBox = page.getByTestId('webhook-secret-modal').getByTestId('webhook-secret');
+    await rotatedBox.waitFor();
+    const rotated = (await rotatedBox.textContent())?.trim() ?? '';
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(secret);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await drawer.getByRole('button', { name: 'Send test event' }).click();
+    await expect.poll(() => page.getByTestId('webhook-test-result').textContent()).toContain('HTTP 200');
+    await page.getByTestId('webhook-test-result').getByRole('button', { name: 'Close' }).click();
+    const afterRotation = receiver.received[receiver.received.length - 1]!;
+    expect(validSignature(rotated, afterRotation)).toBe(true);
+    expect(validSignature(secret, afterRotation)).toBe(false);
 
     // Delete, after confirming.
     await drawer.getByRole('button', { name: 'Delete' }).click();

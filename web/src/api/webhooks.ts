@@ -64,9 +64,15 @@ export const webhookKeys = {
 };
 
 /** Event types offered when subscribing; any other type (or prefix) can be typed in. */
-export const eventTypeSuggestions: Array<{ group: string; items: string[] }> = [
-  { group: 'Everything', items: ['*'] },
-  { group: 'Prefixes', items: ['person.*', 'company.*', 'user.*', 'custom_field.*', 'view.*', 'import.*'] },
+export const eventTypeSuggestions: Array<{ group: string; items: Array<{ value: string; label: string }> }> = [
+  { group: 'Everything', items: [{ value: '*', label: '*  (every event)' }] },
+  {
+    group: 'Prefixes',
+    items: ['person', 'company', 'user', 'custom_field', 'view', 'import'].map((p) => ({
+      value: `${p}.*`,
+      label: `${p}.*  (every ${p.replace('_', ' ')} event)`,
+    })),
+  },
   {
     group: 'People',
     items: [
@@ -80,10 +86,19 @@ export const eventTypeSuggestions: Array<{ group: string; items: string[] }> = [
       'person.note_added',
       'person.company_linked',
       'person.company_unlinked',
-    ],
+    ].map((value) => ({ value, label: value })),
   },
-  { group: 'Companies', items: ['company.created', 'company.updated', 'company.deleted', 'company.merged'] },
-  { group: 'Users', items: ['user.created', 'user.updated', 'user.deleted'] },
+  {
+    group: 'Companies',
+    items: ['company.created', 'company.updated', 'company.deleted', 'company.merged'].map((value) => ({
+      value,
+      label: value,
+    })),
+  },
+  {
+    group: 'Users',
+    items: ['user.created', 'user.updated', 'user.deleted'].map((value) => ({ value, label: value })),
+  },
 ];
 
 export function useWebhooks(enabled = true) {

@@ -129,7 +129,7 @@ function DeliveryLog({ webhook, onOpen }: { webhook: Webhook; onOpen: (id: strin
                     </Anchor>
                   </Table.Td>
                   <Table.Td>
-                    <DeliveryStatusBadge status={d.status} />
+                    <DeliveryStatusBadge status={d.status} attempts={d.attempts} />
                   </Table.Td>
                   <Table.Td ta="right" data-testid="delivery-attempts">
                     {d.attempts}
@@ -231,7 +231,7 @@ function DeliveryDetail({ webhook, deliveryId, onBack }: { webhook: Webhook; del
             <Text ff="monospace" fw={600}>
               {d.eventType}
             </Text>
-            <DeliveryStatusBadge status={d.status} />
+            <DeliveryStatusBadge status={d.status} attempts={d.attempts} />
             <Text fz="xs" c="dimmed">
               Created {formatDateTime(d.createdAt)}
               {d.nextAttemptAt ? ` · next automatic attempt ${relativeTime(d.nextAttemptAt)}` : ''}

@@ -457,7 +457,7 @@ export function WebhooksPage() {
     <>
       <PageHeader
         title="Webhooks"
-        description="Rapport POSTs events to these URLs as they happen, signed with each endpoint's secret and retried until they are accepted."
+        description="Rapport POSTs events to these URLs as they happen, signed and retried until accepted."
         actions={rows.length > 0 ? addButton : undefined}
       />
       <Card withBorder padding={0}>
@@ -478,7 +478,7 @@ export function WebhooksPage() {
                 <Table.Tr>
                   <Table.Th>Endpoint</Table.Th>
                   <Table.Th>Events</Table.Th>
-                  <Table.Th w={150}>Queue</Table.Th>
+                  <Table.Th w={190}>Deliveries</Table.Th>
                   <Table.Th w={170}>Last delivery</Table.Th>
                   <Table.Th w={80}>Active</Table.Th>
                   <Table.Th w={50} />
@@ -516,7 +516,12 @@ export function WebhooksPage() {
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
                         <Tooltip label="Deliveries still being retried">
-                          <Text fz="sm" c={w.stats.pending ? 'yellow.8' : 'dimmed'} data-testid="webhook-pending">
+                          <Text
+                            fz="sm"
+                            c={w.stats.pending ? 'yellow.8' : 'dimmed'}
+                            style={{ whiteSpace: 'nowrap' }}
+                            data-testid="webhook-pending"
+                          >
                             {w.stats.pending} retrying
                           </Text>
                         </Tooltip>
@@ -524,7 +529,12 @@ export function WebhooksPage() {
                           ·
                         </Text>
                         <Tooltip label="Deliveries given up on: open the endpoint to redeliver them">
-                          <Text fz="sm" c={w.stats.failed ? 'red' : 'dimmed'} data-testid="webhook-failed">
+                          <Text
+                            fz="sm"
+                            c={w.stats.failed ? 'red' : 'dimmed'}
+                            style={{ whiteSpace: 'nowrap' }}
+                            data-testid="webhook-failed"
+                          >
                             {w.stats.failed} failed
                           </Text>
                         </Tooltip>

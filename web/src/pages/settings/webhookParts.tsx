@@ -8,11 +8,12 @@ export const statusInfo: Record<DeliveryStatus, { label: string; color: string }
   failed: { label: 'Failed', color: 'red' },
 };
 
-export function DeliveryStatusBadge({ status }: { status: DeliveryStatus }) {
+/** "Retrying" once an attempt failed; "Pending" before the first attempt. */
+export function DeliveryStatusBadge({ status, attempts = 1 }: { status: DeliveryStatus; attempts?: number }) {
   const s = statusInfo[status];
   return (
     <Badge size="sm" variant="light" color={s.color} miw={78} data-testid="delivery-status" data-status={status}>
-      {s.label}
+      {status === 'pending' && attempts === 0 ? 'Pending' : s.label}
     </Badge>
   );
 }
