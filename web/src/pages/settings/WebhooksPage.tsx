@@ -249,7 +249,13 @@ export function WebhooksPage() {
   const list = useWebhooks();
   const [params, setParams] = useSearchParams();
   const [modal, setModal] = useState<{ editing: Webhook | null } | null>(null);
-  const [confirm, setConfirm] = useState<Confirm | null>(null);
+  // The last question asked stays in state while its dialog fades out, so the text does not vanish mid-animation.
+  const [confirm, setConfirmState] = useState<Confirm | null>(null);
+  const [confirmOpened, setConfirmOpened] = useState(false);
+  const setConfirm = (c: Confirm | null) => {
+    if (c) setConfirmState(c);
+    setConfirmOpened(c !== null);
+  };
   const [secret, setSecret] = useState<{ webhook: Webhook; secret: string; rotated: boolean } | null>(null);
   const [testResult, setTestResult] = useState<WebhookDeliveryDetail | null>(null);
   const openId = params.get('endpoint');
@@ -576,14 +582,14 @@ export function WebhooksPage() {
       <EndpointModal opened={modal !== null} editing={modal?.editing ?? null} onClose={() => setModal(null)} />
       <TestResultModal result={testResult} onClose={() => setTestResult(null)} />
       <ConfirmModal
-        opened={confirm !== null}
+        opened={confirmOpened}
         onClose={() => setConfirm(null)}
         title={c?.title ?? ''}
         message={c?.message ?? ''}
         confirmLabel={c?.label ?? ''}
         danger={confirm?.kind !== 'reveal'}
         loading={act.isPending}
-        onConfirm={() => confirm && act.mutate(confirm)}
+        onConfirm={() => confirmOpened && confirm && act.mutate(confirm)}
       />
       <Modal
         opened={secret !== null}
