@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { insertJsonRows } from '../db/bulk.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import { events } from '../db/schema/index.ts';
@@ -40,20 +41,20 @@ export async function appendEvent(tx: DbOrTx, actor: Actor, input: EventInput): 
  * transaction. All are the actor's.
  */
 export async function appendEvents(tx: DbOrTx, actor: Actor, inputs: readonly EventInput[]): Promise<void> {
-  const chunk = 2000;
-  for (let i = 0; i < inputs.length; i += chunk)
-    await tx.insert(events).values(
-      inputs.slice(i, i + chunk).map((input) => ({
-        workspaceId: actor.workspaceId,
-        id: newId(),
-        type: input.type,
-        subjectType: input.subjectType,
-        subjectId: input.subjectId,
-        actorType: actor.kind,
-        actorId: actor.userId ?? actor.apiKeyId,
-        payload: input.payload ?? {},
-      })),
-    );
+  await insertJsonRows(
+    tx,
+    events,
+    inputs.map((input) => ({
+      workspaceId: actor.workspaceId,
+      id: newId(),
+      type: input.type,
+      subjectType: input.subjectType,
+      subjectId: input.subjectId,
+      actorType: actor.kind,
+      actorId: actor.userId ?? actor.apiKeyId,
+      payload: input.payload ?? {},
+    })),
+  );
 }
 
 export type EventQuery = {
