@@ -6,6 +6,7 @@
  */
 import Fastify from 'fastify';
 import pg from 'pg';
+import { oneEditAway, parseQuery } from '../../src/domain/search.ts';
 
 type UserRecord = {
   workspace_id: string;
@@ -42,42 +43,77 @@ app.get<{ Params: { id: string } }>('/users/:id', async (req, reply) => {
   return row;
 });
 
-/** Lower-cased, accents dropped (what search_text holds), and the `like` pattern for it. */
-function searchTerms(q: string): [string, string] {
-  const folded = q
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .trim();
-  return [folded, `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`];
+/**
+ * The dictionary words each query word may stand for (itself, the words it begins, the words one edit away, and for
+ * longer words the most trigram-similar), as one array per word: the same lookup Rapport's search makes.
+ */
+async function wordArrays(entity: string, words: string[]): Promise<string[][]> {
+  const out = words.map((w) => [w]);
+  const letters = words.map((w, i) => ({ w, i })).filter(({ w }) => !/^\d/.test(w));
+  if (!letters.length) return out;
+  const near = letters.flatMap((l) => oneEditAway(l.w).map((v) => ({ v, i: l.i })));
+  const r = await pool.query<{ i: number; term: string }>(
+    `select q.i, t.term from unnest($3::text[], $4::int[]) as q(w, i), lateral (
+       (select term from search_terms where workspace_id = $1 and entity = $2
+          and term like replace(replace(replace(q.w, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+        order by length(term), term limit 60)
+       union all
+       (select term from search_terms where workspace_id = $1 and entity = $2 and length(q.w) >= 5 and term % q.w
+        order by similarity(term, q.w) desc limit 10)) t
+     union all
+     select v.i, s.term from unnest($5::text[], $6::int[]) as v(term, i)
+       join search_terms s on s.workspace_id = $1 and s.entity = $2 and s.term = v.term`,
+    [workspaceId, entity, letters.map((l) => l.w), letters.map((l) => l.i), near.map((n) => n.v), near.map((n) => n.i)],
+  );
+  for (const row of r.rows) out[row.i]?.push(row.term);
+  return out;
 }
 
-const searchSql = `
-  (select 'person' as type, id, display_name as title, emails[1] as subtitle,
-          (case when search_text like $2 then 1 else 0 end) + word_similarity($3, search_text) as score
-     from people
-    where workspace_id = $1 and (search_text like $2 or $3 <% search_text)
-    order by score desc limit 10)
-  union all
-  (select 'company', id, name, domain,
-          (case when search_text like $2 then 1 else 0 end) + word_similarity($3, search_text)
-     from companies
-    where workspace_id = $1 and (search_text like $2 or $3 <% search_text)
-    order by 5 desc limit 10)
-  order by score desc limit 10`;
+/** Every word must match one of its words (digit words: or be part of the text); the best 10 of 300 candidates. */
+function matchSql(arrays: string[][], params: unknown[]): string {
+  return arrays
+    .map((list) => {
+      params.push(list);
+      const word = list[0] as string;
+      if (!/^\d/.test(word)) return `search_words && $${params.length}::text[]`;
+      params.push(`%${word}%`);
+      return `(search_words && $${params.length - 1}::text[] or search_text like $${params.length})`;
+    })
+    .join(' and ');
+}
 
 app.get<{ Querystring: { q: string } }>('/search', async (req) => {
-  const [folded, like] = searchTerms(req.query.q);
-  const r = await pool.query(searchSql, [workspaceId, like, folded]);
+  const parsed = parseQuery(req.query.q);
+  const words = parsed.words.map((w) => w.word);
+  if (!words.length) return { data: [] };
+  const [pw, cw] = await Promise.all([wordArrays('person', words), wordArrays('company', words)]);
+  const params: unknown[] = [workspaceId, parsed.folded];
+  const r = await pool.query(
+    `(select 'person' as type, id, display_name as title, emails[1] as subtitle, word_similarity($2, search_text) as score
+        from (select * from people where workspace_id = $1 and ${matchSql(pw, params)} limit 300) c
+       order by score desc limit 10)
+     union all
+     (select 'company', id, name, domain, word_similarity($2, search_text)
+        from (select * from companies where workspace_id = $1 and ${matchSql(cw, params)} limit 300) c
+       order by 5 desc limit 10)
+     order by score desc limit 10`,
+    params,
+  );
   return { data: r.rows };
 });
 
 app.get<{ Querystring: { q: string } }>('/people', async (req) => {
-  const [folded, like] = searchTerms(req.query.q);
+  const parsed = parseQuery(req.query.q);
+  if (!parsed.words.length) return { data: [] };
+  const params: unknown[] = [workspaceId];
+  const arrays = await wordArrays(
+    'person',
+    parsed.words.map((w) => w.word),
+  );
   const r = await pool.query(
-    `select * from people where workspace_id = $1 and (search_text like $2 or $3 <% search_text)
+    `select * from people where workspace_id = $1 and ${matchSql(arrays, params)}
       order by created_at desc, id desc limit 51`,
-    [workspaceId, like, folded],
+    params,
   );
   return { data: r.rows.slice(0, 50) };
 });

@@ -69,6 +69,11 @@ export const people = pgTable(
     consent: jsonb('consent').$type<ConsentState>().notNull().default({}),
     /** Lower-cased name, emails, phones, company names and tags: what search matches (pg_trgm). */
     searchText: text('search_text').notNull().default(''),
+    /** The words of search_text (see rapport_search_words in the search_words migration): what search looks up. */
+    searchWords: text('search_words')
+      .array()
+      .notNull()
+      .generatedAlwaysAs(sql`rapport_search_words(search_text)`),
     ...audit,
   },
   (t) => [
@@ -81,6 +86,7 @@ export const people = pgTable(
     index('people_phones_idx').using('gin', t.phones),
     index('people_tags_idx').using('gin', t.tags),
     index('people_search_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    index('people_search_words_idx').using('gin', t.searchWords),
     index('people_created_idx').on(t.workspaceId, t.createdAt, t.id),
     index('people_name_idx').on(t.workspaceId, t.displayName, t.id),
     index('people_stage_idx').on(t.workspaceId, t.stage),
@@ -118,6 +124,10 @@ export const companies = pgTable(
       .default(sql`'{}'::text[]`),
     custom: jsonb('custom').$type<Record<string, unknown>>().notNull().default({}),
     searchText: text('search_text').notNull().default(''),
+    searchWords: text('search_words')
+      .array()
+      .notNull()
+      .generatedAlwaysAs(sql`rapport_search_words(search_text)`),
     ...audit,
   },
   (t) => [
@@ -129,6 +139,7 @@ export const companies = pgTable(
     index('companies_domain_idx').on(t.workspaceId, t.domain),
     index('companies_tags_idx').using('gin', t.tags),
     index('companies_search_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
+    index('companies_search_words_idx').using('gin', t.searchWords),
     index('companies_name_idx').on(t.workspaceId, t.name, t.id),
     index('companies_created_idx').on(t.workspaceId, t.createdAt, t.id),
   ],
@@ -268,5 +279,30 @@ export const duplicateDismissals = pgTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.entity, t.aId, t.bId] }),
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * The distinct words (letters only) of each workspace's people and companies search_words: the dictionary that a
+ * query word is looked up in (exactly, as a prefix, one edit away, or trigram-similar) before the records are.
+ * Filled by statement triggers on people and companies (see the search_words migration); never pruned (a stale
+ * word only costs a lookup that finds nobody).
+ */
+export const searchTerms = pgTable(
+  'search_terms',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    /** 'person' or 'company'. */
+    entity: text('entity').notNull(),
+    term: text('term').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.entity, t.term] }),
+    foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
+    index('search_terms_prefix_idx').on(t.workspaceId, t.entity, t.term.op('text_pattern_ops')),
+    // No pending list: the dictionary changes rarely once filled, and every search reads this index.
+    index('search_terms_trgm_idx')
+      .using('gin', sql`${t.term} gin_trgm_ops`)
+      .with({ fastupdate: false }),
   ],
 );

@@ -15,7 +15,7 @@ import { companyListColumns, type CompanyRow } from '../companies/companies.repo
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { setJobProgress } from '../jobs/jobs.repository.ts';
 import { companiesOfPeople, personListColumns, type PersonRow } from '../people/people.repository.ts';
-import { actorRef, searchCondition, workspaceStages, type PeopleService } from '../people/people.service.ts';
+import { actorRef, searchFilter, workspaceStages, type PeopleService } from '../people/people.service.ts';
 import { findUser } from '../users/users.repository.ts';
 import type { BulkInput, BulkProgress } from './bulk.schemas.ts';
 
@@ -90,7 +90,7 @@ export function createBulkService(deps: { db: Db; people: PeopleService; compani
     } else cols = companyListColumns(await listCustomFields(db, ws, 'company'));
     const q = parseListQuery({ filter: sel.filter }, cols.specs, { field: 'created_at', direction: 'desc' });
     conds.push(...listClauses(cols, q).where);
-    if (sel.q?.trim()) conds.push(searchCondition(table.searchText, sel.q).where);
+    if (sel.q?.trim()) conds.push(await searchFilter(db, ws, entity, table, sel.q));
     return conds;
   }
 

@@ -22,6 +22,7 @@ import {
   type StageDef,
 } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
+import { parseQuery, type ParsedQuery } from '../../domain/search.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
@@ -48,6 +49,7 @@ import {
   unlinkCompany,
   updateNote,
   updatePerson,
+  textArrayLiteral,
   type ConsentRecordRow,
   type NoteRow,
   type PersonInsert,
@@ -56,6 +58,7 @@ import {
 } from './people.repository.ts';
 import type { PersonInput } from './people.schemas.ts';
 import { findCompaniesByIds } from '../companies/companies.repository.ts';
+import { findSearchTerms, type SearchEntity } from './search.repository.ts';
 
 export type PeopleListParams = {
   limit?: number | undefined;
@@ -82,39 +85,100 @@ function fail(problems: FieldProblem[]): never {
   });
 }
 
-/** Query words shorter than this match only as substrings: at 4 letters, the typo threshold matches any "ma…" word. */
-export const fuzzyMinLength = 5;
+/** A query resolved against the workspace's dictionary: each word with the record words it may stand for. */
+export type ResolvedSearch = ParsedQuery & {
+  terms: Array<{ exact: string[]; prefix: string[]; near: string[]; similar: string[] }>;
+};
+
+/** Looks the query's words up in the dictionary of `entity` (see findSearchTerms). */
+export async function resolveSearch(
+  db: DbOrTx,
+  workspaceId: string,
+  entity: SearchEntity,
+  q: string,
+): Promise<ResolvedSearch> {
+  const parsed = parseQuery(q);
+  const terms = parsed.words.map((w) => ({
+    exact: [w.word],
+    prefix: [] as string[],
+    near: [] as string[],
+    similar: [] as string[],
+  }));
+  const found = await findSearchTerms(
+    db,
+    workspaceId,
+    entity,
+    parsed.words.map((w) => w.word),
+  );
+  for (const f of found) {
+    const t = terms[f.i];
+    if (t && !t[f.kind].includes(f.term)) t[f.kind].push(f.term);
+  }
+  return { ...parsed, terms };
+}
 
 /**
- * Text search condition, for people or companies: every word of the query must be in the text, as a substring
- * (prefixes, e-mail and phone fragments) or, for words of 5+ letters, within the trigram typo threshold (`<%`).
- * Word by word, a name with a typo narrows to the few rows that match all its words instead of everyone who shares
- * one of them; each word's condition is an index scan of the trigram index, ANDed. `exact` is the substring-only
- * part (every word as a substring); `rank` puts those rows above the typo matches, then orders by word similarity.
+ * Text search conditions over a record's search words (GIN index) and search text, for people or companies. Every
+ * query word must match a record word: `exact` as it is, `prefix` also the words it begins, `where` also the words
+ * one typo away or trigram-similar (what lists, counts and bulk selections use). Digit words also match as a
+ * substring of the text (part of a phone number). `oneTypo`: one word anything, the others exact. `rank` scores
+ * exact > prefix > one edit > similar per word, the query's non-word chunks ("mh@nasa") found as they are (that is
+ * `wordScore`), then the word similarity of the whole query.
  */
-export function searchCondition(column: SQLWrapper, q: string) {
-  const folded = q
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
-  const likeOf = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const words = [...new Set(folded.split(' ').filter(Boolean))].slice(0, 8);
-  const like = likeOf(folded);
-  const substring = (w: string) => sql`${column} like ${likeOf(w)}`;
-  const all = (conds: SQL[]) => (conds.length ? (and(...conds) as SQL) : sql`${column} like ${like}`);
-  const exact = all(words.map(substring));
+export function searchCondition(cols: { words: SQLWrapper; text: SQLWrapper }, s: ResolvedSearch) {
+  const likeOf = (w: string) => `%${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const overlaps = (list: string[]) =>
+    list.length ? sql`${cols.words} && ${textArrayLiteral(list)}::text[]` : sql`false`;
+  const per = s.words.map((w, i) => {
+    const t = s.terms[i] ?? { exact: [w.word], prefix: [], near: [], similar: [] };
+    const substring = w.digits ? sql` or ${cols.text} like ${likeOf(w.word)}` : sql``;
+    const all = [...t.exact, ...t.prefix, ...t.near, ...t.similar];
+    return {
+      exact: sql`(${overlaps(t.exact)}${substring})`,
+      prefix: sql`(${overlaps([...t.exact, ...t.prefix])}${substring})`,
+      any: sql`(${overlaps(all)}${substring})`,
+      score: sql`(case when ${overlaps(t.exact)} then 3 when ${overlaps(t.prefix)} then 2
+        when ${overlaps(t.near)} then 1.5 else 1 end)`,
+    };
+  });
+  const chunks = s.chunks.map((c) => sql`${cols.text} like ${likeOf(c)}`);
+  const every = (conds: SQL[]) => (conds.length ? (and(...conds) as SQL) : sql`false`);
+  const exact = every([...per.map((p) => p.exact), ...chunks]);
+  const oneTypo = per.length
+    ? sql`(${sql.join(
+        per.map((p, i) => every(per.map((o, j) => (i === j ? p.any : o.exact)))),
+        sql` or `,
+      )})`
+    : sql`false`;
+  const chunkScore = chunks.map((c) => sql` + (case when ${c} then 2 else 0 end)`);
   return {
-    folded,
-    where: all(
-      words.map((w) => (w.length >= fuzzyMinLength ? sql`(${substring(w)} or ${w} <% ${column})` : substring(w))),
-    ),
+    folded: s.folded,
     exact,
-    /** The whole query within the typo threshold of some part of the text: looser, and slower on a large table. */
-    phrase: sql`(${column} like ${like} or ${folded} <% ${column})`,
-    rank: sql`(case when ${exact} then 1 else 0 end) + word_similarity(${folded}, ${column})`,
+    prefix: every(per.map((p) => p.prefix)),
+    oneTypo,
+    where: every(per.map((p) => p.any)),
+    /** Per word and chunk only: cheap, for narrowing many candidates before `rank`. */
+    wordScore: sql<number>`(${sql.join(
+      per.map((p) => p.score),
+      sql` + `,
+    )}${sql.join(chunkScore, sql``)})`,
+    rank: sql<number>`(${sql.join(
+      per.map((p) => p.score),
+      sql` + `,
+    )}${sql.join(chunkScore, sql``)} + word_similarity(${s.folded}, ${cols.text}))`,
   };
+}
+
+/** The search condition of a list's `q` (see searchCondition's `where`). */
+export async function searchFilter(
+  db: DbOrTx,
+  workspaceId: string,
+  entity: SearchEntity,
+  table: { searchWords: SQLWrapper; searchText: SQLWrapper },
+  q: string,
+): Promise<SQL> {
+  const s = await resolveSearch(db, workspaceId, entity, q);
+  return searchCondition({ words: table.searchWords, text: table.searchText }, s).where;
 }
 
 export type PeopleService = ReturnType<typeof createPeopleService>;
@@ -278,7 +342,7 @@ export function createPeopleService(deps: { db: Db }) {
         stages.map((s) => s.key),
       );
       const q = parseListQuery(params, cols.specs, { field: 'created_at', direction: 'desc' });
-      const extra = params.q?.trim() ? [searchCondition(people.searchText, params.q).where] : [];
+      const extra = params.q?.trim() ? [await searchFilter(db, actor.workspaceId, 'person', people, params.q)] : [];
       const page = await listPeople(db, actor.workspaceId, cols, q, extra);
       return { rows: await withCompanies(actor, page.rows), nextCursor: page.nextCursor, limit: q.limit };
     },
@@ -297,7 +361,7 @@ export function createPeopleService(deps: { db: Db }) {
         field: 'created_at',
         direction: 'desc',
       });
-      const extra = params.q?.trim() ? [searchCondition(people.searchText, params.q).where] : [];
+      const extra = params.q?.trim() ? [await searchFilter(db, actor.workspaceId, 'person', people, params.q)] : [];
       return countPeople(db, actor.workspaceId, cols, q, extra);
     },
 

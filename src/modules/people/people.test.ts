@@ -231,6 +231,31 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     ]);
   });
 
+  it('search looks words up exactly, by prefix and one typo away, also after an update; phone suffixes match', async () => {
+    const { call } = await setup();
+    const paul = await call('POST', '/people', {
+      firstName: 'Paul',
+      lastName: 'Reddy',
+      emails: ['pr@example.org'],
+      phones: ['+44 20 7946 0958'],
+    });
+    await call('POST', '/people', { firstName: 'Paula', lastName: 'Reed' });
+    const names = async (q: string) =>
+      (await call('GET', `/search?q=${encodeURIComponent(q)}`)).body.data?.map((h) => h.title);
+    // Two letters swapped in a four-letter word: one edit away, which trigrams miss.
+    expect((await names('pual reddy'))?.[0]).toBe('Paul Reddy');
+    // A prefix first, then (fewer than 10 found) words one edit away: "reed".
+    expect(await names('redd')).toEqual(['Paul Reddy', 'Paula Reed']);
+    expect(await names('7946 0958')).toEqual(['Paul Reddy']);
+    expect(await names('pr@example')).toEqual(['Paul Reddy']);
+    expect(await names('zzyzx')).toEqual([]);
+    // A renamed person is found by the new name (the dictionary learns it in the same transaction), not the old one.
+    await call('PATCH', `/people/${String(paul.body.id)}`, { lastName: 'Quarshie' });
+    expect(await names('quarshei')).toEqual(['Paul Quarshie']);
+    expect((await call('GET', '/people?q=reddy')).body.data).toEqual([]);
+    expect((await call('GET', '/people?q=quarsh')).body.data?.map((p) => p.name)).toEqual(['Paul Quarshie']);
+  });
+
   it('uses the workspace’s own stage names, and will not drop a stage people are in', async () => {
     const { call } = await setup();
     const stages = [

@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -7,7 +7,7 @@ import { companies, people } from '../../db/schema/index.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { assertCan } from '../auth/access.ts';
-import { searchCondition } from './people.service.ts';
+import { resolveSearch, searchCondition } from './people.service.ts';
 
 export const searchHitSchema = z
   .object({
@@ -20,68 +20,108 @@ export const searchHitSchema = z
   .meta({ id: 'SearchHit' });
 
 /** How many matching rows one search ranks at most, per table and phase: a common word costs a bounded amount. */
-export const searchCandidateCap = 500;
+export const searchCandidateCap = 300;
 
 type Ranked = { id: string; score: unknown };
-/** exact: every word as a substring; words: every word, typos allowed; phrase: the whole query, typos allowed. */
-type Phase = 'exact' | 'words' | 'phrase';
-const phaseCondition = (s: ReturnType<typeof searchCondition>, which: Phase) =>
-  which === 'exact' ? s.exact : which === 'words' ? s.where : s.phrase;
+type Search = ReturnType<typeof searchCondition>;
+/** How many of a phase's candidates, the best by their words, get the (costlier) whole-query similarity. */
+const finalists = 40;
 
 /**
- * The best `limit` rows: first the rows that have every word as a substring (when there are `limit` of them they
- * outrank any typo match, and the query is answered), else also the rows matching every word with typos allowed,
- * and if still short, the rows within the typo threshold of the whole query (a short word with a typo, or two
- * letters swapped, fails its own word's threshold but not the whole name's). Each phase ranks at most
- * `searchCandidateCap` candidates (the first the index finds), so a word that matches 100,000 people stays fast; the
- * ranking is then among those candidates.
+ * exact: every word as it is (and the query's e-mail-like chunks as substrings); then prefix (every word as it is
+ * or the start of a word), with, for several words, oneTypo (one word anything, the others exact); then every word
+ * anything (prefix, one edit away, trigram-similar).
  */
-async function topMatches<T extends Ranked>(limit: number, phase: (which: Phase) => Promise<T[]>): Promise<T[]> {
+function phasesOf(words: number): Array<Array<(s: Search) => SQL>> {
+  return [[(s) => s.exact], words > 1 ? [(s) => s.prefix, (s) => s.oneTypo] : [(s) => s.prefix], [(s) => s.where]];
+}
+
+/**
+ * The best `limit` rows: phase by phase (see phasesOf) until `limit` rows are found. Each condition takes at most
+ * `searchCandidateCap` candidates (the first the index finds, so a word that matches 100,000 people stays fast),
+ * keeps the `finalists` best by their words and ranks those by the whole query's similarity. The word lookups are
+ * precise (GIN on search_words), so a typo'd name narrows to its few namesakes.
+ */
+async function topMatches<T extends Ranked>(
+  limit: number,
+  words: number,
+  run: (cond: (s: Search) => SQL) => Promise<T[]>,
+): Promise<T[]> {
   const byId = new Map<string, T>();
-  for (const which of ['exact', 'words', 'phrase'] as const) {
-    for (const r of await phase(which)) if (!byId.has(r.id)) byId.set(r.id, r);
+  for (const phase of phasesOf(words)) {
+    for (const rows of await Promise.all(phase.map(run))) for (const r of rows) if (!byId.has(r.id)) byId.set(r.id, r);
     if (byId.size >= limit) break;
   }
   return [...byId.values()].sort((a, b) => Number(b.score) - Number(a.score)).slice(0, limit);
 }
 
-function topPeople(db: Db, workspaceId: string, q: string, limit: number) {
-  return topMatches(limit, async (which) => {
-    const s = searchCondition(people.searchText, q);
+async function topPeople(db: Db, workspaceId: string, q: string, limit: number) {
+  const resolved = await resolveSearch(db, workspaceId, 'person', q);
+  if (!resolved.words.length) return [];
+  const s = searchCondition({ words: people.searchWords, text: people.searchText }, resolved);
+  return topMatches(limit, resolved.words.length, async (cond) => {
     const c = db
-      .select({ id: people.id, title: people.displayName, emails: people.emails, text: people.searchText })
+      .select({
+        id: people.id,
+        title: people.displayName,
+        emails: people.emails,
+        text: people.searchText,
+        words: people.searchWords,
+      })
       .from(people)
-      .where(and(eq(people.workspaceId, workspaceId), phaseCondition(s, which)))
+      .where(and(eq(people.workspaceId, workspaceId), cond(s)))
       .limit(searchCandidateCap)
       .as('c');
-    const rank = searchCondition(c.text, q).rank;
-    return db
-      .select({ id: c.id, title: c.title, emails: c.emails, score: rank })
+    const cheap = searchCondition({ words: c.words, text: c.text }, resolved).wordScore;
+    const f = db
+      .select({ id: c.id, title: c.title, emails: c.emails, text: c.text, cheap: cheap.as('cheap') })
       .from(c)
+      .orderBy(desc(cheap))
+      .limit(finalists)
+      .as('f');
+    const rank = sql<number>`${f.cheap} + word_similarity(${resolved.folded}, ${f.text})`;
+    return db
+      .select({ id: f.id, title: f.title, emails: f.emails, score: rank })
+      .from(f)
       .orderBy(desc(rank))
       .limit(limit);
   });
 }
 
-function topCompanies(db: Db, workspaceId: string, q: string, limit: number) {
-  return topMatches(limit, async (which) => {
-    const s = searchCondition(companies.searchText, q);
+async function topCompanies(db: Db, workspaceId: string, q: string, limit: number) {
+  const resolved = await resolveSearch(db, workspaceId, 'company', q);
+  if (!resolved.words.length) return [];
+  const s = searchCondition({ words: companies.searchWords, text: companies.searchText }, resolved);
+  return topMatches(limit, resolved.words.length, async (cond) => {
     const c = db
-      .select({ id: companies.id, title: companies.name, domain: companies.domain, text: companies.searchText })
+      .select({
+        id: companies.id,
+        title: companies.name,
+        domain: companies.domain,
+        text: companies.searchText,
+        words: companies.searchWords,
+      })
       .from(companies)
-      .where(and(eq(companies.workspaceId, workspaceId), phaseCondition(s, which)))
+      .where(and(eq(companies.workspaceId, workspaceId), cond(s)))
       .limit(searchCandidateCap)
       .as('c');
-    const rank = searchCondition(c.text, q).rank;
-    return db
-      .select({ id: c.id, title: c.title, domain: c.domain, score: rank })
+    const cheap = searchCondition({ words: c.words, text: c.text }, resolved).wordScore;
+    const f = db
+      .select({ id: c.id, title: c.title, domain: c.domain, text: c.text, cheap: cheap.as('cheap') })
       .from(c)
+      .orderBy(desc(cheap))
+      .limit(finalists)
+      .as('f');
+    const rank = sql<number>`${f.cheap} + word_similarity(${resolved.folded}, ${f.text})`;
+    return db
+      .select({ id: f.id, title: f.title, domain: f.domain, score: rank })
+      .from(f)
       .orderBy(desc(rank))
       .limit(limit);
   });
 }
 
-/** One search box over people and companies: substring and prefix matches first, then typo-tolerant trigram matches. */
+/** One search box over people and companies: exact words first, then prefixes and typos (see topMatches). */
 export const searchRoutes =
   (db: Db): FastifyPluginAsync =>
   async (app) => {
