@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { importBenchmark } from './benchmarks/import.ts';
 import { recordRead } from './benchmarks/record-read.ts';
 import { search } from './benchmarks/search.ts';
 import { writeBenchmarksMd } from './lib/markdown.ts';
@@ -14,7 +15,7 @@ import { summaryCells, textTable } from './lib/table.ts';
 import type { Benchmark, BenchmarkResult } from './lib/types.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add new ones here. */
-const benchmarks: Benchmark[] = [recordRead, search];
+const benchmarks: Benchmark[] = [recordRead, search, importBenchmark];
 
 process.once('SIGINT', () => {
   killAllSpawned();
