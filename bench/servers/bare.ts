@@ -58,7 +58,7 @@ async function wordArrays(entity: string, words: string[]): Promise<string[][]> 
           and term like replace(replace(replace(q.w, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
         order by length(term), term limit 60)
        union all
-       (select term from search_terms where workspace_id = $1 and entity = $2 and length(q.w) >= 5 and term % q.w
+       (select term from search_terms where workspace_id = $1 and entity = $2 and length(q.w) >= 6 and term % q.w
         order by similarity(term, q.w) desc limit 10)) t
      union all
      select v.i, s.term from unnest($5::text[], $6::int[]) as v(term, i)
@@ -69,13 +69,13 @@ async function wordArrays(entity: string, words: string[]): Promise<string[][]> 
   return out;
 }
 
-/** Every word must match one of its words (digit words: or be part of the text); the best 10 of 300 candidates. */
-function matchSql(arrays: string[][], params: unknown[]): string {
+/** Every word must match one of its words (a phone number: or be part of the text); the best 10 of 300 candidates. */
+function matchSql(arrays: string[][], params: unknown[], phone: boolean): string {
   return arrays
     .map((list) => {
       params.push(list);
       const word = list[0] as string;
-      if (!/^\d/.test(word)) return `search_words && $${params.length}::text[]`;
+      if (!phone || word.length < 6) return `search_words && $${params.length}::text[]`;
       params.push(`%${word}%`);
       return `(search_words && $${params.length - 1}::text[] or search_text like $${params.length})`;
     })
@@ -90,11 +90,11 @@ app.get<{ Querystring: { q: string } }>('/search', async (req) => {
   const params: unknown[] = [workspaceId, parsed.folded];
   const r = await pool.query(
     `(select 'person' as type, id, display_name as title, emails[1] as subtitle, word_similarity($2, search_text) as score
-        from (select * from people where workspace_id = $1 and ${matchSql(pw, params)} limit 300) c
+        from (select * from people where workspace_id = $1 and ${matchSql(pw, params, parsed.phone)} limit 300) c
        order by score desc limit 10)
      union all
      (select 'company', id, name, domain, word_similarity($2, search_text)
-        from (select * from companies where workspace_id = $1 and ${matchSql(cw, params)} limit 300) c
+        from (select * from companies where workspace_id = $1 and ${matchSql(cw, params, parsed.phone)} limit 300) c
        order by 5 desc limit 10)
      order by score desc limit 10`,
     params,
@@ -111,7 +111,7 @@ app.get<{ Querystring: { q: string } }>('/people', async (req) => {
     parsed.words.map((w) => w.word),
   );
   const r = await pool.query(
-    `select * from people where workspace_id = $1 and ${matchSql(arrays, params)}
+    `select * from people where workspace_id = $1 and ${matchSql(arrays, params, parsed.phone)}
       order by created_at desc, id desc limit 51`,
     params,
   );

@@ -11,20 +11,22 @@ export const maxQueryWords = 6;
 /** Typo'd words shorter than this are not corrected (at 1–2 letters, everything is one edit away). */
 export const typoMinLength = 3;
 /** Words this long or longer are also matched by trigram similarity (two typos, or more). */
-export const similarMinLength = 5;
+export const similarMinLength = 6;
 
 export type QueryWord = {
   word: string;
-  /** Digits only: matched as a record word, or as a substring of the search text (part of a phone number). */
+  /** Digits only: not in the dictionary, matched as a record word (and, for a phone number, as a substring). */
   digits: boolean;
 };
 
 export type ParsedQuery = {
   /** Lower-cased, accents dropped, spaces collapsed: what search_text holds. */
   folded: string;
-  /** The space-separated pieces of the query that are not plain words ("mh@nasa", "o'brien"): substrings. */
+  /** The space-separated pieces that are not plain words ("mh@nasa", "o'brien"): rank higher found as they are. */
   chunks: string[];
   words: QueryWord[];
+  /** The query is a phone number (or part of one): its digits also match inside the text. */
+  phone: boolean;
 };
 
 /**
@@ -36,13 +38,14 @@ export function parseQuery(q: string): ParsedQuery {
   const folded = foldText(q);
   const digitsOnly = folded.replace(/\D/g, '');
   if (/^[+\d\s().-]+$/.test(folded) && digitsOnly.length >= 5)
-    return { folded, chunks: [], words: [{ word: digitsOnly, digits: true }] };
+    return { folded, chunks: [], words: [{ word: digitsOnly, digits: true }], phone: true };
   const runs = [...new Set(folded.match(runPattern) ?? [])].slice(0, maxQueryWords);
   const chunks = [...new Set(folded.split(' '))].filter((c) => c && !/^[a-z\u00c0-\u1fff\u2070-\u{10ffff}]+$/u.test(c));
   return {
     folded,
     chunks: chunks.slice(0, maxQueryWords),
     words: runs.map((w) => ({ word: w, digits: /^\d/.test(w) })),
+    phone: false,
   };
 }
 

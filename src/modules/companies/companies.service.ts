@@ -18,7 +18,7 @@ import { parseListQuery } from '../../domain/list-query.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
-import { actorRef, searchFilter } from '../people/people.service.ts';
+import { actorRef, searchFilter, withSearchPlan } from '../people/people.service.ts';
 import { companiesOfPeople } from '../people/people.repository.ts';
 import { findUser } from '../users/users.repository.ts';
 import { isTimeZone } from '../workspaces/workspaces.service.ts';
@@ -169,7 +169,7 @@ export function createCompaniesService(deps: { db: Db }) {
       const cols = companyListColumns(await listCustomFields(db, actor.workspaceId, 'company'));
       const q = parseListQuery(params, cols.specs, { field: 'name', direction: 'asc' });
       const extra = params.q?.trim() ? [await searchFilter(db, actor.workspaceId, 'company', companies, params.q)] : [];
-      const page = await listCompanies(db, actor.workspaceId, cols, q, extra);
+      const page = await withSearchPlan(db, params.q, (tx) => listCompanies(tx, actor.workspaceId, cols, q, extra));
       return { rows: page.rows, nextCursor: page.nextCursor, limit: q.limit };
     },
 

@@ -7,7 +7,7 @@ import { companies, people } from '../../db/schema/index.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { assertCan } from '../auth/access.ts';
-import { resolveSearch, searchCondition } from './people.service.ts';
+import { bitmapOnly, resolveSearch, searchCondition } from './people.service.ts';
 
 export const searchHitSchema = z
   .object({
@@ -59,66 +59,70 @@ async function topPeople(db: Db, workspaceId: string, q: string, limit: number) 
   const resolved = await resolveSearch(db, workspaceId, 'person', q);
   if (!resolved.words.length) return [];
   const s = searchCondition({ words: people.searchWords, text: people.searchText }, resolved);
-  return topMatches(limit, resolved.words.length, async (cond) => {
-    const c = db
-      .select({
-        id: people.id,
-        title: people.displayName,
-        emails: people.emails,
-        text: people.searchText,
-        words: people.searchWords,
-      })
-      .from(people)
-      .where(and(eq(people.workspaceId, workspaceId), cond(s)))
-      .limit(searchCandidateCap)
-      .as('c');
-    const cheap = searchCondition({ words: c.words, text: c.text }, resolved).wordScore;
-    const f = db
-      .select({ id: c.id, title: c.title, emails: c.emails, text: c.text, cheap: cheap.as('cheap') })
-      .from(c)
-      .orderBy(desc(cheap))
-      .limit(finalists)
-      .as('f');
-    const rank = sql<number>`${f.cheap} + word_similarity(${resolved.folded}, ${f.text})`;
-    return db
-      .select({ id: f.id, title: f.title, emails: f.emails, score: rank })
-      .from(f)
-      .orderBy(desc(rank))
-      .limit(limit);
-  });
+  return topMatches(limit, resolved.words.length, (cond) =>
+    bitmapOnly(db, async (db) => {
+      const c = db
+        .select({
+          id: people.id,
+          title: people.displayName,
+          emails: people.emails,
+          text: people.searchText,
+          words: people.searchWords,
+        })
+        .from(people)
+        .where(and(eq(people.workspaceId, workspaceId), cond(s)))
+        .limit(searchCandidateCap)
+        .as('c');
+      const cheap = searchCondition({ words: c.words, text: c.text }, resolved).wordScore;
+      const f = db
+        .select({ id: c.id, title: c.title, emails: c.emails, text: c.text, cheap: cheap.as('cheap') })
+        .from(c)
+        .orderBy(desc(cheap))
+        .limit(finalists)
+        .as('f');
+      const rank = sql<number>`${f.cheap} + word_similarity(${resolved.folded}, ${f.text})`;
+      return db
+        .select({ id: f.id, title: f.title, emails: f.emails, score: rank })
+        .from(f)
+        .orderBy(desc(rank))
+        .limit(limit);
+    }),
+  );
 }
 
 async function topCompanies(db: Db, workspaceId: string, q: string, limit: number) {
   const resolved = await resolveSearch(db, workspaceId, 'company', q);
   if (!resolved.words.length) return [];
   const s = searchCondition({ words: companies.searchWords, text: companies.searchText }, resolved);
-  return topMatches(limit, resolved.words.length, async (cond) => {
-    const c = db
-      .select({
-        id: companies.id,
-        title: companies.name,
-        domain: companies.domain,
-        text: companies.searchText,
-        words: companies.searchWords,
-      })
-      .from(companies)
-      .where(and(eq(companies.workspaceId, workspaceId), cond(s)))
-      .limit(searchCandidateCap)
-      .as('c');
-    const cheap = searchCondition({ words: c.words, text: c.text }, resolved).wordScore;
-    const f = db
-      .select({ id: c.id, title: c.title, domain: c.domain, text: c.text, cheap: cheap.as('cheap') })
-      .from(c)
-      .orderBy(desc(cheap))
-      .limit(finalists)
-      .as('f');
-    const rank = sql<number>`${f.cheap} + word_similarity(${resolved.folded}, ${f.text})`;
-    return db
-      .select({ id: f.id, title: f.title, domain: f.domain, score: rank })
-      .from(f)
-      .orderBy(desc(rank))
-      .limit(limit);
-  });
+  return topMatches(limit, resolved.words.length, (cond) =>
+    bitmapOnly(db, async (db) => {
+      const c = db
+        .select({
+          id: companies.id,
+          title: companies.name,
+          domain: companies.domain,
+          text: companies.searchText,
+          words: companies.searchWords,
+        })
+        .from(companies)
+        .where(and(eq(companies.workspaceId, workspaceId), cond(s)))
+        .limit(searchCandidateCap)
+        .as('c');
+      const cheap = searchCondition({ words: c.words, text: c.text }, resolved).wordScore;
+      const f = db
+        .select({ id: c.id, title: c.title, domain: c.domain, text: c.text, cheap: cheap.as('cheap') })
+        .from(c)
+        .orderBy(desc(cheap))
+        .limit(finalists)
+        .as('f');
+      const rank = sql<number>`${f.cheap} + word_similarity(${resolved.folded}, ${f.text})`;
+      return db
+        .select({ id: f.id, title: f.title, domain: f.domain, score: rank })
+        .from(f)
+        .orderBy(desc(rank))
+        .limit(limit);
+    }),
+  );
 }
 
 /** One search box over people and companies: exact words first, then prefixes and typos (see topMatches). */
