@@ -8,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { createDb } from '../../src/db/client.ts';
 import { runMigrations } from '../../src/db/migrate.ts';
 import { systemActor } from '../../src/domain/permissions.ts';
+import { defaultBatchSize } from '../../src/modules/imports/imports.service.ts';
 import { createServices } from '../../src/services.ts';
 import { peopleCsvFields, writePeopleCsv, type PeopleCsvStats } from '../lib/people-csv.ts';
 import { dropDatabase, freshDatabase } from '../lib/pg.ts';
@@ -366,7 +367,7 @@ export const importBenchmark: Benchmark = {
     }
     return {
       description: `Import of a generated ${label(rowCount)}-row people CSV through Rapport (validation, upsert, events), against raw \`COPY\` of the same file into a bare table in the same run; peak memory of the importing process at two file sizes; the same import on PGlite.`,
-      settings: { rows: rowCount, smallRows: smallCount, pgliteRows: pgliteCount, batchSize: 1000, seed },
+      settings: { rows: rowCount, smallRows: smallCount, pgliteRows: pgliteCount, batchSize: defaultBatchSize, seed },
       columns: [
         { key: 'rowsPerSec', label: 'rows/s', digits: 0 },
         { key: 'seconds', label: 'seconds', digits: 1 },

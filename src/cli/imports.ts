@@ -10,7 +10,7 @@ import type { ImportEntity, ImportMatchOn } from '../db/schema/index.ts';
 import { systemActor } from '../domain/permissions.ts';
 import type { Services } from '../services.ts';
 import { findResumableImport, listImportRows, type ImportRow } from '../modules/imports/imports.repository.ts';
-import { runImport } from '../modules/imports/imports.service.ts';
+import { defaultBatchSize, runImport } from '../modules/imports/imports.service.ts';
 import type { WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 
 type Deps = {
@@ -65,7 +65,7 @@ export function addImportCommands(program: Command, deps: Deps): void {
       )
       .option('--dry-run', 'report what would be created, updated or rejected, and change nothing')
       .option('--map <pairs>', 'override the suggested mapping: "Header=field,Other=" (empty field: ignore column)')
-      .addOption(new Option('--batch-size <n>', 'rows per transaction').default('1000').hideHelp())
+      .addOption(new Option('--batch-size <n>', 'rows per transaction').default(String(defaultBatchSize)).hideHelp())
       .action(async (file: string, o: ImportOptions) => {
         if (!fs.existsSync(file)) throw deps.fail(`No file ${file}`);
         await deps.withDb(async (d, s) => {
@@ -116,7 +116,7 @@ export function addImportCommands(program: Command, deps: Deps): void {
           });
           try {
             await runImport(d.db, w.id, row.id, {
-              batchSize: Number(o.batchSize) || 1000,
+              batchSize: Number(o.batchSize) || defaultBatchSize,
               finalAttempt: true,
               onProgress: (p) =>
                 bar.update(p.processedRows, { created: p.created, updated: p.updated, rejected: p.rejected }),
