@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'web/dist/', 'drizzle/', 'data/', '.tmp/', 'bench/results/', 'bench/tmp/', 'coverage/'] },
+  {
+    ignores: ['node_modules/', 'web/dist/', 'drizzle/', 'data/', '.tmp/', 'bench/results/', 'bench/tmp/', 'coverage/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
