@@ -20,10 +20,8 @@ describe('seeded random', () => {
 describe.each(testEngines())('demo data on %s', (engine) => {
   const ctx = useTestApp(engine);
 
-  it('creates ~300 people and ~40 companies with history, consent and duplicates, quickly', async () => {
-    const started = Date.now();
+  it('creates ~300 people and ~40 companies with history, consent and duplicates', async () => {
     const demo = await createDemoWorkspace(ctx.database.db, ctx.services, { slug: `demo-${engine}` });
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(demo.customers.people).toBeGreaterThanOrEqual(300);
     expect(demo.customers.companies).toBeGreaterThanOrEqual(40);
     const owner = await findUserByEmail(ctx.database.db, demo.workspace.id, 'amara@northwind.example');
