@@ -154,7 +154,8 @@ describe.skipIf(skip)('console in a browser', () => {
     await page.waitForURL(`${base}/settings/users`);
     await page.getByTestId('users-table').waitFor();
 
-    // "?" lists the shortcuts.
+    // "?" lists the shortcuts. Shortcuts are ignored while a dialog is open: wait until the palette has finished closing.
+    await page.waitForFunction(() => !document.querySelector('[role="dialog"]'));
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('?');
     await page.getByTestId('shortcuts-list').waitFor();
