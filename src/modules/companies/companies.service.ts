@@ -4,24 +4,14 @@ import { newId } from '../../db/ids.ts';
 import { companies, people } from '../../db/schema/index.ts';
 import { AppError } from '../../errors.ts';
 import { appendEvent, listEvents } from '../../events/events.ts';
-import {
-  buildSearchText,
-  diffFields,
-  normaliseDomain,
-  normaliseEmails,
-  normalisePhones,
-  normaliseTags,
-  validateCustomValues,
-  type FieldProblem,
-} from '../../domain/customers.ts';
+import { buildSearchText, diffFields, normaliseDomain, type FieldProblem } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
+import { normaliseSharedFields } from '../fields/record-fields.ts';
 import { actorRef, searchFilter, withSearchPlan } from '../people/people.service.ts';
 import { companiesOfPeople } from '../people/people.repository.ts';
-import { findUser } from '../users/users.repository.ts';
-import { isTimeZone } from '../workspaces/workspaces.service.ts';
 import {
   companyListColumns,
   deleteCompanies,
@@ -70,47 +60,10 @@ export function createCompaniesService(deps: { db: Db }) {
     }
     if (input.industry !== undefined) out.industry = input.industry || null;
     if (input.size !== undefined) out.size = input.size || null;
-    if (input.emails !== undefined) {
-      const r = normaliseEmails(input.emails);
-      problems.push(...r.problems);
-      out.emails = r.values;
-    }
-    if (input.phones !== undefined) {
-      const r = normalisePhones(input.phones, input.address?.country ?? existing?.address.country ?? undefined);
-      problems.push(...r.problems);
-      out.phones = r.values;
-    }
-    if (input.address !== undefined) out.address = input.address;
-    if (input.language !== undefined) out.language = input.language || null;
-    if (input.timezone !== undefined) {
-      if (input.timezone && !isTimeZone(input.timezone))
-        problems.push({ field: 'timezone', message: `"${input.timezone}" is not an IANA time zone` });
-      out.timezone = input.timezone || null;
-    }
-    if (input.ownerId !== undefined) {
-      if (input.ownerId && !(await findUser(tx, actor.workspaceId, input.ownerId)))
-        problems.push({ field: 'ownerId', message: 'no user with this id in the workspace' });
-      out.ownerId = input.ownerId ?? null;
-    }
-    if (input.source !== undefined) out.source = input.source || null;
-    if (input.externalId !== undefined) {
-      out.externalId = input.externalId || null;
-      if (out.externalId) {
-        const other = await findCompanyByExternalId(tx, actor.workspaceId, out.externalId);
-        if (other && other.id !== existing?.id)
-          problems.push({ field: 'externalId', message: `already used by company ${other.id}` });
-      }
-    }
-    if (input.tags !== undefined) out.tags = normaliseTags(input.tags);
-    if (input.custom !== undefined || !existing) {
-      const defs = await listCustomFields(tx, actor.workspaceId, 'company');
-      const r = validateCustomValues(defs, input.custom ?? {}, {
-        partial: Boolean(existing),
-        existing: existing?.custom ?? {},
-      });
-      problems.push(...r.problems);
-      out.custom = r.values;
-    }
+    Object.assign(
+      out,
+      await normaliseSharedFields(tx, actor, 'company', input, existing, findCompanyByExternalId, problems),
+    );
     if (problems.length) {
       const first = problems[0];
       throw new AppError('validation_failed', first ? `${first.field}: ${first.message}` : 'The company is not valid', {

@@ -10,11 +10,7 @@ import {
   consentKey,
   defaultStageDefs,
   diffFields,
-  normaliseEmails,
-  normalisePhones,
-  normaliseTags,
   personDisplayName,
-  validateCustomValues,
   type ConsentChannel,
   type ConsentPurpose,
   type ConsentSource,
@@ -26,9 +22,9 @@ import { parseQuery, type ParsedQuery } from '../../domain/search.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
-import { findUser } from '../users/users.repository.ts';
+import { normaliseSharedFields } from '../fields/record-fields.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
-import { isTimeZone, stagesOfWorkspace } from '../workspaces/workspaces.service.ts';
+import { stagesOfWorkspace } from '../workspaces/workspaces.service.ts';
 import {
   companiesOfPeople,
   deleteNote,
@@ -256,44 +252,17 @@ export function createPeopleService(deps: { db: Db }) {
     existing: PersonRow | null,
   ): Promise<Partial<PersonInsert>> {
     const problems: FieldProblem[] = [];
-    const ws = await findWorkspace(tx, actor.workspaceId);
-    const defaultCountry = typeof ws?.settings.defaultCountry === 'string' ? ws.settings.defaultCountry : undefined;
-    const out: Partial<PersonInsert> = {};
+    const out: Partial<PersonInsert> = await normaliseSharedFields(
+      tx,
+      actor,
+      'person',
+      input,
+      existing,
+      findPersonByExternalId,
+      problems,
+    );
     if (input.firstName !== undefined) out.firstName = input.firstName || null;
     if (input.lastName !== undefined) out.lastName = input.lastName || null;
-    if (input.emails !== undefined) {
-      const r = normaliseEmails(input.emails);
-      problems.push(...r.problems);
-      out.emails = r.values;
-    }
-    if (input.phones !== undefined) {
-      const r = normalisePhones(
-        input.phones,
-        defaultCountry ?? input.address?.country ?? existing?.address.country ?? undefined,
-      );
-      problems.push(...r.problems);
-      out.phones = r.values;
-    }
-    if (input.address !== undefined) {
-      const a = { ...input.address };
-      if (a.country) a.country = a.country.trim().length === 2 ? a.country.trim().toUpperCase() : a.country.trim();
-      out.address = a;
-    }
-    if (input.language !== undefined) {
-      if (input.language && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.language))
-        problems.push({ field: 'language', message: `"${input.language}" is not a language tag like en or pt-PT` });
-      out.language = input.language || null;
-    }
-    if (input.timezone !== undefined) {
-      if (input.timezone && !isTimeZone(input.timezone))
-        problems.push({ field: 'timezone', message: `"${input.timezone}" is not an IANA time zone` });
-      out.timezone = input.timezone || null;
-    }
-    if (input.ownerId !== undefined) {
-      if (input.ownerId && !(await findUser(tx, actor.workspaceId, input.ownerId)))
-        problems.push({ field: 'ownerId', message: 'no user with this id in the workspace' });
-      out.ownerId = input.ownerId ?? null;
-    }
     if (input.stage !== undefined) {
       const stages = await workspaceStages(tx, actor.workspaceId);
       if (!stages.some((s) => s.key === input.stage))
@@ -302,25 +271,6 @@ export function createPeopleService(deps: { db: Db }) {
           message: `"${input.stage}" is not a stage; use one of ${stages.map((s) => s.key).join(', ')}`,
         });
       out.stage = input.stage;
-    }
-    if (input.source !== undefined) out.source = input.source || null;
-    if (input.externalId !== undefined) {
-      out.externalId = input.externalId || null;
-      if (out.externalId) {
-        const other = await findPersonByExternalId(tx, actor.workspaceId, out.externalId);
-        if (other && other.id !== existing?.id)
-          problems.push({ field: 'externalId', message: `already used by person ${other.id}` });
-      }
-    }
-    if (input.tags !== undefined) out.tags = normaliseTags(input.tags);
-    if (input.custom !== undefined || !existing) {
-      const defs = (await listCustomFields(tx, actor.workspaceId, 'person')).map((d) => ({ ...d, options: d.options }));
-      const r = validateCustomValues(defs, input.custom ?? {}, {
-        partial: Boolean(existing),
-        existing: existing?.custom ?? {},
-      });
-      problems.push(...r.problems);
-      out.custom = r.values;
     }
     if (input.companies !== undefined) {
       const found = await findCompaniesByIds(

@@ -1,0 +1,114 @@
+import type { DbOrTx } from '../../db/client.ts';
+import type { Address } from '../../db/schema/index.ts';
+import {
+  isTimeZone,
+  normaliseEmails,
+  normalisePhones,
+  normaliseTags,
+  validateCustomValues,
+  type FieldProblem,
+} from '../../domain/customers.ts';
+import type { Actor } from '../../domain/permissions.ts';
+import { findUser } from '../users/users.repository.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import { listCustomFields, type CustomEntity } from './fields.repository.ts';
+
+/** The fields people and companies share, as the API sends them (undefined = not sent; null or '' = clear). */
+export type SharedFieldsInput = {
+  emails?: string[] | undefined;
+  phones?: string[] | undefined;
+  address?: Address | undefined;
+  language?: string | null | undefined;
+  timezone?: string | null | undefined;
+  ownerId?: string | null | undefined;
+  source?: string | null | undefined;
+  externalId?: string | null | undefined;
+  tags?: string[] | undefined;
+  custom?: Record<string, unknown> | undefined;
+};
+
+export type SharedFields = {
+  emails?: string[];
+  phones?: string[];
+  address?: Address;
+  language?: string | null;
+  timezone?: string | null;
+  ownerId?: string | null;
+  source?: string | null;
+  externalId?: string | null;
+  tags?: string[];
+  custom?: Record<string, unknown>;
+};
+
+/**
+ * Normalises and checks the fields people and companies have in common, adding every problem to `problems`:
+ * emails lower-cased, phones to E.164 (national numbers read with the workspace's default country, else the
+ * record's), country codes upper-cased, language tag, time zone, owner in the workspace, external id not used by
+ * another record, tags, custom values against the entity's definitions (merged into the existing ones on update).
+ */
+export async function normaliseSharedFields(
+  tx: DbOrTx,
+  actor: Actor,
+  entity: CustomEntity,
+  input: SharedFieldsInput,
+  existing: { id: string; address: Address; custom: Record<string, unknown> } | null,
+  findByExternalId: (tx: DbOrTx, workspaceId: string, externalId: string) => Promise<{ id: string } | null>,
+  problems: FieldProblem[],
+): Promise<SharedFields> {
+  const out: SharedFields = {};
+  if (input.emails !== undefined) {
+    const r = normaliseEmails(input.emails);
+    problems.push(...r.problems);
+    out.emails = r.values;
+  }
+  if (input.phones !== undefined) {
+    const ws = await findWorkspace(tx, actor.workspaceId);
+    const defaultCountry = typeof ws?.settings.defaultCountry === 'string' ? ws.settings.defaultCountry : undefined;
+    const r = normalisePhones(
+      input.phones,
+      defaultCountry ?? input.address?.country ?? existing?.address.country ?? undefined,
+    );
+    problems.push(...r.problems);
+    out.phones = r.values;
+  }
+  if (input.address !== undefined) {
+    const a = { ...input.address };
+    if (a.country) a.country = a.country.trim().length === 2 ? a.country.trim().toUpperCase() : a.country.trim();
+    out.address = a;
+  }
+  if (input.language !== undefined) {
+    if (input.language && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.language))
+      problems.push({ field: 'language', message: `"${input.language}" is not a language tag like en or pt-PT` });
+    out.language = input.language || null;
+  }
+  if (input.timezone !== undefined) {
+    if (input.timezone && !isTimeZone(input.timezone))
+      problems.push({ field: 'timezone', message: `"${input.timezone}" is not an IANA time zone` });
+    out.timezone = input.timezone || null;
+  }
+  if (input.ownerId !== undefined) {
+    if (input.ownerId && !(await findUser(tx, actor.workspaceId, input.ownerId)))
+      problems.push({ field: 'ownerId', message: 'no user with this id in the workspace' });
+    out.ownerId = input.ownerId ?? null;
+  }
+  if (input.source !== undefined) out.source = input.source || null;
+  if (input.externalId !== undefined) {
+    out.externalId = input.externalId || null;
+    if (out.externalId) {
+      const other = await findByExternalId(tx, actor.workspaceId, out.externalId);
+      if (other && other.id !== existing?.id)
+        problems.push({ field: 'externalId', message: `already used by ${entity} ${other.id}` });
+    }
+  }
+  if (input.tags !== undefined) out.tags = normaliseTags(input.tags);
+  if (input.custom !== undefined || !existing) {
+    const defs = await listCustomFields(tx, actor.workspaceId, entity);
+    const r = validateCustomValues(defs, input.custom ?? {}, {
+      partial: Boolean(existing),
+      existing: existing?.custom ?? {},
+    });
+    problems.push(...r.problems);
+    out.custom = r.values;
+  }
+  return out;
+}
