@@ -15,6 +15,8 @@ const configSchema = z.object({
   RAPPORT_JOBS: z.enum(['on', 'off']).default('on'),
   /** Trust X-Forwarded-For/Proto from a reverse proxy. Off by default: a client could otherwise forge its address. */
   RAPPORT_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  /** Port of the built-in SMTP endpoint for inbound support mail ("off" to disable; 0 = any free port). */
+  RAPPORT_SMTP_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(2525),
 });
 
 export type Config = {
@@ -28,6 +30,7 @@ export type Config = {
   bodyLimit: number;
   runJobs: boolean;
   trustProxy: boolean;
+  smtpPort: number | null;
 };
 
 /** Reads configuration from the environment; throws a readable message listing every bad variable. */
@@ -51,5 +54,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: c.RAPPORT_BODY_LIMIT,
     runJobs: c.RAPPORT_JOBS === 'on',
     trustProxy: c.RAPPORT_TRUST_PROXY === 'true',
+    smtpPort: c.RAPPORT_SMTP_PORT === 'off' ? null : c.RAPPORT_SMTP_PORT,
   };
 }

@@ -5,15 +5,26 @@ import { runMigrations } from './db/migrate.ts';
 import { buildApp } from './http/app.ts';
 import { allJobs, ensureSystemSchedules } from './jobs/definitions.ts';
 import { JobRunner } from './jobs/queue.ts';
+import { startInboundSmtp, type InboundSmtp } from './modules/channels/email.inbound.ts';
+import { createServices } from './services.ts';
 
-export type RunningServer = { app: FastifyInstance; database: Database; url: string; close(): Promise<void> };
+export type RunningServer = {
+  app: FastifyInstance;
+  database: Database;
+  url: string;
+  /** The inbound SMTP endpoint's port, or null when it is off (or its port was taken). */
+  smtpPort: number | null;
+  close(): Promise<void>;
+};
 
 /** Opens the database, migrates, starts the job runner and listens. Closes everything in order on SIGINT/SIGTERM. */
 export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await runMigrations(database);
   const jobs = config.runJobs ? new JobRunner(database.db, allJobs) : null;
+  const services = createServices(database.db, { dataDir: config.dataDir });
   const app = await buildApp({
+    services,
     database,
     jobs,
     logger: { level: config.logLevel },
@@ -25,6 +36,21 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     publicUrl: config.publicUrl,
   });
   await app.listen({ port: config.port, host: config.host });
+  let smtp: InboundSmtp | null = null;
+  if (config.smtpPort !== null) {
+    try {
+      smtp = await startInboundSmtp({
+        db: database.db,
+        tickets: services.tickets,
+        port: config.smtpPort,
+        host: config.host,
+        logger: app.log,
+      });
+    } catch (err) {
+      // Mail is one channel among several: the rest of Rapport runs without it.
+      app.log.warn({ err }, `inbound mail is off: could not listen on SMTP port ${config.smtpPort}`);
+    }
+  }
   if (jobs) {
     await ensureSystemSchedules(database.db);
     jobs.start();
@@ -37,6 +63,7 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      await smtp?.close();
       await app.close();
       await jobs?.stop();
       await database.close();
@@ -55,5 +82,5 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
-  return { app, database, url, close };
+  return { app, database, url, smtpPort: smtp?.port ?? null, close };
 }

@@ -14,6 +14,9 @@ import { createDuplicatesService } from './modules/duplicates/duplicates.service
 import { createViewsService } from './modules/views/views.service.ts';
 import { createBulkService } from './modules/bulk/bulk.service.ts';
 import { createJobsService } from './modules/jobs/jobs.service.ts';
+import { createTicketsService } from './modules/tickets/tickets.service.ts';
+import { createChannelsService } from './modules/channels/channels.service.ts';
+import { createTeamsService } from './modules/teams/teams.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string } = {}) {
@@ -37,6 +40,10 @@ export function createServices(db: Db, opts: { dataDir?: string } = {}) {
     views: createViewsService({ db }),
     bulk: createBulkService({ db, people, companies }),
     jobs: createJobsService({ db }),
+    tickets: createTicketsService({ db, dataDir }),
+    channels: createChannelsService({ db }),
+    teams: createTeamsService({ db }),
+    dataDir,
   };
 }
 

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import type { Database, Engine } from '../src/db/client.ts';
@@ -5,7 +8,7 @@ import { buildApp } from '../src/http/app.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createTestDatabase } from './db.ts';
 
-export type TestContext = { database: Database; services: Services; app: FastifyInstance };
+export type TestContext = { database: Database; services: Services; app: FastifyInstance; dataDir: string };
 
 /**
  * One database and one app per describe block (per engine). Tests isolate themselves by making their own
@@ -15,7 +18,9 @@ export function useTestApp(engine: Engine, opts: { webDir?: string } = {}): Test
   const ctx = {} as TestContext;
   beforeAll(async () => {
     ctx.database = await createTestDatabase(engine);
-    ctx.services = createServices(ctx.database.db);
+    // Files (uploads, attachments) go to a directory of this test's own, removed afterwards.
+    ctx.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-test-'));
+    ctx.services = createServices(ctx.database.db, { dataDir: ctx.dataDir });
     ctx.app = await buildApp({
       database: ctx.database,
       services: ctx.services,
@@ -27,6 +32,7 @@ export function useTestApp(engine: Engine, opts: { webDir?: string } = {}): Test
   afterAll(async () => {
     await ctx.app?.close();
     await ctx.database?.close();
+    if (ctx.dataDir) fs.rmSync(ctx.dataDir, { recursive: true, force: true });
   });
   return ctx;
 }

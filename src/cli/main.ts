@@ -84,7 +84,12 @@ export function buildCli(): Command {
         `\n  Rapport is running on ${server.database.engine === 'pglite' ? `the embedded database (${server.database.location})` : `PostgreSQL (${server.database.location})`}`,
       );
       console.log(`  Console:  ${server.url}/${setup.length ? '' : '   ← open it to create your workspace'}`);
-      console.log(`  API docs: ${server.url}/api/docs\n`);
+      console.log(`  API docs: ${server.url}/api/docs`);
+      console.log(
+        server.smtpPort === null
+          ? '  Mail in:  off (RAPPORT_SMTP_PORT)\n'
+          : `  Mail in:  smtp://${config.host}:${server.smtpPort} (for the addresses of your e-mail channels)\n`,
+      );
     });
 
   program

@@ -17,6 +17,11 @@ export type DbOrTx = Db | Tx;
 
 export type Engine = 'pglite' | 'postgres';
 
+/** The rows of a raw `db.execute(sql…)` result (both engines answer `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
 export const searchSimilarityThreshold = 0.4;
 
 export type Database = {

@@ -9,8 +9,14 @@ export type EventInput = {
   type: string;
   subjectType: string;
   subjectId: string;
+  /** Whose timeline shows it; person events default to their subject. */
+  personId?: string | null | undefined;
   payload?: Record<string, unknown>;
 };
+
+function personOf(input: EventInput): string | null {
+  return input.personId ?? (input.subjectType === 'person' ? input.subjectId : null);
+}
 
 export type EventRow = typeof events.$inferSelect;
 
@@ -27,6 +33,7 @@ export async function appendEvent(tx: DbOrTx, actor: Actor, input: EventInput): 
       type: input.type,
       subjectType: input.subjectType,
       subjectId: input.subjectId,
+      personId: personOf(input),
       actorType: actor.kind,
       actorId: actor.userId ?? actor.apiKeyId,
       payload: input.payload ?? {},
@@ -50,6 +57,7 @@ export async function appendEvents(tx: DbOrTx, actor: Actor, inputs: readonly Ev
       type: input.type,
       subjectType: input.subjectType,
       subjectId: input.subjectId,
+      personId: personOf(input),
       actorType: actor.kind,
       actorId: actor.userId ?? actor.apiKeyId,
       payload: input.payload ?? {},
@@ -60,6 +68,7 @@ export async function appendEvents(tx: DbOrTx, actor: Actor, inputs: readonly Ev
 export type EventQuery = {
   subjectType?: string | undefined;
   subjectId?: string | undefined;
+  personId?: string | undefined;
   type?: string | undefined;
   beforeSeq?: number | undefined;
   limit: number;
@@ -70,6 +79,7 @@ export async function listEvents(db: DbOrTx, workspaceId: string, q: EventQuery)
   const conds = [eq(events.workspaceId, workspaceId)];
   if (q.subjectType) conds.push(eq(events.subjectType, q.subjectType));
   if (q.subjectId) conds.push(eq(events.subjectId, q.subjectId));
+  if (q.personId) conds.push(eq(events.personId, q.personId));
   if (q.type)
     conds.push(q.type.endsWith('.*') ? sql`${events.type} like ${q.type.slice(0, -1) + '%'}` : eq(events.type, q.type));
   if (q.beforeSeq !== undefined) conds.push(lt(events.seq, q.beforeSeq));

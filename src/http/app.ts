@@ -39,6 +39,9 @@ import { viewsRoutes } from '../modules/views/views.routes.ts';
 import { bulkRoutes } from '../modules/bulk/bulk.routes.ts';
 import { jobsRoutes } from '../modules/jobs/jobs.routes.ts';
 import { unsubscribeRoutes } from '../modules/people/unsubscribe.routes.ts';
+import { ticketsRoutes } from '../modules/tickets/tickets.routes.ts';
+import { channelsRoutes } from '../modules/channels/channels.routes.ts';
+import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -193,6 +196,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(viewsRoutes(services.views));
       await api.register(bulkRoutes(services.bulk));
       await api.register(jobsRoutes(services.jobs));
+      await api.register(ticketsRoutes({ tickets: services.tickets, db: database.db, dataDir: services.dataDir }));
+      await api.register(channelsRoutes(services.channels));
+      await api.register(teamsRoutes(services.teams));
     },
     { prefix: '/api/v1' },
   );

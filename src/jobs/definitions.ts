@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { fanOutCron, fanOutJobName, webhookJobs } from '../modules/webhooks/webhooks.delivery.ts';
 import { importJob } from '../modules/imports/imports.job.ts';
 import { bulkJob } from '../modules/bulk/bulk.job.ts';
+import { deliverEmailJob } from '../modules/channels/email.outbound.ts';
 
 /** Housekeeping: expired idempotency records, old finished jobs, and long-expired sessions. */
 export const housekeepingJob = defineJob({
@@ -21,7 +22,13 @@ export const housekeepingJob = defineJob({
   },
 });
 
-export const allJobs: ReadonlyArray<AnyJobDefinition> = [housekeepingJob, importJob, bulkJob, ...webhookJobs()];
+export const allJobs: ReadonlyArray<AnyJobDefinition> = [
+  housekeepingJob,
+  importJob,
+  bulkJob,
+  deliverEmailJob,
+  ...webhookJobs(),
+];
 
 /** Recurring jobs every installation has. Idempotent: safe at every start. */
 export async function ensureSystemSchedules(db: Db): Promise<void> {

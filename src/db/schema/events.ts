@@ -15,6 +15,8 @@ export const events = pgTable(
     type: text('type').notNull(),
     subjectType: text('subject_type').notNull(),
     subjectId: text('subject_id').notNull(),
+    /** The customer the event concerns (their timeline): the subject itself for person events, else e.g. a ticket's. */
+    personId: uuid('person_id'),
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id'),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
@@ -26,5 +28,6 @@ export const events = pgTable(
     index('events_subject_idx').on(t.workspaceId, t.subjectType, t.subjectId, t.seq),
     index('events_seq_idx').on(t.workspaceId, t.seq),
     index('events_type_idx').on(t.workspaceId, t.type, t.seq),
+    index('events_person_idx').on(t.workspaceId, t.personId, t.seq),
   ],
 );

@@ -6,3 +6,4 @@ export * from './idempotency.ts';
 export * from './customers.ts';
 export * from './imports.ts';
 export * from './webhooks.ts';
+export * from './service.ts';

@@ -1,5 +1,5 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.ts';
+import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import {
   companies,
   consentRecords,
@@ -11,10 +11,6 @@ import {
 
 export type DuplicateEntity = 'person' | 'company';
 export type PairCursor = { a: string; b: string };
-
-function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
-}
 
 /**
  * Candidate pairs of people, smaller id first, in (a, b) order from the cursor on. Each person's matches come from

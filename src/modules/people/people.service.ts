@@ -621,7 +621,7 @@ export function createPeopleService(deps: { db: Db }) {
       });
     },
 
-    /** The person's timeline: every event recorded about them, newest first. */
+    /** The person's timeline: every event recorded about them (their record, tickets, messages…), newest first. */
     async timeline(
       actor: Actor,
       id: string,
@@ -630,8 +630,7 @@ export function createPeopleService(deps: { db: Db }) {
       assertCan(actor, 'customers:read');
       await mustFind(db, actor, id);
       return listEvents(db, actor.workspaceId, {
-        subjectType: 'person',
-        subjectId: id,
+        personId: id,
         type: q.type,
         beforeSeq: q.before,
         limit: q.limit,

@@ -1,0 +1,126 @@
+/**
+ * Pure rules of the service desk: ticket vocabularies, status transitions, and what an e-mail's headers say about
+ * threading and automatic mail.
+ */
+
+export const defaultTicketTypes = [
+  { key: 'question', label: 'Question' },
+  { key: 'complaint', label: 'Complaint' },
+  { key: 'return_refund', label: 'Return / refund' },
+  { key: 'technical', label: 'Technical problem' },
+  { key: 'billing', label: 'Billing' },
+  { key: 'other', label: 'Other' },
+] as const;
+
+export type TicketTypeDef = { key: string; label: string };
+
+/** Statuses in which the ticket is done; a new customer message reopens it. */
+export const doneStatuses = ['solved', 'closed'] as const;
+
+export function isDone(status: string): boolean {
+  return (doneStatuses as readonly string[]).includes(status);
+}
+
+/**
+ * The status a ticket takes when the customer writes: anything waiting on them (pending) or finished (solved) goes
+ * back to open; a closed ticket is not reopened (the message starts a follow-up ticket instead).
+ */
+export function statusAfterCustomerMessage(status: string): { status: string; followUp: boolean } {
+  if (status === 'closed') return { status, followUp: true };
+  if (status === 'new') return { status: 'new', followUp: false };
+  if (status === 'on_hold') return { status: 'on_hold', followUp: false };
+  return { status: 'open', followUp: false };
+}
+
+/** Status after an agent's public reply, unless the agent chose one: a new ticket becomes open. */
+export function statusAfterAgentReply(status: string): string {
+  return status === 'new' ? 'open' : status;
+}
+
+/** `<abc@host>` → `abc@host`; empty or missing → null. */
+export function normaliseMessageId(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const s = raw.trim().replace(/^<+/, '').replace(/>+$/, '').trim();
+  return s ? s.slice(0, 995) : null;
+}
+
+/** Every message id in a References / In-Reply-To header (or a parsed list), in order, without brackets. */
+export function parseMessageIds(raw: string | string[] | null | undefined): string[] {
+  if (!raw) return [];
+  const text = Array.isArray(raw) ? raw.join(' ') : raw;
+  const bracketed = [...text.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] ?? '');
+  const ids = bracketed.length ? bracketed : text.split(/[\s,]+/);
+  const out: string[] = [];
+  for (const id of ids) {
+    const n = normaliseMessageId(id);
+    if (n && !out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+/** "Re: Fwd: AW: Order late" → "Order late": how subjects are compared. */
+export function baseSubject(subject: string | null | undefined): string {
+  let s = (subject ?? '').trim();
+  for (;;) {
+    const next = s.replace(/^(re|fw|fwd|aw|wg|sv|vs|antw|réf|tr)\s*(\[\d+\])?\s*:\s*/i, '').trim();
+    if (next === s) return s;
+    s = next;
+  }
+}
+
+/** The ticket reference we put in outgoing subjects ("[#1042]"), found again when a mail client drops headers. */
+export function ticketRefInSubject(subject: string | null | undefined): number | null {
+  const m = /\[#(\d{1,9})\]/.exec(subject ?? '');
+  return m?.[1] ? Number(m[1]) : null;
+}
+
+export function subjectWithRef(subject: string, number: number): string {
+  const base = baseSubject(subject) || 'Your request';
+  return ticketRefInSubject(base) === number ? `Re: ${base}` : `Re: ${base} [#${number}]`;
+}
+
+export type MailHeaders = Record<string, string | string[] | undefined>;
+
+function header(h: MailHeaders, name: string): string {
+  const v = h[name.toLowerCase()];
+  return (Array.isArray(v) ? v.join(', ') : (v ?? '')).trim().toLowerCase();
+}
+
+/**
+ * Why a message must not be answered automatically (RFC 3834 Auto-Submitted, Precedence, the auto-responder headers
+ * of Exchange and others, delivery reports and mailer daemons), or null when it is a person writing.
+ */
+export function automaticMailReason(
+  h: MailHeaders,
+  from: string | null | undefined,
+  contentType?: string,
+): string | null {
+  const autoSubmitted = header(h, 'auto-submitted');
+  if (autoSubmitted && autoSubmitted !== 'no') return `Auto-Submitted: ${autoSubmitted}`;
+  const precedence = header(h, 'precedence');
+  if (['bulk', 'junk', 'list', 'auto_reply'].includes(precedence)) return `Precedence: ${precedence}`;
+  if (header(h, 'x-autoreply') || header(h, 'x-autorespond')) return 'X-Autoreply';
+  const suppress = header(h, 'x-auto-response-suppress');
+  if (suppress && /\b(all|oof|autoreply)\b/.test(suppress)) return `X-Auto-Response-Suppress: ${suppress}`;
+  if (header(h, 'list-id') || header(h, 'list-unsubscribe')) return 'mailing list';
+  const ct = (contentType ?? header(h, 'content-type')).toLowerCase();
+  if (ct.includes('multipart/report') || ct.includes('delivery-status')) return 'delivery report (bounce)';
+  const f = (from ?? '').toLowerCase();
+  if (/^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@/.test(f)) return `sender ${f}`;
+  const returnPath = header(h, 'return-path');
+  if (returnPath === '<>') return 'empty Return-Path (bounce)';
+  return null;
+}
+
+/**
+ * Render `{{customer.first_name}}`-style placeholders from a flat map of values; unknown placeholders are left for the
+ * agent to see, missing values use the `|fallback` if given (e.g. `{{customer.first_name|there}}`).
+ */
+export function renderPlaceholders(template: string, values: Record<string, string | null | undefined>): string {
+  return template.replace(/\{\{\s*([a-z_]+(?:\.[a-z_]+)*)\s*(?:\|\s*([^}]*?)\s*)?\}\}/gi, (whole, key: string, fb) => {
+    const k = key.toLowerCase();
+    if (!(k in values)) return whole;
+    const v = values[k];
+    return v ? v : typeof fb === 'string' ? fb : '';
+  });
+}

@@ -1,0 +1,143 @@
+import type { Db } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import type { ChannelKind } from '../../db/schema/service.ts';
+import { normaliseEmailAddress } from '../../domain/customers.ts';
+import type { Actor } from '../../domain/permissions.ts';
+import { AppError } from '../../errors.ts';
+import { appendEvent } from '../../events/events.ts';
+import { assertCan } from '../auth/access.ts';
+import { findTeam } from '../teams/teams.repository.ts';
+import {
+  deleteChannel,
+  findChannel,
+  findEmailChannelsByAddress,
+  insertChannel,
+  listChannels,
+  updateChannel,
+  type ChannelInsert,
+  type ChannelRow,
+} from './channels.repository.ts';
+
+export type ChannelInput = {
+  kind?: ChannelKind | undefined;
+  name?: string | undefined;
+  address?: string | null | undefined;
+  teamId?: string | null | undefined;
+  active?: boolean | undefined;
+  settings?: { smtpUrl?: string | null | undefined; fromName?: string | null | undefined } | undefined;
+};
+
+export type ChannelsService = ReturnType<typeof createChannelsService>;
+
+export function createChannelsService(deps: { db: Db }) {
+  const { db } = deps;
+
+  async function check(
+    actor: Actor,
+    input: ChannelInput,
+    existing: ChannelRow | null,
+  ): Promise<Partial<ChannelInsert>> {
+    const kind = existing?.kind ?? input.kind;
+    const out: Partial<ChannelInsert> = {};
+    if (input.name !== undefined) out.name = input.name.trim();
+    if (input.active !== undefined) out.active = input.active;
+    if (input.teamId !== undefined) {
+      if (input.teamId && !(await findTeam(db, actor.workspaceId, input.teamId)))
+        throw new AppError('validation_failed', `Team ${input.teamId} was not found`, { field: 'teamId' });
+      out.teamId = input.teamId;
+    }
+    if (input.address !== undefined) {
+      if (kind !== 'email')
+        throw new AppError('validation_failed', 'Only e-mail channels have an address', { field: 'address' });
+      const address = input.address ? normaliseEmailAddress(input.address) : null;
+      if (!address)
+        throw new AppError('validation_failed', `"${input.address ?? ''}" is not an e-mail address`, {
+          field: 'address',
+        });
+      const taken = (await findEmailChannelsByAddress(db, address)).filter((c) => c.id !== existing?.id);
+      if (taken.length)
+        throw new AppError('conflict', `${address} already receives mail for another channel`, { field: 'address' });
+      out.address = address;
+    }
+    if (kind === 'email' && !existing && !out.address)
+      throw new AppError('validation_failed', 'An e-mail channel needs the address customers write to', {
+        field: 'address',
+      });
+    if (input.settings !== undefined) {
+      const s = { ...(existing?.settings ?? {}) };
+      if (input.settings.smtpUrl !== undefined) {
+        const url = input.settings.smtpUrl?.trim();
+        if (url && !/^smtps?:\/\//.test(url))
+          throw new AppError('validation_failed', 'The SMTP URL starts with smtp:// or smtps://', {
+            field: 'settings.smtpUrl',
+          });
+        s.smtpUrl = url || null;
+      }
+      if (input.settings.fromName !== undefined) s.fromName = input.settings.fromName?.trim() || null;
+      out.settings = s;
+    }
+    return out;
+  }
+
+  return {
+    async list(actor: Actor): Promise<ChannelRow[]> {
+      assertCan(actor, 'tickets:read');
+      return listChannels(db, actor.workspaceId);
+    },
+
+    async get(actor: Actor, id: string): Promise<ChannelRow> {
+      assertCan(actor, 'tickets:read');
+      const c = await findChannel(db, actor.workspaceId, id);
+      if (!c) throw AppError.notFound('Channel', id);
+      return c;
+    },
+
+    async create(actor: Actor, input: ChannelInput & { kind: ChannelKind; name: string }): Promise<ChannelRow> {
+      assertCan(actor, 'workspace:manage');
+      const cols = await check(actor, input, null);
+      return db.transaction(async (tx) => {
+        const row = await insertChannel(tx, {
+          ...cols,
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          kind: input.kind,
+          name: cols.name ?? input.name,
+        });
+        await appendEvent(tx, actor, {
+          type: 'channel.created',
+          subjectType: 'channel',
+          subjectId: row.id,
+          payload: { kind: row.kind, name: row.name, address: row.address },
+        });
+        return row;
+      });
+    },
+
+    async update(actor: Actor, id: string, input: ChannelInput): Promise<ChannelRow> {
+      assertCan(actor, 'workspace:manage');
+      const existing = await findChannel(db, actor.workspaceId, id);
+      if (!existing) throw AppError.notFound('Channel', id);
+      const cols = await check(actor, input, existing);
+      return db.transaction(async (tx) => {
+        const row = await updateChannel(tx, actor.workspaceId, id, cols);
+        if (!row) throw AppError.notFound('Channel', id);
+        await appendEvent(tx, actor, {
+          type: 'channel.updated',
+          subjectType: 'channel',
+          subjectId: id,
+          payload: { fields: Object.keys(cols) },
+        });
+        return row;
+      });
+    },
+
+    async remove(actor: Actor, id: string): Promise<void> {
+      assertCan(actor, 'workspace:manage');
+      await db.transaction(async (tx) => {
+        // Conversations keep their channel id for the record; the channel just stops receiving.
+        if (!(await deleteChannel(tx, actor.workspaceId, id))) throw AppError.notFound('Channel', id);
+        await appendEvent(tx, actor, { type: 'channel.deleted', subjectType: 'channel', subjectId: id });
+      });
+    },
+  };
+}

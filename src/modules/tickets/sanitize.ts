@@ -1,0 +1,60 @@
+import sanitizeHtml from 'sanitize-html';
+
+/**
+ * What is left of an e-mail's HTML for storage and display: text formatting, links, tables and images, without
+ * scripts, styles that can overlay the console, event handlers, forms, frames or javascript: URLs. Remote images
+ * are kept as links only to https (trackers still load when shown; the console shows them on request).
+ */
+export function sanitizeMessageHtml(html: string): string {
+  return sanitizeHtml(html, {
+    allowedTags: [
+      ...sanitizeHtml.defaults.allowedTags.filter((t) => t !== 'style'),
+      'img',
+      'font',
+      'center',
+      'span',
+      'u',
+      's',
+    ],
+    allowedAttributes: {
+      a: ['href', 'name', 'title', 'rel', 'target'],
+      img: ['src', 'alt', 'title', 'width', 'height'],
+      td: ['colspan', 'rowspan', 'align', 'valign'],
+      th: ['colspan', 'rowspan', 'align', 'valign'],
+      table: ['width', 'border', 'cellpadding', 'cellspacing'],
+      font: ['color'],
+      '*': ['dir', 'lang'],
+    },
+    allowedSchemes: ['http', 'https', 'mailto', 'tel'],
+    allowedSchemesByTag: { img: ['https', 'cid', 'data'] },
+    allowProtocolRelative: false,
+    disallowedTagsMode: 'discard',
+    nonTextTags: ['style', 'script', 'textarea', 'option', 'noscript', 'title', 'head'],
+    transformTags: {
+      a: (tagName, attribs) => ({
+        tagName,
+        attribs: { ...attribs, rel: 'noopener noreferrer nofollow', target: '_blank' },
+      }),
+    },
+  });
+}
+
+/** Plain text of an HTML body, for previews, search and messages that came without a text part. */
+export function htmlToText(html: string): string {
+  const withBreaks = html.replace(/<(br|\/p|\/div|\/li|\/tr|\/h[1-6])\b[^>]*>/gi, '\n').replace(/<li\b[^>]*>/gi, '• ');
+  const text = sanitizeHtml(withBreaks, {
+    allowedTags: [],
+    allowedAttributes: {},
+    nonTextTags: ['style', 'script', 'head', 'title'],
+  });
+  return text
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}

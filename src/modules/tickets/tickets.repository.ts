@@ -1,0 +1,361 @@
+import { and, asc, desc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { listClauses, toPage, type ListColumns } from '../../db/list.ts';
+import { attachments, conversations, counters, messages, teamMembers, tickets } from '../../db/schema/index.ts';
+import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
+import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
+import { textArrayFilter } from '../people/people.repository.ts';
+
+export type TicketRow = typeof tickets.$inferSelect;
+export type TicketInsert = typeof tickets.$inferInsert;
+export type ConversationRow = typeof conversations.$inferSelect;
+export type ConversationInsert = typeof conversations.$inferInsert;
+export type MessageRow = typeof messages.$inferSelect;
+export type MessageInsert = typeof messages.$inferInsert;
+export type AttachmentRow = typeof attachments.$inferSelect;
+export type AttachmentInsert = typeof attachments.$inferInsert;
+
+/** The next value of a per-workspace sequence (ticket numbers), inside the caller's transaction. */
+export async function nextCounter(db: DbOrTx, workspaceId: string, name: string): Promise<number> {
+  const [r] = await db
+    .insert(counters)
+    .values({ workspaceId, name, value: 1 })
+    .onConflictDoUpdate({ target: [counters.workspaceId, counters.name], set: { value: sql`${counters.value} + 1` } })
+    .returning({ value: counters.value });
+  if (!r) throw new Error('counter upsert returned nothing');
+  return r.value;
+}
+
+export const ticketFields: FieldSpecs = {
+  number: { type: 'number' },
+  subject: { type: 'string' },
+  type: { type: 'string' },
+  priority: { type: 'enum', values: ticketPriorities },
+  status: { type: 'enum', values: ticketStatuses },
+  channel: { type: 'string' },
+  person_id: { type: 'string' },
+  assignee_id: { type: 'string' },
+  team_id: { type: 'string' },
+  tag: { type: 'string', sortable: false },
+  sla_due_at: { type: 'datetime' },
+  first_response_at: { type: 'datetime' },
+  resolved_at: { type: 'datetime' },
+  last_customer_message_at: { type: 'datetime' },
+  created_at: { type: 'datetime' },
+  updated_at: { type: 'datetime' },
+};
+
+/** The earliest due time among the ticket's running SLA metrics (null when none runs). */
+const slaDueAt = sql`(select min((m->>'dueAt')::timestamptz) from jsonb_array_elements(${tickets.sla}) m where m->>'state' = 'running')`;
+
+export function ticketListColumns(): ListColumns {
+  return {
+    id: tickets.id,
+    fields: {
+      number: tickets.number,
+      subject: tickets.subject,
+      type: tickets.type,
+      priority: tickets.priority,
+      status: tickets.status,
+      channel: tickets.channel,
+      person_id: sql`${tickets.personId}::text`,
+      assignee_id: sql`${tickets.assigneeId}::text`,
+      team_id: sql`${tickets.teamId}::text`,
+      sla_due_at: slaDueAt,
+      first_response_at: tickets.firstResponseAt,
+      resolved_at: tickets.resolvedAt,
+      last_customer_message_at: tickets.lastCustomerMessageAt,
+      created_at: tickets.createdAt,
+      updated_at: tickets.updatedAt,
+    },
+    specs: ticketFields,
+    filters: { tag: (f) => textArrayFilter(tickets.tags, f) },
+  };
+}
+
+export function ticketSortValue(r: TicketRow, field: string): unknown {
+  const due = r.sla
+    .filter((m) => m.state === 'running' && m.dueAt)
+    .map((m) => new Date(m.dueAt ?? 0).getTime())
+    .sort((a, b) => a - b)[0];
+  const map: Record<string, unknown> = {
+    number: r.number,
+    subject: r.subject,
+    type: r.type,
+    priority: r.priority,
+    status: r.status,
+    channel: r.channel,
+    person_id: r.personId,
+    assignee_id: r.assigneeId,
+    team_id: r.teamId,
+    sla_due_at: due === undefined ? null : new Date(due),
+    first_response_at: r.firstResponseAt,
+    resolved_at: r.resolvedAt,
+    last_customer_message_at: r.lastCustomerMessageAt,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+  return map[field];
+}
+
+export async function listTickets(db: DbOrTx, workspaceId: string, cols: ListColumns, q: ListQuery, extra: SQL[] = []) {
+  const c = listClauses(cols, q);
+  const rows = await db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), ...c.where, ...extra))
+    .orderBy(...c.orderBy)
+    .limit(c.limit);
+  return toPage(rows, q, { id: (r) => r.id, sortValue: (r) => ticketSortValue(r, q.sort.field) });
+}
+
+/** Tickets of the teams the user belongs to. */
+export function inTeamsOf(userId: string, workspaceId: string): SQL {
+  return sql`${tickets.teamId} in (select ${teamMembers.teamId} from ${teamMembers} where ${teamMembers.workspaceId} = ${workspaceId} and ${teamMembers.userId} = ${userId})`;
+}
+
+/** Running SLA metrics due (or warned) within the next `ms`. */
+export function breachingWithin(ms: number): SQL {
+  return sql`exists (select 1 from jsonb_array_elements(${tickets.sla}) m where m->>'state' in ('running', 'breached') and (m->>'dueAt')::timestamptz <= now() + make_interval(secs => ${ms / 1000}))`;
+}
+
+export async function insertTicket(db: DbOrTx, row: TicketInsert): Promise<TicketRow> {
+  const [r] = await db.insert(tickets).values(row).returning();
+  if (!r) throw new Error('ticket insert returned nothing');
+  return r;
+}
+
+export async function updateTicket(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  set: Partial<TicketInsert>,
+): Promise<TicketRow | null> {
+  const [r] = await db
+    .update(tickets)
+    .set({ ...set, updatedAt: sql`date_trunc('milliseconds', now())` })
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, id)))
+    .returning();
+  return r ?? null;
+}
+
+export async function findTicket(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<TicketRow | null> {
+  const q = db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, id)));
+  const [r] = opts.lock ? await q.for('update') : await q;
+  return r ?? null;
+}
+
+export async function findTicketByNumber(db: DbOrTx, workspaceId: string, n: number): Promise<TicketRow | null> {
+  const [r] = await db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.number, n)));
+  return r ?? null;
+}
+
+export async function findTicketsByIds(db: DbOrTx, workspaceId: string, ids: string[]): Promise<TicketRow[]> {
+  if (!ids.length) return [];
+  return db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), inArray(tickets.id, ids)));
+}
+
+export async function ticketsOfPerson(db: DbOrTx, workspaceId: string, personId: string, limit = 50) {
+  return db
+    .select()
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.personId, personId)))
+    .orderBy(desc(tickets.createdAt))
+    .limit(limit);
+}
+
+/** Tickets whose SLA needs a look now (a warning or a due time has come). */
+export async function ticketsDueForSlaCheck(db: DbOrTx, now: Date, limit: number): Promise<TicketRow[]> {
+  return db
+    .select()
+    .from(tickets)
+    .where(and(isNotNull(tickets.slaNextCheckAt), lte(tickets.slaNextCheckAt, now)))
+    .orderBy(asc(tickets.slaNextCheckAt))
+    .limit(limit);
+}
+
+export async function insertConversation(db: DbOrTx, row: ConversationInsert): Promise<ConversationRow> {
+  const [r] = await db.insert(conversations).values(row).returning();
+  if (!r) throw new Error('conversation insert returned nothing');
+  return r;
+}
+
+export async function findConversation(db: DbOrTx, workspaceId: string, id: string): Promise<ConversationRow | null> {
+  const [r] = await db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.workspaceId, workspaceId), eq(conversations.id, id)));
+  return r ?? null;
+}
+
+export async function findConversationByExternalId(
+  db: DbOrTx,
+  workspaceId: string,
+  channelId: string,
+  externalId: string,
+): Promise<ConversationRow | null> {
+  const [r] = await db
+    .select()
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.workspaceId, workspaceId),
+        eq(conversations.channelId, channelId),
+        eq(conversations.externalId, externalId),
+      ),
+    )
+    .orderBy(desc(conversations.createdAt))
+    .limit(1);
+  return r ?? null;
+}
+
+export async function conversationsOfTicket(db: DbOrTx, workspaceId: string, ticketId: string) {
+  return db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.workspaceId, workspaceId), eq(conversations.ticketId, ticketId)))
+    .orderBy(asc(conversations.createdAt));
+}
+
+export async function touchConversation(db: DbOrTx, workspaceId: string, id: string, at: Date): Promise<void> {
+  await db
+    .update(conversations)
+    .set({ lastMessageAt: at })
+    .where(and(eq(conversations.workspaceId, workspaceId), eq(conversations.id, id)));
+}
+
+/** Moves conversations (and their messages) to another ticket: merge and split. */
+export async function moveConversations(
+  db: DbOrTx,
+  workspaceId: string,
+  conversationIds: string[],
+  ticketId: string,
+): Promise<void> {
+  if (!conversationIds.length) return;
+  await db
+    .update(conversations)
+    .set({ ticketId })
+    .where(and(eq(conversations.workspaceId, workspaceId), inArray(conversations.id, conversationIds)));
+  await db
+    .update(messages)
+    .set({ ticketId })
+    .where(and(eq(messages.workspaceId, workspaceId), inArray(messages.conversationId, conversationIds)));
+}
+
+export async function moveMessages(
+  db: DbOrTx,
+  workspaceId: string,
+  messageIds: string[],
+  conversationId: string,
+  ticketId: string,
+): Promise<void> {
+  if (!messageIds.length) return;
+  await db
+    .update(messages)
+    .set({ conversationId, ticketId })
+    .where(and(eq(messages.workspaceId, workspaceId), inArray(messages.id, messageIds)));
+}
+
+export async function insertMessage(db: DbOrTx, row: MessageInsert): Promise<MessageRow> {
+  const [r] = await db.insert(messages).values(row).returning();
+  if (!r) throw new Error('message insert returned nothing');
+  return r;
+}
+
+export async function updateMessage(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  set: Partial<MessageInsert>,
+): Promise<MessageRow | null> {
+  const [r] = await db
+    .update(messages)
+    .set(set)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.id, id)))
+    .returning();
+  return r ?? null;
+}
+
+export async function findMessage(db: DbOrTx, workspaceId: string, id: string): Promise<MessageRow | null> {
+  const [r] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.id, id)));
+  return r ?? null;
+}
+
+export async function messagesOfTicket(db: DbOrTx, workspaceId: string, ticketId: string): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)))
+    .orderBy(asc(messages.createdAt), asc(messages.id));
+}
+
+export async function messagesOfConversation(
+  db: DbOrTx,
+  workspaceId: string,
+  conversationId: string,
+): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.conversationId, conversationId)))
+    .orderBy(asc(messages.createdAt), asc(messages.id));
+}
+
+/** The newest message of the workspace carrying one of these e-mail Message-IDs (what a reply refers to). */
+export async function findMessageByEmailIds(
+  db: DbOrTx,
+  workspaceId: string,
+  ids: string[],
+): Promise<MessageRow | null> {
+  if (!ids.length) return null;
+  const [r] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), inArray(messages.emailMessageId, ids)))
+    .orderBy(desc(messages.createdAt))
+    .limit(1);
+  return r ?? null;
+}
+
+export async function insertAttachments(db: DbOrTx, rows: AttachmentInsert[]): Promise<AttachmentRow[]> {
+  if (!rows.length) return [];
+  return db.insert(attachments).values(rows).returning();
+}
+
+export async function attachmentsOfMessages(
+  db: DbOrTx,
+  workspaceId: string,
+  messageIds: string[],
+): Promise<AttachmentRow[]> {
+  if (!messageIds.length) return [];
+  return db
+    .select()
+    .from(attachments)
+    .where(and(eq(attachments.workspaceId, workspaceId), inArray(attachments.messageId, messageIds)))
+    .orderBy(asc(attachments.createdAt));
+}
+
+export async function findAttachment(db: DbOrTx, workspaceId: string, id: string): Promise<AttachmentRow | null> {
+  const [r] = await db
+    .select()
+    .from(attachments)
+    .where(and(eq(attachments.workspaceId, workspaceId), eq(attachments.id, id)));
+  return r ?? null;
+}

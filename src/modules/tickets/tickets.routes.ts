@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { eventPage } from '../../events/events.routes.ts';
+import { requireActor } from '../../http/auth.ts';
+import { errorResponses, idParam, pageOf } from '../../http/schemas.ts';
+import { AppError } from '../../errors.ts';
+import { assertCan } from '../auth/access.ts';
+import { timelinePage, timelineQuery } from '../people/people.routes.ts';
+import { attachmentPath } from './attachments.ts';
+import { findAttachment, findMessage } from './tickets.repository.ts';
+import type { TicketsService } from './tickets.service.ts';
+import {
+  mergeBody,
+  messageSchema,
+  presentMessage,
+  presentTicket,
+  presentTicketDetail,
+  replyBody,
+  splitBody,
+  ticketCreateBody,
+  ticketDetailSchema,
+  ticketListQuery,
+  ticketPatchBody,
+  ticketSchema,
+} from './tickets.schemas.ts';
+import type { Db } from '../../db/client.ts';
+
+export const ticketsRoutes =
+  (deps: { tickets: TicketsService; db: Db; dataDir: string }): FastifyPluginAsync =>
+  async (app) => {
+    const { tickets } = deps;
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const tags = ['Tickets'];
+
+    r.get(
+      '/tickets',
+      {
+        schema: {
+          tags,
+          summary: 'List tickets (queues, filter, sort)',
+          querystring: ticketListQuery,
+          response: { 200: pageOf(ticketSchema), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const page = await tickets.list(requireActor(req), req.query);
+        return { data: page.rows.map(presentTicket), page: { nextCursor: page.nextCursor, limit: page.limit } };
+      },
+    );
+
+    r.get(
+      '/tickets/queues',
+      {
+        schema: {
+          tags,
+          summary: 'How many open tickets each inbox queue holds',
+          response: {
+            200: z.object({
+              mine: z.number().int(),
+              unassigned: z.number().int(),
+              myTeams: z.number().int(),
+              breaching: z.number().int(),
+              open: z.number().int(),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => tickets.queueCounts(requireActor(req)),
+    );
+
+    r.post(
+      '/tickets',
+      {
+        schema: {
+          tags,
+          summary: 'Open a ticket for a customer (found or created by e-mail or phone)',
+          body: ticketCreateBody,
+          response: { 201: ticketSchema, ...errorResponses },
+        },
+      },
+      async (req, reply) => reply.status(201).send(presentTicket(await tickets.create(requireActor(req), req.body))),
+    );
+
+    r.get(
+      '/tickets/:id',
+      {
+        schema: {
+          tags,
+          summary: 'A ticket with its conversations, messages and customer',
+          params: idParam,
+          response: { 200: ticketDetailSchema, ...errorResponses },
+        },
+      },
+      async (req) => presentTicketDetail(await tickets.get(requireActor(req), req.params.id)),
+    );
+
+    r.patch(
+      '/tickets/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Change status, priority, type, assignee, team, tags or fields',
+          params: idParam,
+          body: ticketPatchBody,
+          response: { 200: ticketSchema, ...errorResponses },
+        },
+      },
+      async (req) => presentTicket(await tickets.update(requireActor(req), req.params.id, req.body)),
+    );
+
+    r.post(
+      '/tickets/:id/replies',
+      {
+        schema: {
+          tags,
+          summary: 'Reply to the customer (sent through the channel) or add an internal note',
+          params: idParam,
+          body: replyBody,
+          response: { 201: messageSchema, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const out = await tickets.reply(requireActor(req), req.params.id, req.body);
+        return reply.status(201).send(presentMessage(out.message, []));
+      },
+    );
+
+    r.post(
+      '/tickets/:id/merge',
+      {
+        schema: {
+          tags,
+          summary: 'Merge other tickets into this one (their conversations move here; they close)',
+          params: idParam,
+          body: mergeBody,
+          response: { 200: ticketSchema, ...errorResponses },
+        },
+      },
+      async (req) => presentTicket(await tickets.merge(requireActor(req), req.params.id, req.body.ticketIds)),
+    );
+
+    r.post(
+      '/tickets/:id/split',
+      {
+        schema: {
+          tags,
+          summary: 'Move some messages into a new ticket',
+          params: idParam,
+          body: splitBody,
+          response: { 201: ticketSchema, ...errorResponses },
+        },
+      },
+      async (req, reply) =>
+        reply.status(201).send(presentTicket(await tickets.split(requireActor(req), req.params.id, req.body))),
+    );
+
+    r.get(
+      '/tickets/:id/history',
+      {
+        schema: {
+          tags,
+          summary: "The ticket's history (events), newest first",
+          params: idParam,
+          querystring: timelineQuery,
+          response: { 200: timelinePage, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const rows = await tickets.history(requireActor(req), req.params.id, {
+          limit: req.query.limit + 1,
+          before: req.query.before,
+        });
+        return eventPage(rows, req.query.limit);
+      },
+    );
+
+    r.get(
+      '/tickets/:id/attachments/:attachmentId',
+      {
+        schema: {
+          tags,
+          summary: "Download a message's attachment",
+          params: z.object({ id: z.uuid(), attachmentId: z.uuid() }),
+          response: { 200: z.string().describe('The file, as a download'), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const actor = requireActor(req);
+        assertCan(actor, 'tickets:read');
+        const a = await findAttachment(deps.db, actor.workspaceId, req.params.attachmentId);
+        const m = a ? await findMessage(deps.db, actor.workspaceId, a.messageId) : null;
+        if (!a || !m || m.ticketId !== req.params.id) throw AppError.notFound('Attachment', req.params.attachmentId);
+        const file = attachmentPath(deps.dataDir, a.storageKey);
+        if (!fs.existsSync(file))
+          throw new AppError('not_found', 'The file of this attachment is gone from the data directory');
+        return sendAttachment(reply, a.contentType, a.fileName, file);
+      },
+    );
+  };
+
+/** Served as a download, never rendered in the console's origin (an HTML or SVG file could run script). */
+function sendAttachment(reply: FastifyReply, contentType: string, fileName: string, file: string) {
+  const safeImage = contentType.startsWith('image/') && !contentType.includes('svg');
+  return reply
+    .header('content-type', safeImage ? contentType : 'application/octet-stream')
+    .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(fileName)}`)
+    .send(fs.createReadStream(file));
+}

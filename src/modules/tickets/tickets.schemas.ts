@@ -1,0 +1,263 @@
+import { z } from 'zod';
+import { iso, isoDate, listQuery } from '../../http/schemas.ts';
+import { channelKinds, ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
+import type { PersonRow } from '../people/people.repository.ts';
+import type { AttachmentRow, ConversationRow, MessageRow, TicketRow } from './tickets.repository.ts';
+
+const shortText = (max: number) => z.string().trim().max(max);
+
+export const slaMetricSchema = z.object({
+  metric: z.string(),
+  target: z.number().describe('Target in business minutes'),
+  state: z.string().describe('running, paused, met, breached or stopped'),
+  startedAt: isoDate,
+  dueAt: isoDate.nullable(),
+  warnAt: isoDate.nullable(),
+  breachedAt: isoDate.nullable(),
+  completedAt: isoDate.nullable(),
+  elapsedBusinessMs: z.number(),
+  remainingBusinessMs: z.number(),
+});
+
+export const ticketSchema = z
+  .object({
+    id: z.string(),
+    number: z.number().int(),
+    subject: z.string(),
+    type: z.string(),
+    priority: z.enum(ticketPriorities),
+    status: z.enum(ticketStatuses),
+    channel: z.enum(channelKinds),
+    channelId: z.string().nullable(),
+    personId: z.string().nullable(),
+    assigneeId: z.string().nullable(),
+    teamId: z.string().nullable(),
+    tags: z.array(z.string()),
+    custom: z.record(z.string(), z.unknown()),
+    slaPolicyId: z.string().nullable(),
+    sla: z.array(slaMetricSchema),
+    firstResponseAt: isoDate.nullable(),
+    firstResponseBusinessMs: z.number().nullable(),
+    resolvedAt: isoDate.nullable(),
+    resolutionBusinessMs: z.number().nullable(),
+    lastCustomerMessageAt: isoDate.nullable(),
+    lastAgentReplyAt: isoDate.nullable(),
+    mergedIntoId: z.string().nullable(),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  })
+  .meta({ id: 'Ticket' });
+
+export function presentTicket(t: TicketRow): z.infer<typeof ticketSchema> {
+  return {
+    id: t.id,
+    number: t.number,
+    subject: t.subject,
+    type: t.type,
+    priority: t.priority,
+    status: t.status,
+    channel: t.channel,
+    channelId: t.channelId,
+    personId: t.personId,
+    assigneeId: t.assigneeId,
+    teamId: t.teamId,
+    tags: t.tags,
+    custom: t.custom,
+    slaPolicyId: t.slaPolicyId,
+    sla: t.sla,
+    firstResponseAt: iso(t.firstResponseAt),
+    firstResponseBusinessMs: t.firstResponseBusinessMs,
+    resolvedAt: iso(t.resolvedAt),
+    resolutionBusinessMs: t.resolutionBusinessMs,
+    lastCustomerMessageAt: iso(t.lastCustomerMessageAt),
+    lastAgentReplyAt: iso(t.lastAgentReplyAt),
+    mergedIntoId: t.mergedIntoId,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+export const attachmentSchema = z.object({
+  id: z.string(),
+  fileName: z.string(),
+  contentType: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  contentId: z.string().nullable(),
+  url: z.string().describe('Download (same authentication as the API)'),
+});
+
+export function presentAttachment(ticketId: string, a: AttachmentRow): z.infer<typeof attachmentSchema> {
+  return {
+    id: a.id,
+    fileName: a.fileName,
+    contentType: a.contentType,
+    size: a.size,
+    sha256: a.sha256,
+    contentId: a.contentId,
+    url: `/api/v1/tickets/${ticketId}/attachments/${a.id}`,
+  };
+}
+
+export const messageSchema = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    direction: z.enum(['inbound', 'outbound', 'note']),
+    authorType: z.string(),
+    authorId: z.string().nullable(),
+    bodyText: z.string(),
+    bodyHtml: z.string().nullable().describe('Sanitised HTML'),
+    emailMessageId: z.string().nullable(),
+    meta: z.record(z.string(), z.unknown()),
+    delivery: z.string().describe('received, queued, sent, failed or stored'),
+    deliveryError: z.string().nullable(),
+    attachments: z.array(attachmentSchema),
+    createdAt: isoDate,
+  })
+  .meta({ id: 'Message' });
+
+export function presentMessage(m: MessageRow, files: AttachmentRow[]): z.infer<typeof messageSchema> {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    direction: m.direction,
+    authorType: m.authorType,
+    authorId: m.authorId,
+    bodyText: m.bodyText,
+    bodyHtml: m.bodyHtml,
+    emailMessageId: m.emailMessageId,
+    meta: m.meta,
+    delivery: m.delivery,
+    deliveryError: m.deliveryError,
+    attachments: files.filter((f) => f.messageId === m.id).map((f) => presentAttachment(m.ticketId, f)),
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+
+export const conversationSchema = z.object({
+  id: z.string(),
+  channel: z.enum(channelKinds),
+  channelId: z.string().nullable(),
+  subject: z.string().nullable(),
+  externalId: z.string().nullable(),
+  lastMessageAt: isoDate,
+  createdAt: isoDate,
+});
+
+export function presentConversation(c: ConversationRow): z.infer<typeof conversationSchema> {
+  return {
+    id: c.id,
+    channel: c.channel,
+    channelId: c.channelId,
+    subject: c.subject,
+    externalId: c.externalId,
+    lastMessageAt: c.lastMessageAt.toISOString(),
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
+export const ticketDetailSchema = ticketSchema
+  .extend({
+    conversations: z.array(conversationSchema),
+    messages: z.array(messageSchema),
+    person: z
+      .object({
+        id: z.string(),
+        displayName: z.string(),
+        emails: z.array(z.string()),
+        phones: z.array(z.string()),
+        stage: z.string(),
+        tags: z.array(z.string()),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'TicketDetail' });
+
+export function presentTicketDetail(x: {
+  ticket: TicketRow;
+  conversations: ConversationRow[];
+  messages: MessageRow[];
+  attachments: AttachmentRow[];
+  person: PersonRow | null;
+}): z.infer<typeof ticketDetailSchema> {
+  return {
+    ...presentTicket(x.ticket),
+    conversations: x.conversations.map(presentConversation),
+    messages: x.messages.map((m) => presentMessage(m, x.attachments)),
+    person: x.person
+      ? {
+          id: x.person.id,
+          displayName: x.person.displayName,
+          emails: x.person.emails,
+          phones: x.person.phones,
+          stage: x.person.stage,
+          tags: x.person.tags,
+        }
+      : null,
+  };
+}
+
+export const ticketListQuery = listQuery.extend({
+  queue: z
+    .enum(['mine', 'unassigned', 'my_teams', 'breaching', 'open', 'all'])
+    .optional()
+    .describe('mine, unassigned, my_teams, breaching (an SLA due within 2 h or breached), open (not solved), all'),
+  q: z.string().max(200).optional().describe('Ticket number (#1042), words of the subject, or the customer'),
+});
+
+const requester = z
+  .object({
+    personId: z.uuid().optional(),
+    email: shortText(320).optional(),
+    phone: shortText(40).optional(),
+    name: shortText(200).optional(),
+  })
+  .refine((r) => r.personId || r.email || r.phone, { message: 'give personId, email or phone' });
+
+export const ticketCreateBody = z.object({
+  subject: shortText(300).min(1, 'a ticket needs a subject'),
+  requester,
+  text: z.string().max(200_000).optional(),
+  html: z.string().max(2_000_000).optional(),
+  channel: z.enum(['email', 'phone', 'api', 'form', 'chat']).optional(),
+  from: z.enum(['customer', 'agent']).optional(),
+  type: shortText(50).optional(),
+  priority: z.enum(ticketPriorities).optional(),
+  assigneeId: z.uuid().nullish(),
+  teamId: z.uuid().nullish(),
+  tags: z.array(shortText(50)).max(50).optional(),
+});
+
+export const ticketPatchBody = z
+  .object({
+    subject: shortText(300).min(1).optional(),
+    type: shortText(50).optional(),
+    priority: z.enum(ticketPriorities).optional(),
+    status: z.enum(ticketStatuses).optional(),
+    assigneeId: z.uuid().nullish(),
+    teamId: z.uuid().nullish(),
+    personId: z.uuid().optional(),
+    tags: z.array(shortText(50)).max(50).optional(),
+    custom: z.record(z.string().max(50), z.unknown()).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'change at least one field' });
+
+export const replyBody = z.object({
+  text: z.string().max(200_000).optional(),
+  html: z.string().max(2_000_000).optional(),
+  internal: z.boolean().optional().describe('An internal note, never sent to the customer'),
+  status: z.enum(ticketStatuses).optional().describe('Set the status in the same step (e.g. pending, solved)'),
+  conversationId: z.uuid().optional(),
+  seenMessageId: z
+    .uuid()
+    .optional()
+    .describe('The newest message you saw; if others arrived since, 409 with reason "collision" unless force'),
+  force: z.boolean().optional(),
+});
+
+export const mergeBody = z.object({ ticketIds: z.array(z.uuid()).min(1).max(50) });
+export const splitBody = z.object({
+  messageIds: z.array(z.uuid()).min(1).max(500),
+  subject: shortText(300).optional(),
+});

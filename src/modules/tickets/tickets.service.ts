@@ -1,0 +1,974 @@
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { rowsOf, type Db, type DbOrTx } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import { people, tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
+import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
+import { normaliseEmailAddress as normaliseEmail, normalisePhone, personDisplayName } from '../../domain/customers.ts';
+import { parseListQuery } from '../../domain/list-query.ts';
+import { systemActor, type Actor } from '../../domain/permissions.ts';
+import {
+  baseSubject,
+  defaultTicketTypes,
+  isDone,
+  statusAfterAgentReply,
+  statusAfterCustomerMessage,
+  ticketRefInSubject,
+  type TicketTypeDef,
+} from '../../domain/tickets.ts';
+import { AppError } from '../../errors.ts';
+import { appendEvent, listEvents, type EventInput } from '../../events/events.ts';
+import { enqueueJob } from '../../jobs/queue.ts';
+import { assertCan } from '../auth/access.ts';
+import { findChannel, findChannelByKind, insertChannel, type ChannelRow } from '../channels/channels.repository.ts';
+import { actorRef } from '../people/people.service.ts';
+import { findPeopleByEmails, findPerson, insertPerson, type PersonRow } from '../people/people.repository.ts';
+import { buildSearchText } from '../../domain/customers.ts';
+import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
+import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
+import { htmlToText, sanitizeMessageHtml } from './sanitize.ts';
+import {
+  attachmentsOfMessages,
+  breachingWithin,
+  conversationsOfTicket,
+  findConversation,
+  findConversationByExternalId,
+  findMessage,
+  findMessageByEmailIds,
+  findTicket,
+  findTicketByNumber,
+  findTicketsByIds,
+  inTeamsOf,
+  insertAttachments,
+  insertConversation,
+  insertMessage,
+  listTickets,
+  messagesOfTicket,
+  moveConversations,
+  moveMessages,
+  nextCounter,
+  ticketListColumns,
+  touchConversation,
+  updateTicket,
+  type ConversationRow,
+  type MessageRow,
+  type AttachmentInsert,
+  type TicketInsert,
+  type TicketRow,
+} from './tickets.repository.ts';
+
+export const deliverEmailJobName = 'tickets.deliver_email';
+
+export type TicketsService = ReturnType<typeof createTicketsService>;
+
+/** Who wrote in: what the channel knows of the sender. */
+export type InboundParty = {
+  personId?: string | null | undefined;
+  email?: string | null | undefined;
+  phone?: string | null | undefined;
+  name?: string | null | undefined;
+};
+
+export type InboundMessage = {
+  channel: ChannelRow;
+  from: InboundParty;
+  subject?: string | null | undefined;
+  text?: string | null | undefined;
+  html?: string | null | undefined;
+  emailMessageId?: string | null | undefined;
+  /** In-Reply-To then References, newest first: what the message answers. */
+  replyTo?: string[] | undefined;
+  /** The channel's thread id (chat session, API thread). */
+  externalThreadId?: string | null | undefined;
+  meta?: MessageMeta | undefined;
+  attachments?: IncomingAttachment[] | undefined;
+  /** Why this is automatic mail (auto-reply, bounce, list); such mail never opens a ticket or reopens one. */
+  automatic?: string | null | undefined;
+  receivedAt?: Date | undefined;
+  /** Ticket fields a form or integration sets. */
+  ticket?: { type?: string | undefined; priority?: string | undefined; tags?: string[] | undefined } | undefined;
+};
+
+export type InboundResult =
+  { outcome: 'created' | 'appended'; ticket: TicketRow; message: MessageRow } | { outcome: 'ignored'; reason: string };
+
+export type TicketPatch = {
+  subject?: string | undefined;
+  type?: string | undefined;
+  priority?: string | undefined;
+  status?: string | undefined;
+  assigneeId?: string | null | undefined;
+  teamId?: string | null | undefined;
+  personId?: string | null | undefined;
+  tags?: string[] | undefined;
+  custom?: Record<string, unknown> | undefined;
+};
+
+export type ReplyInput = {
+  text?: string | undefined;
+  html?: string | undefined;
+  /** An internal note: seen by agents only, never sent. */
+  internal?: boolean | undefined;
+  status?: string | undefined;
+  conversationId?: string | undefined;
+  /** The newest message the agent saw: if others arrived since, the reply is refused unless `force`. */
+  seenMessageId?: string | undefined;
+  force?: boolean | undefined;
+  attachments?: IncomingAttachment[] | undefined;
+};
+
+const preview = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 200);
+
+export function ticketTypesOf(settings: Record<string, unknown>): TicketTypeDef[] {
+  const configured = settings.ticketTypes;
+  if (Array.isArray(configured) && configured.length)
+    return configured.filter(
+      (t): t is TicketTypeDef =>
+        typeof t === 'object' && t !== null && typeof t.key === 'string' && typeof t.label === 'string',
+    );
+  return defaultTicketTypes.map((t) => ({ ...t }));
+}
+
+/** Splits "Amara Okafor" into first and last name (the last word is the family name). */
+function splitName(name: string | null | undefined): { firstName: string | null; lastName: string | null } {
+  const clean = (name ?? '').replace(/["']/g, '').trim();
+  if (!clean || clean.includes('@')) return { firstName: null, lastName: null };
+  const parts = clean.split(/\s+/);
+  if (parts.length === 1) return { firstName: parts[0] ?? null, lastName: null };
+  return { firstName: parts.slice(0, -1).join(' ').slice(0, 100), lastName: (parts.at(-1) ?? '').slice(0, 100) };
+}
+
+export function createTicketsService(deps: { db: Db; dataDir: string }) {
+  const { db, dataDir } = deps;
+
+  async function workspaceSettings(tx: DbOrTx, workspaceId: string): Promise<Record<string, unknown>> {
+    const r = await tx.execute(sql`select settings from workspaces where id = ${workspaceId}`);
+    const rows = rowsOf<{ settings: Record<string, unknown> }>(r);
+    return rows[0]?.settings ?? {};
+  }
+
+  async function mustFind(tx: DbOrTx, actor: Actor, id: string, lock = false): Promise<TicketRow> {
+    const t = await findTicket(tx, actor.workspaceId, id, { lock });
+    if (!t) throw AppError.notFound('Ticket', id);
+    return t;
+  }
+
+  /** Finds the customer by id, e-mail or phone, or creates them (source: the channel). */
+  async function resolvePerson(
+    tx: DbOrTx,
+    actor: Actor,
+    from: InboundParty,
+    source: string,
+  ): Promise<PersonRow | null> {
+    const ws = actor.workspaceId;
+    if (from.personId) {
+      const p = await findPerson(tx, ws, from.personId);
+      if (!p) throw new AppError('validation_failed', `Person ${from.personId} was not found`, { field: 'personId' });
+      return p;
+    }
+    const email = from.email ? normaliseEmail(from.email) : null;
+    if (from.email && !email)
+      throw new AppError('validation_failed', `"${from.email}" is not an e-mail address`, { field: 'email' });
+    const settings = await workspaceSettings(tx, ws);
+    const country = typeof settings.defaultCountry === 'string' ? settings.defaultCountry : undefined;
+    const phone = from.phone ? normalisePhone(from.phone, country) : null;
+    if (from.phone && !phone)
+      throw new AppError('validation_failed', `"${from.phone}" is not a phone number`, { field: 'phone' });
+    if (email) {
+      const [p] = await findPeopleByEmails(tx, ws, [email]);
+      if (p) return p;
+    }
+    if (phone) {
+      const [p] = await tx
+        .select()
+        .from(people)
+        .where(and(eq(people.workspaceId, ws), sql`${people.phones} @> array[${phone}]::text[]`))
+        .limit(1);
+      if (p) return p;
+    }
+    if (!email && !phone) return null;
+    const { firstName, lastName } = splitName(from.name);
+    const emails = email ? [email] : [];
+    const phones = phone ? [phone] : [];
+    const displayName = personDisplayName(firstName, lastName, emails.length ? emails : phones);
+    const id = newId();
+    const person = await insertPerson(tx, {
+      workspaceId: ws,
+      id,
+      firstName,
+      lastName,
+      displayName,
+      emails,
+      phones,
+      source,
+      searchText: buildSearchText([displayName, emails, phones]),
+      createdBy: actorRef(actor),
+      updatedBy: actorRef(actor),
+    });
+    await appendEvent(tx, actor, {
+      type: 'person.created',
+      subjectType: 'person',
+      subjectId: id,
+      payload: { name: displayName, emails, stage: person.stage, source },
+    });
+    return person;
+  }
+
+  function ticketEvent(t: TicketRow, type: string, payload: Record<string, unknown>): EventInput {
+    return {
+      type,
+      subjectType: 'ticket',
+      subjectId: t.id,
+      personId: t.personId,
+      payload: { number: t.number, subject: t.subject, ...payload },
+    };
+  }
+
+  /** Writes the files within the size limit to disk; the rows are inserted once their message exists. */
+  async function saveFiles(
+    ws: string,
+    messageId: string,
+    files: IncomingAttachment[] | undefined,
+  ): Promise<{
+    rows: AttachmentInsert[];
+    refused: Array<{ fileName: string; size: number; reason: string }>;
+  }> {
+    const refused: Array<{ fileName: string; size: number; reason: string }> = [];
+    const limit = attachmentLimitBytes();
+    const rows: AttachmentInsert[] = [];
+    for (const f of files ?? []) {
+      if (f.content.length > limit) {
+        refused.push({
+          fileName: f.fileName,
+          size: f.content.length,
+          reason: `larger than the ${Math.round(limit / 1024 / 1024)} MB limit`,
+        });
+        continue;
+      }
+      rows.push({ workspaceId: ws, messageId, ...(await storeAttachment(dataDir, ws, f)) });
+    }
+    return { rows, refused };
+  }
+
+  async function createTicketRow(
+    tx: DbOrTx,
+    actor: Actor,
+    fields: Omit<TicketInsert, 'workspaceId' | 'id' | 'number'>,
+  ): Promise<TicketRow> {
+    const number = await nextCounter(tx, actor.workspaceId, 'ticket');
+    const ref = actorRef(actor);
+    return insertTicket(tx, {
+      ...fields,
+      workspaceId: actor.workspaceId,
+      id: newId(),
+      number,
+      createdBy: ref,
+      updatedBy: ref,
+    });
+  }
+
+  async function insertTicket(tx: DbOrTx, row: TicketInsert): Promise<TicketRow> {
+    const [r] = await tx.insert(tickets).values(row).returning();
+    if (!r) throw new Error('ticket insert returned nothing');
+    return r;
+  }
+
+  /** Which existing conversation an inbound message continues, if any. */
+  async function findThread(tx: DbOrTx, m: InboundMessage, person: PersonRow | null): Promise<ConversationRow | null> {
+    const ws = m.channel.workspaceId;
+    if (m.externalThreadId) return findConversationByExternalId(tx, ws, m.channel.id, m.externalThreadId);
+    if (m.replyTo?.length) {
+      const earlier = await findMessageByEmailIds(tx, ws, m.replyTo);
+      if (earlier) return findConversation(tx, ws, earlier.conversationId);
+    }
+    // Mail clients that drop the headers still keep "[#1042]" in the subject: accept it from the ticket's customer.
+    const n = ticketRefInSubject(m.subject);
+    if (n && person) {
+      const t = await findTicketByNumber(tx, ws, n);
+      if (t && t.personId === person.id) {
+        const [c] = await conversationsOfTicket(tx, ws, t.id);
+        return c ?? null;
+      }
+    }
+    return null;
+  }
+
+  const service = {
+    /**
+     * A customer's message from any channel: finds or creates the person, continues the thread it belongs to or opens
+     * a ticket, stores attachments (within the size limit) and sanitised HTML, and records it on the timeline.
+     */
+    async receive(m: InboundMessage): Promise<InboundResult> {
+      const ws = m.channel.workspaceId;
+      const actor = systemActor(ws);
+      const html = m.html ? sanitizeMessageHtml(m.html) : null;
+      const text = (m.text ?? '').trim() || (html ? htmlToText(html) : '');
+      const at = m.receivedAt ?? new Date();
+      return db.transaction(async (tx): Promise<InboundResult> => {
+        if (m.emailMessageId) {
+          // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
+          const dup = await findMessageByEmailIds(tx, ws, [m.emailMessageId]);
+          if (dup && dup.direction === 'inbound') return { outcome: 'ignored', reason: 'already received' };
+        }
+        const person = await resolvePerson(tx, actor, m.from, m.channel.kind);
+        let conversation = await findThread(tx, m, person);
+        let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
+        if (ticket?.mergedIntoId) {
+          const target = await findTicket(tx, ws, ticket.mergedIntoId, { lock: true });
+          if (target) ticket = target;
+        }
+        let outcome: 'created' | 'appended' = 'appended';
+        let followUpOf: TicketRow | null = null;
+        if (ticket && !m.automatic && statusAfterCustomerMessage(ticket.status).followUp) {
+          followUpOf = ticket;
+          ticket = null;
+          conversation = null;
+        }
+        if (!ticket && m.automatic) {
+          await appendEvent(tx, actor, {
+            type: 'channel.message_ignored',
+            subjectType: 'channel',
+            subjectId: m.channel.id,
+            personId: person?.id ?? null,
+            payload: { reason: m.automatic, subject: m.subject ?? null, from: m.from.email ?? m.from.phone ?? null },
+          });
+          return { outcome: 'ignored', reason: m.automatic };
+        }
+        if (!ticket) {
+          const settings = await workspaceSettings(tx, ws);
+          const types = ticketTypesOf(settings).map((t) => t.key);
+          const type = m.ticket?.type && types.includes(m.ticket.type) ? m.ticket.type : (types[0] ?? 'question');
+          const priority = (ticketPriorities as readonly string[]).includes(m.ticket?.priority ?? '')
+            ? (m.ticket?.priority as TicketRow['priority'])
+            : 'normal';
+          const subject =
+            baseSubject(m.subject).slice(0, 300) || preview(text).slice(0, 80) || `${m.channel.name} conversation`;
+          ticket = await createTicketRow(tx, actor, {
+            subject,
+            type,
+            priority,
+            status: 'new',
+            channel: m.channel.kind,
+            channelId: m.channel.id,
+            personId: person?.id ?? null,
+            teamId: m.channel.teamId,
+            tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
+            lastCustomerMessageAt: at,
+          });
+          outcome = 'created';
+          await appendEvent(
+            tx,
+            actor,
+            ticketEvent(ticket, 'ticket.created', {
+              channel: ticket.channel,
+              type: ticket.type,
+              priority: ticket.priority,
+              status: ticket.status,
+              ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
+            }),
+          );
+        }
+        if (!conversation || conversation.ticketId !== ticket.id) {
+          conversation = await insertConversation(tx, {
+            workspaceId: ws,
+            id: newId(),
+            ticketId: ticket.id,
+            channel: m.channel.kind,
+            channelId: m.channel.id,
+            personId: person?.id ?? null,
+            subject: m.subject ?? null,
+            externalId: m.externalThreadId ?? null,
+            lastMessageAt: at,
+          });
+        }
+        const messageId = newId();
+        const files = await saveFiles(ws, messageId, m.attachments);
+        const message = await insertMessage(tx, {
+          workspaceId: ws,
+          id: messageId,
+          conversationId: conversation.id,
+          ticketId: ticket.id,
+          direction: 'inbound',
+          authorType: person ? 'person' : 'system',
+          authorId: person?.id ?? null,
+          bodyText: text,
+          bodyHtml: html,
+          emailMessageId: m.emailMessageId ?? null,
+          meta: {
+            ...(m.meta ?? {}),
+            ...(m.automatic ? { automatic: m.automatic } : {}),
+            ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
+          },
+          delivery: 'received',
+          createdAt: at,
+        });
+        await insertAttachments(tx, files.rows);
+        await touchConversation(tx, ws, conversation.id, at);
+        if (outcome === 'appended' && !m.automatic) {
+          const next = statusAfterCustomerMessage(ticket.status).status as TicketStatusValue;
+          const before = ticket.status;
+          ticket =
+            (await updateTicket(tx, ws, ticket.id, {
+              status: next,
+              lastCustomerMessageAt: at,
+              ...(isDone(before) && !isDone(next) ? { resolvedAt: null } : {}),
+            })) ?? ticket;
+          if (before !== next)
+            await appendEvent(
+              tx,
+              actor,
+              ticketEvent(ticket, 'ticket.status_changed', { from: before, to: next, reason: 'customer replied' }),
+            );
+        }
+        await appendEvent(
+          tx,
+          actor,
+          ticketEvent(ticket, 'ticket.message_received', {
+            messageId,
+            conversationId: conversation.id,
+            channel: conversation.channel,
+            preview: preview(text),
+            attachments: files.rows.length,
+            ...(m.automatic ? { automatic: m.automatic } : {}),
+          }),
+        );
+        return { outcome, ticket, message };
+      });
+    },
+
+    /** An agent or integration opens a ticket for a customer (a phone call, a walk-in, an API client). */
+    async create(
+      actor: Actor,
+      input: {
+        subject: string;
+        requester: InboundParty;
+        text?: string | undefined;
+        html?: string | undefined;
+        channel?: 'email' | 'phone' | 'api' | 'form' | 'chat' | undefined;
+        /** Whose words the first message are: the customer's (default) or the agent's (an outbound first contact). */
+        from?: 'customer' | 'agent' | undefined;
+        type?: string | undefined;
+        priority?: string | undefined;
+        assigneeId?: string | null | undefined;
+        teamId?: string | null | undefined;
+        tags?: string[] | undefined;
+        meta?: MessageMeta | undefined;
+      },
+    ) {
+      assertCan(actor, 'tickets:write');
+      const kind = input.channel ?? 'api';
+      const created = await db.transaction(async (tx) => {
+        const channel = await ensureChannel(tx, actor.workspaceId, kind);
+        const person = await resolvePerson(tx, actor, input.requester, kind);
+        if (!person) throw new AppError('validation_failed', 'Say who the customer is: personId, email or phone', {});
+        const settings = await workspaceSettings(tx, actor.workspaceId);
+        const type = input.type ?? ticketTypesOf(settings)[0]?.key ?? 'question';
+        await checkFields(tx, actor, {
+          type,
+          priority: input.priority,
+          assigneeId: input.assigneeId,
+          teamId: input.teamId,
+        });
+        const html = input.html ? sanitizeMessageHtml(input.html) : null;
+        const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
+        const now = new Date();
+        const ticket = await createTicketRow(tx, actor, {
+          subject: input.subject.trim().slice(0, 300),
+          type,
+          priority: (input.priority ?? 'normal') as TicketRow['priority'],
+          status: input.assigneeId ? 'open' : 'new',
+          channel: kind,
+          channelId: channel.id,
+          personId: person.id,
+          assigneeId: input.assigneeId ?? null,
+          teamId: input.teamId ?? channel.teamId,
+          tags: [...new Set(input.tags ?? [])],
+          lastCustomerMessageAt: input.from === 'agent' ? null : now,
+        });
+        await appendEvent(
+          tx,
+          actor,
+          ticketEvent(ticket, 'ticket.created', {
+            channel: kind,
+            type: ticket.type,
+            priority: ticket.priority,
+            status: ticket.status,
+          }),
+        );
+        const conversation = await insertConversation(tx, {
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          ticketId: ticket.id,
+          channel: kind,
+          channelId: channel.id,
+          personId: person.id,
+          subject: ticket.subject,
+        });
+        if (text) {
+          const fromAgent = input.from === 'agent';
+          const message = await insertMessage(tx, {
+            workspaceId: actor.workspaceId,
+            id: newId(),
+            conversationId: conversation.id,
+            ticketId: ticket.id,
+            direction: fromAgent ? 'outbound' : 'inbound',
+            authorType: fromAgent ? actor.kind : 'person',
+            authorId: fromAgent ? actorRef(actor) : person.id,
+            bodyText: text,
+            bodyHtml: html,
+            meta: input.meta ?? {},
+            delivery: fromAgent ? 'stored' : 'received',
+          });
+          await appendEvent(
+            tx,
+            actor,
+            ticketEvent(ticket, fromAgent ? 'ticket.replied' : 'ticket.message_received', {
+              messageId: message.id,
+              conversationId: conversation.id,
+              channel: kind,
+              preview: preview(text),
+            }),
+          );
+        }
+        return ticket;
+      });
+      return created;
+    },
+
+    async list(
+      actor: Actor,
+      params: {
+        limit?: number | undefined;
+        cursor?: string | undefined;
+        sort?: string | undefined;
+        filter?: string | string[] | undefined;
+        queue?: 'mine' | 'unassigned' | 'my_teams' | 'breaching' | 'open' | 'all' | undefined;
+        q?: string | undefined;
+      },
+    ) {
+      assertCan(actor, 'tickets:read');
+      const cols = ticketListColumns();
+      const q = parseListQuery(params, cols.specs, { field: 'updated_at', direction: 'desc' });
+      const extra: SQL[] = [sql`${tickets.mergedIntoId} is null`];
+      const openStatuses = ['new', 'open', 'pending', 'on_hold'];
+      const queue = params.queue ?? 'all';
+      if (queue !== 'all') extra.push(inArray(tickets.status, openStatuses as TicketStatusValue[]));
+      if (queue === 'mine') {
+        if (!actor.userId) throw new AppError('bad_request', 'The "mine" queue needs a signed-in user');
+        extra.push(eq(tickets.assigneeId, actor.userId));
+      }
+      if (queue === 'unassigned') extra.push(isNull(tickets.assigneeId));
+      if (queue === 'my_teams') {
+        if (!actor.userId) throw new AppError('bad_request', 'The "my_teams" queue needs a signed-in user');
+        extra.push(inTeamsOf(actor.userId, actor.workspaceId));
+      }
+      if (queue === 'breaching') extra.push(breachingWithin(2 * 60 * 60 * 1000));
+      const text = params.q?.trim();
+      if (text) {
+        const n = /^#?(\d{1,9})$/.exec(text);
+        const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        extra.push(
+          n
+            ? sql`(${tickets.number} = ${Number(n[1])} or ${tickets.subject} ilike ${like})`
+            : sql`(${tickets.subject} ilike ${like} or exists (select 1 from people p where p.workspace_id = ${tickets.workspaceId} and p.id = ${tickets.personId} and p.search_text like ${`%${text.toLowerCase()}%`}))`,
+        );
+      }
+      const page = await listTickets(db, actor.workspaceId, cols, q, extra);
+      return { rows: page.rows, nextCursor: page.nextCursor, limit: q.limit };
+    },
+
+    /** Queue sizes for the inbox's side bar. */
+    async queueCounts(actor: Actor) {
+      assertCan(actor, 'tickets:read');
+      const ws = actor.workspaceId;
+      const me = actor.userId;
+      const teamIds = me ? await teamIdsOfUser(db, ws, me) : [];
+      const r = await db.execute(sql`
+        select
+          count(*) filter (where assignee_id = ${me}) as mine,
+          count(*) filter (where assignee_id is null) as unassigned,
+          count(*) filter (where team_id = any(${`{${teamIds.join(',')}}`}::uuid[])) as my_teams,
+          count(*) filter (where ${breachingWithin(2 * 60 * 60 * 1000)}) as breaching,
+          count(*) as open
+        from tickets
+        where workspace_id = ${ws} and merged_into_id is null and status in ('new', 'open', 'pending', 'on_hold')`);
+      const rows = rowsOf<Record<string, string | number>>(r);
+      const row = rows[0] ?? {};
+      const n = (k: string) => Number(row[k] ?? 0);
+      return {
+        mine: n('mine'),
+        unassigned: n('unassigned'),
+        myTeams: n('my_teams'),
+        breaching: n('breaching'),
+        open: n('open'),
+      };
+    },
+
+    /** The ticket with its conversations, messages (oldest first), attachments and customer. */
+    async get(actor: Actor, id: string) {
+      assertCan(actor, 'tickets:read');
+      const ticket = await mustFind(db, actor, id);
+      const [conversations, messages, person] = await Promise.all([
+        conversationsOfTicket(db, actor.workspaceId, id),
+        messagesOfTicket(db, actor.workspaceId, id),
+        ticket.personId ? findPerson(db, actor.workspaceId, ticket.personId) : Promise.resolve(null),
+      ]);
+      const files = await attachmentsOfMessages(
+        db,
+        actor.workspaceId,
+        messages.map((m) => m.id),
+      );
+      return { ticket, conversations, messages, attachments: files, person };
+    },
+
+    async update(actor: Actor, id: string, patch: TicketPatch): Promise<TicketRow> {
+      assertCan(actor, 'tickets:write');
+      return db.transaction(async (tx) => {
+        const before = await mustFind(tx, actor, id, true);
+        if (before.mergedIntoId)
+          throw new AppError('conflict', `Ticket #${before.number} was merged into another ticket`, {
+            mergedIntoId: before.mergedIntoId,
+          });
+        await checkFields(tx, actor, patch);
+        const set: Partial<TicketInsert> = {};
+        if (patch.subject !== undefined) set.subject = patch.subject.trim().slice(0, 300);
+        if (patch.type !== undefined) set.type = patch.type;
+        if (patch.priority !== undefined) set.priority = patch.priority as TicketRow['priority'];
+        if (patch.status !== undefined) set.status = patch.status as TicketStatusValue;
+        if (patch.assigneeId !== undefined) set.assigneeId = patch.assigneeId;
+        if (patch.teamId !== undefined) set.teamId = patch.teamId;
+        if (patch.personId !== undefined) set.personId = patch.personId;
+        if (patch.tags !== undefined) set.tags = [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))];
+        if (patch.custom !== undefined) set.custom = { ...before.custom, ...patch.custom };
+        const changes: Record<string, { from: unknown; to: unknown }> = {};
+        for (const [k, v] of Object.entries(set)) {
+          const old = (before as Record<string, unknown>)[k];
+          if (JSON.stringify(old) !== JSON.stringify(v)) changes[k] = { from: old ?? null, to: v ?? null };
+        }
+        if (!Object.keys(changes).length) return before;
+        if (changes.status) {
+          const to = set.status ?? before.status;
+          if (isDone(to) && !isDone(before.status)) set.resolvedAt = new Date();
+          if (!isDone(to) && isDone(before.status)) set.resolvedAt = null;
+        }
+        if (changes.assigneeId && before.status === 'new' && set.assigneeId && !changes.status) set.status = 'open';
+        set.updatedBy = actorRef(actor);
+        const after = (await updateTicket(tx, actor.workspaceId, id, set)) ?? before;
+        const { status: statusChange, ...rest } = changes;
+        if (after.status !== before.status)
+          await appendEvent(
+            tx,
+            actor,
+            ticketEvent(after, 'ticket.status_changed', { from: before.status, to: after.status }),
+          );
+        if (Object.keys(rest).length)
+          await appendEvent(tx, actor, ticketEvent(after, 'ticket.updated', { changes: rest }));
+        void statusChange;
+        return after;
+      });
+    },
+
+    /** A public reply (sent through the conversation's channel) or an internal note. */
+    async reply(actor: Actor, id: string, input: ReplyInput): Promise<{ ticket: TicketRow; message: MessageRow }> {
+      assertCan(actor, 'tickets:write');
+      const html = input.html ? sanitizeMessageHtml(input.html) : null;
+      const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
+      if (!text && !input.attachments?.length)
+        throw new AppError('validation_failed', 'Write something: the reply is empty', { field: 'text' });
+      return db.transaction(async (tx) => {
+        let ticket = await mustFind(tx, actor, id, true);
+        if (ticket.mergedIntoId)
+          throw new AppError('conflict', `Ticket #${ticket.number} was merged into another ticket`, {
+            mergedIntoId: ticket.mergedIntoId,
+          });
+        const all = await messagesOfTicket(tx, actor.workspaceId, id);
+        if (input.seenMessageId && !input.force) {
+          const seenAt = all.findIndex((m) => m.id === input.seenMessageId);
+          const newer = seenAt < 0 ? [] : all.slice(seenAt + 1).filter((m) => m.authorId !== actorRef(actor));
+          if (newer.length)
+            throw new AppError(
+              'conflict',
+              `${newer.length} new message${newer.length > 1 ? 's' : ''} arrived while you were writing: read ${newer.length > 1 ? 'them' : 'it'} first, or send anyway`,
+              {
+                reason: 'collision',
+                newMessages: newer.map((m) => ({
+                  id: m.id,
+                  direction: m.direction,
+                  authorType: m.authorType,
+                  authorId: m.authorId,
+                  preview: preview(m.bodyText),
+                  createdAt: m.createdAt.toISOString(),
+                })),
+              },
+            );
+        }
+        const convs = await conversationsOfTicket(tx, actor.workspaceId, id);
+        const conversation = input.conversationId
+          ? convs.find((c) => c.id === input.conversationId)
+          : [...convs].sort((a, b) => b.lastMessageAt.getTime() - a.lastMessageAt.getTime())[0];
+        if (!conversation)
+          throw new AppError('validation_failed', 'That conversation is not part of this ticket', {
+            field: 'conversationId',
+          });
+        const channel = conversation.channelId
+          ? await findChannel(tx, actor.workspaceId, conversation.channelId)
+          : null;
+        const messageId = newId();
+        const files = await saveFiles(actor.workspaceId, messageId, input.attachments);
+        if (files.refused.length)
+          throw new AppError('payload_too_large', `${files.refused[0]?.fileName} is ${files.refused[0]?.reason}`, {
+            refused: files.refused,
+          });
+        const internal = Boolean(input.internal);
+        const byEmail = !internal && ['email', 'form', 'phone'].includes(conversation.channel);
+        const domain = (channel?.address ?? '').split('@')[1] || 'rapport.invalid';
+        const now = new Date();
+        const message = await insertMessage(tx, {
+          workspaceId: actor.workspaceId,
+          id: messageId,
+          conversationId: conversation.id,
+          ticketId: id,
+          direction: internal ? 'note' : 'outbound',
+          authorType: actor.kind,
+          authorId: actorRef(actor),
+          bodyText: text,
+          bodyHtml: html,
+          emailMessageId: byEmail ? `${messageId}@${domain}` : null,
+          delivery: internal ? 'stored' : byEmail ? 'queued' : 'sent',
+          createdAt: now,
+        });
+        await insertAttachments(tx, files.rows);
+        if (byEmail) await enqueueJob(tx, actor.workspaceId, deliverEmailJobName, { messageId }, { maxAttempts: 8 });
+        await touchConversation(tx, actor.workspaceId, conversation.id, now);
+        const set: Partial<TicketInsert> = { updatedBy: actorRef(actor) };
+        const before = ticket.status;
+        if (!internal) {
+          set.lastAgentReplyAt = now;
+          if (!ticket.firstResponseAt) set.firstResponseAt = now;
+        }
+        const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
+        if (input.status) await checkFields(tx, actor, { status: input.status });
+        if (wanted !== before) {
+          set.status = wanted as TicketStatusValue;
+          if (isDone(wanted) && !isDone(before)) set.resolvedAt = now;
+          if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;
+        }
+        if (!ticket.assigneeId && actor.userId && !internal) set.assigneeId = actor.userId;
+        ticket = (await updateTicket(tx, actor.workspaceId, id, set)) ?? ticket;
+        await appendEvent(
+          tx,
+          actor,
+          ticketEvent(ticket, internal ? 'ticket.note_added' : 'ticket.replied', {
+            messageId,
+            conversationId: conversation.id,
+            channel: conversation.channel,
+            externalThreadId: conversation.externalId,
+            preview: preview(text),
+            ...(internal ? {} : { text }),
+          }),
+        );
+        if (ticket.status !== before)
+          await appendEvent(
+            tx,
+            actor,
+            ticketEvent(ticket, 'ticket.status_changed', { from: before, to: ticket.status }),
+          );
+        return { ticket, message };
+      });
+    },
+
+    /** Moves the conversations of `sourceIds` into the target ticket; the sources close, pointing at the target. */
+    async merge(actor: Actor, targetId: string, sourceIds: string[]): Promise<TicketRow> {
+      assertCan(actor, 'tickets:write');
+      const ids = [...new Set(sourceIds)].filter((x) => x !== targetId);
+      if (!ids.length)
+        throw new AppError('validation_failed', 'Name at least one other ticket to merge', { field: 'ticketIds' });
+      return db.transaction(async (tx) => {
+        const target = await mustFind(tx, actor, targetId, true);
+        if (target.mergedIntoId) throw new AppError('conflict', `Ticket #${target.number} was itself merged away`);
+        const sources = await findTicketsByIds(tx, actor.workspaceId, ids);
+        const missing = ids.filter((x) => !sources.some((s) => s.id === x));
+        if (missing.length) throw AppError.notFound('Ticket', missing[0]);
+        const merged = sources.filter((s) => s.mergedIntoId);
+        if (merged.length) throw new AppError('conflict', `Ticket #${merged[0]?.number} was already merged`);
+        for (const s of sources) {
+          const convs = await conversationsOfTicket(tx, actor.workspaceId, s.id);
+          await moveConversations(
+            tx,
+            actor.workspaceId,
+            convs.map((c) => c.id),
+            target.id,
+          );
+          await updateTicket(tx, actor.workspaceId, s.id, {
+            mergedIntoId: target.id,
+            status: 'closed',
+            resolvedAt: s.resolvedAt ?? new Date(),
+            updatedBy: actorRef(actor),
+          });
+          await appendEvent(
+            tx,
+            actor,
+            ticketEvent(s, 'ticket.merged', {
+              into: target.id,
+              intoNumber: target.number,
+              conversations: convs.length,
+            }),
+          );
+        }
+        const tags = [...new Set([...target.tags, ...sources.flatMap((s) => s.tags)])];
+        const lastCustomer = [target, ...sources]
+          .map((t) => t.lastCustomerMessageAt?.getTime() ?? 0)
+          .reduce((a, b) => Math.max(a, b), 0);
+        const after =
+          (await updateTicket(tx, actor.workspaceId, target.id, {
+            tags,
+            lastCustomerMessageAt: lastCustomer ? new Date(lastCustomer) : null,
+            updatedBy: actorRef(actor),
+          })) ?? target;
+        await appendEvent(
+          tx,
+          actor,
+          ticketEvent(after, 'ticket.merged_in', {
+            from: sources.map((s) => ({ id: s.id, number: s.number })),
+          }),
+        );
+        return after;
+      });
+    },
+
+    /** Moves some messages of a ticket into a new ticket of the same customer. */
+    async split(actor: Actor, id: string, input: { messageIds: string[]; subject?: string | undefined }) {
+      assertCan(actor, 'tickets:write');
+      const wanted = [...new Set(input.messageIds)];
+      if (!wanted.length)
+        throw new AppError('validation_failed', 'Choose the messages to split off', { field: 'messageIds' });
+      return db.transaction(async (tx) => {
+        const source = await mustFind(tx, actor, id, true);
+        const all = await messagesOfTicket(tx, actor.workspaceId, id);
+        const chosen = all.filter((m) => wanted.includes(m.id));
+        if (chosen.length !== wanted.length)
+          throw new AppError('validation_failed', 'Some of those messages are not part of this ticket', {
+            field: 'messageIds',
+            unknown: wanted.filter((x) => !chosen.some((m) => m.id === x)),
+          });
+        if (chosen.length === all.length)
+          throw new AppError('validation_failed', 'Leave at least one message on the ticket', { field: 'messageIds' });
+        const first = chosen[0];
+        const origin = first ? await findConversation(tx, actor.workspaceId, first.conversationId) : null;
+        const ticket = await createTicketRow(tx, actor, {
+          subject: (input.subject?.trim() || `Split from #${source.number}: ${source.subject}`).slice(0, 300),
+          type: source.type,
+          priority: source.priority,
+          status: 'open',
+          channel: source.channel,
+          channelId: source.channelId,
+          personId: source.personId,
+          assigneeId: source.assigneeId,
+          teamId: source.teamId,
+          tags: source.tags,
+          lastCustomerMessageAt: [...chosen].reverse().find((m) => m.direction === 'inbound')?.createdAt ?? null,
+        });
+        const conversation = await insertConversation(tx, {
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          ticketId: ticket.id,
+          channel: origin?.channel ?? source.channel,
+          channelId: origin?.channelId ?? source.channelId,
+          personId: source.personId,
+          subject: origin?.subject ?? source.subject,
+          lastMessageAt: chosen.at(-1)?.createdAt ?? new Date(),
+        });
+        await moveMessages(
+          tx,
+          actor.workspaceId,
+          chosen.map((m) => m.id),
+          conversation.id,
+          ticket.id,
+        );
+        await appendEvent(
+          tx,
+          actor,
+          ticketEvent(ticket, 'ticket.created', {
+            channel: ticket.channel,
+            type: ticket.type,
+            priority: ticket.priority,
+            status: ticket.status,
+            splitFrom: source.id,
+            splitFromNumber: source.number,
+          }),
+        );
+        await appendEvent(
+          tx,
+          actor,
+          ticketEvent(source, 'ticket.split', { to: ticket.id, toNumber: ticket.number, messages: chosen.length }),
+        );
+        return ticket;
+      });
+    },
+
+    /** The ticket's own history (status, assignment, messages, merges), newest first. */
+    async history(actor: Actor, id: string, q: { limit: number; before?: number | undefined }) {
+      assertCan(actor, 'tickets:read');
+      await mustFind(db, actor, id);
+      return listEvents(db, actor.workspaceId, {
+        subjectType: 'ticket',
+        subjectId: id,
+        beforeSeq: q.before,
+        limit: q.limit,
+      });
+    },
+
+    async message(actor: Actor, ticketId: string, messageId: string) {
+      assertCan(actor, 'tickets:read');
+      const m = await findMessage(db, actor.workspaceId, messageId);
+      if (!m || m.ticketId !== ticketId) throw AppError.notFound('Message', messageId);
+      return m;
+    },
+  };
+
+  /** Checks the values a patch names: known type, priority and status; an assignee and team of this workspace. */
+  async function checkFields(tx: DbOrTx, actor: Actor, p: TicketPatch): Promise<void> {
+    if (p.type !== undefined) {
+      const types = ticketTypesOf(await workspaceSettings(tx, actor.workspaceId)).map((t) => t.key);
+      if (!types.includes(p.type))
+        throw new AppError('validation_failed', `"${p.type}" is not a ticket type here (${types.join(', ')})`, {
+          field: 'type',
+          allowed: types,
+        });
+    }
+    if (p.priority !== undefined && !(ticketPriorities as readonly string[]).includes(p.priority))
+      throw new AppError('validation_failed', `"${p.priority}" is not a priority (${ticketPriorities.join(', ')})`, {
+        field: 'priority',
+      });
+    if (p.status !== undefined && !(ticketStatuses as readonly string[]).includes(p.status))
+      throw new AppError('validation_failed', `"${p.status}" is not a status (${ticketStatuses.join(', ')})`, {
+        field: 'status',
+      });
+    if (p.assigneeId) {
+      const [u] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.workspaceId, actor.workspaceId), eq(users.id, p.assigneeId)));
+      if (!u) throw new AppError('validation_failed', `User ${p.assigneeId} was not found`, { field: 'assigneeId' });
+    }
+    if (p.teamId && !(await findTeam(tx, actor.workspaceId, p.teamId)))
+      throw new AppError('validation_failed', `Team ${p.teamId} was not found`, { field: 'teamId' });
+    if (p.personId && !(await findPerson(tx, actor.workspaceId, p.personId)))
+      throw new AppError('validation_failed', `Person ${p.personId} was not found`, { field: 'personId' });
+  }
+
+  return service;
+}
+
+/** The workspace's channel of a kind, created on first use for the kinds that need no setup (phone, API, forms). */
+export async function ensureChannel(tx: DbOrTx, workspaceId: string, kind: ChannelRow['kind']): Promise<ChannelRow> {
+  const existing = await findChannelByKind(tx, workspaceId, kind);
+  if (existing) return existing;
+  const names: Record<string, string> = {
+    email: 'E-mail',
+    chat: 'Live chat',
+    form: 'Contact form',
+    phone: 'Phone',
+    api: 'API',
+  };
+  return insertChannel(tx, { workspaceId, id: newId(), kind, name: names[kind] ?? kind });
+}
