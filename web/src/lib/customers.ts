@@ -349,6 +349,22 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
     case 'person.deleted':
     case 'company.deleted':
       return `${who} deleted the record`;
+    case 'ticket.created':
+      return `Ticket #${String(p.number)} opened: ${str(p.subject) ?? ''}${str(p.channel) ? ` (${str(p.channel)})` : ''}`;
+    case 'ticket.message_received':
+      return `Wrote on ticket #${String(p.number)}: “${str(p.preview) ?? ''}”`;
+    case 'ticket.replied':
+      return `${who} replied on ticket #${String(p.number)}: “${str(p.preview) ?? ''}”`;
+    case 'ticket.note_added':
+      return `${who} added an internal note on ticket #${String(p.number)}`;
+    case 'ticket.status_changed':
+      return `Ticket #${String(p.number)} ${str(p.from) ?? ''} → ${str(p.to) ?? ''}${str(p.reason) ? ` (${str(p.reason)})` : ''}`;
+    case 'ticket.updated':
+      return `${who} changed ticket #${String(p.number)}`;
+    case 'ticket.merged':
+      return `${who} merged ticket #${String(p.number)} into #${String(p.intoNumber)}`;
+    case 'ticket.split':
+      return `${who} split ticket #${String(p.number)} into #${String(p.toNumber)}`;
     default:
       return `${who}: ${e.type.replace(/[._]/g, ' ')}`;
   }
@@ -356,6 +372,7 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
 
 export const timelineTypes: Array<{ value: string; label: string }> = [
   { value: '', label: 'Everything' },
+  { value: 'ticket.*', label: 'Tickets and messages' },
   { value: 'person.stage_changed', label: 'Stage changes' },
   { value: 'person.consent_*', label: 'Consent' },
   { value: 'person.note_*', label: 'Notes' },

@@ -26,7 +26,7 @@ import type { Page, User } from '../api/types.ts';
 import type { SearchHit } from '../api/customers.ts';
 import { initials } from '../lib/format.ts';
 import { roleLabels } from '../lib/permissions.ts';
-import { allowed, customerPages, homePage, settingsPages } from './pages.ts';
+import { allowed, customerPages, homePage, servicePages, settingsPages } from './pages.ts';
 import { useSignOut } from './useSignOut.ts';
 import { useThemeToggle } from './useThemeToggle.ts';
 
@@ -91,7 +91,7 @@ export function CommandPalette({ onShowShortcuts }: { onShowShortcuts: () => voi
   });
 
   const actions = useMemo<Array<SpotlightActionGroupData>>(() => {
-    const pages: SpotlightActionData[] = [homePage, ...customerPages, ...settingsPages]
+    const pages: SpotlightActionData[] = [homePage, ...servicePages, ...customerPages, ...settingsPages]
       .filter((p) => allowed(p, me.permissions))
       .map((p) => {
         const Icon = p.icon;

@@ -18,12 +18,15 @@ import { IconKeyboard, IconMoon, IconSearch, IconSettings, IconSun } from '@tabl
 import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { useMe } from '../api/queries.ts';
 import { HomePage } from '../pages/HomePage.tsx';
+import { InboxPage } from '../pages/inbox/InboxPage.tsx';
 import { ActivityPage } from '../pages/settings/ActivityPage.tsx';
 import { ApiKeysPage } from '../pages/settings/ApiKeysPage.tsx';
 import { ProfilePage } from '../pages/settings/ProfilePage.tsx';
 import { SessionsPage } from '../pages/settings/SessionsPage.tsx';
 import { UsersPage } from '../pages/settings/UsersPage.tsx';
 import { WebhooksPage } from '../pages/settings/WebhooksPage.tsx';
+import { ChannelsPage } from '../pages/settings/ChannelsPage.tsx';
+import { TeamsPage } from '../pages/settings/TeamsPage.tsx';
 import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
@@ -37,7 +40,7 @@ import { ViewLinks } from '../pages/customers/views.tsx';
 import { AccountMenu } from './AccountMenu.tsx';
 import { CommandPalette } from './CommandPalette.tsx';
 import { Logo } from './Logo.tsx';
-import { allowed, comingSoon, customerPages, homePage, settingsPages } from './pages.ts';
+import { allowed, comingSoon, customerPages, homePage, servicePages, settingsPages } from './pages.ts';
 import { modKey, ShortcutsModal, useGlobalShortcuts } from './shortcuts.tsx';
 import { useThemeToggle } from './useThemeToggle.ts';
 
@@ -56,6 +59,21 @@ function Navigation() {
         active={pathname === '/'}
         leftSection={<HomeIcon size={18} stroke={1.6} />}
       />
+      {servicePages
+        .filter((p) => allowed(p, me.permissions))
+        .map((p) => {
+          const Icon = p.icon;
+          return (
+            <NavLink
+              key={p.path}
+              component={Link}
+              to={p.path}
+              label={p.label}
+              active={pathname === p.path || pathname.startsWith(`${p.path}/`)}
+              leftSection={<Icon size={18} stroke={1.6} />}
+            />
+          );
+        })}
       {customerPages.some((p) => allowed(p, me.permissions)) && (
         <>
           <Text fz={11} fw={600} c="dimmed" tt="uppercase" px="sm" pt="md" pb={4} lts={0.4}>
@@ -219,107 +237,141 @@ export function Console() {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main className="rapport-main">
-        <Box p="lg" maw={1240} mx="auto">
-          <Routes>
-            <Route path="/" element={<HomePage />} />
-            <Route
-              path="/people"
-              element={
-                <Guard permission="customers:read">
-                  <PeopleListPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/people/import"
-              element={
-                <Guard permission="customers:write">
-                  <ImportPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/people/duplicates"
-              element={
-                <Guard permission="customers:write">
-                  <DuplicatesPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/people/:id"
-              element={
-                <Guard permission="customers:read">
-                  <PersonPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/companies"
-              element={
-                <Guard permission="customers:read">
-                  <CompaniesListPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/companies/:id"
-              element={
-                <Guard permission="customers:read">
-                  <CompanyPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/settings/custom-fields"
-              element={
-                <Guard permission={perm('/settings/custom-fields')}>
-                  <CustomFieldsPage />
-                </Guard>
-              }
-            />
-            <Route path="/settings" element={<Navigate to="/settings/workspace" replace />} />
-            <Route path="/settings/workspace" element={<WorkspacePage />} />
-            <Route
-              path="/settings/users"
-              element={
-                <Guard permission={perm('/settings/users')}>
-                  <UsersPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/settings/api-keys"
-              element={
-                <Guard permission={perm('/settings/api-keys')}>
-                  <ApiKeysPage />
-                </Guard>
-              }
-            />
-            <Route
-              path="/settings/webhooks"
-              element={
-                <Guard permission={perm('/settings/webhooks')}>
-                  <WebhooksPage />
-                </Guard>
-              }
-            />
-            <Route path="/settings/sessions" element={<SessionsPage />} />
-            <Route
-              path="/settings/activity"
-              element={
-                <Guard permission={perm('/settings/activity')}>
-                  <ActivityPage />
-                </Guard>
-              }
-            />
-            <Route path="/settings/profile" element={<ProfilePage />} />
-            <Route path="*" element={<NotFoundPage />} />
-          </Routes>
-        </Box>
+        <Routes>
+          {/* The inbox uses the whole width: queues, list and ticket side by side. */}
+          <Route
+            path="/inbox/:ticketId?"
+            element={
+              <Guard permission="tickets:read">
+                <InboxPage />
+              </Guard>
+            }
+          />
+          <Route path="*" element={<PaddedPages perm={perm} />} />
+        </Routes>
       </AppShell.Main>
       <CommandPalette onShowShortcuts={showShortcuts} />
       <ShortcutsModal opened={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
     </AppShell>
+  );
+}
+
+/** Every page but the inbox: centred, padded, at most 1240 px wide. */
+function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
+  return (
+    <Box p="lg" maw={1240} mx="auto">
+      <Routes>
+        <Route path="/" element={<HomePage />} />
+        <Route
+          path="/people"
+          element={
+            <Guard permission="customers:read">
+              <PeopleListPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/people/import"
+          element={
+            <Guard permission="customers:write">
+              <ImportPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/people/duplicates"
+          element={
+            <Guard permission="customers:write">
+              <DuplicatesPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/people/:id"
+          element={
+            <Guard permission="customers:read">
+              <PersonPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/companies"
+          element={
+            <Guard permission="customers:read">
+              <CompaniesListPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/companies/:id"
+          element={
+            <Guard permission="customers:read">
+              <CompanyPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/custom-fields"
+          element={
+            <Guard permission={perm('/settings/custom-fields')}>
+              <CustomFieldsPage />
+            </Guard>
+          }
+        />
+        <Route path="/settings" element={<Navigate to="/settings/workspace" replace />} />
+        <Route path="/settings/workspace" element={<WorkspacePage />} />
+        <Route
+          path="/settings/users"
+          element={
+            <Guard permission={perm('/settings/users')}>
+              <UsersPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/api-keys"
+          element={
+            <Guard permission={perm('/settings/api-keys')}>
+              <ApiKeysPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/webhooks"
+          element={
+            <Guard permission={perm('/settings/webhooks')}>
+              <WebhooksPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/channels"
+          element={
+            <Guard permission={perm('/settings/channels')}>
+              <ChannelsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/teams"
+          element={
+            <Guard permission={perm('/settings/teams')}>
+              <TeamsPage />
+            </Guard>
+          }
+        />
+        <Route path="/settings/sessions" element={<SessionsPage />} />
+        <Route
+          path="/settings/activity"
+          element={
+            <Guard permission={perm('/settings/activity')}>
+              <ActivityPage />
+            </Guard>
+          }
+        />
+        <Route path="/settings/profile" element={<ProfilePage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Routes>
+    </Box>
   );
 }

@@ -11,6 +11,8 @@ import {
   IconHome,
   IconInbox,
   IconKey,
+  IconMail,
+  IconMessages,
   IconMessageStar,
   IconSpeakerphone,
   IconUserCircle,
@@ -71,6 +73,18 @@ export const customerPages: PageDef[] = [
   },
 ];
 
+export const servicePages: PageDef[] = [
+  {
+    path: '/inbox',
+    label: 'Inbox',
+    description: 'Tickets from e-mail, calls and integrations: queues, replies, SLAs',
+    icon: IconInbox,
+    keywords: ['tickets', 'support', 'help desk', 'helpdesk', 'service', 'email', 'queue', 'conversations'],
+    permission: 'tickets:read',
+    hotkey: 'i',
+  },
+];
+
 export const settingsPages: PageDef[] = [
   {
     path: '/settings/workspace',
@@ -116,6 +130,22 @@ export const settingsPages: PageDef[] = [
     hotkey: 'f',
   },
   {
+    path: '/settings/channels',
+    label: 'Channels',
+    description: 'Support mailboxes and other ways customers reach you',
+    icon: IconMail,
+    keywords: ['settings', 'email', 'mailbox', 'smtp', 'inbound', 'channels', 'support address'],
+    permission: 'workspace:manage',
+  },
+  {
+    path: '/settings/teams',
+    label: 'Teams',
+    description: 'Groups of agents that tickets are routed to',
+    icon: IconUsersGroup,
+    keywords: ['settings', 'teams', 'groups', 'agents', 'routing'],
+    permission: 'workspace:manage',
+  },
+  {
     path: '/settings/webhooks',
     label: 'Webhooks',
     description: 'Send events to your systems as they happen',
@@ -143,7 +173,7 @@ export const settingsPages: PageDef[] = [
 ];
 
 export const comingSoon: Array<{ label: string; icon: Icon; description: string }> = [
-  { label: 'Inbox', icon: IconInbox, description: 'Email and chat in one shared inbox' },
+  { label: 'Live chat', icon: IconMessages, description: 'A chat widget for your website' },
   { label: 'Campaigns', icon: IconSpeakerphone, description: 'Segments and outreach' },
   { label: 'Feedback', icon: IconMessageStar, description: 'Surveys, NPS and reviews' },
   { label: 'Loyalty', icon: IconGift, description: 'Points, tiers and rewards' },

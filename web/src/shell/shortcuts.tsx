@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { Group, Kbd, Modal, Stack, Table, Text } from '@mantine/core';
-import { customerPages, homePage, settingsPages } from './pages.ts';
+import { customerPages, homePage, servicePages, settingsPages } from './pages.ts';
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 export const modKey = isMac ? '⌘' : 'Ctrl';
@@ -27,7 +27,8 @@ export function useGlobalShortcuts(handlers: {
   });
   useEffect(() => {
     const goKeys = new Map<string, string>();
-    for (const p of [homePage, ...customerPages, ...settingsPages]) if (p.hotkey) goKeys.set(p.hotkey, p.path);
+    for (const p of [homePage, ...servicePages, ...customerPages, ...settingsPages])
+      if (p.hotkey) goKeys.set(p.hotkey, p.path);
     function onKey(e: KeyboardEvent) {
       if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target)) return;
       if (document.querySelector('[role="dialog"]')) return;
@@ -77,7 +78,7 @@ export function ShortcutsModal({ opened, onClose }: { opened: boolean; onClose: 
     { keys: [`${modKey} K`], what: 'Open the command palette: pages, actions, people' },
     { keys: ['?'], what: 'Show this list' },
     { keys: ['Shift T'], what: 'Switch between light and dark' },
-    ...[homePage, ...customerPages, ...settingsPages]
+    ...[homePage, ...servicePages, ...customerPages, ...settingsPages]
       .filter((p) => p.hotkey)
       .map((p) => ({ keys: ['g', p.hotkey ?? ''], what: `Go to ${p.label}` })),
     { keys: ['/'], what: 'In a list: search' },

@@ -1,0 +1,174 @@
+/**
+ * The inbox in a real browser, with real mail both ways: a customer's e-mail reaches Rapport's SMTP endpoint, the agent
+ * sees it in the inbox, answers from the composer, the answer leaves through SMTP to a sink threaded into the
+ * customer's mail, the customer's reply appears in the same ticket, and the agent solves it with a keystroke.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { startInboundSmtp, type InboundSmtp } from '../../src/modules/channels/email.inbound.ts';
+import { deliverEmail } from '../../src/modules/channels/email.outbound.ts';
+import { createServices, type Services } from '../../src/services.ts';
+import { createTestDatabase } from '../db.ts';
+import { makeWorkspace, testPassword } from '../factories.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const chromiumPath = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(chromiumPath);
+const inCi = process.env.CI === 'true';
+const skip = !hasChromium && !inCi;
+if (skip)
+  console.warn(`Browser tests skipped: no Chromium at ${chromiumPath} (install the Debian "chromium" package).`);
+
+describe.skipIf(skip)('inbox in a browser', () => {
+  let database: Database;
+  let services: Services;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  let inbound: InboundSmtp;
+  let sink: SMTPServer;
+  let sinkPort: number;
+  let dataDir: string;
+  const sent: ParsedMail[] = [];
+  /** Uncaught errors in the console: any is a failure (a crashed React tree shows a blank page). */
+  const pageErrors: string[] = [];
+
+  async function mail(m: Mail.Options): Promise<void> {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: inbound.port, secure: false, ignoreTLS: true });
+    try {
+      await t.sendMail(m);
+    } finally {
+      t.close();
+    }
+  }
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`CI=true but Chromium is missing at ${chromiumPath}`);
+    execFileSync(process.execPath, [path.join(root, 'scripts/ensure-web-build.mjs')], { cwd: root, stdio: 'inherit' });
+    database = await createTestDatabase('pglite');
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-inbox-'));
+    services = createServices(database.db, { dataDir });
+    app = await buildApp({ database, services, webDir: path.join(root, 'web/dist'), secureCookies: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    inbound = await startInboundSmtp({ db: database.db, tickets: services.tickets, port: 0, host: '127.0.0.1' });
+    sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      onData(stream, _s, cb) {
+        simpleParser(stream).then(
+          (m) => {
+            sent.push(m);
+            cb();
+          },
+          (e: Error) => cb(e),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    sinkPort = (sink.server.address() as AddressInfo).port;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await inbound?.close();
+    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+    await app?.close();
+    await database?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function signIn(email: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${base}/`);
+    await page.getByRole('textbox', { name: 'Email' }).fill(email);
+    await page.getByRole('textbox', { name: 'Password' }).fill(testPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('home-page').waitFor();
+    return page;
+  }
+
+  it('receives a mail, answers it threaded, gets the reply in the same ticket, and solves it', async () => {
+    const ws = await makeWorkspace(services, { name: 'Mugs & Co', ownerEmail: 'desk-owner@example.com' });
+    const page = await signIn('desk-owner@example.com');
+
+    // The owner adds the support mailbox in Settings → Channels.
+    await page.getByRole('link', { name: 'Channels' }).click();
+    await page.getByRole('button', { name: 'Add support mailbox' }).first().click();
+    await page.getByRole('textbox', { name: 'Address customers write to' }).fill('help@mugs.test');
+    await page
+      .getByRole('textbox', { name: /Outgoing mail server/ })
+      .fill(`smtp://127.0.0.1:${sinkPort}?ignoreTLS=true`);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('table').textContent(), { timeout: 15_000 }).toContain('help@mugs.test');
+
+    await mail({
+      from: '"Lena Vogel" <lena@example.de>',
+      to: 'help@mugs.test',
+      subject: 'Handle came off my mug',
+      messageId: '<lena-1@example.de>',
+      text: 'The handle came off after two days. Can I get a replacement?',
+    });
+
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const row = page.locator('[data-ticket-row]').filter({ hasText: 'Handle came off my mug' });
+    await row.click();
+    await expect.poll(() => page.getByText('The handle came off after two days').count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => page.getByRole('link', { name: 'Lena Vogel' }).count(), { timeout: 15_000 }).toBe(1);
+
+    await page.keyboard.press('r');
+    await page.getByRole('textbox', { name: 'Reply' }).fill('So sorry, Lena! A new mug ships today.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await expect.poll(() => page.locator('[data-message-direction="outbound"]').count(), { timeout: 15_000 }).toBe(1);
+
+    // The reply job sends it (the job runner's handler, called here so the test needs no clock).
+    const [ticket] = (await services.tickets.list(ws.ownerActor, { queue: 'all' })).rows;
+    if (!ticket) throw new Error('no ticket');
+    const detail = await services.tickets.get(ws.ownerActor, ticket.id);
+    const reply = detail.messages.find((m) => m.direction === 'outbound');
+    if (!reply) throw new Error('no reply stored');
+    await deliverEmail(database.db, ws.workspace.id, reply.id, 1, dataDir);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.inReplyTo).toBe('<lena-1@example.de>');
+    expect(sent[0]?.subject).toBe(`Re: Handle came off my mug [#${ticket.number}]`);
+
+    await mail({
+      from: 'lena@example.de',
+      to: 'help@mugs.test',
+      subject: sent[0]?.subject ?? '',
+      inReplyTo: sent[0]?.messageId ?? '',
+      references: ['<lena-1@example.de>', sent[0]?.messageId ?? ''],
+      text: 'Wonderful, thank you!',
+    });
+    // The open ticket refreshes itself.
+    await expect.poll(() => page.getByText('Wonderful, thank you!').count(), { timeout: 15_000 }).toBe(1);
+
+    await page.locator('body').click({ position: { x: 5, y: 400 } });
+    await page.keyboard.press('e');
+    await expect
+      .poll(async () => (await services.tickets.get(ws.ownerActor, ticket.id)).ticket.status, { timeout: 15_000 })
+      .toBe('solved');
+    expect((await services.tickets.list(ws.ownerActor, { queue: 'all' })).rows).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,846 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import {
+  ActionIcon,
+  Alert,
+  Anchor,
+  Badge,
+  Box,
+  Button,
+  Group,
+  Loader,
+  Menu,
+  Modal,
+  NavLink,
+  Paper,
+  ScrollArea,
+  SegmentedControl,
+  Select,
+  Stack,
+  TagsInput,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+  Tooltip,
+  UnstyledButton,
+} from '@mantine/core';
+import {
+  IconAlertTriangle,
+  IconChevronDown,
+  IconClock,
+  IconInbox,
+  IconMail,
+  IconMessage,
+  IconPaperclip,
+  IconPhone,
+  IconPlus,
+  IconSearch,
+  IconUser,
+  IconUsersGroup,
+  IconWorld,
+  IconApi,
+} from '@tabler/icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, ApiError } from '../../api/client.ts';
+import { useAllUsers, useCan, useMe } from '../../api/queries.ts';
+import {
+  channelLabels,
+  dueText,
+  nextDue,
+  priorityColors,
+  queueLabels,
+  statusColors,
+  statusLabels,
+  ticketKeys,
+  ticketPriorities,
+  ticketStatuses,
+  useQueueCounts,
+  useTeams,
+  useTicket,
+  useTickets,
+  type ChannelKind,
+  type Message,
+  type Queue,
+  type Ticket,
+  type TicketDetail,
+} from '../../api/tickets.ts';
+import { Empty } from '../../components/Empty.tsx';
+import { formatDateTime, relativeTime } from '../../lib/format.ts';
+import { notifyError, notifySuccess } from '../../lib/notify.ts';
+
+const ticketTypes = [
+  { value: 'question', label: 'Question' },
+  { value: 'complaint', label: 'Complaint' },
+  { value: 'return_refund', label: 'Return / refund' },
+  { value: 'technical', label: 'Technical problem' },
+  { value: 'billing', label: 'Billing' },
+  { value: 'other', label: 'Other' },
+];
+
+function ChannelIcon({ kind, size = 14 }: { kind: ChannelKind; size?: number }) {
+  if (kind === 'email') return <IconMail size={size} />;
+  if (kind === 'chat') return <IconMessage size={size} />;
+  if (kind === 'phone') return <IconPhone size={size} />;
+  if (kind === 'form') return <IconWorld size={size} />;
+  return <IconApi size={size} />;
+}
+
+function typingIn(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || target.isContentEditable;
+}
+
+function SlaBadge({ ticket }: { ticket: Ticket }) {
+  const due = nextDue(ticket);
+  if (!due?.dueAt) return null;
+  const d = dueText(due.dueAt);
+  const label = due.metric.replace('_', ' ');
+  return (
+    <Tooltip label={`${label} due ${formatDateTime(due.dueAt)}`}>
+      <Badge
+        size="xs"
+        variant={d.overdue ? 'filled' : 'light'}
+        color={d.overdue ? 'red' : due.warnAt && Date.now() >= new Date(due.warnAt).getTime() ? 'orange' : 'gray'}
+        leftSection={<IconClock size={10} />}
+      >
+        {d.text}
+      </Badge>
+    </Tooltip>
+  );
+}
+
+function QueueNav({ queue, onChange }: { queue: Queue; onChange: (q: Queue) => void }) {
+  const counts = useQueueCounts();
+  const c = counts.data;
+  const items: Array<{ q: Queue; icon: React.ReactNode; n?: number }> = [
+    { q: 'mine', icon: <IconUser size={16} />, n: c?.mine },
+    { q: 'unassigned', icon: <IconInbox size={16} />, n: c?.unassigned },
+    { q: 'my_teams', icon: <IconUsersGroup size={16} />, n: c?.myTeams },
+    { q: 'breaching', icon: <IconAlertTriangle size={16} />, n: c?.breaching },
+    { q: 'open', icon: <IconInbox size={16} />, n: c?.open },
+    { q: 'all', icon: <IconSearch size={16} /> },
+  ];
+  return (
+    <Stack gap={2} p="xs" component="nav" aria-label="Queues">
+      {items.map((i) => (
+        <NavLink
+          key={i.q}
+          label={queueLabels[i.q]}
+          leftSection={i.icon}
+          active={queue === i.q}
+          onClick={() => onChange(i.q)}
+          rightSection={
+            i.n !== undefined ? (
+              <Badge size="sm" variant="light" color={i.q === 'breaching' && i.n ? 'red' : 'gray'}>
+                {i.n}
+              </Badge>
+            ) : null
+          }
+        />
+      ))}
+    </Stack>
+  );
+}
+
+function TicketRow({ t, selected, onOpen }: { t: Ticket; selected: boolean; onOpen: () => void }) {
+  return (
+    <UnstyledButton
+      onClick={onOpen}
+      data-ticket-row={t.number}
+      aria-current={selected ? 'true' : undefined}
+      px="sm"
+      py={8}
+      w="100%"
+      style={{
+        borderBottom: '1px solid var(--mantine-color-default-border)',
+        background: selected ? 'var(--mantine-color-default-hover)' : undefined,
+      }}
+    >
+      <Group justify="space-between" wrap="nowrap" gap={6}>
+        <Group gap={6} wrap="nowrap" style={{ minWidth: 0 }}>
+          <ChannelIcon kind={t.channel} />
+          <Text fz="sm" fw={t.status === 'new' ? 700 : 500} truncate>
+            {t.subject}
+          </Text>
+        </Group>
+        <Text fz="xs" c="dimmed" style={{ flexShrink: 0 }}>
+          {relativeTime(t.lastCustomerMessageAt ?? t.updatedAt)}
+        </Text>
+      </Group>
+      <Group gap={6} mt={4}>
+        <Text fz="xs" c="dimmed">
+          #{t.number}
+        </Text>
+        <Badge size="xs" variant="light" color={statusColors[t.status]}>
+          {statusLabels[t.status]}
+        </Badge>
+        {t.priority !== 'normal' && (
+          <Badge size="xs" variant="dot" color={priorityColors[t.priority]}>
+            {t.priority}
+          </Badge>
+        )}
+        <SlaBadge ticket={t} />
+      </Group>
+    </UnstyledButton>
+  );
+}
+
+function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
+  const [formatted, setFormatted] = useState(false);
+  const color = m.direction === 'note' ? 'yellow' : m.direction === 'outbound' ? 'brand' : 'gray';
+  return (
+    <Paper
+      withBorder
+      p="sm"
+      radius="md"
+      data-message-direction={m.direction}
+      bg={m.direction === 'note' ? 'var(--mantine-color-yellow-light)' : undefined}
+      ml={m.direction === 'inbound' ? 0 : 'xl'}
+      mr={m.direction === 'inbound' ? 'xl' : 0}
+    >
+      <Group justify="space-between" mb={4} wrap="nowrap">
+        <Group gap={6}>
+          <Text fz="sm" fw={600}>
+            {authorName}
+          </Text>
+          <Badge size="xs" variant="light" color={color}>
+            {m.direction === 'note' ? 'internal note' : m.direction === 'outbound' ? 'reply' : 'customer'}
+          </Badge>
+          {m.delivery === 'failed' && (
+            <Tooltip label={m.deliveryError ?? ''}>
+              <Badge size="xs" color="red">
+                not sent
+              </Badge>
+            </Tooltip>
+          )}
+          {m.delivery === 'queued' && (
+            <Badge size="xs" color="gray" variant="outline">
+              sending…
+            </Badge>
+          )}
+          {typeof m.meta.automatic === 'string' && (
+            <Badge size="xs" color="gray">
+              automatic
+            </Badge>
+          )}
+        </Group>
+        <Tooltip label={formatDateTime(m.createdAt)}>
+          <Text fz="xs" c="dimmed">
+            {relativeTime(m.createdAt)}
+          </Text>
+        </Tooltip>
+      </Group>
+      {formatted && m.bodyHtml ? (
+        // Sanitised on the server, and shown in a sandbox without scripts or same-origin access.
+        <iframe
+          title="Formatted message"
+          sandbox=""
+          srcDoc={m.bodyHtml}
+          style={{ width: '100%', minHeight: 200, border: 0, background: 'white' }}
+        />
+      ) : (
+        <Text fz="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+          {m.bodyText}
+        </Text>
+      )}
+      {m.bodyHtml && (
+        <Anchor component="button" fz="xs" mt={4} onClick={() => setFormatted((f) => !f)}>
+          {formatted ? 'Show plain text' : 'Show formatted'}
+        </Anchor>
+      )}
+      {m.attachments.length > 0 && (
+        <Group gap="xs" mt="xs">
+          {m.attachments.map((a) => (
+            <Anchor key={a.id} href={a.url} fz="xs">
+              <Group gap={2}>
+                <IconPaperclip size={12} />
+                {a.fileName} ({Math.max(1, Math.round(a.size / 1024))} KB)
+              </Group>
+            </Anchor>
+          ))}
+        </Group>
+      )}
+      {Array.isArray(m.meta.refusedAttachments) && m.meta.refusedAttachments.length > 0 && (
+        <Text fz="xs" c="orange" mt={4}>
+          Not stored:{' '}
+          {(m.meta.refusedAttachments as Array<{ fileName: string; reason: string }>)
+            .map((r) => `${r.fileName} (${r.reason})`)
+            .join(', ')}
+        </Text>
+      )}
+    </Paper>
+  );
+}
+
+type Collision = { message: string; newMessages: Array<{ id: string; preview: string; direction: string }> };
+
+function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void }) {
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [text, setText] = useState('');
+  const [collision, setCollision] = useState<Collision | null>(null);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const lastSeen = ticket.messages.at(-1)?.id;
+  const [seen, setSeen] = useState(lastSeen);
+  useEffect(() => {
+    setText('');
+    setCollision(null);
+    setSeen(ticket.messages.at(-1)?.id);
+    // Only when another ticket opens: new messages of this one are not "seen" until the agent sends or reloads.
+  }, [ticket.id]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (
+        e.key === 'r' &&
+        !typingIn(e.target) &&
+        !e.ctrlKey &&
+        !e.metaKey &&
+        !document.querySelector('[role="dialog"]')
+      ) {
+        e.preventDefault();
+        ref.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  const send = useMutation({
+    mutationFn: (v: { status?: string; force?: boolean }) =>
+      api<Message>(`/tickets/${ticket.id}/replies`, {
+        method: 'POST',
+        body: {
+          text,
+          internal: mode === 'note',
+          ...(v.status ? { status: v.status } : {}),
+          ...(seen ? { seenMessageId: seen } : {}),
+          ...(v.force ? { force: true } : {}),
+        },
+      }),
+    onSuccess: (m) => {
+      setText('');
+      setCollision(null);
+      setSeen(m.id);
+      notifySuccess(mode === 'note' ? 'Note added' : 'Reply sent');
+      onSent();
+    },
+    onError: (e) => {
+      if (
+        e instanceof ApiError &&
+        e.status === 409 &&
+        (e.details as { reason?: string } | null)?.reason === 'collision'
+      ) {
+        setCollision({ message: e.message, newMessages: (e.details as Collision).newMessages });
+        onSent();
+        return;
+      }
+      notifyError(e, 'Could not send');
+    },
+  });
+  const disabled = !text.trim() || send.isPending;
+  return (
+    <Paper withBorder p="sm" radius="md">
+      <Group justify="space-between" mb="xs">
+        <SegmentedControl
+          size="xs"
+          value={mode}
+          onChange={(v) => setMode(v as 'reply' | 'note')}
+          data={[
+            { value: 'reply', label: 'Reply to customer' },
+            { value: 'note', label: 'Internal note' },
+          ]}
+        />
+        <Text fz="xs" c="dimmed">
+          Press r to write
+        </Text>
+      </Group>
+      {collision && (
+        <Alert color="orange" mb="xs" title="New messages arrived" icon={<IconAlertTriangle size={16} />}>
+          <Text fz="sm">{collision.message}</Text>
+          {collision.newMessages.map((n) => (
+            <Text key={n.id} fz="xs" c="dimmed">
+              {n.direction === 'inbound' ? 'Customer' : 'Colleague'}: {n.preview}
+            </Text>
+          ))}
+          <Group mt="xs">
+            <Button size="xs" variant="light" onClick={() => send.mutate({ force: true })}>
+              Send anyway
+            </Button>
+            <Button
+              size="xs"
+              variant="subtle"
+              onClick={() => {
+                setSeen(ticket.messages.at(-1)?.id);
+                setCollision(null);
+              }}
+            >
+              I have read them
+            </Button>
+          </Group>
+        </Alert>
+      )}
+      <Textarea
+        ref={ref}
+        aria-label={mode === 'note' ? 'Internal note' : 'Reply'}
+        placeholder={mode === 'note' ? 'Only your team sees notes' : 'Write your reply…'}
+        autosize
+        minRows={3}
+        maxRows={12}
+        value={text}
+        onChange={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !disabled) send.mutate({});
+        }}
+      />
+      <Group justify="flex-end" mt="xs" gap="xs">
+        <Button.Group>
+          <Button size="xs" onClick={() => send.mutate({})} disabled={disabled} loading={send.isPending}>
+            {mode === 'note' ? 'Add note' : 'Send'}
+          </Button>
+          {mode === 'reply' && (
+            <Menu position="bottom-end">
+              <Menu.Target>
+                <Button size="xs" px={6} disabled={disabled} aria-label="Send and set status">
+                  <IconChevronDown size={14} />
+                </Button>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Item onClick={() => send.mutate({ status: 'pending' })}>Send and set pending</Menu.Item>
+                <Menu.Item onClick={() => send.mutate({ status: 'solved' })}>Send and solve</Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
+          )}
+        </Button.Group>
+      </Group>
+    </Paper>
+  );
+}
+
+function TicketFields({ ticket, onChanged }: { ticket: TicketDetail; onChanged: () => void }) {
+  const can = useCan();
+  const users = useAllUsers();
+  const teams = useTeams();
+  const patch = useMutation({
+    mutationFn: (body: Record<string, unknown>) => api<Ticket>(`/tickets/${ticket.id}`, { method: 'PATCH', body }),
+    onSuccess: onChanged,
+    onError: (e) => notifyError(e, 'Could not change the ticket'),
+  });
+  const readOnly = !can('tickets:write');
+  return (
+    <Stack gap="xs">
+      <Select
+        label="Status"
+        size="xs"
+        disabled={readOnly}
+        data={ticketStatuses.map((s) => ({ value: s, label: statusLabels[s] }))}
+        value={ticket.status}
+        onChange={(v) => v && patch.mutate({ status: v })}
+        allowDeselect={false}
+      />
+      <Select
+        label="Priority"
+        size="xs"
+        disabled={readOnly}
+        data={ticketPriorities.map((p) => ({ value: p, label: p[0]?.toUpperCase() + p.slice(1) }))}
+        value={ticket.priority}
+        onChange={(v) => v && patch.mutate({ priority: v })}
+        allowDeselect={false}
+      />
+      <Select
+        label="Type"
+        size="xs"
+        disabled={readOnly}
+        data={
+          ticketTypes.some((t) => t.value === ticket.type)
+            ? ticketTypes
+            : [...ticketTypes, { value: ticket.type, label: ticket.type }]
+        }
+        value={ticket.type}
+        onChange={(v) => v && patch.mutate({ type: v })}
+        allowDeselect={false}
+      />
+      <Select
+        label="Assignee"
+        size="xs"
+        disabled={readOnly}
+        clearable
+        searchable
+        placeholder="Unassigned"
+        data={(users.data?.data ?? []).map((u) => ({ value: u.id, label: u.name }))}
+        value={ticket.assigneeId}
+        onChange={(v) => patch.mutate({ assigneeId: v })}
+      />
+      <Select
+        label="Team"
+        size="xs"
+        disabled={readOnly}
+        clearable
+        placeholder="No team"
+        data={(teams.data?.data ?? []).map((t) => ({ value: t.id, label: t.name }))}
+        value={ticket.teamId}
+        onChange={(v) => patch.mutate({ teamId: v })}
+      />
+      <TagsInput
+        label="Tags"
+        size="xs"
+        disabled={readOnly}
+        value={ticket.tags}
+        onChange={(tags) => patch.mutate({ tags })}
+      />
+    </Stack>
+  );
+}
+
+function SlaPanel({ ticket }: { ticket: Ticket }) {
+  if (!ticket.sla.length)
+    return (
+      <Text fz="xs" c="dimmed">
+        No SLA policy applies to this ticket.
+      </Text>
+    );
+  return (
+    <Stack gap={4}>
+      {ticket.sla.map((m) => {
+        const d = m.dueAt ? dueText(m.dueAt) : null;
+        return (
+          <Group key={m.metric} justify="space-between" fz="xs" wrap="nowrap">
+            <Text fz="xs">{m.metric.replace('_', ' ')}</Text>
+            <Badge
+              size="xs"
+              variant="light"
+              color={
+                m.state === 'met' ? 'teal' : m.state === 'breached' ? 'red' : m.state === 'paused' ? 'gray' : 'blue'
+              }
+            >
+              {m.state === 'running' && d ? d.text : m.state}
+            </Badge>
+          </Group>
+        );
+      })}
+    </Stack>
+  );
+}
+
+function TicketView({ id }: { id: string }) {
+  const qc = useQueryClient();
+  const ticket = useTicket(id);
+  const users = useAllUsers();
+  const me = useMe();
+  const bottom = useRef<HTMLDivElement>(null);
+  const refresh = () => void qc.invalidateQueries({ queryKey: ticketKeys.all });
+  const count = ticket.data?.messages.length ?? 0;
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: 'end' });
+  }, [id, count]);
+  const solve = useMutation({
+    mutationFn: () => api<Ticket>(`/tickets/${id}`, { method: 'PATCH', body: { status: 'solved' } }),
+    onSuccess: () => {
+      notifySuccess('Solved');
+      refresh();
+    },
+    onError: (e) => notifyError(e, 'Could not solve'),
+  });
+  const assignMe = useMutation({
+    mutationFn: () => api<Ticket>(`/tickets/${id}`, { method: 'PATCH', body: { assigneeId: me.user?.id } }),
+    onSuccess: refresh,
+    onError: (e) => notifyError(e, 'Could not assign'),
+  });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (typingIn(e.target) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('[role="dialog"]')) return;
+      if (e.key === 'e') solve.mutate();
+      if (e.key === 'a') assignMe.mutate();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [solve, assignMe]);
+  if (ticket.isPending) return <Loader m="xl" aria-label="Loading ticket" />;
+  if (ticket.isError) return <Alert color="red">{(ticket.error as Error).message}</Alert>;
+  const t = ticket.data;
+  const userName = (uid: string | null) => (users.data?.data ?? []).find((u) => u.id === uid)?.name ?? 'Agent';
+  return (
+    <Group align="stretch" gap={0} wrap="nowrap" h="100%">
+      <Stack gap="sm" p="md" style={{ flex: 1, minWidth: 0, overflow: 'auto' }}>
+        <Group justify="space-between" wrap="nowrap">
+          <Box style={{ minWidth: 0 }}>
+            <Title order={3} fz="lg" style={{ overflowWrap: 'anywhere' }}>
+              {t.subject}
+            </Title>
+            <Group gap={6} mt={2}>
+              <Text fz="xs" c="dimmed">
+                #{t.number} · {channelLabels[t.channel]} · opened {relativeTime(t.createdAt)}
+              </Text>
+              <Badge size="xs" variant="light" color={statusColors[t.status]}>
+                {statusLabels[t.status]}
+              </Badge>
+              {t.mergedIntoId && (
+                <Anchor component={Link} to={`/inbox/${t.mergedIntoId}`} fz="xs">
+                  merged into another ticket
+                </Anchor>
+              )}
+            </Group>
+          </Box>
+          <Group gap="xs" wrap="nowrap">
+            <Tooltip label="Assign to me (a)">
+              <Button
+                size="xs"
+                variant="default"
+                onClick={() => assignMe.mutate()}
+                disabled={t.assigneeId === me.user?.id}
+              >
+                Take it
+              </Button>
+            </Tooltip>
+            <Tooltip label="Solve (e)">
+              <Button
+                size="xs"
+                variant="light"
+                color="teal"
+                onClick={() => solve.mutate()}
+                disabled={t.status === 'solved'}
+              >
+                Solve
+              </Button>
+            </Tooltip>
+          </Group>
+        </Group>
+        <Stack gap="sm">
+          {t.messages.map((m) => (
+            <MessageBubble
+              key={m.id}
+              m={m}
+              authorName={m.direction === 'inbound' ? (t.person?.displayName ?? 'Customer') : userName(m.authorId)}
+            />
+          ))}
+          <div ref={bottom} />
+        </Stack>
+        {!t.mergedIntoId && <Composer ticket={t} onSent={refresh} />}
+      </Stack>
+      <Box
+        w={260}
+        p="md"
+        style={{ borderLeft: '1px solid var(--mantine-color-default-border)', overflow: 'auto', flexShrink: 0 }}
+      >
+        <Stack gap="md">
+          <Box>
+            <Text fz="xs" fw={600} c="dimmed" tt="uppercase" mb={4}>
+              Customer
+            </Text>
+            {t.person ? (
+              <Stack gap={2}>
+                <Anchor component={Link} to={`/people/${t.person.id}`} fw={600}>
+                  {t.person.displayName}
+                </Anchor>
+                {t.person.emails.slice(0, 2).map((e) => (
+                  <Text key={e} fz="xs">
+                    {e}
+                  </Text>
+                ))}
+                {t.person.phones.slice(0, 1).map((p) => (
+                  <Text key={p} fz="xs">
+                    {p}
+                  </Text>
+                ))}
+                <Group gap={4}>
+                  <Badge size="xs" variant="light">
+                    {t.person.stage}
+                  </Badge>
+                  {t.person.tags.slice(0, 4).map((tag) => (
+                    <Badge key={tag} size="xs" variant="outline" color="gray">
+                      {tag}
+                    </Badge>
+                  ))}
+                </Group>
+              </Stack>
+            ) : (
+              <Text fz="xs" c="dimmed">
+                Unknown sender
+              </Text>
+            )}
+          </Box>
+          <Box>
+            <Text fz="xs" fw={600} c="dimmed" tt="uppercase" mb={4}>
+              SLA
+            </Text>
+            <SlaPanel ticket={t} />
+          </Box>
+          <TicketFields ticket={t} onChanged={refresh} />
+        </Stack>
+      </Box>
+    </Group>
+  );
+}
+
+function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const [v, setV] = useState({
+    email: '',
+    phone: '',
+    name: '',
+    subject: '',
+    text: '',
+    channel: 'phone',
+    priority: 'normal',
+  });
+  const create = useMutation({
+    mutationFn: () =>
+      api<Ticket>('/tickets', {
+        method: 'POST',
+        body: {
+          subject: v.subject,
+          requester: {
+            ...(v.email.trim() ? { email: v.email.trim() } : {}),
+            ...(v.phone.trim() ? { phone: v.phone.trim() } : {}),
+            ...(v.name.trim() ? { name: v.name.trim() } : {}),
+          },
+          text: v.text,
+          channel: v.channel,
+          priority: v.priority,
+        },
+      }),
+    onSuccess: (t) => {
+      notifySuccess(`Ticket #${t.number} opened`);
+      void qc.invalidateQueries({ queryKey: ticketKeys.all });
+      onClose();
+      navigate(`/inbox/${t.id}`);
+    },
+    onError: (e) => notifyError(e, 'Could not open the ticket'),
+  });
+  const set = (k: keyof typeof v) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    const value = e.currentTarget.value;
+    setV((x) => ({ ...x, [k]: value }));
+  };
+  return (
+    <Modal opened={opened} onClose={onClose} title="New ticket">
+      <Stack gap="sm">
+        <Text fz="xs" c="dimmed">
+          Log a call or a request made in person. The customer is found by e-mail or phone, or added.
+        </Text>
+        <Group grow>
+          <TextInput label="Customer e-mail" value={v.email} onChange={set('email')} />
+          <TextInput label="or phone" value={v.phone} onChange={set('phone')} />
+        </Group>
+        <TextInput label="Name" value={v.name} onChange={set('name')} />
+        <TextInput label="Subject" required value={v.subject} onChange={set('subject')} />
+        <Group grow>
+          <Select
+            label="Channel"
+            data={[
+              { value: 'phone', label: 'Phone call' },
+              { value: 'email', label: 'E-mail' },
+              { value: 'api', label: 'Other' },
+            ]}
+            value={v.channel}
+            onChange={(c) => c && setV((x) => ({ ...x, channel: c }))}
+            allowDeselect={false}
+          />
+          <Select
+            label="Priority"
+            data={[...ticketPriorities]}
+            value={v.priority}
+            onChange={(p) => p && setV((x) => ({ ...x, priority: p }))}
+            allowDeselect={false}
+          />
+        </Group>
+        <Textarea label="What the customer said" autosize minRows={3} value={v.text} onChange={set('text')} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button
+            onClick={() => create.mutate()}
+            loading={create.isPending}
+            disabled={!v.subject.trim() || (!v.email.trim() && !v.phone.trim())}
+          >
+            Open ticket
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+export function InboxPage() {
+  const { ticketId } = useParams();
+  const navigate = useNavigate();
+  const can = useCan();
+  const [queue, setQueue] = useState<Queue>(
+    () => (localStorage.getItem('rapport.inbox.queue') as Queue | null) ?? 'open',
+  );
+  const [q, setQ] = useState('');
+  const [creating, setCreating] = useState(false);
+  const list = useTickets({ queue, q: q.trim() || undefined });
+  const rows = useMemo(() => list.data?.data ?? [], [list.data]);
+  const changeQueue = (next: Queue) => {
+    setQueue(next);
+    localStorage.setItem('rapport.inbox.queue', next);
+  };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (typingIn(e.target) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('[role="dialog"]')) return;
+      if (e.key !== 'j' && e.key !== 'k') return;
+      const i = rows.findIndex((r) => r.id === ticketId);
+      const next = e.key === 'j' ? rows[Math.min(rows.length - 1, i + 1)] : rows[Math.max(0, i - 1)];
+      if (next) navigate(`/inbox/${next.id}`);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [rows, ticketId, navigate]);
+
+  return (
+    <Group align="stretch" gap={0} wrap="nowrap" h="calc(100vh - 52px)">
+      <Box w={210} style={{ borderRight: '1px solid var(--mantine-color-default-border)', flexShrink: 0 }}>
+        <Group justify="space-between" px="sm" pt="sm">
+          <Title order={2} fz="md">
+            Inbox
+          </Title>
+          {can('tickets:write') && (
+            <Tooltip label="New ticket (a call, a walk-in)">
+              <ActionIcon variant="light" onClick={() => setCreating(true)} aria-label="New ticket">
+                <IconPlus size={16} />
+              </ActionIcon>
+            </Tooltip>
+          )}
+        </Group>
+        <QueueNav queue={queue} onChange={changeQueue} />
+      </Box>
+      <Box w={340} style={{ borderRight: '1px solid var(--mantine-color-default-border)', flexShrink: 0 }}>
+        <Box p="xs">
+          <TextInput
+            size="xs"
+            placeholder="#number, subject or customer"
+            aria-label="Search tickets"
+            leftSection={<IconSearch size={14} />}
+            value={q}
+            onChange={(e) => setQ(e.currentTarget.value)}
+          />
+        </Box>
+        <ScrollArea h="calc(100% - 46px)">
+          {list.isPending ? (
+            <Loader m="md" size="sm" aria-label="Loading tickets" />
+          ) : rows.length ? (
+            rows.map((t) => (
+              <TicketRow key={t.id} t={t} selected={t.id === ticketId} onOpen={() => navigate(`/inbox/${t.id}`)} />
+            ))
+          ) : (
+            <Text fz="sm" c="dimmed" p="md">
+              {q ? 'No ticket matches.' : `Nothing in “${queueLabels[queue]}”.`}
+            </Text>
+          )}
+        </ScrollArea>
+      </Box>
+      <Box style={{ flex: 1, minWidth: 0 }}>
+        {ticketId ? (
+          <TicketView id={ticketId} />
+        ) : (
+          <Empty
+            icon={<IconInbox size={28} />}
+            title="Pick a ticket"
+            description="Customer e-mails, calls and API messages land here. Use j and k to move, r to reply, e to solve, a to take a ticket. Add an e-mail channel in Settings → Channels to receive mail."
+          />
+        )}
+      </Box>
+      <NewTicketModal opened={creating} onClose={() => setCreating(false)} />
+    </Group>
+  );
+}

@@ -1,0 +1,222 @@
+import { useState } from 'react';
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  Group,
+  Modal,
+  Select,
+  Skeleton,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core';
+import { IconMail, IconPlus } from '@tabler/icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../api/client.ts';
+import { channelLabels, ticketKeys, useChannels, useTeams, type Channel } from '../../api/tickets.ts';
+import { ConfirmModal } from '../../components/ConfirmModal.tsx';
+import { Empty } from '../../components/Empty.tsx';
+import { PageHeader } from '../../components/PageHeader.tsx';
+import { notifyError, notifySuccess } from '../../lib/notify.ts';
+
+type Draft = { name: string; address: string; smtpUrl: string; fromName: string; teamId: string | null };
+
+function EmailChannelModal(props: { channel: Channel | null; opened: boolean; onClose: () => void }) {
+  const qc = useQueryClient();
+  const teams = useTeams();
+  const c = props.channel;
+  const [d, setD] = useState<Draft>({
+    name: c?.name ?? 'Support',
+    address: c?.address ?? '',
+    smtpUrl: '',
+    fromName: c?.settings.fromName ?? '',
+    teamId: c?.teamId ?? null,
+  });
+  const save = useMutation({
+    mutationFn: () =>
+      api<Channel>(c ? `/channels/${c.id}` : '/channels', {
+        method: c ? 'PATCH' : 'POST',
+        body: {
+          ...(c ? {} : { kind: 'email' }),
+          name: d.name,
+          address: d.address,
+          teamId: d.teamId,
+          settings: {
+            fromName: d.fromName || null,
+            ...(d.smtpUrl.trim() || !c ? { smtpUrl: d.smtpUrl.trim() || null } : {}),
+          },
+        },
+      }),
+    onSuccess: (saved) => {
+      notifySuccess(`${saved.address ?? saved.name} saved`);
+      void qc.invalidateQueries({ queryKey: ticketKeys.channels });
+      props.onClose();
+    },
+    onError: (e) => notifyError(e, 'Could not save the channel'),
+  });
+  const set = (k: keyof Draft) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    const value = e.currentTarget.value;
+    setD((x) => ({ ...x, [k]: value }));
+  };
+  return (
+    <Modal opened={props.opened} onClose={props.onClose} title={c ? 'E-mail channel' : 'Add a support mailbox'}>
+      <Stack gap="sm">
+        <TextInput label="Name" value={d.name} onChange={set('name')} required />
+        <TextInput
+          label="Address customers write to"
+          placeholder="support@yourcompany.com"
+          value={d.address}
+          onChange={set('address')}
+          required
+        />
+        <TextInput
+          label="Outgoing mail server (SMTP URL)"
+          description={
+            c?.settings.smtpUrl
+              ? `Now: ${c.settings.smtpUrl}. Leave empty to keep it.`
+              : 'e.g. smtps://user:password@smtp.provider.com:465 — empty uses RAPPORT_SMTP_URL'
+          }
+          value={d.smtpUrl}
+          onChange={set('smtpUrl')}
+        />
+        <TextInput label="Sender name" placeholder="Acme Support" value={d.fromName} onChange={set('fromName')} />
+        <Select
+          label="New tickets go to team"
+          clearable
+          placeholder="No team"
+          data={(teams.data?.data ?? []).map((t) => ({ value: t.id, label: t.name }))}
+          value={d.teamId}
+          onChange={(v) => setD((x) => ({ ...x, teamId: v }))}
+        />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={props.onClose}>
+            Cancel
+          </Button>
+          <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!d.name.trim() || !d.address.trim()}>
+            Save
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+export function ChannelsPage() {
+  const qc = useQueryClient();
+  const channels = useChannels();
+  const teams = useTeams();
+  const [editing, setEditing] = useState<Channel | 'new' | null>(null);
+  const [removing, setRemoving] = useState<Channel | null>(null);
+  const toggle = useMutation({
+    mutationFn: (c: Channel) => api<Channel>(`/channels/${c.id}`, { method: 'PATCH', body: { active: !c.active } }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ticketKeys.channels }),
+    onError: (e) => notifyError(e, 'Could not change the channel'),
+  });
+  const remove = useMutation({
+    mutationFn: (c: Channel) => api<void>(`/channels/${c.id}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      setRemoving(null);
+      void qc.invalidateQueries({ queryKey: ticketKeys.channels });
+    },
+    onError: (e) => notifyError(e, 'Could not remove the channel'),
+  });
+  const teamName = (id: string | null) => (teams.data?.data ?? []).find((t) => t.id === id)?.name ?? '—';
+  const rows = channels.data?.data ?? [];
+  return (
+    <>
+      <PageHeader
+        title="Channels"
+        description="Where customer conversations come from. Each becomes a ticket in the inbox."
+        actions={
+          <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
+            Add support mailbox
+          </Button>
+        }
+      />
+      <Alert variant="light" mb="md" icon={<IconMail size={16} />} title="How mail reaches Rapport">
+        <Text fz="sm">
+          Rapport receives mail itself on its SMTP port (<Code>RAPPORT_SMTP_PORT</Code>, 2525 unless changed). Forward
+          your support address to it from your mail provider, or point an MX record or inbound route at this server.
+          Mail for addresses not listed here is refused. Replies leave through the channel&apos;s SMTP server, threaded
+          so the customer&apos;s answer returns to the same ticket.
+        </Text>
+      </Alert>
+      {channels.isPending ? (
+        <Skeleton h={120} />
+      ) : rows.length === 0 ? (
+        <Empty
+          icon={<IconMail size={28} />}
+          title="No channels yet"
+          description="Add your support mailbox to turn customer e-mails into tickets. Calls and API tickets need no setup."
+          action={<Button onClick={() => setEditing('new')}>Add support mailbox</Button>}
+        />
+      ) : (
+        <Table striped highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Channel</Table.Th>
+              <Table.Th>Kind</Table.Th>
+              <Table.Th>Address</Table.Th>
+              <Table.Th>Team</Table.Th>
+              <Table.Th>Active</Table.Th>
+              <Table.Th />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td>{c.name}</Table.Td>
+                <Table.Td>
+                  <Badge variant="light">{channelLabels[c.kind]}</Badge>
+                </Table.Td>
+                <Table.Td>{c.address ?? '—'}</Table.Td>
+                <Table.Td>{teamName(c.teamId)}</Table.Td>
+                <Table.Td>
+                  <Switch
+                    checked={c.active}
+                    onChange={() => toggle.mutate(c)}
+                    aria-label={`${c.name} receives messages`}
+                  />
+                </Table.Td>
+                <Table.Td>
+                  <Group gap="xs" justify="flex-end">
+                    {c.kind === 'email' && (
+                      <Button size="xs" variant="default" onClick={() => setEditing(c)}>
+                        Edit
+                      </Button>
+                    )}
+                    <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(c)}>
+                      Remove
+                    </Button>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      {editing && (
+        <EmailChannelModal
+          key={editing === 'new' ? 'new' : editing.id}
+          channel={editing === 'new' ? null : editing}
+          opened
+          onClose={() => setEditing(null)}
+        />
+      )}
+      <ConfirmModal
+        opened={Boolean(removing)}
+        title="Remove this channel?"
+        message="It stops receiving messages. Its tickets and conversations stay."
+        confirmLabel="Remove"
+        danger
+        loading={remove.isPending}
+        onConfirm={() => removing && remove.mutate(removing)}
+        onClose={() => setRemoving(null)}
+      />
+    </>
+  );
+}
