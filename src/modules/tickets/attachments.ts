@@ -28,11 +28,10 @@ export type StoredFile = {
 
 /** A file name safe to show and to send back in Content-Disposition. */
 export function cleanFileName(name: string): string {
+  // Control characters and quotes would break the header or the display.
   // eslint-disable-next-line no-control-regex
-  const base = path
-    .basename(name.replace(/\\/g, '/'))
-    .replace(/[\u0000-\u001f\u007f"]/g, '')
-    .trim();
+  const unsafe = /[\u0000-\u001f\u007f"]/g;
+  const base = path.basename(name.replace(/\\/g, '/')).replace(unsafe, '').trim();
   return (base || 'attachment').slice(0, 200);
 }
 
