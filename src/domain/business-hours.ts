@@ -57,12 +57,12 @@ function zoneNamed(timeZone: string): Zone {
     try {
       dtf = new Intl.DateTimeFormat('en-US', {
         timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
         second: 'numeric',
       });
     } catch {
@@ -286,11 +286,12 @@ function openIntervalsOfDay(c: CompiledCalendar, dayNumber: number): number[] {
 }
 
 /**
- * The local day from which a forward scan starts: the day before the local date of t, because where clocks fall back
- * at midnight an instant can carry yesterday's date yet lie in today's hours.
+ * The local day from which a forward scan starts: the local date of t. No earlier day can matter, as the clock has
+ * shown that date by t, so every earlier day's intervals have ended. (A later day can: where clocks fall back across
+ * midnight, an instant can show yesterday's date again while lying in today's hours, hence isOpen looks at both.)
  */
 function firstScanDay(c: CompiledCalendar, t: number): number {
-  return localDayOf(c.zone, t) - 1;
+  return localDayOf(c.zone, t);
 }
 
 /** No local day whose midnight (as UTC ms) lies this far after t can hold an instant at or before t. */
@@ -306,7 +307,7 @@ export function isOpen(cal: BusinessCalendar | CompiledCalendar, at: Date): bool
   const c = prepared(cal);
   const t = instant(at, 'at');
   const first = firstScanDay(c, t);
-  for (let day = first; day <= first + 2; day++) {
+  for (let day = first; day <= first + 1; day++) {
     const ivs = openIntervalsOfDay(c, day);
     for (let i = 0; i < ivs.length; i += 2) if (ivs[i]! <= t && t < ivs[i + 1]!) return true;
   }
