@@ -17,6 +17,7 @@ import { createJobsService } from './modules/jobs/jobs.service.ts';
 import { createTicketsService } from './modules/tickets/tickets.service.ts';
 import { createChannelsService } from './modules/channels/channels.service.ts';
 import { createTeamsService } from './modules/teams/teams.service.ts';
+import { createSlaService } from './modules/sla/sla.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string } = {}) {
@@ -43,6 +44,7 @@ export function createServices(db: Db, opts: { dataDir?: string } = {}) {
     tickets: createTicketsService({ db, dataDir }),
     channels: createChannelsService({ db }),
     teams: createTeamsService({ db }),
+    sla: createSlaService({ db }),
     dataDir,
   };
 }

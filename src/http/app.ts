@@ -42,6 +42,7 @@ import { unsubscribeRoutes } from '../modules/people/unsubscribe.routes.ts';
 import { ticketsRoutes } from '../modules/tickets/tickets.routes.ts';
 import { channelsRoutes } from '../modules/channels/channels.routes.ts';
 import { teamsRoutes } from '../modules/teams/teams.routes.ts';
+import { slaRoutes } from '../modules/sla/sla.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -199,6 +200,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(ticketsRoutes({ tickets: services.tickets, db: database.db, dataDir: services.dataDir }));
       await api.register(channelsRoutes(services.channels));
       await api.register(teamsRoutes(services.teams));
+      await api.register(slaRoutes(services.sla));
     },
     { prefix: '/api/v1' },
   );

@@ -8,6 +8,7 @@ import { fanOutCron, fanOutJobName, webhookJobs } from '../modules/webhooks/webh
 import { importJob } from '../modules/imports/imports.job.ts';
 import { bulkJob } from '../modules/bulk/bulk.job.ts';
 import { deliverEmailJob } from '../modules/channels/email.outbound.ts';
+import { slaCheckJob } from '../modules/sla/sla.service.ts';
 
 /** Housekeeping: expired idempotency records, old finished jobs, and long-expired sessions. */
 export const housekeepingJob = defineJob({
@@ -27,6 +28,7 @@ export const allJobs: ReadonlyArray<AnyJobDefinition> = [
   importJob,
   bulkJob,
   deliverEmailJob,
+  slaCheckJob,
   ...webhookJobs(),
 ];
 
@@ -34,4 +36,5 @@ export const allJobs: ReadonlyArray<AnyJobDefinition> = [
 export async function ensureSystemSchedules(db: Db): Promise<void> {
   await scheduleJob(db, nilWorkspaceId, housekeepingJob.name, '17 * * * *', {});
   await scheduleJob(db, nilWorkspaceId, fanOutJobName, fanOutCron, {});
+  await scheduleJob(db, nilWorkspaceId, slaCheckJob.name, '* * * * *', {});
 }

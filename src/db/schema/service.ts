@@ -110,6 +110,8 @@ export type StoredSlaMetric = {
   completedAt: string | null;
   elapsedBusinessMs: number;
   remainingBusinessMs: number;
+  /** Which notices were sent for this metric (warn, breach), so each is sent once. */
+  notified?: string[];
 };
 
 /** The work item of the service desk: one customer request with owner, priority, status and SLA. */

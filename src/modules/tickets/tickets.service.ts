@@ -26,6 +26,7 @@ import { buildSearchText } from '../../domain/customers.ts';
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml } from './sanitize.ts';
+import { refreshTicketSla } from '../sla/sla.service.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -431,6 +432,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
             ...(m.automatic ? { automatic: m.automatic } : {}),
           }),
         );
+        ticket = (await refreshTicketSla(tx, ws, ticket.id)) ?? ticket;
         return { outcome, ticket, message };
       });
     },
@@ -529,7 +531,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
             }),
           );
         }
-        return ticket;
+        return (await refreshTicketSla(tx, actor.workspaceId, ticket.id)) ?? ticket;
       });
       return created;
     },
@@ -663,7 +665,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         if (Object.keys(rest).length)
           await appendEvent(tx, actor, ticketEvent(after, 'ticket.updated', { changes: rest }));
         void statusChange;
-        return after;
+        return (await refreshTicketSla(tx, actor.workspaceId, id)) ?? after;
       });
     },
 
@@ -772,6 +774,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
             actor,
             ticketEvent(ticket, 'ticket.status_changed', { from: before, to: ticket.status }),
           );
+        ticket = (await refreshTicketSla(tx, actor.workspaceId, id)) ?? ticket;
         return { ticket, message };
       });
     },
@@ -831,7 +834,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
             from: sources.map((s) => ({ id: s.id, number: s.number })),
           }),
         );
-        return after;
+        for (const s of sources) await refreshTicketSla(tx, actor.workspaceId, s.id);
+        return (await refreshTicketSla(tx, actor.workspaceId, target.id)) ?? after;
       });
     },
 
@@ -901,7 +905,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
           actor,
           ticketEvent(source, 'ticket.split', { to: ticket.id, toNumber: ticket.number, messages: chosen.length }),
         );
-        return ticket;
+        await refreshTicketSla(tx, actor.workspaceId, source.id);
+        return (await refreshTicketSla(tx, actor.workspaceId, ticket.id)) ?? ticket;
       });
     },
 

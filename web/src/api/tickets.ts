@@ -38,6 +38,7 @@ export type Ticket = {
   custom: Record<string, unknown>;
   slaPolicyId: string | null;
   sla: SlaMetric[];
+  slaNextCheckAt: string | null;
   firstResponseAt: string | null;
   firstResponseBusinessMs: number | null;
   resolvedAt: string | null;

@@ -1,0 +1,410 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import { businessCalendars, events, slaPolicies, type StoredSlaMetric } from '../../db/schema/index.ts';
+import { alwaysOpen, parseCalendar, type BusinessCalendar } from '../../domain/business-hours.ts';
+import { systemActor, type Actor } from '../../domain/permissions.ts';
+import {
+  computeSla,
+  defaultPauseOn,
+  matchPolicy,
+  nextSlaCheck,
+  slaMetrics,
+  ticketStatuses,
+  type SlaCondition,
+  type SlaEvent,
+  type SlaMetricState,
+  type TicketStatus,
+} from '../../domain/sla.ts';
+import { AppError } from '../../errors.ts';
+import { appendEvent } from '../../events/events.ts';
+import { defineJob } from '../../jobs/queue.ts';
+import { assertCan } from '../auth/access.ts';
+import { findPerson } from '../people/people.repository.ts';
+import { findTicket, messagesOfTicket, ticketsDueForSlaCheck, updateTicket } from '../tickets/tickets.repository.ts';
+
+export type SlaPolicyRow = typeof slaPolicies.$inferSelect;
+export type CalendarRow = typeof businessCalendars.$inferSelect;
+
+export const slaConditionSchema = z.object({
+  field: z.enum(['priority', 'type', 'tag', 'segment', 'channel']),
+  op: z.enum(['is', 'is_not', 'in']),
+  value: z.union([z.string().trim().min(1).max(100), z.array(z.string().trim().min(1).max(100)).min(1).max(50)]),
+});
+
+const targetMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(60 * 24 * 365);
+export const slaTargetsSchema = z
+  .object({
+    first_response: targetMinutes.optional(),
+    next_response: targetMinutes.optional(),
+    resolution: targetMinutes.optional(),
+  })
+  .refine((t) => Object.values(t).some((v) => v !== undefined), { message: 'set at least one target' });
+
+export type SlaPolicyInput = {
+  name?: string | undefined;
+  position?: number | undefined;
+  active?: boolean | undefined;
+  conditions?: SlaCondition[] | undefined;
+  targets?: Partial<Record<string, number>> | undefined;
+  calendarId?: string | null | undefined;
+  pauseOn?: string[] | undefined;
+  warnBeforeMinutes?: number | undefined;
+};
+
+/** How a stored metric looks (dates as ISO strings, and which notices were sent). */
+function store(s: SlaMetricState, notified: string[]): StoredSlaMetric & { notified: string[] } {
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    metric: s.metric,
+    target: s.target,
+    state: s.state,
+    startedAt: s.startedAt.toISOString(),
+    dueAt: iso(s.dueAt),
+    warnAt: iso(s.warnAt),
+    breachedAt: iso(s.breachedAt),
+    completedAt: iso(s.completedAt),
+    elapsedBusinessMs: s.elapsedBusinessMs,
+    remainingBusinessMs: s.remainingBusinessMs,
+    notified,
+  };
+}
+
+function calendarOf(row: CalendarRow | null | undefined): BusinessCalendar {
+  if (!row) return alwaysOpen;
+  const parsed = parseCalendar({ timeZone: row.timeZone, weekly: row.weekly, holidays: row.holidays });
+  return parsed.ok ? parsed.calendar : alwaysOpen;
+}
+
+/**
+ * Recomputes a ticket's SLA from its history (creation, status changes, customer messages, public replies), stores
+ * the result with the next time to look again, and records a warning or breach event the first time each happens.
+ * Called in the transaction of every change to the ticket, and by the SLA job when a warning or due time comes.
+ */
+export async function refreshTicketSla(tx: DbOrTx, workspaceId: string, ticketId: string, now = new Date()) {
+  const ticket = await findTicket(tx, workspaceId, ticketId);
+  if (!ticket) return null;
+  const policies = await tx
+    .select()
+    .from(slaPolicies)
+    .where(and(eq(slaPolicies.workspaceId, workspaceId), eq(slaPolicies.active, true)))
+    .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt));
+  const person = ticket.personId ? await findPerson(tx, workspaceId, ticket.personId) : null;
+  const policy =
+    ticket.mergedIntoId || !policies.length
+      ? null
+      : matchPolicy(
+          policies.map((p) => ({ ...p, conditions: p.conditions as SlaCondition[] })),
+          {
+            priority: ticket.priority,
+            type: ticket.type,
+            tags: ticket.tags,
+            segments: person ? [person.stage, ...person.tags] : [],
+            channel: ticket.channel,
+          },
+        );
+  if (!policy) {
+    if (!ticket.sla.length && !ticket.slaPolicyId && !ticket.slaNextCheckAt) return ticket;
+    return updateTicket(tx, workspaceId, ticketId, { sla: [], slaPolicyId: null, slaNextCheckAt: null });
+  }
+  const [calendarRow] = policy.calendarId
+    ? await tx
+        .select()
+        .from(businessCalendars)
+        .where(and(eq(businessCalendars.workspaceId, workspaceId), eq(businessCalendars.id, policy.calendarId)))
+    : [];
+  const [messages, history] = await Promise.all([
+    messagesOfTicket(tx, workspaceId, ticketId),
+    tx
+      .select({ type: events.type, payload: events.payload, occurredAt: events.occurredAt })
+      .from(events)
+      .where(
+        and(
+          eq(events.workspaceId, workspaceId),
+          eq(events.subjectType, 'ticket'),
+          eq(events.subjectId, ticketId),
+          inArray(events.type, ['ticket.created', 'ticket.status_changed']),
+        ),
+      ),
+  ]);
+  const isStatus = (s: unknown): s is TicketStatus => typeof s === 'string' && (ticketStatuses as string[]).includes(s);
+  const clock: SlaEvent[] = [{ at: ticket.createdAt, kind: 'created', status: 'new' }];
+  for (const h of history)
+    if (h.type === 'ticket.status_changed' && isStatus(h.payload.to))
+      clock.push({ at: h.occurredAt, kind: 'status', status: h.payload.to });
+  for (const m of messages) {
+    if (m.direction === 'inbound' && !m.meta.automatic) clock.push({ at: m.createdAt, kind: 'customer_message' });
+    if (m.direction === 'outbound') clock.push({ at: m.createdAt, kind: 'agent_reply' });
+  }
+  const pauseOn = policy.pauseOn.filter(isStatus);
+  const states = computeSla(
+    {
+      targets: policy.targets,
+      calendar: calendarOf(calendarRow),
+      pauseOn: pauseOn.length ? pauseOn : defaultPauseOn,
+      warnBeforeMinutes: policy.warnBeforeMinutes,
+    },
+    clock,
+    now,
+  );
+  const before = new Map(
+    (ticket.sla as Array<StoredSlaMetric & { notified?: string[] }>).map((m) => [m.metric, m.notified ?? []]),
+  );
+  const actor = systemActor(workspaceId);
+  const stored = [];
+  for (const s of states) {
+    const notified = [...(before.get(s.metric) ?? [])];
+    // A new next-response cycle starts its notices afresh.
+    const prev = (ticket.sla as StoredSlaMetric[]).find((m) => m.metric === s.metric);
+    if (prev && prev.startedAt !== s.startedAt.toISOString()) notified.length = 0;
+    const payload = { number: ticket.number, subject: ticket.subject, metric: s.metric, policyId: policy.id };
+    if (s.state === 'breached' && !notified.includes('breach')) {
+      notified.push('breach');
+      await appendEvent(tx, actor, {
+        type: 'ticket.sla_breached',
+        subjectType: 'ticket',
+        subjectId: ticket.id,
+        personId: ticket.personId,
+        payload: { ...payload, dueAt: s.dueAt?.toISOString() ?? null },
+      });
+    } else if (s.state === 'running' && s.warnAt && s.warnAt <= now && !notified.includes('warn')) {
+      notified.push('warn');
+      await appendEvent(tx, actor, {
+        type: 'ticket.sla_warning',
+        subjectType: 'ticket',
+        subjectId: ticket.id,
+        personId: ticket.personId,
+        payload: { ...payload, dueAt: s.dueAt?.toISOString() ?? null },
+      });
+    }
+    stored.push(store(s, notified));
+  }
+  const first = states.find((s) => s.metric === 'first_response');
+  const resolution = states.find((s) => s.metric === 'resolution');
+  return updateTicket(tx, workspaceId, ticketId, {
+    slaPolicyId: policy.id,
+    sla: stored,
+    slaNextCheckAt: nextSlaCheck(states, now),
+    firstResponseBusinessMs: first && (first.state === 'met' || first.completedAt) ? first.elapsedBusinessMs : null,
+    resolutionBusinessMs: resolution?.state === 'met' ? resolution.elapsedBusinessMs : null,
+  });
+}
+
+export const slaCheckJobName = 'tickets.sla_check';
+
+/** Every minute: tickets whose warning or due time has come get their SLA recomputed (and warned or breached). */
+export const slaCheckJob = defineJob({
+  name: slaCheckJobName,
+  payload: z.object({}).passthrough(),
+  handler: async (_p, { db }) => {
+    const now = new Date();
+    for (;;) {
+      const due = await ticketsDueForSlaCheck(db, now, 200);
+      if (!due.length) return;
+      for (const t of due) await db.transaction((tx) => refreshTicketSla(tx, t.workspaceId, t.id, now));
+      if (due.length < 200) return;
+    }
+  },
+});
+
+export type SlaService = ReturnType<typeof createSlaService>;
+
+export function createSlaService(deps: { db: Db }) {
+  const { db } = deps;
+
+  async function checkCalendarId(actor: Actor, id: string | null | undefined) {
+    if (!id) return;
+    const [c] = await db
+      .select({ id: businessCalendars.id })
+      .from(businessCalendars)
+      .where(and(eq(businessCalendars.workspaceId, actor.workspaceId), eq(businessCalendars.id, id)));
+    if (!c) throw new AppError('validation_failed', `Calendar ${id} was not found`, { field: 'calendarId' });
+  }
+
+  function checkPauseOn(p: string[] | undefined): TicketStatus[] | undefined {
+    if (!p) return undefined;
+    const bad = p.filter((s) => !(ticketStatuses as string[]).includes(s) || s === 'solved' || s === 'closed');
+    if (bad.length)
+      throw new AppError('validation_failed', `"${bad[0]}" cannot pause the clock (use pending or on_hold)`, {
+        field: 'pauseOn',
+      });
+    return [...new Set(p)] as TicketStatus[];
+  }
+
+  function checkCalendar(input: { timeZone: string; weekly: unknown; holidays?: unknown }) {
+    const parsed = parseCalendar(input);
+    if (!parsed.ok) {
+      const first = parsed.problems[0];
+      throw new AppError(
+        'validation_failed',
+        first ? `${first.field}: ${first.message}` : 'The calendar is not valid',
+        {
+          problems: parsed.problems,
+        },
+      );
+    }
+    return parsed.calendar;
+  }
+
+  return {
+    async listPolicies(actor: Actor): Promise<SlaPolicyRow[]> {
+      assertCan(actor, 'tickets:read');
+      return db
+        .select()
+        .from(slaPolicies)
+        .where(eq(slaPolicies.workspaceId, actor.workspaceId))
+        .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt));
+    },
+
+    async createPolicy(actor: Actor, input: SlaPolicyInput & { name: string; targets: Record<string, number> }) {
+      assertCan(actor, 'workspace:manage');
+      await checkCalendarId(actor, input.calendarId);
+      const id = newId();
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(slaPolicies)
+          .values({
+            workspaceId: actor.workspaceId,
+            id,
+            name: input.name.trim(),
+            position: input.position ?? 0,
+            active: input.active ?? true,
+            conditions: input.conditions ?? [],
+            targets: input.targets as Record<string, number>,
+            calendarId: input.calendarId ?? null,
+            pauseOn: checkPauseOn(input.pauseOn) ?? defaultPauseOn,
+            warnBeforeMinutes: input.warnBeforeMinutes ?? 30,
+          })
+          .returning();
+        if (!row) throw new Error('policy insert returned nothing');
+        await appendEvent(tx, actor, {
+          type: 'sla_policy.created',
+          subjectType: 'sla_policy',
+          subjectId: id,
+          payload: { name: row.name },
+        });
+        return row;
+      });
+    },
+
+    async updatePolicy(actor: Actor, id: string, input: SlaPolicyInput) {
+      assertCan(actor, 'workspace:manage');
+      await checkCalendarId(actor, input.calendarId);
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(slaPolicies)
+          .set({
+            ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+            ...(input.position !== undefined ? { position: input.position } : {}),
+            ...(input.active !== undefined ? { active: input.active } : {}),
+            ...(input.conditions !== undefined ? { conditions: input.conditions } : {}),
+            ...(input.targets !== undefined ? { targets: input.targets as Record<string, number> } : {}),
+            ...(input.calendarId !== undefined ? { calendarId: input.calendarId } : {}),
+            ...(input.pauseOn !== undefined ? { pauseOn: checkPauseOn(input.pauseOn) } : {}),
+            ...(input.warnBeforeMinutes !== undefined ? { warnBeforeMinutes: input.warnBeforeMinutes } : {}),
+            updatedAt: new Date(),
+          })
+          .where(and(eq(slaPolicies.workspaceId, actor.workspaceId), eq(slaPolicies.id, id)))
+          .returning();
+        if (!row) throw AppError.notFound('SLA policy', id);
+        await appendEvent(tx, actor, { type: 'sla_policy.updated', subjectType: 'sla_policy', subjectId: id });
+        return row;
+      });
+    },
+
+    async removePolicy(actor: Actor, id: string) {
+      assertCan(actor, 'workspace:manage');
+      await db.transaction(async (tx) => {
+        const r = await tx
+          .delete(slaPolicies)
+          .where(and(eq(slaPolicies.workspaceId, actor.workspaceId), eq(slaPolicies.id, id)))
+          .returning({ id: slaPolicies.id });
+        if (!r.length) throw AppError.notFound('SLA policy', id);
+        await appendEvent(tx, actor, { type: 'sla_policy.deleted', subjectType: 'sla_policy', subjectId: id });
+      });
+    },
+
+    async listCalendars(actor: Actor): Promise<CalendarRow[]> {
+      assertCan(actor, 'tickets:read');
+      return db
+        .select()
+        .from(businessCalendars)
+        .where(eq(businessCalendars.workspaceId, actor.workspaceId))
+        .orderBy(asc(businessCalendars.name));
+    },
+
+    async createCalendar(
+      actor: Actor,
+      input: { name: string; timeZone: string; weekly: unknown; holidays?: unknown },
+    ): Promise<CalendarRow> {
+      assertCan(actor, 'workspace:manage');
+      const cal = checkCalendar(input);
+      const [row] = await db
+        .insert(businessCalendars)
+        .values({
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          name: input.name.trim(),
+          timeZone: cal.timeZone,
+          weekly: cal.weekly,
+          holidays: cal.holidays,
+        })
+        .returning();
+      if (!row) throw new Error('calendar insert returned nothing');
+      return row;
+    },
+
+    async updateCalendar(
+      actor: Actor,
+      id: string,
+      input: { name?: string | undefined; timeZone?: string | undefined; weekly?: unknown; holidays?: unknown },
+    ): Promise<CalendarRow> {
+      assertCan(actor, 'workspace:manage');
+      const [existing] = await db
+        .select()
+        .from(businessCalendars)
+        .where(and(eq(businessCalendars.workspaceId, actor.workspaceId), eq(businessCalendars.id, id)));
+      if (!existing) throw AppError.notFound('Calendar', id);
+      const cal = checkCalendar({
+        timeZone: input.timeZone ?? existing.timeZone,
+        weekly: input.weekly ?? existing.weekly,
+        holidays: input.holidays ?? existing.holidays,
+      });
+      const [row] = await db
+        .update(businessCalendars)
+        .set({
+          ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+          timeZone: cal.timeZone,
+          weekly: cal.weekly,
+          holidays: cal.holidays,
+          updatedAt: new Date(),
+        })
+        .where(and(eq(businessCalendars.workspaceId, actor.workspaceId), eq(businessCalendars.id, id)))
+        .returning();
+      if (!row) throw AppError.notFound('Calendar', id);
+      return row;
+    },
+
+    async removeCalendar(actor: Actor, id: string): Promise<void> {
+      assertCan(actor, 'workspace:manage');
+      const inUse = await db
+        .select({ id: slaPolicies.id, name: slaPolicies.name })
+        .from(slaPolicies)
+        .where(and(eq(slaPolicies.workspaceId, actor.workspaceId), eq(slaPolicies.calendarId, id)));
+      if (inUse.length)
+        throw new AppError('conflict', `The policy "${inUse[0]?.name}" counts on this calendar`, { policies: inUse });
+      const r = await db
+        .delete(businessCalendars)
+        .where(and(eq(businessCalendars.workspaceId, actor.workspaceId), eq(businessCalendars.id, id)))
+        .returning({ id: businessCalendars.id });
+      if (!r.length) throw AppError.notFound('Calendar', id);
+    },
+  };
+}
+
+export { slaMetrics };

@@ -1,0 +1,181 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
+import { listEvents } from '../../events/events.ts';
+import { refreshTicketSla, slaCheckJob } from './sla.service.ts';
+
+const minute = 60_000;
+
+describe.each(testEngines())('SLA policies on tickets (%s)', (engine) => {
+  const ctx = useTestApp(engine);
+
+  async function setup() {
+    const ws = await makeWorkspace(ctx.services);
+    const key = await makeApiKey(ctx.services, ws);
+    const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    return { ws, call };
+  }
+
+  it('applies the first matching policy, stores due times, and meets first response with the reply', async () => {
+    const { ws, call } = await setup();
+    const vip = await call('POST', '/api/v1/sla-policies', {
+      name: 'Urgent',
+      position: 0,
+      conditions: [{ field: 'priority', op: 'is', value: 'urgent' }],
+      targets: { first_response: 60, resolution: 240 },
+      warnBeforeMinutes: 15,
+    });
+    expect(vip.statusCode, vip.body).toBe(201);
+    const rest = await call('POST', '/api/v1/sla-policies', {
+      name: 'Everyone else',
+      position: 1,
+      targets: { first_response: 480 },
+    });
+    expect(rest.statusCode).toBe(201);
+
+    const urgent = await call('POST', '/api/v1/tickets', {
+      subject: 'Site down',
+      requester: { email: 'ops@example.com' },
+      priority: 'urgent',
+      text: 'Nothing loads',
+    });
+    expect(urgent.statusCode).toBe(201);
+    const t = urgent.json();
+    expect(t.slaPolicyId).toBe(vip.json().id);
+    const created = new Date(t.createdAt).getTime();
+    const first = t.sla.find((m: { metric: string }) => m.metric === 'first_response');
+    // No calendar: the clock runs around the clock, so due = created + target exactly.
+    expect(first).toMatchObject({ state: 'running', target: 60 });
+    expect(new Date(first.dueAt).getTime()).toBe(created + 60 * minute);
+    expect(new Date(first.warnAt).getTime()).toBe(created + 45 * minute);
+    const resolution = t.sla.find((m: { metric: string }) => m.metric === 'resolution');
+    expect(new Date(resolution.dueAt).getTime()).toBe(created + 240 * minute);
+
+    const normal = await call('POST', '/api/v1/tickets', {
+      subject: 'Question',
+      requester: { email: 'q@example.com' },
+      text: 'How do I…',
+    });
+    expect(normal.json().slaPolicyId).toBe(rest.json().id);
+    expect(normal.json().sla.map((m: { metric: string }) => m.metric)).toEqual(['first_response']);
+
+    const reply = await call('POST', `/api/v1/tickets/${t.id}/replies`, { text: 'On it' });
+    expect(reply.statusCode).toBe(201);
+    const after = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
+    const met = after.sla.find((m: { metric: string }) => m.metric === 'first_response');
+    expect(met.state).toBe('met');
+    expect(after.firstResponseBusinessMs).toBe(met.elapsedBusinessMs);
+    expect(after.firstResponseBusinessMs).toBeLessThan(60 * minute);
+
+    // Raising the priority of the other ticket moves it under the urgent policy.
+    const raised = await call('PATCH', `/api/v1/tickets/${normal.json().id}`, { priority: 'urgent' });
+    expect(raised.json().slaPolicyId).toBe(vip.json().id);
+
+    // Solving meets resolution and records the resolution time.
+    const solved = await call('PATCH', `/api/v1/tickets/${t.id}`, { status: 'solved' });
+    expect(solved.json().sla.find((m: { metric: string }) => m.metric === 'resolution').state).toBe('met');
+    expect(solved.json().resolutionBusinessMs).toBeGreaterThanOrEqual(0);
+    void ws;
+  });
+
+  it('warns once and breaches once as time passes, from the scheduled check', async () => {
+    const { ws, call } = await setup();
+    await call('POST', '/api/v1/sla-policies', { name: 'All', targets: { first_response: 30 }, warnBeforeMinutes: 10 });
+    const t = (
+      await call('POST', '/api/v1/tickets', {
+        subject: 'Late',
+        requester: { email: 'late@example.com' },
+        text: 'hello',
+      })
+    ).json();
+    const created = new Date(t.createdAt).getTime();
+    expect(new Date(t.slaNextCheckAt).getTime()).toBe(created + 20 * minute);
+    const db = ctx.database.db;
+    const at = (m: number) => new Date(created + m * minute);
+    await db.transaction((tx) => refreshTicketSla(tx, ws.workspace.id, t.id, at(21)));
+    await db.transaction((tx) => refreshTicketSla(tx, ws.workspace.id, t.id, at(22)));
+    await db.transaction((tx) => refreshTicketSla(tx, ws.workspace.id, t.id, at(31)));
+    await db.transaction((tx) => refreshTicketSla(tx, ws.workspace.id, t.id, at(45)));
+    const evs = await listEvents(db, ws.workspace.id, { subjectType: 'ticket', subjectId: t.id, limit: 50 });
+    expect(evs.filter((e) => e.type === 'ticket.sla_warning')).toHaveLength(1);
+    const breaches = evs.filter((e) => e.type === 'ticket.sla_breached');
+    expect(breaches).toHaveLength(1);
+    expect(breaches[0]?.payload).toMatchObject({ metric: 'first_response', number: t.number });
+    const now = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
+    expect(now.sla[0].state).toBe('breached');
+    // The person's timeline shows the breach too.
+    const timeline = (await call('GET', `/api/v1/people/${t.personId}/timeline?limit=50`)).json();
+    expect(timeline.data.map((e: { type: string }) => e.type)).toContain('ticket.sla_breached');
+    // The breaching queue lists it.
+    const breaching = (await call('GET', '/api/v1/tickets?queue=breaching')).json();
+    expect(breaching.data.map((x: { id: string }) => x.id)).toContain(t.id);
+  });
+
+  it('counts business hours of a calendar and pauses while pending', async () => {
+    const { call } = await setup();
+    const cal = await call('POST', '/api/v1/business-calendars', {
+      name: 'Berlin office',
+      timeZone: 'Europe/Berlin',
+      weekly: [1, 2, 3, 4, 5].map((day) => ({ day, start: '09:00', end: '17:00' })),
+      holidays: [{ date: '2026-12-25', name: 'Christmas' }],
+    });
+    expect(cal.statusCode, cal.body).toBe(201);
+    const policy = await call('POST', '/api/v1/sla-policies', {
+      name: 'Office hours',
+      calendarId: cal.json().id,
+      targets: { resolution: 600 },
+    });
+    expect(policy.statusCode).toBe(201);
+    const t = (
+      await call('POST', '/api/v1/tickets', { subject: 'Hours', requester: { email: 'h@example.com' }, text: 'x' })
+    ).json();
+    expect(t.sla[0]).toMatchObject({ metric: 'resolution', target: 600 });
+    const pending = await call('PATCH', `/api/v1/tickets/${t.id}`, { status: 'pending' });
+    expect(pending.json().sla[0].state).toBe('paused');
+    expect(pending.json().sla[0].dueAt).toBeNull();
+    expect(pending.json().slaNextCheckAt).toBeNull();
+
+    const inUse = await call('DELETE', `/api/v1/business-calendars/${cal.json().id}`);
+    expect(inUse.statusCode).toBe(409);
+  });
+
+  it('rejects bad calendars and policies with the field at fault', async () => {
+    const { call } = await setup();
+    const bad = await call('POST', '/api/v1/business-calendars', {
+      name: 'Broken',
+      timeZone: 'Mars/Olympus',
+      weekly: [{ day: 1, start: '17:00', end: '09:00' }],
+    });
+    expect(bad.statusCode).toBe(400);
+    const fields = bad.json().error.details.problems.map((p: { field: string }) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['timeZone', 'weekly[0].end']));
+    const noTargets = await call('POST', '/api/v1/sla-policies', { name: 'Empty', targets: {} });
+    expect(noTargets.statusCode).toBe(400);
+    const badPause = await call('POST', '/api/v1/sla-policies', {
+      name: 'Odd',
+      targets: { first_response: 10 },
+      pauseOn: ['solved'],
+    });
+    expect(badPause.statusCode).toBe(400);
+    expect(badPause.json().error.details.field).toBe('pauseOn');
+  });
+
+  it('the scheduled job picks up tickets whose check time has come', async () => {
+    const { ws, call } = await setup();
+    await call('POST', '/api/v1/sla-policies', { name: 'All', targets: { first_response: 5 }, warnBeforeMinutes: 0 });
+    const t = (
+      await call('POST', '/api/v1/tickets', { subject: 'Job', requester: { email: 'job@example.com' }, text: 'x' })
+    ).json();
+    // Move the check time (and the clock's start) into the past instead of waiting.
+    await ctx.database.db.execute(
+      sql`update tickets set sla_next_check_at = now() - interval '1 minute', created_at = now() - interval '10 minutes' where id = ${t.id}`,
+    );
+    await slaCheckJob.handler({}, { db: ctx.database.db, jobId: 'x', workspaceId: ws.workspace.id, attempt: 1 });
+    const after = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
+    expect(after.sla[0].state).toBe('breached');
+    expect(after.slaNextCheckAt).toBeNull();
+  });
+});
