@@ -22,7 +22,7 @@ const typoCheckCount = 200;
 /** How many queries of each kind the load rotates through (500 in all). */
 const mix = { name: 100, prefix: 80, email: 80, phone: 60, typo: 120, company: 40, tag: 20 } as const;
 type Kind = keyof typeof mix;
-type Query = { kind: Kind; q: string; personId?: string; displayName?: string };
+export type Query = { kind: Kind; q: string; personId?: string; displayName?: string };
 
 function log(msg: string): void {
   process.stderr.write(`  [search] ${msg}\n`);
@@ -57,7 +57,7 @@ function typoQuery(rand: Rand, p: GeneratedPerson): Query | null {
 }
 
 /** The fixed query mix, drawn from the sampled people and companies with a seeded PRNG, in a shuffled order. */
-function buildQueries(sample: GeneratedPerson[], companyNames: string[]): { load: Query[]; typos: Query[] } {
+export function buildQueries(sample: GeneratedPerson[], companyNames: string[]): { load: Query[]; typos: Query[] } {
   const rand = prng(seed + 3);
   const people = [...sample];
   const take = () => people[Math.floor(rand() * people.length)] as GeneratedPerson;

@@ -93,26 +93,39 @@ export async function resolveSearch(
   entity: SearchEntity,
   q: string,
 ): Promise<ResolvedSearch> {
+  return (await resolveSearches(db, workspaceId, [entity], q))[entity] as ResolvedSearch;
+}
+
+/** The query resolved against the dictionaries of several entities, in one round trip. */
+export async function resolveSearches(
+  db: DbOrTx,
+  workspaceId: string,
+  entities: readonly SearchEntity[],
+  q: string,
+): Promise<Partial<Record<SearchEntity, ResolvedSearch>>> {
   const parsed = parseQuery(q);
-  const terms = parsed.words.map((w) => ({
-    exact: [w.word],
-    prefix: [] as string[],
-    near: [] as string[],
-    similar: [] as string[],
-  }));
-  const found = await findSearchTerms(
-    db,
-    workspaceId,
-    entity,
-    parsed.words.map((w) => w.word),
-  );
+  const termsOf = () =>
+    parsed.words.map((w) => ({ exact: [w.word], prefix: [] as string[], near: [] as string[], similar: [] as string[] }));
+  const byEntity = new Map(entities.map((e) => [e, termsOf()]));
+  const found = parsed.words.length
+    ? await findSearchTerms(
+        db,
+        workspaceId,
+        entities,
+        parsed.words.map((w) => w.word),
+      )
+    : [];
   for (const f of found) {
-    const t = terms[f.i];
+    const t = byEntity.get(f.entity)?.[f.i];
     if (t && !t[f.kind].includes(f.term)) t[f.kind].push(f.term);
   }
-  // "margaretwu" (an e-mail's name) adds nothing to "margaret" but makes every row's check slower: the shortest only.
-  for (const t of terms) t.prefix = t.prefix.filter((p, i) => !t.prefix.slice(0, i).some((k) => p.startsWith(k)));
-  return { ...parsed, terms };
+  const out: Partial<Record<SearchEntity, ResolvedSearch>> = {};
+  for (const [entity, terms] of byEntity) {
+    // "margaretwu" (an e-mail's name) adds nothing to "margaret" but makes every row's check slower: the shortest only.
+    for (const t of terms) t.prefix = t.prefix.filter((p, i) => !t.prefix.slice(0, i).some((k) => p.startsWith(k)));
+    out[entity] = { ...parsed, terms };
+  }
+  return out;
 }
 
 /**
@@ -168,15 +181,26 @@ export function searchCondition(cols: { words: SQLWrapper; text: SQLWrapper }, s
   };
 }
 
+/** About how many rows a GIN index scan returns per word when sampling (see bitmapOnly's sampleCommonWords). */
+export const commonWordSample = 2000;
+
 /**
  * Runs `query` with the word index (a bitmap scan) as the only way in: with a LIMIT, the planner otherwise bets on a
  * sequential or created-order scan stopping early, and walks the whole table when the words are rarer than it
- * estimated (seconds at 1M people for two common first and last names that rarely go together).
+ * estimated (seconds at 1M people for two common first and last names that rarely go together). The settings are
+ * made in one statement, local to the transaction. `sampleCommonWords` (for a query of one word, whose candidates
+ * are any of its rows): a word in more than `commonWordSample` rows gives a random sample of about that many
+ * (gin_fuzzy_search_limit), instead of a bitmap of every row (a tag on 100,000 people); never for several words,
+ * whose samples would rarely meet.
  */
-export function bitmapOnly<T>(db: Db, query: (tx: DbOrTx) => Promise<T>): Promise<T> {
+export function bitmapOnly<T>(
+  db: Db,
+  query: (tx: DbOrTx) => Promise<T>,
+  opts: { sampleCommonWords?: boolean } = {},
+): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`set local enable_seqscan = off`);
-    await tx.execute(sql`set local enable_indexscan = off`);
+    await tx.execute(sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true),
+      set_config('gin_fuzzy_search_limit', ${String(opts.sampleCommonWords ? commonWordSample : 0)}, true)`);
     return query(tx);
   });
 }
