@@ -18,7 +18,7 @@ import {
   type StageDef,
 } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
-import { parseQuery, type ParsedQuery } from '../../domain/search.ts';
+import { exactPieces, parseQuery, type ParsedQuery } from '../../domain/search.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
@@ -130,7 +130,7 @@ export async function resolveSearches(
 
 /**
  * Text search conditions over a record's search words (GIN index) and search text, for people or companies. Every
- * query word must match a record word: `exact` as it is, `prefix` also the words it begins, `where` also the words
+ * query word must match a record word: `exact` as it is (a chunk such as "b2b" or an e-mail address: whole), `prefix` also the words it begins, `where` also the words
  * one typo away or trigram-similar (what lists, counts and bulk selections use). A phone number of 6+ digits also
  * matches as a substring of the text (part of a number). `oneTypo`: one word anything, the others exact. `rank` scores
  * exact > prefix > one edit > similar per word, the query's non-word chunks ("mh@nasa") found as they are (that is
@@ -155,7 +155,12 @@ export function searchCondition(cols: { words: SQLWrapper; text: SQLWrapper }, s
   });
   const chunks = s.chunks.map((c) => sql`${cols.text} like ${likeOf(c)}`);
   const every = (conds: SQL[]) => (conds.length ? (and(...conds) as SQL) : sql`false`);
-  const exact = every(per.map((p) => p.exact));
+  // Exact: every chunk whole ("b2b", an e-mail address) and every other word as it is.
+  const pieces = exactPieces(s);
+  const exact = every([
+    ...pieces.chunks.map((c) => overlaps([c])),
+    ...pieces.words.map((i) => (per[i] as (typeof per)[number]).exact),
+  ]);
   const oneTypo = per.length
     ? sql`(${sql.join(
         per.map((p, i) => every(per.map((o, j) => (i === j ? p.any : o.exact)))),
@@ -166,6 +171,8 @@ export function searchCondition(cols: { words: SQLWrapper; text: SQLWrapper }, s
   return {
     folded: s.folded,
     exact,
+    /** How many index lookups `exact` makes: with one, a sample of a common word's rows is as good as all of them. */
+    exactKeys: pieces.chunks.length + pieces.words.length,
     prefix: every(per.map((p) => p.prefix)),
     oneTypo,
     where: every(per.map((p) => p.any)),

@@ -33,30 +33,33 @@ export async function findSearchTerms(
 ): Promise<Array<{ entity: SearchEntity; i: number; kind: TermKind; term: string }>> {
   const parts: SQL[] = [];
   const t = searchTerms;
-  for (const entity of entities) {
-    const base = sql`${t.workspaceId} = ${workspaceId} and ${t.entity} = ${entity}`;
-    words.forEach((w, i) => {
-      if (/^\d/.test(w)) return;
+  const entityList = textArrayLiteral([...entities]);
+  words.forEach((w, i) => {
+    if (/^\d/.test(w)) return;
+    const length = [...w].length;
+    for (const entity of entities) {
+      const base = sql`${t.workspaceId} = ${workspaceId} and ${t.entity} = ${entity}`;
       // `using ~<~` is the order of the text_pattern_ops index: an index range scan that stops early.
       parts.push(sql`(select ${entity}::text as entity, ${i}::int as i, 'prefix'::text as kind, p.term from (
           select ${t.term} as term from ${t} where ${base} and ${t.term} like ${likePrefix(w)} and ${t.term} <> ${w}
           order by ${t.term} using ~<~ limit ${prefixScanLimit}) p
         order by length(p.term), p.term limit ${termLimits.prefix})`);
-      const length = [...w].length;
-      if (length >= typoMinLength)
-        // A join (a nested loop of index lookups): `= any(…)` with hundreds of spellings scans the whole dictionary.
-        parts.push(sql`(select ${entity}::text, ${i}::int, 'near'::text, d.term
-          from unnest(${textArrayLiteral(oneEditAway(w))}::text[]) as v(term)
-          join ${t} d on d.workspace_id = ${workspaceId} and d.entity = ${entity} and d.term = v.term
-          limit ${termLimits.near})`);
       if (length >= similarMinLength)
         parts.push(sql`(select ${entity}::text, ${i}::int, 'similar'::text, ${t.term} from ${t}
           where ${base} and ${t.term} % ${w} and ${t.term} <> ${w}
             and not exists (select from ${t} e where e.workspace_id = ${workspaceId}
-              and e.entity in ('person', 'company') and e.term = ${w})
+              and e.entity = any(${entityList}::text[]) and e.term = ${w})
           order by similarity(${t.term}, ${w}) desc limit ${termLimits.similar})`);
-    });
-  }
+    }
+    if (length >= typoMinLength)
+      // A join (a nested loop of index lookups, each finding the word in every entity's dictionary): `= any(…)`
+      // with hundreds of spellings scans far more of the index.
+      parts.push(sql`(select d.entity, ${i}::int, 'near'::text, d.term
+          from unnest(${textArrayLiteral(oneEditAway(w))}::text[]) as v(term)
+          join ${t} d on d.workspace_id = ${workspaceId} and d.term = v.term
+          where d.entity = any(${entityList}::text[])
+          limit ${termLimits.near * entities.length})`);
+  });
   if (!parts.length) return [];
   const r = await db.execute<{ entity: SearchEntity; i: number; kind: TermKind; term: string }>(
     sql.join(parts, sql` union all `),
@@ -71,6 +74,8 @@ export type SearchPlan = {
   entity: SearchEntity;
   /** Conditions over the entity's table, phase by phase; a phase is tried only while fewer than `limit` were found. */
   phases: SQL[][];
+  /** Rows found by earlier phases (an earlier statement): they count towards `limit`. */
+  found?: readonly string[];
   /** Per word and chunk (see searchCondition's wordScore), over the table's columns. */
   wordScore: SQL;
 };
@@ -99,7 +104,9 @@ export async function searchCandidates(
         : sql`select ${companies.id} as id, ${companies.name} as title, ${companies.domain} as subtitle,
             ${companies.searchText} as text, ${plan.wordScore} as cheap from ${companies}
             where ${companies.workspaceId} = ${workspaceId}`;
-    const earlier: string[] = [];
+    const earlier: SQL[] = plan.found?.length
+      ? [sql`select unnest(${textArrayLiteral([...plan.found])}::uuid[]) as id`]
+      : [];
     plan.phases.forEach((conds, k) => {
       const names = conds.map((cond, j) => {
         const name = `${plan.entity}_${k}_${j}`;
@@ -110,16 +117,13 @@ export async function searchCandidates(
         return name;
       });
       const gate = earlier.length
-        ? sql` where (select count(*) from (${sql.join(
-            earlier.map((n) => sql`select id from ${sql.identifier(n)}`),
-            sql` union `,
-          )}) e) < ${opts.limit}`
+        ? sql` where (select count(*) from (${sql.join(earlier, sql` union `)}) e) < ${opts.limit}`
         : sql``;
       for (const n of names)
         selects.push(
           sql`select ${plan.entity}::text as type, id, title, subtitle, score from ${sql.identifier(n)}${gate}`,
         );
-      earlier.push(...names);
+      earlier.push(...names.map((n) => sql`select id from ${sql.identifier(n)}`));
     });
   }
   if (!selects.length) return [];

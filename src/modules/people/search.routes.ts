@@ -21,48 +21,72 @@ export const searchHitSchema = z
   .meta({ id: 'SearchHit' });
 
 /** How many matching rows one search ranks at most, per table and phase: a common word costs a bounded amount. */
-export const searchCandidateCap = 300;
+export const searchCandidateCap = 100;
 /** How many of a phase's candidates, the best by their words, get the (costlier) whole-query similarity. */
 const finalists = 40;
 
 /**
- * exact: every word as it is (and the query's e-mail-like chunks as substrings); then prefix (every word as it is
- * or the start of a word), with, for several words, oneTypo (one word anything, the others exact); then every word
+ * exact: every word as it is (a chunk such as an e-mail address or "b2b": whole); then prefix (every word as it is or
+ * the start of a word), with, for several words, oneTypo (one word anything, the others exact); then every word
  * anything (prefix, one edit away, trigram-similar).
  */
-function phasesOf(s: ReturnType<typeof searchCondition>, words: number): SQL[][] {
-  return [[s.exact], words > 1 ? [s.prefix, s.oneTypo] : [s.prefix], [s.where]];
+function laterPhases(s: ReturnType<typeof searchCondition>, words: number): SQL[][] {
+  return [words > 1 ? [s.prefix, s.oneTypo] : [s.prefix], [s.where]];
 }
 
 /**
- * The best `limit` people and companies: the query's words looked up in both dictionaries (one statement), then both
- * tables searched phase by phase in one statement (see searchCandidates) through the word index only (see
- * bitmapOnly). The word lookups are precise (GIN on search_words), so a typo'd name narrows to its few namesakes.
+ * The best `limit` people and companies: the query's words looked up in both dictionaries (one statement); both
+ * tables searched for the exact words (one statement), then, for a table with fewer than `limit` found, the later
+ * phases (one statement, see searchCandidates), through the word index only (see bitmapOnly). A statement whose
+ * every condition is one index lookup (one word or chunk, not a phone number) takes a sample of a common word's rows.
  */
 async function topMatches(db: Db, workspaceId: string, q: string, limit: number) {
   const resolved = await resolveSearches(db, workspaceId, ['person', 'company'], q);
   const person = resolved.person;
   const company = resolved.company;
   if (!person?.words.length || !company) return [];
-  const ps = searchCondition({ words: people.searchWords, text: people.searchText }, person);
-  const cs = searchCondition({ words: companies.searchWords, text: companies.searchText }, company);
-  const rows = await bitmapOnly(
+  const tables = [
+    { entity: 'person' as const, s: searchCondition({ words: people.searchWords, text: people.searchText }, person) },
+    {
+      entity: 'company' as const,
+      s: searchCondition({ words: companies.searchWords, text: companies.searchText }, company),
+    },
+  ];
+  const opts = { limit, candidates: searchCandidateCap, finalists };
+  const exact = await bitmapOnly(
     db,
     (tx) =>
       searchCandidates(
         tx,
         workspaceId,
         person.folded,
-        [
-          { entity: 'person', phases: phasesOf(ps, person.words.length), wordScore: ps.wordScore },
-          { entity: 'company', phases: phasesOf(cs, company.words.length), wordScore: cs.wordScore },
-        ],
-        { limit, candidates: searchCandidateCap, finalists },
+        tables.map((t) => ({ entity: t.entity, phases: [[t.s.exact]], wordScore: t.s.wordScore })),
+        opts,
       ),
-    { sampleCommonWords: person.words.length === 1 && !person.phone },
+    { sampleCommonWords: !person.phone && tables.every((t) => t.s.exactKeys === 1) },
   );
+  const more = tables.filter((t) => exact.filter((r) => r.type === t.entity).length < limit);
+  const later = more.length
+    ? await bitmapOnly(
+        db,
+        (tx) =>
+          searchCandidates(
+            tx,
+            workspaceId,
+            person.folded,
+            more.map((t) => ({
+              entity: t.entity,
+              phases: laterPhases(t.s, person.words.length),
+              wordScore: t.s.wordScore,
+              found: exact.filter((r) => r.type === t.entity).map((r) => r.id),
+            })),
+            opts,
+          ),
+        { sampleCommonWords: !person.phone && person.words.length === 1 },
+      )
+    : [];
   const seen = new Set<string>();
-  return rows
+  return [...exact, ...later]
     .filter((r) => !seen.has(`${r.type}:${r.id}`) && seen.add(`${r.type}:${r.id}`))
     .sort((a, b) => b.score - a.score)
     .slice(0, limit);
