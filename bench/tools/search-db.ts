@@ -42,7 +42,10 @@ if (mode === 'build') {
     loaded.companies.map((c) => c.name),
   );
   fs.mkdirSync(path.dirname(infoFile), { recursive: true });
-  fs.writeFileSync(infoFile, JSON.stringify({ url, workspaceId: seeded.workspaceId, apiKey: seeded.apiKey, ...queries }));
+  fs.writeFileSync(
+    infoFile,
+    JSON.stringify({ url, workspaceId: seeded.workspaceId, apiKey: seeded.apiKey, ...queries }),
+  );
   log(`built in ${loaded.seconds.total} s; ${infoFile}`);
 } else if (mode === 'migrate') {
   const database = await createDb({ databaseUrl: databaseUrl(adminUrl, name), poolSize: 1 });

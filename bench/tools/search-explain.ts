@@ -55,7 +55,9 @@ try {
       continue;
     }
     if (!/^\s*\(?\s*(select|with)/i.test(s.text) || /api_keys|workspaces|users/.test(s.text)) continue;
-    console.log(`\n==== ${s.text.replace(/\s+/g, ' ').slice(0, 3000)}\n  params: ${JSON.stringify(s.values).slice(0, 1500)}`);
+    console.log(
+      `\n==== ${s.text.replace(/\s+/g, ' ').slice(0, 3000)}\n  params: ${JSON.stringify(s.values).slice(0, 1500)}`,
+    );
     const r = await client.query(`explain (analyze, buffers) ${s.text}`, s.values);
     for (const row of r.rows as Array<Record<string, string>>) console.log(row['QUERY PLAN']);
   }

@@ -52,7 +52,9 @@ const original = pg.Client.prototype.query as (...a: unknown[]) => unknown;
 const database = await createDb({ databaseUrl: info.url, poolSize: 10 });
 const app = await buildApp({ database, logger: false });
 const url = (q: string) =>
-  mode === 'list' ? `/api/v1/people?q=${encodeURIComponent(q)}&limit=50` : `/api/v1/search?q=${encodeURIComponent(q)}&limit=10`;
+  mode === 'list'
+    ? `/api/v1/people?q=${encodeURIComponent(q)}&limit=50`
+    : `/api/v1/search?q=${encodeURIComponent(q)}&limit=10`;
 /** CPU time (ns, from schedstat) of this database's backends, summed. */
 const backendPids = async () =>
   (
@@ -137,7 +139,10 @@ for (const [kind, k] of byKind) {
   for (const [shape, ms] of [...k.stmt].sort((a, b) => mean(b[1]) * b[1].length - mean(a[1]) * a[1].length).slice(0, 6))
     console.log(`    ${(mean(ms) * (ms.length / k.ms.length)).toFixed(2)} ms PG CPU/q  (${ms.length}×) ${shape}`);
 }
-console.log(`all (${all.length}): mean ${mean(all).toFixed(1)} p50 ${pct(all, 50).toFixed(1)} p99 ${pct(all, 99).toFixed(1)} ms; PG CPU mean ${mean(allPg).toFixed(2)} p99 ${pct(allPg, 99).toFixed(1)}; node CPU mean ${mean(allNode).toFixed(2)} ms`);
-for (const s of slow.sort((a, b) => b.ms - a.ms).slice(0, 12)) console.log(`  PG-heavy ${s.ms.toFixed(1)} ${s.kind} "${s.q}"`);
+console.log(
+  `all (${all.length}): mean ${mean(all).toFixed(1)} p50 ${pct(all, 50).toFixed(1)} p99 ${pct(all, 99).toFixed(1)} ms; PG CPU mean ${mean(allPg).toFixed(2)} p99 ${pct(allPg, 99).toFixed(1)}; node CPU mean ${mean(allNode).toFixed(2)} ms`,
+);
+for (const s of slow.sort((a, b) => b.ms - a.ms).slice(0, 12))
+  console.log(`  PG-heavy ${s.ms.toFixed(1)} ${s.kind} "${s.q}"`);
 await app.close();
 await database.close();

@@ -96,6 +96,14 @@ export async function resolveSearch(
   return (await resolveSearches(db, workspaceId, [entity], q))[entity] as ResolvedSearch;
 }
 
+/** A query's words as they are, not looked up (enough for an exact search: see searchCondition's `exact`). */
+export function unresolvedSearch(parsed: ParsedQuery): ResolvedSearch {
+  return {
+    ...parsed,
+    terms: parsed.words.map((w) => ({ exact: [w.word], prefix: [], near: [], similar: [] })),
+  };
+}
+
 /** The query resolved against the dictionaries of several entities, in one round trip. */
 export async function resolveSearches(
   db: DbOrTx,
@@ -104,8 +112,7 @@ export async function resolveSearches(
   q: string,
 ): Promise<Partial<Record<SearchEntity, ResolvedSearch>>> {
   const parsed = parseQuery(q);
-  const termsOf = () =>
-    parsed.words.map((w) => ({ exact: [w.word], prefix: [] as string[], near: [] as string[], similar: [] as string[] }));
+  const termsOf = () => unresolvedSearch(parsed).terms;
   const byEntity = new Map(entities.map((e) => [e, termsOf()]));
   const found = parsed.words.length
     ? await findSearchTerms(

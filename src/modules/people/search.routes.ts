@@ -7,8 +7,15 @@ import { companies, people } from '../../db/schema/index.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import { assertCan } from '../auth/access.ts';
-import { bitmapOnly, resolveSearches, searchCondition } from './people.service.ts';
-import { searchCandidates } from './search.repository.ts';
+import { parseQuery } from '../../domain/search.ts';
+import {
+  bitmapOnly,
+  resolveSearches,
+  searchCondition,
+  unresolvedSearch,
+  type ResolvedSearch,
+} from './people.service.ts';
+import { searchCandidates, type SearchEntity, type SearchHitRow } from './search.repository.ts';
 
 export const searchHitSchema = z
   .object({
@@ -35,17 +42,15 @@ function laterPhases(s: ReturnType<typeof searchCondition>, words: number): SQL[
 }
 
 /**
- * The best `limit` people and companies: the query's words looked up in both dictionaries (one statement); both
- * tables searched for the exact words (one statement), then, for a table with fewer than `limit` found, the later
- * phases (one statement, see searchCandidates), through the word index only (see bitmapOnly). A statement whose
+ * The best `limit` people and companies: both tables searched for the query as it is (one statement); then, for the
+ * tables with fewer than `limit` found, the query's words looked up in their dictionaries (one statement) and the
+ * later phases (one statement, see searchCandidates); always through the word index only (see bitmapOnly). A statement whose
  * every condition is one index lookup (one word or chunk, not a phone number) takes a sample of a common word's rows.
  */
 async function topMatches(db: Db, workspaceId: string, q: string, limit: number) {
-  const resolved = await resolveSearches(db, workspaceId, ['person', 'company'], q);
-  const person = resolved.person;
-  const company = resolved.company;
-  if (!person?.words.length || !company) return [];
-  const tables = [
+  const parsed = parseQuery(q);
+  if (!parsed.words.length) return [];
+  const conditions = (person: ResolvedSearch, company: ResolvedSearch) => [
     { entity: 'person' as const, s: searchCondition({ words: people.searchWords, text: people.searchText }, person) },
     {
       entity: 'company' as const,
@@ -53,38 +58,47 @@ async function topMatches(db: Db, workspaceId: string, q: string, limit: number)
     },
   ];
   const opts = { limit, candidates: searchCandidateCap, finalists };
+  // The exact phase needs no dictionary: among rows holding every word as it is, every word scores as exact.
+  const bare = conditions(unresolvedSearch(parsed), unresolvedSearch(parsed));
   const exact = await bitmapOnly(
     db,
     (tx) =>
       searchCandidates(
         tx,
         workspaceId,
-        person.folded,
-        tables.map((t) => ({ entity: t.entity, phases: [[t.s.exact]], wordScore: t.s.wordScore })),
+        parsed.folded,
+        bare.map((t) => ({ entity: t.entity, phases: [[t.s.exact]], wordScore: t.s.wordScore })),
         opts,
       ),
-    { sampleCommonWords: !person.phone && tables.every((t) => t.s.exactKeys === 1) },
+    { sampleCommonWords: !parsed.phone && bare.every((t) => t.s.exactKeys === 1) },
   );
-  const more = tables.filter((t) => exact.filter((r) => r.type === t.entity).length < limit);
-  const later = more.length
-    ? await bitmapOnly(
-        db,
-        (tx) =>
-          searchCandidates(
-            tx,
-            workspaceId,
-            person.folded,
-            more.map((t) => ({
-              entity: t.entity,
-              phases: laterPhases(t.s, person.words.length),
-              wordScore: t.s.wordScore,
-              found: exact.filter((r) => r.type === t.entity).map((r) => r.id),
-            })),
-            opts,
-          ),
-        { sampleCommonWords: !person.phone && person.words.length === 1 },
-      )
-    : [];
+  const foundOf = (entity: SearchEntity) => exact.filter((r) => r.type === entity).map((r) => r.id);
+  const wanted = bare.filter((t) => foundOf(t.entity).length < limit).map((t) => t.entity);
+  let later: SearchHitRow[] = [];
+  if (wanted.length) {
+    const resolved = await resolveSearches(db, workspaceId, wanted, q);
+    const tables = conditions(
+      resolved.person ?? unresolvedSearch(parsed),
+      resolved.company ?? unresolvedSearch(parsed),
+    ).filter((t) => wanted.includes(t.entity));
+    later = await bitmapOnly(
+      db,
+      (tx) =>
+        searchCandidates(
+          tx,
+          workspaceId,
+          parsed.folded,
+          tables.map((t) => ({
+            entity: t.entity,
+            phases: laterPhases(t.s, parsed.words.length),
+            wordScore: t.s.wordScore,
+            found: foundOf(t.entity),
+          })),
+          opts,
+        ),
+      { sampleCommonWords: !parsed.phone && parsed.words.length === 1 },
+    );
+  }
   const seen = new Set<string>();
   return [...exact, ...later]
     .filter((r) => !seen.has(`${r.type}:${r.id}`) && seen.add(`${r.type}:${r.id}`))
