@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oneEditAway, parseQuery } from './search.ts';
+import { exactPieces, oneEditAway, parseQuery } from './search.ts';
 
 describe('parseQuery', () => {
   it('splits the folded query into runs of letters and of digits, without duplicates', () => {
@@ -39,5 +39,13 @@ describe('oneEditAway', () => {
     expect(v).not.toContain('paul');
     expect(v).not.toContain('lupa');
     expect(oneEditAway('łukasz')).toContain('lukasz');
+  });
+});
+
+describe('exactPieces', () => {
+  it('keeps chunks whole and the words that are in no chunk', () => {
+    expect(exactPieces(parseQuery('b2b'))).toEqual({ chunks: ['b2b'], words: [] });
+    expect(exactPieces(parseQuery('Ada mh@nasa 42'))).toEqual({ chunks: ['mh@nasa', '42'], words: [0] });
+    expect(exactPieces(parseQuery('+1 415 555 0100'))).toEqual({ chunks: [], words: [0] });
   });
 });

@@ -74,3 +74,16 @@ export function oneEditAway(word: string): string[] {
   out.delete('');
   return [...out];
 }
+
+/**
+ * The pieces a record must hold as they are to match a query exactly: each chunk whole (a record's search words hold
+ * every space-separated chunk of its text whole, so "b2b" or "mh@nasa.example" is one precise lookup instead of its
+ * common runs "b", "2", "mh", "nasa", "example"), and the words that are in no chunk.
+ */
+export function exactPieces(parsed: ParsedQuery): { chunks: string[]; words: number[] } {
+  const inChunks = new Set(parsed.chunks.flatMap((c) => c.match(runPattern) ?? []));
+  return {
+    chunks: parsed.chunks,
+    words: parsed.words.flatMap((w, i) => (inChunks.has(w.word) ? [] : [i])),
+  };
+}

@@ -301,6 +301,8 @@ export const searchTerms = pgTable(
     primaryKey({ columns: [t.workspaceId, t.entity, t.term] }),
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
     index('search_terms_prefix_idx').on(t.workspaceId, t.entity, t.term.op('text_pattern_ops')),
+    // A word in every entity's dictionary at once: search probes hundreds of spellings one typo away per word.
+    index('search_terms_word_idx').on(t.workspaceId, t.term),
     // No pending list: the dictionary changes rarely once filled, and every search reads this index.
     index('search_terms_trgm_idx')
       .using('gin', sql`${t.term} gin_trgm_ops`)

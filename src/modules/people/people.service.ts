@@ -18,7 +18,7 @@ import {
   type StageDef,
 } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
-import { parseQuery, type ParsedQuery } from '../../domain/search.ts';
+import { exactPieces, parseQuery, type ParsedQuery } from '../../domain/search.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
@@ -93,31 +93,51 @@ export async function resolveSearch(
   entity: SearchEntity,
   q: string,
 ): Promise<ResolvedSearch> {
+  return (await resolveSearches(db, workspaceId, [entity], q))[entity] as ResolvedSearch;
+}
+
+/** A query's words as they are, not looked up (enough for an exact search: see searchCondition's `exact`). */
+export function unresolvedSearch(parsed: ParsedQuery): ResolvedSearch {
+  return {
+    ...parsed,
+    terms: parsed.words.map((w) => ({ exact: [w.word], prefix: [], near: [], similar: [] })),
+  };
+}
+
+/** The query resolved against the dictionaries of several entities, in one round trip. */
+export async function resolveSearches(
+  db: DbOrTx,
+  workspaceId: string,
+  entities: readonly SearchEntity[],
+  q: string,
+): Promise<Partial<Record<SearchEntity, ResolvedSearch>>> {
   const parsed = parseQuery(q);
-  const terms = parsed.words.map((w) => ({
-    exact: [w.word],
-    prefix: [] as string[],
-    near: [] as string[],
-    similar: [] as string[],
-  }));
-  const found = await findSearchTerms(
-    db,
-    workspaceId,
-    entity,
-    parsed.words.map((w) => w.word),
-  );
+  const termsOf = () => unresolvedSearch(parsed).terms;
+  const byEntity = new Map(entities.map((e) => [e, termsOf()]));
+  const found = parsed.words.length
+    ? await findSearchTerms(
+        db,
+        workspaceId,
+        entities,
+        parsed.words.map((w) => w.word),
+      )
+    : [];
   for (const f of found) {
-    const t = terms[f.i];
+    const t = byEntity.get(f.entity)?.[f.i];
     if (t && !t[f.kind].includes(f.term)) t[f.kind].push(f.term);
   }
-  // "margaretwu" (an e-mail's name) adds nothing to "margaret" but makes every row's check slower: the shortest only.
-  for (const t of terms) t.prefix = t.prefix.filter((p, i) => !t.prefix.slice(0, i).some((k) => p.startsWith(k)));
-  return { ...parsed, terms };
+  const out: Partial<Record<SearchEntity, ResolvedSearch>> = {};
+  for (const [entity, terms] of byEntity) {
+    // "margaretwu" (an e-mail's name) adds nothing to "margaret" but makes every row's check slower: the shortest only.
+    for (const t of terms) t.prefix = t.prefix.filter((p, i) => !t.prefix.slice(0, i).some((k) => p.startsWith(k)));
+    out[entity] = { ...parsed, terms };
+  }
+  return out;
 }
 
 /**
  * Text search conditions over a record's search words (GIN index) and search text, for people or companies. Every
- * query word must match a record word: `exact` as it is, `prefix` also the words it begins, `where` also the words
+ * query word must match a record word: `exact` as it is (a chunk such as "b2b" or an e-mail address: whole), `prefix` also the words it begins, `where` also the words
  * one typo away or trigram-similar (what lists, counts and bulk selections use). A phone number of 6+ digits also
  * matches as a substring of the text (part of a number). `oneTypo`: one word anything, the others exact. `rank` scores
  * exact > prefix > one edit > similar per word, the query's non-word chunks ("mh@nasa") found as they are (that is
@@ -142,7 +162,12 @@ export function searchCondition(cols: { words: SQLWrapper; text: SQLWrapper }, s
   });
   const chunks = s.chunks.map((c) => sql`${cols.text} like ${likeOf(c)}`);
   const every = (conds: SQL[]) => (conds.length ? (and(...conds) as SQL) : sql`false`);
-  const exact = every(per.map((p) => p.exact));
+  // Exact: every chunk whole ("b2b", an e-mail address) and every other word as it is.
+  const pieces = exactPieces(s);
+  const exact = every([
+    ...pieces.chunks.map((c) => overlaps([c])),
+    ...pieces.words.map((i) => (per[i] as (typeof per)[number]).exact),
+  ]);
   const oneTypo = per.length
     ? sql`(${sql.join(
         per.map((p, i) => every(per.map((o, j) => (i === j ? p.any : o.exact)))),
@@ -153,6 +178,8 @@ export function searchCondition(cols: { words: SQLWrapper; text: SQLWrapper }, s
   return {
     folded: s.folded,
     exact,
+    /** How many index lookups `exact` makes: with one, a sample of a common word's rows is as good as all of them. */
+    exactKeys: pieces.chunks.length + pieces.words.length,
     prefix: every(per.map((p) => p.prefix)),
     oneTypo,
     where: every(per.map((p) => p.any)),
@@ -168,15 +195,26 @@ export function searchCondition(cols: { words: SQLWrapper; text: SQLWrapper }, s
   };
 }
 
+/** About how many rows a GIN index scan returns per word when sampling (see bitmapOnly's sampleCommonWords). */
+export const commonWordSample = 2000;
+
 /**
  * Runs `query` with the word index (a bitmap scan) as the only way in: with a LIMIT, the planner otherwise bets on a
  * sequential or created-order scan stopping early, and walks the whole table when the words are rarer than it
- * estimated (seconds at 1M people for two common first and last names that rarely go together).
+ * estimated (seconds at 1M people for two common first and last names that rarely go together). The settings are
+ * made in one statement, local to the transaction. `sampleCommonWords` (for a query of one word, whose candidates
+ * are any of its rows): a word in more than `commonWordSample` rows gives a random sample of about that many
+ * (gin_fuzzy_search_limit), instead of a bitmap of every row (a tag on 100,000 people); never for several words,
+ * whose samples would rarely meet.
  */
-export function bitmapOnly<T>(db: Db, query: (tx: DbOrTx) => Promise<T>): Promise<T> {
+export function bitmapOnly<T>(
+  db: Db,
+  query: (tx: DbOrTx) => Promise<T>,
+  opts: { sampleCommonWords?: boolean } = {},
+): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`set local enable_seqscan = off`);
-    await tx.execute(sql`set local enable_indexscan = off`);
+    await tx.execute(sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true),
+      set_config('gin_fuzzy_search_limit', ${String(opts.sampleCommonWords ? commonWordSample : 0)}, true)`);
     return query(tx);
   });
 }

@@ -256,6 +256,21 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect((await call('GET', '/people?q=quarsh')).body.data?.map((p) => p.name)).toEqual(['Paul Quarshie']);
   });
 
+  it('search finds a tag or an e-mail address whole, and its start by prefix', async () => {
+    const { call } = await setup();
+    await call('POST', '/people', { firstName: 'Ada', lastName: 'Byron', tags: ['b2b', 'churn-risk'] });
+    await call('POST', '/people', { firstName: 'Bob', lastName: 'Two', emails: ['b.2b@example.org'] });
+    await call('POST', '/people', { firstName: 'Cy', lastName: 'Young', emails: ['cy.young@example.org'] });
+    const names = async (q: string) =>
+      (await call('GET', `/search?q=${encodeURIComponent(q)}`)).body.data?.map((h) => h.title);
+    // The tag as it is ranks first; the e-mail with the same letters and digits in other pieces follows.
+    expect(await names('b2b')).toEqual(['Ada Byron', 'Bob Two']);
+    expect(await names('churn-ris')).toEqual(['Ada Byron']);
+    expect(await names('cy.young@example.org')).toEqual(['Cy Young']);
+    expect(await names('cy.you')).toEqual(['Cy Young']);
+    expect(await names('yuong')).toEqual(['Cy Young']);
+  });
+
   it('uses the workspace’s own stage names, and will not drop a stage people are in', async () => {
     const { call } = await setup();
     const stages = [

@@ -1,6 +1,6 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { searchTerms } from '../../db/schema/index.ts';
+import { companies, people, searchTerms } from '../../db/schema/index.ts';
 import { oneEditAway, similarMinLength, typoMinLength } from '../../domain/search.ts';
 import { textArrayLiteral } from './people.repository.ts';
 
@@ -9,38 +9,124 @@ export type TermKind = 'prefix' | 'near' | 'similar';
 
 /** How many dictionary words a query word may stand for, by kind (the best first): a short prefix stays cheap. */
 export const termLimits: Record<TermKind, number> = { prefix: 60, near: 40, similar: 10 };
+/**
+ * How many dictionary words beginning with a prefix are read (in index order) to pick the shortest `termLimits.prefix`
+ * of: a one-letter word begins thousands, and sorting them all by length costs more than the search itself.
+ */
+export const prefixScanLimit = 1000;
 
 const likePrefix = (w: string) => `${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * The dictionary words each query word may stand for, in one round trip: the words it begins (shortest first),
- * the words one typing mistake away, and (for longer words) the most trigram-similar words. Digit words are not in
- * the dictionary (they are matched as they are).
+ * The dictionary words each query word may stand for, for each entity, in one round trip: the words it begins
+ * (shortest first, of the first `prefixScanLimit` in index order), the words one typing mistake away, and, for longer
+ * words that are in no dictionary of the workspace, the most trigram-similar words (a word that exists — a person's
+ * name searched among companies too — is rarely two typos away from the one meant, and the trigram lookup is the
+ * costliest). Digit words are not in the dictionary
+ * (they are matched as they are).
  */
 export async function findSearchTerms(
   db: DbOrTx,
   workspaceId: string,
-  entity: SearchEntity,
+  entities: readonly SearchEntity[],
   words: readonly string[],
-): Promise<Array<{ i: number; kind: TermKind; term: string }>> {
-  const base = and(eq(searchTerms.workspaceId, workspaceId), eq(searchTerms.entity, entity));
+): Promise<Array<{ entity: SearchEntity; i: number; kind: TermKind; term: string }>> {
   const parts: SQL[] = [];
+  const t = searchTerms;
+  const entityList = textArrayLiteral([...entities]);
   words.forEach((w, i) => {
     if (/^\d/.test(w)) return;
-    parts.push(sql`(select ${i}::int as i, 'prefix' as kind, ${searchTerms.term} as term from ${searchTerms}
-      where ${base} and ${searchTerms.term} like ${likePrefix(w)} and ${searchTerms.term} <> ${w}
-      order by length(${searchTerms.term}), ${searchTerms.term} limit ${termLimits.prefix})`);
-    if ([...w].length >= typoMinLength)
-      // A join (a nested loop of index lookups): `= any(…)` with hundreds of spellings scans the whole dictionary.
-      parts.push(sql`(select ${i}::int, 'near', t.term from unnest(${textArrayLiteral(oneEditAway(w))}::text[]) as v(term)
-        join ${searchTerms} t on t.workspace_id = ${workspaceId} and t.entity = ${entity} and t.term = v.term
-        limit ${termLimits.near})`);
-    if ([...w].length >= similarMinLength)
-      parts.push(sql`(select ${i}::int, 'similar', ${searchTerms.term} from ${searchTerms}
-        where ${base} and ${searchTerms.term} % ${w} and ${searchTerms.term} <> ${w}
-        order by similarity(${searchTerms.term}, ${w}) desc limit ${termLimits.similar})`);
+    const length = [...w].length;
+    for (const entity of entities) {
+      const base = sql`${t.workspaceId} = ${workspaceId} and ${t.entity} = ${entity}`;
+      // `using ~<~` is the order of the text_pattern_ops index: an index range scan that stops early.
+      parts.push(sql`(select ${entity}::text as entity, ${i}::int as i, 'prefix'::text as kind, p.term from (
+          select ${t.term} as term from ${t} where ${base} and ${t.term} like ${likePrefix(w)} and ${t.term} <> ${w}
+          order by ${t.term} using ~<~ limit ${prefixScanLimit}) p
+        order by length(p.term), p.term limit ${termLimits.prefix})`);
+      if (length >= similarMinLength)
+        parts.push(sql`(select ${entity}::text, ${i}::int, 'similar'::text, ${t.term} from ${t}
+          where ${base} and ${t.term} % ${w} and ${t.term} <> ${w}
+            and not exists (select from ${t} e where e.workspace_id = ${workspaceId}
+              and e.entity = any(${entityList}::text[]) and e.term = ${w})
+          order by similarity(${t.term}, ${w}) desc limit ${termLimits.similar})`);
+    }
+    if (length >= typoMinLength)
+      // A join (a nested loop of index lookups, each finding the word in every entity's dictionary): `= any(…)`
+      // with hundreds of spellings scans far more of the index.
+      parts.push(sql`(select d.entity, ${i}::int, 'near'::text, d.term
+          from unnest(${textArrayLiteral(oneEditAway(w))}::text[]) as v(term)
+          join ${t} d on d.workspace_id = ${workspaceId} and d.term = v.term
+          where d.entity = any(${entityList}::text[])
+          limit ${termLimits.near * entities.length})`);
   });
   if (!parts.length) return [];
-  const r = await db.execute<{ i: number; kind: TermKind; term: string }>(sql.join(parts, sql` union all `));
-  return (r as unknown as { rows: Array<{ i: number; kind: TermKind; term: string }> }).rows;
+  const r = await db.execute<{ entity: SearchEntity; i: number; kind: TermKind; term: string }>(
+    sql.join(parts, sql` union all `),
+  );
+  return (r as unknown as { rows: Array<{ entity: SearchEntity; i: number; kind: TermKind; term: string }> }).rows;
+}
+
+export type SearchHitRow = { type: SearchEntity; id: string; title: string; subtitle: string | null; score: number };
+
+/** What one table contributes to a search: its conditions phase by phase, and the cheap per-word score. */
+export type SearchPlan = {
+  entity: SearchEntity;
+  /** Conditions over the entity's table, phase by phase; a phase is tried only while fewer than `limit` were found. */
+  phases: SQL[][];
+  /** Rows found by earlier phases (an earlier statement): they count towards `limit`. */
+  found?: readonly string[];
+  /** Per word and chunk (see searchCondition's wordScore), over the table's columns. */
+  wordScore: SQL;
+};
+
+/**
+ * The best rows of each entity for a search, in one statement, phase by phase: every condition takes at most
+ * `candidates` rows (the first the index finds, so a word that matches 100,000 people stays cheap), keeps the
+ * `finalists` best by their words and ranks those by the whole query's word similarity. A phase's conditions run
+ * only when the earlier phases found fewer than `limit` rows (each phase is a materialized CTE, scanned under a
+ * one-time filter: the executor never starts the ones it does not need).
+ */
+export async function searchCandidates(
+  db: DbOrTx,
+  workspaceId: string,
+  folded: string,
+  plans: readonly SearchPlan[],
+  opts: { limit: number; candidates: number; finalists: number },
+): Promise<SearchHitRow[]> {
+  const ctes: SQL[] = [];
+  const selects: SQL[] = [];
+  for (const plan of plans) {
+    const source =
+      plan.entity === 'person'
+        ? sql`select ${people.id} as id, ${people.displayName} as title, ${people.emails}[1] as subtitle,
+            ${people.searchText} as text, ${plan.wordScore} as cheap from ${people} where ${people.workspaceId} = ${workspaceId}`
+        : sql`select ${companies.id} as id, ${companies.name} as title, ${companies.domain} as subtitle,
+            ${companies.searchText} as text, ${plan.wordScore} as cheap from ${companies}
+            where ${companies.workspaceId} = ${workspaceId}`;
+    const earlier: SQL[] = plan.found?.length
+      ? [sql`select unnest(${textArrayLiteral([...plan.found])}::uuid[]) as id`]
+      : [];
+    plan.phases.forEach((conds, k) => {
+      const names = conds.map((cond, j) => {
+        const name = `${plan.entity}_${k}_${j}`;
+        ctes.push(sql`${sql.identifier(name)} as materialized (
+          select f.id, f.title, f.subtitle, f.cheap + word_similarity(${folded}, f.text) as score from (
+            select c.* from (${source} and ${cond} limit ${opts.candidates}) c order by c.cheap desc limit ${opts.finalists}
+          ) f order by score desc limit ${opts.limit})`);
+        return name;
+      });
+      const gate = earlier.length
+        ? sql` where (select count(*) from (${sql.join(earlier, sql` union `)}) e) < ${opts.limit}`
+        : sql``;
+      for (const n of names)
+        selects.push(
+          sql`select ${plan.entity}::text as type, id, title, subtitle, score from ${sql.identifier(n)}${gate}`,
+        );
+      earlier.push(...names.map((n) => sql`select id from ${sql.identifier(n)}`));
+    });
+  }
+  if (!selects.length) return [];
+  const r = await db.execute<SearchHitRow>(sql`with ${sql.join(ctes, sql`, `)} ${sql.join(selects, sql` union all `)}`);
+  return (r as unknown as { rows: SearchHitRow[] }).rows.map((row) => ({ ...row, score: Number(row.score) }));
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "search_terms_word_idx" ON "search_terms" USING btree ("workspace_id","term");
