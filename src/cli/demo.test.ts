@@ -63,5 +63,22 @@ describe.each(testEngines())('demo data on %s', (engine) => {
     );
     const companyDupes = await ctx.services.duplicates.companyPairs(actor, { limit: 200 });
     expect(companyDupes.data.length).toBeGreaterThanOrEqual(2);
+
+    // The service desk: tickets across channels, in every state, under SLA policies, on customers' timelines.
+    expect(demo.desk.tickets).toBeGreaterThanOrEqual(30);
+    const all = (await ctx.services.tickets.list(actor, { queue: 'all', limit: 200 })).rows;
+    expect(all).toHaveLength(demo.desk.tickets);
+    expect(new Set(all.map((t) => t.channel))).toEqual(new Set(['email', 'phone']));
+    for (const st of ['new', 'open', 'solved'])
+      expect(
+        all.some((t) => t.status === st),
+        st,
+      ).toBe(true);
+    expect(all.every((t) => t.slaPolicyId !== null)).toBe(true);
+    const threaded = all.find((t) => t.status === 'open' && t.lastAgentReplyAt);
+    if (!threaded) throw new Error('no ticket answered and re-opened by the customer');
+    const thread = await ctx.services.tickets.get(actor, threaded.id);
+    expect(thread.messages.map((m) => m.direction)).toEqual(expect.arrayContaining(['inbound', 'outbound']));
+    expect(thread.messages.filter((m) => m.direction === 'inbound').length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import type { Services } from '../services.ts';
 import { userActor } from '../modules/auth/auth.service.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { createDemoCustomers, type DemoCustomerCounts } from './demo-customers.ts';
+import { createDemoDesk, type DemoDeskCounts } from './demo-desk.ts';
 
 export const demoPassword = 'rapport-demo';
 
@@ -33,6 +34,7 @@ export async function createDemoWorkspace(
   users: Array<{ email: string; role: Role }>;
   password: string;
   customers: DemoCustomerCounts;
+  desk: DemoDeskCounts;
 }> {
   if (await findWorkspaceBySlug(_db, opts.slug))
     throw new AppError(
@@ -65,5 +67,16 @@ export async function createDemoWorkspace(
   const team = await services.users.list(ownerActor, { limit: 200 });
   const owners = team.rows.filter((u) => ['owner', 'admin', 'agent', 'marketer'].includes(u.role)).map((u) => u.id);
   const customers = await createDemoCustomers(_db, services, ownerActor, owners);
-  return { workspace, users: demoTeam.map(({ email, role }) => ({ email, role })), password: demoPassword, customers };
+  const agents = team.rows.filter((u) => u.role === 'agent' && u.status === 'active').map((u) => userActor(u));
+  const desk = await createDemoDesk(_db, services, ownerActor, {
+    slug: opts.slug,
+    agents: agents.length ? agents : [ownerActor],
+  });
+  return {
+    workspace,
+    users: demoTeam.map(({ email, role }) => ({ email, role })),
+    password: demoPassword,
+    customers,
+    desk,
+  };
 }

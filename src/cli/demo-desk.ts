@@ -1,0 +1,206 @@
+/**
+ * Demo service desk: teams, a support mailbox, a business-hours calendar with SLA policies, and ~40 tickets from the
+ * demo customers across e-mail, phone and the API — threads with replies, internal notes, pending and solved ones.
+ * Made through the services, so tickets, messages, SLA clocks and timeline events are exactly what real use makes.
+ */
+import type { Db } from '../db/client.ts';
+import type { Actor } from '../domain/permissions.ts';
+import type { Services } from '../services.ts';
+import { seededRandom } from './demo-customers.ts';
+
+type Script = {
+  type: string;
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  subject: string;
+  text: string;
+  reply?: string;
+  followUp?: string;
+  note?: string;
+  tags?: string[];
+};
+
+const scripts: Script[] = [
+  {
+    type: 'return_refund',
+    priority: 'normal',
+    subject: 'Return for the trail jacket (order 10482)',
+    text: 'Hi, the jacket is too small. How do I send it back and get a refund?',
+    reply: 'Hi! I have emailed you a prepaid return label. The refund goes out as soon as the parcel reaches us.',
+    followUp: 'Thanks, it is on its way.',
+    tags: ['returns'],
+  },
+  {
+    type: 'complaint',
+    priority: 'high',
+    subject: 'Tent arrived with a torn flysheet',
+    text: 'I am really disappointed: the flysheet has a 10 cm tear and we leave for the Alps on Friday.',
+    note: 'Photos look like transport damage. Courier claim opened.',
+    reply: 'I am so sorry. A replacement tent ships today by express, you will have it on Thursday.',
+    tags: ['damaged', 'courier'],
+  },
+  {
+    type: 'billing',
+    priority: 'high',
+    subject: 'Charged twice for one order',
+    text: 'My card statement shows two charges of €129.90 for the same order. Please refund one.',
+    note: 'Payment provider shows an authorisation and a capture; the authorisation drops in 5 days.',
+    tags: ['payments'],
+  },
+  {
+    type: 'technical',
+    priority: 'normal',
+    subject: 'Cannot sign in to my account',
+    text: 'The password reset link says it has expired, every time I click it.',
+    reply: 'The links were expiring too early; we fixed it this morning. Could you try once more?',
+    followUp: 'It works now, thank you!',
+  },
+  {
+    type: 'question',
+    priority: 'low',
+    subject: 'Do you ship to the Azores?',
+    text: 'Hello, do you deliver to Ponta Delgada, and how long does it take?',
+    reply: 'Yes, we do: 3 to 5 working days, shipping is €6.90.',
+  },
+  {
+    type: 'question',
+    priority: 'normal',
+    subject: 'Sizing of the merino base layer',
+    text: 'I am 182 cm and 75 kg: M or L for the merino base layer?',
+  },
+  {
+    type: 'complaint',
+    priority: 'urgent',
+    subject: 'Stove leaking gas — please advise urgently',
+    text: 'The camping stove smells of gas near the valve even when off. I stopped using it.',
+    note: 'Safety case: escalated to product safety, batch number requested.',
+    tags: ['safety'],
+  },
+  {
+    type: 'return_refund',
+    priority: 'normal',
+    subject: 'Exchange boots for a bigger size',
+    text: 'Can I exchange my hiking boots (42) for a 43?',
+    reply: 'Of course: send them back with the label in the box and we ship the 43 as soon as they arrive.',
+    followUp: 'Great, I will post them tomorrow.',
+    tags: ['returns', 'exchange'],
+  },
+];
+
+export type DemoDeskCounts = { tickets: number; teams: number; policies: number };
+
+export async function createDemoDesk(
+  _db: Db,
+  services: Services,
+  owner: Actor,
+  opts: { slug: string; agents: Actor[] },
+): Promise<DemoDeskCounts> {
+  const r = seededRandom(4242);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const teamIds: string[] = [];
+  for (const [name, description] of [
+    ['Support', 'Questions and technical problems'],
+    ['Billing', 'Payments, invoices and refunds'],
+    ['Returns', 'Returns and exchanges'],
+  ] as const) {
+    const t = await services.teams.create(owner, {
+      name,
+      description,
+      memberIds: opts.agents.map((a) => a.userId).filter((x): x is string => Boolean(x)),
+    });
+    teamIds.push(t.id);
+  }
+  const address = opts.slug === 'demo' ? 'support@northwind.example' : `support-${opts.slug}@northwind.example`;
+  const channel = await services.channels.create(owner, {
+    kind: 'email',
+    name: 'Support mailbox',
+    address,
+    teamId: teamIds[0] ?? null,
+    settings: { fromName: 'Northwind Support' },
+  });
+  const calendar = await services.sla.createCalendar(owner, {
+    name: 'Lisbon office',
+    timeZone: 'Europe/Lisbon',
+    weekly: [1, 2, 3, 4, 5].map((day) => ({ day, start: '09:00', end: '18:00' })),
+    holidays: [
+      { date: '2026-12-08', name: 'Imaculada Conceição' },
+      { date: '2026-12-25', name: 'Natal' },
+      { date: '2027-01-01', name: 'Ano Novo' },
+    ],
+  });
+  await services.sla.createPolicy(owner, {
+    name: 'Urgent and high',
+    position: 0,
+    conditions: [{ field: 'priority', op: 'in', value: ['urgent', 'high'] }],
+    targets: { first_response: 60, next_response: 120, resolution: 480 },
+    warnBeforeMinutes: 15,
+  });
+  await services.sla.createPolicy(owner, {
+    name: 'Standard (business hours)',
+    position: 1,
+    calendarId: calendar.id,
+    targets: { first_response: 240, next_response: 480, resolution: 2400 },
+    warnBeforeMinutes: 60,
+  });
+
+  const people = (await services.people.list(owner, { limit: 200, filter: 'stage:in:customer|loyal|at_risk' })).rows
+    .map((x) => x.person)
+    .filter((p) => p.emails.length > 0);
+  let tickets = 0;
+  for (let i = 0; i < 40 && people.length; i++) {
+    const person = people[(i * 7) % people.length];
+    if (!person) continue;
+    const s = scripts[i % scripts.length] as Script;
+    const agent = pick(opts.agents);
+    let ticketId: string;
+    if (i % 5 === 4) {
+      // A phone call logged by an agent.
+      const t = await services.tickets.create(agent, {
+        subject: s.subject,
+        requester: { personId: person.id },
+        channel: 'phone',
+        text: `Called: ${s.text}`,
+        type: s.type,
+        priority: s.priority,
+        tags: s.tags,
+      });
+      ticketId = t.id;
+    } else {
+      const messageId = `demo-${i}-${person.id}@mail.example`;
+      const res = await services.tickets.receive({
+        channel,
+        from: { email: person.emails[0], name: person.displayName },
+        subject: s.subject,
+        text: s.text,
+        emailMessageId: messageId,
+        ticket: { type: s.type, priority: s.priority, tags: s.tags },
+      });
+      if (res.outcome === 'ignored') continue;
+      ticketId = res.ticket.id;
+    }
+    tickets++;
+    const teamId = s.type === 'billing' ? teamIds[1] : s.type === 'return_refund' ? teamIds[2] : teamIds[0];
+    await services.tickets.update(owner, ticketId, {
+      teamId: teamId ?? null,
+      ...(i % 3 ? { assigneeId: agent.userId } : {}),
+    });
+    if (s.note) await services.tickets.reply(agent, ticketId, { text: s.note, internal: true });
+    if (s.reply && i % 4 !== 3) {
+      // Replies wait in the outbox of a demo without a mail server: they show as "not sent" with the reason.
+      await services.tickets.reply(agent, ticketId, { text: s.reply, status: s.followUp ? 'pending' : 'solved' });
+      if (s.followUp) {
+        const detail = await services.tickets.get(owner, ticketId);
+        const last = detail.messages.at(-1);
+        await services.tickets.receive({
+          channel,
+          from: { email: person.emails[0], name: person.displayName },
+          subject: `Re: ${s.subject}`,
+          text: s.followUp,
+          replyTo: last?.emailMessageId ? [last.emailMessageId] : [],
+          emailMessageId: `demo-${i}-reply-${person.id}@mail.example`,
+        });
+        if (i % 16 === 0) await services.tickets.update(agent, ticketId, { status: 'solved' });
+      }
+    }
+  }
+  return { tickets, teams: teamIds.length, policies: 2 };
+}
