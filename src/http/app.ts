@@ -43,6 +43,7 @@ import { ticketsRoutes } from '../modules/tickets/tickets.routes.ts';
 import { channelsRoutes } from '../modules/channels/channels.routes.ts';
 import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { slaRoutes } from '../modules/sla/sla.routes.ts';
+import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -205,6 +206,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
 
+  await app.register(channelPublicRoutes({ db: database.db, tickets: services.tickets }));
   await app.register(unsubscribeRoutes({ db: database.db, people: services.people, publicUrl: opts.publicUrl }));
 
   const webDir = opts.webDir ?? defaultWebDir;

@@ -6,6 +6,7 @@ import { consentChannels, consentPurposes } from '../../domain/customers.ts';
 import { systemActor } from '../../domain/permissions.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses, idParam } from '../../http/schemas.ts';
+import { escapeHtml, page } from '../../http/html-page.ts';
 import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { findPerson } from './people.repository.ts';
@@ -24,25 +25,6 @@ const channelWords: Record<string, string> = {
   phone: 'phone calls',
   chat: 'chat messages',
 };
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-}
-
-function page(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply
-    .status(status)
-    .type('text/html; charset=utf-8')
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-        `<title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2937;line-height:1.5}` +
-        `h1{font-size:1.4rem}button{font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #9ca3af;background:#fff;cursor:pointer}</style></head>` +
-        `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
-    );
-}
 
 export type UnsubscribeLinks = {
   link(

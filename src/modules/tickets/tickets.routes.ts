@@ -27,6 +27,19 @@ import {
 } from './tickets.schemas.ts';
 import type { Db } from '../../db/client.ts';
 
+const callBody = z.object({
+  callId: z.string().trim().min(1).max(200).describe("The phone system's id of the call"),
+  event: z.enum(['started', 'ended']),
+  direction: z.enum(['inbound', 'outbound']),
+  customerPhone: z.string().trim().min(3).max(40).describe('Any format; read with the workspace default country'),
+  customerName: z.string().trim().max(200).optional(),
+  at: z.iso.datetime({ offset: true }).optional().describe('When it happened (default: now)'),
+  durationSeconds: z.number().int().min(0).max(86_400).optional(),
+  outcome: z.string().trim().max(200).optional().describe('e.g. resolved, voicemail, no answer'),
+  recordingUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  notes: z.string().max(10_000).optional(),
+});
+
 export const ticketsRoutes =
   (deps: { tickets: TicketsService; db: Db; dataDir: string }): FastifyPluginAsync =>
   async (app) => {
@@ -174,6 +187,26 @@ export const ticketsRoutes =
           before: req.query.before,
         });
         return eventPage(rows, req.query.limit);
+      },
+    );
+
+    r.post(
+      '/calls',
+      {
+        schema: {
+          tags,
+          summary: "A phone system's call event (started or ended): logged on the caller's ticket",
+          body: callBody,
+          response: {
+            201: z.object({ ticket: ticketSchema, message: messageSchema }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req, reply) => {
+        const { at, ...rest } = req.body;
+        const out = await tickets.logCall(requireActor(req), { ...rest, ...(at ? { at: new Date(at) } : {}) });
+        return reply.status(201).send({ ticket: presentTicket(out.ticket), message: presentMessage(out.message, []) });
       },
     );
 

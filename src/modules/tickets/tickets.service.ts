@@ -922,6 +922,133 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       });
     },
 
+    /**
+     * A phone system's call events (CTI): a call starting opens or continues the caller's ticket (the call id is the
+     * conversation's thread), a call ending adds its duration, outcome and recording link. Inbound calls count as the
+     * customer writing in; outbound calls as the agent answering.
+     */
+    async logCall(
+      actor: Actor,
+      input: {
+        callId: string;
+        event: 'started' | 'ended';
+        direction: 'inbound' | 'outbound';
+        customerPhone: string;
+        customerName?: string | undefined;
+        at?: Date | undefined;
+        durationSeconds?: number | undefined;
+        outcome?: string | undefined;
+        recordingUrl?: string | undefined;
+        notes?: string | undefined;
+      },
+    ): Promise<{ ticket: TicketRow; message: MessageRow }> {
+      assertCan(actor, 'tickets:write');
+      const channel = await db.transaction((tx) => ensureChannel(tx, actor.workspaceId, 'phone'));
+      const call = {
+        id: input.callId,
+        event: input.event,
+        direction: input.direction,
+        durationSeconds: input.durationSeconds ?? null,
+        outcome: input.outcome ?? null,
+        recordingUrl: input.recordingUrl ?? null,
+      };
+      const who = input.customerName ? `${input.customerName} (${input.customerPhone})` : input.customerPhone;
+      const mins =
+        input.durationSeconds !== undefined
+          ? `${Math.floor(input.durationSeconds / 60)} min ${input.durationSeconds % 60} s`
+          : null;
+      const text = [
+        input.event === 'started'
+          ? `${input.direction === 'inbound' ? 'Call from' : 'Call to'} ${who} started`
+          : `${input.direction === 'inbound' ? 'Call from' : 'Call to'} ${who} ended${mins ? ` after ${mins}` : ''}${input.outcome ? ` — ${input.outcome}` : ''}`,
+        input.recordingUrl ? `Recording: ${input.recordingUrl}` : null,
+        input.notes?.trim() || null,
+      ]
+        .filter(Boolean)
+        .join('\n');
+      if (input.direction === 'inbound') {
+        const r = await service.receive({
+          channel,
+          from: { phone: input.customerPhone, name: input.customerName },
+          subject: `Call from ${who}`,
+          text,
+          externalThreadId: input.callId,
+          meta: { call },
+          receivedAt: input.at,
+        });
+        if (r.outcome === 'ignored') throw new AppError('conflict', r.reason);
+        return { ticket: r.ticket, message: r.message };
+      }
+      return db.transaction(async (tx) => {
+        let conversation = await findConversationByExternalId(tx, actor.workspaceId, channel.id, input.callId);
+        if (!conversation) {
+          const person = await resolvePerson(
+            tx,
+            actor,
+            { phone: input.customerPhone, name: input.customerName },
+            'phone',
+          );
+          const t = await createTicketRow(tx, actor, {
+            subject: `Call to ${who}`,
+            status: 'open',
+            channel: 'phone',
+            channelId: channel.id,
+            personId: person?.id ?? null,
+            assigneeId: actor.userId,
+            teamId: channel.teamId,
+          });
+          await appendEvent(
+            tx,
+            actor,
+            ticketEvent(t, 'ticket.created', {
+              channel: 'phone',
+              type: t.type,
+              priority: t.priority,
+              status: t.status,
+            }),
+          );
+          conversation = await insertConversation(tx, {
+            workspaceId: actor.workspaceId,
+            id: newId(),
+            ticketId: t.id,
+            channel: 'phone',
+            channelId: channel.id,
+            personId: person?.id ?? null,
+            subject: t.subject,
+            externalId: input.callId,
+          });
+        }
+        const at = input.at ?? new Date();
+        const message = await insertMessage(tx, {
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          conversationId: conversation.id,
+          ticketId: conversation.ticketId,
+          direction: 'outbound',
+          authorType: actor.kind,
+          authorId: actorRef(actor),
+          bodyText: text,
+          meta: { call },
+          delivery: 'stored',
+          createdAt: at,
+        });
+        await touchConversation(tx, actor.workspaceId, conversation.id, at);
+        let ticket = await mustFind(tx, actor, conversation.ticketId, true);
+        ticket =
+          (await updateTicket(tx, actor.workspaceId, ticket.id, {
+            lastAgentReplyAt: at,
+            ...(ticket.firstResponseAt ? {} : { firstResponseAt: at }),
+          })) ?? ticket;
+        await appendEvent(
+          tx,
+          actor,
+          ticketEvent(ticket, 'ticket.call_logged', { messageId: message.id, conversationId: conversation.id, call }),
+        );
+        ticket = (await refreshTicketSla(tx, actor.workspaceId, ticket.id)) ?? ticket;
+        return { ticket, message };
+      });
+    },
+
     async message(actor: Actor, ticketId: string, messageId: string) {
       assertCan(actor, 'tickets:read');
       const m = await findMessage(db, actor.workspaceId, messageId);

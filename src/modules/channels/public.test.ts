@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
+import { signWebhook } from '../../domain/webhooks.ts';
+
+describe.each(testEngines())('web forms, the channel API and phone calls (%s)', (engine) => {
+  const ctx = useTestApp(engine);
+
+  async function setup() {
+    const ws = await makeWorkspace(ctx.services);
+    const key = await makeApiKey(ctx.services, ws);
+    const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    return { ws, call };
+  }
+
+  it('a contact form opens a ticket; bad input is shown on the form; the honeypot stores nothing', async () => {
+    const { call } = await setup();
+    const form = (await call('POST', '/api/v1/channels', { kind: 'form', name: 'Contact us' })).json();
+    const page = await ctx.app.inject({ method: 'GET', url: `/forms/${form.id}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<form method="post"');
+
+    const posted = await ctx.app.inject({
+      method: 'POST',
+      url: `/forms/${form.id}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload:
+        'name=Rita+Lopes&email=rita%40example.pt&subject=Opening+hours&message=Are+you+open+on+Sunday%3F&website=',
+    });
+    expect(posted.statusCode).toBe(201);
+    expect(posted.body).toMatch(/reference #\d+/);
+    const list = (await call('GET', '/api/v1/tickets?queue=all')).json().data;
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ subject: 'Opening hours', channel: 'form' });
+
+    const missing = await ctx.app.inject({
+      method: 'POST',
+      url: `/forms/${form.id}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'name=No+Mail&message=hello',
+    });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.body).toContain('role="alert"');
+    expect(missing.body).toContain('value="No Mail"');
+
+    const json = await ctx.app.inject({
+      method: 'POST',
+      url: `/forms/${form.id}`,
+      payload: { email: 'not-an-address', message: 'x' },
+    });
+    expect(json.statusCode).toBe(400);
+    expect(json.json().error.code).toBe('validation_failed');
+
+    const bot = await ctx.app.inject({
+      method: 'POST',
+      url: `/forms/${form.id}`,
+      payload: { email: 'bot@spam.example', message: 'cheap pills', website: 'http://spam.example' },
+    });
+    expect(bot.statusCode).toBe(201);
+    expect((await call('GET', '/api/v1/tickets?queue=all')).json().data).toHaveLength(1);
+
+    expect(
+      (await ctx.app.inject({ method: 'GET', url: '/forms/00000000-0000-4000-8000-000000000000' })).statusCode,
+    ).toBe(404);
+    expect((await ctx.app.inject({ method: 'GET', url: '/forms/not-a-uuid' })).statusCode).toBe(404);
+  });
+
+  it('the channel API takes signed messages by thread, refuses bad signatures, and hands replies to webhooks', async () => {
+    const { ws, call } = await setup();
+    const channel = (await call('POST', '/api/v1/channels', { kind: 'api', name: 'WhatsApp bridge' })).json();
+    expect(channel.secret).toBeTruthy();
+    const send = (body: object, opts: { secret?: string; ts?: number } = {}) => {
+      const raw = JSON.stringify(body);
+      const ts = opts.ts ?? Math.floor(Date.now() / 1000);
+      return ctx.app.inject({
+        method: 'POST',
+        url: `/inbound/${channel.id}`,
+        headers: {
+          'content-type': 'application/json',
+          'rapport-timestamp': String(ts),
+          'rapport-signature': signWebhook(opts.secret ?? channel.secret, ts, raw),
+        },
+        payload: raw,
+      });
+    };
+    const first = await send({
+      threadId: 'wa-351911',
+      from: { phone: '+351 911 222 333', name: 'Ana' },
+      text: 'Olá!',
+      messageId: 'm1',
+    });
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await send({
+      threadId: 'wa-351911',
+      from: { phone: '+351911222333' },
+      text: 'Is anyone there?',
+      messageId: 'm2',
+    });
+    expect(again.json().ticketId).toBe(first.json().ticketId);
+    const dup = await send({
+      threadId: 'wa-351911',
+      from: { phone: '+351911222333' },
+      text: 'Is anyone there?',
+      messageId: 'm2',
+    });
+    expect(dup.json()).toMatchObject({ duplicate: true });
+    expect((await call('GET', `/api/v1/tickets/${first.json().ticketId}`)).json().messages).toHaveLength(2);
+
+    expect(
+      (await send({ threadId: 't', from: { phone: '+351911222333' }, text: 'x' }, { secret: 'wrong' })).statusCode,
+    ).toBe(401);
+    const stale = await send(
+      { threadId: 't', from: { phone: '+351911222333' }, text: 'x' },
+      { ts: Math.floor(Date.now() / 1000) - 3600 },
+    );
+    expect(stale.statusCode).toBe(401);
+    expect((await send({ threadId: 't', from: {}, text: 'x' })).statusCode).toBe(400);
+
+    const reply = await call('POST', `/api/v1/tickets/${first.json().ticketId}/replies`, {
+      text: 'Olá Ana, como posso ajudar?',
+    });
+    expect(reply.statusCode).toBe(201);
+    expect(reply.json().delivery).toBe('sent');
+    const events = (await call('GET', '/api/v1/events?type=ticket.replied&limit=5')).json().data;
+    expect(events[0].payload).toMatchObject({
+      channel: 'api',
+      externalThreadId: 'wa-351911',
+      text: 'Olá Ana, como posso ajudar?',
+    });
+    void ws;
+  });
+
+  it('logs phone calls from a phone system on the caller’s ticket', async () => {
+    const { call } = await setup();
+    await call('PATCH', '/api/v1/workspace', { defaultCountry: 'PT' });
+    const started = await call('POST', '/api/v1/calls', {
+      callId: 'c-1001',
+      event: 'started',
+      direction: 'inbound',
+      customerPhone: '912 345 678',
+      customerName: 'Joana Reis',
+    });
+    expect(started.statusCode, started.body).toBe(201);
+    const ended = await call('POST', '/api/v1/calls', {
+      callId: 'c-1001',
+      event: 'ended',
+      direction: 'inbound',
+      customerPhone: '912 345 678',
+      durationSeconds: 252,
+      outcome: 'resolved',
+      recordingUrl: 'https://pbx.example/rec/c-1001.mp3',
+    });
+    expect(ended.json().ticket.id).toBe(started.json().ticket.id);
+    const detail = (await call('GET', `/api/v1/tickets/${started.json().ticket.id}`)).json();
+    expect(detail.channel).toBe('phone');
+    expect(detail.person.phones).toEqual(['+351912345678']);
+    expect(detail.messages.map((m: { bodyText: string }) => m.bodyText)).toEqual([
+      'Call from Joana Reis (912 345 678) started',
+      'Call from 912 345 678 ended after 4 min 12 s — resolved\nRecording: https://pbx.example/rec/c-1001.mp3',
+    ]);
+    expect(detail.messages[1].meta.call).toMatchObject({ durationSeconds: 252, outcome: 'resolved' });
+
+    const out = await call('POST', '/api/v1/calls', {
+      callId: 'c-2002',
+      event: 'ended',
+      direction: 'outbound',
+      customerPhone: '+351912345678',
+      durationSeconds: 60,
+      outcome: 'left voicemail',
+    });
+    expect(out.statusCode).toBe(201);
+    expect(out.json().message.direction).toBe('outbound');
+    expect(out.json().ticket.personId).toBe(detail.person.id);
+    expect(out.json().ticket.firstResponseAt).not.toBeNull();
+
+    const bad = await call('POST', '/api/v1/calls', {
+      callId: 'x',
+      event: 'rang',
+      direction: 'inbound',
+      customerPhone: '1',
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+});
