@@ -28,9 +28,9 @@ export type StoredFile = {
 
 /** A file name safe to show and to send back in Content-Disposition. */
 export function cleanFileName(name: string): string {
-  // eslint-disable-next-line no-control-regex
   const base = path
     .basename(name.replace(/\\/g, '/'))
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f"]/g, '')
     .trim();
   return (base || 'attachment').slice(0, 200);
