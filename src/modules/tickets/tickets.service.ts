@@ -911,12 +911,17 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
     },
 
     /** The ticket's own history (status, assignment, messages, merges), newest first. */
-    async history(actor: Actor, id: string, q: { limit: number; before?: number | undefined }) {
+    async history(
+      actor: Actor,
+      id: string,
+      q: { limit: number; before?: number | undefined; type?: string | undefined },
+    ) {
       assertCan(actor, 'tickets:read');
       await mustFind(db, actor, id);
       return listEvents(db, actor.workspaceId, {
         subjectType: 'ticket',
         subjectId: id,
+        type: q.type,
         beforeSeq: q.before,
         limit: q.limit,
       });

@@ -639,6 +639,12 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
       );
       expect(p2.data.map((e) => e.id)).toEqual(events.slice(2, 4).map((e) => e.id));
       await fails(d.owner, 'GET', `/api/v1/tickets/${crypto.randomUUID()}/history`, undefined, 404);
+      const onlyStatus = await ok<{ data: Event[] }>(
+        d.owner,
+        'GET',
+        `/api/v1/tickets/${t.id}/history?type=ticket.status_changed`,
+      );
+      expect(onlyStatus.data.map((e) => e.id)).toEqual(events.slice(0, 2).map((e) => e.id));
 
       const timeline = await ok<{ data: Event[] }>(d.owner, 'GET', `/api/v1/people/${t.personId}/timeline?limit=200`);
       const ticketEvents = timeline.data.filter((e) => e.subjectId === t.id).map((e) => e.type);
