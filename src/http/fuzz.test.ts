@@ -5,6 +5,7 @@ import { testEngines } from '../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace, testPassword, type TestWorkspace } from '../../test/factories.ts';
 import { apiRoutes, fillPath, isErrorBody, parseJson, pathParams, type ApiRoute } from '../../test/routes.ts';
 import { permissions, roles } from '../domain/permissions.ts';
+import { channelKinds, ticketPriorities, ticketStatuses } from '../db/schema/service.ts';
 import { sessionCookieName } from '../modules/auth/auth.service.ts';
 
 /**
@@ -331,6 +332,67 @@ const bodyArb: fc.Arbitrary<BodyCase> = fc.oneof(
   },
 );
 
+/** Mostly well-formed service-desk bodies (tickets, replies, merge, split, channels, teams), naming real ids often. */
+function deskBodyArb(realIds: string[]): fc.Arbitrary<BodyCase> {
+  const id = fc.oneof(fc.uuid(), fc.constantFrom(...realIds));
+  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), anyText);
+  return fc
+    .record(
+      {
+        subject: text,
+        requester: fc.record(
+          {
+            personId: id,
+            email: fc.oneof(fc.emailAddress(), anyText),
+            phone: fc.constantFrom('020 7946 0018', '+44 20 7946 0018', '12', 'not a phone', ''),
+            name: text,
+          },
+          { requiredKeys: [] },
+        ),
+        text,
+        html: fc.oneof(
+          anyText,
+          fc.constantFrom('<p>Hi <b>there</b></p>', '<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '<'),
+        ),
+        internal: fc.boolean(),
+        force: fc.boolean(),
+        status: fc.constantFrom(...ticketStatuses, 'bogus', ''),
+        priority: fc.constantFrom(...ticketPriorities, 'critical'),
+        type: fc.constantFrom('question', 'billing', 'gossip', ''),
+        channel: fc.constantFrom(...channelKinds, 'fax'),
+        from: fc.constantFrom('customer', 'agent', 'robot'),
+        tags: fc.array(text, { maxLength: 5 }),
+        custom: fc.dictionary(anyText, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+        assigneeId: fc.option(id, { nil: null }),
+        teamId: fc.option(id, { nil: null }),
+        personId: id,
+        conversationId: id,
+        seenMessageId: id,
+        ticketIds: fc.array(id, { maxLength: 4 }),
+        messageIds: fc.array(id, { maxLength: 4 }),
+        memberIds: fc.array(id, { maxLength: 4 }),
+        kind: fc.constantFrom(...channelKinds, 'fax'),
+        name: text,
+        description: fc.option(text, { nil: null }),
+        address: fc.oneof(fc.emailAddress(), anyText, fc.constant(null)),
+        active: fc.boolean(),
+        settings: fc.record(
+          {
+            smtpUrl: fc.oneof(
+              fc.constantFrom('smtp://u:p@127.0.0.1:1', 'smtps://x', 'http://x', 'smtp://[::1', ''),
+              anyText,
+              fc.constant(null),
+            ),
+            fromName: fc.option(text, { nil: null }),
+          },
+          { requiredKeys: [] },
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => ({ payload: JSON.stringify(v), contentType: 'application/json' }));
+}
+
 // ---- headers ----
 const garbageAuthorization = fc.oneof(
   printable({ maxLength: 60 }),
@@ -373,7 +435,7 @@ function requestArb(route: ApiRoute, realIds: string[]): fc.Arbitrary<FuzzReques
     garbageAuthorization,
     params: fc.array(paramArb(realIds), { minLength: n, maxLength: n }),
     query: fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 3, arbitrary: queryArb }),
-    body: bodyArb,
+    body: fc.oneof({ weight: 3, arbitrary: bodyArb }, { weight: 2, arbitrary: deskBodyArb(realIds) }),
     idempotencyKey: idempotencyKeyArb,
     cookie: cookieArb,
     requestId: fc.option(printable({ minLength: 1, maxLength: 100 }), { nil: null }),
@@ -402,7 +464,45 @@ describe.each(testEngines())('every route under random input on %s', (engine) =>
     const agentKey = await ctx.services.apiKeys.create(agent.actor, { name: 'agent', scopes: ['users:read'] });
     const { session } = await ctx.services.auth.login({ email: agent.user.email, password: testPassword });
     const other = await makeWorkspace(ctx.services);
-    realIds = [agent.user.id, viewer.user.id, session.id, agentKey.key.id, other.owner.id, other.workspace.id];
+    // The service desk: a team, an e-mail channel, a ticket with a reply and a customer's answer carrying a file.
+    const team = await ctx.services.teams.create(ws.ownerActor, { name: 'Fuzz team', memberIds: [agent.user.id] });
+    const channel = await ctx.services.channels.create(ws.ownerActor, {
+      kind: 'email',
+      name: 'Fuzz',
+      address: `fuzz-${ws.workspace.slug}@fuzz.test`,
+    });
+    const ticket = await ctx.services.tickets.create(ws.ownerActor, {
+      subject: 'Fuzz ticket',
+      requester: { email: 'fuzz@example.com' },
+      text: 'First message.',
+      channel: 'email',
+      teamId: team.id,
+    });
+    const reply = await ctx.services.tickets.reply(ws.ownerActor, ticket.id, { text: 'A reply.' });
+    await ctx.services.tickets.receive({
+      channel,
+      from: { email: 'fuzz@example.com' },
+      subject: 'Re: Fuzz ticket',
+      text: 'An answer with a file.',
+      replyTo: [reply.message.emailMessageId ?? ''],
+      attachments: [{ fileName: 'a.txt', contentType: 'text/plain', content: Buffer.from('file') }],
+    });
+    const desk = await ctx.services.tickets.get(ws.ownerActor, ticket.id);
+    realIds = [
+      agent.user.id,
+      viewer.user.id,
+      session.id,
+      agentKey.key.id,
+      other.owner.id,
+      other.workspace.id,
+      team.id,
+      channel.id,
+      ticket.id,
+      ...desk.conversations.map((c) => c.id),
+      ...desk.messages.map((m) => m.id),
+      ...desk.attachments.map((a) => a.id),
+      desk.person?.id ?? ticket.id,
+    ];
   });
 
   async function send(route: ApiRoute, r: FuzzRequest) {

@@ -50,9 +50,20 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     companies: [] as string[],
     notes: [] as string[],
     customFields: [] as string[],
+    tickets: [] as string[],
+    conversations: [] as string[],
+    messages: [] as string[],
+    attachments: [] as string[],
+    channels: [] as string[],
+    teams: [] as string[],
   };
   /** A's own customer objects, for the control calls that must succeed. */
   const aIds = { person: '', company: '', note: '', customField: '' };
+  /** Each workspace's service desk: a team with its agent, an e-mail channel, a ticket with three messages and a file. */
+  type Desk = { team: string; channel: string; address: string; ticket: string; number: number; attachment: string };
+  const aDesk = {} as Desk;
+  const bDesk = {} as Desk;
+  let aAgentId = '';
   let principals: Principal[];
 
   async function signIn(email: string, workspace?: string): Promise<{ cookie: string; sessionId: string }> {
@@ -93,6 +104,11 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       people: await getJson<unknown>('/api/v1/people?limit=200', h),
       companies: await getJson<unknown>('/api/v1/companies?limit=200', h),
       customFields: await getJson<unknown>('/api/v1/custom-fields', h),
+      tickets: await getJson<unknown>('/api/v1/tickets?limit=200&sort=number', h),
+      ticketDetails: await Promise.all(bIds.tickets.map((id) => getJson<unknown>(`/api/v1/tickets/${id}`, h))),
+      queues: await getJson<unknown>('/api/v1/tickets/queues', h),
+      channels: await getJson<unknown>('/api/v1/channels', h),
+      teams: await getJson<unknown>('/api/v1/teams', h),
       personDetails: await Promise.all(
         bIds.people.map(async (id) => ({
           notes: await getJson<unknown>(`/api/v1/people/${id}/notes`, h),
@@ -113,6 +129,13 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       ...bIds.companies,
       ...bIds.notes,
       ...bIds.customFields,
+      ...bIds.tickets,
+      ...bIds.conversations,
+      // One message stands for its kind (all three are checked where messages are named: split).
+      ...bIds.messages.slice(0, 1),
+      ...bIds.attachments,
+      ...bIds.channels,
+      ...bIds.teams,
     ];
   }
 
@@ -137,7 +160,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     aKey = aOwnerKey.token;
     aKeyId = aOwnerKey.id;
     aCookie = (await signIn(a.owner.email)).cookie;
-    await makeUser(ctx.services, a, { role: 'agent' });
+    aAgentId = (await makeUser(ctx.services, a, { role: 'agent' })).user.id;
 
     const bOwnerKey = await makeKey(b.ownerActor);
     bKey = bOwnerKey.token;
@@ -190,6 +213,57 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         bIds.customFields.push(field.id);
       }
     }
+
+    // The service desk of both workspaces.
+    for (const [ws, desk, agentId] of [
+      [b, bDesk, bAgent.user.id],
+      [a, aDesk, aAgentId],
+    ] as const) {
+      const personId = ws === b ? (bIds.people[0] ?? '') : aIds.person;
+      const team = await ctx.services.teams.create(ws.ownerActor, { name: 'Tenancy team', memberIds: [agentId] });
+      const address = `desk-${ws.workspace.slug}@tenancy.test`;
+      const channel = await ctx.services.channels.create(ws.ownerActor, { kind: 'email', name: 'Desk', address });
+      const ticket = await ctx.services.tickets.create(ws.ownerActor, {
+        subject: 'Tenancy ticket',
+        requester: { personId },
+        text: 'The tenancy kettle leaks.',
+        channel: 'email',
+        teamId: team.id,
+        tags: ['shared-tag'],
+      });
+      const reply = await ctx.services.tickets.reply(ws.ownerActor, ticket.id, { text: 'Send us a photo.' });
+      const answer = await ctx.services.tickets.receive({
+        channel,
+        from: { email: 'tess@tenancy.example' },
+        subject: 'Re: Tenancy ticket',
+        text: 'Here it is.',
+        emailMessageId: `photo-${ws.workspace.slug}@mail.tenancy.example`,
+        replyTo: [reply.message.emailMessageId ?? ''],
+        attachments: [
+          { fileName: 'leak.jpg', contentType: 'image/jpeg', content: Buffer.from(`leak of ${ws.workspace.slug}`) },
+        ],
+      });
+      if (answer.outcome === 'ignored' || answer.ticket.id !== ticket.id) throw new Error('the answer did not thread');
+      const full = await ctx.services.tickets.get(ws.ownerActor, ticket.id);
+      Object.assign(desk, {
+        team: team.id,
+        channel: channel.id,
+        address,
+        ticket: ticket.id,
+        number: ticket.number,
+        attachment: full.attachments[0]?.id ?? '',
+      });
+      if (ws === b) {
+        bIds.teams.push(team.id);
+        bIds.channels.push(channel.id);
+        bIds.tickets.push(ticket.id);
+        bIds.conversations.push(...full.conversations.map((c) => c.id));
+        bIds.messages.push(...full.messages.map((m) => m.id));
+        bIds.attachments.push(...full.attachments.map((x) => x.id));
+      }
+    }
+    expect(bIds.messages).toHaveLength(3);
+    expect(bIds.attachments).toHaveLength(1);
 
     principals = [
       { name: 'API key', headers: bearer(aKey) },
@@ -368,6 +442,38 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     }
     expect(await webhookStateOfB()).toEqual(before);
   }
+
+  /** A new ticket of A's with two messages (the customer's and a reply), for merge and split controls. */
+  async function ticketOfA(): Promise<{ id: string; messages: string[] }> {
+    const t = await ctx.services.tickets.create(a.ownerActor, {
+      subject: 'A control ticket',
+      requester: { personId: aIds.person },
+      text: 'Control question.',
+    });
+    await ctx.services.tickets.reply(a.ownerActor, t.id, { text: 'Control answer.' });
+    const full = await ctx.services.tickets.get(a.ownerActor, t.id);
+    return { id: t.id, messages: full.messages.map((m) => m.id) };
+  }
+
+  /** A's request naming B's object inside the body (for every id of B): refused with 400, 404 or 409. */
+  async function refusedWithIdsOfBInBody(
+    p: Principal,
+    method: Method,
+    url: string,
+    body: (id: string) => object,
+    statuses: number[],
+  ): Promise<void> {
+    for (const id of allIdsOfB()) {
+      const res = await call(method, url, p.headers, body(id));
+      expect(
+        statuses,
+        `${p.name}: ${method} ${url} ${JSON.stringify(body(id))} -> ${res.statusCode} ${res.body}`,
+      ).toContain(res.statusCode);
+    }
+  }
+
+  const ticketIdsOf = async (url: string, headers: Headers) =>
+    (await getJson<Listed>(url, headers)).data.map((t) => t.id);
 
   /** How each /api/v1 route is checked, by "METHOD path" exactly as the OpenAPI document spells it. */
   const checks: Record<string, (p: Principal) => Promise<void>> = {
@@ -1076,6 +1182,218 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       const res = await call('POST', `/api/v1/webhooks/${h.a}/deliveries/${h.aDelivery}/redeliver`, p.headers);
       expect(res.statusCode).toBe(200);
     },
+    'GET /api/v1/tickets': async (p) => {
+      const queries = [
+        '?limit=200',
+        '?q=tenancy',
+        `?q=%23${bDesk.number}`,
+        '?filter=tag:eq:shared-tag',
+        '?queue=unassigned',
+        '?queue=open',
+        ...bIds.people.map((id) => `?filter=person_id:eq:${id}`),
+        ...bIds.users.map((id) => `?filter=assignee_id:eq:${id}`),
+        ...bIds.teams.map((id) => `?filter=team_id:eq:${id}`),
+      ];
+      if (p.name === 'session') queries.push('?queue=mine', '?queue=my_teams');
+      for (const q of queries) {
+        const ids = await ticketIdsOf(`/api/v1/tickets${q}`, p.headers);
+        for (const id of ids) expect(bIds.tickets, q).not.toContain(id);
+      }
+      expect(await ticketIdsOf('/api/v1/tickets?q=tenancy', p.headers)).toContain(aDesk.ticket);
+      // B's cursor does not open B's rows either.
+      const bPage = await getJson<{ page: { nextCursor: string | null } }>('/api/v1/tickets?limit=1', bearer(bKey));
+      if (bPage.page.nextCursor)
+        for (const id of await ticketIdsOf(`/api/v1/tickets?cursor=${bPage.page.nextCursor}`, p.headers))
+          expect(bIds.tickets).not.toContain(id);
+    },
+
+    'GET /api/v1/tickets/queues': async (p) => {
+      const counts = await getJson<{ unassigned: number; open: number; mine: number; myTeams: number }>(
+        '/api/v1/tickets/queues',
+        p.headers,
+      );
+      expect(counts.open).toBe((await ticketIdsOf('/api/v1/tickets?queue=open&limit=200', p.headers)).length);
+      expect(counts.unassigned).toBe(
+        (await ticketIdsOf('/api/v1/tickets?queue=unassigned&limit=200', p.headers)).length,
+      );
+      // A's owner is in no team: B's team ticket does not count.
+      expect(counts.myTeams).toBe(0);
+    },
+
+    'POST /api/v1/tickets': async (p) => {
+      const base = { subject: 'Planted', requester: { email: 'tess@tenancy.example' }, text: 'x' };
+      await refusedWithIdsOfBInBody(
+        p,
+        'POST',
+        '/api/v1/tickets',
+        (id) => ({ ...base, requester: { personId: id } }),
+        [400],
+      );
+      await refusedWithIdsOfBInBody(p, 'POST', '/api/v1/tickets', (id) => ({ ...base, assigneeId: id }), [400]);
+      await refusedWithIdsOfBInBody(p, 'POST', '/api/v1/tickets', (id) => ({ ...base, teamId: id }), [400]);
+      // The customer is found by e-mail in A only, though B has a Tess with the same address.
+      const res = await call('POST', '/api/v1/tickets', p.headers, { ...base, subject: 'Own ticket' });
+      expect(res.statusCode, res.body).toBe(201);
+      const t = res.json<{ id: string; personId: string }>();
+      expect(bIds.people).not.toContain(t.personId);
+      expect((await call('GET', `/api/v1/people/${t.personId}`, p.headers)).statusCode).toBe(200);
+      expect((await call('GET', `/api/v1/tickets/${t.id}`, bearer(bKey))).statusCode).toBe(404);
+    },
+
+    'GET /api/v1/tickets/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/tickets/${id}`);
+      const mine = await getJson<{ messages: Array<{ id: string }>; person: { id: string } }>(
+        `/api/v1/tickets/${aDesk.ticket}`,
+        p.headers,
+      );
+      expect(mine.person.id).toBe(aIds.person);
+      for (const m of mine.messages) expect(bIds.messages).not.toContain(m.id);
+    },
+
+    'PATCH /api/v1/tickets/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/tickets/${id}`, { status: 'solved', subject: 'Hijacked' });
+      const url = `/api/v1/tickets/${aDesk.ticket}`;
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ assigneeId: id }), [400]);
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ teamId: id }), [400]);
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ personId: id }), [400]);
+      expect((await call('PATCH', url, p.headers, { priority: 'high', assigneeId: aAgentId })).statusCode).toBe(200);
+    },
+
+    'POST /api/v1/tickets/{id}/replies': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/replies`, { text: 'planted' });
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/replies`, { text: 'note', internal: true });
+      const url = `/api/v1/tickets/${aDesk.ticket}/replies`;
+      // A conversation of B's is no conversation of A's ticket.
+      await refusedWithIdsOfBInBody(p, 'POST', url, (id) => ({ text: 'x', conversationId: id }), [400]);
+      const ok = await call('POST', url, p.headers, { text: 'Own note', internal: true });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+
+    'POST /api/v1/tickets/{id}/merge': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/merge`, { ticketIds: [aDesk.ticket] });
+      await refusedWithIdsOfBInBody(
+        p,
+        'POST',
+        `/api/v1/tickets/${aDesk.ticket}/merge`,
+        (id) => ({ ticketIds: [id] }),
+        [404],
+      );
+      expect(
+        (await call('GET', `/api/v1/tickets/${aDesk.ticket}`, p.headers)).json<{ mergedIntoId: null }>(),
+      ).toMatchObject({ mergedIntoId: null });
+      const [x, y] = [await ticketOfA(), await ticketOfA()];
+      const ok = await call('POST', `/api/v1/tickets/${x.id}/merge`, p.headers, { ticketIds: [y.id] });
+      expect(ok.statusCode, ok.body).toBe(200);
+    },
+
+    'POST /api/v1/tickets/{id}/split': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/split`, { messageIds: bIds.messages });
+      const x = await ticketOfA();
+      await refusedWithIdsOfBInBody(p, 'POST', `/api/v1/tickets/${x.id}/split`, (id) => ({ messageIds: [id] }), [400]);
+      const ok = await call('POST', `/api/v1/tickets/${x.id}/split`, p.headers, { messageIds: x.messages.slice(1) });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+
+    'GET /api/v1/tickets/{id}/history': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/tickets/${id}/history`);
+      const mine = await getJson<EventList>(`/api/v1/tickets/${aDesk.ticket}/history`, p.headers);
+      expect(mine.data.length).toBeGreaterThan(0);
+      for (const e of mine.data) expect(e.subjectId).toBe(aDesk.ticket);
+    },
+
+    'GET /api/v1/tickets/{id}/attachments/{attachmentId}': async (p) => {
+      const url = (t: string, f: string) => `/api/v1/tickets/${t}/attachments/${f}`;
+      await refusedOnEveryIdOfB(p, 'GET', (id) => url(id, bDesk.attachment));
+      await refusedOnEveryIdOfB(p, 'GET', (id) => url(aDesk.ticket, id));
+      await refusedOnEveryIdOfB(p, 'GET', (id) => url(id, aDesk.attachment));
+      const mine = await call('GET', url(aDesk.ticket, aDesk.attachment), p.headers);
+      expect(mine.statusCode).toBe(200);
+      expect(mine.body).toBe(`leak of ${a.workspace.slug}`);
+    },
+
+    'GET /api/v1/channels': async (p) => {
+      const ids = (await getJson<Listed>('/api/v1/channels', p.headers)).data.map((c) => c.id);
+      expect(ids).toContain(aDesk.channel);
+      for (const id of bIds.channels) expect(ids).not.toContain(id);
+    },
+
+    'POST /api/v1/channels': async (p) => {
+      await refusedWithIdsOfBInBody(
+        p,
+        'POST',
+        '/api/v1/channels',
+        (id) => ({ kind: 'chat', name: 'x', teamId: id }),
+        [400],
+      );
+      // Inbound mail is routed by address across workspaces: B's address cannot be taken over.
+      const taken = await call('POST', '/api/v1/channels', p.headers, {
+        kind: 'email',
+        name: 'Steal',
+        address: bDesk.address,
+      });
+      expect(taken.statusCode).toBe(409);
+      const ok = await call('POST', '/api/v1/channels', p.headers, {
+        kind: 'chat',
+        name: `Chat ${p.name}`,
+        teamId: aDesk.team,
+      });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+
+    'GET /api/v1/channels/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/channels/${id}`);
+      expect((await call('GET', `/api/v1/channels/${aDesk.channel}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'PATCH /api/v1/channels/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/channels/${id}`, { name: 'Hijacked', active: false });
+      const url = `/api/v1/channels/${aDesk.channel}`;
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ teamId: id }), [400]);
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, () => ({ address: bDesk.address }), [409]);
+      expect((await call('PATCH', url, p.headers, { name: 'Desk', teamId: aDesk.team })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/channels/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/channels/${id}`);
+      const mine = await ctx.services.channels.create(a.ownerActor, { kind: 'phone', name: 'Temp line' });
+      expect((await call('DELETE', `/api/v1/channels/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/teams': async (p) => {
+      const teams = (await getJson<{ data: Array<{ id: string; memberIds: string[] }> }>('/api/v1/teams', p.headers))
+        .data;
+      expect(teams.map((t) => t.id)).toContain(aDesk.team);
+      for (const t of teams) {
+        expect(bIds.teams).not.toContain(t.id);
+        for (const m of t.memberIds) expect(bIds.users).not.toContain(m);
+      }
+    },
+
+    'POST /api/v1/teams': async (p) => {
+      await refusedWithIdsOfBInBody(
+        p,
+        'POST',
+        '/api/v1/teams',
+        (id) => ({ name: 'Mixed', memberIds: [aAgentId, id] }),
+        [400],
+      );
+      // A's team may only hold A's users; B's team of the same name stays as it was (checked by the snapshot).
+      const ok = await call('POST', '/api/v1/teams', p.headers, { name: `Team ${p.name}`, memberIds: [aAgentId] });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+
+    'PATCH /api/v1/teams/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/teams/${id}`, { name: 'Hijacked', memberIds: [] });
+      const url = `/api/v1/teams/${aDesk.team}`;
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ memberIds: [id] }), [400]);
+      expect((await call('PATCH', url, p.headers, { memberIds: [aAgentId] })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/teams/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/teams/${id}`);
+      const mine = await ctx.services.teams.create(a.ownerActor, { name: `Temp team ${p.name}` });
+      expect((await call('DELETE', `/api/v1/teams/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
   };
 
   it('has a check for every /api/v1 route of the OpenAPI document, and no other', async () => {
@@ -1102,7 +1420,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       // A's principal still works after all that.
       expect((await call('GET', '/api/v1/me', p.headers)).statusCode).toBe(200);
     },
-    120_000,
+    240_000,
   );
 
   it("refuses A's token rewritten to carry B's workspace id", async () => {

@@ -7,6 +7,7 @@ import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import { assertCan } from '../auth/access.ts';
 import { findTeam } from '../teams/teams.repository.ts';
+import { wellFormed } from '../tickets/sanitize.ts';
 import {
   deleteChannel,
   findChannel,
@@ -94,6 +95,7 @@ export function createChannelsService(deps: { db: Db }) {
 
     async create(actor: Actor, input: ChannelInput & { kind: ChannelKind; name: string }): Promise<ChannelRow> {
       assertCan(actor, 'workspace:manage');
+      input = wellFormed(input);
       const cols = await check(actor, input, null);
       return db.transaction(async (tx) => {
         const row = await insertChannel(tx, {
@@ -115,6 +117,7 @@ export function createChannelsService(deps: { db: Db }) {
 
     async update(actor: Actor, id: string, input: ChannelInput): Promise<ChannelRow> {
       assertCan(actor, 'workspace:manage');
+      input = wellFormed(input);
       const existing = await findChannel(db, actor.workspaceId, id);
       if (!existing) throw AppError.notFound('Channel', id);
       const cols = await check(actor, input, existing);

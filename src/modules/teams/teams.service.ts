@@ -6,6 +6,7 @@ import type { Actor } from '../../domain/permissions.ts';
 import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import { assertCan } from '../auth/access.ts';
+import { wellFormed } from '../tickets/sanitize.ts';
 import {
   deleteTeam,
   findTeam,
@@ -50,6 +51,7 @@ export function createTeamsService(deps: { db: Db }) {
       input: { name: string; description?: string | null | undefined; memberIds?: string[] | undefined },
     ) {
       assertCan(actor, 'workspace:manage');
+      input = wellFormed(input);
       await checkMembers(actor, input.memberIds);
       if (await findTeamByName(db, actor.workspaceId, input.name.trim()))
         throw new AppError('conflict', `There is already a team called ${input.name.trim()}`, { field: 'name' });
@@ -78,6 +80,7 @@ export function createTeamsService(deps: { db: Db }) {
       input: { name?: string | undefined; description?: string | null | undefined; memberIds?: string[] | undefined },
     ) {
       assertCan(actor, 'workspace:manage');
+      input = wellFormed(input);
       if (!(await findTeam(db, actor.workspaceId, id))) throw AppError.notFound('Team', id);
       await checkMembers(actor, input.memberIds);
       if (input.name !== undefined) {

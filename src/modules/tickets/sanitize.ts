@@ -58,3 +58,18 @@ export function htmlToText(html: string): string {
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
+
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The input with every lone UTF-16 surrogate (in strings, and in keys and values of plain objects and arrays) turned
+ * into U+FFFD. Text columns get that from the driver's UTF-8 encoding, but JSON keeps the `\ud800` escape, which
+ * PostgreSQL's jsonb refuses: event payloads, custom values and settings would fail with a 500.
+ */
+export function wellFormed<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(loneSurrogate, '\ufffd') as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => wellFormed(v)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)])) as T;
+  return value;
+}

@@ -185,6 +185,7 @@ export const ticketsRoutes =
         const rows = await tickets.history(requireActor(req), req.params.id, {
           limit: req.query.limit + 1,
           before: req.query.before,
+          type: req.query.type,
         });
         return eventPage(rows, req.query.limit);
       },

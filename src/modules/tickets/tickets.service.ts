@@ -25,7 +25,7 @@ import { findPeopleByEmails, findPerson, insertPerson, type PersonRow } from '..
 import { buildSearchText } from '../../domain/customers.ts';
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
-import { htmlToText, sanitizeMessageHtml } from './sanitize.ts';
+import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
 import { refreshTicketSla } from '../sla/sla.service.ts';
 import {
   attachmentsOfMessages,
@@ -298,7 +298,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
      * A customer's message from any channel: finds or creates the person, continues the thread it belongs to or opens
      * a ticket, stores attachments (within the size limit) and sanitised HTML, and records it on the timeline.
      */
-    async receive(m: InboundMessage): Promise<InboundResult> {
+    async receive(inbound: InboundMessage): Promise<InboundResult> {
+      const m = wellFormed(inbound);
       const ws = m.channel.workspaceId;
       const actor = systemActor(ws);
       const html = m.html ? sanitizeMessageHtml(m.html) : null;
@@ -457,6 +458,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       },
     ) {
       assertCan(actor, 'tickets:write');
+      input = wellFormed(input);
       const kind = input.channel ?? 'api';
       const created = await db.transaction(async (tx) => {
         const channel = await ensureChannel(tx, actor.workspaceId, kind);
@@ -624,6 +626,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
 
     async update(actor: Actor, id: string, patch: TicketPatch): Promise<TicketRow> {
       assertCan(actor, 'tickets:write');
+      patch = wellFormed(patch);
       return db.transaction(async (tx) => {
         const before = await mustFind(tx, actor, id, true);
         if (before.mergedIntoId)
@@ -672,6 +675,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
     /** A public reply (sent through the conversation's channel) or an internal note. */
     async reply(actor: Actor, id: string, input: ReplyInput): Promise<{ ticket: TicketRow; message: MessageRow }> {
       assertCan(actor, 'tickets:write');
+      input = wellFormed(input);
       const html = input.html ? sanitizeMessageHtml(input.html) : null;
       const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
       if (!text && !input.attachments?.length)
@@ -842,6 +846,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
     /** Moves some messages of a ticket into a new ticket of the same customer. */
     async split(actor: Actor, id: string, input: { messageIds: string[]; subject?: string | undefined }) {
       assertCan(actor, 'tickets:write');
+      input = wellFormed(input);
       const wanted = [...new Set(input.messageIds)];
       if (!wanted.length)
         throw new AppError('validation_failed', 'Choose the messages to split off', { field: 'messageIds' });
@@ -911,12 +916,17 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
     },
 
     /** The ticket's own history (status, assignment, messages, merges), newest first. */
-    async history(actor: Actor, id: string, q: { limit: number; before?: number | undefined }) {
+    async history(
+      actor: Actor,
+      id: string,
+      q: { limit: number; before?: number | undefined; type?: string | undefined },
+    ) {
       assertCan(actor, 'tickets:read');
       await mustFind(db, actor, id);
       return listEvents(db, actor.workspaceId, {
         subjectType: 'ticket',
         subjectId: id,
+        type: q.type,
         beforeSeq: q.before,
         limit: q.limit,
       });
