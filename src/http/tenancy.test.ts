@@ -56,11 +56,22 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     attachments: [] as string[],
     channels: [] as string[],
     teams: [] as string[],
+    slaPolicies: [] as string[],
+    calendars: [] as string[],
   };
   /** A's own customer objects, for the control calls that must succeed. */
   const aIds = { person: '', company: '', note: '', customField: '' };
   /** Each workspace's service desk: a team with its agent, an e-mail channel, a ticket with three messages and a file. */
-  type Desk = { team: string; channel: string; address: string; ticket: string; number: number; attachment: string };
+  type Desk = {
+    team: string;
+    channel: string;
+    address: string;
+    ticket: string;
+    number: number;
+    attachment: string;
+    calendar: string;
+    policy: string;
+  };
   const aDesk = {} as Desk;
   const bDesk = {} as Desk;
   let aAgentId = '';
@@ -109,6 +120,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       queues: await getJson<unknown>('/api/v1/tickets/queues', h),
       channels: await getJson<unknown>('/api/v1/channels', h),
       teams: await getJson<unknown>('/api/v1/teams', h),
+      slaPolicies: await getJson<unknown>('/api/v1/sla-policies', h),
+      calendars: await getJson<unknown>('/api/v1/business-calendars', h),
       personDetails: await Promise.all(
         bIds.people.map(async (id) => ({
           notes: await getJson<unknown>(`/api/v1/people/${id}/notes`, h),
@@ -136,6 +149,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       ...bIds.attachments,
       ...bIds.channels,
       ...bIds.teams,
+      ...bIds.slaPolicies,
+      ...bIds.calendars,
     ];
   }
 
@@ -245,7 +260,25 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       });
       if (answer.outcome === 'ignored' || answer.ticket.id !== ticket.id) throw new Error('the answer did not thread');
       const full = await ctx.services.tickets.get(ws.ownerActor, ticket.id);
+      const calendar = await ctx.services.sla.createCalendar(ws.ownerActor, {
+        name: 'Tenancy hours',
+        timeZone: 'Europe/Lisbon',
+        weekly: [{ day: 1, start: '09:00', end: '17:00' }],
+      });
+      const policy = await ctx.services.sla.createPolicy(ws.ownerActor, {
+        name: 'Tenancy SLA',
+        calendarId: calendar.id,
+        targets: { first_response: 60 },
+      });
+      await ctx.services.tickets.logCall(ws.ownerActor, {
+        callId: 'tenancy-call',
+        event: 'started',
+        direction: 'inbound',
+        customerPhone: '+351912000111',
+      });
       Object.assign(desk, {
+        calendar: calendar.id,
+        policy: policy.id,
         team: team.id,
         channel: channel.id,
         address,
@@ -256,6 +289,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       if (ws === b) {
         bIds.teams.push(team.id);
         bIds.channels.push(channel.id);
+        bIds.slaPolicies.push(policy.id);
+        bIds.calendars.push(calendar.id);
         bIds.tickets.push(ticket.id);
         bIds.conversations.push(...full.conversations.map((c) => c.id));
         bIds.messages.push(...full.messages.map((m) => m.id));
@@ -1393,6 +1428,88 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/teams/${id}`);
       const mine = await ctx.services.teams.create(a.ownerActor, { name: `Temp team ${p.name}` });
       expect((await call('DELETE', `/api/v1/teams/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/sla-policies': async (p) => {
+      const ids = (await getJson<Listed>('/api/v1/sla-policies', p.headers)).data.map((x) => x.id);
+      expect(ids).toContain(aDesk.policy);
+      for (const id of bIds.slaPolicies) expect(ids).not.toContain(id);
+    },
+
+    'POST /api/v1/sla-policies': async (p) => {
+      await refusedWithIdsOfBInBody(
+        p,
+        'POST',
+        '/api/v1/sla-policies',
+        (id) => ({ name: 'Stolen calendar', calendarId: id, targets: { first_response: 5 } }),
+        [400],
+      );
+      const ok = await call('POST', '/api/v1/sla-policies', p.headers, {
+        name: `Policy ${p.name}`,
+        calendarId: aDesk.calendar,
+        targets: { resolution: 600 },
+      });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+
+    'PATCH /api/v1/sla-policies/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/sla-policies/${id}`, { name: 'Hijacked', active: false });
+      const url = `/api/v1/sla-policies/${aDesk.policy}`;
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ calendarId: id }), [400]);
+      expect((await call('PATCH', url, p.headers, { warnBeforeMinutes: 20 })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/sla-policies/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/sla-policies/${id}`);
+      const mine = await ctx.services.sla.createPolicy(a.ownerActor, { name: 'Temp', targets: { first_response: 9 } });
+      expect((await call('DELETE', `/api/v1/sla-policies/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/business-calendars': async (p) => {
+      const ids = (await getJson<Listed>('/api/v1/business-calendars', p.headers)).data.map((x) => x.id);
+      expect(ids).toContain(aDesk.calendar);
+      for (const id of bIds.calendars) expect(ids).not.toContain(id);
+    },
+
+    'POST /api/v1/business-calendars': async (p) => {
+      const ok = await call('POST', '/api/v1/business-calendars', p.headers, {
+        name: `Hours ${p.name}`,
+        timeZone: 'UTC',
+        weekly: [{ day: 2, start: '08:00', end: '12:00' }],
+      });
+      expect(ok.statusCode, ok.body).toBe(201);
+      expect(bIds.calendars).not.toContain(ok.json<{ id: string }>().id);
+    },
+
+    'PATCH /api/v1/business-calendars/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/business-calendars/${id}`, { name: 'Hijacked' });
+      const url = `/api/v1/business-calendars/${aDesk.calendar}`;
+      expect((await call('PATCH', url, p.headers, { name: 'Renamed' })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/business-calendars/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/business-calendars/${id}`);
+      const mine = await ctx.services.sla.createCalendar(a.ownerActor, {
+        name: 'Temp hours',
+        timeZone: 'UTC',
+        weekly: [{ day: 3, start: '08:00', end: '12:00' }],
+      });
+      expect((await call('DELETE', `/api/v1/business-calendars/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'POST /api/v1/calls': async (p) => {
+      // B has a call with this id: A's call of the same id and the same number lands in A, never in B's ticket.
+      const res = await call('POST', '/api/v1/calls', p.headers, {
+        callId: 'tenancy-call',
+        event: 'ended',
+        direction: 'inbound',
+        customerPhone: '+351912000111',
+        durationSeconds: 30,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const t = res.json<{ ticket: { id: string } }>().ticket.id;
+      expect(bIds.tickets).not.toContain(t);
+      expect((await call('GET', `/api/v1/tickets/${t}`, bearer(bKey))).statusCode).toBe(404);
     },
   };
 
