@@ -43,6 +43,7 @@ import { ticketsRoutes } from '../modules/tickets/tickets.routes.ts';
 import { channelsRoutes } from '../modules/channels/channels.routes.ts';
 import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { slaRoutes } from '../modules/sla/sla.routes.ts';
+import { rulesRoutes } from '../modules/rules/rules.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
@@ -202,6 +203,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(channelsRoutes(services.channels));
       await api.register(teamsRoutes(services.teams));
       await api.register(slaRoutes(services.sla));
+      await api.register(rulesRoutes(services.rules));
     },
     { prefix: '/api/v1' },
   );

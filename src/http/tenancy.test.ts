@@ -58,6 +58,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     teams: [] as string[],
     slaPolicies: [] as string[],
     calendars: [] as string[],
+    rules: [] as string[],
   };
   /** A's own customer objects, for the control calls that must succeed. */
   const aIds = { person: '', company: '', note: '', customField: '' };
@@ -71,6 +72,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     attachment: string;
     calendar: string;
     policy: string;
+    rule: string;
   };
   const aDesk = {} as Desk;
   const bDesk = {} as Desk;
@@ -122,6 +124,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       teams: await getJson<unknown>('/api/v1/teams', h),
       slaPolicies: await getJson<unknown>('/api/v1/sla-policies', h),
       calendars: await getJson<unknown>('/api/v1/business-calendars', h),
+      rules: await getJson<unknown>('/api/v1/rules', h),
       personDetails: await Promise.all(
         bIds.people.map(async (id) => ({
           notes: await getJson<unknown>(`/api/v1/people/${id}/notes`, h),
@@ -151,6 +154,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       ...bIds.teams,
       ...bIds.slaPolicies,
       ...bIds.calendars,
+      ...bIds.rules,
     ];
   }
 
@@ -276,7 +280,14 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         direction: 'inbound',
         customerPhone: '+351912000111',
       });
+      const rule = await ctx.services.rules.create(ws.ownerActor, {
+        name: 'Tenancy rule',
+        trigger: 'ticket.created',
+        conditions: [{ field: 'text', op: 'contains_any', value: ['tenancy-escalate'] }],
+        actions: [{ type: 'escalate', priority: 'urgent', teamId: team.id, reason: 'tenancy' }],
+      });
       Object.assign(desk, {
+        rule: rule.id,
         calendar: calendar.id,
         policy: policy.id,
         team: team.id,
@@ -291,6 +302,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         bIds.channels.push(channel.id);
         bIds.slaPolicies.push(policy.id);
         bIds.calendars.push(calendar.id);
+        bIds.rules.push(rule.id);
         bIds.tickets.push(ticket.id);
         bIds.conversations.push(...full.conversations.map((c) => c.id));
         bIds.messages.push(...full.messages.map((m) => m.id));
@@ -1510,6 +1522,56 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       const t = res.json<{ ticket: { id: string } }>().ticket.id;
       expect(bIds.tickets).not.toContain(t);
       expect((await call('GET', `/api/v1/tickets/${t}`, bearer(bKey))).statusCode).toBe(404);
+    },
+
+    'GET /api/v1/rules': async (p) => {
+      const ids = (await getJson<Listed>('/api/v1/rules', p.headers)).data.map((x) => x.id);
+      expect(ids).toContain(aDesk.rule);
+      for (const id of bIds.rules) expect(ids).not.toContain(id);
+    },
+
+    'POST /api/v1/rules': async (p) => {
+      for (const action of [
+        (id: string) => ({ type: 'set_team', teamId: id }),
+        (id: string) => ({ type: 'assign', userId: id }),
+      ])
+        await refusedWithIdsOfBInBody(
+          p,
+          'POST',
+          '/api/v1/rules',
+          (id) => ({ name: 'Stolen', trigger: 'ticket.created', conditions: [], actions: [action(id)] }),
+          [400],
+        );
+      const ok = await call('POST', '/api/v1/rules', p.headers, {
+        name: `Rule ${p.name}`,
+        trigger: 'ticket.created',
+        conditions: [],
+        actions: [{ type: 'set_team', teamId: aDesk.team }],
+      });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+
+    'POST /api/v1/rules/recommended': async (p) => {
+      await refusedWithIdsOfBInBody(p, 'POST', '/api/v1/rules/recommended', (id) => ({ teamId: id }), [400]);
+      expect((await call('POST', '/api/v1/rules/recommended', p.headers, { teamId: aDesk.team })).statusCode).toBe(201);
+    },
+
+    'PATCH /api/v1/rules/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/rules/${id}`, { active: false });
+      const url = `/api/v1/rules/${aDesk.rule}`;
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ actions: [{ type: 'set_team', teamId: id }] }), [400]);
+      expect((await call('PATCH', url, p.headers, { position: 3 })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/rules/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/rules/${id}`);
+      const mine = await ctx.services.rules.create(a.ownerActor, {
+        name: 'Temp rule',
+        trigger: 'ticket.created',
+        conditions: [],
+        actions: [{ type: 'add_tags', tags: ['t'] }],
+      });
+      expect((await call('DELETE', `/api/v1/rules/${mine.id}`, p.headers)).statusCode).toBe(204);
     },
   };
 

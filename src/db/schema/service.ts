@@ -322,3 +322,25 @@ export const slaPolicies = pgTable(
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
   ],
 );
+
+/** Trigger → conditions → actions on ticket events (escalations are rules too); tried in position order. */
+export const rules = pgTable(
+  'rules',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    trigger: text('trigger').notNull(),
+    conditions: jsonb('conditions').$type<Array<{ field: string; op: string; value?: string | string[] }>>().notNull(),
+    actions: jsonb('actions').$type<Array<Record<string, unknown>>>().notNull(),
+    position: integer('position').notNull().default(0),
+    active: boolean('active').notNull().default(true),
+    createdAt: ts('created_at').notNull().default(msNow),
+    updatedAt: ts('updated_at').notNull().default(msNow),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
+    index('rules_trigger_idx').on(t.workspaceId, t.trigger, t.position),
+  ],
+);

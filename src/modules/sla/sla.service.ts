@@ -21,6 +21,7 @@ import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import { defineJob } from '../../jobs/queue.ts';
 import { assertCan } from '../auth/access.ts';
+import { applyRules } from '../rules/rules.service.ts';
 import { findPerson } from '../people/people.repository.ts';
 import { findTicket, messagesOfTicket, ticketsDueForSlaCheck, updateTicket } from '../tickets/tickets.repository.ts';
 
@@ -157,6 +158,7 @@ export async function refreshTicketSla(tx: DbOrTx, workspaceId: string, ticketId
   );
   const actor = systemActor(workspaceId);
   const stored = [];
+  const fired: Array<'ticket.sla_warning' | 'ticket.sla_breached'> = [];
   for (const s of states) {
     const notified = [...(before.get(s.metric) ?? [])];
     // A new next-response cycle starts its notices afresh.
@@ -165,6 +167,7 @@ export async function refreshTicketSla(tx: DbOrTx, workspaceId: string, ticketId
     const payload = { number: ticket.number, subject: ticket.subject, metric: s.metric, policyId: policy.id };
     if (s.state === 'breached' && !notified.includes('breach')) {
       notified.push('breach');
+      fired.push('ticket.sla_breached');
       await appendEvent(tx, actor, {
         type: 'ticket.sla_breached',
         subjectType: 'ticket',
@@ -174,6 +177,7 @@ export async function refreshTicketSla(tx: DbOrTx, workspaceId: string, ticketId
       });
     } else if (s.state === 'running' && s.warnAt && s.warnAt <= now && !notified.includes('warn')) {
       notified.push('warn');
+      fired.push('ticket.sla_warning');
       await appendEvent(tx, actor, {
         type: 'ticket.sla_warning',
         subjectType: 'ticket',
@@ -186,6 +190,7 @@ export async function refreshTicketSla(tx: DbOrTx, workspaceId: string, ticketId
   }
   const first = states.find((s) => s.metric === 'first_response');
   const resolution = states.find((s) => s.metric === 'resolution');
+  for (const trigger of new Set(fired)) await applyRules(tx, workspaceId, ticketId, trigger);
   return updateTicket(tx, workspaceId, ticketId, {
     slaPolicyId: policy.id,
     sla: stored,

@@ -27,6 +27,7 @@ import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
 import { refreshTicketSla } from '../sla/sla.service.ts';
+import { applyRules } from '../rules/rules.service.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -433,6 +434,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
             ...(m.automatic ? { automatic: m.automatic } : {}),
           }),
         );
+        if (!m.automatic)
+          ticket =
+            (await applyRules(tx, ws, ticket.id, outcome === 'created' ? 'ticket.created' : 'ticket.message_received', {
+              text: `${m.subject ?? ''}\n${text}`,
+            })) ?? ticket;
         ticket = (await refreshTicketSla(tx, ws, ticket.id)) ?? ticket;
         return { outcome, ticket, message };
       });
@@ -533,6 +539,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
             }),
           );
         }
+        await applyRules(tx, actor.workspaceId, ticket.id, 'ticket.created', { text: `${ticket.subject}\n${text}` });
         return (await refreshTicketSla(tx, actor.workspaceId, ticket.id)) ?? ticket;
       });
       return created;
@@ -668,6 +675,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         if (Object.keys(rest).length)
           await appendEvent(tx, actor, ticketEvent(after, 'ticket.updated', { changes: rest }));
         void statusChange;
+        await applyRules(tx, actor.workspaceId, id, 'ticket.updated');
         return (await refreshTicketSla(tx, actor.workspaceId, id)) ?? after;
       });
     },

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeApiKey, makeUser, makeWorkspace } from '../../../test/factories.ts';
+import { refreshTicketSla } from '../sla/sla.service.ts';
+
+describe.each(testEngines())('rules and escalation (%s)', (engine) => {
+  const ctx = useTestApp(engine);
+
+  async function setup() {
+    const ws = await makeWorkspace(ctx.services);
+    const key = await makeApiKey(ctx.services, ws);
+    const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    return { ws, call };
+  }
+
+  it('escalates sensitive mail to a named team with the reason logged, and leaves ordinary mail alone', async () => {
+    const { ws, call } = await setup();
+    const team = (await call('POST', '/api/v1/teams', { name: 'Escalations' })).json();
+    const added = await call('POST', '/api/v1/rules/recommended', { teamId: team.id });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json().data.length).toBe(6);
+    // Twice is harmless.
+    expect((await call('POST', '/api/v1/rules/recommended', { teamId: team.id })).json().data).toEqual([]);
+
+    const legal = (
+      await call('POST', '/api/v1/tickets', {
+        subject: 'Still no refund',
+        requester: { email: 'angry@example.com' },
+        text: 'If I do not hear back by Friday my lawyer will take this to court.',
+      })
+    ).json();
+    expect(legal.priority).toBe('urgent');
+    expect(legal.teamId).toBe(team.id);
+    expect(legal.tags).toContain('escalated');
+    const history = (await call('GET', `/api/v1/tickets/${legal.id}/history?limit=50`)).json().data;
+    const escalated = history.find((e: { type: string }) => e.type === 'ticket.escalated');
+    expect(escalated.payload).toMatchObject({
+      rule: 'Legal threat',
+      reason: 'The customer mentions legal action or a regulator',
+      teamId: team.id,
+      priority: 'urgent',
+    });
+    expect(escalated.payload.reasons).toEqual(['text mentions "lawyer", "court"']);
+    // On the customer's timeline too.
+    const timeline = (await call('GET', `/api/v1/people/${legal.personId}/timeline?limit=50`)).json().data;
+    expect(timeline.map((e: { type: string }) => e.type)).toContain('ticket.escalated');
+
+    const ordinary = (
+      await call('POST', '/api/v1/tickets', {
+        subject: 'Courtyard chair',
+        requester: { email: 'calm@example.com' },
+        text: 'There is an issue with the courtyard chair I bought.',
+      })
+    ).json();
+    expect(ordinary.priority).toBe('normal');
+    expect(ordinary.tags).not.toContain('escalated');
+
+    // A later message on an ordinary ticket escalates it then (and never lowers an urgent priority).
+    const channel = (await call('POST', '/api/v1/channels', { kind: 'api', name: 'Bridge' })).json();
+    const row = await ctx.services.channels.get(ws.ownerActor, channel.id);
+    await ctx.services.tickets.receive({
+      channel: row,
+      from: { email: 'calm@example.com' },
+      text: 'first',
+      externalThreadId: 'th-1',
+    });
+    const second = await ctx.services.tickets.receive({
+      channel: row,
+      from: { email: 'calm@example.com' },
+      text: 'You charged twice for the chair and I want it back.',
+      externalThreadId: 'th-1',
+    });
+    if (second.outcome === 'ignored') throw new Error('ignored');
+    expect(second.ticket.priority).toBe('high');
+    expect(second.ticket.tags).toContain('escalated');
+  });
+
+  it('runs custom rules on updates and SLA breaches, skipping actions whose team is gone', async () => {
+    const { ws, call } = await setup();
+    const agent = await makeUser(ctx.services, ws, { role: 'agent' });
+    const vip = await call('POST', '/api/v1/rules', {
+      name: 'VIP complaints to the lead',
+      trigger: 'ticket.updated',
+      conditions: [
+        { field: 'type', op: 'is', value: 'complaint' },
+        { field: 'customer.tag', op: 'is', value: 'vip' },
+      ],
+      actions: [
+        { type: 'assign', userId: agent.user.id },
+        { type: 'add_note', text: 'VIP complaint: call the customer today.' },
+      ],
+    });
+    expect(vip.statusCode, vip.body).toBe(201);
+    const person = (await call('POST', '/api/v1/people', { emails: ['vip@example.com'], tags: ['vip'] })).json();
+    const t = (
+      await call('POST', '/api/v1/tickets', { subject: 'Broken', requester: { personId: person.id }, text: 'It broke' })
+    ).json();
+    const changed = (await call('PATCH', `/api/v1/tickets/${t.id}`, { type: 'complaint' })).json();
+    expect(changed.assigneeId).toBe(agent.user.id);
+    const detail = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
+    expect(detail.messages.at(-1)).toMatchObject({
+      direction: 'note',
+      bodyText: 'VIP complaint: call the customer today.',
+    });
+
+    await call('POST', '/api/v1/sla-policies', { name: 'All', targets: { first_response: 5 }, warnBeforeMinutes: 0 });
+    const team = (await call('POST', '/api/v1/teams', { name: 'Supervisors' })).json();
+    await call('POST', '/api/v1/rules', {
+      name: 'Breach to supervisors',
+      trigger: 'ticket.sla_breached',
+      conditions: [],
+      actions: [{ type: 'escalate', priority: 'high', teamId: team.id, reason: 'First response target missed' }],
+    });
+    const late = (
+      await call('POST', '/api/v1/tickets', { subject: 'Slow', requester: { email: 'slow@example.com' }, text: 'hi' })
+    ).json();
+    await ctx.database.db.transaction((tx) =>
+      refreshTicketSla(tx, ws.workspace.id, late.id, new Date(new Date(late.createdAt).getTime() + 10 * 60_000)),
+    );
+    const after = (await call('GET', `/api/v1/tickets/${late.id}`)).json();
+    expect(after).toMatchObject({ priority: 'high', teamId: team.id });
+
+    // A rule naming a deleted team skips that action instead of failing the ticket change.
+    await call('DELETE', `/api/v1/teams/${team.id}`);
+    const again = (
+      await call('POST', '/api/v1/tickets', { subject: 'Slow 2', requester: { email: 'slow@example.com' }, text: 'hi' })
+    ).json();
+    await ctx.database.db.transaction((tx) =>
+      refreshTicketSla(tx, ws.workspace.id, again.id, new Date(new Date(again.createdAt).getTime() + 10 * 60_000)),
+    );
+    const a2 = (await call('GET', `/api/v1/tickets/${again.id}`)).json();
+    expect(a2.priority).toBe('high');
+    expect(a2.teamId).toBeNull();
+  });
+
+  it('rejects rules that name unknown teams or users, or conditions without a value', async () => {
+    const { call } = await setup();
+    const badTeam = await call('POST', '/api/v1/rules', {
+      name: 'x',
+      trigger: 'ticket.created',
+      conditions: [],
+      actions: [{ type: 'set_team', teamId: '00000000-0000-4000-8000-000000000000' }],
+    });
+    expect(badTeam.statusCode).toBe(400);
+    expect(badTeam.json().error.message).toContain('Team');
+    const noValue = await call('POST', '/api/v1/rules', {
+      name: 'x',
+      trigger: 'ticket.created',
+      conditions: [{ field: 'text', op: 'contains_any' }],
+      actions: [{ type: 'add_tags', tags: ['t'] }],
+    });
+    expect(noValue.statusCode).toBe(400);
+    const noActions = await call('POST', '/api/v1/rules', {
+      name: 'x',
+      trigger: 'ticket.created',
+      conditions: [],
+      actions: [],
+    });
+    expect(noActions.statusCode).toBe(400);
+    const badTrigger = await call('POST', '/api/v1/rules', {
+      name: 'x',
+      trigger: 'ticket.deleted',
+      conditions: [],
+      actions: [{ type: 'add_tags', tags: ['t'] }],
+    });
+    expect(badTrigger.statusCode).toBe(400);
+  });
+});
