@@ -76,7 +76,8 @@ function defsOf(rows: Awaited<ReturnType<typeof listCustomFields>>): CustomField
   return rows.map((d) => ({ ...d, options: d.options }));
 }
 
-async function importContext(db: DbOrTx, workspaceId: string, entity: ImportEntity): Promise<ImportContext> {
+/** What validating a row needs from the workspace: its custom fields, stages and default country. */
+export async function importContext(db: DbOrTx, workspaceId: string, entity: ImportEntity): Promise<ImportContext> {
   const [defs, stages, ws] = await Promise.all([
     listCustomFields(db, workspaceId, entity),
     workspaceStages(db, workspaceId),
