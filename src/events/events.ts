@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { insertJsonRows } from '../db/bulk.ts';
+import { insertRows } from '../db/bulk.ts';
 import type { DbOrTx } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import { events } from '../db/schema/index.ts';
@@ -48,7 +48,7 @@ export async function appendEvent(tx: DbOrTx, actor: Actor, input: EventInput): 
  * transaction. All are the actor's.
  */
 export async function appendEvents(tx: DbOrTx, actor: Actor, inputs: readonly EventInput[]): Promise<void> {
-  await insertJsonRows(
+  await insertRows(
     tx,
     events,
     inputs.map((input) => ({

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
-import { insertJsonRows } from '../../db/bulk.ts';
+import { insertRows, updateRows } from '../../db/bulk.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import {
   companies,
@@ -206,7 +206,22 @@ export async function findPeopleByExternalIds(
 }
 
 export async function insertPeople(tx: DbOrTx, rows: readonly PersonInsert[]): Promise<void> {
-  await insertJsonRows(tx, people, rows);
+  await insertRows(tx, people, rows);
+}
+
+/** Updates by id, set-based (one statement per set of changed columns), stamping updated_at. */
+export async function updatePeople(
+  tx: DbOrTx,
+  workspaceId: string,
+  updates: ReadonlyArray<{ id: string; set: Partial<PersonInsert> }>,
+): Promise<void> {
+  const now = new Date();
+  await updateRows(
+    tx,
+    people,
+    workspaceId,
+    updates.map((u) => ({ id: u.id, set: { ...u.set, updatedAt: now } })),
+  );
 }
 
 export async function findCompaniesForImport(
@@ -227,22 +242,46 @@ export async function findCompaniesForImport(
 }
 
 export async function insertCompanies(tx: DbOrTx, rows: readonly CompanyInsert[]): Promise<void> {
-  await insertJsonRows(tx, companies, rows);
+  await insertRows(tx, companies, rows);
 }
 
-/** Links (keeping a title already there when the row gives none). */
+export async function updateCompanies(
+  tx: DbOrTx,
+  workspaceId: string,
+  updates: ReadonlyArray<{ id: string; set: Partial<CompanyInsert> }>,
+): Promise<void> {
+  const now = new Date();
+  await updateRows(
+    tx,
+    companies,
+    workspaceId,
+    updates.map((u) => ({ id: u.id, set: { ...u.set, updatedAt: now } })),
+  );
+}
+
+/** Links (keeping a title already there when the row gives none): one statement per 5,000 links. */
 export async function linkPeopleToCompanies(
   tx: DbOrTx,
   rows: ReadonlyArray<{ workspaceId: string; personId: string; companyId: string; title: string | null }>,
 ): Promise<void> {
-  for (const part of slices(rows, 5000))
-    await tx
-      .insert(personCompanies)
-      .values(part.map((r) => ({ ...r, isPrimary: false })))
-      .onConflictDoUpdate({
-        target: [personCompanies.workspaceId, personCompanies.personId, personCompanies.companyId],
-        set: { title: sql`coalesce(excluded.title, ${personCompanies.title})` },
-      });
+  // One statement cannot touch a link twice: two rows of a group may name the same person and company.
+  const unique = [...new Map(rows.map((r) => [`${r.personId}:${r.companyId}`, r])).values()];
+  for (const part of slices(unique, 5000)) {
+    const json = JSON.stringify(
+      part.map((r) => ({
+        workspace_id: r.workspaceId,
+        person_id: r.personId,
+        company_id: r.companyId,
+        title: r.title,
+      })),
+    );
+    await tx.execute(sql`
+      insert into ${personCompanies} (workspace_id, person_id, company_id, title, is_primary)
+      select workspace_id, person_id, company_id, title, false
+        from json_to_recordset(${json}::json) as r(workspace_id uuid, person_id uuid, company_id uuid, title text)
+      on conflict (workspace_id, person_id, company_id)
+      do update set title = coalesce(excluded.title, ${personCompanies}.title)`);
+  }
 }
 
 /** The links that exist already among these pairs, as "personId:companyId". */
@@ -263,5 +302,5 @@ export async function insertConsentRecords(
   tx: DbOrTx,
   rows: ReadonlyArray<typeof consentRecords.$inferInsert>,
 ): Promise<void> {
-  await insertJsonRows(tx, consentRecords, rows);
+  await insertRows(tx, consentRecords, rows);
 }

@@ -32,9 +32,8 @@ import { appendEvent, appendEvents, type EventInput } from '../../events/events.
 import { enqueueJob } from '../../jobs/queue.ts';
 import { assertCan } from '../auth/access.ts';
 import type { CompanyInsert, CompanyRow } from '../companies/companies.repository.ts';
-import { updateCompany } from '../companies/companies.repository.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
-import { companiesOfPeople, updatePerson, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
+import { companiesOfPeople, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
 import { actorRef, workspaceStages } from '../people/people.service.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { analyseFile, readRecords, saveUpload, type Encoding } from './csv-file.ts';
@@ -56,7 +55,9 @@ import {
   listImports,
   lockImport,
   existingLinks,
+  updateCompanies,
   updateImport,
+  updatePeople,
   type BatchCounts,
   type ImportRow,
   type ImportRowInsert,
@@ -75,7 +76,8 @@ function defsOf(rows: Awaited<ReturnType<typeof listCustomFields>>): CustomField
   return rows.map((d) => ({ ...d, options: d.options }));
 }
 
-async function importContext(db: DbOrTx, workspaceId: string, entity: ImportEntity): Promise<ImportContext> {
+/** What validating a row needs from the workspace: its custom fields, stages and default country. */
+export async function importContext(db: DbOrTx, workspaceId: string, entity: ImportEntity): Promise<ImportContext> {
   const [defs, stages, ws] = await Promise.all([
     listCustomFields(db, workspaceId, entity),
     workspaceStages(db, workspaceId),
@@ -327,11 +329,24 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
   let rowNumber = 0;
   let header = true;
   let batch: Item[] = [];
+  // One batch in the database while the next is read and validated: the batches still commit one after the other,
+  // in order, each with its checkpoint (the next transaction starts only once the previous one has committed).
+  let inFlight: Promise<void> | null = null;
+  const settle = async () => {
+    const p = inFlight;
+    inFlight = null;
+    await p;
+  };
   const flushBatch = async () => {
-    const latest = await processBatch(db, run, batch, expected);
-    expected += batch.length;
+    const items = batch;
     batch = [];
-    opts.onProgress?.(latest);
+    const prepared = await prepareBatch(run, items);
+    await settle();
+    const start = expected;
+    expected += items.length;
+    const p = processBatch(db, run, prepared, start).then((latest) => opts.onProgress?.(latest));
+    p.catch(() => undefined); // awaited (and thrown) by the next settle
+    inFlight = p;
   };
   try {
     for await (const r of readRecords(imp.filePath, imp.encoding as Encoding, imp.delimiter)) {
@@ -340,11 +355,12 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
         continue;
       }
       rowNumber++;
-      if (rowNumber <= expected) continue;
+      if (rowNumber <= imp.processedRows) continue; // committed before a crash
       batch.push({ rowNumber, line: r.line, values: r.values });
       if (batch.length >= batchSize) await flushBatch();
     }
     if (batch.length) await flushBatch();
+    await settle();
     const done = await db.transaction(async (tx) => {
       const cur = await lockImport(tx, workspaceId, importId);
       if (!cur || cur.status !== imp.status) return cur;
@@ -364,6 +380,8 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
     });
     if (done) opts.onProgress?.(done);
   } catch (err) {
+    // The batch in flight ends (commits or rolls back) before the failure is recorded.
+    await (inFlight as Promise<void> | null)?.catch(() => undefined);
     if (err instanceof ImportTakenOver) return;
     const message = err instanceof Error ? err.message : String(err);
     const fileGone = err instanceof Error && 'code' in err && (err as { code?: unknown }).code === 'ENOENT';
@@ -378,12 +396,46 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
 
 type Run = { imp: ImportRow; mode: ImportMode; ctx: ImportContext; compiled: CompiledMapping; actor: Actor };
 
-async function processBatch(db: Db, run: Run, items: Item[], expectedStart: number): Promise<ImportRow> {
+/** A row of a batch once read and validated: the record and its match keys, or why it is refused. */
+type Prepared = { it: Item; rec: RowRecord; keys: string[] } | { it: Item; problems: FieldProblem[] };
+
+/** Let pending I/O (the batch in the database) be handled between slices of validation. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Validates and normalises a batch (libphonenumber, custom values, consent answers…): pure JavaScript, done while
+ * the previous batch is in the database, in slices so that its replies are not kept waiting.
+ */
+async function prepareBatch(run: Run, items: Item[]): Promise<Prepared[]> {
+  const { imp } = run;
+  const out: Prepared[] = new Array<Prepared>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    if (i % 500 === 499) await yieldToLoop();
+    const it = items[i] as Item;
+    if (it.values.length > imp.headers.length && it.values.slice(imp.headers.length).some((v) => v.trim())) {
+      out[i] = {
+        it,
+        problems: [
+          {
+            field: 'row',
+            message: `has ${it.values.length} fields but the header has ${imp.headers.length}: is a separator inside an unquoted field?`,
+          },
+        ],
+      };
+      continue;
+    }
+    const r = transformRow(it.values, run.compiled, run.ctx);
+    out[i] = r.ok ? { it, rec: r.record, keys: matchKeys(r.record, imp.matchOn) } : { it, problems: r.problems };
+  }
+  return out;
+}
+
+async function processBatch(db: Db, run: Run, prepared: Prepared[], expectedStart: number): Promise<ImportRow> {
   const { imp } = run;
   return db.transaction(async (tx) => {
     const locked = await lockImport(tx, imp.workspaceId, imp.id);
     if (!locked || locked.processedRows !== expectedStart || locked.status !== imp.status) throw new ImportTakenOver();
-    const counts: BatchCounts = { rows: items.length, created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    const counts: BatchCounts = { rows: prepared.length, created: 0, updated: 0, unchanged: 0, rejected: 0 };
     const report: ImportRowInsert[] = [];
     const reject = (it: Item, problems: FieldProblem[]) => {
       counts.rejected++;
@@ -417,27 +469,16 @@ async function processBatch(db: Db, run: Run, items: Item[], expectedStart: numb
       group = [];
       groupKeys.clear();
     };
-    for (const it of items) {
-      if (it.values.length > imp.headers.length && it.values.slice(imp.headers.length).some((v) => v.trim())) {
-        reject(it, [
-          {
-            field: 'row',
-            message: `has ${it.values.length} fields but the header has ${imp.headers.length}: is a separator inside an unquoted field?`,
-          },
-        ]);
+    for (const p of prepared) {
+      if ('problems' in p) {
+        reject(p.it, p.problems);
         continue;
       }
-      const r = transformRow(it.values, run.compiled, run.ctx);
-      if (!r.ok) {
-        reject(it, r.problems);
-        continue;
-      }
-      const keys = matchKeys(r.record, imp.matchOn);
       // Rows of one group must not share a key: a later row then sees the earlier one as existing.
-      const all = [...keys.map((k) => `k:${k}`), ...(r.record.externalId ? [`x:${r.record.externalId}`] : [])];
+      const all = [...p.keys.map((k) => `k:${k}`), ...(p.rec.externalId ? [`x:${p.rec.externalId}`] : [])];
       if (all.some((k) => groupKeys.has(k))) await flush();
       for (const k of all) groupKeys.add(k);
-      group.push({ ...it, rec: r.record, keys });
+      group.push({ ...p.it, rec: p.rec, keys: p.keys });
     }
     await flush();
     await insertImportRows(tx, report);
@@ -781,7 +822,7 @@ async function flushPeople(
   }));
   await insertCompanies(tx, newCompanies);
   await insertPeople(tx, creates);
-  for (const u of updates) await updatePerson(tx, ws, u.id, u.set);
+  await updatePeople(tx, ws, updates);
   await linkPeopleToCompanies(tx, newLinks);
   await insertConsentRecords(tx, consentRows);
   await appendEvents(tx, actor, [...companyEvents, ...events]);
@@ -933,6 +974,6 @@ async function flushCompanies(
   }
   if (dry) return;
   await insertCompanies(tx, creates);
-  for (const u of updates) await updateCompany(tx, ws, u.id, u.set);
+  await updateCompanies(tx, ws, updates);
   await appendEvents(tx, actor, events);
 }
