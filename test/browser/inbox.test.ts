@@ -171,4 +171,36 @@ describe.skipIf(skip)('inbox in a browser', () => {
     expect((await services.tickets.list(ws.ownerActor, { queue: 'all' })).rows).toHaveLength(1);
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('sets up an SLA policy and the recommended escalations, then shows a legal threat escalated with its clock', async () => {
+    const ws = await makeWorkspace(services, { name: 'Escalation Co', ownerEmail: 'esc-owner@example.com' });
+    await services.channels.create(ws.ownerActor, { kind: 'email', name: 'Help', address: 'help@escalation.test' });
+    const page = await signIn('esc-owner@example.com');
+
+    await page.getByRole('link', { name: 'Service levels' }).click();
+    await page.getByRole('button', { name: 'Add policy' }).first().click();
+    await page.getByRole('textbox', { name: 'Name' }).fill('Everyone');
+    await page.getByRole('textbox', { name: 'First response (min)' }).fill('120');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('table').textContent(), { timeout: 15_000 }).toContain('2 h');
+
+    await page.getByRole('link', { name: 'Rules & escalation' }).click();
+    await page.getByRole('button', { name: 'Add recommended escalations' }).first().click();
+    await expect.poll(() => page.locator('table').textContent(), { timeout: 15_000 }).toContain('Legal threat');
+
+    await mail({
+      from: 'furious@example.org',
+      to: 'help@escalation.test',
+      subject: 'Final warning',
+      text: 'My solicitor is preparing the papers.',
+    });
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const row = page.locator('[data-ticket-row]').filter({ hasText: 'Final warning' });
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('urgent');
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/in \d+ (min|h)/);
+    const [t] = (await services.tickets.list(ws.ownerActor, { queue: 'all' })).rows;
+    expect(t?.priority).toBe('urgent');
+    expect(t?.tags).toContain('escalated');
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });

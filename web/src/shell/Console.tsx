@@ -27,6 +27,8 @@ import { UsersPage } from '../pages/settings/UsersPage.tsx';
 import { WebhooksPage } from '../pages/settings/WebhooksPage.tsx';
 import { ChannelsPage } from '../pages/settings/ChannelsPage.tsx';
 import { TeamsPage } from '../pages/settings/TeamsPage.tsx';
+import { SlaPage } from '../pages/settings/SlaPage.tsx';
+import { RulesPage } from '../pages/settings/RulesPage.tsx';
 import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
@@ -357,6 +359,22 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
           element={
             <Guard permission={perm('/settings/teams')}>
               <TeamsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/sla"
+          element={
+            <Guard permission={perm('/settings/sla')}>
+              <SlaPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/rules"
+          element={
+            <Guard permission={perm('/settings/rules')}>
+              <RulesPage />
             </Guard>
           }
         />
