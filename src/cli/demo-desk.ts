@@ -142,6 +142,9 @@ export async function createDemoDesk(
     warnBeforeMinutes: 60,
   });
 
+  // Legal threats, vulnerable customers and billing disputes are escalated to the Support team from the first message.
+  await services.rules.addRecommended(owner, { teamId: teamIds[0] });
+
   const people = (await services.people.list(owner, { limit: 200, filter: 'stage:in:customer|loyal|at_risk' })).rows
     .map((x) => x.person)
     .filter((p) => p.emails.length > 0);

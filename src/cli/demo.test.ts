@@ -80,5 +80,8 @@ describe.each(testEngines())('demo data on %s', (engine) => {
     const thread = await ctx.services.tickets.get(actor, threaded.id);
     expect(thread.messages.map((m) => m.direction)).toEqual(expect.arrayContaining(['inbound', 'outbound']));
     expect(thread.messages.filter((m) => m.direction === 'inbound').length).toBeGreaterThanOrEqual(2);
+    // "Charged twice" is a billing dispute: the recommended escalation rules raised it.
+    const twice = all.find((t) => t.subject === 'Charged twice for one order');
+    expect(twice?.tags).toContain('escalated');
   }, 60_000);
 });
