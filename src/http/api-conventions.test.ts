@@ -365,6 +365,19 @@ describe.each(testEngines())('API conventions on %s', (engine) => {
       }
     });
 
+    it('stores lone UTF-16 surrogates in any body as U+FFFD instead of failing (jsonb refuses them)', async () => {
+      // Raw JSON text, so the escapes reach the server as the client wrote them.
+      const raw = '{"firstName":"Ana\\ud800","emails":["lone@example.com"],"tags":["x\\udc00"],"custom":{}}';
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/people',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        payload: raw,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json()).toMatchObject({ firstName: 'Ana\ufffd', tags: ['x\ufffd'] });
+    });
+
     it('rate-limits sign-in per address and email', async () => {
       const login = (email: string, remoteAddress: string) =>
         ctx.app.inject({

@@ -28,9 +28,28 @@ export function findNulCharacter(value: unknown, path: string[] = [], depth = 0)
   return null;
 }
 
-/** Refuses text with U+0000 in the params, query or body, before it reaches the database. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The body with every lone UTF-16 surrogate (an escape like "\ud800" in JSON, which no UTF-8 text can hold and which
+ * PostgreSQL's jsonb refuses) replaced by U+FFFD, as text columns already do. Unchanged values are returned as they are.
+ */
+export function wellFormedDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(loneSurrogate, '\uFFFD');
+  if (value === null || typeof value !== 'object' || depth > 64) return value;
+  if (Array.isArray(value)) return value.map((v) => wellFormedDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[wellFormedDeep(k) as string] = wellFormedDeep(v, depth + 1);
+  return out;
+}
+
+/**
+ * Refuses text with U+0000 in the params, query or body, before it reaches the database; makes lone surrogates in
+ * the body well-formed.
+ */
 export function rejectNulCharacters(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
+    if (req.body !== null && typeof req.body === 'object') req.body = wellFormedDeep(req.body);
     const parts = { params: req.params, querystring: req.query, body: req.body } as const;
     for (const [where, value] of Object.entries(parts)) {
       const path = findNulCharacter(value);
