@@ -18,6 +18,7 @@ import { createTicketsService } from './modules/tickets/tickets.service.ts';
 import { createChannelsService } from './modules/channels/channels.service.ts';
 import { createTeamsService } from './modules/teams/teams.service.ts';
 import { createSlaService } from './modules/sla/sla.service.ts';
+import { createKbService } from './modules/kb/kb.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string } = {}) {
@@ -45,6 +46,7 @@ export function createServices(db: Db, opts: { dataDir?: string } = {}) {
     channels: createChannelsService({ db }),
     teams: createTeamsService({ db }),
     sla: createSlaService({ db }),
+    kb: createKbService({ db }),
     dataDir,
   };
 }

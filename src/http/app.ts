@@ -43,6 +43,8 @@ import { ticketsRoutes } from '../modules/tickets/tickets.routes.ts';
 import { channelsRoutes } from '../modules/channels/channels.routes.ts';
 import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { slaRoutes } from '../modules/sla/sla.routes.ts';
+import { kbRoutes } from '../modules/kb/kb.routes.ts';
+import { helpRoutes } from '../modules/kb/help.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -201,10 +203,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(channelsRoutes(services.channels));
       await api.register(teamsRoutes(services.teams));
       await api.register(slaRoutes(services.sla));
+      await api.register(kbRoutes(services.kb));
     },
     { prefix: '/api/v1' },
   );
 
+  await app.register(helpRoutes({ kb: services.kb }));
   await app.register(unsubscribeRoutes({ db: database.db, people: services.people, publicUrl: opts.publicUrl }));
 
   const webDir = opts.webDir ?? defaultWebDir;
