@@ -27,18 +27,26 @@ export function ArticleSuggestions(props: {
         return (
           <Group key={h.id} gap="xs" wrap="nowrap" justify="space-between" py={2}>
             <Tooltip label={h.reason} openDelay={300}>
-              <Anchor href={h.publicPath} target="_blank" rel="noreferrer" fz="sm" truncate="end" miw={0}>
+              <Anchor
+                href={h.publicPath}
+                target="_blank"
+                rel="noreferrer"
+                fz="sm"
+                lineClamp={2}
+                style={{ flex: 1, minWidth: 0 }}
+              >
                 {h.title}
               </Anchor>
             </Tooltip>
             <Button
               size="compact-xs"
               variant="light"
+              style={{ flexShrink: 0 }}
               leftSection={<IconLink size={12} />}
               onClick={() => props.onInsert(`${h.title}: ${url}`)}
               aria-label={`Insert a link to “${h.title}” into the reply`}
             >
-              Insert link
+              Insert
             </Button>
           </Group>
         );

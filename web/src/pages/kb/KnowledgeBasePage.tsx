@@ -384,6 +384,7 @@ export function KnowledgeBasePage() {
               size="xs"
               leftSection={<IconFolderPlus size={14} />}
               onClick={() => setEditingCategory('new')}
+              justify="flex-start"
               mt={4}
             >
               New category
