@@ -19,6 +19,7 @@ import { createChannelsService } from './modules/channels/channels.service.ts';
 import { createTeamsService } from './modules/teams/teams.service.ts';
 import { createSlaService } from './modules/sla/sla.service.ts';
 import { createRulesService } from './modules/rules/rules.service.ts';
+import { createKbService } from './modules/kb/kb.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string } = {}) {
@@ -47,6 +48,7 @@ export function createServices(db: Db, opts: { dataDir?: string } = {}) {
     teams: createTeamsService({ db }),
     sla: createSlaService({ db }),
     rules: createRulesService({ db }),
+    kb: createKbService({ db }),
     dataDir,
   };
 }

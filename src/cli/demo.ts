@@ -6,6 +6,7 @@ import { userActor } from '../modules/auth/auth.service.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { createDemoCustomers, type DemoCustomerCounts } from './demo-customers.ts';
 import { createDemoDesk, type DemoDeskCounts } from './demo-desk.ts';
+import { createDemoKb, type DemoKbCounts } from './demo-kb.ts';
 
 export const demoPassword = 'rapport-demo';
 
@@ -35,6 +36,7 @@ export async function createDemoWorkspace(
   password: string;
   customers: DemoCustomerCounts;
   desk: DemoDeskCounts;
+  kb: DemoKbCounts;
 }> {
   if (await findWorkspaceBySlug(_db, opts.slug))
     throw new AppError(
@@ -72,11 +74,13 @@ export async function createDemoWorkspace(
     slug: opts.slug,
     agents: agents.length ? agents : [ownerActor],
   });
+  const { ids: _articleIds, ...kb } = await createDemoKb(services, ownerActor);
   return {
     workspace,
     users: demoTeam.map(({ email, role }) => ({ email, role })),
     password: demoPassword,
     customers,
     desk,
+    kb,
   };
 }

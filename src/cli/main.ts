@@ -266,7 +266,7 @@ export function buildCli(): Command {
         const result = await createDemoWorkspace(d.db, s, { slug: o.slug });
         console.log(`Demo workspace "${result.workspace.name}" (slug ${result.workspace.slug}) is ready.`);
         console.log(
-          `${result.customers.people} people, ${result.customers.companies} companies, ${result.desk.tickets} tickets in the inbox.`,
+          `${result.customers.people} people, ${result.customers.companies} companies, ${result.desk.tickets} tickets in the inbox, ${result.kb.articles} help articles at /help/${result.workspace.slug}.`,
         );
         console.log(`Sign in as any of these (password: ${result.password}):`);
         table(result.users.map((u) => ({ email: u.email, role: u.role })));

@@ -45,6 +45,8 @@ import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { slaRoutes } from '../modules/sla/sla.routes.ts';
 import { rulesRoutes } from '../modules/rules/rules.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
+import { kbRoutes } from '../modules/kb/kb.routes.ts';
+import { helpRoutes } from '../modules/kb/help.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -204,11 +206,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(teamsRoutes(services.teams));
       await api.register(slaRoutes(services.sla));
       await api.register(rulesRoutes(services.rules));
+      await api.register(kbRoutes(services.kb));
     },
     { prefix: '/api/v1' },
   );
 
   await app.register(channelPublicRoutes({ db: database.db, tickets: services.tickets }));
+  await app.register(helpRoutes({ kb: services.kb }));
   await app.register(unsubscribeRoutes({ db: database.db, people: services.people, publicUrl: opts.publicUrl }));
 
   const webDir = opts.webDir ?? defaultWebDir;

@@ -77,6 +77,11 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
   const aDesk = {} as Desk;
   const bDesk = {} as Desk;
   let aAgentId = '';
+  /** Knowledge base of both: B's category, published article, draft and ticket; A's category and article. */
+  const kbIds = { bCategory: '', bArticle: '', bDraft: '', bTicket: '', aCategory: '', aArticle: '' };
+  /** Words only B's articles contain, and their public addresses. */
+  const bKbWords = 'zanzibarcrux quokkafjord';
+  const bKbSlugs = ['b-secret-returns', 'b-secret-draft'];
   let principals: Principal[];
 
   async function signIn(email: string, workspace?: string): Promise<{ cookie: string; sessionId: string }> {
@@ -125,6 +130,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       slaPolicies: await getJson<unknown>('/api/v1/sla-policies', h),
       calendars: await getJson<unknown>('/api/v1/business-calendars', h),
       rules: await getJson<unknown>('/api/v1/rules', h),
+      kbCategories: await getJson<unknown>('/api/v1/kb/categories', h),
+      kbArticles: await getJson<unknown>('/api/v1/kb/articles?limit=200', h),
       personDetails: await Promise.all(
         bIds.people.map(async (id) => ({
           notes: await getJson<unknown>(`/api/v1/people/${id}/notes`, h),
@@ -311,6 +318,42 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     }
     expect(bIds.messages).toHaveLength(3);
     expect(bIds.attachments).toHaveLength(1);
+    // Knowledge base of both workspaces: same slugs in each, B's with words only B has.
+    const bCat = await ctx.services.kb.createCategory(b.ownerActor, { name: 'B returns' });
+    const bArticle = await ctx.services.kb.create(b.ownerActor, {
+      title: `Returns ${bKbWords}`,
+      slug: bKbSlugs[0],
+      body: `How to send back a ${bKbWords} parcel.`,
+      categoryId: bCat.id,
+      tags: ['zanzibarcrux'],
+      status: 'published',
+    });
+    const bDraft = await ctx.services.kb.create(b.ownerActor, {
+      title: `Draft ${bKbWords}`,
+      slug: bKbSlugs[1],
+      body: `Unpublished ${bKbWords} notes.`,
+    });
+    const bTicket = await ctx.services.tickets.create(b.ownerActor, {
+      subject: `Where is my ${bKbWords}?`,
+      requester: { email: 'tess@tenancy.example' },
+      text: `My ${bKbWords} parcel has not arrived.`,
+    });
+    const aCat = await ctx.services.kb.createCategory(a.ownerActor, { name: 'A returns' });
+    const aArticle = await ctx.services.kb.create(a.ownerActor, {
+      title: 'Returns at A',
+      slug: 'a-returns',
+      body: 'How to send back a parcel to A.',
+      categoryId: aCat.id,
+      status: 'published',
+    });
+    Object.assign(kbIds, {
+      bCategory: bCat.id,
+      bArticle: bArticle.id,
+      bDraft: bDraft.id,
+      bTicket: bTicket.id,
+      aCategory: aCat.id,
+      aArticle: aArticle.id,
+    });
 
     principals = [
       { name: 'API key', headers: bearer(aKey) },
@@ -1574,6 +1617,145 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect((await call('DELETE', `/api/v1/rules/${mine.id}`, p.headers)).statusCode).toBe(204);
     },
   };
+
+  /** A's request on B's knowledge-base objects and ticket, and on every other object of B: refused. */
+  async function refusedOnKbOfB(p: Principal, method: Method, path: (id: string) => string, payload?: object) {
+    for (const id of [kbIds.bCategory, kbIds.bArticle, kbIds.bDraft, kbIds.bTicket]) {
+      const res = await call(method, path(id), p.headers, payload);
+      expect([403, 404], `${p.name}: ${method} ${path(id)} -> ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+    }
+    await refusedOnEveryIdOfB(p, method, path, payload);
+  }
+
+  /** No id of B's knowledge base in a list or hit list. */
+  function noKbOfB(items: Array<{ id: string }>, what: string) {
+    const ids = items.map((x) => x.id);
+    for (const id of [kbIds.bCategory, kbIds.bArticle, kbIds.bDraft]) expect(ids, what).not.toContain(id);
+  }
+
+  Object.assign(checks, {
+    'GET /api/v1/kb/categories': async (p: Principal) => {
+      const list = await getJson<Listed>('/api/v1/kb/categories', p.headers);
+      noKbOfB(list.data, 'categories');
+      expect(list.data.map((x) => x.id)).toContain(kbIds.aCategory);
+    },
+    'POST /api/v1/kb/categories': async (p: Principal) => {
+      const res = await call('POST', '/api/v1/kb/categories', p.headers, { name: `A more ${p.name}` });
+      expect(res.statusCode, res.body).toBe(201);
+    },
+    'PATCH /api/v1/kb/categories/{id}': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'PATCH', (id) => `/api/v1/kb/categories/${id}`, { name: 'Hijacked' });
+      const res = await call('PATCH', `/api/v1/kb/categories/${kbIds.aCategory}`, p.headers, { position: 1 });
+      expect(res.statusCode, res.body).toBe(200);
+    },
+    'DELETE /api/v1/kb/categories/{id}': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'DELETE', (id) => `/api/v1/kb/categories/${id}`);
+      const mine = await ctx.services.kb.createCategory(a.ownerActor, { name: `Temp ${p.name}` });
+      expect((await call('DELETE', `/api/v1/kb/categories/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+    'GET /api/v1/kb/articles': async (p: Principal) => {
+      for (const q of [
+        '?limit=200',
+        `?filter=category_id:eq:${kbIds.bCategory}`,
+        '?filter=tag:eq:zanzibarcrux',
+        '?q=zanzibarcrux',
+        '?filter=status:eq:draft',
+      ]) {
+        const list = await getJson<Listed>(`/api/v1/kb/articles${q}`, p.headers);
+        noKbOfB(list.data, q);
+      }
+    },
+    'POST /api/v1/kb/articles': async (p: Principal) => {
+      const cross = await call('POST', '/api/v1/kb/articles', p.headers, {
+        title: 'Into B',
+        categoryId: kbIds.bCategory,
+      });
+      expect(cross.statusCode, cross.body).toBe(400);
+      expect(cross.json<{ error: { details: { field: string } } }>().error.details.field).toBe('categoryId');
+      // B's slug is free in A: slugs are per workspace.
+      const mine = await call('POST', '/api/v1/kb/articles', p.headers, {
+        title: 'Own',
+        slug: `${bKbSlugs[0]}-${p.name === 'session' ? 's' : 'k'}`,
+      });
+      expect(mine.statusCode, mine.body).toBe(201);
+    },
+    'GET /api/v1/kb/articles/{id}': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'GET', (id) => `/api/v1/kb/articles/${id}`);
+      expect((await call('GET', `/api/v1/kb/articles/${kbIds.aArticle}`, p.headers)).statusCode).toBe(200);
+    },
+    'PATCH /api/v1/kb/articles/{id}': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'PATCH', (id) => `/api/v1/kb/articles/${id}`, { title: 'Hijacked' });
+      const cross = await call('PATCH', `/api/v1/kb/articles/${kbIds.aArticle}`, p.headers, {
+        categoryId: kbIds.bCategory,
+      });
+      expect(cross.statusCode, cross.body).toBe(400);
+      const ok = await call('PATCH', `/api/v1/kb/articles/${kbIds.aArticle}`, p.headers, { tags: ['a'] });
+      expect(ok.statusCode, ok.body).toBe(200);
+    },
+    'DELETE /api/v1/kb/articles/{id}': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'DELETE', (id) => `/api/v1/kb/articles/${id}`);
+      const mine = await ctx.services.kb.create(a.ownerActor, { title: `Temp ${p.name}` });
+      expect((await call('DELETE', `/api/v1/kb/articles/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+    'POST /api/v1/kb/articles/{id}/publish': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'POST', (id) => `/api/v1/kb/articles/${id}/publish`);
+      const res = await call('POST', `/api/v1/kb/articles/${kbIds.aArticle}/publish`, p.headers);
+      expect(res.statusCode, res.body).toBe(200);
+    },
+    'POST /api/v1/kb/articles/{id}/unpublish': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'POST', (id) => `/api/v1/kb/articles/${id}/unpublish`);
+      const mine = await ctx.services.kb.create(a.ownerActor, { title: `Pub ${p.name}`, status: 'published' });
+      const res = await call('POST', `/api/v1/kb/articles/${mine.id}/unpublish`, p.headers);
+      expect(res.json<{ status: string }>().status).toBe('draft');
+    },
+    'POST /api/v1/kb/preview': async (p: Principal) => {
+      const res = await call('POST', '/api/v1/kb/preview', p.headers, { body: '**A**' });
+      expect(res.statusCode).toBe(200);
+    },
+    'GET /api/v1/kb/search': async (p: Principal) => {
+      for (const status of ['published', 'any']) {
+        const res = await getJson<Listed>(
+          `/api/v1/kb/search?q=${encodeURIComponent(bKbWords)}&status=${status}`,
+          p.headers,
+        );
+        expect(res.data, status).toEqual([]);
+      }
+      expect((await call('GET', `/api/v1/kb/search?q=x&categoryId=${kbIds.bCategory}`, p.headers)).json()).toEqual({
+        data: [],
+      });
+      const own = await getJson<Listed>('/api/v1/kb/search?q=returns&status=any', p.headers);
+      noKbOfB(own.data, 'returns');
+      expect(own.data.map((x) => x.id)).toContain(kbIds.aArticle);
+    },
+    'POST /api/v1/kb/suggest': async (p: Principal) => {
+      const res = await call('POST', '/api/v1/kb/suggest', p.headers, {
+        text: `Where is my ${bKbWords} parcel? I want to send back my returns.`,
+      });
+      expect(res.statusCode).toBe(200);
+      const data = res.json<Listed>().data;
+      noKbOfB(data, 'suggest');
+      expect(data.map((x) => x.id)).toContain(kbIds.aArticle);
+    },
+    'GET /api/v1/tickets/{id}/suggestions': async (p: Principal) => {
+      await refusedOnKbOfB(p, 'GET', (id) => `/api/v1/tickets/${id}/suggestions`);
+    },
+  });
+
+  it("never shows B's articles or drafts on A's public help centre", async () => {
+    const home = await call('GET', `/help/${a.workspace.slug}`, {});
+    expect(home.statusCode).toBe(200);
+    expect(home.body).toContain('Returns at A');
+    expect(home.body).not.toContain('zanzibarcrux');
+    for (const slug of bKbSlugs)
+      expect((await call('GET', `/help/${a.workspace.slug}/${slug}`, {})).statusCode).toBe(404);
+    const search = await call('GET', `/help/${a.workspace.slug}/search?q=${encodeURIComponent(bKbWords)}`, {});
+    expect(search.body).not.toContain(bKbSlugs[0]);
+    expect(search.body).toContain('No article matches');
+    // B's own help centre shows its published article, never its draft.
+    const bHome = await call('GET', `/help/${b.workspace.slug}`, {});
+    expect(bHome.body).toContain(bKbSlugs[0]);
+    expect(bHome.body).not.toContain(bKbSlugs[1]);
+  });
 
   it('has a check for every /api/v1 route of the OpenAPI document, and no other', async () => {
     const documented = (await apiRoutes(ctx.app)).filter((r) => r.path.startsWith('/api/v1/')).map((r) => r.key);

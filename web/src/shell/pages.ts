@@ -4,6 +4,7 @@ import {
   IconBuildingSkyscraper,
   IconCopy,
   IconForms,
+  IconBook2,
   IconBrain,
   IconChartBar,
   IconDevices,
@@ -84,6 +85,15 @@ export const servicePages: PageDef[] = [
     keywords: ['tickets', 'support', 'help desk', 'helpdesk', 'service', 'email', 'queue', 'conversations'],
     permission: 'tickets:read',
     hotkey: 'i',
+  },
+  {
+    path: '/kb',
+    label: 'Knowledge base',
+    description: 'Help articles: the public help centre and suggestions in the inbox',
+    icon: IconBook2,
+    keywords: ['articles', 'help centre', 'help center', 'faq', 'docs', 'documentation', 'self-service'],
+    permission: 'tickets:read',
+    hotkey: 'b',
   },
 ];
 

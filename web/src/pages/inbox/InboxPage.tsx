@@ -68,6 +68,7 @@ import {
 import { Empty } from '../../components/Empty.tsx';
 import { formatDateTime, relativeTime } from '../../lib/format.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
+import { ArticleSuggestions } from './ArticleSuggestions.tsx';
 
 const ticketTypes = [
   { value: 'question', label: 'Question' },
@@ -390,6 +391,11 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !disabled) send.mutate({});
         }}
+      />
+      <ArticleSuggestions
+        ticketId={ticket.id}
+        lastMessageId={lastSeen}
+        onInsert={(link) => setText((t) => (t.trim() ? `${t.trimEnd()}\n\n${link}` : link))}
       />
       <Group justify="flex-end" mt="xs" gap="xs">
         <Button.Group>
