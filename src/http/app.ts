@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -43,6 +44,11 @@ import { ticketsRoutes } from '../modules/tickets/tickets.routes.ts';
 import { channelsRoutes } from '../modules/channels/channels.routes.ts';
 import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { slaRoutes } from '../modules/sla/sla.routes.ts';
+import { chatRoutes, maxFrameBytes, type ChatLimits } from '../modules/chat/chat.routes.ts';
+import { inboxRoutes } from '../modules/chat/inbox.routes.ts';
+import { createRealtimeBus } from '../realtime/bus.ts';
+import { RealtimeHub } from '../realtime/hub.ts';
+import { PresenceTracker } from '../realtime/presence.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -69,13 +75,16 @@ export type AppOptions = {
   /** Trust X-Forwarded-* headers (only behind a proxy you run). */
   trustProxy?: boolean;
   jobs?: JobRunner | null;
+  /** Made with createServices(db, { realtime: createRealtimeBus(database) }) so ticket changes reach other instances. */
   services?: Services;
+  /** Visitor socket limits (tests lower them). */
+  chatLimits?: Partial<ChatLimits>;
 };
 
 /** Builds the whole HTTP application without listening: used by the server, the CLI and the tests. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { database } = opts;
-  const services = opts.services ?? createServices(database.db);
+  const services = opts.services ?? createServices(database.db, { realtime: createRealtimeBus(database) });
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1_048_576,
@@ -105,6 +114,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       code: 'rate_limited',
       message: `Too many attempts; try again in ${Math.ceil(ctx.ttl / 1000)} s`,
     }),
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: maxFrameBytes } });
+  // This instance's sockets and presence rows; the bus belongs to the services (its creator closes it).
+  const hub = new RealtimeHub(services.realtime);
+  const presence = new PresenceTracker(database.db);
+  app.addHook('onClose', async () => {
+    await hub.close();
+    await presence.close();
+    if (!opts.services) await services.realtime.close();
   });
 
   await app.register(fastifySwagger, {
@@ -201,10 +220,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(channelsRoutes(services.channels));
       await api.register(teamsRoutes(services.teams));
       await api.register(slaRoutes(services.sla));
+      await api.register(
+        inboxRoutes({ db: database.db, chat: services.chat, hub, presence, corsOrigins: opts.corsOrigins }),
+      );
     },
     { prefix: '/api/v1' },
   );
 
+  await app.register(chatRoutes({ db: database.db, chat: services.chat, hub, presence, limits: opts.chatLimits }));
   await app.register(unsubscribeRoutes({ db: database.db, people: services.people, publicUrl: opts.publicUrl }));
 
   const webDir = opts.webDir ?? defaultWebDir;
