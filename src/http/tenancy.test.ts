@@ -1099,7 +1099,9 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     await until((f) => f.ticketId === aTicket);
     expect(frames.some((f) => f.ticketId === bTicket)).toBe(false);
     for (const id of allIdsOfB()) socket.send(JSON.stringify({ type: 'typing', ticketId: id, on: true }));
-    await until((f) => frames.filter((x) => x.code === 'not_found').length === allIdsOfB().length);
+    await expect
+      .poll(() => frames.filter((x) => x.code === 'not_found').length, { timeout: 10_000 })
+      .toBe(allIdsOfB().length);
     socket.close();
     // Without a principal the upgrade is refused.
     const res = await call('GET', '/api/v1/inbox/ws', {});
