@@ -121,6 +121,7 @@ function start(script: HTMLScriptElement) {
   let retry = 1000;
   let email: string | null = data.email || null;
   let agentsOnline = false;
+  let ready = false;
   let agentTyping = false;
   let seenId: string | null = null;
   let lastReadSent: string | null = null;
@@ -135,7 +136,7 @@ function start(script: HTMLScriptElement) {
   function renderStatus() {
     presence.textContent = agentsOnline ? "We're online" : "We're away";
     status.textContent = agentTyping ? 'Agent is typing…' : seenId ? 'Seen' : '';
-    away.hidden = agentsOnline;
+    away.hidden = agentsOnline || !ready;
     awayText.textContent = email
       ? `We're away right now. We'll answer at ${email}.`
       : "We're away right now. Leave your email and we'll answer there.";
@@ -171,6 +172,7 @@ function start(script: HTMLScriptElement) {
   function onFrame(f: ServerFrame) {
     if (f.type === 'ready') {
       retry = 1000;
+      ready = true;
       agentsOnline = f.agentsOnline;
       email = email ?? f.email;
       f.messages.forEach(add);
