@@ -7,6 +7,7 @@ import { allJobs, ensureSystemSchedules } from './jobs/definitions.ts';
 import { JobRunner } from './jobs/queue.ts';
 import { startInboundSmtp, type InboundSmtp } from './modules/channels/email.inbound.ts';
 import { createServices } from './services.ts';
+import { createRealtimeBus } from './realtime/bus.ts';
 
 export type RunningServer = {
   app: FastifyInstance;
@@ -22,7 +23,9 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
   const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await runMigrations(database);
   const jobs = config.runJobs ? new JobRunner(database.db, allJobs) : null;
-  const services = createServices(database.db, { dataDir: config.dataDir });
+  // Ticket changes and chat signals: LISTEN/NOTIFY across instances on PostgreSQL, in-process on PGlite.
+  const realtime = createRealtimeBus(database, (msg) => console.warn(msg));
+  const services = createServices(database.db, { dataDir: config.dataDir, realtime });
   const app = await buildApp({
     services,
     database,
@@ -66,6 +69,7 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
       await smtp?.close();
       await app.close();
       await jobs?.stop();
+      await realtime.close();
       await database.close();
     })());
 

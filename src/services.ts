@@ -20,14 +20,19 @@ import { createTeamsService } from './modules/teams/teams.service.ts';
 import { createSlaService } from './modules/sla/sla.service.ts';
 import { createRulesService } from './modules/rules/rules.service.ts';
 import { createKbService } from './modules/kb/kb.service.ts';
+import { createChatService } from './modules/chat/chat.service.ts';
+import { createLocalBus, type RealtimeBus } from './realtime/bus.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
-export function createServices(db: Db, opts: { dataDir?: string } = {}) {
+export function createServices(db: Db, opts: { dataDir?: string; realtime?: RealtimeBus } = {}) {
+  // Ticket changes are announced on it; LISTEN/NOTIFY across instances on PostgreSQL (createRealtimeBus).
+  const realtime = opts.realtime ?? createLocalBus();
   const auth = createAuthService({ db });
   const people = createPeopleService({ db });
   const companies = createCompaniesService({ db });
   // Uploaded import files live under the data directory, on PostgreSQL too.
   const dataDir = path.resolve(opts.dataDir ?? process.env.RAPPORT_DATA_DIR ?? './data');
+  const tickets = createTicketsService({ db, dataDir, realtime });
   return {
     auth,
     users: createUsersService({ db, auth }),
@@ -43,13 +48,15 @@ export function createServices(db: Db, opts: { dataDir?: string } = {}) {
     views: createViewsService({ db }),
     bulk: createBulkService({ db, people, companies }),
     jobs: createJobsService({ db }),
-    tickets: createTicketsService({ db, dataDir }),
+    tickets,
+    chat: createChatService({ db, tickets, people }),
     channels: createChannelsService({ db }),
     teams: createTeamsService({ db }),
     sla: createSlaService({ db }),
     rules: createRulesService({ db }),
     kb: createKbService({ db }),
     dataDir,
+    realtime,
   };
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Database, Engine } from '../src/db/client.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createServices, type Services } from '../src/services.ts';
+import { createRealtimeBus } from '../src/realtime/bus.ts';
 import { createTestDatabase } from './db.ts';
 
 export type TestContext = { database: Database; services: Services; app: FastifyInstance; dataDir: string };
@@ -20,7 +21,10 @@ export function useTestApp(engine: Engine, opts: { webDir?: string } = {}): Test
     ctx.database = await createTestDatabase(engine);
     // Files (uploads, attachments) go to a directory of this test's own, removed afterwards.
     ctx.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-test-'));
-    ctx.services = createServices(ctx.database.db, { dataDir: ctx.dataDir });
+    ctx.services = createServices(ctx.database.db, {
+      dataDir: ctx.dataDir,
+      realtime: createRealtimeBus(ctx.database),
+    });
     ctx.app = await buildApp({
       database: ctx.database,
       services: ctx.services,
@@ -31,6 +35,7 @@ export function useTestApp(engine: Engine, opts: { webDir?: string } = {}): Test
   });
   afterAll(async () => {
     await ctx.app?.close();
+    await ctx.services?.realtime.close();
     await ctx.database?.close();
     if (ctx.dataDir) fs.rmSync(ctx.dataDir, { recursive: true, force: true });
   });

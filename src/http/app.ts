@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -47,6 +48,11 @@ import { rulesRoutes } from '../modules/rules/rules.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { kbRoutes } from '../modules/kb/kb.routes.ts';
 import { helpRoutes } from '../modules/kb/help.routes.ts';
+import { chatRoutes, maxFrameBytes, type ChatLimits } from '../modules/chat/chat.routes.ts';
+import { inboxRoutes } from '../modules/chat/inbox.routes.ts';
+import { createRealtimeBus } from '../realtime/bus.ts';
+import { RealtimeHub } from '../realtime/hub.ts';
+import { PresenceTracker } from '../realtime/presence.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -73,13 +79,16 @@ export type AppOptions = {
   /** Trust X-Forwarded-* headers (only behind a proxy you run). */
   trustProxy?: boolean;
   jobs?: JobRunner | null;
+  /** Made with createServices(db, { realtime: createRealtimeBus(database) }) so ticket changes reach other instances. */
   services?: Services;
+  /** Visitor socket limits (tests lower them). */
+  chatLimits?: Partial<ChatLimits>;
 };
 
 /** Builds the whole HTTP application without listening: used by the server, the CLI and the tests. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { database } = opts;
-  const services = opts.services ?? createServices(database.db);
+  const services = opts.services ?? createServices(database.db, { realtime: createRealtimeBus(database) });
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 1_048_576,
@@ -109,6 +118,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       code: 'rate_limited',
       message: `Too many attempts; try again in ${Math.ceil(ctx.ttl / 1000)} s`,
     }),
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: maxFrameBytes } });
+  // This instance's sockets and presence rows; the bus belongs to the services (its creator closes it).
+  const hub = new RealtimeHub(services.realtime);
+  const presence = new PresenceTracker(database.db);
+  app.addHook('onClose', async () => {
+    await hub.close();
+    await presence.close();
+    if (!opts.services) await services.realtime.close();
   });
 
   await app.register(fastifySwagger, {
@@ -207,12 +226,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(slaRoutes(services.sla));
       await api.register(rulesRoutes(services.rules));
       await api.register(kbRoutes(services.kb));
+      await api.register(
+        inboxRoutes({ db: database.db, chat: services.chat, hub, presence, corsOrigins: opts.corsOrigins }),
+      );
     },
     { prefix: '/api/v1' },
   );
 
   await app.register(channelPublicRoutes({ db: database.db, tickets: services.tickets }));
   await app.register(helpRoutes({ kb: services.kb }));
+  await app.register(chatRoutes({ db: database.db, chat: services.chat, hub, presence, limits: opts.chatLimits }));
   await app.register(unsubscribeRoutes({ db: database.db, people: services.people, publicUrl: opts.publicUrl }));
 
   const webDir = opts.webDir ?? defaultWebDir;

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, useTestApp } from '../../test/app.ts';
@@ -1798,5 +1799,42 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         expect(res.statusCode, `${prefix} ${url}`).toBe(401);
       }
     }
+  });
+
+  // The live inbox socket (WebSocket routes are left out of the OpenAPI document by @fastify/websocket, so it is
+  // checked here by name): A's principal hears A's changes only, and cannot signal into B's tickets.
+  async function inboxSocketCheck(p: Principal): Promise<void> {
+    const frames: Array<Record<string, unknown>> = [];
+    const socket = await ctx.app.injectWS(
+      '/api/v1/inbox/ws',
+      { headers: p.headers },
+      { onInit: (s) => s.on('message', (d) => frames.push(JSON.parse(String(d)) as Record<string, unknown>)) },
+    );
+    const until = async (pred: (f: Record<string, unknown>) => boolean) => {
+      await expect.poll(() => frames.some(pred), { timeout: 10_000 }).toBe(true);
+    };
+    await until((f) => f.type === 'ready');
+    const bTicket = crypto.randomUUID();
+    const aTicket = crypto.randomUUID();
+    await ctx.services.realtime.publish({ kind: 'ticket', workspaceId: b.workspace.id, ticketId: bTicket });
+    await ctx.services.realtime.publish({ kind: 'ticket', workspaceId: a.workspace.id, ticketId: aTicket });
+    await until((f) => f.ticketId === aTicket);
+    expect(frames.some((f) => f.ticketId === bTicket)).toBe(false);
+    for (const id of allIdsOfB()) socket.send(JSON.stringify({ type: 'typing', ticketId: id, on: true }));
+    await expect
+      .poll(() => frames.filter((x) => x.code === 'not_found').length, { timeout: 10_000 })
+      .toBe(allIdsOfB().length);
+    socket.close();
+    // Without a principal the upgrade is refused.
+    const res = await call('GET', '/api/v1/inbox/ws', {});
+    expect(res.statusCode).toBe(401);
+  }
+
+  it.each(['API key', 'session'] as const)('the live inbox socket of A carries nothing of B (%s)', async (name) => {
+    const p = principals.find((x) => x.name === name);
+    if (!p) throw new Error(name);
+    const before = await snapshotOfB();
+    await inboxSocketCheck(p);
+    expect(await snapshotOfB()).toEqual(before);
   });
 });

@@ -8,3 +8,4 @@ export * from './imports.ts';
 export * from './webhooks.ts';
 export * from './service.ts';
 export * from './kb.ts';
+export * from './realtime.ts';

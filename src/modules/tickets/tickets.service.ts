@@ -28,6 +28,8 @@ import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from '
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
 import { refreshTicketSla } from '../sla/sla.service.ts';
 import { applyRules } from '../rules/rules.service.ts';
+import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
+import { isOnline } from '../../realtime/presence.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -139,8 +141,23 @@ function splitName(name: string | null | undefined): { firstName: string | null;
   return { firstName: parts.slice(0, -1).join(' ').slice(0, 100), lastName: (parts.at(-1) ?? '').slice(0, 100) };
 }
 
-export function createTicketsService(deps: { db: Db; dataDir: string }) {
+export function createTicketsService(deps: { db: Db; dataDir: string; realtime?: RealtimeBus | undefined }) {
   const { db, dataDir } = deps;
+
+  /** Tells the other instances and open sockets, after the change committed; a failed notice never fails the change. */
+  async function announce(e: RealtimeEvent): Promise<void> {
+    await deps.realtime?.publish(e).catch(() => undefined);
+  }
+
+  async function announceMessage(m: MessageRow): Promise<void> {
+    await announce({
+      kind: 'message',
+      workspaceId: m.workspaceId,
+      ticketId: m.ticketId,
+      conversationId: m.conversationId,
+      messageId: m.id,
+    });
+  }
 
   async function workspaceSettings(tx: DbOrTx, workspaceId: string): Promise<Record<string, unknown>> {
     const r = await tx.execute(sql`select settings from workspaces where id = ${workspaceId}`);
@@ -213,6 +230,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       payload: { name: displayName, emails, stage: person.stage, source },
     });
     return person;
+  }
+
+  async function emailOfConversation(tx: DbOrTx, ws: string, personId: string | null): Promise<string | null> {
+    if (!personId) return null;
+    return (await findPerson(tx, ws, personId))?.emails[0] ?? null;
   }
 
   function ticketEvent(t: TicketRow, type: string, payload: Record<string, unknown>): EventInput {
@@ -306,7 +328,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       const html = m.html ? sanitizeMessageHtml(m.html) : null;
       const text = (m.text ?? '').trim() || (html ? htmlToText(html) : '');
       const at = m.receivedAt ?? new Date();
-      return db.transaction(async (tx): Promise<InboundResult> => {
+      const result = await db.transaction(async (tx): Promise<InboundResult> => {
         if (m.emailMessageId) {
           // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
           const dup = await findMessageByEmailIds(tx, ws, [m.emailMessageId]);
@@ -442,6 +464,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         ticket = (await refreshTicketSla(tx, ws, ticket.id)) ?? ticket;
         return { outcome, ticket, message };
       });
+      if (result.outcome !== 'ignored') await announceMessage(result.message);
+      return result;
     },
 
     /** An agent or integration opens a ticket for a customer (a phone call, a walk-in, an API client). */
@@ -542,6 +566,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         await applyRules(tx, actor.workspaceId, ticket.id, 'ticket.created', { text: `${ticket.subject}\n${text}` });
         return (await refreshTicketSla(tx, actor.workspaceId, ticket.id)) ?? ticket;
       });
+      await announce({ kind: 'ticket', workspaceId: created.workspaceId, ticketId: created.id });
       return created;
     },
 
@@ -634,7 +659,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
     async update(actor: Actor, id: string, patch: TicketPatch): Promise<TicketRow> {
       assertCan(actor, 'tickets:write');
       patch = wellFormed(patch);
-      return db.transaction(async (tx) => {
+      const out = await db.transaction(async (tx) => {
         const before = await mustFind(tx, actor, id, true);
         if (before.mergedIntoId)
           throw new AppError('conflict', `Ticket #${before.number} was merged into another ticket`, {
@@ -678,6 +703,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         await applyRules(tx, actor.workspaceId, id, 'ticket.updated');
         return (await refreshTicketSla(tx, actor.workspaceId, id)) ?? after;
       });
+      await announce({ kind: 'ticket', workspaceId: out.workspaceId, ticketId: out.id });
+      return out;
     },
 
     /** A public reply (sent through the conversation's channel) or an internal note. */
@@ -688,7 +715,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
       if (!text && !input.attachments?.length)
         throw new AppError('validation_failed', 'Write something: the reply is empty', { field: 'text' });
-      return db.transaction(async (tx) => {
+      const out = await db.transaction(async (tx) => {
         let ticket = await mustFind(tx, actor, id, true);
         if (ticket.mergedIntoId)
           throw new AppError('conflict', `Ticket #${ticket.number} was merged into another ticket`, {
@@ -733,7 +760,13 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
             refused: files.refused,
           });
         const internal = Boolean(input.internal);
-        const byEmail = !internal && ['email', 'form', 'phone'].includes(conversation.channel);
+        // A chat visitor who left goes on by e-mail when we know their address (the widget asks for it offline).
+        const chatByEmail =
+          !internal &&
+          conversation.channel === 'chat' &&
+          !(await isOnline(tx, actor.workspaceId, 'visitor', conversation.id)) &&
+          Boolean(await emailOfConversation(tx, actor.workspaceId, conversation.personId ?? ticket.personId));
+        const byEmail = chatByEmail || (!internal && ['email', 'form', 'phone'].includes(conversation.channel));
         const domain = (channel?.address ?? '').split('@')[1] || 'rapport.invalid';
         const now = new Date();
         const message = await insertMessage(tx, {
@@ -789,6 +822,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         ticket = (await refreshTicketSla(tx, actor.workspaceId, id)) ?? ticket;
         return { ticket, message };
       });
+      await announceMessage(out.message);
+      return out;
     },
 
     /** Moves the conversations of `sourceIds` into the target ticket; the sources close, pointing at the target. */
@@ -797,7 +832,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       const ids = [...new Set(sourceIds)].filter((x) => x !== targetId);
       if (!ids.length)
         throw new AppError('validation_failed', 'Name at least one other ticket to merge', { field: 'ticketIds' });
-      return db.transaction(async (tx) => {
+      const out = await db.transaction(async (tx) => {
         const target = await mustFind(tx, actor, targetId, true);
         if (target.mergedIntoId) throw new AppError('conflict', `Ticket #${target.number} was itself merged away`);
         const sources = await findTicketsByIds(tx, actor.workspaceId, ids);
@@ -849,6 +884,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         for (const s of sources) await refreshTicketSla(tx, actor.workspaceId, s.id);
         return (await refreshTicketSla(tx, actor.workspaceId, target.id)) ?? after;
       });
+      for (const t of [out.id, ...ids]) await announce({ kind: 'ticket', workspaceId: actor.workspaceId, ticketId: t });
+      return out;
     },
 
     /** Moves some messages of a ticket into a new ticket of the same customer. */
@@ -858,7 +895,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       const wanted = [...new Set(input.messageIds)];
       if (!wanted.length)
         throw new AppError('validation_failed', 'Choose the messages to split off', { field: 'messageIds' });
-      return db.transaction(async (tx) => {
+      const out = await db.transaction(async (tx) => {
         const source = await mustFind(tx, actor, id, true);
         const all = await messagesOfTicket(tx, actor.workspaceId, id);
         const chosen = all.filter((m) => wanted.includes(m.id));
@@ -921,6 +958,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         await refreshTicketSla(tx, actor.workspaceId, source.id);
         return (await refreshTicketSla(tx, actor.workspaceId, ticket.id)) ?? ticket;
       });
+      for (const t of [out.id, id]) await announce({ kind: 'ticket', workspaceId: actor.workspaceId, ticketId: t });
+      return out;
     },
 
     /** The ticket's own history (status, assignment, messages, merges), newest first. */

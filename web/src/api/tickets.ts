@@ -113,8 +113,16 @@ export const ticketKeys = {
   teams: ['teams'] as const,
 };
 
-/** How often open inbox views refresh themselves. */
-export const inboxRefreshMs = 5000;
+let liveConnected = false;
+/** Set by the live feed (api/live.tsx): while it is up, polling is only its slow fallback. */
+export function setLiveConnected(up: boolean): void {
+  liveConnected = up;
+}
+
+/** How often open inbox views refresh themselves: the live feed refreshes at once; polling is its fallback. */
+export function inboxRefreshMs(): number {
+  return liveConnected ? 30_000 : 5_000;
+}
 
 export function useTickets(query: { queue: Queue; q?: string; filter?: string[]; sort?: string }) {
   return useQuery({

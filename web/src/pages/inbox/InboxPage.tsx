@@ -66,6 +66,7 @@ import {
   type TicketDetail,
 } from '../../api/tickets.ts';
 import { Empty } from '../../components/Empty.tsx';
+import { LiveInboxProvider, useLiveInbox } from '../../api/live.tsx';
 import { formatDateTime, relativeTime } from '../../lib/format.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { ArticleSuggestions } from './ArticleSuggestions.tsx';
@@ -181,9 +182,47 @@ function TicketRow({ t, selected, onOpen }: { t: Ticket; selected: boolean; onOp
             {t.priority}
           </Badge>
         )}
+        {t.channel === 'chat' && <LiveChatBadge ticketId={t.id} />}
         <SlaBadge ticket={t} />
       </Group>
     </UnstyledButton>
+  );
+}
+
+function LiveChatBadge({ ticketId }: { ticketId: string }) {
+  const live = useLiveInbox();
+  const typing = live.typing.has(ticketId);
+  return (
+    <Badge size="xs" variant={typing ? 'filled' : 'light'} color="grape" leftSection={<IconMessage size={10} />}>
+      {typing ? 'typing…' : 'Live chat'}
+    </Badge>
+  );
+}
+
+/** What the chat visitor is doing right now: typing, has read the last reply, online. */
+function ChatPresence({ ticket }: { ticket: TicketDetail }) {
+  const live = useLiveInbox();
+  const lastOutbound = [...ticket.messages].reverse().find((m) => m.direction === 'outbound');
+  const online = ticket.conversations.some((c) => c.channel === 'chat' && live.visitorOnline[c.id]);
+  const read = lastOutbound && live.readUpTo[ticket.id] === lastOutbound.id;
+  return (
+    <Group gap="xs" aria-live="polite" data-testid="chat-presence">
+      {live.typing.has(ticket.id) && (
+        <Text fz="sm" c="grape" fs="italic">
+          Visitor is typing…
+        </Text>
+      )}
+      {read && (
+        <Text fz="xs" c="dimmed">
+          Seen by the visitor
+        </Text>
+      )}
+      {online && (
+        <Badge size="xs" color="green" variant="dot">
+          Visitor online
+        </Badge>
+      )}
+    </Group>
   );
 }
 
@@ -276,10 +315,33 @@ function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
 
 type Collision = { message: string; newMessages: Array<{ id: string; preview: string; direction: string }> };
 
+/** Tells a chat visitor the agent is typing: at most every 2 s while keys come, "stopped" 4 s after the last. */
+function useTypingSignal(ticketId: string) {
+  const { sendTyping } = useLiveInbox();
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return {
+    ping: () => {
+      const now = Date.now();
+      if (now - last.current > 2000) {
+        last.current = now;
+        sendTyping(ticketId, true);
+      }
+      clearTimeout(timer.current);
+      timer.current = setTimeout(() => {
+        last.current = 0;
+        sendTyping(ticketId, false);
+      }, 4000);
+    },
+  };
+}
+
 function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void }) {
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [text, setText] = useState('');
   const [collision, setCollision] = useState<Collision | null>(null);
+  const typing = useTypingSignal(ticket.id);
   const ref = useRef<HTMLTextAreaElement>(null);
   const lastSeen = ticket.messages.at(-1)?.id;
   const [seen, setSeen] = useState(lastSeen);
@@ -387,7 +449,10 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
         minRows={3}
         maxRows={12}
         value={text}
-        onChange={(e) => setText(e.currentTarget.value)}
+        onChange={(e) => {
+          setText(e.currentTarget.value);
+          if (ticket.channel === 'chat' && mode === 'reply') typing.ping();
+        }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !disabled) send.mutate({});
         }}
@@ -537,6 +602,14 @@ function TicketView({ id }: { id: string }) {
   useEffect(() => {
     bottom.current?.scrollIntoView({ block: 'end' });
   }, [id, count]);
+  const live = useLiveInbox();
+  const lastInbound = [...(ticket.data?.messages ?? [])].reverse().find((m) => m.direction === 'inbound')?.id;
+  const isChat = ticket.data?.channel === 'chat';
+  const { sendRead, connected } = live;
+  useEffect(() => {
+    // The agent has this chat open: the visitor sees their messages were read.
+    if (isChat && lastInbound && connected) sendRead(id, lastInbound);
+  }, [id, isChat, lastInbound, connected, sendRead]);
   const solve = useMutation({
     mutationFn: () => api<Ticket>(`/tickets/${id}`, { method: 'PATCH', body: { status: 'solved' } }),
     onSuccess: () => {
@@ -619,6 +692,7 @@ function TicketView({ id }: { id: string }) {
           ))}
           <div ref={bottom} />
         </Stack>
+        {t.channel === 'chat' && <ChatPresence ticket={t} />}
         {!t.mergedIntoId && <Composer ticket={t} onSent={refresh} />}
       </Stack>
       <Box
@@ -767,6 +841,14 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
 }
 
 export function InboxPage() {
+  return (
+    <LiveInboxProvider>
+      <Inbox />
+    </LiveInboxProvider>
+  );
+}
+
+function Inbox() {
   const { ticketId } = useParams();
   const navigate = useNavigate();
   const can = useCan();
@@ -842,7 +924,7 @@ export function InboxPage() {
           <Empty
             icon={<IconInbox size={28} />}
             title="Pick a ticket"
-            description="Customer e-mails, calls and API messages land here. Use j and k to move, r to reply, e to solve, a to take a ticket. Add an e-mail channel in Settings → Channels to receive mail."
+            description="Customer e-mails, live chats, calls and API messages land here. Use j and k to move, r to reply, e to solve, a to take a ticket. Add an e-mail channel in Settings → Channels to receive mail."
           />
         )}
       </Box>

@@ -14,7 +14,7 @@ import {
   Text,
   TextInput,
 } from '@mantine/core';
-import { IconMail, IconPlus } from '@tabler/icons-react';
+import { IconMail, IconMessage, IconPlus } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
 import { channelLabels, ticketKeys, useChannels, useTeams, type Channel } from '../../api/tickets.ts';
@@ -105,12 +105,70 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
   );
 }
 
+/** The snippet a site pastes, and how to sign a signed-in customer's identity. */
+function LiveChatInstall(props: { channel: Channel; onClose: () => void }) {
+  const c = props.channel;
+  const snippet = `<script src="${location.origin}/widget.js" data-channel="${c.id}" async></script>`;
+  const signed = `<script src="${location.origin}/widget.js" data-channel="${c.id}"
+  data-user-id="CUSTOMER_ID" data-user-hash="HMAC_HEX" data-name="Their name" async></script>`;
+  return (
+    <Modal opened onClose={props.onClose} title={`Install ${c.name}`} size="lg">
+      <Stack gap="sm">
+        <Text fz="sm">
+          Paste this before <Code>&lt;/body&gt;</Code> on every page of your site. The widget is one small script with
+          no framework; it draws itself in a shadow root, so your CSS and its own stay apart.
+        </Text>
+        <Code block data-testid="chat-snippet">
+          {snippet}
+        </Code>
+        <Text fz="sm" fw={600} mt="xs">
+          Recognise signed-in customers
+        </Text>
+        <Text fz="sm">
+          Your server computes <Code>HMAC-SHA256(userId, secret)</Code> in hex with this channel&apos;s secret and puts
+          it beside the id. Rapport finds the customer by external id (or by e-mail when the id is an address); a wrong
+          hash is refused. Never put the secret itself in a page.
+        </Text>
+        <Code block>{signed}</Code>
+        {c.secret ? (
+          <>
+            <Code block data-testid="chat-secret-example">
+              {`// Node.js
+const hash = crypto.createHmac('sha256', '${c.secret}').update(userId).digest('hex');`}
+            </Code>
+          </>
+        ) : (
+          <Text fz="sm" c="dimmed">
+            Owners and admins see the secret here.
+          </Text>
+        )}
+        <Text fz="sm" c="dimmed">
+          When no agent has the inbox open, the widget asks for an e-mail address and the conversation continues by
+          e-mail (replies go through your support mailbox).
+        </Text>
+        <Group justify="flex-end">
+          <Button onClick={props.onClose}>Done</Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
 export function ChannelsPage() {
   const qc = useQueryClient();
   const channels = useChannels();
   const teams = useTeams();
   const [editing, setEditing] = useState<Channel | 'new' | null>(null);
   const [removing, setRemoving] = useState<Channel | null>(null);
+  const [installing, setInstalling] = useState<Channel | null>(null);
+  const addChat = useMutation({
+    mutationFn: () => api<Channel>('/channels', { method: 'POST', body: { kind: 'chat', name: 'Live chat' } }),
+    onSuccess: (saved) => {
+      void qc.invalidateQueries({ queryKey: ticketKeys.channels });
+      setInstalling(saved);
+    },
+    onError: (e) => notifyError(e, 'Could not add live chat'),
+  });
   const toggle = useMutation({
     mutationFn: (c: Channel) => api<Channel>(`/channels/${c.id}`, { method: 'PATCH', body: { active: !c.active } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ticketKeys.channels }),
@@ -132,9 +190,19 @@ export function ChannelsPage() {
         title="Channels"
         description="Where customer conversations come from. Each becomes a ticket in the inbox."
         actions={
-          <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
-            Add support mailbox
-          </Button>
+          <Group gap="xs">
+            <Button
+              variant="default"
+              leftSection={<IconMessage size={16} />}
+              onClick={() => addChat.mutate()}
+              loading={addChat.isPending}
+            >
+              Add live chat
+            </Button>
+            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
+              Add support mailbox
+            </Button>
+          </Group>
         }
       />
       <Alert variant="light" mb="md" icon={<IconMail size={16} />} title="How mail reaches Rapport">
@@ -184,6 +252,11 @@ export function ChannelsPage() {
                 </Table.Td>
                 <Table.Td>
                   <Group gap="xs" justify="flex-end">
+                    {c.kind === 'chat' && (
+                      <Button size="xs" variant="default" onClick={() => setInstalling(c)}>
+                        Install
+                      </Button>
+                    )}
                     {c.kind === 'email' && (
                       <Button size="xs" variant="default" onClick={() => setEditing(c)}>
                         Edit
@@ -207,6 +280,7 @@ export function ChannelsPage() {
           onClose={() => setEditing(null)}
         />
       )}
+      {installing && <LiveChatInstall channel={installing} onClose={() => setInstalling(null)} />}
       <ConfirmModal
         opened={Boolean(removing)}
         title="Remove this channel?"

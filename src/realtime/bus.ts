@@ -1,0 +1,159 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import { z } from 'zod';
+import type { Database } from '../db/client.ts';
+
+/**
+ * What changed, in a few ids: listeners fetch the details from the database. Kept small because a PostgreSQL NOTIFY
+ * payload is limited to 8,000 bytes and crosses every instance.
+ */
+export const realtimeEventSchema = z.discriminatedUnion('kind', [
+  /** A message was stored on a ticket (a customer's, an agent's reply, a note). */
+  z.object({
+    kind: z.literal('message'),
+    workspaceId: z.string(),
+    ticketId: z.string(),
+    conversationId: z.string(),
+    messageId: z.string(),
+  }),
+  /** A ticket's fields changed (status, assignee, merge, split…). */
+  z.object({ kind: z.literal('ticket'), workspaceId: z.string(), ticketId: z.string() }),
+  /** Someone is typing in a chat conversation: the visitor (shown to agents) or an agent (shown to the visitor). */
+  z.object({
+    kind: z.literal('typing'),
+    workspaceId: z.string(),
+    ticketId: z.string(),
+    conversationId: z.string(),
+    who: z.enum(['visitor', 'agent']),
+    on: z.boolean(),
+  }),
+  /** The visitor read the agents' messages up to `messageId`, or an agent read the visitor's. */
+  z.object({
+    kind: z.literal('read'),
+    workspaceId: z.string(),
+    ticketId: z.string(),
+    conversationId: z.string(),
+    who: z.enum(['visitor', 'agent']),
+    messageId: z.string(),
+  }),
+  /** Agents or a visitor came or went: listeners recompute who is online from realtime_presence. */
+  z.object({
+    kind: z.literal('presence'),
+    workspaceId: z.string(),
+    who: z.enum(['visitor', 'agent']),
+    ticketId: z.string().nullable(),
+    conversationId: z.string().nullable(),
+    online: z.boolean(),
+  }),
+]);
+
+export type RealtimeEvent = z.infer<typeof realtimeEventSchema>;
+export type RealtimeListener = (e: RealtimeEvent) => void;
+
+export interface RealtimeBus {
+  /** Sends to every listener of every instance (this one included). Call it after the change committed. */
+  publish(e: RealtimeEvent): Promise<void>;
+  /** Resolves once the listener is receiving (on PostgreSQL: once LISTEN is in place). Returns the unsubscriber. */
+  subscribe(fn: RealtimeListener): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+export const realtimeChannel = 'rapport_realtime';
+
+/** One process (PGlite, or tests of one app): an in-process emitter. */
+export function createLocalBus(): RealtimeBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    async publish(e) {
+      // Asynchronous like NOTIFY, so publishers never run listeners inside their own call stack.
+      setImmediate(() => emitter.emit('event', e));
+    },
+    async subscribe(fn) {
+      emitter.on('event', fn);
+      return () => emitter.off('event', fn);
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+/**
+ * Several instances on one PostgreSQL: NOTIFY through the pool, LISTEN on one dedicated connection per process
+ * (opened on the first subscriber, reopened with a backoff when it drops). Events that arrive while it is down are
+ * lost: the console keeps polling as the fallback, and a reconnecting chat widget reloads its history.
+ */
+export function createPostgresBus(connectionString: string, pool: pg.Pool, log?: (msg: string) => void): RealtimeBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  let client: pg.Client | null = null;
+  let connecting: Promise<void> | null = null;
+  let closed = false;
+  let retryMs = 500;
+
+  const onNotification = (n: pg.Notification) => {
+    if (n.channel !== realtimeChannel || !n.payload) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(n.payload);
+    } catch {
+      return;
+    }
+    const parsed = realtimeEventSchema.safeParse(raw);
+    if (parsed.success) emitter.emit('event', parsed.data);
+  };
+
+  function connect(): Promise<void> {
+    connecting ??= (async () => {
+      const c = new pg.Client({ connectionString });
+      c.on('notification', onNotification);
+      c.on('error', () => undefined);
+      c.on('end', () => {
+        if (client === c) client = null;
+        connecting = null;
+        if (closed) return;
+        log?.(`realtime: the LISTEN connection dropped; reconnecting in ${retryMs} ms`);
+        const t = setTimeout(() => void connect().catch(() => undefined), retryMs);
+        t.unref();
+        retryMs = Math.min(retryMs * 2, 30_000);
+      });
+      await c.connect();
+      await c.query(`listen ${realtimeChannel}`);
+      retryMs = 500;
+      client = c;
+    })();
+    const attempt = connecting;
+    attempt.catch(() => {
+      if (connecting === attempt) connecting = null;
+    });
+    return attempt;
+  }
+
+  return {
+    async publish(e) {
+      await pool.query('select pg_notify($1, $2)', [realtimeChannel, JSON.stringify(e)]);
+    },
+    async subscribe(fn) {
+      emitter.on('event', fn);
+      await connect();
+      return () => emitter.off('event', fn);
+    },
+    async close() {
+      closed = true;
+      emitter.removeAllListeners();
+      const c = client;
+      client = null;
+      await c?.end().catch(() => undefined);
+    },
+  };
+}
+
+/** The bus that fits the database: LISTEN/NOTIFY on PostgreSQL, in-process on PGlite (one process owns it). */
+export function createRealtimeBus(database: Database, log?: (msg: string) => void): RealtimeBus {
+  if (database.engine === 'postgres' && database.pool) {
+    const cs = (database.pool.options as { connectionString?: string }).connectionString;
+    if (cs) return createPostgresBus(cs, database.pool, log);
+  }
+  return createLocalBus();
+}
