@@ -18,6 +18,8 @@ import { createTicketsService } from './modules/tickets/tickets.service.ts';
 import { createChannelsService } from './modules/channels/channels.service.ts';
 import { createTeamsService } from './modules/teams/teams.service.ts';
 import { createSlaService } from './modules/sla/sla.service.ts';
+import { createMacrosService } from './modules/macros/macros.service.ts';
+import { createSopsService } from './modules/sops/sops.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string } = {}) {
@@ -45,6 +47,8 @@ export function createServices(db: Db, opts: { dataDir?: string } = {}) {
     channels: createChannelsService({ db }),
     teams: createTeamsService({ db }),
     sla: createSlaService({ db }),
+    macros: createMacrosService({ db, dataDir }),
+    sops: createSopsService({ db }),
     dataDir,
   };
 }

@@ -43,6 +43,8 @@ import { ticketsRoutes } from '../modules/tickets/tickets.routes.ts';
 import { channelsRoutes } from '../modules/channels/channels.routes.ts';
 import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { slaRoutes } from '../modules/sla/sla.routes.ts';
+import { macrosRoutes } from '../modules/macros/macros.routes.ts';
+import { sopsRoutes } from '../modules/sops/sops.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { registerAuth } from './auth.ts';
 import { frameworkErrorHandler, registerErrorHandler, rejectNulCharacters, sendError } from './error-handler.ts';
@@ -202,6 +204,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(channelsRoutes(services.channels));
       await api.register(teamsRoutes(services.teams));
       await api.register(slaRoutes(services.sla));
+      await api.register(macrosRoutes(services.macros));
+      await api.register(sopsRoutes(services.sops));
     },
     { prefix: '/api/v1' },
   );

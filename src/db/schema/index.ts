@@ -7,3 +7,4 @@ export * from './customers.ts';
 export * from './imports.ts';
 export * from './webhooks.ts';
 export * from './service.ts';
+export * from './macros.ts';

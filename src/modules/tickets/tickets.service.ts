@@ -27,6 +27,7 @@ import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
 import { refreshTicketSla } from '../sla/sla.service.ts';
+import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -257,7 +258,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
   ): Promise<TicketRow> {
     const number = await nextCounter(tx, actor.workspaceId, 'ticket');
     const ref = actorRef(actor);
-    return insertTicket(tx, {
+    const ticket = await insertTicket(tx, {
       ...fields,
       workspaceId: actor.workspaceId,
       id: newId(),
@@ -265,6 +266,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
       createdBy: ref,
       updatedBy: ref,
     });
+    await syncTicketChecklist(tx, actor, ticket);
+    return ticket;
   }
 
   async function insertTicket(tx: DbOrTx, row: TicketInsert): Promise<TicketRow> {
@@ -650,8 +653,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
           if (JSON.stringify(old) !== JSON.stringify(v)) changes[k] = { from: old ?? null, to: v ?? null };
         }
         if (!Object.keys(changes).length) return before;
+        if (changes.type) await syncTicketChecklist(tx, actor, { ...before, type: set.type ?? before.type });
         if (changes.status) {
           const to = set.status ?? before.status;
+          if (isDone(to) && !isDone(before.status))
+            await assertChecklistAllowsSolve(tx, actor.workspaceId, { ...before, type: set.type ?? before.type });
           if (isDone(to) && !isDone(before.status)) set.resolvedAt = new Date();
           if (!isDone(to) && isDone(before.status)) set.resolvedAt = null;
         }
@@ -754,6 +760,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string }) {
         const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
         if (input.status) await checkFields(tx, actor, { status: input.status });
         if (wanted !== before) {
+          if (isDone(wanted) && !isDone(before)) await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
           set.status = wanted as TicketStatusValue;
           if (isDone(wanted) && !isDone(before)) set.resolvedAt = now;
           if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;
