@@ -173,7 +173,8 @@ export const macrosRoutes =
                 .describe('The newest message you saw; if others arrived since, 409 with reason "collision"'),
               force: z.boolean().optional(),
             })
-            .optional(),
+            .nullish()
+            .describe('Optional: send nothing, or these collision guards'),
           response: {
             200: z.object({ ticket: ticketSchema, message: messageSchema.nullable(), preview: previewSchema }),
             ...errorResponses,

@@ -135,7 +135,11 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
       ticket.personId ? await findPerson(tx, actor.workspaceId, ticket.personId) : null,
       actor.userId ? await findUser(tx, actor.workspaceId, actor.userId) : null,
     ];
-    const typeLabel = ticketTypesOf(ws?.settings ?? {}).find((t) => t.key === ticket.type)?.label ?? ticket.type;
+    // The reply describes the ticket as the macro leaves it (a macro that sets the type names the new type).
+    const changes = planMacroChanges(ticket, macro.actions, actor.userId);
+    const next = (field: 'type' | 'priority') =>
+      (changes.find((c) => c.field === field)?.to as string) ?? ticket[field];
+    const typeLabel = ticketTypesOf(ws?.settings ?? {}).find((t) => t.key === next('type'))?.label ?? next('type');
     const values = placeholderValues({
       customer: {
         firstName: person?.firstName ?? null,
@@ -143,14 +147,14 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
         displayName: person?.displayName ?? null,
         email: person?.emails[0] ?? null,
       },
-      ticket: { number: ticket.number, subject: ticket.subject, typeLabel, priority: ticket.priority },
+      ticket: { number: ticket.number, subject: ticket.subject, typeLabel, priority: next('priority') },
       agent: { name: agent?.name ?? null },
       workspace: { name: ws?.name ?? '' },
     });
     return {
       body: renderMacroBody(macro.body, values),
       internal: macro.internal,
-      changes: planMacroChanges(ticket, macro.actions, actor.userId),
+      changes,
     };
   }
 
@@ -203,7 +207,8 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
       const body = input.body ?? before.body;
       const actions = input.actions !== undefined ? cleanActions(input.actions) : before.actions;
       mustDoSomething(body, actions);
-      await checkMacro(db, actor, body, actions);
+      // Only what changes is checked again: switching off a macro whose team was deleted since must still work.
+      await checkMacro(db, actor, input.body ?? '', input.actions !== undefined ? actions : {});
       const name = input.name?.trim();
       if (name !== undefined) await nameIsFree(actor, name, id);
       return db.transaction(async (tx) => {
@@ -250,7 +255,7 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
 
     /**
      * Applies the macro in one transaction, through the tickets service: the field changes (update), then the reply
-     * or note with the rendered body (carrying the status change, so one status event is written); counts the use
+     * or note with the rendered body; counts the use
      * and appends `ticket.macro_applied`. Anything refused (a collision, a checklist that blocks solving) undoes all.
      */
     async apply(
@@ -269,13 +274,10 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
         // The tickets service on this transaction: its own transactions become savepoints inside this one.
         const tickets = createTicketsService({ db: tx as unknown as Db, dataDir });
         const patch: TicketPatch = {};
-        let status: string | undefined;
         for (const c of preview.changes) {
-          if (c.field === 'status') status = c.to as string;
-          else if (c.field === 'tags') patch.tags = c.to as string[];
+          if (c.field === 'tags') patch.tags = c.to as string[];
           else patch[c.field] = c.to as string & null;
         }
-        if (status && !preview.body) patch.status = status;
         let after = ticket;
         if (Object.keys(patch).length) after = await tickets.update(actor, ticketId, patch);
         let message: MessageRow | null = null;
@@ -283,7 +285,8 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
           const out = await tickets.reply(actor, ticketId, {
             text: preview.body,
             internal: macro.internal,
-            ...(status ? { status } : {}),
+            // The status the macro set stays (a reply would otherwise turn a new ticket open).
+            ...(patch.status ? { status: patch.status } : {}),
             seenMessageId: opts.seenMessageId,
             force: opts.force,
           });
