@@ -36,7 +36,10 @@ const callBody = z.object({
   at: z.iso.datetime({ offset: true }).optional().describe('When it happened (default: now)'),
   durationSeconds: z.number().int().min(0).max(86_400).optional(),
   outcome: z.string().trim().max(200).optional().describe('e.g. resolved, voicemail, no answer'),
-  recordingUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  recordingUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
   notes: z.string().max(10_000).optional(),
 });
 
