@@ -312,8 +312,14 @@ describe.each(testEngines())('macros and SOP checklists on %s', (engine) => {
       ]);
       const check = c.steps[1]?.id ?? '';
       const sorry = c.steps[0]?.id ?? '';
-      c = await ok<Checklist>(agent, 'PATCH', `/api/v1/tickets/${ticket.id}/checklist/${check}`, { done: true });
-      c = await ok<Checklist>(agent, 'PATCH', `/api/v1/tickets/${ticket.id}/checklist/${sorry}`, { done: true });
+      expect(
+        (await ok<Checklist>(agent, 'PATCH', `/api/v1/tickets/${ticket.id}/checklist/${check}`, { done: true }))
+          .steps[1]?.done,
+      ).toBe(true);
+      expect(
+        (await ok<Checklist>(agent, 'PATCH', `/api/v1/tickets/${ticket.id}/checklist/${sorry}`, { done: true }))
+          .steps[0]?.done,
+      ).toBe(true);
       c = await ok<Checklist>(agent, 'PATCH', `/api/v1/tickets/${ticket.id}/checklist/${sorry}`, { done: false });
       expect(c.steps.map((s) => s.done)).toEqual([false, true, false]);
       expect(c.steps[1]?.doneBy).not.toBeNull();

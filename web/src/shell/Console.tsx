@@ -27,6 +27,8 @@ import { UsersPage } from '../pages/settings/UsersPage.tsx';
 import { WebhooksPage } from '../pages/settings/WebhooksPage.tsx';
 import { ChannelsPage } from '../pages/settings/ChannelsPage.tsx';
 import { TeamsPage } from '../pages/settings/TeamsPage.tsx';
+import { MacrosPage } from '../pages/settings/MacrosPage.tsx';
+import { SopChecklistsPage } from '../pages/settings/SopChecklistsPage.tsx';
 import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
@@ -349,6 +351,22 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
           element={
             <Guard permission={perm('/settings/channels')}>
               <ChannelsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/macros"
+          element={
+            <Guard permission={perm('/settings/macros')}>
+              <MacrosPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/sop-checklists"
+          element={
+            <Guard permission={perm('/settings/sop-checklists')}>
+              <SopChecklistsPage />
             </Guard>
           }
         />

@@ -1,5 +1,7 @@
 import {
   IconActivity,
+  IconBolt,
+  IconChecklist,
   IconBuilding,
   IconBuildingSkyscraper,
   IconCopy,
@@ -143,6 +145,22 @@ export const settingsPages: PageDef[] = [
     description: 'Groups of agents that tickets are routed to',
     icon: IconUsersGroup,
     keywords: ['settings', 'teams', 'groups', 'agents', 'routing'],
+    permission: 'workspace:manage',
+  },
+  {
+    path: '/settings/macros',
+    label: 'Macros',
+    description: 'Canned replies with placeholders that also set ticket fields',
+    icon: IconBolt,
+    keywords: ['settings', 'macros', 'canned responses', 'templates', 'saved replies', 'snippets'],
+    permission: 'workspace:manage',
+  },
+  {
+    path: '/settings/sop-checklists',
+    label: 'SOP checklists',
+    description: 'The steps every ticket of a type goes through',
+    icon: IconChecklist,
+    keywords: ['settings', 'sop', 'checklists', 'procedures', 'steps', 'ticket types'],
     permission: 'workspace:manage',
   },
   {

@@ -67,6 +67,8 @@ import {
 } from '../../api/tickets.ts';
 import { Empty } from '../../components/Empty.tsx';
 import { formatDateTime, relativeTime } from '../../lib/format.ts';
+import { ChecklistPanel } from './ChecklistPanel.tsx';
+import { MacroPicker } from './MacroPicker.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 
 const ticketTypes = [
@@ -392,6 +394,12 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
         }}
       />
       <Group justify="flex-end" mt="xs" gap="xs">
+        <MacroPicker
+          ticket={ticket}
+          seenMessageId={seen}
+          onInsert={(t) => setText((x) => (x.trim() ? `${x.trimEnd()}\n\n${t}` : t))}
+          onApplied={onSent}
+        />
         <Button.Group>
           <Button size="xs" onClick={() => send.mutate({})} disabled={disabled} loading={send.isPending}>
             {mode === 'note' ? 'Add note' : 'Send'}
@@ -663,6 +671,7 @@ function TicketView({ id }: { id: string }) {
             </Text>
             <SlaPanel ticket={t} />
           </Box>
+          <ChecklistPanel ticketId={t.id} />
           <TicketFields ticket={t} onChanged={refresh} />
         </Stack>
       </Box>
