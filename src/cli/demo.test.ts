@@ -80,5 +80,22 @@ describe.each(testEngines())('demo data on %s', (engine) => {
     const thread = await ctx.services.tickets.get(actor, threaded.id);
     expect(thread.messages.map((m) => m.direction)).toEqual(expect.arrayContaining(['inbound', 'outbound']));
     expect(thread.messages.filter((m) => m.direction === 'inbound').length).toBeGreaterThanOrEqual(2);
+
+    // Macros to apply and SOP checklists on the tickets of those types, some steps ticked.
+    expect((await ctx.services.macros.list(actor)).length).toBe(demo.desk.macros);
+    expect((await ctx.services.sops.list(actor)).map((x) => x.ticketType).sort()).toEqual(
+      ['billing', 'complaint', 'return_refund', 'technical'].sort(),
+    );
+    const complaint = all.find((t) => t.type === 'complaint');
+    if (!complaint) throw new Error('no complaint');
+    const checklists = await Promise.all(all.map((t) => ctx.services.sops.checklist(actor, t.id)));
+    expect(checklists.filter((c) => c.steps.length).length).toBeGreaterThan(all.length / 2);
+    expect(checklists.some((c) => c.steps.some((x) => x.doneAt))).toBe(true);
+    const preview = await ctx.services.macros.preview(
+      actor,
+      complaint.id,
+      (await ctx.services.macros.list(actor, { q: 'order number' }))[0]?.id ?? '',
+    );
+    expect(preview.body).not.toContain('{{');
   }, 60_000);
 });
