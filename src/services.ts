@@ -22,6 +22,8 @@ import { createRulesService } from './modules/rules/rules.service.ts';
 import { createKbService } from './modules/kb/kb.service.ts';
 import { createChatService } from './modules/chat/chat.service.ts';
 import { createLocalBus, type RealtimeBus } from './realtime/bus.ts';
+import { createMacrosService } from './modules/macros/macros.service.ts';
+import { createSopsService } from './modules/sops/sops.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string; realtime?: RealtimeBus } = {}) {
@@ -55,6 +57,8 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
     sla: createSlaService({ db }),
     rules: createRulesService({ db }),
     kb: createKbService({ db }),
+    macros: createMacrosService({ db, dataDir }),
+    sops: createSopsService({ db }),
     dataDir,
     realtime,
   };

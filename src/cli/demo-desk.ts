@@ -1,6 +1,7 @@
 /**
- * Demo service desk: teams, a support mailbox, a business-hours calendar with SLA policies, and ~40 tickets from the
- * demo customers across e-mail, phone and the API — threads with replies, internal notes, pending and solved ones.
+ * Demo service desk: teams, a support mailbox, a business-hours calendar with SLA policies, macros, SOP checklists per
+ * ticket type, and ~40 tickets from the demo customers across e-mail, phone and the API — threads with replies,
+ * internal notes, pending and solved ones, checklists partly ticked.
  * Made through the services, so tickets, messages, SLA clocks and timeline events are exactly what real use makes.
  */
 import type { Db } from '../db/client.ts';
@@ -86,7 +87,93 @@ const scripts: Script[] = [
   },
 ];
 
-export type DemoDeskCounts = { tickets: number; teams: number; policies: number };
+export type DemoDeskCounts = { tickets: number; teams: number; policies: number; macros: number; sops: number };
+
+/** The procedures agents follow per ticket type; billing tickets cannot be solved before the required steps. */
+const sops: Array<{ type: string; blockSolve?: boolean; steps: Array<{ text: string; required?: boolean }> }> = [
+  {
+    type: 'return_refund',
+    steps: [
+      { text: 'Find the order and check it is within the 30-day return window', required: true },
+      { text: 'Send the prepaid return label', required: true },
+      { text: 'Refund or ship the exchange once the parcel is scanned', required: true },
+    ],
+  },
+  {
+    type: 'complaint',
+    steps: [
+      { text: 'Acknowledge and apologise within the first reply', required: true },
+      { text: 'Ask for photos when goods are damaged' },
+      { text: 'Open a courier claim for transport damage' },
+      { text: 'Offer a replacement or refund', required: true },
+    ],
+  },
+  {
+    type: 'billing',
+    blockSolve: true,
+    steps: [
+      { text: 'Verify the customer (last four digits of the card)', required: true },
+      { text: 'Check the payment provider for the charge', required: true },
+      { text: 'Tell the customer when the money is back' },
+    ],
+  },
+  {
+    type: 'technical',
+    steps: [{ text: 'Reproduce the problem', required: true }, { text: 'Link the engineering issue' }],
+  },
+];
+
+function demoMacros(teams: { billing: string | undefined; returns: string | undefined }) {
+  return [
+    {
+      name: 'Refund approved',
+      description: 'The return arrived and passed the check',
+      body: 'Hi {{customer.first_name|there}},\n\nyour return for ticket #{{ticket.number}} arrived and your refund is on its way: it shows on your statement within 5 working days.\n\nBest wishes,\n{{agent.first_name|The team}} at {{workspace.name}}',
+      actions: { status: 'solved' as const, addTags: ['refunded'] },
+    },
+    {
+      name: 'Ask for the order number',
+      description: 'We cannot find the order from the e-mail address',
+      body: 'Hi {{customer.first_name|there}},\n\nthanks for getting in touch. Could you send us your order number (it starts with 10 and is in your confirmation e-mail)? Then we can look into it straight away.\n\n{{agent.first_name|The team}}',
+      actions: { status: 'pending' as const },
+    },
+    {
+      name: 'Damaged in transit: replacement',
+      description: 'Goods arrived broken; a replacement ships by express',
+      body: 'Hi {{customer.first_name|there}},\n\nI am so sorry your order arrived damaged. A replacement ships today by express, and there is no need to send anything back.\n\n{{agent.name|The team}}',
+      actions: {
+        type: 'complaint',
+        priority: 'high' as const,
+        addTags: ['damaged', 'courier'],
+        status: 'pending' as const,
+      },
+    },
+    {
+      name: 'Escalate to billing',
+      description: 'Hand a payment question to the billing team with a note',
+      body: 'Escalated by {{agent.name|an agent}}: {{customer.name|the customer}} asks about a charge ({{ticket.subject}}). Please check the payment provider.',
+      internal: true,
+      actions: { teamId: teams.billing ?? null, type: 'billing', priority: 'high' as const, assigneeId: null },
+    },
+    {
+      name: 'Take it and start',
+      description: 'Assign to me and mark open (no message)',
+      body: '',
+      actions: { assigneeId: 'me', status: 'open' as const },
+    },
+    {
+      name: 'Exchange: send the label',
+      description: 'Return label for a size exchange',
+      body: 'Hi {{customer.first_name|there}},\n\nthe prepaid return label is attached to this e-mail. Put the item back in its box and we ship the new size as soon as the courier scans the parcel.\n\n{{agent.first_name|The team}} at {{workspace.name}}',
+      actions: {
+        teamId: teams.returns ?? null,
+        type: 'return_refund',
+        addTags: ['exchange'],
+        status: 'pending' as const,
+      },
+    },
+  ];
+}
 
 export async function createDemoDesk(
   _db: Db,
@@ -144,6 +231,10 @@ export async function createDemoDesk(
 
   // Legal threats, vulnerable customers and billing disputes are escalated to the Support team from the first message.
   await services.rules.addRecommended(owner, { teamId: teamIds[0] });
+  for (const sop of sops)
+    await services.sops.put(owner, sop.type, { steps: sop.steps, blockSolve: sop.blockSolve ?? false });
+  const macros = demoMacros({ billing: teamIds[1], returns: teamIds[2] });
+  for (const m of macros) await services.macros.create(owner, m);
 
   const people = (await services.people.list(owner, { limit: 200, filter: 'stage:in:customer|loyal|at_risk' })).rows
     .map((x) => x.person)
@@ -187,6 +278,9 @@ export async function createDemoDesk(
       ...(i % 3 ? { assigneeId: agent.userId } : {}),
     });
     if (s.note) await services.tickets.reply(agent, ticketId, { text: s.note, internal: true });
+    // Agents have worked through the first steps of most checklists.
+    const checklist = await services.sops.checklist(agent, ticketId);
+    for (const step of checklist.steps.slice(0, i % 3)) await services.sops.setStep(agent, ticketId, step.id, true);
     if (s.reply && i % 4 !== 3) {
       // Replies wait in the outbox of a demo without a mail server: they show as "not sent" with the reason.
       await services.tickets.reply(agent, ticketId, { text: s.reply, status: s.followUp ? 'pending' : 'solved' });
@@ -205,5 +299,5 @@ export async function createDemoDesk(
       }
     }
   }
-  return { tickets, teams: teamIds.length, policies: 2 };
+  return { tickets, teams: teamIds.length, policies: 2, macros: macros.length, sops: sops.length };
 }

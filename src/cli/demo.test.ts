@@ -83,5 +83,22 @@ describe.each(testEngines())('demo data on %s', (engine) => {
     // "Charged twice" is a billing dispute: the recommended escalation rules raised it.
     const twice = all.find((t) => t.subject === 'Charged twice for one order');
     expect(twice?.tags).toContain('escalated');
+
+    // Macros to apply and SOP checklists on the tickets of those types, some steps ticked.
+    expect((await ctx.services.macros.list(actor)).length).toBe(demo.desk.macros);
+    expect((await ctx.services.sops.list(actor)).map((x) => x.ticketType).sort()).toEqual(
+      ['billing', 'complaint', 'return_refund', 'technical'].sort(),
+    );
+    const complaint = all.find((t) => t.type === 'complaint');
+    if (!complaint) throw new Error('no complaint');
+    const checklists = await Promise.all(all.map((t) => ctx.services.sops.checklist(actor, t.id)));
+    expect(checklists.filter((c) => c.steps.length).length).toBeGreaterThan(all.length / 2);
+    expect(checklists.some((c) => c.steps.some((x) => x.doneAt))).toBe(true);
+    const preview = await ctx.services.macros.preview(
+      actor,
+      complaint.id,
+      (await ctx.services.macros.list(actor, { q: 'order number' }))[0]?.id ?? '',
+    );
+    expect(preview.body).not.toContain('{{');
   }, 60_000);
 });

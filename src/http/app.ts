@@ -45,6 +45,8 @@ import { channelsRoutes } from '../modules/channels/channels.routes.ts';
 import { teamsRoutes } from '../modules/teams/teams.routes.ts';
 import { slaRoutes } from '../modules/sla/sla.routes.ts';
 import { rulesRoutes } from '../modules/rules/rules.routes.ts';
+import { macrosRoutes } from '../modules/macros/macros.routes.ts';
+import { sopsRoutes } from '../modules/sops/sops.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { kbRoutes } from '../modules/kb/kb.routes.ts';
 import { helpRoutes } from '../modules/kb/help.routes.ts';
@@ -229,6 +231,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(
         inboxRoutes({ db: database.db, chat: services.chat, hub, presence, corsOrigins: opts.corsOrigins }),
       );
+      await api.register(macrosRoutes(services.macros));
+      await api.register(sopsRoutes(services.sops));
     },
     { prefix: '/api/v1' },
   );

@@ -332,7 +332,10 @@ const bodyArb: fc.Arbitrary<BodyCase> = fc.oneof(
   },
 );
 
-/** Mostly well-formed service-desk bodies (tickets, replies, merge, split, channels, teams), naming real ids often. */
+/**
+ * Mostly well-formed service-desk bodies (tickets, replies, merge, split, channels, teams, macros, SOP checklists),
+ * naming real ids often.
+ */
 function deskBodyArb(realIds: string[]): fc.Arbitrary<BodyCase> {
   const id = fc.oneof(fc.uuid(), fc.constantFrom(...realIds));
   const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), anyText);
@@ -376,6 +379,34 @@ function deskBodyArb(realIds: string[]): fc.Arbitrary<BodyCase> {
         description: fc.option(text, { nil: null }),
         address: fc.oneof(fc.emailAddress(), anyText, fc.constant(null)),
         active: fc.boolean(),
+        body: fc.oneof(
+          text,
+          fc.constantFrom(
+            'Hi {{customer.first_name|there}}',
+            '{{customer.frist_name}}',
+            '{{',
+            '{{}}',
+            '{{ticket.number|}}',
+            '{{a.b.c.d|{{x}}}}',
+          ),
+        ),
+        actions: fc.record(
+          {
+            status: fc.constantFrom(...ticketStatuses, 'bogus'),
+            priority: fc.constantFrom(...ticketPriorities, 'critical'),
+            type: fc.constantFrom('question', 'return_refund', 'gossip', ''),
+            assigneeId: fc.oneof(fc.option(id, { nil: null }), fc.constantFrom('me', 'you')),
+            teamId: fc.option(id, { nil: null }),
+            addTags: fc.array(text, { maxLength: 3 }),
+            removeTags: fc.array(text, { maxLength: 3 }),
+          },
+          { requiredKeys: [] },
+        ),
+        steps: fc.array(fc.record({ id: id, text, required: fc.boolean() }, { requiredKeys: ['text'] }), {
+          maxLength: 4,
+        }),
+        blockSolve: fc.boolean(),
+        done: fc.boolean(),
         settings: fc.record(
           {
             smtpUrl: fc.oneof(
@@ -488,7 +519,24 @@ describe.each(testEngines())('every route under random input on %s', (engine) =>
       attachments: [{ fileName: 'a.txt', contentType: 'text/plain', content: Buffer.from('file') }],
     });
     const desk = await ctx.services.tickets.get(ws.ownerActor, ticket.id);
+    // A macro that changes fields and replies, and an SOP whose checklist the ticket carries.
+    const macro = await ctx.services.macros.create(ws.ownerActor, {
+      name: 'Fuzz macro',
+      body: 'Hi {{customer.first_name|there}}',
+      actions: { status: 'pending', teamId: team.id, addTags: ['fuzz'] },
+    });
+    await ctx.services.sops.put(ws.ownerActor, 'question', {
+      steps: [{ text: 'Check the order', required: true }],
+      blockSolve: true,
+    });
+    await ctx.services.tickets.update(ws.ownerActor, ticket.id, { type: 'complaint' });
+    await ctx.services.tickets.update(ws.ownerActor, ticket.id, { type: 'question' });
+    const checklist = await ctx.services.sops.checklist(ws.ownerActor, ticket.id);
     realIds = [
+      macro.id,
+      ...checklist.steps.map((x) => x.id),
+      'question',
+      'complaint',
       agent.user.id,
       viewer.user.id,
       session.id,

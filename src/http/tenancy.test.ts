@@ -60,6 +60,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     slaPolicies: [] as string[],
     calendars: [] as string[],
     rules: [] as string[],
+    macros: [] as string[],
+    checklistSteps: [] as string[],
   };
   /** A's own customer objects, for the control calls that must succeed. */
   const aIds = { person: '', company: '', note: '', customField: '' };
@@ -133,6 +135,9 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       rules: await getJson<unknown>('/api/v1/rules', h),
       kbCategories: await getJson<unknown>('/api/v1/kb/categories', h),
       kbArticles: await getJson<unknown>('/api/v1/kb/articles?limit=200', h),
+      macros: await getJson<unknown>('/api/v1/macros', h),
+      sops: await getJson<unknown>('/api/v1/sop-checklists', h),
+      checklists: await Promise.all(bIds.tickets.map((id) => getJson<unknown>(`/api/v1/tickets/${id}/checklist`, h))),
       personDetails: await Promise.all(
         bIds.people.map(async (id) => ({
           notes: await getJson<unknown>(`/api/v1/people/${id}/notes`, h),
@@ -163,6 +168,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       ...bIds.slaPolicies,
       ...bIds.calendars,
       ...bIds.rules,
+      ...bIds.macros,
+      ...bIds.checklistSteps,
     ];
   }
 
@@ -360,6 +367,35 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       { name: 'API key', headers: bearer(aKey) },
       { name: 'session', headers: { cookie: aCookie } },
     ];
+  });
+
+  /**
+   * Macros and SOP checklists of both workspaces: a macro each (B's assigns B's agent and team), the same ticket type
+   * with an SOP in both, and each desk ticket moved to that type so it carries a checklist.
+   */
+  const aMacros = { macro: '', step: '' };
+  beforeAll(async () => {
+    for (const [ws, desk] of [
+      [b, bDesk],
+      [a, aDesk],
+    ] as const) {
+      const agentId = ws === b ? (bIds.users[1] ?? '') : aAgentId;
+      const macro = await ctx.services.macros.create(ws.ownerActor, {
+        name: 'Tenancy macro',
+        body: 'Hello {{customer.first_name|there}}, this is {{workspace.name}}.',
+        actions: { assigneeId: agentId, teamId: desk.team, addTags: ['macro'] },
+      });
+      await ctx.services.sops.put(ws.ownerActor, 'complaint', {
+        steps: [{ text: ws === b ? 'B secret step' : 'A step', required: true }],
+      });
+      await ctx.services.tickets.update(ws.ownerActor, desk.ticket, { type: 'complaint' });
+      const checklist = await ctx.services.sops.checklist(ws.ownerActor, desk.ticket);
+      if (ws === b) {
+        bIds.macros.push(macro.id);
+        bIds.checklistSteps.push(...checklist.steps.map((x) => x.id));
+      } else Object.assign(aMacros, { macro: macro.id, step: checklist.steps[0]?.id ?? '' });
+    }
+    expect(bIds.checklistSteps).toHaveLength(1);
   });
 
   async function aUserIds(): Promise<string[]> {
@@ -1551,6 +1587,103 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         weekly: [{ day: 3, start: '08:00', end: '12:00' }],
       });
       expect((await call('DELETE', `/api/v1/business-calendars/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/macros': async (p) => {
+      const ids = (await getJson<Listed>('/api/v1/macros', p.headers)).data.map((x) => x.id);
+      expect(ids).toContain(aMacros.macro);
+      for (const id of bIds.macros) expect(ids).not.toContain(id);
+    },
+
+    'POST /api/v1/macros': async (p) => {
+      for (const actions of [(id: string) => ({ teamId: id }), (id: string) => ({ assigneeId: id })])
+        await refusedWithIdsOfBInBody(
+          p,
+          'POST',
+          '/api/v1/macros',
+          (id) => ({ name: 'Stolen', actions: actions(id) }),
+          [400],
+        );
+      // B has a macro of this name: A's own of the same name is fine.
+      const ok = await call('POST', '/api/v1/macros', p.headers, { name: `Tenancy macro ${p.name}`, body: 'Hi' });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+
+    'GET /api/v1/macros/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/macros/${id}`);
+      expect((await call('GET', `/api/v1/macros/${aMacros.macro}`, p.headers)).statusCode).toBe(200);
+    },
+
+    'PATCH /api/v1/macros/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/macros/${id}`, { name: 'Hijacked', active: false });
+      const url = `/api/v1/macros/${aMacros.macro}`;
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ actions: { teamId: id } }), [400]);
+      await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ actions: { assigneeId: id } }), [400]);
+      expect((await call('PATCH', url, p.headers, { description: 'Mine' })).statusCode).toBe(200);
+    },
+
+    'DELETE /api/v1/macros/{id}': async (p) => {
+      await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/macros/${id}`);
+      const mine = await ctx.services.macros.create(a.ownerActor, { name: `Temp macro ${p.name}`, body: 'x' });
+      expect((await call('DELETE', `/api/v1/macros/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'POST /api/v1/tickets/{id}/macros/{macroId}/preview': async (p) => {
+      // B's ticket with A's macro, and A's ticket with B's macro (or any other id of B).
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/macros/${aMacros.macro}/preview`);
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${aDesk.ticket}/macros/${id}/preview`);
+      const res = await call('POST', `/api/v1/tickets/${aDesk.ticket}/macros/${aMacros.macro}/preview`, p.headers);
+      expect(res.statusCode, res.body).toBe(200);
+      // A's own names fill it (A's workspace may have been renamed by an earlier check; B's name never appears).
+      expect(res.json<{ body: string }>().body).toMatch(/^Hello .+, this is .+\.$/);
+      expect(res.json<{ body: string }>().body).not.toContain(b.workspace.name);
+    },
+
+    'POST /api/v1/tickets/{id}/macros/{macroId}/apply': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/macros/${aMacros.macro}/apply`, {});
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${aDesk.ticket}/macros/${id}/apply`, {});
+      const res = await call('POST', `/api/v1/tickets/${aDesk.ticket}/macros/${aMacros.macro}/apply`, p.headers, {});
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ ticket: { teamId: string } }>().ticket.teamId).toBe(aDesk.team);
+    },
+
+    'GET /api/v1/sop-checklists': async (p) => {
+      const sops = (
+        await getJson<{ data: Array<{ steps: Array<{ id: string; text: string }> }> }>(
+          '/api/v1/sop-checklists',
+          p.headers,
+        )
+      ).data;
+      const texts = sops.flatMap((x) => x.steps.map((s) => s.text));
+      expect(texts).toContain('A step');
+      expect(texts).not.toContain('B secret step');
+    },
+
+    'PUT /api/v1/sop-checklists/{ticketType}': async (p) => {
+      // B has an SOP for this type too; A's write is A's only (B's snapshot holds).
+      const res = await call('PUT', '/api/v1/sop-checklists/complaint', p.headers, {
+        steps: [{ text: 'A step', required: true }],
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    },
+
+    'DELETE /api/v1/sop-checklists/{ticketType}': async (p) => {
+      await ctx.services.sops.put(a.ownerActor, 'billing', { steps: [{ text: 'Temp' }] });
+      expect((await call('DELETE', '/api/v1/sop-checklists/billing', p.headers)).statusCode).toBe(204);
+    },
+
+    'GET /api/v1/tickets/{id}/checklist': async (p) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/tickets/${id}/checklist`);
+      const res = await call('GET', `/api/v1/tickets/${aDesk.ticket}/checklist`, p.headers);
+      expect(res.json<{ steps: Array<{ id: string }> }>().steps.map((x) => x.id)).toEqual([aMacros.step]);
+    },
+
+    'PATCH /api/v1/tickets/{id}/checklist/{stepId}': async (p) => {
+      const bStep = bIds.checklistSteps[0] ?? '';
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/tickets/${id}/checklist/${bStep}`, { done: true });
+      await refusedOnEveryIdOfB(p, 'PATCH', (id) => `/api/v1/tickets/${aDesk.ticket}/checklist/${id}`, { done: true });
+      const url = `/api/v1/tickets/${aDesk.ticket}/checklist/${aMacros.step}`;
+      expect((await call('PATCH', url, p.headers, { done: true })).statusCode).toBe(200);
     },
 
     'POST /api/v1/calls': async (p) => {

@@ -9,3 +9,4 @@ export * from './webhooks.ts';
 export * from './service.ts';
 export * from './kb.ts';
 export * from './realtime.ts';
+export * from './macros.ts';

@@ -30,6 +30,7 @@ import { refreshTicketSla } from '../sla/sla.service.ts';
 import { applyRules } from '../rules/rules.service.ts';
 import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
 import { isOnline } from '../../realtime/presence.ts';
+import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -280,7 +281,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   ): Promise<TicketRow> {
     const number = await nextCounter(tx, actor.workspaceId, 'ticket');
     const ref = actorRef(actor);
-    return insertTicket(tx, {
+    const ticket = await insertTicket(tx, {
       ...fields,
       workspaceId: actor.workspaceId,
       id: newId(),
@@ -288,6 +289,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       createdBy: ref,
       updatedBy: ref,
     });
+    await syncTicketChecklist(tx, actor, ticket);
+    return ticket;
   }
 
   async function insertTicket(tx: DbOrTx, row: TicketInsert): Promise<TicketRow> {
@@ -682,8 +685,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           if (JSON.stringify(old) !== JSON.stringify(v)) changes[k] = { from: old ?? null, to: v ?? null };
         }
         if (!Object.keys(changes).length) return before;
+        if (changes.type) await syncTicketChecklist(tx, actor, { ...before, type: set.type ?? before.type });
         if (changes.status) {
           const to = set.status ?? before.status;
+          if (isDone(to) && !isDone(before.status))
+            await assertChecklistAllowsSolve(tx, actor.workspaceId, { ...before, type: set.type ?? before.type });
           if (isDone(to) && !isDone(before.status)) set.resolvedAt = new Date();
           if (!isDone(to) && isDone(before.status)) set.resolvedAt = null;
         }
@@ -795,6 +801,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
         if (input.status) await checkFields(tx, actor, { status: input.status });
         if (wanted !== before) {
+          if (isDone(wanted) && !isDone(before)) await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
           set.status = wanted as TicketStatusValue;
           if (isDone(wanted) && !isDone(before)) set.resolvedAt = now;
           if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;

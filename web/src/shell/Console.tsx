@@ -30,6 +30,8 @@ import { ChannelsPage } from '../pages/settings/ChannelsPage.tsx';
 import { TeamsPage } from '../pages/settings/TeamsPage.tsx';
 import { SlaPage } from '../pages/settings/SlaPage.tsx';
 import { RulesPage } from '../pages/settings/RulesPage.tsx';
+import { MacrosPage } from '../pages/settings/MacrosPage.tsx';
+import { SopChecklistsPage } from '../pages/settings/SopChecklistsPage.tsx';
 import { WorkspacePage } from '../pages/settings/WorkspacePage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { CompaniesListPage } from '../pages/customers/CompaniesListPage.tsx';
@@ -360,6 +362,22 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
           element={
             <Guard permission={perm('/settings/channels')}>
               <ChannelsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/macros"
+          element={
+            <Guard permission={perm('/settings/macros')}>
+              <MacrosPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/settings/sop-checklists"
+          element={
+            <Guard permission={perm('/settings/sop-checklists')}>
+              <SopChecklistsPage />
             </Guard>
           }
         />

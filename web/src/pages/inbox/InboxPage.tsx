@@ -68,6 +68,8 @@ import {
 import { Empty } from '../../components/Empty.tsx';
 import { LiveInboxProvider, useLiveInbox } from '../../api/live.tsx';
 import { formatDateTime, relativeTime } from '../../lib/format.ts';
+import { ChecklistPanel } from './ChecklistPanel.tsx';
+import { MacroPicker } from './MacroPicker.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { ArticleSuggestions } from './ArticleSuggestions.tsx';
 
@@ -463,6 +465,12 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
         onInsert={(link) => setText((t) => (t.trim() ? `${t.trimEnd()}\n\n${link}` : link))}
       />
       <Group justify="flex-end" mt="xs" gap="xs">
+        <MacroPicker
+          ticket={ticket}
+          seenMessageId={seen}
+          onInsert={(t) => setText((x) => (x.trim() ? `${x.trimEnd()}\n\n${t}` : t))}
+          onApplied={onSent}
+        />
         <Button.Group>
           <Button size="xs" onClick={() => send.mutate({})} disabled={disabled} loading={send.isPending}>
             {mode === 'note' ? 'Add note' : 'Send'}
@@ -743,6 +751,7 @@ function TicketView({ id }: { id: string }) {
             </Text>
             <SlaPanel ticket={t} />
           </Box>
+          <ChecklistPanel ticketId={t.id} />
           <TicketFields ticket={t} onChanged={refresh} />
         </Stack>
       </Box>
