@@ -3,47 +3,30 @@
  * sees it in the inbox, answers from the composer, the answer leaves through SMTP to a sink threaded into the
  * customer's mail, the customer's reply appears in the same ticket, and the agent solves it with a keystroke.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
-import { buildApp } from '../../src/http/app.ts';
 import { startInboundSmtp, type InboundSmtp } from '../../src/modules/channels/email.inbound.ts';
 import { deliverEmail } from '../../src/modules/channels/email.outbound.ts';
-import { createServices, type Services } from '../../src/services.ts';
-import { createTestDatabase } from '../db.ts';
-import { makeWorkspace, testPassword } from '../factories.ts';
+import type { Services } from '../../src/services.ts';
+import { makeWorkspace } from '../factories.ts';
+import { browserSkip, startBrowserApp, type BrowserApp } from './harness.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(chromiumPath);
-const inCi = process.env.CI === 'true';
-const skip = !hasChromium && !inCi;
-if (skip)
-  console.warn(`Browser tests skipped: no Chromium at ${chromiumPath} (install the Debian "chromium" package).`);
-
-describe.skipIf(skip)('inbox in a browser', () => {
+describe.skipIf(browserSkip)('inbox in a browser', () => {
+  let h: BrowserApp;
   let database: Database;
   let services: Services;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let base: string;
+  let dataDir: string;
+  let pageErrors: string[];
   let inbound: InboundSmtp;
   let sink: SMTPServer;
   let sinkPort: number;
-  let dataDir: string;
   const sent: ParsedMail[] = [];
-  /** Uncaught errors in the console: any is a failure (a crashed React tree shows a blank page). */
-  const pageErrors: string[] = [];
 
   async function mail(m: Mail.Options): Promise<void> {
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: inbound.port, secure: false, ignoreTLS: true });
@@ -55,15 +38,10 @@ describe.skipIf(skip)('inbox in a browser', () => {
   }
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true but Chromium is missing at ${chromiumPath}`);
-    execFileSync(process.execPath, [path.join(root, 'scripts/ensure-web-build.mjs')], { cwd: root, stdio: 'inherit' });
-    database = await createTestDatabase('pglite');
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-inbox-'));
-    services = createServices(database.db, { dataDir });
-    app = await buildApp({ database, services, webDir: path.join(root, 'web/dist'), secureCookies: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    h = await startBrowserApp();
+    ({ database, services, dataDir, pageErrors } = h);
     inbound = await startInboundSmtp({ db: database.db, tickets: services.tickets, port: 0, host: '127.0.0.1' });
+    // A real SMTP server standing in for the outside world: it keeps what Rapport sends.
     sink = new SMTPServer({
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
@@ -80,33 +58,15 @@ describe.skipIf(skip)('inbox in a browser', () => {
     });
     await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
     sinkPort = (sink.server.address() as AddressInfo).port;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
     await inbound?.close();
     await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
-    await app?.close();
-    await database?.close();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
-  async function signIn(email: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.getByRole('textbox', { name: 'Email' }).fill(email);
-    await page.getByRole('textbox', { name: 'Password' }).fill(testPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('home-page').waitFor();
-    return page;
-  }
+  const signIn = (email: string): Promise<Page> => h.signIn(email);
 
   it('receives a mail, answers it threaded, gets the reply in the same ticket, and solves it', async () => {
     const ws = await makeWorkspace(services, { name: 'Mugs & Co', ownerEmail: 'desk-owner@example.com' });

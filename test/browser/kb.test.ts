@@ -3,72 +3,29 @@
  * signed in reads it on the public help centre, and when a customer's ticket asks about the same thing the inbox's
  * composer suggests the article and inserts a link to it into the reply.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
-import { buildApp } from '../../src/http/app.ts';
-import { createServices, type Services } from '../../src/services.ts';
-import { createTestDatabase } from '../db.ts';
-import { makeUser, makeWorkspace, testPassword } from '../factories.ts';
+import { browserSkip, startBrowserApp, type BrowserApp } from './harness.ts';
+import type { Services } from '../../src/services.ts';
+import { makeUser, makeWorkspace } from '../factories.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(chromiumPath);
-const inCi = process.env.CI === 'true';
-const skip = !hasChromium && !inCi;
-if (skip)
-  console.warn(`Browser tests skipped: no Chromium at ${chromiumPath} (install the Debian "chromium" package).`);
-
-describe.skipIf(skip)('knowledge base in a browser', () => {
-  let database: Database;
+describe.skipIf(browserSkip)('knowledge base in a browser', () => {
+  let h: BrowserApp;
   let services: Services;
-  let app: FastifyInstance;
-  let browser: Browser;
   let base: string;
-  let dataDir: string;
-  /** Uncaught errors in the console: any is a failure (a crashed React tree shows a blank page). */
-  const pageErrors: string[] = [];
+  let browser: Browser;
+  let pageErrors: string[];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true but Chromium is missing at ${chromiumPath}`);
-    execFileSync(process.execPath, [path.join(root, 'scripts/ensure-web-build.mjs')], { cwd: root, stdio: 'inherit' });
-    database = await createTestDatabase('pglite');
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-kb-'));
-    services = createServices(database.db, { dataDir });
-    app = await buildApp({ database, services, webDir: path.join(root, 'web/dist'), secureCookies: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    h = await startBrowserApp();
+    ({ services, base, browser, pageErrors } = h);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.close();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
-  async function signIn(email: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.getByRole('textbox', { name: 'Email' }).fill(email);
-    await page.getByRole('textbox', { name: 'Password' }).fill(testPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('home-page').waitFor();
-    return page;
-  }
+  const signIn = (email: string): Promise<Page> => h.signIn(email);
 
   it('publishes an article from the console, shows it publicly, and suggests it in the composer', async () => {
     const ws = await makeWorkspace(services, { name: 'Mugs & Co' });
