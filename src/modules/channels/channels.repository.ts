@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { channels } from '../../db/schema/index.ts';
 
@@ -66,4 +66,36 @@ export async function deleteChannel(db: DbOrTx, workspaceId: string, id: string)
     .where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id)))
     .returning({ id: channels.id });
   return r.length > 0;
+}
+
+/** An active channel of a kind by id alone: public endpoints (forms, the channel API) name the channel, not the workspace. */
+export async function findActiveChannelById(
+  db: DbOrTx,
+  id: string,
+  kind: ChannelRow['kind'],
+): Promise<ChannelRow | null> {
+  const [r] = await db
+    .select()
+    .from(channels)
+    .where(and(eq(channels.id, id), eq(channels.kind, kind), eq(channels.active, true)))
+    .limit(1);
+  return r ?? null;
+}
+
+/** The workspace's first active e-mail channel with an address: what replies on other channels are sent from. */
+export async function firstEmailChannel(db: DbOrTx, workspaceId: string): Promise<ChannelRow | null> {
+  const [r] = await db
+    .select()
+    .from(channels)
+    .where(
+      and(
+        eq(channels.workspaceId, workspaceId),
+        eq(channels.kind, 'email'),
+        eq(channels.active, true),
+        isNotNull(channels.address),
+      ),
+    )
+    .orderBy(asc(channels.createdAt))
+    .limit(1);
+  return r ?? null;
 }

@@ -15,9 +15,8 @@ import {
   updateMessage,
 } from '../tickets/tickets.repository.ts';
 import { deliverEmailJobName } from '../tickets/tickets.service.ts';
-import { findChannel } from './channels.repository.ts';
-import { sql } from 'drizzle-orm';
-import { rowsOf } from '../../db/client.ts';
+import { findChannel, firstEmailChannel } from './channels.repository.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 
 export const deliverEmailMaxAttempts = 8;
 
@@ -71,7 +70,7 @@ export async function deliverEmail(
     const fromName =
       typeof emailChannel?.settings.fromName === 'string' && emailChannel.settings.fromName
         ? emailChannel.settings.fromName
-        : await workspaceName(db, workspaceId);
+        : ((await findWorkspace(db, workspaceId))?.name ?? 'Support');
     const transport = nodemailer.createTransport(url);
     try {
       await transport.sendMail({
@@ -109,19 +108,6 @@ export async function deliverEmail(
     });
     if (!final) throw err;
   }
-}
-
-async function firstEmailChannel(db: Db, workspaceId: string) {
-  const r = await db.execute(
-    sql`select id from channels where workspace_id = ${workspaceId} and kind = 'email' and active and address is not null order by created_at limit 1`,
-  );
-  const id = rowsOf<{ id: string }>(r)[0]?.id;
-  return id ? findChannel(db, workspaceId, id) : null;
-}
-
-async function workspaceName(db: Db, workspaceId: string): Promise<string> {
-  const r = await db.execute(sql`select name from workspaces where id = ${workspaceId}`);
-  return rowsOf<{ name: string }>(r)[0]?.name ?? 'Support';
 }
 
 export const deliverEmailJob = defineJob({

@@ -7,9 +7,7 @@ import { AppError } from '../../errors.ts';
 import { escapeHtml, page } from '../../http/html-page.ts';
 import { sendError } from '../../http/error-handler.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
-import { type ChannelRow } from './channels.repository.ts';
-import { sql } from 'drizzle-orm';
-import { rowsOf } from '../../db/client.ts';
+import { findActiveChannelById, type ChannelRow } from './channels.repository.ts';
 
 const formFields = z.object({
   name: z.string().trim().max(200).optional(),
@@ -38,25 +36,9 @@ const inboundBody = z.object({
 
 const uuidLike = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A channel by id alone (public endpoints name the channel, not the workspace). */
+/** A channel by id alone; ids that are not UUIDs are simply not found. */
 async function channelById(db: Db, id: string, kind: ChannelRow['kind']): Promise<ChannelRow | null> {
-  if (!uuidLike.test(id)) return null;
-  const r = await db.execute(sql`select * from channels where id = ${id} and kind = ${kind} and active limit 1`);
-  const row = rowsOf<Record<string, unknown>>(r)[0];
-  if (!row) return null;
-  return {
-    workspaceId: String(row.workspace_id),
-    id: String(row.id),
-    kind: row.kind as ChannelRow['kind'],
-    name: String(row.name),
-    address: (row.address as string | null) ?? null,
-    secret: String(row.secret),
-    settings: (row.settings as Record<string, unknown>) ?? {},
-    teamId: (row.team_id as string | null) ?? null,
-    active: Boolean(row.active),
-    createdAt: new Date(String(row.created_at)),
-    updatedAt: new Date(String(row.updated_at)),
-  };
+  return uuidLike.test(id) ? findActiveChannelById(db, id, kind) : null;
 }
 
 function formHtml(channelId: string, values: Record<string, string> = {}, problem?: string): string {

@@ -19,6 +19,7 @@ import { AppError } from '../../errors.ts';
 import { appendEvent, listEvents, type EventInput } from '../../events/events.ts';
 import { enqueueJob } from '../../jobs/queue.ts';
 import { assertCan } from '../auth/access.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { findChannel, findChannelByKind, insertChannel, type ChannelRow } from '../channels/channels.repository.ts';
 import { actorRef } from '../people/people.service.ts';
 import { findPeopleByEmails, findPerson, insertPerson, type PersonRow } from '../people/people.repository.ts';
@@ -161,9 +162,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   }
 
   async function workspaceSettings(tx: DbOrTx, workspaceId: string): Promise<Record<string, unknown>> {
-    const r = await tx.execute(sql`select settings from workspaces where id = ${workspaceId}`);
-    const rows = rowsOf<{ settings: Record<string, unknown> }>(r);
-    return rows[0]?.settings ?? {};
+    return (await findWorkspace(tx, workspaceId))?.settings ?? {};
   }
 
   async function mustFind(tx: DbOrTx, actor: Actor, id: string, lock = false): Promise<TicketRow> {
