@@ -45,6 +45,8 @@ export type ChatLimits = {
   /** Chat messages per socket: burst and refill per second. */
   messageBurst: number;
   messagesPerSecond: number;
+  /** How often a visitor's socket re-reads whether an agent is online (covers lost presence events). */
+  presenceRecheckMs?: number;
 };
 
 export const defaultChatLimits: ChatLimits = {
@@ -150,16 +152,28 @@ export const chatRoutes =
             });
         };
 
+        const recheckAgents = () => {
+          if (!channel || !readySent || closed) return;
+          void anyAgentOnline(db, channel.workspaceId).then(
+            (online) => {
+              if (closed) return;
+              if (online !== agentsOnline) sendFrame(socket, { type: 'agents', online });
+              agentsOnline = online;
+            },
+            () => undefined,
+          );
+        };
+        // Presence events can be lost while an instance's LISTEN connection reconnects (or before it is up): the
+        // visitor's "online" state is also re-read from the presence table now and then.
+        const agentsTimer = setInterval(recheckAgents, limits.presenceRecheckMs ?? 10_000);
+        agentsTimer.unref();
+
         const onEvent = (e: RealtimeEvent) => {
           if (!channel) return;
           const ch = channel;
           if (e.kind === 'presence' && e.who === 'agent') {
             // Before ready the visitor learns the state from the ready frame itself.
-            if (!readySent) return;
-            void anyAgentOnline(db, ch.workspaceId).then((online) => {
-              if (online !== agentsOnline) sendFrame(socket, { type: 'agents', online });
-              agentsOnline = online;
-            });
+            recheckAgents();
             return;
           }
           if (!conversationId || !('conversationId' in e) || e.conversationId !== conversationId) return;
@@ -283,6 +297,7 @@ export const chatRoutes =
 
         socket.on('close', () => {
           closed = true;
+          clearInterval(agentsTimer);
           unlisten?.();
           chain = chain.then(() => leavePresence()).catch(() => undefined);
         });
