@@ -4,7 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { chatFanout } from './benchmarks/chat-fanout.ts';
 import { importBenchmark } from './benchmarks/import.ts';
+import { mailIn } from './benchmarks/mail-in.ts';
+import { inbox } from './benchmarks/inbox.ts';
 import { recordRead } from './benchmarks/record-read.ts';
 import { search } from './benchmarks/search.ts';
 import { writeBenchmarksMd } from './lib/markdown.ts';
@@ -15,7 +18,7 @@ import { summaryCells, textTable } from './lib/table.ts';
 import type { Benchmark, BenchmarkResult } from './lib/types.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add new ones here. */
-const benchmarks: Benchmark[] = [recordRead, search, importBenchmark];
+const benchmarks: Benchmark[] = [recordRead, search, importBenchmark, mailIn, chatFanout, inbox];
 
 process.once('SIGINT', () => {
   killAllSpawned();

@@ -11,6 +11,12 @@ export const errorStatus = {
   unsupported_media_type: 415,
   rate_limited: 429,
   setup_required: 409,
+  // IMAP mailbox of an e-mail channel: the settings reach no mailbox (POST /channels/{id}/imap/test and /poll).
+  imap_auth_failed: 422,
+  imap_unreachable: 422,
+  imap_tls_failed: 422,
+  imap_mailbox_missing: 422,
+  imap_failed: 422,
   internal: 500,
   unavailable: 503,
 } as const;

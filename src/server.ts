@@ -3,7 +3,7 @@ import type { Config } from './config.ts';
 import { createDb, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { buildApp } from './http/app.ts';
-import { allJobs, ensureSystemSchedules } from './jobs/definitions.ts';
+import { ensureSystemSchedules, jobDefinitions } from './jobs/definitions.ts';
 import { JobRunner } from './jobs/queue.ts';
 import { startInboundSmtp, type InboundSmtp } from './modules/channels/email.inbound.ts';
 import { createServices } from './services.ts';
@@ -22,10 +22,10 @@ export type RunningServer = {
 export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await runMigrations(database);
-  const jobs = config.runJobs ? new JobRunner(database.db, allJobs) : null;
   // Ticket changes and chat signals: LISTEN/NOTIFY across instances on PostgreSQL, in-process on PGlite.
   const realtime = createRealtimeBus(database, (msg) => console.warn(msg));
   const services = createServices(database.db, { dataDir: config.dataDir, realtime });
+  const jobs = config.runJobs ? new JobRunner(database.db, jobDefinitions({ tickets: services.tickets })) : null;
   const app = await buildApp({
     services,
     database,

@@ -52,7 +52,7 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
     jobs: createJobsService({ db }),
     tickets,
     chat: createChatService({ db, tickets, people }),
-    channels: createChannelsService({ db }),
+    channels: createChannelsService({ db, tickets }),
     teams: createTeamsService({ db }),
     sla: createSlaService({ db }),
     rules: createRulesService({ db }),

@@ -22,16 +22,39 @@ export function processCpuMs(pid: number): number | null {
   return statOf(pid)?.cpuMs ?? null;
 }
 
-/** CPU time used so far by each `postgres` process (server and backends), by pid; null without /proc. */
-export function postgresCpuByPid(): Map<number, number> | null {
+/**
+ * CPU time used so far by each `postgres` process (server and backends), by pid; null without /proc. With
+ * `database`, backends (and autovacuum workers) of other databases are left out — other work on a shared server —
+ * while the server's own processes (checkpointer, WAL writer…) stay in.
+ */
+export function postgresCpuByPid(database?: string): Map<number, number> | null {
   if (!fs.existsSync('/proc/self/stat')) return null;
   const byPid = new Map<number, number>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const s = statOf(Number(entry));
-    if (s?.comm === 'postgres') byPid.set(Number(entry), s.cpuMs);
+    if (s?.comm !== 'postgres') continue;
+    if (database && !servesDatabase(Number(entry), database)) continue;
+    byPid.set(Number(entry), s.cpuMs);
   }
   return byPid;
+}
+
+/** From the process title ("postgres: 15/main: <user> <database> <host>(port) <state>"): false for another database. */
+function servesDatabase(pid: number, database: string): boolean {
+  let title: string;
+  try {
+    title = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return false;
+  }
+  const m = /^postgres: [^:]*: (.*)$/.exec(title);
+  if (!m) return true;
+  const words = (m[1] ?? '').split(/\s+/);
+  if (words[0] === 'autovacuum' && words[1] === 'worker') return words[2] === undefined || words[2] === database;
+  // A backend names its user and database first and its client address after them.
+  if (words.length >= 3 && /\(\d+\)$|\[local\]/.test(words[2] ?? '')) return words[1] === database;
+  return true;
 }
 
 /**

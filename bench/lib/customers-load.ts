@@ -42,14 +42,15 @@ function* chunked(lines: Iterable<string>): Generator<string> {
   if (buf) yield buf;
 }
 
-async function copy(client: pg.Client, table: string, columns: string, lines: Iterable<string>): Promise<void> {
+export async function copy(client: pg.Client, table: string, columns: string, lines: Iterable<string>): Promise<void> {
   await pipeline(
     Readable.from(chunked(lines)),
     client.query(copyFrom(`copy ${table} (${columns}) from stdin with (format csv)`)),
   );
 }
 
-async function indexDefs(client: pg.Client): Promise<Array<{ name: string; def: string }>> {
+/** The secondary indexes of `tables` (not those of constraints), with their definitions. */
+export async function indexDefs(client: pg.Client, tables: string[]): Promise<Array<{ name: string; def: string }>> {
   const r = await client.query<{ name: string; def: string }>(
     `select i.indexname as name, i.indexdef as def from pg_indexes i
       where i.schemaname = 'public' and i.tablename = any($1)
@@ -58,6 +59,26 @@ async function indexDefs(client: pg.Client): Promise<Array<{ name: string; def: 
     [tables],
   );
   return r.rows;
+}
+
+/** Recreates dropped indexes from their definitions on two connections side by side (GIN builds are single-threaded). */
+export async function rebuildIndexes(
+  databaseUrl: string,
+  client: pg.Client,
+  defs: Array<{ name: string; def: string }>,
+): Promise<void> {
+  const second = new pg.Client({ connectionString: databaseUrl });
+  await second.connect();
+  try {
+    await second.query(`set maintenance_work_mem = '1GB'`);
+    const queue = [...defs].sort((a, b) => Number(b.def.includes('gin')) - Number(a.def.includes('gin')));
+    const worker = async (c: pg.Client) => {
+      for (let d = queue.shift(); d; d = queue.shift()) await c.query(d.def);
+    };
+    await Promise.all([worker(client), worker(second)]);
+  } finally {
+    await second.end();
+  }
 }
 
 export async function loadCustomers(opts: {
@@ -77,7 +98,7 @@ export async function loadCustomers(opts: {
   await client.connect();
   try {
     await client.query(`set maintenance_work_mem = '1GB'`);
-    const defs = await indexDefs(client);
+    const defs = await indexDefs(client, tables);
     for (const d of defs) await client.query(`drop index "${d.name}"`);
 
     const companies = generateCompanies(opts.workspaceId, opts.companies, from, to, opts.seed);
@@ -113,20 +134,8 @@ export async function loadCustomers(opts: {
     const copied = Date.now();
     opts.log(`copied in ${Math.round((copied - started) / 1000)} s; rebuilding ${defs.length} indexes`);
 
-    // Two connections build indexes side by side (GIN builds are single-threaded).
-    const second = new pg.Client({ connectionString: opts.databaseUrl });
-    await second.connect();
-    try {
-      await second.query(`set maintenance_work_mem = '1GB'`);
-      const queue = [...defs].sort((a, b) => Number(b.def.includes('gin')) - Number(a.def.includes('gin')));
-      const worker = async (c: pg.Client) => {
-        for (let d = queue.shift(); d; d = queue.shift()) await c.query(d.def);
-      };
-      await Promise.all([worker(client), worker(second)]);
-    } finally {
-      await second.end();
-    }
-    const after = await indexDefs(client);
+    await rebuildIndexes(opts.databaseUrl, client, defs);
+    const after = await indexDefs(client, tables);
     if (JSON.stringify(after) !== JSON.stringify(defs))
       throw new Error('the rebuilt indexes differ from the migrated ones');
     const indexed = Date.now();

@@ -6,6 +6,8 @@ export type LoadOptions = {
   /** Paths to cycle through, one per request, shared by all connections. */
   paths: string[];
   headers?: Record<string, string>;
+  /** Headers of each path (same index), on top of `headers`: e.g. a different signed-in user per request. */
+  requestHeaders?: Array<Record<string, string>>;
   connections: number;
   durationSeconds: number;
   pipelining?: number;
@@ -49,7 +51,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
       requests: [
         {
           method: 'GET',
-          setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] as string }),
+          setupRequest: (req) => {
+            const i = next++ % paths.length;
+            const extra = opts.requestHeaders?.[i];
+            return extra
+              ? { ...req, path: paths[i] as string, headers: { ...req.headers, ...extra } }
+              : { ...req, path: paths[i] as string };
+          },
         },
       ],
     },

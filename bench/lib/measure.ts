@@ -6,7 +6,14 @@ import type { LoadSettings } from './settings.ts';
 import type { SpawnedServer } from './spawn.ts';
 import { median, round } from './stats.ts';
 
-export type Target = { name: string; server: SpawnedServer; paths: string[]; headers: Record<string, string> };
+export type Target = {
+  name: string;
+  server: SpawnedServer;
+  paths: string[];
+  headers: Record<string, string>;
+  /** Headers of each path (same index), on top of `headers`. */
+  requestHeaders?: Array<Record<string, string>>;
+};
 /** CPU time per 2xx response, in µs, of the server process and of all PostgreSQL processes (null without /proc). */
 export type CpuPerRequest = { serverCpuUsPerReq: number | null; postgresCpuUsPerReq: number | null };
 /**
@@ -31,6 +38,7 @@ export async function measure(t: Target, s: LoadSettings, durationSeconds: numbe
     url: t.server.url,
     paths: t.paths,
     headers: t.headers,
+    ...(t.requestHeaders ? { requestHeaders: t.requestHeaders } : {}),
     connections: s.connections,
     durationSeconds,
   });
@@ -58,6 +66,48 @@ export async function measure(t: Target, s: LoadSettings, durationSeconds: numbe
     postgresCpuUsPerReq: perRequest(0, pgMs, run.requests),
     otherLoadPct,
   };
+}
+
+/** CPU used while `fn` ran: by the server processes (ms, summed), by PostgreSQL (ms), and the machine's other load. */
+export type CpuUse = { serverCpuMs: number | null; postgresCpuMs: number | null } & Contention;
+
+/**
+ * Runs `fn` (a load of any kind) and measures the CPU the given server processes and PostgreSQL used meanwhile, and
+ * what everything else on the machine used (this process, the load generator, is counted as ours).
+ */
+export async function withCpu<T>(
+  pids: number[],
+  fn: () => Promise<T>,
+  opts: { database?: string } = {},
+): Promise<{ result: T } & CpuUse> {
+  const sum = () => {
+    let total = 0;
+    for (const pid of pids) {
+      const ms = processCpuMs(pid);
+      if (ms === null) return null;
+      total += ms;
+    }
+    return total;
+  };
+  const serverBefore = sum();
+  const pgBefore = postgresCpuByPid(opts.database);
+  const machineBefore = machineBusyMs();
+  const selfBefore = process.cpuUsage();
+  const started = Date.now();
+  const result = await fn();
+  const wallMs = Date.now() - started;
+  const self = process.cpuUsage(selfBefore);
+  const serverAfter = sum();
+  const pgMs = postgresCpuDeltaMs(pgBefore, postgresCpuByPid(opts.database));
+  const machineAfter = machineBusyMs();
+  const serverCpuMs = serverBefore === null || serverAfter === null ? null : serverAfter - serverBefore;
+  let otherLoadPct: number | null = null;
+  if (machineBefore !== null && machineAfter !== null && serverCpuMs !== null && pgMs !== null) {
+    const ours = serverCpuMs + pgMs + (self.user + self.system) / 1000;
+    const other = Math.max(0, machineAfter - machineBefore - ours);
+    otherLoadPct = round((other / (wallMs * os.availableParallelism())) * 100, 1);
+  }
+  return { result, serverCpuMs, postgresCpuMs: pgMs, otherLoadPct };
 }
 
 export function describeRun(r: Measured): string {
@@ -104,13 +154,16 @@ export function medians(runs: RunRecord[], name: string, withPostgres = true) {
 }
 
 /** A note for the result when other processes used much of the machine during the measured runs; else none. */
-export function contentionNotes(runs: RunRecord[]): string[] {
+export function contentionNotes(
+  runs: Array<Pick<RunRecord, 'otherLoadPct'>>,
+  words: { disturbed: string; robust: string } = { disturbed: 'req/s, latencies', robust: 'CPU µs/req' },
+): string[] {
   const otherLoads = runs.map((x) => x.otherLoadPct).filter((v): v is number => v !== null);
   const maxOther = otherLoads.length ? Math.max(...otherLoads) : null;
   return maxOther !== null && maxOther > 10
     ? [
         `Other processes used up to ${maxOther}% of the machine's CPU during the measured runs (median ` +
-          `${round(median(otherLoads), 1)}%): req/s, latencies and the ratio are disturbed; the CPU µs/req ` +
+          `${round(median(otherLoads), 1)}%): ${words.disturbed} and the ratio are disturbed; the ${words.robust} ` +
           'figures much less. Re-run on a quiet machine for clean figures.',
       ]
     : [];

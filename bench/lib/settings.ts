@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 /** Load settings shared by the HTTP benchmarks; override with the environment for quick or longer runs. */
 export type LoadSettings = {
   connections: number;
@@ -26,3 +29,16 @@ export function loadSettings(): LoadSettings {
 }
 
 export const cpuProfiling = process.env.BENCH_CPU_PROF === '1';
+
+/** BENCH_PG_COUNT=1: the servers count their PostgreSQL statements into bench/tmp/pg-count/<pid>.txt. */
+export const pgCounting = process.env.BENCH_PG_COUNT === '1';
+
+/** Node flags for a benchmark's Rapport servers: CPU profiles (BENCH_CPU_PROF) and statement counts (BENCH_PG_COUNT). */
+export function serverNodeArgs(tmpDir: string): string[] {
+  return [
+    ...(cpuProfiling ? ['--cpu-prof', `--cpu-prof-dir=${path.join(tmpDir, 'prof')}`] : []),
+    ...(pgCounting
+      ? ['--import', path.join(path.dirname(fileURLToPath(import.meta.url)), '../tools/pg-count.mjs')]
+      : []),
+  ];
+}

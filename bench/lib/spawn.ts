@@ -9,6 +9,8 @@ export type SpawnedServer = {
   name: string;
   url: string;
   pid: number;
+  /** `key=value` words after the port on the READY line (e.g. `smtp=40123`). */
+  info: Record<string, string>;
   /** Asks the server to close (SIGTERM), waits for it, and kills it if it does not exit in time. */
   stop(): Promise<void>;
 };
@@ -23,7 +25,8 @@ export function killAllSpawned(): void {
 
 /**
  * Starts `node --import tsx <script>` in its own process (so the load generator does not share its event loop)
- * and resolves once it prints `READY <port>`. The server listens on 127.0.0.1 and a port of its choosing.
+ * and resolves once it prints `READY <port>` (optionally followed by `key=value` words, kept in `info`). The server
+ * listens on 127.0.0.1 and a port of its choosing.
  */
 export function spawnServer(opts: {
   name: string;
@@ -67,12 +70,19 @@ export function spawnServer(opts: {
     });
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /READY (\d+)/.exec(out);
+      const m = /READY (\d+)([^\n]*)\n/.exec(out);
       if (!m) return;
+      const info = Object.fromEntries(
+        (m[2] ?? '')
+          .trim()
+          .split(/\s+/)
+          .filter((w) => w.includes('='))
+          .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+      );
       clearTimeout(timer);
       child.stdout?.removeAllListeners('data');
       child.stdout?.resume();
-      resolve({ name: opts.name, url: `http://127.0.0.1:${m[1]}`, pid: child.pid ?? -1, stop });
+      resolve({ name: opts.name, url: `http://127.0.0.1:${m[1]}`, pid: child.pid ?? -1, info, stop });
     });
   });
 }

@@ -1,7 +1,7 @@
 import type { BenchmarkResult, SummaryRow } from './types.ts';
 
-export function formatNumber(n: number | undefined, digits: number): string {
-  if (n === undefined || Number.isNaN(n)) return '–';
+export function formatNumber(n: number | null | undefined, digits: number): string {
+  if (n === undefined || n === null || Number.isNaN(n)) return '–';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 

@@ -1,12 +1,14 @@
 /**
  * The baseline: plain Fastify 5 and a pg.Pool doing the same primary-key lookup as Rapport's GET /api/v1/users/:id,
- * and the same search as GET /api/v1/search and GET /api/v1/people?q=, each as one hand-written SQL query, with
- * nothing else (no auth, no schema, no hooks). Env: BENCH_DATABASE_URL, BENCH_WORKSPACE_ID, BENCH_POOL_SIZE,
+ * the same search as GET /api/v1/search and GET /api/v1/people?q=, and the inbox's queue page and queue counts
+ * (GET /api/v1/tickets?queue=…, GET /api/v1/tickets/queues; the agent as `user=`), each as one hand-written SQL
+ * query, with nothing else (no auth, no schema, no hooks). Env: BENCH_DATABASE_URL, BENCH_WORKSPACE_ID, BENCH_POOL_SIZE,
  * BENCH_TRGM_THRESHOLD (pg_trgm.word_similarity_threshold, as Rapport sets it), PORT.
  */
 import Fastify from 'fastify';
 import pg from 'pg';
 import { oneEditAway, parseQuery } from '../../src/domain/search.ts';
+import { queueCountsSql, queuePageSql } from '../lib/inbox-sql.ts';
 
 type UserRecord = {
   workspace_id: string;
@@ -119,6 +121,27 @@ app.get<{ Querystring: { q: string } }>('/people', async (req) => {
   return { data: r.rows.slice(0, 50) };
 });
 
+/** The inbox's queries with the planner's defaults (the pool above is tuned for search). */
+const plainPool = new pg.Pool({ connectionString, max: Number(process.env.BENCH_POOL_SIZE ?? 10) });
+app.get<{ Querystring: { queue: string; user: string; limit?: string } }>('/tickets', async (req) => {
+  const limit = Number(req.query.limit ?? 100);
+  const page = queuePageSql(req.query.queue, limit);
+  const r = await plainPool.query(page.text, page.usesAgent ? [workspaceId, req.query.user] : [workspaceId]);
+  return { data: r.rows.slice(0, limit) };
+});
+
+app.get<{ Querystring: { user: string } }>('/tickets/queues', async (req) => {
+  const r = await plainPool.query(queueCountsSql, [workspaceId, req.query.user]);
+  const row = r.rows[0] as Record<string, string>;
+  return {
+    mine: Number(row.mine),
+    unassigned: Number(row.unassigned),
+    myTeams: Number(row.my_teams),
+    breaching: Number(row.breaching),
+    open: Number(row.open),
+  };
+});
+
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 const address = app.server.address();
 process.stdout.write(`READY ${typeof address === 'object' && address ? address.port : 0}\n`);
@@ -127,6 +150,7 @@ process.once('SIGTERM', () => {
   void (async () => {
     await app.close();
     await pool.end();
+    await plainPool.end();
     process.exit(0);
   })();
 });

@@ -1,6 +1,6 @@
 /**
  * Demo service desk: teams, a support mailbox, a business-hours calendar with SLA policies, macros, SOP checklists per
- * ticket type, and ~40 tickets from the demo customers across e-mail, phone and the API — threads with replies,
+ * ticket type, two ticket fields (order number, product area), and ~40 tickets from the demo customers across e-mail, phone and the API — threads with replies,
  * internal notes, pending and solved ones, checklists partly ticked.
  * Made through the services, so tickets, messages, SLA clocks and timeline events are exactly what real use makes.
  */
@@ -11,6 +11,10 @@ import { seededRandom } from './demo-customers.ts';
 
 type Script = {
   type: string;
+  /** The "Product area" ticket field agents fill in. */
+  area: string;
+  /** The "Order number" ticket field, when the customer gave one. */
+  order?: string;
   priority: 'low' | 'normal' | 'high' | 'urgent';
   subject: string;
   text: string;
@@ -24,6 +28,8 @@ const scripts: Script[] = [
   {
     type: 'return_refund',
     priority: 'normal',
+    area: 'Clothing',
+    order: '10482',
     subject: 'Return for the trail jacket (order 10482)',
     text: 'Hi, the jacket is too small. How do I send it back and get a refund?',
     reply: 'Hi! I have emailed you a prepaid return label. The refund goes out as soon as the parcel reaches us.',
@@ -33,6 +39,8 @@ const scripts: Script[] = [
   {
     type: 'complaint',
     priority: 'high',
+    area: 'Camping gear',
+    order: '10517',
     subject: 'Tent arrived with a torn flysheet',
     text: 'I am really disappointed: the flysheet has a 10 cm tear and we leave for the Alps on Friday.',
     note: 'Photos look like transport damage. Courier claim opened.',
@@ -42,6 +50,8 @@ const scripts: Script[] = [
   {
     type: 'billing',
     priority: 'high',
+    area: 'Payments',
+    order: '10533',
     subject: 'Charged twice for one order',
     text: 'My card statement shows two charges of €129.90 for the same order. Please refund one.',
     note: 'Payment provider shows an authorisation and a capture; the authorisation drops in 5 days.',
@@ -50,6 +60,7 @@ const scripts: Script[] = [
   {
     type: 'technical',
     priority: 'normal',
+    area: 'Account & website',
     subject: 'Cannot sign in to my account',
     text: 'The password reset link says it has expired, every time I click it.',
     reply: 'The links were expiring too early; we fixed it this morning. Could you try once more?',
@@ -58,6 +69,7 @@ const scripts: Script[] = [
   {
     type: 'question',
     priority: 'low',
+    area: 'Delivery',
     subject: 'Do you ship to the Azores?',
     text: 'Hello, do you deliver to Ponta Delgada, and how long does it take?',
     reply: 'Yes, we do: 3 to 5 working days, shipping is €6.90.',
@@ -65,12 +77,15 @@ const scripts: Script[] = [
   {
     type: 'question',
     priority: 'normal',
+    area: 'Clothing',
     subject: 'Sizing of the merino base layer',
     text: 'I am 182 cm and 75 kg: M or L for the merino base layer?',
   },
   {
     type: 'complaint',
     priority: 'urgent',
+    area: 'Camping gear',
+    order: '10391',
     subject: 'Stove leaking gas — please advise urgently',
     text: 'The camping stove smells of gas near the valve even when off. I stopped using it.',
     note: 'Safety case: escalated to product safety, batch number requested.',
@@ -79,6 +94,8 @@ const scripts: Script[] = [
   {
     type: 'return_refund',
     priority: 'normal',
+    area: 'Footwear',
+    order: '10560',
     subject: 'Exchange boots for a bigger size',
     text: 'Can I exchange my hiking boots (42) for a 43?',
     reply: 'Of course: send them back with the label in the box and we ship the 43 as soon as they arrive.',
@@ -87,7 +104,24 @@ const scripts: Script[] = [
   },
 ];
 
-export type DemoDeskCounts = { tickets: number; teams: number; policies: number; macros: number; sops: number };
+export type DemoDeskCounts = {
+  tickets: number;
+  teams: number;
+  policies: number;
+  macros: number;
+  sops: number;
+  ticketFields: number;
+};
+
+/** The ticket fields of the demo desk: what agents record on a ticket besides its type. */
+const ticketFields = [
+  { label: 'Order number', type: 'text' as const },
+  {
+    label: 'Product area',
+    type: 'select' as const,
+    options: ['Clothing', 'Footwear', 'Camping gear', 'Delivery', 'Payments', 'Account & website'],
+  },
+];
 
 /** The procedures agents follow per ticket type; billing tickets cannot be solved before the required steps. */
 const sops: Array<{ type: string; blockSolve?: boolean; steps: Array<{ text: string; required?: boolean }> }> = [
@@ -231,8 +265,33 @@ export async function createDemoDesk(
 
   // Legal threats, vulnerable customers and billing disputes are escalated to the Support team from the first message.
   await services.rules.addRecommended(owner, { teamId: teamIds[0] });
+  // Time rules: the two most desks start with.
+  await services.rules.create(owner, {
+    name: 'Pending for 3 days: solve',
+    trigger: 'ticket.time_elapsed',
+    delay: { since: 'status_changed', hours: 72 },
+    conditions: [{ field: 'status', op: 'is', value: 'pending' }],
+    actions: [
+      { type: 'set_status', value: 'solved' },
+      { type: 'add_note', text: 'Solved automatically: no answer from the customer for three days.' },
+    ],
+  });
+  await services.rules.create(owner, {
+    name: 'Unanswered for 4 hours: raise priority',
+    trigger: 'ticket.time_elapsed',
+    delay: { since: 'last_customer_message', hours: 4 },
+    conditions: [
+      { field: 'status', op: 'in', value: ['new', 'open'] },
+      { field: 'priority', op: 'in', value: ['low', 'normal'] },
+    ],
+    actions: [
+      { type: 'set_priority', value: 'high' },
+      { type: 'add_tags', tags: ['waiting'] },
+    ],
+  });
   for (const sop of sops)
     await services.sops.put(owner, sop.type, { steps: sop.steps, blockSolve: sop.blockSolve ?? false });
+  for (const f of ticketFields) await services.fields.create(owner, { entity: 'ticket', ...f });
   const macros = demoMacros({ billing: teamIds[1], returns: teamIds[2] });
   for (const m of macros) await services.macros.create(owner, m);
 
@@ -273,9 +332,15 @@ export async function createDemoDesk(
     }
     tickets++;
     const teamId = s.type === 'billing' ? teamIds[1] : s.type === 'return_refund' ? teamIds[2] : teamIds[0];
+    // Agents fill in the ticket fields on most tickets: the product area, and the order number when there is one.
+    const custom = {
+      ...(i % 6 !== 5 ? { product_area: s.area } : {}),
+      ...(s.order && i % 3 !== 2 ? { order_number: String(Number(s.order) + i) } : {}),
+    };
     await services.tickets.update(owner, ticketId, {
       teamId: teamId ?? null,
       ...(i % 3 ? { assigneeId: agent.userId } : {}),
+      ...(Object.keys(custom).length ? { custom } : {}),
     });
     if (s.note) await services.tickets.reply(agent, ticketId, { text: s.note, internal: true });
     // Agents have worked through the first steps of most checklists.
@@ -299,5 +364,12 @@ export async function createDemoDesk(
       }
     }
   }
-  return { tickets, teams: teamIds.length, policies: 2, macros: macros.length, sops: sops.length };
+  return {
+    tickets,
+    teams: teamIds.length,
+    policies: 2,
+    macros: macros.length,
+    sops: sops.length,
+    ticketFields: ticketFields.length,
+  };
 }

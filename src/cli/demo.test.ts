@@ -100,5 +100,23 @@ describe.each(testEngines())('demo data on %s', (engine) => {
       (await ctx.services.macros.list(actor, { q: 'order number' }))[0]?.id ?? '',
     );
     expect(preview.body).not.toContain('{{');
+
+    // Two ticket fields, filled in on most tickets and usable in the list query language.
+    const fields = await ctx.services.fields.list(actor, 'ticket');
+    expect(fields.map((f) => [f.key, f.type])).toEqual([
+      ['order_number', 'text'],
+      ['product_area', 'select'],
+    ]);
+    expect(demo.desk.ticketFields).toBe(2);
+    expect(all.filter((t) => t.custom.product_area).length).toBeGreaterThan(all.length / 2);
+    expect(all.some((t) => typeof t.custom.order_number === 'string')).toBe(true);
+    const clothing = await ctx.services.tickets.list(actor, {
+      queue: 'all',
+      limit: 200,
+      filter: 'custom.product_area:eq:Clothing',
+      sort: 'custom.order_number',
+    });
+    expect(clothing.rows.length).toBeGreaterThan(0);
+    expect(clothing.rows.every((t) => t.custom.product_area === 'Clothing')).toBe(true);
   }, 60_000);
 });

@@ -17,6 +17,7 @@ import {
   type SQL,
 } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { CustomFieldDef } from '../domain/customers.ts';
 import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
 
 /** Maps each listable field to its column; `id` is the tie-breaker and cursor key. */
@@ -28,6 +29,52 @@ export type ListColumns = {
   /** Fields whose filters are not plain comparisons (arrays, related rows): their own condition builders. */
   filters?: Record<string, (f: Filter) => SQL | undefined>;
 };
+
+/**
+ * Adds the custom fields of a record type (people, companies, tickets) to its list columns: `custom.<key>` becomes a
+ * typed SQL expression over the record's `custom` jsonb (numbers and booleans only where the stored value has that
+ * JSON type, so a sort never fails on a stray value), a select is an enum of its options, and a multiselect is
+ * filtered by membership (`eq`, `ne`, `in`, `exists`; `contains` looks inside each option) and not sortable. Archived fields are left out.
+ */
+export function addCustomFieldColumns(
+  cols: Required<Pick<ListColumns, 'fields' | 'specs' | 'filters'>>,
+  custom: PgColumn,
+  defs: ReadonlyArray<Pick<CustomFieldDef, 'key' | 'type' | 'options' | 'archived'>>,
+): void {
+  for (const d of defs) {
+    if (d.archived) continue;
+    const name = `custom.${d.key}`;
+    cols.specs[name] =
+      d.type === 'select'
+        ? { type: 'enum', values: d.options }
+        : d.type === 'number'
+          ? { type: 'number' }
+          : d.type === 'boolean'
+            ? { type: 'boolean' }
+            : { type: 'string', sortable: d.type !== 'multiselect' };
+    const raw = sql`${custom}->>${d.key}`;
+    cols.fields[name] =
+      d.type === 'number'
+        ? sql`(case when jsonb_typeof(${custom}->${d.key}) = 'number' then (${raw})::numeric end)`
+        : d.type === 'boolean'
+          ? sql`(case when jsonb_typeof(${custom}->${d.key}) = 'boolean' then (${raw})::boolean end)`
+          : raw;
+    if (d.type === 'multiselect')
+      cols.filters[name] = (f) => {
+        // Guarded: a value stored before the field was defined (or under another type) counts as no options.
+        const list = sql`(case when jsonb_typeof(${custom}->${d.key}) = 'array' then ${custom}->${d.key} else '[]'::jsonb end)`;
+        const has = (x: string) => sql`${list} @> ${JSON.stringify([x])}::jsonb`;
+        if (f.op === 'eq') return has(String(f.value));
+        if (f.op === 'ne') return sql`not (${has(String(f.value))})`;
+        if (f.op === 'in') return sql`(${sql.join((f.value as string[]).map(has), sql` or `)})`;
+        if (f.op === 'contains')
+          return sql`exists (select 1 from jsonb_array_elements_text(${list}) x where x ilike ${`%${escapeLike(String(f.value))}%`})`;
+        if (f.op === 'exists')
+          return f.value ? sql`jsonb_array_length(${list}) > 0` : sql`jsonb_array_length(${list}) = 0`;
+        return undefined;
+      };
+  }
+}
 
 /** Datetimes go to the database as ISO strings, compared with the millisecond-precision expression below. */
 function toDbValue(specs: FieldSpecs, field: string, v: unknown): unknown {
@@ -94,7 +141,18 @@ export function listClauses(cols: ListColumns, q: ListQuery): { where: SQL[]; or
   if (q.cursor) {
     const v = toDbValue(cols.specs, q.sort.field, q.cursor.v);
     const after = q.sort.direction === 'asc' ? gt : lt;
-    const cond = or(after(sortCol, v), and(eq(sortCol, v), after(cols.id, q.cursor.id)));
+    const field = cols.fields[q.sort.field];
+    // PostgreSQL's order puts rows without a value last going up and first going down; the cursor follows it, so
+    // such rows are neither skipped nor repeated. A NOT NULL column keeps the plain (index-friendly) condition.
+    const nullable = !(field && 'notNull' in field && field.notNull) && q.sort.field !== 'id';
+    const cond =
+      v === null
+        ? q.sort.direction === 'asc'
+          ? and(isNull(sortCol), after(cols.id, q.cursor.id))
+          : or(isNotNull(sortCol), and(isNull(sortCol), after(cols.id, q.cursor.id)))
+        : nullable && q.sort.direction === 'asc'
+          ? or(after(sortCol, v), and(eq(sortCol, v), after(cols.id, q.cursor.id)), isNull(sortCol))
+          : or(after(sortCol, v), and(eq(sortCol, v), after(cols.id, q.cursor.id)));
     if (cond) where.push(cond);
   }
   return { where, orderBy: [dir(sortCol), dir(cols.id)], limit: q.limit + 1 };

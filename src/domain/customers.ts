@@ -146,16 +146,43 @@ export type CustomFieldDef = {
 };
 
 /**
- * Checks and converts custom field values against their definitions. `null` clears a value. Unknown keys are
- * refused; with `partial`, required fields that are not mentioned are not reported (an update of other fields).
+ * Checks and converts custom field values against their definitions and merges them into `existing`. `null` (or '')
+ * clears a value. Unknown and archived keys are refused. Which required fields must have a value: `all` (a new
+ * record), `mentioned` (an update: only those it names, so an update of other fields never fails on them) or `none`
+ * (tickets, whose required fields are checked when they are solved).
  */
 export function validateCustomValues(
   defs: readonly CustomFieldDef[],
   input: Record<string, unknown>,
-  opts: { partial: boolean; existing?: Record<string, unknown> },
+  opts: { required: 'all' | 'mentioned' | 'none'; existing?: Record<string, unknown> },
 ): { values: Record<string, unknown>; problems: FieldProblem[] } {
   const byKey = new Map(defs.filter((d) => !d.archived).map((d) => [d.key, d]));
+  const checked = checkCustomAssignments(defs, input);
   const values: Record<string, unknown> = { ...(opts.existing ?? {}) };
+  for (const [key, v] of Object.entries(checked.values)) {
+    if (v === null) delete values[key];
+    else values[key] = v;
+  }
+  const problems = [...checked.problems];
+  for (const def of byKey.values()) {
+    if (!def.required || opts.required === 'none') continue;
+    if (opts.required === 'mentioned' && !(def.key in input)) continue;
+    if (values[def.key] === undefined)
+      problems.push({ field: `custom.${def.key}`, message: `${def.label} is required` });
+  }
+  return { values, problems };
+}
+
+/**
+ * Custom values to set, each checked and converted against its field (a macro's or rule's action, a write before it
+ * is merged): unknown and archived keys are problems, `null` (or '') stays null, meaning "clear it".
+ */
+export function checkCustomAssignments(
+  defs: readonly CustomFieldDef[],
+  input: Record<string, unknown>,
+): { values: Record<string, unknown>; problems: FieldProblem[] } {
+  const byKey = new Map(defs.filter((d) => !d.archived).map((d) => [d.key, d]));
+  const values: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   for (const [key, raw] of Object.entries(input)) {
     const def = byKey.get(key);
@@ -165,18 +192,12 @@ export function validateCustomValues(
       continue;
     }
     if (raw === null || raw === undefined || raw === '') {
-      delete values[key];
+      values[key] = null;
       continue;
     }
     const v = coerceCustomValue(def, raw);
     if (v.ok) values[key] = v.value;
     else problems.push({ field, message: v.message });
-  }
-  for (const def of byKey.values()) {
-    if (!def.required) continue;
-    if (opts.partial && !(def.key in input)) continue;
-    if (values[def.key] === undefined)
-      problems.push({ field: `custom.${def.key}`, message: `${def.label} is required` });
   }
   return { values, problems };
 }
@@ -252,6 +273,23 @@ export function diffFields(
     const a = before[key];
     const b = after[key];
     if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) changes[key] = { from: a ?? null, to: b ?? null };
+  }
+  return changes;
+}
+
+/**
+ * The custom values that differ between two `custom` objects, as `custom.<key>` → before/after (null when absent): how
+ * events record custom field changes.
+ */
+export function diffCustomValues(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])]) {
+    const a = before[key] ?? null;
+    const b = after[key] ?? null;
+    if (JSON.stringify(a) !== JSON.stringify(b)) changes[`custom.${key}`] = { from: a, to: b };
   }
   return changes;
 }

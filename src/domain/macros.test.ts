@@ -133,7 +133,15 @@ describe('placeholderValues', () => {
 });
 
 describe('planMacroChanges', () => {
-  const t = { status: 'open', priority: 'normal', type: 'question', assigneeId: null, teamId: 't1', tags: ['vip'] };
+  const t = {
+    status: 'open',
+    priority: 'normal',
+    type: 'question',
+    assigneeId: null,
+    teamId: 't1',
+    tags: ['vip'],
+    custom: { order_number: '10482', area: 'Shoes' } as Record<string, unknown>,
+  };
 
   it('lists only real changes', () => {
     expect(planMacroChanges(t, { status: 'open', priority: 'high' }, 'u1')).toEqual([
@@ -152,6 +160,13 @@ describe('planMacroChanges', () => {
       { field: 'tags', from: ['vip'], to: ['refund'] },
     ]);
     expect(planMacroChanges(t, { addTags: ['vip'] }, null)).toEqual([]);
+  });
+
+  it('sets and clears custom fields one by one, as custom.<key>, skipping values they already have', () => {
+    expect(planMacroChanges(t, { custom: { order_number: null, area: 'Shoes', damaged: true } }, null)).toEqual([
+      { field: 'custom.order_number', from: '10482', to: null },
+      { field: 'custom.damaged', from: null, to: true },
+    ]);
   });
 });
 

@@ -130,6 +130,8 @@ export type MacroActionsInput = {
   teamId?: string | null | undefined;
   addTags?: string[] | undefined;
   removeTags?: string[] | undefined;
+  /** Ticket custom field values to set by key (already checked against the fields); null clears one. */
+  custom?: Record<string, unknown> | undefined;
 };
 
 export type TicketFieldsNow = {
@@ -139,10 +141,12 @@ export type TicketFieldsNow = {
   assigneeId: string | null;
   teamId: string | null;
   tags: string[];
+  custom: Record<string, unknown>;
 };
 
 export type FieldChange = {
-  field: 'status' | 'priority' | 'type' | 'assigneeId' | 'teamId' | 'tags';
+  /** A built-in field, or `custom.<key>` for a custom field. */
+  field: 'status' | 'priority' | 'type' | 'assigneeId' | 'teamId' | 'tags' | `custom.${string}`;
   from: unknown;
   to: unknown;
 };
@@ -175,6 +179,8 @@ export function planMacroChanges(
     );
     set('tags', ticket.tags, tags);
   }
+  for (const [key, value] of Object.entries(actions.custom ?? {}))
+    set(`custom.${key}`, ticket.custom[key] ?? null, value ?? null);
   return out;
 }
 

@@ -21,6 +21,7 @@ const facts = (over: Partial<RuleFacts> = {}): RuleFacts => ({
   customerTags: [],
   assigneeId: null,
   teamId: null,
+  custom: {},
   ...over,
 });
 
@@ -58,6 +59,26 @@ describe('conditions', () => {
     expect(checkCondition({ field: 'assignee', op: 'not_set' }, facts()).ok).toBe(true);
     expect(checkCondition({ field: 'assignee', op: 'set' }, facts({ assigneeId: 'u1' })).ok).toBe(true);
     expect(checkCondition({ field: 'customer.tag', op: 'set' }, facts()).ok).toBe(false);
+  });
+
+  it('tests custom fields: text, numbers and booleans as text, a multiselect like tags, an absent value as not set', () => {
+    const f = facts({
+      custom: { product_area: 'Billing', seats: 12, vip: true, channels: ['web', 'app'], note: 'Wants a refund now' },
+    });
+    expect(checkCondition({ field: 'custom.product_area', op: 'in', value: ['Billing', 'Shoes'] }, f)).toEqual({
+      ok: true,
+      why: 'custom.product_area is Billing',
+    });
+    expect(checkCondition({ field: 'custom.product_area', op: 'is', value: 'billing' }, f).ok).toBe(false);
+    expect(checkCondition({ field: 'custom.seats', op: 'is', value: '12' }, f).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.vip', op: 'is', value: 'true' }, f).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.channels', op: 'is', value: 'app' }, f).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.channels', op: 'is_not', value: 'phone' }, f).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.note', op: 'contains_any', value: ['refund'] }, f).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.order_number', op: 'not_set' }, f).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.order_number', op: 'is_not', value: '10482' }, f).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.vip', op: 'set' }, facts({ custom: { vip: false } })).ok).toBe(true);
+    expect(checkCondition({ field: 'custom.channels', op: 'set' }, facts({ custom: { channels: [] } })).ok).toBe(false);
   });
 });
 

@@ -12,8 +12,32 @@ export const ruleTriggers = [
   'ticket.updated',
   'ticket.sla_warning',
   'ticket.sla_breached',
+  'ticket.time_elapsed',
 ] as const;
 export type RuleTrigger = (typeof ruleTriggers)[number];
+
+/**
+ * The moments of a ticket a time rule counts from ("3 days after the status last changed"). A time rule looks at a
+ * ticket once per moment: when the moment moves (a new customer message, a new status), the count starts again.
+ */
+export const timeAnchors = [
+  'created',
+  'updated',
+  'status_changed',
+  'last_customer_message',
+  'last_agent_reply',
+] as const;
+export type TimeAnchor = (typeof timeAnchors)[number];
+export type RuleDelay = { since: TimeAnchor; hours: number };
+
+/** Shortest and longest delay of a time rule (a quarter of an hour; a year). */
+export const minDelayHours = 0.25;
+export const maxDelayHours = 24 * 366;
+
+/** The latest anchor whose moment has come by `now`: tickets with anchor ≤ this are due. */
+export function latestDueAnchor(now: Date, delay: RuleDelay): Date {
+  return new Date(now.getTime() - Math.round(delay.hours * 3_600_000));
+}
 
 export const ruleFields = [
   'text',
@@ -29,11 +53,22 @@ export const ruleFields = [
   'team',
 ] as const;
 export type RuleField = (typeof ruleFields)[number];
+/** A ticket custom field in a condition: `custom.<key>`. */
+export type CustomRuleField = `custom.${string}`;
+export const customRuleFieldPattern = /^custom\.[a-z][a-z0-9_]{0,49}$/;
+
+export function isCustomRuleField(field: string): field is CustomRuleField {
+  return customRuleFieldPattern.test(field);
+}
 
 export const ruleOps = ['is', 'is_not', 'in', 'contains_any', 'contains_none', 'set', 'not_set'] as const;
 export type RuleOp = (typeof ruleOps)[number];
 
-export type RuleCondition = { field: RuleField; op: RuleOp; value?: string | string[] | undefined };
+/**
+ * One test on the ticket. A custom field's value is compared as text: numbers as written by String(), booleans as
+ * "true"/"false", a multiselect as its list (like tags); the rules service stores condition values in that form.
+ */
+export type RuleCondition = { field: RuleField | CustomRuleField; op: RuleOp; value?: string | string[] | undefined };
 
 export type RuleAction =
   | { type: 'set_priority'; value: string }
@@ -42,6 +77,8 @@ export type RuleAction =
   | { type: 'add_tags'; tags: string[] }
   | { type: 'set_status'; value: string }
   | { type: 'add_note'; text: string }
+  /** Sets a ticket custom field (null clears it); the value was checked against the field when the rule was saved. */
+  | { type: 'set_custom'; key: string; value: unknown }
   /** Route to a person: at least this priority, this team, and the reason logged on the ticket. */
   | { type: 'escalate'; priority?: string | undefined; teamId?: string | undefined; reason: string };
 
@@ -66,6 +103,8 @@ export type RuleFacts = {
   customerTags: string[];
   assigneeId: string | null;
   teamId: string | null;
+  /** The ticket's custom field values by key. */
+  custom: Record<string, unknown>;
 };
 
 export const priorityOrder = ['low', 'normal', 'high', 'urgent'] as const;
@@ -98,8 +137,17 @@ function valuesOf(c: RuleCondition): string[] {
   return c.value === undefined ? [] : Array.isArray(c.value) ? c.value : [c.value];
 }
 
-function factOf(field: RuleField, f: RuleFacts): string | string[] | null {
-  switch (field) {
+/** A custom value as conditions compare it: text, a list of texts (multiselect), or null when it has none. */
+export function customFact(v: unknown): string | string[] | null {
+  if (v === null || v === undefined || v === '') return null;
+  if (Array.isArray(v)) return v.map((x) => String(x));
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v as string | number | boolean);
+}
+
+function factOf(field: RuleField | CustomRuleField, f: RuleFacts): string | string[] | null {
+  if (isCustomRuleField(field)) return customFact(f.custom[field.slice(7)]);
+  switch (field as RuleField) {
     case 'text':
       return f.text;
     case 'subject':

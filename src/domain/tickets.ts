@@ -14,6 +14,17 @@ export const defaultTicketTypes = [
 
 export type TicketTypeDef = { key: string; label: string };
 
+/** The ticket types of a workspace: its own (settings.ticketTypes) when configured, else the defaults. */
+export function ticketTypesOf(settings: Record<string, unknown>): TicketTypeDef[] {
+  const configured = settings.ticketTypes;
+  if (Array.isArray(configured) && configured.length)
+    return configured.filter(
+      (t): t is TicketTypeDef =>
+        typeof t === 'object' && t !== null && typeof t.key === 'string' && typeof t.label === 'string',
+    );
+  return defaultTicketTypes.map((t) => ({ ...t }));
+}
+
 /** Statuses in which the ticket is done; a new customer message reopens it. */
 export const doneStatuses = ['solved', 'closed'] as const;
 

@@ -44,6 +44,27 @@ export async function appendEvent(tx: DbOrTx, actor: Actor, input: EventInput): 
 }
 
 /**
+ * Appends a few events with one INSERT, in the given order (their `seq` follows it), inside the caller's transaction:
+ * one round trip where a change records several events at once.
+ */
+export async function appendEventsTogether(tx: DbOrTx, actor: Actor, inputs: readonly EventInput[]): Promise<void> {
+  if (!inputs.length) return;
+  await tx.insert(events).values(
+    inputs.map((input) => ({
+      workspaceId: actor.workspaceId,
+      id: newId(),
+      type: input.type,
+      subjectType: input.subjectType,
+      subjectId: input.subjectId,
+      personId: personOf(input),
+      actorType: actor.kind,
+      actorId: actor.userId ?? actor.apiKeyId,
+      payload: input.payload ?? {},
+    })),
+  );
+}
+
+/**
  * Appends many events in few statements (bulk paths such as imports), in the given order, inside the caller's
  * transaction. All are the actor's.
  */

@@ -415,6 +415,25 @@ function deskBodyArb(realIds: string[]): fc.Arbitrary<BodyCase> {
               fc.constant(null),
             ),
             fromName: fc.option(text, { nil: null }),
+            // Only hosts that answer at once (a closed local port), so imap/test and imap/poll never wait on DNS.
+            imap: fc.option(
+              fc.record(
+                {
+                  enabled: fc.boolean(),
+                  host: fc.constantFrom('127.0.0.1', '', 'bad host', '[::1]', '-x'),
+                  port: fc.constantFrom(1, 0, 70000, 2.5, null),
+                  security: fc.constantFrom('tls', 'starttls', 'none', 'ssl3'),
+                  user: text,
+                  password: text,
+                  mailbox: fc.oneof(text, fc.constantFrom('INBOX', 'a\u0001b')),
+                  afterImport: fc.constantFrom('seen', 'move', 'delete'),
+                  moveTo: fc.option(fc.oneof(text, fc.constant('INBOX')), { nil: null }),
+                  pollIntervalSeconds: fc.integer({ min: -10, max: 100_000 }),
+                },
+                { requiredKeys: [] },
+              ),
+              { nil: null },
+            ),
           },
           { requiredKeys: [] },
         ),

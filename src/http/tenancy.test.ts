@@ -257,6 +257,15 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       const team = await ctx.services.teams.create(ws.ownerActor, { name: 'Tenancy team', memberIds: [agentId] });
       const address = `desk-${ws.workspace.slug}@tenancy.test`;
       const channel = await ctx.services.channels.create(ws.ownerActor, { kind: 'email', name: 'Desk', address });
+      // A ticket field only B has: A can neither filter on it nor write it.
+      if (ws === b) {
+        const bField = await ctx.services.fields.create(b.ownerActor, {
+          entity: 'ticket',
+          label: 'B order',
+          type: 'text',
+        });
+        bIds.customFields.push(bField.id);
+      }
       const ticket = await ctx.services.tickets.create(ws.ownerActor, {
         subject: 'Tenancy ticket',
         requester: { personId },
@@ -264,6 +273,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         channel: 'email',
         teamId: team.id,
         tags: ['shared-tag'],
+        ...(ws === b ? { custom: { b_order: 'B-1' } } : {}),
       });
       const reply = await ctx.services.tickets.reply(ws.ownerActor, ticket.id, { text: 'Send us a photo.' });
       const answer = await ctx.services.tickets.receive({
@@ -1327,6 +1337,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         for (const id of ids) expect(bIds.tickets, q).not.toContain(id);
       }
       expect(await ticketIdsOf('/api/v1/tickets?q=tenancy', p.headers)).toContain(aDesk.ticket);
+      // B's ticket fields are no fields of A's list.
+      expect((await call('GET', '/api/v1/tickets?filter=custom.b_order:eq:B-1', p.headers)).statusCode).toBe(400);
       // B's cursor does not open B's rows either.
       const bPage = await getJson<{ page: { nextCursor: string | null } }>('/api/v1/tickets?limit=1', bearer(bKey));
       if (bPage.page.nextCursor)
@@ -1383,6 +1395,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ assigneeId: id }), [400]);
       await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ teamId: id }), [400]);
       await refusedWithIdsOfBInBody(p, 'PATCH', url, (id) => ({ personId: id }), [400]);
+      // A field B defined is not one of A's tickets.
+      expect((await call('PATCH', url, p.headers, { custom: { b_order: 'A-1' } })).statusCode).toBe(400);
       expect((await call('PATCH', url, p.headers, { priority: 'high', assigneeId: aAgentId })).statusCode).toBe(200);
     },
 
@@ -1484,6 +1498,24 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/channels/${id}`);
       const mine = await ctx.services.channels.create(a.ownerActor, { kind: 'phone', name: 'Temp line' });
       expect((await call('DELETE', `/api/v1/channels/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+
+    'POST /api/v1/channels/{id}/imap/test': async (p) => {
+      const imap = { host: '127.0.0.1', port: 1, security: 'none', user: 'x', password: 'y' };
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/channels/${id}/imap/test`);
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/channels/${id}/imap/test`, imap);
+      // A's own channel is reached: the connection is tried (and refused by the closed port).
+      const mine = await call('POST', `/api/v1/channels/${aDesk.channel}/imap/test`, p.headers, imap);
+      expect(mine.statusCode, mine.body).toBe(422);
+      expect(mine.json<{ error: { code: string } }>().error.code).toBe('imap_unreachable');
+    },
+
+    'POST /api/v1/channels/{id}/imap/poll': async (p) => {
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/channels/${id}/imap/poll`);
+      // A's desk has no mailbox to poll: refused as such, not as unknown.
+      const mine = await call('POST', `/api/v1/channels/${aDesk.channel}/imap/poll`, p.headers);
+      expect(mine.statusCode, mine.body).toBe(400);
+      expect(mine.json<{ error: { code: string } }>().error.code).toBe('validation_failed');
     },
 
     'GET /api/v1/teams': async (p) => {

@@ -8,7 +8,10 @@ import { fanOutCron, fanOutJobName, webhookJobs } from '../modules/webhooks/webh
 import { importJob } from '../modules/imports/imports.job.ts';
 import { bulkJob } from '../modules/bulk/bulk.job.ts';
 import { deliverEmailJob } from '../modules/channels/email.outbound.ts';
+import { imapJobs, imapScheduleJobName } from '../modules/channels/email.imap.ts';
+import type { TicketsService } from '../modules/tickets/tickets.service.ts';
 import { slaCheckJob } from '../modules/sla/sla.service.ts';
+import { timeRulesJob } from '../modules/rules/time.job.ts';
 
 /** Housekeeping: expired idempotency records, old finished jobs, and long-expired sessions. */
 export const housekeepingJob = defineJob({
@@ -23,18 +26,30 @@ export const housekeepingJob = defineJob({
   },
 });
 
-export const allJobs: ReadonlyArray<AnyJobDefinition> = [
-  housekeepingJob,
-  importJob,
-  bulkJob,
-  deliverEmailJob,
-  slaCheckJob,
-  ...webhookJobs(),
-];
+/**
+ * Every job. Pass the server's tickets service so mail polled from IMAP mailboxes is announced on its realtime bus
+ * (open inboxes update at once); without it those jobs make their own.
+ */
+export function jobDefinitions(deps: { tickets?: TicketsService } = {}): AnyJobDefinition[] {
+  return [
+    housekeepingJob,
+    importJob,
+    bulkJob,
+    deliverEmailJob,
+    slaCheckJob,
+    timeRulesJob,
+    ...imapJobs(deps),
+    ...webhookJobs(),
+  ];
+}
+
+export const allJobs: ReadonlyArray<AnyJobDefinition> = jobDefinitions();
 
 /** Recurring jobs every installation has. Idempotent: safe at every start. */
 export async function ensureSystemSchedules(db: Db): Promise<void> {
   await scheduleJob(db, nilWorkspaceId, housekeepingJob.name, '17 * * * *', {});
   await scheduleJob(db, nilWorkspaceId, fanOutJobName, fanOutCron, {});
   await scheduleJob(db, nilWorkspaceId, slaCheckJob.name, '* * * * *', {});
+  await scheduleJob(db, nilWorkspaceId, timeRulesJob.name, '* * * * *', {});
+  await scheduleJob(db, nilWorkspaceId, imapScheduleJobName, '* * * * *', {});
 }

@@ -41,6 +41,43 @@ export async function anyAgentOnline(db: DbOrTx, workspaceId: string): Promise<b
 }
 
 /**
+ * "Is an agent online in this workspace?" for every visitor socket of an instance: one query answers all the sockets
+ * that ask within `maxAgeMs` of it (and all that ask while it runs), instead of one query per socket. A socket that
+ * must see a change — an agent's presence event just arrived — asks for an answer begun after that moment: `mark()`
+ * when the event arrives, then `get(workspace, mark)`, so one query serves every socket told of the same event.
+ */
+export class AgentsOnline {
+  private readonly answers = new Map<string, { seq: number; startedAt: number; online: Promise<boolean> }>();
+  private seq = 0;
+
+  constructor(
+    private readonly db: DbOrTx,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  /** A point in time to ask for an answer begun after (see `get`). */
+  mark(): number {
+    return this.seq;
+  }
+
+  /**
+   * A shared answer: begun after `after` (a `mark()`) when given, else at most `maxAgeMs` old. `seq` orders answers:
+   * two queries can finish out of order on a pool, so a socket keeps the answer with the highest `seq` it has seen.
+   */
+  get(workspaceId: string, after?: number): { seq: number; online: Promise<boolean> } {
+    const known = this.answers.get(workspaceId);
+    if (known && (after === undefined ? known.startedAt >= Date.now() - this.maxAgeMs : known.seq > after))
+      return known;
+    const answer = { seq: ++this.seq, startedAt: Date.now(), online: anyAgentOnline(this.db, workspaceId) };
+    this.answers.set(workspaceId, answer);
+    answer.online.catch(() => {
+      if (this.answers.get(workspaceId) === answer) this.answers.delete(workspaceId);
+    });
+    return answer;
+  }
+}
+
+/**
  * This instance's share of realtime_presence: counts its own sockets per (workspace, kind, key), writes a row when the
  * first opens and deletes it when the last closes; a heartbeat extends its rows and sweeps lapsed ones.
  */

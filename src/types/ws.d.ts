@@ -1,8 +1,8 @@
 // The `ws` package (a dependency of @fastify/websocket) ships no types and @types/ws is not installed: the part of
-// its API that Rapport and its tests use.
+// its API that Rapport, its tests and its benchmarks use.
 declare module 'ws' {
   import type { EventEmitter } from 'node:events';
-  import type { IncomingMessage } from 'node:http';
+  import type { IncomingMessage, Server } from 'node:http';
 
   type RawData = Buffer | ArrayBuffer | Buffer[];
 
@@ -14,7 +14,10 @@ declare module 'ws' {
     readonly OPEN: 1;
     readonly readyState: 0 | 1 | 2 | 3;
     readonly bufferedAmount: number;
-    constructor(address: string, options?: { headers?: Record<string, string>; maxPayload?: number });
+    constructor(
+      address: string,
+      options?: { headers?: Record<string, string>; maxPayload?: number; localAddress?: string },
+    );
     send(data: string | Buffer, cb?: (err?: Error) => void): void;
     close(code?: number, reason?: string): void;
     terminate(): void;
@@ -31,7 +34,9 @@ declare module 'ws' {
   }
 
   class WebSocketServer extends EventEmitter {
+    constructor(options: { server?: Server; noServer?: boolean; maxPayload?: number });
     clients: Set<WebSocket>;
+    on(event: 'connection', listener: (socket: WebSocket, req: IncomingMessage) => void): this;
     close(cb?: (err?: Error) => void): void;
   }
 

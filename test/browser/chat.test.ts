@@ -120,7 +120,9 @@ describe.skipIf(skip)('live chat in a browser', () => {
     // No reload: the inbox hears of it through its socket.
     const row = agent.locator('[data-ticket-row]').filter({ hasText: question.slice(0, 30) });
     await row.click();
-    await expect.poll(() => agent.getByText(question).count(), { timeout: 15_000 }).toBe(1);
+    // Exactly one customer message with the question (the ticket's subject repeats it in the row and the header).
+    const asked = agent.locator('[data-message-direction="inbound"]').filter({ hasText: question });
+    await expect.poll(() => asked.count(), { timeout: 15_000 }).toBe(1);
     await expect.poll(() => row.getByText('Live chat').count(), { timeout: 15_000 }).toBe(1);
 
     await dialog.getByRole('textbox', { name: 'Message' }).pressSequentially('and one more', { delay: 20 });

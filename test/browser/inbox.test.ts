@@ -96,6 +96,25 @@ describe.skipIf(browserSkip)('inbox in a browser', () => {
     await expect.poll(() => page.getByText('The handle came off after two days').count(), { timeout: 15_000 }).toBe(1);
     await expect.poll(() => page.getByRole('link', { name: 'Lena Vogel' }).count(), { timeout: 15_000 }).toBe(1);
 
+    // The workspace's own ticket types: add one in Settings → Workspace, then file the ticket under it.
+    await page.getByRole('link', { name: 'Workspace' }).click();
+    const typesCard = page.getByTestId('ticket-types');
+    await typesCard.getByRole('button', { name: 'Add a type' }).click();
+    await typesCard.getByRole('textbox', { name: 'Type 7 name' }).fill('Breakage');
+    await typesCard.getByRole('button', { name: 'Save types' }).click();
+    await expect
+      .poll(async () => (await services.workspaces.current(ws.ownerActor)).settings.ticketTypes, { timeout: 15_000 })
+      .toContainEqual({ key: 'breakage', label: 'Breakage' });
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await row.click();
+    await page.getByRole('combobox', { name: 'Type' }).click();
+    await page.getByRole('option', { name: 'Breakage' }).click();
+    await expect
+      .poll(async () => (await services.tickets.list(ws.ownerActor, { queue: 'all' })).rows[0]?.type, {
+        timeout: 15_000,
+      })
+      .toBe('breakage');
+
     await page.keyboard.press('r');
     await page.getByRole('textbox', { name: 'Reply' }).fill('So sorry, Lena! A new mug ships today.');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -132,6 +151,92 @@ describe.skipIf(browserSkip)('inbox in a browser', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
+  it('defines ticket fields in Settings, then fills them in the ticket side panel and on a new ticket; they stay after a reload', async () => {
+    const ws = await makeWorkspace(services, { name: 'Field Co', ownerEmail: 'fields-owner@example.com' });
+    const page = await signIn('fields-owner@example.com');
+
+    // Settings → Custom fields: Tickets, two fields.
+    await page.getByRole('link', { name: 'Custom fields' }).click();
+    await page
+      .locator('label')
+      .filter({ hasText: /^Tickets$/ })
+      .click();
+    await page.getByRole('button', { name: 'New field' }).click();
+    await page.getByRole('textbox', { name: 'Label' }).fill('Order number');
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await expect
+      .poll(() => page.getByTestId('custom-fields-table').textContent(), { timeout: 15_000 })
+      .toContain('custom.order_number');
+    await page.getByRole('button', { name: 'New field' }).click();
+    await page.getByRole('textbox', { name: 'Label' }).fill('Product area');
+    await page.getByRole('combobox', { name: 'Type' }).click();
+    await page.getByRole('option', { name: 'Single choice' }).click();
+    const options = page.getByRole('combobox', { name: 'Options' });
+    for (const o of ['Mugs', 'Teapots']) {
+      await options.fill(o);
+      await options.press('Enter');
+    }
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await expect
+      .poll(() => page.getByTestId('custom-fields-table').textContent(), { timeout: 15_000 })
+      .toContain('custom.product_area');
+    const fields = await services.fields.list(ws.ownerActor, 'ticket');
+    expect(fields.map((f) => [f.key, f.type])).toEqual([
+      ['order_number', 'text'],
+      ['product_area', 'select'],
+    ]);
+
+    const t = await services.tickets.create(ws.ownerActor, {
+      subject: 'Chipped teapot',
+      requester: { email: 'kim@example.org', name: 'Kim Lee' },
+      text: 'The spout arrived chipped.',
+    });
+    await page.goto(`${h.base}/inbox/${t.id}`);
+    await page.getByRole('button', { name: 'Edit Order number' }).click();
+    await page.getByRole('textbox', { name: 'Order number' }).fill('M-2041');
+    await page.getByRole('textbox', { name: 'Order number' }).press('Enter');
+    await expect
+      .poll(async () => (await services.tickets.get(ws.ownerActor, t.id)).ticket.custom, { timeout: 15_000 })
+      .toEqual({ order_number: 'M-2041' });
+    await page.getByRole('button', { name: 'Edit Product area' }).click();
+    await page.getByRole('combobox', { name: 'Product area' }).click();
+    await page.getByRole('option', { name: 'Teapots' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(async () => (await services.tickets.get(ws.ownerActor, t.id)).ticket.custom, { timeout: 15_000 })
+      .toEqual({ order_number: 'M-2041', product_area: 'Teapots' });
+
+    // After a reload the side panel shows what is stored.
+    await page.reload();
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Edit Order number' }).textContent(), { timeout: 15_000 })
+      .toContain('M-2041');
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Edit Product area' }).textContent(), { timeout: 15_000 })
+      .toContain('Teapots');
+    const history = await services.tickets.history(ws.ownerActor, t.id, { limit: 20, type: 'ticket.updated' });
+    expect(history.map((e) => e.payload.changes)).toContainEqual({
+      'custom.product_area': { from: null, to: 'Teapots' },
+    });
+
+    // The "new ticket" form asks for the ticket fields too.
+    await page.getByRole('button', { name: 'New ticket' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New ticket' });
+    await dialog.getByRole('textbox', { name: 'Customer e-mail' }).fill('ray@example.org');
+    await dialog.getByRole('textbox', { name: 'Subject' }).fill('Lid does not fit');
+    await dialog.getByRole('textbox', { name: 'Order number' }).fill('M-3000');
+    await dialog.getByRole('button', { name: 'Open ticket' }).click();
+    await expect
+      .poll(
+        async () =>
+          (await services.tickets.list(ws.ownerActor, { queue: 'all', filter: 'custom.order_number:eq:M-3000' })).rows
+            .length,
+        { timeout: 15_000 },
+      )
+      .toBe(1);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
   it('sets up an SLA policy and the recommended escalations, then shows a legal threat escalated with its clock', async () => {
     const ws = await makeWorkspace(services, { name: 'Escalation Co', ownerEmail: 'esc-owner@example.com' });
     await services.channels.create(ws.ownerActor, { kind: 'email', name: 'Help', address: 'help@escalation.test' });
@@ -147,6 +252,32 @@ describe.skipIf(browserSkip)('inbox in a browser', () => {
     await page.getByRole('link', { name: 'Rules & escalation' }).click();
     await page.getByRole('button', { name: 'Add recommended escalations' }).first().click();
     await expect.poll(() => page.locator('table').textContent(), { timeout: 15_000 }).toContain('Legal threat');
+
+    // A time rule: pending for three days → solved.
+    await page.getByRole('button', { name: 'New rule' }).click();
+    const modal = page.getByRole('dialog');
+    await modal.getByRole('textbox', { name: 'Name' }).fill('Pending three days');
+    await modal.getByRole('combobox', { name: 'When' }).click();
+    await page.getByRole('option', { name: 'Time has passed since…' }).click();
+    await modal.getByRole('textbox', { name: 'Hours' }).fill('72');
+    await modal.getByRole('combobox', { name: 'after' }).click();
+    await page.getByRole('option', { name: 'the status last changed' }).click();
+    await modal.getByLabel('and the status is one of').click({ force: true });
+    await page.getByRole('option', { name: 'Pending' }).click();
+    await page.keyboard.press('Escape');
+    await modal.getByRole('combobox', { name: 'Set status to' }).click();
+    await page.getByRole('option', { name: 'Solved' }).click();
+    await modal.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => page.locator('table').textContent(), { timeout: 15_000 })
+      .toContain('3 days after the status last changed');
+    const timeRule = (await services.rules.list(ws.ownerActor)).find((r) => r.name === 'Pending three days');
+    expect(timeRule).toMatchObject({
+      trigger: 'ticket.time_elapsed',
+      delay: { since: 'status_changed', hours: 72 },
+      conditions: [{ field: 'status', op: 'in', value: ['pending'] }],
+      actions: [{ type: 'set_status', value: 'solved' }],
+    });
 
     await mail({
       from: 'furious@example.org',

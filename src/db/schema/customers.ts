@@ -178,7 +178,7 @@ export const customFields = pgTable(
   {
     workspaceId: uuid('workspace_id').notNull(),
     id: uuid('id').notNull(),
-    /** 'person' or 'company' */
+    /** 'person', 'company' or 'ticket' (see customEntities in src/modules/fields/fields.repository.ts). */
     entity: text('entity').notNull(),
     /** Stable key used in the API and in `custom` (snake_case). */
     key: text('key').notNull(),
@@ -270,7 +270,7 @@ export const duplicateDismissals = pgTable(
   'duplicate_dismissals',
   {
     workspaceId: uuid('workspace_id').notNull(),
-    /** 'person' or 'company' */
+    /** 'person', 'company' or 'ticket' (see customEntities in src/modules/fields/fields.repository.ts). */
     entity: text('entity').notNull(),
     aId: uuid('a_id').notNull(),
     bId: uuid('b_id').notNull(),

@@ -27,6 +27,8 @@ export type MacroActions = {
   teamId?: string | null | undefined;
   addTags?: string[] | undefined;
   removeTags?: string[] | undefined;
+  /** Ticket custom field values by key, checked against the fields when saved and applied; null clears one. */
+  custom?: Record<string, unknown> | undefined;
 };
 
 /** Canned replies with placeholders, and the field changes made in the same step. */

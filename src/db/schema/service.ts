@@ -93,6 +93,37 @@ export const channels = pgTable(
   ],
 );
 
+/**
+ * Where the IMAP poll of an e-mail channel stands (its settings are in `channels.settings.imap`): the mailbox's
+ * UIDVALIDITY and the highest UID imported (while UIDVALIDITY is the same, a poll asks for UIDs above it; when it
+ * changes, for UNSEEN), the lease of the poll running now (one per channel), and what the last poll did.
+ */
+export const channelImapState = pgTable(
+  'channel_imap_state',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    channelId: uuid('channel_id').notNull(),
+    uidValidity: text('uid_validity'),
+    lastUid: bigint('last_uid', { mode: 'number' }),
+    /** A poll holds the channel until then; another poll (any instance) leaves it alone meanwhile. */
+    pollingUntil: ts('polling_until'),
+    lastPollAt: ts('last_poll_at'),
+    lastSuccessAt: ts('last_success_at'),
+    lastErrorCode: text('last_error_code'),
+    lastError: text('last_error'),
+    lastErrorAt: ts('last_error_at'),
+    /** Messages the last successful poll took from the mailbox. */
+    lastImported: integer('last_imported').notNull().default(0),
+    updatedAt: ts('updated_at').notNull().default(msNow),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.channelId] }),
+    foreignKey({ columns: [t.workspaceId, t.channelId], foreignColumns: [channels.workspaceId, channels.id] }).onDelete(
+      'cascade',
+    ),
+  ],
+);
+
 export const ticketStatuses = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
 export type TicketStatusValue = (typeof ticketStatuses)[number];
 export const ticketPriorities = ['low', 'normal', 'high', 'urgent'] as const;
@@ -113,6 +144,11 @@ export type StoredSlaMetric = {
   /** Which notices were sent for this metric (warn, breach), so each is sent once. */
   notified?: string[];
 };
+
+/** The statuses of a ticket still being worked (the inbox queues), as SQL. */
+export const openTicketStatusesSql = `('new', 'open', 'pending', 'on_hold')`;
+/** Tickets the inbox queues show: not merged away, status still open. The partial indexes below cover exactly these. */
+const openTicketSql = `merged_into_id is null and status in ${openTicketStatusesSql}`;
 
 /** The work item of the service desk: one customer request with owner, priority, status and SLA. */
 export const tickets = pgTable(
@@ -135,6 +171,11 @@ export const tickets = pgTable(
     custom: jsonb('custom').$type<Record<string, unknown>>().notNull().default({}),
     slaPolicyId: uuid('sla_policy_id'),
     sla: jsonb('sla').$type<StoredSlaMetric[]>().notNull().default([]),
+    /**
+     * When the ticket is (or will be) in breach: the earliest due time among its running or breached SLA metrics,
+     * null when none (rapport_sla_breach_at, see drizzle/0013). The "breaching" queue is `sla_breach_at <= now() + 2 h`.
+     */
+    slaBreachAt: ts('sla_breach_at').generatedAlwaysAs(sql`rapport_sla_breach_at(sla)`),
     /** When the SLA job must look at this ticket again (next warning or due time); null when nothing runs. */
     slaNextCheckAt: ts('sla_next_check_at'),
     firstResponseAt: ts('first_response_at'),
@@ -143,6 +184,8 @@ export const tickets = pgTable(
     resolutionBusinessMs: bigint('resolution_business_ms', { mode: 'number' }),
     lastCustomerMessageAt: ts('last_customer_message_at'),
     lastAgentReplyAt: ts('last_agent_reply_at'),
+    /** When the status last changed (time rules count "pending for 3 days" from it). */
+    statusChangedAt: ts('status_changed_at').notNull().default(msNow),
     mergedIntoId: uuid('merged_into_id'),
     createdBy: text('created_by'),
     updatedBy: text('updated_by'),
@@ -159,6 +202,27 @@ export const tickets = pgTable(
     index('tickets_person_idx').on(t.workspaceId, t.personId),
     index('tickets_created_idx').on(t.workspaceId, t.createdAt),
     index('tickets_sla_check_idx').on(t.slaNextCheckAt),
+    // The inbox (src/modules/tickets: queues newest update first, and their counts). The list's default order over
+    // every ticket; then, over open tickets only (a few percent of a desk's history): the open queue (and my teams,
+    // unassigned, breaching, filtered on the way: the trailing columns are checked in the index), mine, unassigned,
+    // and the counts (by assignee and team, with the breach time, read from the index alone).
+    index('tickets_updated_idx')
+      .on(t.workspaceId, t.updatedAt, t.id)
+      .where(sql`merged_into_id is null`),
+    index('tickets_open_idx')
+      .on(t.workspaceId, t.updatedAt, t.id, t.assigneeId, t.teamId, t.slaBreachAt)
+      .where(sql.raw(openTicketSql)),
+    index('tickets_open_assignee_idx').on(t.workspaceId, t.assigneeId, t.updatedAt, t.id).where(sql.raw(openTicketSql)),
+    index('tickets_open_unassigned_idx')
+      .on(t.workspaceId, t.updatedAt, t.id)
+      .where(sql.raw(`${openTicketSql} and assignee_id is null`)),
+    index('tickets_open_counts_idx')
+      .on(t.workspaceId, t.assigneeId, t.teamId, t.slaBreachAt)
+      .where(sql.raw(openTicketSql)),
+    // The other moments time rules count from, scanned by range (the update time uses tickets_updated_idx).
+    index('tickets_status_changed_idx').on(t.workspaceId, t.statusChangedAt),
+    index('tickets_last_customer_idx').on(t.workspaceId, t.lastCustomerMessageAt),
+    index('tickets_last_agent_idx').on(t.workspaceId, t.lastAgentReplyAt),
   ],
 );
 
@@ -333,6 +397,10 @@ export const rules = pgTable(
     trigger: text('trigger').notNull(),
     conditions: jsonb('conditions').$type<Array<{ field: string; op: string; value?: string | string[] }>>().notNull(),
     actions: jsonb('actions').$type<Array<Record<string, unknown>>>().notNull(),
+    /** For the time trigger: how long after which moment of the ticket the rule looks at it. */
+    delay: jsonb('delay').$type<{ since: string; hours: number }>(),
+    /** Time rules: every ticket whose moment (anchor + delay) is at or before this has been looked at. */
+    timeCheckedUntil: ts('time_checked_until'),
     position: integer('position').notNull().default(0),
     active: boolean('active').notNull().default(true),
     createdAt: ts('created_at').notNull().default(msNow),
@@ -342,5 +410,30 @@ export const rules = pgTable(
     primaryKey({ columns: [t.workspaceId, t.id] }),
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
     index('rules_trigger_idx').on(t.workspaceId, t.trigger, t.position),
+  ],
+);
+
+/**
+ * The ledger of time rules: a time rule looks at a ticket once per moment it counts from (the ticket's creation, its
+ * last status change…), whether its conditions held or not; `fired` says whether it acted.
+ */
+export const ruleRuns = pgTable(
+  'rule_runs',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    ruleId: uuid('rule_id').notNull(),
+    ticketId: uuid('ticket_id').notNull(),
+    anchorAt: ts('anchor_at').notNull(),
+    fired: boolean('fired').notNull(),
+    createdAt: ts('created_at').notNull().default(msNow),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.ruleId, t.ticketId, t.anchorAt] }),
+    foreignKey({ columns: [t.workspaceId, t.ruleId], foreignColumns: [rules.workspaceId, rules.id] }).onDelete(
+      'cascade',
+    ),
+    foreignKey({ columns: [t.workspaceId, t.ticketId], foreignColumns: [tickets.workspaceId, tickets.id] }).onDelete(
+      'cascade',
+    ),
   ],
 );

@@ -5,7 +5,16 @@ import { channelKinds } from '../../db/schema/service.ts';
 import { can } from '../../domain/permissions.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses, idParam, isoDate, noContentResponses } from '../../http/schemas.ts';
-import type { ChannelRow } from './channels.repository.ts';
+import type { ChannelImapStateRow, ChannelRow } from './channels.repository.ts';
+import {
+  imapPollResult,
+  imapSettingsInput,
+  imapSettingsOutput,
+  imapStatusOutput,
+  imapTestResult,
+  presentImapSettings,
+  presentImapStatus,
+} from './channels.schemas.ts';
 import type { ChannelsService } from './channels.service.ts';
 
 const channelSchema = z
@@ -19,7 +28,9 @@ const channelSchema = z
     settings: z.object({
       smtpUrl: z.string().nullable().describe('Outgoing mail server for replies (password hidden)'),
       fromName: z.string().nullable(),
+      imap: imapSettingsOutput.nullable().describe('E-mail channels: the IMAP mailbox polled for mail (optional)'),
     }),
+    imapStatus: imapStatusOutput.nullable().describe('Where polling the IMAP mailbox stands; null before a first poll'),
     secret: z
       .string()
       .nullable()
@@ -40,7 +51,11 @@ function hidePassword(url: unknown): string | null {
   }
 }
 
-function present(c: ChannelRow, showSecret: boolean): z.infer<typeof channelSchema> {
+function present(
+  c: ChannelRow,
+  showSecret: boolean,
+  imapState: ChannelImapStateRow | null | undefined,
+): z.infer<typeof channelSchema> {
   return {
     id: c.id,
     kind: c.kind,
@@ -51,7 +66,9 @@ function present(c: ChannelRow, showSecret: boolean): z.infer<typeof channelSche
     settings: {
       smtpUrl: hidePassword(c.settings.smtpUrl),
       fromName: typeof c.settings.fromName === 'string' ? c.settings.fromName : null,
+      imap: presentImapSettings(c.settings),
     },
+    imapStatus: c.settings.imap ? presentImapStatus(imapState) : null,
     secret: showSecret ? c.secret : null,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
@@ -61,6 +78,9 @@ function present(c: ChannelRow, showSecret: boolean): z.infer<typeof channelSche
 const settingsInput = z.object({
   smtpUrl: z.string().trim().max(1000).nullish(),
   fromName: z.string().trim().max(200).nullish(),
+  imap: imapSettingsInput
+    .nullish()
+    .describe('E-mail channels: fetch mail from this IMAP mailbox too (null removes it; a password left out is kept)'),
 });
 
 const createBody = z.object({
@@ -91,10 +111,13 @@ export const channelsRoutes =
       },
       async (req) => {
         const actor = requireActor(req);
-        const rows = await channels.list(actor);
-        return { data: rows.map((c) => present(c, can(actor, 'workspace:manage'))) };
+        const [rows, states] = await Promise.all([channels.list(actor), channels.imapStates(actor)]);
+        return { data: rows.map((c) => present(c, can(actor, 'workspace:manage'), states.get(c.id))) };
       },
     );
+
+    const withState = async (actor: Parameters<ChannelsService['get']>[0], c: ChannelRow, showSecret: boolean) =>
+      present(c, showSecret, (await channels.imapStates(actor, [c.id])).get(c.id));
 
     r.post(
       '/channels',
@@ -106,7 +129,11 @@ export const channelsRoutes =
           response: { 201: channelSchema, ...errorResponses },
         },
       },
-      async (req, reply) => reply.status(201).send(present(await channels.create(requireActor(req), req.body), true)),
+      async (req, reply) => {
+        const actor = requireActor(req);
+        // A new channel has not polled yet: no state to look up.
+        return reply.status(201).send(present(await channels.create(actor, req.body), true, null));
+      },
     );
 
     r.get(
@@ -114,7 +141,7 @@ export const channelsRoutes =
       { schema: { tags, summary: 'A channel', params: idParam, response: { 200: channelSchema, ...errorResponses } } },
       async (req) => {
         const actor = requireActor(req);
-        return present(await channels.get(actor, req.params.id), can(actor, 'workspace:manage'));
+        return withState(actor, await channels.get(actor, req.params.id), can(actor, 'workspace:manage'));
       },
     );
 
@@ -129,7 +156,10 @@ export const channelsRoutes =
           response: { 200: channelSchema, ...errorResponses },
         },
       },
-      async (req) => present(await channels.update(requireActor(req), req.params.id, req.body), true),
+      async (req) => {
+        const actor = requireActor(req);
+        return withState(actor, await channels.update(actor, req.params.id, req.body), true);
+      },
     );
 
     r.delete(
@@ -139,5 +169,40 @@ export const channelsRoutes =
         await channels.remove(requireActor(req), req.params.id);
         return reply.status(204).send(null);
       },
+    );
+
+    r.post(
+      '/channels/:id/imap/test',
+      {
+        schema: {
+          tags,
+          summary: "Try an e-mail channel's IMAP mailbox: connect, log in, open the folder",
+          description:
+            'With no body, tries the stored settings; with a body, those settings laid over the stored ones (a ' +
+            'password left out is the stored one), so a form can be tried before it is saved. Nothing is changed. ' +
+            'Failures are 422 with the code imap_auth_failed, imap_unreachable, imap_tls_failed, ' +
+            'imap_mailbox_missing or imap_failed.',
+          params: idParam,
+          body: imapSettingsInput.nullish(),
+          response: { 200: imapTestResult, ...errorResponses },
+        },
+      },
+      async (req) => channels.testImap(requireActor(req), req.params.id, req.body ?? undefined),
+    );
+
+    r.post(
+      '/channels/:id/imap/poll',
+      {
+        schema: {
+          tags,
+          summary: "Poll an e-mail channel's IMAP mailbox now",
+          description:
+            'Imports new mail as a scheduled poll does and records the outcome on the channel (imapStatus). 409 ' +
+            'while another poll of the mailbox runs; 422 with an imap_* code when the mailbox cannot be reached.',
+          params: idParam,
+          response: { 200: imapPollResult, ...errorResponses },
+        },
+      },
+      async (req) => channels.pollImap(requireActor(req), req.params.id),
     );
   };

@@ -77,6 +77,68 @@ export function inboundFromMail(parsed: ParsedMail, channel: ChannelRow, envelop
   };
 }
 
+/** MIME parsing of a raw RFC 822 message, the same for every way mail comes in. */
+export function parseMail(raw: Buffer): Promise<ParsedMail> {
+  return simpleParser(raw, { skipImageLinks: true, maxHtmlLengthToParse: 10 * 1024 * 1024 });
+}
+
+/**
+ * The one inbound path for e-mail (the SMTP endpoint and IMAP polling): each channel the mail is for receives it
+ * through the tickets service, which threads it, stores a Message-ID once, keeps automatic mail from opening tickets,
+ * sanitises the HTML and stores the attachments.
+ */
+export async function receiveMail(
+  tickets: TicketsService,
+  parsed: ParsedMail,
+  channels: readonly ChannelRow[],
+  envelopeFrom: string | null,
+): Promise<InboundResult[]> {
+  const results: InboundResult[] = [];
+  for (const channel of channels) results.push(await tickets.receive(inboundFromMail(parsed, channel, envelopeFrom)));
+  return results;
+}
+
+/** What is known of a message without parsing it: a mail server's envelope (IMAP ENVELOPE). */
+export type MailEnvelope = {
+  from: { address: string; name: string | null } | null;
+  subject: string | null;
+  messageId: string | null;
+  inReplyTo: string | null;
+  date: Date | null;
+};
+
+/**
+ * A message that could not be read (MIME parsing failed) or taken whole (over the size limit), kept as well as
+ * possible: sender, subject and threading from the envelope, a sentence saying why, and the original attached as
+ * message.eml when there is one.
+ */
+export function unreadableMail(
+  channel: ChannelRow,
+  envelope: MailEnvelope,
+  raw: Buffer | null,
+  reason: string,
+): InboundMessage {
+  const from = envelope.from?.address
+    ? { address: envelope.from.address.toLowerCase(), name: envelope.from.name }
+    : null;
+  return {
+    channel,
+    from: { email: from?.address ?? null, name: from?.name ?? null },
+    subject: envelope.subject,
+    text: `Rapport could not read this message: ${reason}.${raw ? ' The original is attached as message.eml.' : ''}`,
+    emailMessageId: normaliseMessageId(envelope.messageId),
+    replyTo: parseMessageIds(envelope.inReplyTo),
+    automatic: automaticMailReason({}, from?.address ?? null),
+    meta: {
+      from,
+      inReplyTo: normaliseMessageId(envelope.inReplyTo),
+      date: envelope.date?.toISOString() ?? null,
+      unreadable: reason,
+    },
+    attachments: raw ? [{ fileName: 'message.eml', contentType: 'message/rfc822', content: raw }] : [],
+  };
+}
+
 export type InboundSmtp = { port: number; close(): Promise<void> };
 
 /**
@@ -135,11 +197,9 @@ export async function startInboundSmtp(opts: {
           return callback(
             smtpError(552, `5.3.4 Message too big: the limit is ${Math.round(maxBytes / 1024 / 1024)} MB`),
           );
-        simpleParser(Buffer.concat(chunks), { skipImageLinks: true, maxHtmlLengthToParse: 10 * 1024 * 1024 })
+        parseMail(Buffer.concat(chunks))
           .then(async (parsed) => {
-            const results: InboundResult[] = [];
-            for (const channel of channels)
-              results.push(await opts.tickets.receive(inboundFromMail(parsed, channel, envelopeFrom)));
+            const results = await receiveMail(opts.tickets, parsed, channels, envelopeFrom);
             log?.info(
               {
                 results: results.map((r) => (r.outcome === 'ignored' ? r.reason : `${r.outcome} #${r.ticket.number}`)),

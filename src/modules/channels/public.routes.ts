@@ -32,6 +32,10 @@ const inboundBody = z.object({
   html: z.string().max(2_000_000).optional(),
   subject: z.string().trim().max(300).optional(),
   messageId: z.string().trim().max(500).optional().describe('Your id of the message: the same id twice is stored once'),
+  custom: z
+    .record(z.string().max(50), z.unknown())
+    .optional()
+    .describe('Ticket custom field values for a new ticket (an order number…); checked like any write'),
 });
 
 const uuidLike = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -172,6 +176,7 @@ export const channelPublicRoutes =
           html: m.html,
           externalThreadId: m.threadId,
           emailMessageId: m.messageId ? `${m.messageId}@${channel.id}` : undefined,
+          ...(m.custom ? { ticket: { custom: m.custom } } : {}),
         });
         if (r.outcome === 'ignored') return reply.status(200).send({ received: true, duplicate: true });
         return reply

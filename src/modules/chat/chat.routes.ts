@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { RealtimeEvent } from '../../realtime/bus.ts';
 import { RealtimeHub, TokenBucket } from '../../realtime/hub.ts';
-import { anyAgentOnline, type PresenceTracker } from '../../realtime/presence.ts';
+import { AgentsOnline, anyAgentOnline, type PresenceTracker } from '../../realtime/presence.ts';
 import type { Db } from '../../db/client.ts';
 import type { ChannelRow } from '../channels/channels.repository.ts';
 import type { ChatService, VisitorIdentity } from './chat.service.ts';
@@ -88,6 +88,12 @@ export const chatRoutes =
   async (app: FastifyInstance) => {
     const { db, chat, hub, presence } = deps;
     const limits = { ...defaultChatLimits, ...deps.limits };
+    const recheckMs = limits.presenceRecheckMs ?? 10_000;
+    // Shared by the instance's visitor sockets: with a thousand sockets, one presence query per second or two rather
+    // than a hundred (each re-reads every recheckMs), and one per agent presence event rather than one per socket.
+    const agentPresence = new AgentsOnline(db, Math.min(2_000, recheckMs / 2));
+    // When each agent presence event reached this instance: every socket told of it asks for an answer begun after.
+    const arrivedAt = new WeakMap<RealtimeEvent, number>();
     const r = app.withTypeProvider<ZodTypeProvider>();
 
     r.get('/widget.js', { schema: { hide: true } }, async (_req, reply) => {
@@ -152,11 +158,21 @@ export const chatRoutes =
             });
         };
 
-        const recheckAgents = () => {
-          if (!channel || !readySent || closed) return;
-          void anyAgentOnline(db, channel.workspaceId).then(
+        // The answer last applied: a slower, older query finishing after a newer one must not undo it.
+        let appliedSeq = 0;
+        // An agent presence event that came before the ready frame went out: asked again once it has.
+        let missedBeforeReady: number | null = null;
+        const recheckAgents = (after?: number) => {
+          if (!channel || closed) return;
+          if (!readySent) {
+            if (after !== undefined) missedBeforeReady = after;
+            return;
+          }
+          const answer = agentPresence.get(channel.workspaceId, after);
+          void answer.online.then(
             (online) => {
-              if (closed) return;
+              if (closed || answer.seq < appliedSeq) return;
+              appliedSeq = answer.seq;
               if (online !== agentsOnline) sendFrame(socket, { type: 'agents', online });
               agentsOnline = online;
             },
@@ -165,7 +181,7 @@ export const chatRoutes =
         };
         // Presence events can be lost while an instance's LISTEN connection reconnects (or before it is up): the
         // visitor's "online" state is also re-read from the presence table now and then.
-        const agentsTimer = setInterval(recheckAgents, limits.presenceRecheckMs ?? 10_000);
+        const agentsTimer = setInterval(() => recheckAgents(), recheckMs);
         agentsTimer.unref();
 
         const onEvent = (e: RealtimeEvent) => {
@@ -173,7 +189,9 @@ export const chatRoutes =
           const ch = channel;
           if (e.kind === 'presence' && e.who === 'agent') {
             // Before ready the visitor learns the state from the ready frame itself.
-            recheckAgents();
+            let at = arrivedAt.get(e);
+            if (at === undefined) arrivedAt.set(e, (at = agentPresence.mark()));
+            recheckAgents(at);
             return;
           }
           if (!conversationId || !('conversationId' in e) || e.conversationId !== conversationId) return;
@@ -217,6 +235,7 @@ export const chatRoutes =
               name: who.name,
               messages: h.messages,
             });
+            if (missedBeforeReady !== null) recheckAgents(missedBeforeReady);
             return;
           }
           if (!who) return error('hello_first', 'Send hello first');

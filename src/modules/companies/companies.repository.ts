@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { listClauses, toPage, type ListColumns } from '../../db/list.ts';
+import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { companies, people, personCompanies } from '../../db/schema/index.ts';
 import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
@@ -44,25 +44,11 @@ export function companyListColumns(defs: readonly CustomFieldRow[]): ListColumns
     tag: (f) => textArrayFilter(companies.tags, f),
     email: (f) => textArrayFilter(companies.emails, f),
   };
-  for (const d of defs) {
-    if (d.archived || d.entity !== 'company') continue;
-    const name = `custom.${d.key}`;
-    specs[name] =
-      d.type === 'select'
-        ? { type: 'enum', values: d.options }
-        : d.type === 'number'
-          ? { type: 'number' }
-          : d.type === 'boolean'
-            ? { type: 'boolean' }
-            : { type: 'string', sortable: d.type !== 'multiselect' };
-    const raw = sql`${companies.custom}->>${d.key}`;
-    fields[name] =
-      d.type === 'number'
-        ? sql`(case when jsonb_typeof(${companies.custom}->${d.key}) = 'number' then (${raw})::numeric end)`
-        : d.type === 'boolean'
-          ? sql`(case when jsonb_typeof(${companies.custom}->${d.key}) = 'boolean' then (${raw})::boolean end)`
-          : raw;
-  }
+  addCustomFieldColumns(
+    { fields, specs, filters },
+    companies.custom,
+    defs.filter((d) => d.entity === 'company'),
+  );
   return { id: companies.id, fields, specs, filters };
 }
 

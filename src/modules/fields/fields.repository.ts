@@ -1,17 +1,20 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { customFields } from '../../db/schema/index.ts';
 
 export type CustomFieldRow = typeof customFields.$inferSelect;
-export type CustomEntity = 'person' | 'company';
+/** The record types that have custom fields: their values live in each record's `custom` jsonb. */
+export const customEntities = ['person', 'company', 'ticket'] as const;
+export type CustomEntity = (typeof customEntities)[number];
 
 export async function listCustomFields(
   db: DbOrTx,
   workspaceId: string,
-  entity?: CustomEntity,
+  entity?: CustomEntity | readonly CustomEntity[],
 ): Promise<CustomFieldRow[]> {
   const conds = [eq(customFields.workspaceId, workspaceId)];
-  if (entity) conds.push(eq(customFields.entity, entity));
+  if (typeof entity === 'string') conds.push(eq(customFields.entity, entity));
+  else if (entity) conds.push(inArray(customFields.entity, [...entity]));
   return db
     .select()
     .from(customFields)

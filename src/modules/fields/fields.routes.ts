@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { customFieldTypes } from '../../db/schema/index.ts';
 import { requireActor } from '../../http/auth.ts';
 import { errorResponses, idParam, isoDate } from '../../http/schemas.ts';
-import type { CustomFieldRow } from './fields.repository.ts';
+import { customEntities, type CustomEntity, type CustomFieldRow } from './fields.repository.ts';
 import type { FieldsService } from './fields.service.ts';
 
 export const customFieldSchema = z
   .object({
     id: z.string(),
-    entity: z.enum(['person', 'company']),
+    entity: z.enum(customEntities),
     key: z.string(),
     label: z.string(),
     type: z.enum(customFieldTypes),
@@ -25,7 +25,7 @@ export const customFieldSchema = z
 export function presentCustomField(f: CustomFieldRow): z.infer<typeof customFieldSchema> {
   return {
     id: f.id,
-    entity: f.entity as 'person' | 'company',
+    entity: f.entity as CustomEntity,
     key: f.key,
     label: f.label,
     type: f.type,
@@ -47,8 +47,8 @@ export const fieldsRoutes =
       {
         schema: {
           tags,
-          summary: 'Custom fields of people and companies',
-          querystring: z.object({ entity: z.enum(['person', 'company']).optional() }),
+          summary: 'Custom fields of people, companies and tickets',
+          querystring: z.object({ entity: z.enum(customEntities).optional() }),
           response: { 200: z.object({ data: z.array(customFieldSchema) }), ...errorResponses },
         },
       },
@@ -62,12 +62,15 @@ export const fieldsRoutes =
           tags,
           summary: 'Define a custom field',
           body: z.object({
-            entity: z.enum(['person', 'company']),
+            entity: z.enum(customEntities),
             label: z.string().trim().min(1, 'must not be empty').max(100),
             key: z.string().max(50).optional().describe('Default: from the label, e.g. "Plan tier" → plan_tier'),
             type: z.enum(customFieldTypes),
             options: z.array(z.string().max(100)).max(200).optional(),
-            required: z.boolean().optional(),
+            required: z
+              .boolean()
+              .optional()
+              .describe('People and companies: every record needs a value. Tickets: a value is needed to solve one'),
           }),
           response: { 201: customFieldSchema, ...errorResponses },
         },

@@ -3,9 +3,10 @@ import { newId } from '../../db/ids.ts';
 import { customFieldTypes, type CustomFieldType } from '../../db/schema/index.ts';
 import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
-import type { Actor } from '../../domain/permissions.ts';
+import { can, type Actor, type Permission } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import {
+  customEntities,
   findCustomField,
   insertCustomField,
   listCustomFields,
@@ -29,13 +30,30 @@ export function fieldKeyFromLabel(label: string): string {
 
 export type FieldsService = ReturnType<typeof createFieldsService>;
 
-/** Custom fields per workspace for people and companies; values live in each record's `custom` and are checked on write. */
+/** Who may read the fields of an entity: customer fields with the customer record, ticket fields with tickets. */
+const readPermission: Record<CustomEntity, Permission> = {
+  person: 'customers:read',
+  company: 'customers:read',
+  ticket: 'tickets:read',
+};
+
+/**
+ * Custom fields per workspace for people, companies and tickets; values live in each record's `custom` and are checked
+ * on write (src/modules/fields/record-fields.ts). A field is never deleted, only archived: hidden from forms, lists and
+ * filters, writes to it refused, the values already stored kept.
+ */
 export function createFieldsService(deps: { db: Db }) {
   const { db } = deps;
   return {
+    /** The fields of an entity, or of every entity the actor may read. */
     async list(actor: Actor, entity?: CustomEntity): Promise<CustomFieldRow[]> {
-      assertCan(actor, 'customers:read');
-      return listCustomFields(db, actor.workspaceId, entity);
+      if (entity) {
+        assertCan(actor, readPermission[entity]);
+        return listCustomFields(db, actor.workspaceId, entity);
+      }
+      const readable = customEntities.filter((e) => can(actor, readPermission[e]));
+      if (!readable.length) assertCan(actor, 'customers:read');
+      return listCustomFields(db, actor.workspaceId, readable);
     },
 
     async create(
@@ -50,6 +68,8 @@ export function createFieldsService(deps: { db: Db }) {
       },
     ): Promise<CustomFieldRow> {
       assertCan(actor, 'workspace:manage');
+      if (!customEntities.includes(input.entity))
+        throw new AppError('validation_failed', `Unknown entity "${input.entity}"`, { field: 'entity' });
       if (!customFieldTypes.includes(input.type))
         throw new AppError('validation_failed', `Unknown field type "${input.type}"`);
       const key = input.key ?? fieldKeyFromLabel(input.label);

@@ -9,6 +9,7 @@ import {
   type FieldProblem,
 } from '../../domain/customers.ts';
 import type { Actor } from '../../domain/permissions.ts';
+import { AppError } from '../../errors.ts';
 import { findUser } from '../users/users.repository.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { listCustomFields, type CustomEntity } from './fields.repository.ts';
@@ -102,13 +103,36 @@ export async function normaliseSharedFields(
   }
   if (input.tags !== undefined) out.tags = normaliseTags(input.tags);
   if (input.custom !== undefined || !existing) {
-    const defs = await listCustomFields(tx, actor.workspaceId, entity);
-    const r = validateCustomValues(defs, input.custom ?? {}, {
-      partial: Boolean(existing),
+    const r = await checkCustomValues(tx, actor.workspaceId, entity, input.custom ?? {}, {
+      required: existing ? 'mentioned' : 'all',
       existing: existing?.custom ?? {},
     });
     problems.push(...r.problems);
     out.custom = r.values;
   }
   return out;
+}
+
+/**
+ * Custom values of a person, company or ticket checked against the workspace's definitions of that entity (see
+ * validateCustomValues): converted, merged into `existing`, every problem named `custom.<key>`.
+ */
+export async function checkCustomValues(
+  tx: DbOrTx,
+  workspaceId: string,
+  entity: CustomEntity,
+  input: Record<string, unknown>,
+  opts: { required: 'all' | 'mentioned' | 'none'; existing?: Record<string, unknown> },
+): Promise<{ values: Record<string, unknown>; problems: FieldProblem[] }> {
+  return validateCustomValues(await listCustomFields(tx, workspaceId, entity), input, opts);
+}
+
+/** The 400 for invalid fields: the first problem in the message, all of them in `details.problems`. */
+export function invalidFields(problems: FieldProblem[], message?: string): AppError {
+  const first = problems[0];
+  return new AppError(
+    'validation_failed',
+    message ?? (first ? `${first.field}: ${first.message}` : 'The record is not valid'),
+    { problems },
+  );
 }

@@ -605,7 +605,7 @@ async function flushPeople(
       }
     }
     const custom = validateCustomValues(ctx.defs, rec.custom, {
-      partial: Boolean(existing),
+      required: existing ? 'mentioned' : 'all',
       existing: existing?.custom ?? {},
     });
     if (custom.problems.length) {
@@ -878,7 +878,7 @@ async function flushCompanies(
       }
     }
     const custom = validateCustomValues(ctx.defs, rec.custom, {
-      partial: Boolean(existing),
+      required: existing ? 'mentioned' : 'all',
       existing: existing?.custom ?? {},
     });
     if (custom.problems.length) {

@@ -23,6 +23,10 @@ export const macroActionsSchema = z
     teamId: z.uuid().nullable().optional().describe('A team id, or null to take the ticket off its team'),
     addTags: z.array(tag).max(20).optional(),
     removeTags: z.array(tag).max(20).optional(),
+    custom: z
+      .record(z.string().max(50), z.unknown())
+      .optional()
+      .describe('Ticket custom field values to set, by key (null clears one); checked against the ticket fields'),
   })
   .strict();
 
@@ -73,7 +77,7 @@ const previewSchema = z
     internal: z.boolean(),
     changes: z.array(
       z.object({
-        field: z.enum(['status', 'priority', 'type', 'assigneeId', 'teamId', 'tags']),
+        field: z.string().describe('status, priority, type, assigneeId, teamId, tags, or custom.<key>'),
         from: z.unknown(),
         to: z.unknown(),
       }),

@@ -17,9 +17,13 @@ import { findPerson } from '../people/people.repository.ts';
 import { findTeam } from '../teams/teams.repository.ts';
 import { findUser } from '../users/users.repository.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import { checkCustomAssignments } from '../../domain/customers.ts';
+import { listCustomFields } from '../fields/fields.repository.ts';
+import { invalidFields } from '../fields/record-fields.ts';
 import { findTicket, type MessageRow, type TicketRow } from '../tickets/tickets.repository.ts';
 import { wellFormed } from '../tickets/sanitize.ts';
-import { createTicketsService, ticketTypesOf, type TicketPatch } from '../tickets/tickets.service.ts';
+import { ticketTypesOf } from '../../domain/tickets.ts';
+import { createTicketsService, type TicketPatch } from '../tickets/tickets.service.ts';
 import {
   countMacroUse,
   deleteMacro,
@@ -63,8 +67,11 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
     return m;
   }
 
-  /** Placeholders, ticket type, assignee and team must exist here; each problem names the field and the value. */
-  async function checkMacro(tx: DbOrTx, actor: Actor, body: string, actions: MacroActions): Promise<void> {
+  /**
+   * Placeholders, ticket type, assignee, team and custom fields must exist here; each problem names the field and the
+   * value. Returns the actions with the custom values converted as they are stored (e.g. "42" for a number is 42).
+   */
+  async function checkMacro(tx: DbOrTx, actor: Actor, body: string, actions: MacroActions): Promise<MacroActions> {
     const problems = placeholderProblems(body);
     if (problems.length)
       throw new AppError(
@@ -72,10 +79,10 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
         `Unknown placeholder${problems.length > 1 ? 's' : ''} in the body: ${problems.map((p) => p.placeholder).join(', ')}`,
         { field: 'body', problems },
       );
-    await checkActions(tx, actor, actions);
+    return checkActions(tx, actor, actions);
   }
 
-  async function checkActions(tx: DbOrTx, actor: Actor, actions: MacroActions): Promise<void> {
+  async function checkActions(tx: DbOrTx, actor: Actor, actions: MacroActions): Promise<MacroActions> {
     if (actions.type !== undefined) {
       const ws = await findWorkspace(tx, actor.workspaceId);
       const types = ticketTypesOf(ws?.settings ?? {}).map((t) => t.key);
@@ -98,6 +105,15 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
         field: 'actions.teamId',
         value: actions.teamId,
       });
+    if (!actions.custom) return actions;
+    // Checked against the ticket fields as they are now: at save, and again at preview and apply.
+    const r = checkCustomAssignments(await listCustomFields(tx, actor.workspaceId, 'ticket'), actions.custom);
+    if (r.problems.length)
+      throw invalidFields(
+        r.problems.map((p) => ({ ...p, field: `actions.${p.field}` })),
+        `The macro sets ${r.problems[0]?.field}: ${r.problems[0]?.message}`,
+      );
+    return { ...actions, custom: r.values };
   }
 
   function cleanActions(a: MacroActions | undefined): MacroActions {
@@ -111,6 +127,7 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
     const tags = (xs: string[] | undefined) => [...new Set((xs ?? []).map((t) => t.trim()).filter(Boolean))];
     if (tags(a.addTags).length) out.addTags = tags(a.addTags);
     if (tags(a.removeTags).length) out.removeTags = tags(a.removeTags);
+    if (a.custom && Object.keys(a.custom).length) out.custom = { ...a.custom };
     return out;
   }
 
@@ -129,14 +146,14 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
 
   /** The rendered body and planned changes of a macro on a ticket, read inside `tx`. */
   async function plan(tx: DbOrTx, actor: Actor, macro: MacroRow, ticket: TicketRow): Promise<MacroPreview> {
-    await checkActions(tx, actor, macro.actions);
+    const actions = await checkActions(tx, actor, macro.actions);
     const [ws, person, agent] = [
       await findWorkspace(tx, actor.workspaceId),
       ticket.personId ? await findPerson(tx, actor.workspaceId, ticket.personId) : null,
       actor.userId ? await findUser(tx, actor.workspaceId, actor.userId) : null,
     ];
     // The reply describes the ticket as the macro leaves it (a macro that sets the type names the new type).
-    const changes = planMacroChanges(ticket, macro.actions, actor.userId);
+    const changes = planMacroChanges(ticket, actions, actor.userId);
     const next = (field: 'type' | 'priority') =>
       (changes.find((c) => c.field === field)?.to as string) ?? ticket[field];
     const typeLabel = ticketTypesOf(ws?.settings ?? {}).find((t) => t.key === next('type'))?.label ?? next('type');
@@ -174,9 +191,8 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
       input = wellFormed(input);
       const name = input.name.trim();
       const body = input.body ?? '';
-      const actions = cleanActions(input.actions);
+      const actions = await checkMacro(db, actor, body, cleanActions(input.actions));
       mustDoSomething(body, actions);
-      await checkMacro(db, actor, body, actions);
       await nameIsFree(actor, name);
       return db.transaction(async (tx) => {
         const m = await insertMacro(tx, {
@@ -205,10 +221,15 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
       input = wellFormed(input);
       const before = await mustFind(db, actor, id);
       const body = input.body ?? before.body;
-      const actions = input.actions !== undefined ? cleanActions(input.actions) : before.actions;
-      mustDoSomething(body, actions);
       // Only what changes is checked again: switching off a macro whose team was deleted since must still work.
-      await checkMacro(db, actor, input.body ?? '', input.actions !== undefined ? actions : {});
+      const checked = await checkMacro(
+        db,
+        actor,
+        input.body ?? '',
+        input.actions !== undefined ? cleanActions(input.actions) : {},
+      );
+      const actions = input.actions !== undefined ? checked : before.actions;
+      mustDoSomething(body, actions);
       const name = input.name?.trim();
       if (name !== undefined) await nameIsFree(actor, name, id);
       return db.transaction(async (tx) => {
@@ -276,7 +297,8 @@ export function createMacrosService(deps: { db: Db; dataDir: string }) {
         const patch: TicketPatch = {};
         for (const c of preview.changes) {
           if (c.field === 'tags') patch.tags = c.to as string[];
-          else patch[c.field] = c.to as string & null;
+          else if (c.field.startsWith('custom.')) patch.custom = { ...patch.custom, [c.field.slice(7)]: c.to };
+          else patch[c.field as 'status' | 'priority' | 'type' | 'assigneeId' | 'teamId'] = c.to as string & null;
         }
         let after = ticket;
         if (Object.keys(patch).length) after = await tickets.update(actor, ticketId, patch);

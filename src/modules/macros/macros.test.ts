@@ -15,6 +15,7 @@ type Macro = { id: string; name: string; body: string; usageCount: number; actio
 type Preview = { body: string; internal: boolean; changes: Array<{ field: string; from: unknown; to: unknown }> };
 type Ticket = { id: string; number: number; status: string; priority: string; type: string; tags: string[] };
 type TicketDetail = Ticket & {
+  custom: Record<string, unknown>;
   assigneeId: string | null;
   teamId: string | null;
   messages: Array<{ id: string; direction: string; bodyText: string }>;
@@ -139,6 +140,75 @@ describe.each(testEngines())('macros and SOP checklists on %s', (engine) => {
       const ty = await fails(owner, 'POST', '/api/v1/macros', { name: 'X3', actions: { type: 'gossip' } }, 400);
       expect(ty.message).toContain('gossip');
       expect((await fails(owner, 'POST', '/api/v1/macros', { name: 'X4' }, 400)).message).toContain('must write');
+    });
+
+    it('set ticket custom fields, checked against the fields at save and again when applied', async () => {
+      const area = await ok<{ id: string }>(
+        owner,
+        'POST',
+        '/api/v1/custom-fields',
+        { entity: 'ticket', label: 'Damage', type: 'select', options: ['Transport', 'Factory'] },
+        201,
+      );
+      await ok(
+        owner,
+        'POST',
+        '/api/v1/custom-fields',
+        { entity: 'ticket', label: 'Replacement sent', type: 'boolean' },
+        201,
+      );
+      const bad = await fails(
+        owner,
+        'POST',
+        '/api/v1/macros',
+        { name: 'Bad fields', actions: { custom: { damage: 'Weather', colour: 'red' } } },
+        400,
+      );
+      expect(bad.code).toBe('validation_failed');
+      expect((bad.details?.problems as Array<{ field: string }>).map((p) => p.field).sort()).toEqual([
+        'actions.custom.colour',
+        'actions.custom.damage',
+      ]);
+      const macro = await ok<Macro>(
+        owner,
+        'POST',
+        '/api/v1/macros',
+        {
+          name: 'Transport damage',
+          body: 'A new one is on its way, {{customer.first_name|there}}.',
+          actions: { custom: { damage: 'Transport', replacement_sent: 'yes' }, status: 'pending' },
+        },
+        201,
+      );
+      // Stored as the field holds it.
+      expect(macro.actions.custom).toEqual({ damage: 'Transport', replacement_sent: true });
+      const ticket = await newTicket();
+      const url = `/api/v1/tickets/${ticket.id}/macros/${macro.id}`;
+      const preview = await ok<Preview>(agent, 'POST', `${url}/preview`);
+      expect(preview.changes).toContainEqual({ field: 'custom.damage', from: null, to: 'Transport' });
+      await ok(agent, 'POST', `${url}/apply`);
+      const after = await ok<TicketDetail>(owner, 'GET', `/api/v1/tickets/${ticket.id}`);
+      expect(after.custom).toEqual({ damage: 'Transport', replacement_sent: true });
+      expect(after.status).toBe('pending');
+      const updated = (await historyTypes(ticket.id)).find((e) => e.type === 'ticket.updated');
+      expect(updated?.payload.changes).toMatchObject({
+        'custom.damage': { from: null, to: 'Transport' },
+        'custom.replacement_sent': { from: null, to: true },
+      });
+      // A field archived since: applying refuses, naming it, and changes nothing.
+      await ok(owner, 'PATCH', `/api/v1/custom-fields/${area.id}`, { archived: true });
+      const other = await newTicket();
+      const refused = await fails(
+        agent,
+        'POST',
+        `/api/v1/tickets/${other.id}/macros/${macro.id}/apply`,
+        undefined,
+        400,
+      );
+      expect((refused.details?.problems as Array<{ field: string }>)[0]?.field).toBe('actions.custom.damage');
+      const untouched = await ok<TicketDetail>(owner, 'GET', `/api/v1/tickets/${other.id}`);
+      expect([untouched.status, untouched.custom, untouched.messages.length]).toEqual(['new', {}, 1]);
+      await ok(owner, 'PATCH', `/api/v1/custom-fields/${area.id}`, { archived: false });
     });
 
     it('preview the rendered reply and the changes without changing anything, then apply both in one step', async () => {

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { listClauses, toPage, type ListColumns } from '../../db/list.ts';
+import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { companies, consentRecords, notes, people, personCompanies } from '../../db/schema/index.ts';
 import type { FieldSpecs, Filter, ListQuery } from '../../domain/list-query.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
@@ -59,16 +59,6 @@ export const consentFieldNames: string[] = ['email', 'sms', 'phone', 'chat'].fla
   ['service', 'marketing', 'research'].map((p) => `consent.${c}.${p}`),
 );
 
-const customTypeSpec: Record<CustomFieldRow['type'], FieldSpecs[string]['type']> = {
-  text: 'string',
-  url: 'string',
-  select: 'string',
-  multiselect: 'string',
-  number: 'number',
-  boolean: 'boolean',
-  date: 'string',
-};
-
 /** The list columns of people for a workspace: built-ins, consent states and its custom fields. */
 export function personListColumns(defs: readonly CustomFieldRow[], stages: readonly string[]): ListColumns {
   const specs: FieldSpecs = { ...basePersonFields, stage: { type: 'enum', values: stages } };
@@ -110,41 +100,11 @@ export function personListColumns(defs: readonly CustomFieldRow[], stages: reado
     specs[name] = { type: 'enum', values: ['granted', 'withdrawn'], sortable: false };
     fields[name] = sql`${people.consent}->>${`${channel}:${purpose}`}`;
   }
-  for (const d of defs) {
-    if (d.archived || d.entity !== 'person') continue;
-    const name = `custom.${d.key}`;
-    const base = customTypeSpec[d.type];
-    specs[name] =
-      d.type === 'select'
-        ? { type: 'enum', values: d.options }
-        : d.type === 'multiselect'
-          ? { type: 'string', sortable: false }
-          : { type: base };
-    const raw = sql`${people.custom}->>${d.key}`;
-    fields[name] =
-      d.type === 'number'
-        ? sql`(case when jsonb_typeof(${people.custom}->${d.key}) = 'number' then (${raw})::numeric end)`
-        : d.type === 'boolean'
-          ? sql`(case when jsonb_typeof(${people.custom}->${d.key}) = 'boolean' then (${raw})::boolean end)`
-          : raw;
-    if (d.type === 'multiselect')
-      filters[name] = (f) => {
-        const col = sql`${people.custom}->${d.key}`;
-        if (f.op === 'eq') return sql`coalesce(${col}, '[]'::jsonb) @> ${JSON.stringify([String(f.value)])}::jsonb`;
-        if (f.op === 'ne')
-          return sql`not (coalesce(${col}, '[]'::jsonb) @> ${JSON.stringify([String(f.value)])}::jsonb)`;
-        if (f.op === 'in')
-          return sql`(${sql.join(
-            (f.value as string[]).map((x) => sql`coalesce(${col}, '[]'::jsonb) @> ${JSON.stringify([x])}::jsonb`),
-            sql` or `,
-          )})`;
-        if (f.op === 'exists')
-          return f.value
-            ? sql`jsonb_array_length(coalesce(${col}, '[]'::jsonb)) > 0`
-            : sql`jsonb_array_length(coalesce(${col}, '[]'::jsonb)) = 0`;
-        return undefined;
-      };
-  }
+  addCustomFieldColumns(
+    { fields, specs, filters },
+    people.custom,
+    defs.filter((d) => d.entity === 'person'),
+  );
   return { id: people.id, fields, specs, filters };
 }
 

@@ -22,7 +22,7 @@ import { exactPieces, parseQuery, type ParsedQuery } from '../../domain/search.t
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
-import { normaliseSharedFields } from '../fields/record-fields.ts';
+import { invalidFields, normaliseSharedFields } from '../fields/record-fields.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { stagesOfWorkspace } from '../workspaces/workspaces.service.ts';
 import {
@@ -75,10 +75,7 @@ export async function workspaceStages(db: DbOrTx, workspaceId: string): Promise<
 }
 
 function fail(problems: FieldProblem[]): never {
-  const first = problems[0];
-  throw new AppError('validation_failed', first ? `${first.field}: ${first.message}` : 'The record is not valid', {
-    problems,
-  });
+  throw invalidFields(problems);
 }
 
 /** A query resolved against the workspace's dictionary: each word with the record words it may stand for. */

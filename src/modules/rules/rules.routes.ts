@@ -14,6 +14,9 @@ const ruleSchema = z
       z.object({ field: z.string(), op: z.string(), value: z.union([z.string(), z.array(z.string())]).optional() }),
     ),
     actions: z.array(z.record(z.string(), z.unknown())),
+    delay: z.object({ since: z.string(), hours: z.number() }).nullable(),
+    /** Time rules: every ticket whose moment came before this has been looked at. */
+    timeCheckedUntil: isoDate.nullable(),
     position: z.number().int(),
     active: z.boolean(),
     createdAt: isoDate,
@@ -27,6 +30,8 @@ const present = (r: RuleRow): z.infer<typeof ruleSchema> => ({
   trigger: r.trigger,
   conditions: r.conditions,
   actions: r.actions,
+  delay: r.delay,
+  timeCheckedUntil: r.timeCheckedUntil?.toISOString() ?? null,
   position: r.position,
   active: r.active,
   createdAt: r.createdAt.toISOString(),

@@ -135,6 +135,75 @@ describe.each(testEngines())('rules and escalation (%s)', (engine) => {
     expect(a2.teamId).toBeNull();
   });
 
+  it('tests and sets ticket custom fields, checked against the fields when the rule is saved', async () => {
+    const { call } = await setup();
+    const field = (body: object) => call('POST', '/api/v1/custom-fields', { entity: 'ticket', ...body });
+    await field({ label: 'Product area', type: 'select', options: ['Stoves', 'Tents'] });
+    await field({ label: 'Items', type: 'number' });
+    const safety = (await field({ label: 'Safety check', type: 'boolean' })).json();
+    await field({ label: 'Order number', type: 'text' });
+    const rule = (body: object) =>
+      call('POST', '/api/v1/rules', { name: 'Stoves are safety cases', trigger: 'ticket.created', ...body });
+
+    // Unknown fields, values the field cannot hold and ops that do not fit are refused, each named.
+    const bad = await rule({
+      conditions: [
+        { field: 'custom.colour', op: 'is', value: 'red' },
+        { field: 'custom.product_area', op: 'in', value: ['Stoves', 'Bikes'] },
+        { field: 'custom.items', op: 'is', value: 'many' },
+        { field: 'custom.product_area', op: 'contains_any', value: ['stove'] },
+      ],
+      actions: [
+        { type: 'set_custom', key: 'safety_check', value: 'perhaps' },
+        { type: 'set_custom', key: 'nope', value: 1 },
+      ],
+    });
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(bad.json().error.details.problems.map((p: { field: string }) => p.field)).toEqual([
+      'conditions[0].field',
+      'conditions[1].value[1]',
+      'conditions[2].value',
+      'conditions[3].op',
+      'actions[0].value',
+      'actions[1].key',
+    ]);
+    expect((await rule({ conditions: [{ field: 'custom.Bad-Key', op: 'set' }], actions: [] })).statusCode).toBe(400);
+
+    const ok = await rule({
+      conditions: [
+        { field: 'custom.product_area', op: 'is', value: 'Stoves' },
+        { field: 'custom.items', op: 'in', value: ['1', '2.0'] },
+      ],
+      actions: [
+        { type: 'set_custom', key: 'safety_check', value: 'yes' },
+        { type: 'set_priority', value: 'high' },
+      ],
+    });
+    expect(ok.statusCode, ok.body).toBe(201);
+    // Values are stored as the condition compares them and as the field holds them.
+    expect(ok.json().conditions[1].value).toEqual(['1', '2']);
+    expect(ok.json().actions[0]).toEqual({ type: 'set_custom', key: 'safety_check', value: true });
+
+    const open = (custom: object) =>
+      call('POST', '/api/v1/tickets', { subject: 'Stove', requester: { email: 's@example.com' }, text: 'hi', custom });
+    const stove = (await open({ product_area: 'Stoves', items: 2 })).json();
+    expect(stove).toMatchObject({ priority: 'high', custom: { product_area: 'Stoves', items: 2, safety_check: true } });
+    const history = (await call('GET', `/api/v1/tickets/${stove.id}/history?limit=50`)).json().data;
+    const applied = history.find((e: { type: string }) => e.type === 'ticket.rule_applied');
+    expect(applied.payload.reasons).toEqual(['custom.product_area is Stoves', 'custom.items is 2']);
+    expect(applied.payload.changes).toMatchObject({ 'custom.safety_check': { from: null, to: true } });
+    const tent = (await open({ product_area: 'Tents', items: 2 })).json();
+    expect(tent).toMatchObject({ priority: 'normal', custom: { product_area: 'Tents', items: 2 } });
+    const many = (await open({ product_area: 'Stoves', items: 5 })).json();
+    expect(many.custom.safety_check).toBeUndefined();
+
+    // A field archived since the rule was saved: the action setting it is skipped, the others still apply.
+    await call('PATCH', `/api/v1/custom-fields/${safety.id}`, { archived: true });
+    const later = (await open({ product_area: 'Stoves', items: 1 })).json();
+    expect(later).toMatchObject({ priority: 'high', custom: { product_area: 'Stoves', items: 1 } });
+    expect(later.custom.safety_check).toBeUndefined();
+  });
+
   it('rejects rules that name unknown teams or users, or conditions without a value', async () => {
     const { call } = await setup();
     const badTeam = await call('POST', '/api/v1/rules', {

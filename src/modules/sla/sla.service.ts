@@ -22,8 +22,15 @@ import { appendEvent } from '../../events/events.ts';
 import { defineJob } from '../../jobs/queue.ts';
 import { assertCan } from '../auth/access.ts';
 import { applyRules } from '../rules/rules.service.ts';
-import { findPerson } from '../people/people.repository.ts';
-import { findTicket, messagesOfTicket, ticketsDueForSlaCheck, updateTicket } from '../tickets/tickets.repository.ts';
+import { findPerson, type PersonRow } from '../people/people.repository.ts';
+import {
+  findTicket,
+  messageTimesOfTicket,
+  ticketsDueForSlaCheck,
+  updateTicket,
+  type MessageRow,
+  type TicketRow,
+} from '../tickets/tickets.repository.ts';
 
 export type SlaPolicyRow = typeof slaPolicies.$inferSelect;
 export type CalendarRow = typeof businessCalendars.$inferSelect;
@@ -82,20 +89,98 @@ function calendarOf(row: CalendarRow | null | undefined): BusinessCalendar {
   return parsed.ok ? parsed.calendar : alwaysOpen;
 }
 
-/**
- * Recomputes a ticket's SLA from its history (creation, status changes, customer messages, public replies), stores
- * the result with the next time to look again, and records a warning or breach event the first time each happens.
- * Called in the transaction of every change to the ticket, and by the SLA job when a warning or due time comes.
- */
-export async function refreshTicketSla(tx: DbOrTx, workspaceId: string, ticketId: string, now = new Date()) {
-  const ticket = await findTicket(tx, workspaceId, ticketId);
-  if (!ticket) return null;
+const isStatus = (s: unknown): s is TicketStatus => typeof s === 'string' && (ticketStatuses as string[]).includes(s);
+
+/** What the SLA clock counts of a ticket's history: its creation, status changes, customer messages, public replies. */
+async function ticketClock(
+  tx: DbOrTx,
+  workspaceId: string,
+  ticket: TicketRow,
+  knownMessages?: MessageRow[],
+): Promise<SlaEvent[]> {
+  const [messages, history] = await Promise.all([
+    knownMessages?.map((m) => ({ direction: m.direction, createdAt: m.createdAt, automatic: m.meta.automatic })) ??
+      messageTimesOfTicket(tx, workspaceId, ticket.id),
+    tx
+      .select({ type: events.type, payload: events.payload, occurredAt: events.occurredAt })
+      .from(events)
+      .where(
+        and(
+          eq(events.workspaceId, workspaceId),
+          eq(events.subjectType, 'ticket'),
+          eq(events.subjectId, ticket.id),
+          inArray(events.type, ['ticket.created', 'ticket.status_changed']),
+        ),
+      ),
+  ]);
+  const clock: SlaEvent[] = [{ at: ticket.createdAt, kind: 'created', status: 'new' }];
+  for (const h of history)
+    if (h.type === 'ticket.status_changed' && isStatus(h.payload.to))
+      clock.push({ at: h.occurredAt, kind: 'status', status: h.payload.to });
+  for (const m of messages) {
+    if (m.direction === 'inbound' && !m.automatic) clock.push({ at: m.createdAt, kind: 'customer_message' });
+    if (m.direction === 'outbound') clock.push({ at: m.createdAt, kind: 'agent_reply' });
+  }
+  return clock;
+}
+
+/** The workspace's active SLA policies in the order they are tried, with the calendars they count in, by id. */
+export async function slaConfig(
+  tx: DbOrTx,
+  workspaceId: string,
+): Promise<{ policies: SlaPolicyRow[]; calendars: Map<string, CalendarRow> }> {
   const policies = await tx
     .select()
     .from(slaPolicies)
     .where(and(eq(slaPolicies.workspaceId, workspaceId), eq(slaPolicies.active, true)))
     .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt));
-  const person = ticket.personId ? await findPerson(tx, workspaceId, ticket.personId) : null;
+  const ids = [...new Set(policies.map((p) => p.calendarId).filter((id): id is string => id !== null))];
+  const rows = ids.length
+    ? await tx
+        .select()
+        .from(businessCalendars)
+        .where(and(eq(businessCalendars.workspaceId, workspaceId), inArray(businessCalendars.id, ids)))
+    : [];
+  return { policies, calendars: new Map(rows.map((c) => [c.id, c])) };
+}
+
+/**
+ * Recomputes a ticket's SLA from its history (creation, status changes, customer messages, public replies), stores
+ * the result with the next time to look again, and records a warning or breach event the first time each happens.
+ * Called in the transaction of every change to the ticket, and by the SLA job when a warning or due time comes.
+ * `known` may carry what the caller already read in this transaction, to spare the lookups: the ticket as it is now,
+ * its customer (`person`, for the ticket's `personId`), the workspace's `slaConfig`, the ticket's `messages` (all of
+ * them, read under the ticket's lock, plus those written since), or its whole `clock` when the caller knows it (a
+ * ticket this transaction opened: its creation and first message).
+ */
+export async function refreshTicketSla(
+  tx: DbOrTx,
+  workspaceId: string,
+  ticketId: string,
+  now = new Date(),
+  known: {
+    ticket?: TicketRow | undefined;
+    person?: PersonRow | null | undefined;
+    config?: Awaited<ReturnType<typeof slaConfig>> | undefined;
+    clock?: SlaEvent[] | undefined;
+    messages?: MessageRow[] | undefined;
+  } = {},
+) {
+  const ticket = known.ticket ?? (await findTicket(tx, workspaceId, ticketId));
+  if (!ticket) return null;
+  const policies =
+    known.config?.policies ??
+    (await tx
+      .select()
+      .from(slaPolicies)
+      .where(and(eq(slaPolicies.workspaceId, workspaceId), eq(slaPolicies.active, true)))
+      .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt)));
+  const person =
+    known.person !== undefined && (known.person?.id ?? null) === ticket.personId
+      ? known.person
+      : ticket.personId
+        ? await findPerson(tx, workspaceId, ticket.personId)
+        : null;
   const policy =
     ticket.mergedIntoId || !policies.length
       ? null
@@ -113,35 +198,15 @@ export async function refreshTicketSla(tx: DbOrTx, workspaceId: string, ticketId
     if (!ticket.sla.length && !ticket.slaPolicyId && !ticket.slaNextCheckAt) return ticket;
     return updateTicket(tx, workspaceId, ticketId, { sla: [], slaPolicyId: null, slaNextCheckAt: null });
   }
-  const [calendarRow] = policy.calendarId
-    ? await tx
-        .select()
-        .from(businessCalendars)
-        .where(and(eq(businessCalendars.workspaceId, workspaceId), eq(businessCalendars.id, policy.calendarId)))
-    : [];
-  const [messages, history] = await Promise.all([
-    messagesOfTicket(tx, workspaceId, ticketId),
-    tx
-      .select({ type: events.type, payload: events.payload, occurredAt: events.occurredAt })
-      .from(events)
-      .where(
-        and(
-          eq(events.workspaceId, workspaceId),
-          eq(events.subjectType, 'ticket'),
-          eq(events.subjectId, ticketId),
-          inArray(events.type, ['ticket.created', 'ticket.status_changed']),
-        ),
-      ),
-  ]);
-  const isStatus = (s: unknown): s is TicketStatus => typeof s === 'string' && (ticketStatuses as string[]).includes(s);
-  const clock: SlaEvent[] = [{ at: ticket.createdAt, kind: 'created', status: 'new' }];
-  for (const h of history)
-    if (h.type === 'ticket.status_changed' && isStatus(h.payload.to))
-      clock.push({ at: h.occurredAt, kind: 'status', status: h.payload.to });
-  for (const m of messages) {
-    if (m.direction === 'inbound' && !m.meta.automatic) clock.push({ at: m.createdAt, kind: 'customer_message' });
-    if (m.direction === 'outbound') clock.push({ at: m.createdAt, kind: 'agent_reply' });
-  }
+  const [calendarRow] = !policy.calendarId
+    ? []
+    : known.config
+      ? [known.config.calendars.get(policy.calendarId)].filter((c): c is CalendarRow => c !== undefined)
+      : await tx
+          .select()
+          .from(businessCalendars)
+          .where(and(eq(businessCalendars.workspaceId, workspaceId), eq(businessCalendars.id, policy.calendarId)));
+  const clock = known.clock ?? (await ticketClock(tx, workspaceId, ticket, known.messages));
   const pauseOn = policy.pauseOn.filter(isStatus);
   const states = computeSla(
     {

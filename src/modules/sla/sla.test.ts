@@ -114,6 +114,43 @@ describe.each(testEngines())('SLA policies on tickets (%s)', (engine) => {
     expect(breaching.data.map((x: { id: string }) => x.id)).toContain(t.id);
   });
 
+  it('lists and counts as breaching a target due within 2 hours, not one due later, paused or met', async () => {
+    const { call } = await setup();
+    await call('POST', '/api/v1/sla-policies', {
+      name: 'Urgent',
+      position: 0,
+      conditions: [{ field: 'priority', op: 'is', value: 'urgent' }],
+      targets: { first_response: 60 },
+    });
+    await call('POST', '/api/v1/sla-policies', { name: 'Others', position: 1, targets: { first_response: 600 } });
+    const open = async (subject: string, priority?: string) =>
+      (
+        await call('POST', '/api/v1/tickets', {
+          subject,
+          requester: { email: `${subject}@example.com` },
+          text: 'x',
+          ...(priority ? { priority } : {}),
+        })
+      ).json() as { id: string };
+    const soon = await open('soon', 'urgent');
+    const later = await open('later');
+    const paused = await open('paused', 'urgent');
+    expect((await call('PATCH', `/api/v1/tickets/${paused.id}`, { status: 'pending' })).json().sla[0].state).toBe(
+      'paused',
+    );
+    const breaching = async () =>
+      ((await call('GET', '/api/v1/tickets?queue=breaching')).json().data as Array<{ id: string }>).map((x) => x.id);
+    expect(await breaching()).toEqual([soon.id]);
+    expect((await call('GET', '/api/v1/tickets/queues')).json()).toMatchObject({ breaching: 1, open: 3 });
+    // Meeting the target takes it out; the one due in 10 hours never was in.
+    expect((await call('POST', `/api/v1/tickets/${soon.id}/replies`, { text: 'On it' })).statusCode).toBe(201);
+    expect(await breaching()).toEqual([]);
+    expect((await call('GET', '/api/v1/tickets/queues')).json()).toMatchObject({ breaching: 0, open: 3 });
+    expect((await call('GET', '/api/v1/tickets?queue=open')).json().data.map((x: { id: string }) => x.id)).toContain(
+      later.id,
+    );
+  });
+
   it('counts business hours of a calendar and pauses while pending', async () => {
     const { call } = await setup();
     const cal = await call('POST', '/api/v1/business-calendars', {

@@ -7,18 +7,31 @@ import type { Actor } from '../../domain/permissions.ts';
 import { checklistForType, unfinishedRequired } from '../../domain/macros.ts';
 import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
-import { deleteTicketChecklist, findSop, findTicketChecklist, saveTicketChecklist } from './sops.repository.ts';
+import {
+  deleteTicketChecklist,
+  findSop,
+  findTicketChecklist,
+  saveTicketChecklist,
+  type SopRow,
+} from './sops.repository.ts';
 
 type TicketRef = { id: string; number: number; subject: string; type: string; personId: string | null };
 
 /**
  * Gives the ticket the checklist of its (new) type, keeping steps ticked earlier whose text the new SOP also has (and
  * ticked steps it lacks, at the end). Nothing happens when neither the type nor the ticket has a checklist.
+ * `known` spares lookups the caller has already made: the SOP of the ticket's type (read earlier in the same
+ * transaction), and `fresh` for a ticket inserted by this transaction (it cannot have a checklist yet).
  */
-export async function syncTicketChecklist(tx: DbOrTx, actor: Actor, ticket: TicketRef): Promise<void> {
+export async function syncTicketChecklist(
+  tx: DbOrTx,
+  actor: Actor,
+  ticket: TicketRef,
+  known: { sop?: SopRow | null; fresh?: boolean } = {},
+): Promise<void> {
   const ws = actor.workspaceId;
-  const sop = await findSop(tx, ws, ticket.type);
-  const current = await findTicketChecklist(tx, ws, ticket.id, { lock: true });
+  const sop = known.sop !== undefined ? known.sop : await findSop(tx, ws, ticket.type);
+  const current = known.fresh ? null : await findTicketChecklist(tx, ws, ticket.id, { lock: true });
   if (!sop?.steps.length && !current) return;
   if (current && current.ticketType === ticket.type) return;
   const steps = checklistForType(current?.steps ?? [], sop?.steps ?? [], current?.ticketType ?? null);

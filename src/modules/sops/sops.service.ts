@@ -10,7 +10,7 @@ import { assertCan } from '../auth/access.ts';
 import { actorRef } from '../people/people.service.ts';
 import { findTicket } from '../tickets/tickets.repository.ts';
 import { wellFormed } from '../tickets/sanitize.ts';
-import { ticketTypesOf } from '../tickets/tickets.service.ts';
+import { ticketTypesOf } from '../../domain/tickets.ts';
 import {
   deleteSop,
   findSop,

@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { listClauses, toPage, type ListColumns } from '../../db/list.ts';
+import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { attachments, conversations, counters, messages, teamMembers, tickets } from '../../db/schema/index.ts';
 import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
-import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
+import type { CustomFieldRow } from '../fields/fields.repository.ts';
+import { openTicketStatusesSql, ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
 import { textArrayFilter } from '../people/people.repository.ts';
 
 export type TicketRow = typeof tickets.$inferSelect;
@@ -48,29 +49,33 @@ export const ticketFields: FieldSpecs = {
 /** The earliest due time among the ticket's running SLA metrics (null when none runs). */
 const slaDueAt = sql`(select min((m->>'dueAt')::timestamptz) from jsonb_array_elements(${tickets.sla}) m where m->>'state' = 'running')`;
 
-export function ticketListColumns(): ListColumns {
-  return {
-    id: tickets.id,
-    fields: {
-      number: tickets.number,
-      subject: tickets.subject,
-      type: tickets.type,
-      priority: tickets.priority,
-      status: tickets.status,
-      channel: tickets.channel,
-      person_id: sql`${tickets.personId}::text`,
-      assignee_id: sql`${tickets.assigneeId}::text`,
-      team_id: sql`${tickets.teamId}::text`,
-      sla_due_at: slaDueAt,
-      first_response_at: tickets.firstResponseAt,
-      resolved_at: tickets.resolvedAt,
-      last_customer_message_at: tickets.lastCustomerMessageAt,
-      created_at: tickets.createdAt,
-      updated_at: tickets.updatedAt,
-    },
-    specs: ticketFields,
-    filters: { tag: (f) => textArrayFilter(tickets.tags, f) },
+/** The list columns of tickets: the built-in fields and the workspace's ticket custom fields (`custom.<key>`). */
+export function ticketListColumns(defs: readonly CustomFieldRow[] = []): ListColumns {
+  const fields: ListColumns['fields'] = {
+    number: tickets.number,
+    subject: tickets.subject,
+    type: tickets.type,
+    priority: tickets.priority,
+    status: tickets.status,
+    channel: tickets.channel,
+    person_id: sql`${tickets.personId}::text`,
+    assignee_id: sql`${tickets.assigneeId}::text`,
+    team_id: sql`${tickets.teamId}::text`,
+    sla_due_at: slaDueAt,
+    first_response_at: tickets.firstResponseAt,
+    resolved_at: tickets.resolvedAt,
+    last_customer_message_at: tickets.lastCustomerMessageAt,
+    created_at: tickets.createdAt,
+    updated_at: tickets.updatedAt,
   };
+  const specs: FieldSpecs = { ...ticketFields };
+  const filters: NonNullable<ListColumns['filters']> = { tag: (f) => textArrayFilter(tickets.tags, f) };
+  addCustomFieldColumns(
+    { fields, specs, filters },
+    tickets.custom,
+    defs.filter((d) => d.entity === 'ticket'),
+  );
+  return { id: tickets.id, fields, specs, filters };
 }
 
 export function ticketSortValue(r: TicketRow, field: string): unknown {
@@ -95,6 +100,7 @@ export function ticketSortValue(r: TicketRow, field: string): unknown {
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };
+  if (field.startsWith('custom.')) return r.custom[field.slice(7)] ?? null;
   return map[field];
 }
 
@@ -109,14 +115,41 @@ export async function listTickets(db: DbOrTx, workspaceId: string, cols: ListCol
   return toPage(rows, q, { id: (r) => r.id, sortValue: (r) => ticketSortValue(r, q.sort.field) });
 }
 
+/**
+ * Tickets still being worked (not merged away; new, open, pending or on hold): every inbox queue but "all". The
+ * statuses are literals, so the partial indexes on exactly these tickets (src/db/schema/service.ts) serve the queues.
+ */
+export const openTicket: SQL = sql`${tickets.mergedIntoId} is null and ${tickets.status} in ${sql.raw(openTicketStatusesSql)}`;
+
 /** Tickets of the teams the user belongs to. */
 export function inTeamsOf(userId: string, workspaceId: string): SQL {
   return sql`${tickets.teamId} in (select ${teamMembers.teamId} from ${teamMembers} where ${teamMembers.workspaceId} = ${workspaceId} and ${teamMembers.userId} = ${userId})`;
 }
 
-/** Running SLA metrics due (or warned) within the next `ms`. */
+/**
+ * A running SLA metric due (or warned) within the next `ms`, or a breached one: `sla_breach_at` is the earliest due
+ * time among the running and breached metrics (a column generated from `sla`, indexed for open tickets).
+ */
 export function breachingWithin(ms: number): SQL {
-  return sql`exists (select 1 from jsonb_array_elements(${tickets.sla}) m where m->>'state' in ('running', 'breached') and (m->>'dueAt')::timestamptz <= now() + make_interval(secs => ${ms / 1000}))`;
+  // The bound as a sub-select: computed once per statement, not once per row the counts look at.
+  return sql`${tickets.slaBreachAt} <= (select now() + make_interval(secs => ${ms / 1000}))`;
+}
+
+/** Open tickets by assignee and team (null for none), with how many of them are breaching within `ms`. */
+export type OpenTicketGroup = { assigneeId: string | null; teamId: string | null; open: number; breaching: number };
+
+/** The open tickets of the workspace counted by assignee and team: one pass over tickets_open_counts_idx. */
+export async function openTicketGroups(db: DbOrTx, workspaceId: string, ms: number): Promise<OpenTicketGroup[]> {
+  return db
+    .select({
+      assigneeId: tickets.assigneeId,
+      teamId: tickets.teamId,
+      open: sql<number>`count(*)::int`,
+      breaching: sql<number>`(count(*) filter (where ${breachingWithin(ms)}))::int`,
+    })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), openTicket))
+    .groupBy(tickets.assigneeId, tickets.teamId);
 }
 
 export async function insertTicket(db: DbOrTx, row: TicketInsert): Promise<TicketRow> {
@@ -133,7 +166,17 @@ export async function updateTicket(
 ): Promise<TicketRow | null> {
   const [r] = await db
     .update(tickets)
-    .set({ ...set, updatedAt: sql`date_trunc('milliseconds', now())` })
+    .set({
+      ...set,
+      updatedAt: sql`date_trunc('milliseconds', now())`,
+      // The moment the status last changed: time rules count "pending for 3 days" from it.
+      ...(set.status !== undefined
+        ? {
+            statusChangedAt: sql`case when ${tickets.status} is distinct from ${set.status}
+              then date_trunc('milliseconds', now()) else ${tickets.statusChangedAt} end`,
+          }
+        : {}),
+    })
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, id)))
     .returning();
   return r ?? null;
@@ -306,6 +349,24 @@ export async function messagesOfTicket(db: DbOrTx, workspaceId: string, ticketId
     .orderBy(asc(messages.createdAt), asc(messages.id));
 }
 
+/** What the SLA clock needs of a ticket's messages (no bodies), oldest first. */
+export async function messageTimesOfTicket(
+  db: DbOrTx,
+  workspaceId: string,
+  ticketId: string,
+): Promise<Array<{ direction: MessageRow['direction']; createdAt: Date; automatic: unknown }>> {
+  return db
+    .select({
+      direction: messages.direction,
+      createdAt: messages.createdAt,
+      // meta.automatic as stored (the reason), or null.
+      automatic: sql<unknown>`${messages.meta}->'automatic'`,
+    })
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)))
+    .orderBy(asc(messages.createdAt), asc(messages.id));
+}
+
 export async function messagesOfConversation(
   db: DbOrTx,
   workspaceId: string,
@@ -358,4 +419,14 @@ export async function findAttachment(db: DbOrTx, workspaceId: string, id: string
     .from(attachments)
     .where(and(eq(attachments.workspaceId, workspaceId), eq(attachments.id, id)));
   return r ?? null;
+}
+
+/** How many tickets (merged ones aside) have each type: a type in use cannot be removed from the workspace's list. */
+export async function countTicketsByType(db: DbOrTx, workspaceId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .select({ type: tickets.type, n: sql<number>`count(*)::int` })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), isNull(tickets.mergedIntoId)))
+    .groupBy(tickets.type);
+  return Object.fromEntries(rows.map((r) => [r.type, r.n]));
 }

@@ -33,7 +33,7 @@ export const ticketSchema = z
     assigneeId: z.string().nullable(),
     teamId: z.string().nullable(),
     tags: z.array(z.string()),
-    custom: z.record(z.string(), z.unknown()),
+    custom: z.record(z.string(), z.unknown()).describe('Values of the ticket custom fields, by key'),
     slaPolicyId: z.string().nullable(),
     sla: z.array(slaMetricSchema),
     slaNextCheckAt: isoDate.nullable().describe('When the SLA is looked at again (next warning or due time)'),
@@ -43,6 +43,7 @@ export const ticketSchema = z
     resolutionBusinessMs: z.number().nullable(),
     lastCustomerMessageAt: isoDate.nullable(),
     lastAgentReplyAt: isoDate.nullable(),
+    statusChangedAt: isoDate,
     mergedIntoId: z.string().nullable(),
     createdAt: isoDate,
     updatedAt: isoDate,
@@ -73,6 +74,7 @@ export function presentTicket(t: TicketRow): z.infer<typeof ticketSchema> {
     resolutionBusinessMs: t.resolutionBusinessMs,
     lastCustomerMessageAt: iso(t.lastCustomerMessageAt),
     lastAgentReplyAt: iso(t.lastAgentReplyAt),
+    statusChangedAt: t.statusChangedAt.toISOString(),
     mergedIntoId: t.mergedIntoId,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
@@ -217,6 +219,14 @@ const requester = z
   })
   .refine((r) => r.personId || r.email || r.phone, { message: 'give personId, email or phone' });
 
+/** Values of the ticket custom fields by key; null clears one. Checked against the definitions (GET /custom-fields). */
+export const customValuesBody = z
+  .record(z.string().max(50), z.unknown())
+  .optional()
+  .describe(
+    'Ticket custom field values by key (see GET /custom-fields?entity=ticket); null clears one. Unknown keys and wrong types are refused (400, details.problems names custom.<key>)',
+  );
+
 export const ticketCreateBody = z.object({
   subject: shortText(300).min(1, 'a ticket needs a subject'),
   requester,
@@ -229,6 +239,7 @@ export const ticketCreateBody = z.object({
   assigneeId: z.uuid().nullish(),
   teamId: z.uuid().nullish(),
   tags: z.array(shortText(50)).max(50).optional(),
+  custom: customValuesBody,
 });
 
 export const ticketPatchBody = z
@@ -241,7 +252,7 @@ export const ticketPatchBody = z
     teamId: z.uuid().nullish(),
     personId: z.uuid().optional(),
     tags: z.array(shortText(50)).max(50).optional(),
-    custom: z.record(z.string().max(50), z.unknown()).optional(),
+    custom: customValuesBody,
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'change at least one field' });
 

@@ -1,22 +1,29 @@
-import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Db, type DbOrTx } from '../../db/client.ts';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { type Db, type DbOrTx } from '../../db/client.ts';
+import { sharedReads } from '../../db/shared-reads.ts';
 import { newId } from '../../db/ids.ts';
 import { people, tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
 import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
-import { normaliseEmailAddress as normaliseEmail, normalisePhone, personDisplayName } from '../../domain/customers.ts';
+import {
+  diffCustomValues,
+  normaliseEmailAddress as normaliseEmail,
+  normalisePhone,
+  personDisplayName,
+  validateCustomValues,
+} from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
+import type { SlaEvent } from '../../domain/sla.ts';
 import { systemActor, type Actor } from '../../domain/permissions.ts';
 import {
   baseSubject,
-  defaultTicketTypes,
+  ticketTypesOf,
   isDone,
   statusAfterAgentReply,
   statusAfterCustomerMessage,
   ticketRefInSubject,
-  type TicketTypeDef,
 } from '../../domain/tickets.ts';
 import { AppError } from '../../errors.ts';
-import { appendEvent, listEvents, type EventInput } from '../../events/events.ts';
+import { appendEvent, appendEventsTogether, listEvents, type EventInput } from '../../events/events.ts';
 import { enqueueJob } from '../../jobs/queue.ts';
 import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
@@ -25,13 +32,16 @@ import { actorRef } from '../people/people.service.ts';
 import { findPeopleByEmails, findPerson, insertPerson, type PersonRow } from '../people/people.repository.ts';
 import { buildSearchText } from '../../domain/customers.ts';
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
+import { listCustomFields } from '../fields/fields.repository.ts';
+import { invalidFields } from '../fields/record-fields.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
-import { refreshTicketSla } from '../sla/sla.service.ts';
-import { applyRules } from '../rules/rules.service.ts';
+import { refreshTicketSla, slaConfig } from '../sla/sla.service.ts';
+import { activeRules, applyRules, ruleChangesStatus } from '../rules/rules.service.ts';
 import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
 import { isOnline } from '../../realtime/presence.ts';
 import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
+import { findSop } from '../sops/sops.repository.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -52,6 +62,8 @@ import {
   moveConversations,
   moveMessages,
   nextCounter,
+  openTicket,
+  openTicketGroups,
   ticketListColumns,
   touchConversation,
   updateTicket,
@@ -90,8 +102,15 @@ export type InboundMessage = {
   /** Why this is automatic mail (auto-reply, bounce, list); such mail never opens a ticket or reopens one. */
   automatic?: string | null | undefined;
   receivedAt?: Date | undefined;
-  /** Ticket fields a form or integration sets. */
-  ticket?: { type?: string | undefined; priority?: string | undefined; tags?: string[] | undefined } | undefined;
+  /** Ticket fields a form or integration sets on a new ticket (custom values are checked like any write). */
+  ticket?:
+    | {
+        type?: string | undefined;
+        priority?: string | undefined;
+        tags?: string[] | undefined;
+        custom?: Record<string, unknown> | undefined;
+      }
+    | undefined;
 };
 
 export type InboundResult =
@@ -124,16 +143,6 @@ export type ReplyInput = {
 
 const preview = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 200);
 
-export function ticketTypesOf(settings: Record<string, unknown>): TicketTypeDef[] {
-  const configured = settings.ticketTypes;
-  if (Array.isArray(configured) && configured.length)
-    return configured.filter(
-      (t): t is TicketTypeDef =>
-        typeof t === 'object' && t !== null && typeof t.key === 'string' && typeof t.label === 'string',
-    );
-  return defaultTicketTypes.map((t) => ({ ...t }));
-}
-
 /** Splits "Amara Okafor" into first and last name (the last word is the family name). */
 function splitName(name: string | null | undefined): { firstName: string | null; lastName: string | null } {
   const clean = (name ?? '').replace(/["']/g, '').trim();
@@ -143,8 +152,13 @@ function splitName(name: string | null | undefined): { firstName: string | null;
   return { firstName: parts.slice(0, -1).join(' ').slice(0, 100), lastName: (parts.at(-1) ?? '').slice(0, 100) };
 }
 
+/** The "breaching" queue: an SLA target due within this long, or already breached. */
+const breachingSoonMs = 2 * 60 * 60 * 1000;
+
 export function createTicketsService(deps: { db: Db; dataDir: string; realtime?: RealtimeBus | undefined }) {
   const { db, dataDir } = deps;
+  /** Every agent's side bar asks for the same workspace-wide grouping: concurrent requests share one read. */
+  const openGroups = sharedReads((workspaceId) => openTicketGroups(db, workspaceId, breachingSoonMs));
 
   /** Tells the other instances and open sockets, after the change committed; a failed notice never fails the change. */
   async function announce(e: RealtimeEvent): Promise<void> {
@@ -171,12 +185,43 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     return t;
   }
 
+  /**
+   * The ticket's custom values after a write: `input` checked against the ticket fields and merged into `existing`
+   * (null clears). Required fields are what solving needs: a ticket moving to solved or closed must have a value in
+   * each, and one that is solved cannot have one cleared. Every problem is a 400 naming `custom.<key>`.
+   */
+  async function customValues(
+    tx: DbOrTx,
+    workspaceId: string,
+    existing: Record<string, unknown>,
+    input: Record<string, unknown>,
+    status: { before: string | null; after: string },
+  ): Promise<Record<string, unknown>> {
+    const defs = await listCustomFields(tx, workspaceId, 'ticket');
+    const r = validateCustomValues(defs, input, { required: 'none', existing });
+    if (r.problems.length) throw invalidFields(r.problems);
+    if (isDone(status.after)) {
+      const solving = status.before === null || !isDone(status.before);
+      const missing = defs.filter(
+        (d) => d.required && !d.archived && r.values[d.key] === undefined && (solving || d.key in input),
+      );
+      if (missing.length)
+        throw invalidFields(
+          missing.map((d) => ({ field: `custom.${d.key}`, message: `${d.label} is required to solve a ticket` })),
+          `Fill in ${missing.map((d) => d.label).join(', ')} before solving the ticket`,
+        );
+    }
+    return r.values;
+  }
+
   /** Finds the customer by id, e-mail or phone, or creates them (source: the channel). */
   async function resolvePerson(
     tx: DbOrTx,
     actor: Actor,
     from: InboundParty,
     source: string,
+    /** The workspace's settings when the caller reads them anyway (once per transaction). */
+    settingsOf?: () => Promise<Record<string, unknown>>,
   ): Promise<PersonRow | null> {
     const ws = actor.workspaceId;
     if (from.personId) {
@@ -187,9 +232,13 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     const email = from.email ? normaliseEmail(from.email) : null;
     if (from.email && !email)
       throw new AppError('validation_failed', `"${from.email}" is not an e-mail address`, { field: 'email' });
-    const settings = await workspaceSettings(tx, ws);
-    const country = typeof settings.defaultCountry === 'string' ? settings.defaultCountry : undefined;
-    const phone = from.phone ? normalisePhone(from.phone, country) : null;
+    let phone: string | null = null;
+    if (from.phone) {
+      // National numbers are read with the workspace's country.
+      const settings = settingsOf ? await settingsOf() : await workspaceSettings(tx, ws);
+      const country = typeof settings.defaultCountry === 'string' ? settings.defaultCountry : undefined;
+      phone = normalisePhone(from.phone, country);
+    }
     if (from.phone && !phone)
       throw new AppError('validation_failed', `"${from.phone}" is not a phone number`, { field: 'phone' });
     if (email) {
@@ -278,6 +327,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     actor: Actor,
     fields: Omit<TicketInsert, 'workspaceId' | 'id' | 'number'>,
   ): Promise<TicketRow> {
+    // The counter row stays locked until the transaction ends (numbers have no gaps and follow commit order), so
+    // whatever can be read first is: the SOP of the type, and nothing but writes after the number.
+    const sop = fields.type ? await findSop(tx, actor.workspaceId, fields.type) : undefined;
     const number = await nextCounter(tx, actor.workspaceId, 'ticket');
     const ref = actorRef(actor);
     const ticket = await insertTicket(tx, {
@@ -288,7 +340,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       createdBy: ref,
       updatedBy: ref,
     });
-    await syncTicketChecklist(tx, actor, ticket);
+    await syncTicketChecklist(tx, actor, ticket, { sop, fresh: true });
     return ticket;
   }
 
@@ -331,12 +383,18 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const text = (m.text ?? '').trim() || (html ? htmlToText(html) : '');
       const at = m.receivedAt ?? new Date();
       const result = await db.transaction(async (tx): Promise<InboundResult> => {
+        // An integration's custom values are checked first, so a bad one is refused before anything is stored.
+        const custom = m.ticket?.custom
+          ? await customValues(tx, ws, {}, m.ticket.custom, { before: null, after: 'new' })
+          : {};
         if (m.emailMessageId) {
           // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
           const dup = await findMessageByEmailIds(tx, ws, [m.emailMessageId]);
           if (dup && dup.direction === 'inbound') return { outcome: 'ignored', reason: 'already received' };
         }
-        const person = await resolvePerson(tx, actor, m.from, m.channel.kind);
+        let settings: Record<string, unknown> | undefined;
+        const settingsOf = async () => (settings ??= await workspaceSettings(tx, ws));
+        const person = await resolvePerson(tx, actor, m.from, m.channel.kind, settingsOf);
         let conversation = await findThread(tx, m, person);
         let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
         if (ticket?.mergedIntoId) {
@@ -360,9 +418,16 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           });
           return { outcome: 'ignored', reason: m.automatic };
         }
+        const messageId = newId();
+        const files = await saveFiles(ws, messageId, m.attachments);
+        // Read before a new ticket takes its number (the counter row stays locked until commit, so concurrent new
+        // tickets wait for this transaction): the rules of the trigger and the SLA policies, used at the end.
+        const trigger = ticket ? 'ticket.message_received' : 'ticket.created';
+        const ruleSet = m.automatic ? undefined : await activeRules(tx, ws, trigger);
+        const sla = await slaConfig(tx, ws);
+        let created: EventInput | null = null;
         if (!ticket) {
-          const settings = await workspaceSettings(tx, ws);
-          const types = ticketTypesOf(settings).map((t) => t.key);
+          const types = ticketTypesOf(await settingsOf()).map((t) => t.key);
           const type = m.ticket?.type && types.includes(m.ticket.type) ? m.ticket.type : (types[0] ?? 'question');
           const priority = (ticketPriorities as readonly string[]).includes(m.ticket?.priority ?? '')
             ? (m.ticket?.priority as TicketRow['priority'])
@@ -379,22 +444,23 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             personId: person?.id ?? null,
             teamId: m.channel.teamId,
             tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
+            custom,
             lastCustomerMessageAt: at,
           });
           outcome = 'created';
-          await appendEvent(
-            tx,
-            actor,
-            ticketEvent(ticket, 'ticket.created', {
-              channel: ticket.channel,
-              type: ticket.type,
-              priority: ticket.priority,
-              status: ticket.status,
-              ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
-            }),
-          );
+          // Recorded with the message's event below, in one statement (nothing else is recorded in between).
+          created = ticketEvent(ticket, 'ticket.created', {
+            channel: ticket.channel,
+            type: ticket.type,
+            priority: ticket.priority,
+            status: ticket.status,
+            ...(Object.keys(custom).length ? { custom } : {}),
+            ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
+          });
         }
+        let newConversation = false;
         if (!conversation || conversation.ticketId !== ticket.id) {
+          newConversation = true;
           conversation = await insertConversation(tx, {
             workspaceId: ws,
             id: newId(),
@@ -407,8 +473,6 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             lastMessageAt: at,
           });
         }
-        const messageId = newId();
-        const files = await saveFiles(ws, messageId, m.attachments);
         const message = await insertMessage(tx, {
           workspaceId: ws,
           id: messageId,
@@ -429,7 +493,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           createdAt: at,
         });
         await insertAttachments(tx, files.rows);
-        await touchConversation(tx, ws, conversation.id, at);
+        // A conversation inserted just now already has this message's time.
+        if (!newConversation) await touchConversation(tx, ws, conversation.id, at);
         if (outcome === 'appended' && !m.automatic) {
           const next = statusAfterCustomerMessage(ticket.status).status as TicketStatusValue;
           const before = ticket.status;
@@ -446,9 +511,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               ticketEvent(ticket, 'ticket.status_changed', { from: before, to: next, reason: 'customer replied' }),
             );
         }
-        await appendEvent(
-          tx,
-          actor,
+        await appendEventsTogether(tx, actor, [
+          ...(created ? [created] : []),
           ticketEvent(ticket, 'ticket.message_received', {
             messageId,
             conversationId: conversation.id,
@@ -457,13 +521,27 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             attachments: files.rows.length,
             ...(m.automatic ? { automatic: m.automatic } : {}),
           }),
-        );
+        ]);
+        // The ticket and the customer as this transaction left them, so the rules and the SLA need not read them.
         if (!m.automatic)
           ticket =
-            (await applyRules(tx, ws, ticket.id, outcome === 'created' ? 'ticket.created' : 'ticket.message_received', {
+            (await applyRules(tx, ws, ticket.id, trigger, {
               text: `${m.subject ?? ''}\n${text}`,
+              rules: ruleSet,
+              ticket,
+              person,
             })) ?? ticket;
-        ticket = (await refreshTicketSla(tx, ws, ticket.id)) ?? ticket;
+        // A ticket this message opened has no history but this transaction's: its creation and this message (rule
+        // notes do not count, and when no rule of the trigger sets a status, there is no status change).
+        const clock: SlaEvent[] | undefined =
+          outcome === 'created' && !ruleSet?.some(ruleChangesStatus)
+            ? [
+                { at: ticket.createdAt, kind: 'created', status: 'new' },
+                { at: message.createdAt, kind: 'customer_message' },
+              ]
+            : undefined;
+        ticket =
+          (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
         return { outcome, ticket, message };
       });
       if (result.outcome !== 'ignored') await announceMessage(result.message);
@@ -486,6 +564,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         assigneeId?: string | null | undefined;
         teamId?: string | null | undefined;
         tags?: string[] | undefined;
+        /** Values of the ticket's custom fields (checked against their definitions). */
+        custom?: Record<string, unknown> | undefined;
         meta?: MessageMeta | undefined;
       },
     ) {
@@ -504,6 +584,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           assigneeId: input.assigneeId,
           teamId: input.teamId,
         });
+        const status = input.assigneeId ? 'open' : 'new';
+        const custom = await customValues(tx, actor.workspaceId, {}, input.custom ?? {}, {
+          before: null,
+          after: status,
+        });
         const html = input.html ? sanitizeMessageHtml(input.html) : null;
         const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
         const now = new Date();
@@ -511,13 +596,14 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           subject: input.subject.trim().slice(0, 300),
           type,
           priority: (input.priority ?? 'normal') as TicketRow['priority'],
-          status: input.assigneeId ? 'open' : 'new',
+          status,
           channel: kind,
           channelId: channel.id,
           personId: person.id,
           assigneeId: input.assigneeId ?? null,
           teamId: input.teamId ?? channel.teamId,
           tags: [...new Set(input.tags ?? [])],
+          custom,
           lastCustomerMessageAt: input.from === 'agent' ? null : now,
         });
         await appendEvent(
@@ -528,6 +614,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             type: ticket.type,
             priority: ticket.priority,
             status: ticket.status,
+            ...(Object.keys(custom).length ? { custom } : {}),
           }),
         );
         const conversation = await insertConversation(tx, {
@@ -584,12 +671,10 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       },
     ) {
       assertCan(actor, 'tickets:read');
-      const cols = ticketListColumns();
+      const cols = ticketListColumns(await listCustomFields(db, actor.workspaceId, 'ticket'));
       const q = parseListQuery(params, cols.specs, { field: 'updated_at', direction: 'desc' });
-      const extra: SQL[] = [sql`${tickets.mergedIntoId} is null`];
-      const openStatuses = ['new', 'open', 'pending', 'on_hold'];
       const queue = params.queue ?? 'all';
-      if (queue !== 'all') extra.push(inArray(tickets.status, openStatuses as TicketStatusValue[]));
+      const extra: SQL[] = [queue === 'all' ? sql`${tickets.mergedIntoId} is null` : openTicket];
       if (queue === 'mine') {
         if (!actor.userId) throw new AppError('bad_request', 'The "mine" queue needs a signed-in user');
         extra.push(eq(tickets.assigneeId, actor.userId));
@@ -599,7 +684,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         if (!actor.userId) throw new AppError('bad_request', 'The "my_teams" queue needs a signed-in user');
         extra.push(inTeamsOf(actor.userId, actor.workspaceId));
       }
-      if (queue === 'breaching') extra.push(breachingWithin(2 * 60 * 60 * 1000));
+      if (queue === 'breaching') extra.push(breachingWithin(breachingSoonMs));
       const text = params.q?.trim();
       if (text) {
         const n = /^#?(\d{1,9})$/.exec(text);
@@ -614,30 +699,26 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       return { rows: page.rows, nextCursor: page.nextCursor, limit: q.limit };
     },
 
-    /** Queue sizes for the inbox's side bar. */
+    /**
+     * Queue sizes for the inbox's side bar: the workspace's open tickets counted by assignee and team (shared by the
+     * requests that arrive together, each still getting a count read after it asked), summed for this user.
+     */
     async queueCounts(actor: Actor) {
       assertCan(actor, 'tickets:read');
-      const ws = actor.workspaceId;
       const me = actor.userId;
-      const teamIds = me ? await teamIdsOfUser(db, ws, me) : [];
-      const r = await db.execute(sql`
-        select
-          count(*) filter (where assignee_id = ${me}) as mine,
-          count(*) filter (where assignee_id is null) as unassigned,
-          count(*) filter (where team_id = any(${`{${teamIds.join(',')}}`}::uuid[])) as my_teams,
-          count(*) filter (where ${breachingWithin(2 * 60 * 60 * 1000)}) as breaching,
-          count(*) as open
-        from tickets
-        where workspace_id = ${ws} and merged_into_id is null and status in ('new', 'open', 'pending', 'on_hold')`);
-      const rows = rowsOf<Record<string, string | number>>(r);
-      const row = rows[0] ?? {};
-      const n = (k: string) => Number(row[k] ?? 0);
+      const [teamIds, groups] = await Promise.all([
+        me ? teamIdsOfUser(db, actor.workspaceId, me) : Promise.resolve([]),
+        openGroups(actor.workspaceId),
+      ]);
+      const teams = new Set(teamIds);
+      const sum = (pick: (g: (typeof groups)[number]) => boolean) =>
+        groups.reduce((n, g) => (pick(g) ? n + g.open : n), 0);
       return {
-        mine: n('mine'),
-        unassigned: n('unassigned'),
-        myTeams: n('my_teams'),
-        breaching: n('breaching'),
-        open: n('open'),
+        mine: me ? sum((g) => g.assigneeId === me) : 0,
+        unassigned: sum((g) => g.assigneeId === null),
+        myTeams: sum((g) => g.teamId !== null && teams.has(g.teamId)),
+        breaching: groups.reduce((n, g) => n + g.breaching, 0),
+        open: sum(() => true),
       };
     },
 
@@ -677,12 +758,17 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         if (patch.teamId !== undefined) set.teamId = patch.teamId;
         if (patch.personId !== undefined) set.personId = patch.personId;
         if (patch.tags !== undefined) set.tags = [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))];
-        if (patch.custom !== undefined) set.custom = { ...before.custom, ...patch.custom };
+        const status = { before: before.status, after: set.status ?? before.status };
+        if (patch.custom !== undefined || (isDone(status.after) && !isDone(status.before)))
+          set.custom = await customValues(tx, actor.workspaceId, before.custom, patch.custom ?? {}, status);
         const changes: Record<string, { from: unknown; to: unknown }> = {};
         for (const [k, v] of Object.entries(set)) {
+          if (k === 'custom') continue;
           const old = (before as Record<string, unknown>)[k];
           if (JSON.stringify(old) !== JSON.stringify(v)) changes[k] = { from: old ?? null, to: v ?? null };
         }
+        // Custom fields are recorded one by one (custom.<key>), like the built-in fields.
+        Object.assign(changes, diffCustomValues(before.custom, set.custom ?? before.custom));
         if (!Object.keys(changes).length) return before;
         if (changes.type) await syncTicketChecklist(tx, actor, { ...before, type: set.type ?? before.type });
         if (changes.status) {
@@ -800,7 +886,10 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
         if (input.status) await checkFields(tx, actor, { status: input.status });
         if (wanted !== before) {
-          if (isDone(wanted) && !isDone(before)) await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
+          if (isDone(wanted) && !isDone(before)) {
+            await customValues(tx, actor.workspaceId, ticket.custom, {}, { before, after: wanted });
+            await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
+          }
           set.status = wanted as TicketStatusValue;
           if (isDone(wanted) && !isDone(before)) set.resolvedAt = now;
           if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;
@@ -825,7 +914,10 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             actor,
             ticketEvent(ticket, 'ticket.status_changed', { from: before, to: ticket.status }),
           );
-        ticket = (await refreshTicketSla(tx, actor.workspaceId, id)) ?? ticket;
+        // The ticket as it is now, and its messages: those read under its lock at the start, and this reply.
+        ticket =
+          (await refreshTicketSla(tx, actor.workspaceId, id, new Date(), { ticket, messages: [...all, message] })) ??
+          ticket;
         return { ticket, message };
       });
       await announceMessage(out.message);
@@ -871,12 +963,18 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           );
         }
         const tags = [...new Set([...target.tags, ...sources.flatMap((s) => s.tags)])];
+        // The target keeps its custom values; the ones it lacks come from the merged tickets (the first that has one).
+        const custom = { ...target.custom };
+        for (const id of ids)
+          for (const [k, v] of Object.entries(sources.find((s) => s.id === id)?.custom ?? {}))
+            if (custom[k] === undefined || custom[k] === null) custom[k] = v;
         const lastCustomer = [target, ...sources]
           .map((t) => t.lastCustomerMessageAt?.getTime() ?? 0)
           .reduce((a, b) => Math.max(a, b), 0);
         const after =
           (await updateTicket(tx, actor.workspaceId, target.id, {
             tags,
+            custom,
             lastCustomerMessageAt: lastCustomer ? new Date(lastCustomer) : null,
             updatedBy: actorRef(actor),
           })) ?? target;
@@ -885,6 +983,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           actor,
           ticketEvent(after, 'ticket.merged_in', {
             from: sources.map((s) => ({ id: s.id, number: s.number })),
+            ...(Object.keys(diffCustomValues(target.custom, custom)).length
+              ? { changes: diffCustomValues(target.custom, custom) }
+              : {}),
           }),
         );
         for (const s of sources) await refreshTicketSla(tx, actor.workspaceId, s.id);
@@ -925,6 +1026,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           assigneeId: source.assigneeId,
           teamId: source.teamId,
           tags: source.tags,
+          custom: source.custom,
           lastCustomerMessageAt: [...chosen].reverse().find((m) => m.direction === 'inbound')?.createdAt ?? null,
         });
         const conversation = await insertConversation(tx, {

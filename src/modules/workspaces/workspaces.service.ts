@@ -5,6 +5,8 @@ import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { defaultStageDefs, isTimeZone, type StageDef } from '../../domain/customers.ts';
 import { countPeopleByStage } from '../people/people.repository.ts';
+import { countTicketsByType } from '../tickets/tickets.repository.ts';
+import { ticketTypesOf, type TicketTypeDef } from '../../domain/tickets.ts';
 import { findWorkspace, updateWorkspace, type WorkspaceRow } from './workspaces.repository.ts';
 
 export { isTimeZone };
@@ -13,6 +15,11 @@ export { isTimeZone };
 export function stagesOfWorkspace(w: WorkspaceRow): StageDef[] {
   const configured = w.settings.lifecycleStages;
   return Array.isArray(configured) && configured.length ? (configured as StageDef[]) : defaultStageDefs;
+}
+
+/** The ticket types of a workspace (its own, or question, complaint, return/refund, technical, billing, other). */
+export function ticketTypesOfWorkspace(w: WorkspaceRow): TicketTypeDef[] {
+  return ticketTypesOf(w.settings);
 }
 
 export type WorkspacesService = ReturnType<typeof createWorkspacesService>;
@@ -33,6 +40,7 @@ export function createWorkspacesService(deps: { db: Db }) {
         name?: string | undefined;
         timezone?: string | undefined;
         lifecycleStages?: StageDef[] | undefined;
+        ticketTypes?: TicketTypeDef[] | undefined;
         defaultCountry?: string | null | undefined;
       },
     ): Promise<WorkspaceRow> {
@@ -61,11 +69,31 @@ export function createWorkspacesService(deps: { db: Db }) {
             );
           settings.lifecycleStages = input.lifecycleStages;
         }
+        if (input.ticketTypes !== undefined) {
+          const keys = input.ticketTypes.map((t) => t.key);
+          const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+          if (dup)
+            throw new AppError('validation_failed', `The type "${dup}" is listed twice`, { field: 'ticketTypes' });
+          // A type tickets have cannot disappear under them: rename it (same key, new label) instead.
+          const inUse = await countTicketsByType(tx, actor.workspaceId);
+          const dropped = Object.entries(inUse).filter(([k, n]) => n > 0 && !keys.includes(k));
+          if (dropped.length)
+            throw new AppError(
+              'conflict',
+              `Tickets still have the type ${dropped.map(([k, n]) => `"${k}" (${n})`).join(', ')}: rename it instead, or change those tickets first`,
+              { field: 'ticketTypes', inUse: Object.fromEntries(dropped) },
+            );
+          settings.ticketTypes = input.ticketTypes;
+        }
         if (input.defaultCountry !== undefined) settings.defaultCountry = input.defaultCountry?.toUpperCase() ?? null;
         const w = await updateWorkspace(tx, actor.workspaceId, {
           ...(input.name !== undefined ? { name: input.name.trim() } : {}),
           ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),
-          ...(input.lifecycleStages !== undefined || input.defaultCountry !== undefined ? { settings } : {}),
+          ...(input.lifecycleStages !== undefined ||
+          input.ticketTypes !== undefined ||
+          input.defaultCountry !== undefined
+            ? { settings }
+            : {}),
         });
         if (!w) throw AppError.notFound('Workspace');
         await appendEvent(tx, actor, {

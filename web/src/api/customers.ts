@@ -76,10 +76,12 @@ export type Company = {
 export const customFieldTypes = ['text', 'number', 'date', 'boolean', 'select', 'multiselect', 'url'] as const;
 export type CustomFieldType = (typeof customFieldTypes)[number];
 export type Entity = 'person' | 'company';
+/** The record types with custom fields: the customer record's and tickets. */
+export type CustomEntity = Entity | 'ticket';
 
 export type CustomField = {
   id: string;
-  entity: Entity;
+  entity: CustomEntity;
   key: string;
   label: string;
   type: CustomFieldType;
@@ -140,7 +142,7 @@ export const customerKeys = {
   timeline: ['timeline'] as const,
 };
 
-export function useCustomFields(entity?: Entity) {
+export function useCustomFields(entity?: CustomEntity) {
   return useQuery({
     queryKey: [...customerKeys.fields, entity ?? 'all'],
     queryFn: () => api<{ data: CustomField[] }>('/custom-fields', { query: { entity } }),

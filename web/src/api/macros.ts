@@ -18,6 +18,8 @@ export type MacroActions = {
   teamId?: string | null;
   addTags?: string[];
   removeTags?: string[];
+  /** Ticket custom field values by key; null clears one. */
+  custom?: Record<string, unknown>;
 };
 
 export type Macro = {
@@ -36,7 +38,7 @@ export type Macro = {
 };
 
 export type MacroChange = {
-  field: 'status' | 'priority' | 'type' | 'assigneeId' | 'teamId' | 'tags';
+  field: 'status' | 'priority' | 'type' | 'assigneeId' | 'teamId' | 'tags' | `custom.${string}`;
   from: unknown;
   to: unknown;
 };
@@ -95,17 +97,7 @@ export function useTicketChecklist(ticketId: string) {
   });
 }
 
-/** The ticket types the console offers (the workspace's defaults). */
-export const ticketTypeOptions = [
-  { value: 'question', label: 'Question' },
-  { value: 'complaint', label: 'Complaint' },
-  { value: 'return_refund', label: 'Return / refund' },
-  { value: 'technical', label: 'Technical problem' },
-  { value: 'billing', label: 'Billing' },
-  { value: 'other', label: 'Other' },
-];
-
-export const changeLabels: Record<MacroChange['field'], string> = {
+export const changeLabels: Record<string, string> = {
   status: 'Status',
   priority: 'Priority',
   type: 'Type',

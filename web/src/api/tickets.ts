@@ -95,9 +95,51 @@ export type Channel = {
   address: string | null;
   teamId: string | null;
   active: boolean;
-  settings: { smtpUrl: string | null; fromName: string | null };
+  settings: { smtpUrl: string | null; fromName: string | null; imap: ImapSettings | null };
+  imapStatus: ImapStatus | null;
   secret: string | null;
   createdAt: string;
+};
+
+export type ImapSecurity = 'tls' | 'starttls' | 'none';
+
+/** An e-mail channel's IMAP mailbox (the password is never returned: passwordSet says whether one is stored). */
+export type ImapSettings = {
+  enabled: boolean;
+  host: string;
+  port: number;
+  security: ImapSecurity;
+  user: string;
+  passwordSet: boolean;
+  mailbox: string;
+  afterImport: 'seen' | 'move';
+  moveTo: string | null;
+  pollIntervalSeconds: number;
+};
+
+export type ImapStatus = {
+  lastPollAt: string | null;
+  lastSuccessAt: string | null;
+  lastImported: number;
+  lastError: { code: string; message: string; at: string | null } | null;
+  polling: boolean;
+};
+
+export type ImapTestResult = {
+  ok: true;
+  mailbox: string;
+  messages: number;
+  unseen: number | null;
+  moveToExists: boolean | null;
+};
+
+export type ImapPollResult = {
+  fetched: number;
+  created: number;
+  appended: number;
+  ignored: number;
+  unreadable: number;
+  more: boolean;
 };
 
 export type Team = { id: string; name: string; description: string | null; memberIds: string[]; createdAt: string };
@@ -159,6 +201,29 @@ export function useChannels(enabled = true) {
     enabled,
     queryFn: () => api<{ data: Channel[] }>('/channels'),
   });
+}
+
+export type TicketTypeDef = { key: string; label: string };
+export type WorkspaceSettings = {
+  lifecycleStages: TicketTypeDef[];
+  ticketTypes: TicketTypeDef[];
+  defaultCountry: string | null;
+};
+export const workspaceSettingsKey = ['workspace', 'settings'] as const;
+
+/** The workspace's configurable lists (lifecycle stages, ticket types) and default country. */
+export function useWorkspaceSettings() {
+  return useQuery({
+    queryKey: workspaceSettingsKey,
+    queryFn: () => api<WorkspaceSettings>('/workspace'),
+    staleTime: 60_000,
+  });
+}
+
+/** The workspace's ticket types as select options (empty while loading). */
+export function useTicketTypeOptions(): Array<{ value: string; label: string }> {
+  const ws = useWorkspaceSettings();
+  return (ws.data?.ticketTypes ?? []).map((t) => ({ value: t.key, label: t.label }));
 }
 
 export function useTeams(enabled = true) {

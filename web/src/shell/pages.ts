@@ -137,9 +137,9 @@ export const settingsPages: PageDef[] = [
   {
     path: '/settings/custom-fields',
     label: 'Custom fields',
-    description: 'Your own fields on people and companies',
+    description: 'Your own fields on people, companies and tickets',
     icon: IconForms,
-    keywords: ['settings', 'fields', 'attributes', 'properties', 'schema'],
+    keywords: ['settings', 'fields', 'attributes', 'properties', 'schema', 'ticket fields'],
     permission: 'workspace:manage',
     hotkey: 'f',
   },

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import {
   ActionIcon,
   Group,
+  Input,
   MultiSelect,
   NumberInput,
   Select,
@@ -26,7 +27,14 @@ function problemFor(e: unknown, key: string): string {
   return p[key] ?? Object.values(p)[0] ?? errorMessage(e);
 }
 
-function Row(props: { label: string; children: React.ReactNode }) {
+function Row(props: { label: string; children: React.ReactNode; stacked?: boolean }) {
+  if (props.stacked)
+    return (
+      <Stack gap={0}>
+        <Input.Label size="xs">{props.label}</Input.Label>
+        {props.children}
+      </Stack>
+    );
   return (
     <Group gap="sm" wrap="nowrap" align="flex-start" mih={30} py={2}>
       <Text fz="sm" c="dimmed" w={118} pt={5} style={{ flexShrink: 0 }}>
@@ -184,8 +192,104 @@ export function EditableField(props: {
   );
 }
 
-/** A custom field, edited with the input its type calls for. */
-export function EditableCustomField(props: { def: CustomField; value: unknown; save: Save; readOnly?: boolean }) {
+/**
+ * The input a custom field's type calls for (number, select, multiselect, date, text or URL; booleans are a switch),
+ * controlled: `value` as the API holds it, `onChange` with the new one ('' or [] when emptied).
+ */
+export function CustomFieldInput(props: {
+  def: CustomField;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  error?: string | null;
+  label?: string;
+  size?: 'xs' | 'sm';
+  autoFocus?: boolean;
+  disabled?: boolean;
+  style?: React.CSSProperties;
+}) {
+  const { def } = props;
+  const common = {
+    size: props.size ?? ('xs' as const),
+    style: props.style,
+    error: props.error,
+    label: props.label,
+    disabled: props.disabled,
+    autoFocus: props.autoFocus,
+    'aria-label': def.label,
+  };
+  switch (def.type) {
+    case 'boolean':
+      return (
+        <Switch
+          size="sm"
+          pt={props.label ? 0 : 6}
+          label={props.label}
+          checked={props.value === true}
+          disabled={props.disabled}
+          onChange={(e) => props.onChange(e.currentTarget.checked)}
+          aria-label={def.label}
+          error={props.error}
+        />
+      );
+    case 'number':
+      return (
+        <NumberInput
+          {...common}
+          value={(props.value as number | string | null) ?? ''}
+          onChange={(v) => props.onChange(v)}
+        />
+      );
+    case 'select':
+      return (
+        <Select
+          {...common}
+          data={def.options}
+          value={(props.value as string | null) || null}
+          onChange={(v) => props.onChange(v ?? '')}
+          clearable
+          searchable
+        />
+      );
+    case 'multiselect':
+      return (
+        <MultiSelect
+          {...common}
+          data={def.options}
+          value={Array.isArray(props.value) ? (props.value as string[]) : []}
+          onChange={(v) => props.onChange(v)}
+          clearable
+          searchable
+        />
+      );
+    case 'date':
+      return (
+        <TextInput
+          {...common}
+          type="date"
+          value={(props.value as string | null) ?? ''}
+          onChange={(e) => props.onChange(e.currentTarget.value)}
+        />
+      );
+    default:
+      return (
+        <TextInput
+          {...common}
+          value={(props.value as string | null) ?? ''}
+          placeholder={def.type === 'url' ? 'https://…' : undefined}
+          onChange={(e) => props.onChange(e.currentTarget.value)}
+        />
+      );
+  }
+}
+
+/** A custom field, edited with the input its type calls for; `stacked` puts the label above (narrow side panels). */
+export function EditableCustomField(props: {
+  def: CustomField;
+  value: unknown;
+  save: Save;
+  readOnly?: boolean;
+  stacked?: boolean;
+}) {
   const { def } = props;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<unknown>(null);
@@ -209,75 +313,19 @@ export function EditableCustomField(props: { def: CustomField; value: unknown; s
 
   if (def.type === 'boolean')
     return (
-      <Row label={label}>
-        <Switch
-          pt={6}
-          size="sm"
-          checked={props.value === true}
+      <Row label={label} stacked={props.stacked}>
+        <CustomFieldInput
+          def={def}
+          value={props.value}
           disabled={props.readOnly || saving}
-          onChange={(e) => void put(e.currentTarget.checked)}
-          aria-label={def.label}
+          onChange={(v) => void put(v)}
           error={error}
         />
       </Row>
     );
 
-  function input() {
-    const common = { size: 'xs' as const, style: { flex: 1 }, error, 'aria-label': def.label };
-    switch (def.type) {
-      case 'number':
-        return (
-          <NumberInput {...common} value={(draft as number | string | null) ?? ''} onChange={setDraft} autoFocus />
-        );
-      case 'select':
-        return (
-          <Select
-            {...common}
-            data={def.options}
-            value={(draft as string | null) ?? null}
-            onChange={setDraft}
-            clearable
-            searchable
-            autoFocus
-          />
-        );
-      case 'multiselect':
-        return (
-          <MultiSelect
-            {...common}
-            data={def.options}
-            value={(draft as string[] | null) ?? []}
-            onChange={setDraft}
-            clearable
-            searchable
-            autoFocus
-          />
-        );
-      case 'date':
-        return (
-          <TextInput
-            {...common}
-            type="date"
-            value={(draft as string | null) ?? ''}
-            onChange={(e) => setDraft(e.currentTarget.value)}
-            autoFocus
-          />
-        );
-      default:
-        return (
-          <TextInput
-            {...common}
-            value={(draft as string | null) ?? ''}
-            placeholder={def.type === 'url' ? 'https://…' : undefined}
-            onChange={(e) => setDraft(e.currentTarget.value)}
-            autoFocus
-          />
-        );
-    }
-  }
-
   return (
-    <Row label={label}>
+    <Row label={label} stacked={props.stacked}>
       {editing ? (
         <form
           onSubmit={(e) => {
@@ -287,7 +335,14 @@ export function EditableCustomField(props: { def: CustomField; value: unknown; s
           onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), setEditing(false))}
         >
           <Group gap={6} wrap="nowrap" align="flex-start">
-            {input()}
+            <CustomFieldInput
+              def={def}
+              value={draft}
+              onChange={setDraft}
+              error={error}
+              autoFocus
+              style={{ flex: 1, minWidth: 0 }}
+            />
             <Actions saving={saving} onCancel={() => setEditing(false)} />
           </Group>
         </form>

@@ -57,6 +57,7 @@ import {
   ticketStatuses,
   useQueueCounts,
   useTeams,
+  useTicketTypeOptions,
   useTicket,
   useTickets,
   type ChannelKind,
@@ -72,15 +73,8 @@ import { ChecklistPanel } from './ChecklistPanel.tsx';
 import { MacroPicker } from './MacroPicker.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { ArticleSuggestions } from './ArticleSuggestions.tsx';
-
-const ticketTypes = [
-  { value: 'question', label: 'Question' },
-  { value: 'complaint', label: 'Complaint' },
-  { value: 'return_refund', label: 'Return / refund' },
-  { value: 'technical', label: 'Technical problem' },
-  { value: 'billing', label: 'Billing' },
-  { value: 'other', label: 'Other' },
-];
+import { fieldProblems, useCustomFields } from '../../api/customers.ts';
+import { CustomFieldInput, EditableCustomField, type Save } from '../customers/fields.tsx';
 
 function ChannelIcon({ kind, size = 14 }: { kind: ChannelKind; size?: number }) {
   if (kind === 'email') return <IconMail size={size} />;
@@ -495,9 +489,19 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
 }
 
 function TicketFields({ ticket, onChanged }: { ticket: TicketDetail; onChanged: () => void }) {
+  const ticketTypes = useTicketTypeOptions();
   const can = useCan();
   const users = useAllUsers();
   const teams = useTeams();
+  const fields = useCustomFields('ticket');
+  const qc = useQueryClient();
+  // Custom fields save through the same PATCH; errors show next to the field (its `custom.<key>` problem).
+  const saveCustom: Save = async (body) => {
+    const t = await api<Ticket>(`/tickets/${ticket.id}`, { method: 'PATCH', body });
+    qc.setQueryData<TicketDetail>(ticketKeys.one(ticket.id), (old) => (old ? { ...old, ...t } : old));
+    onChanged();
+    return t;
+  };
   const patch = useMutation({
     mutationFn: (body: Record<string, unknown>) => api<Ticket>(`/tickets/${ticket.id}`, { method: 'PATCH', body }),
     onSuccess: onChanged,
@@ -565,6 +569,18 @@ function TicketFields({ ticket, onChanged }: { ticket: TicketDetail; onChanged: 
         value={ticket.tags}
         onChange={(tags) => patch.mutate({ tags })}
       />
+      {(fields.data ?? [])
+        .filter((d) => !d.archived)
+        .map((d) => (
+          <EditableCustomField
+            key={d.id}
+            def={d}
+            value={ticket.custom[d.key]}
+            save={saveCustom}
+            readOnly={readOnly}
+            stacked
+          />
+        ))}
     </Stack>
   );
 }
@@ -762,6 +778,9 @@ function TicketView({ id }: { id: string }) {
 function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
+  const fields = useCustomFields('ticket');
+  const [custom, setCustom] = useState<Record<string, unknown>>({});
+  const [problems, setProblems] = useState<Record<string, string>>({});
   const [v, setV] = useState({
     email: '',
     phone: '',
@@ -785,15 +804,24 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
           text: v.text,
           channel: v.channel,
           priority: v.priority,
+          custom: Object.fromEntries(
+            Object.entries(custom).filter(([, x]) => x !== '' && x !== null && !(Array.isArray(x) && !x.length)),
+          ),
         },
       }),
     onSuccess: (t) => {
       notifySuccess(`Ticket #${t.number} opened`);
+      setCustom({});
+      setProblems({});
       void qc.invalidateQueries({ queryKey: ticketKeys.all });
       onClose();
       navigate(`/inbox/${t.id}`);
     },
-    onError: (e) => notifyError(e, 'Could not open the ticket'),
+    onError: (e) => {
+      const p = fieldProblems(e);
+      if (!Object.keys(p).some((k) => k.startsWith('custom.'))) notifyError(e, 'Could not open the ticket');
+      setProblems(p);
+    },
   });
   const set = (k: keyof typeof v) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
     const value = e.currentTarget.value;
@@ -832,6 +860,19 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
           />
         </Group>
         <Textarea label="What the customer said" autosize minRows={3} value={v.text} onChange={set('text')} />
+        {(fields.data ?? [])
+          .filter((d) => !d.archived)
+          .map((d) => (
+            <CustomFieldInput
+              key={d.id}
+              def={d}
+              label={d.label}
+              size="sm"
+              value={custom[d.key]}
+              error={problems[`custom.${d.key}`]}
+              onChange={(x) => setCustom((c) => ({ ...c, [d.key]: x }))}
+            />
+          ))}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel

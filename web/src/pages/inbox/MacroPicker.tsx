@@ -16,6 +16,7 @@ import {
 import { IconBolt, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
+import { useCustomFields } from '../../api/customers.ts';
 import { useAllUsers } from '../../api/queries.ts';
 import { changeLabels, macroKeys, useMacros, type MacroChange, type MacroPreview } from '../../api/macros.ts';
 import { statusLabels, ticketKeys, useTeams, type TicketDetail, type TicketStatus } from '../../api/tickets.ts';
@@ -38,6 +39,11 @@ export function MacroPicker(props: {
   const macros = useMacros({ active: true }, opened);
   const users = useAllUsers();
   const teams = useTeams();
+  const fields = useCustomFields('ticket');
+  const label = (field: string) =>
+    changeLabels[field] ??
+    fields.data?.find((f) => `custom.${f.key}` === field)?.label ??
+    field.replace(/^custom\./, '');
   const list = (macros.data?.data ?? []).filter((m) =>
     `${m.name} ${m.description ?? ''}`.toLowerCase().includes(q.trim().toLowerCase()),
   );
@@ -70,6 +76,7 @@ export function MacroPicker(props: {
     if (c.field === 'assigneeId') return (users.data?.data ?? []).find((u) => u.id === v)?.name ?? 'someone';
     if (c.field === 'teamId') return (teams.data?.data ?? []).find((t) => t.id === v)?.name ?? 'a team';
     if (Array.isArray(v)) return v.join(', ') || 'none';
+    if (typeof v === 'boolean') return v ? 'yes' : 'no';
     return String(v);
   };
   return (
@@ -147,7 +154,7 @@ export function MacroPicker(props: {
                   <Stack gap={2}>
                     {preview.data.changes.map((c) => (
                       <Text key={c.field} fz="xs">
-                        {changeLabels[c.field]}: {value(c, c.from)} → <b>{value(c, c.to)}</b>
+                        {label(c.field)}: {value(c, c.from)} → <b>{value(c, c.to)}</b>
                       </Text>
                     ))}
                   </Stack>

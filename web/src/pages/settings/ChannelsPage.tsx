@@ -4,6 +4,7 @@ import {
   Badge,
   Button,
   Code,
+  Divider,
   Group,
   Modal,
   Select,
@@ -13,6 +14,7 @@ import {
   Table,
   Text,
   TextInput,
+  Tooltip,
 } from '@mantine/core';
 import { IconMail, IconMessage, IconPlus } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -22,6 +24,7 @@ import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
+import { ImapSection, imapBody, imapDraftOf, type ImapDraft } from './ImapSection.tsx';
 
 type Draft = { name: string; address: string; smtpUrl: string; fromName: string; teamId: string | null };
 
@@ -36,6 +39,8 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
     fromName: c?.settings.fromName ?? '',
     teamId: c?.teamId ?? null,
   });
+  const [imap, setImap] = useState<ImapDraft>(() => imapDraftOf(c));
+  const imapSettings = imapBody(imap, c);
   const save = useMutation({
     mutationFn: () =>
       api<Channel>(c ? `/channels/${c.id}` : '/channels', {
@@ -48,6 +53,7 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
           settings: {
             fromName: d.fromName || null,
             ...(d.smtpUrl.trim() || !c ? { smtpUrl: d.smtpUrl.trim() || null } : {}),
+            ...(imapSettings !== undefined ? { imap: imapSettings } : {}),
           },
         },
       }),
@@ -63,7 +69,12 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
     setD((x) => ({ ...x, [k]: value }));
   };
   return (
-    <Modal opened={props.opened} onClose={props.onClose} title={c ? 'E-mail channel' : 'Add a support mailbox'}>
+    <Modal
+      opened={props.opened}
+      onClose={props.onClose}
+      title={c ? 'E-mail channel' : 'Add a support mailbox'}
+      size="lg"
+    >
       <Stack gap="sm">
         <TextInput label="Name" value={d.name} onChange={set('name')} required />
         <TextInput
@@ -92,6 +103,8 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
           value={d.teamId}
           onChange={(v) => setD((x) => ({ ...x, teamId: v }))}
         />
+        <Divider my="xs" />
+        <ImapSection channel={c} draft={imap} onChange={setImap} />
         <Group justify="flex-end">
           <Button variant="default" onClick={props.onClose}>
             Cancel
@@ -209,8 +222,9 @@ export function ChannelsPage() {
         <Text fz="sm">
           Rapport receives mail itself on its SMTP port (<Code>RAPPORT_SMTP_PORT</Code>, 2525 unless changed). Forward
           your support address to it from your mail provider, or point an MX record or inbound route at this server.
-          Mail for addresses not listed here is refused. Replies leave through the channel&apos;s SMTP server, threaded
-          so the customer&apos;s answer returns to the same ticket.
+          Mail for addresses not listed here is refused. Or let Rapport fetch from the mailbox over IMAP (edit the
+          channel). Replies leave through the channel&apos;s SMTP server, threaded so the customer&apos;s answer returns
+          to the same ticket.
         </Text>
       </Alert>
       {channels.isPending ? (
@@ -241,7 +255,28 @@ export function ChannelsPage() {
                 <Table.Td>
                   <Badge variant="light">{channelLabels[c.kind]}</Badge>
                 </Table.Td>
-                <Table.Td>{c.address ?? '—'}</Table.Td>
+                <Table.Td>
+                  <Group gap={6} wrap="nowrap">
+                    <span>{c.address ?? '—'}</span>
+                    {c.settings.imap && (
+                      <Tooltip
+                        label={
+                          c.imapStatus?.lastError
+                            ? `IMAP: ${c.imapStatus.lastError.message}`
+                            : `Fetched from ${c.settings.imap.user} on ${c.settings.imap.host}${c.settings.imap.enabled ? '' : ' (paused)'}`
+                        }
+                      >
+                        <Badge
+                          size="xs"
+                          variant="light"
+                          color={c.imapStatus?.lastError ? 'red' : c.settings.imap.enabled ? 'teal' : 'gray'}
+                        >
+                          {c.imapStatus?.lastError ? 'IMAP error' : 'IMAP'}
+                        </Badge>
+                      </Tooltip>
+                    )}
+                  </Group>
+                </Table.Td>
                 <Table.Td>{teamName(c.teamId)}</Table.Td>
                 <Table.Td>
                   <Switch
@@ -275,7 +310,7 @@ export function ChannelsPage() {
       {editing && (
         <EmailChannelModal
           key={editing === 'new' ? 'new' : editing.id}
-          channel={editing === 'new' ? null : editing}
+          channel={editing === 'new' ? null : (rows.find((r) => r.id === editing.id) ?? editing)}
           opened
           onClose={() => setEditing(null)}
         />

@@ -29,8 +29,8 @@ import {
   fieldProblems,
   useCustomFields,
   type CustomField,
+  type CustomEntity,
   type CustomFieldType,
-  type Entity,
 } from '../../api/customers.ts';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
@@ -56,7 +56,14 @@ function keyFromLabel(label: string): string {
     .slice(0, 50);
 }
 
-function FieldModal(props: { entity: Entity; editing: CustomField | null; opened: boolean; onClose: () => void }) {
+const nouns: Record<CustomEntity, string> = { person: 'people', company: 'companies', ticket: 'tickets' };
+
+function FieldModal(props: {
+  entity: CustomEntity;
+  editing: CustomField | null;
+  opened: boolean;
+  onClose: () => void;
+}) {
   const qc = useQueryClient();
   const e = props.editing;
   const form = useForm({
@@ -153,7 +160,11 @@ function FieldModal(props: { entity: Entity; editing: CustomField | null; opened
           )}
           <Checkbox
             label="Required"
-            description="New and edited records must have a value"
+            description={
+              props.entity === 'ticket'
+                ? 'A ticket cannot be solved without a value'
+                : 'New and edited records must have a value'
+            }
             {...form.getInputProps('required', { type: 'checkbox' })}
           />
           <Group justify="flex-end" gap="xs" mt="xs">
@@ -172,7 +183,7 @@ function FieldModal(props: { entity: Entity; editing: CustomField | null; opened
 
 export function CustomFieldsPage() {
   const qc = useQueryClient();
-  const [entity, setEntity] = useState<Entity>('person');
+  const [entity, setEntity] = useState<CustomEntity>('person');
   const [showArchived, setShowArchived] = useState(false);
   const [modal, setModal] = useState<{ editing: CustomField | null } | null>(null);
   const q = useCustomFields(entity);
@@ -186,12 +197,12 @@ export function CustomFieldsPage() {
     onError: (e) => notifyError(e, 'Could not change the field'),
   });
   const rows = (q.data ?? []).filter((f) => showArchived || !f.archived);
-  const noun = entity === 'person' ? 'people' : 'companies';
+  const noun = nouns[entity];
   return (
     <>
       <PageHeader
         title="Custom fields"
-        description="Your own fields on people and companies, validated on every write, filterable and sortable in the lists."
+        description="Your own fields on people, companies and tickets, validated on every write, filterable and sortable in the lists."
         actions={
           <Button leftSection={<IconPlus size={16} />} onClick={() => setModal({ editing: null })}>
             New field
@@ -202,10 +213,12 @@ export function CustomFieldsPage() {
         <SegmentedControl
           size="xs"
           value={entity}
-          onChange={(v) => setEntity(v as Entity)}
+          onChange={(v) => setEntity(v as CustomEntity)}
+          aria-label="Fields of"
           data={[
             { value: 'person', label: 'People' },
             { value: 'company', label: 'Companies' },
+            { value: 'ticket', label: 'Tickets' },
           ]}
         />
         <Switch
@@ -222,7 +235,11 @@ export function CustomFieldsPage() {
           <Empty
             icon={<IconForms size={22} />}
             title={`No custom fields on ${noun} yet`}
-            description={`Add what your team tracks about ${noun} that Rapport does not, such as a plan, a renewal date or an account manager's region.`}
+            description={
+              entity === 'ticket'
+                ? 'Add what agents record on tickets that Rapport does not, such as an order number or the product concerned.'
+                : `Add what your team tracks about ${noun} that Rapport does not, such as a plan, a renewal date or an account manager's region.`
+            }
             action={
               <Button leftSection={<IconPlus size={16} />} onClick={() => setModal({ editing: null })}>
                 Add the first field

@@ -9,6 +9,7 @@ import {
   Modal,
   Paper,
   Select,
+  SimpleGrid,
   Skeleton,
   Stack,
   Switch,
@@ -30,12 +31,13 @@ import {
   placeholderProblems,
   renderMacroBody,
   samplePlaceholderValues,
-  ticketTypeOptions,
   useMacros,
   type Macro,
   type MacroActions,
 } from '../../api/macros.ts';
-import { statusLabels, ticketPriorities, ticketStatuses, useTeams } from '../../api/tickets.ts';
+import { useCustomFields } from '../../api/customers.ts';
+import { statusLabels, ticketPriorities, ticketStatuses, useTeams, useTicketTypeOptions } from '../../api/tickets.ts';
+import { CustomFieldInput } from '../customers/fields.tsx';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
@@ -44,12 +46,17 @@ import { notifyError, notifySuccess } from '../../lib/notify.ts';
 /** "Set pending · assign to me · +refund": what a macro does besides writing. */
 export function actionSummary(
   a: MacroActions,
-  names: { user: (id: string) => string; team: (id: string) => string },
+  names: {
+    user: (id: string) => string;
+    team: (id: string) => string;
+    type: (key: string) => string;
+    field?: (key: string) => string;
+  },
 ): string[] {
   const out: string[] = [];
   if (a.status) out.push(`status ${statusLabels[a.status]}`);
   if (a.priority) out.push(`priority ${a.priority}`);
-  if (a.type) out.push(`type ${ticketTypeOptions.find((t) => t.value === a.type)?.label ?? a.type}`);
+  if (a.type) out.push(`type ${names.type(a.type)}`);
   if (a.assigneeId === 'me') out.push('assign to me');
   else if (a.assigneeId) out.push(`assign to ${names.user(a.assigneeId)}`);
   else if (a.assigneeId === null) out.push('unassign');
@@ -57,6 +64,10 @@ export function actionSummary(
   else if (a.teamId === null) out.push('no team');
   for (const t of a.addTags ?? []) out.push(`+${t}`);
   for (const t of a.removeTags ?? []) out.push(`−${t}`);
+  for (const [k, v] of Object.entries(a.custom ?? {})) {
+    const shown = v === null ? 'empty' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : [v].flat().join(', ');
+    out.push(`${names.field?.(k) ?? k} ${shown}`);
+  }
   return out;
 }
 
@@ -66,6 +77,7 @@ function MacroModal(props: { macro: Macro | null; onClose: () => void }) {
   const qc = useQueryClient();
   const users = useAllUsers();
   const teams = useTeams();
+  const ticketTypeOptions = useTicketTypeOptions();
   const m = props.macro;
   const [name, setName] = useState(m?.name ?? '');
   const [description, setDescription] = useState(m?.description ?? '');
@@ -81,6 +93,12 @@ function MacroModal(props: { macro: Macro | null; onClose: () => void }) {
   const [team, setTeam] = useState<string>(m?.actions.teamId === null ? 'none' : (m?.actions.teamId ?? none));
   const [addTags, setAddTags] = useState<string[]>(m?.actions.addTags ?? []);
   const [removeTags, setRemoveTags] = useState<string[]>(m?.actions.removeTags ?? []);
+  const ticketFields = (useCustomFields('ticket').data ?? []).filter((f) => !f.archived);
+  // Ticket custom fields the macro sets; a field left empty is left as it is.
+  const [custom, setCustom] = useState<Record<string, unknown>>(m?.actions.custom ?? {});
+  const customSet = Object.fromEntries(
+    Object.entries(custom).filter(([, v]) => v !== '' && v !== undefined && !(Array.isArray(v) && !v.length)),
+  );
   const bodyRef = useRef<HTMLTextAreaElement>(null);
   const problems = placeholderProblems(body);
   const actions: MacroActions = {
@@ -91,6 +109,7 @@ function MacroModal(props: { macro: Macro | null; onClose: () => void }) {
     ...(team ? { teamId: team === 'none' ? null : team } : {}),
     ...(addTags.length ? { addTags } : {}),
     ...(removeTags.length ? { removeTags } : {}),
+    ...(Object.keys(customSet).length ? { custom: customSet } : {}),
   };
   const save = useMutation({
     mutationFn: () =>
@@ -203,6 +222,34 @@ function MacroModal(props: { macro: Macro | null; onClose: () => void }) {
               <TagsInput label="Add tags" value={addTags} onChange={setAddTags} />
               <TagsInput label="Remove tags" value={removeTags} onChange={setRemoveTags} />
             </Group>
+            {ticketFields.length > 0 && (
+              <SimpleGrid cols={2} spacing="sm" data-testid="macro-custom-fields">
+                {ticketFields.map((f) =>
+                  f.type === 'boolean' ? (
+                    <Select
+                      key={f.id}
+                      label={f.label}
+                      data={optional([
+                        { value: 'true', label: 'Yes' },
+                        { value: 'false', label: 'No' },
+                      ])}
+                      value={custom[f.key] === undefined ? none : String(custom[f.key])}
+                      onChange={(v) => setCustom((c) => ({ ...c, [f.key]: v ? v === 'true' : undefined }))}
+                      allowDeselect={false}
+                    />
+                  ) : (
+                    <CustomFieldInput
+                      key={f.id}
+                      def={f}
+                      label={f.label}
+                      size="sm"
+                      value={custom[f.key]}
+                      onChange={(v) => setCustom((c) => ({ ...c, [f.key]: v }))}
+                    />
+                  ),
+                )}
+              </SimpleGrid>
+            )}
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 5 }}>
@@ -266,16 +313,20 @@ export function MacrosPage() {
     },
     onError: (e) => notifyError(e, 'Could not remove the macro'),
   });
+  const ticketTypeOptions = useTicketTypeOptions();
+  const ticketFields = useCustomFields('ticket');
   const names = {
     user: (id: string) => (users.data?.data ?? []).find((u) => u.id === id)?.name ?? 'someone',
     team: (id: string) => (teams.data?.data ?? []).find((t) => t.id === id)?.name ?? 'a team',
+    type: (key: string) => ticketTypeOptions.find((t) => t.value === key)?.label ?? key,
+    field: (key: string) => (ticketFields.data ?? []).find((f) => f.key === key)?.label ?? key,
   };
   const rows = macros.data?.data ?? [];
   return (
     <>
       <PageHeader
         title="Macros"
-        description="Canned replies with placeholders that can also set status, priority, assignee, team and tags — applied from the inbox in one step."
+        description="Canned replies with placeholders that can also set status, priority, assignee, team, tags and ticket fields — applied from the inbox in one step."
         actions={
           <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
             New macro

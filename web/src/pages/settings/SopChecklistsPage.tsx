@@ -3,7 +3,8 @@ import { ActionIcon, Button, Checkbox, Group, Paper, Skeleton, Stack, Switch, Te
 import { IconArrowDown, IconArrowUp, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
-import { macroKeys, ticketTypeOptions, useSops, type SopChecklist } from '../../api/macros.ts';
+import { macroKeys, useSops, type SopChecklist } from '../../api/macros.ts';
+import { useTicketTypeOptions } from '../../api/tickets.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 
@@ -127,6 +128,7 @@ function SopEditor(props: { type: { value: string; label: string }; sop: SopChec
 }
 
 export function SopChecklistsPage() {
+  const ticketTypeOptions = useTicketTypeOptions();
   const sops = useSops();
   const byType = new Map((sops.data?.data ?? []).map((s) => [s.ticketType, s]));
   return (

@@ -6,7 +6,7 @@ import { api } from '../../api/client.ts';
 import { keys, useMe } from '../../api/queries.ts';
 import type { Me, Workspace } from '../../api/types.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
-import { LifecycleStagesCard } from './LifecycleStagesCard.tsx';
+import { LifecycleStagesCard, TicketTypesCard } from './ListCards.tsx';
 import { formatDate, timeZones } from '../../lib/format.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 
@@ -98,6 +98,7 @@ function WorkspaceForm() {
         </form>
       </Card>
       <LifecycleStagesCard canManage={canManage} />
+      <TicketTypesCard canManage={canManage} />
     </>
   );
 }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { sharedReads } from './shared-reads.ts';
+
+/** A read whose results the test hands out one by one, in the order the reads started. */
+function controlledReads() {
+  const started: Array<{ key: string; resolve: (v: string) => void; reject: (e: Error) => void }> = [];
+  const read = (key: string) =>
+    new Promise<string>((resolve, reject) => {
+      started.push({ key, resolve, reject });
+    });
+  return { read, started };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('sharedReads', () => {
+  it('gives callers that arrive during a read the next read, started after they asked, shared by all of them', async () => {
+    const { read, started } = controlledReads();
+    const get = sharedReads(read);
+    const first = get('ws');
+    const second = get('ws');
+    const third = get('ws');
+    expect(started).toHaveLength(1);
+    started[0]?.resolve('read 1');
+    expect(await first).toBe('read 1');
+    await tick();
+    // The next read starts only once the first ended, and serves both late callers.
+    expect(started).toHaveLength(2);
+    started[1]?.resolve('read 2');
+    expect(await second).toBe('read 2');
+    expect(await third).toBe('read 2');
+  });
+
+  it('reads again for a caller that comes after the reads ended, and keeps keys apart', async () => {
+    const { read, started } = controlledReads();
+    const get = sharedReads(read);
+    const a = get('a');
+    const b = get('b');
+    expect(started.map((s) => s.key)).toEqual(['a', 'b']);
+    started[0]?.resolve('a1');
+    started[1]?.resolve('b1');
+    expect([await a, await b]).toEqual(['a1', 'b1']);
+    const again = get('a');
+    expect(started).toHaveLength(3);
+    started[2]?.resolve('a2');
+    expect(await again).toBe('a2');
+  });
+
+  it('fails only the callers of a read that fails; the waiting ones get their own read', async () => {
+    const { read, started } = controlledReads();
+    const get = sharedReads(read);
+    const first = get('ws');
+    const waiting = get('ws');
+    started[0]?.reject(new Error('connection lost'));
+    await expect(first).rejects.toThrow('connection lost');
+    await tick();
+    expect(started).toHaveLength(2);
+    started[1]?.resolve('fine');
+    expect(await waiting).toBe('fine');
+  });
+});

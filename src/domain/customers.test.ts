@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { checkCustomAssignments, diffCustomValues, validateCustomValues, type CustomFieldDef } from './customers.ts';
+
+const def = (key: string, over: Partial<CustomFieldDef> = {}): CustomFieldDef => ({
+  key,
+  label: key.replace(/_/g, ' '),
+  type: 'text',
+  options: [],
+  required: false,
+  archived: false,
+  ...over,
+});
+const defs = [
+  def('order_number', { required: true }),
+  def('area', { type: 'select', options: ['Shoes', 'Tents'] }),
+  def('items', { type: 'number' }),
+  def('old', { archived: true }),
+];
+
+describe('custom field values', () => {
+  it('checks and converts each value; null stays null (clear it); unknown and archived keys are problems', () => {
+    expect(checkCustomAssignments(defs, { items: '3', area: null, old: 'x', nope: 1 })).toEqual({
+      values: { items: 3, area: null },
+      problems: [
+        { field: 'custom.old', message: 'there is no custom field "old"' },
+        { field: 'custom.nope', message: 'there is no custom field "nope"' },
+      ],
+    });
+  });
+
+  it('merges into the existing values; required is all, only the mentioned, or none', () => {
+    const existing = { area: 'Shoes', old: 'kept' };
+    expect(validateCustomValues(defs, { items: 2 }, { required: 'all', existing })).toEqual({
+      values: { area: 'Shoes', old: 'kept', items: 2 },
+      problems: [{ field: 'custom.order_number', message: 'order number is required' }],
+    });
+    expect(validateCustomValues(defs, { items: 2 }, { required: 'mentioned', existing }).problems).toEqual([]);
+    expect(validateCustomValues(defs, { order_number: null }, { required: 'mentioned', existing }).problems).toEqual([
+      { field: 'custom.order_number', message: 'order number is required' },
+    ]);
+    expect(validateCustomValues(defs, { order_number: null, area: null }, { required: 'none', existing })).toEqual({
+      values: { old: 'kept' },
+      problems: [],
+    });
+  });
+
+  it('lists the changes field by field as custom.<key>, absent as null', () => {
+    expect(diffCustomValues({ a: 1, b: ['x'], c: 'same' }, { b: ['x', 'y'], c: 'same', d: true })).toEqual({
+      'custom.a': { from: 1, to: null },
+      'custom.b': { from: ['x'], to: ['x', 'y'] },
+      'custom.d': { from: null, to: true },
+    });
+    expect(diffCustomValues({}, {})).toEqual({});
+  });
+});
