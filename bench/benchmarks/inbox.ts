@@ -104,7 +104,7 @@ async function expectedCounts(client: pg.Client, workspaceId: string, userId: st
 }
 
 const cookie = (desk: Desk, agent: number) => ({ cookie: `${sessionCookieName}=${desk.sessions[agent]}` });
-const listPath = (queue: Queue) => `/api/v1/tickets?limit=${pageLimit}&queue=${queue}`;
+const listPath = (queue: Queue) => `/api/v1/tickets/summaries?limit=${pageLimit}&queue=${queue}`;
 
 async function getJson<T>(url: string, headers: Record<string, string>): Promise<{ ms: number; body: T }> {
   const started = performance.now();
@@ -435,7 +435,7 @@ export const inbox: Benchmark = {
         pass: null,
       },
       {
-        name: `queue page: Rapport GET /api/v1/tickets?limit=${pageLimit}&queue=…`,
+        name: `queue page: Rapport GET /api/v1/tickets/summaries?limit=${pageLimit}&queue=…`,
         metrics: rl,
         baseline: 'bare queue page',
         ratio: round(rl.reqPerSec / bl.reqPerSec, 3),
@@ -502,7 +502,7 @@ export const inbox: Benchmark = {
         `three each), two SLA policies, for ${inboxPeopleCount.toLocaleString('en-US')} generated people, loaded with ` +
         `COPY. Each agent signs in through the real login; requests rotate over every agent × queue (mine, ` +
         `unassigned, my teams, breaching, open, all: ${agentCount * queues.length} in a fixed shuffled order) with ` +
-        `that agent's session cookie, exactly as the console's inbox asks: \`GET /api/v1/tickets?limit=${pageLimit}` +
+        `that agent's session cookie, exactly as the console's inbox asks: \`GET /api/v1/tickets/summaries?limit=${pageLimit}` +
         `&queue=…\` (newest update first) and, on every load and refresh, \`GET /api/v1/tickets/queues\` (the side ` +
         `bar's counts) — through the whole Rapport app in its own process, each against a bare Fastify + pg handler ` +
         `running the same hand-written SQL on the same database, ${s.connections} concurrent connections. Figures are ` +
@@ -554,7 +554,8 @@ export const inbox: Benchmark = {
           'No conversations or messages: the queue requests do not read them. The table is in the physical order ' +
           "of each ticket's last update (a live table's rows are where their last update wrote them).",
         'How each side answers. Queue page: Rapport runs one statement (open statuses as literals, newest update ' +
-          'first, one row more than the page for the cursor), served by partial indexes on open tickets (by update ' +
+          'first, one row more than the page for the cursor; each ticket as the inbox lists it — its fields ' +
+          'without the SLA detail but with the metric due first — as JSON text built by PostgreSQL), served by partial indexes on open tickets (by update ' +
           'time with assignee, team and SLA breach time as trailing columns; by assignee; unassigned; by assignee ' +
           'and team with the breach time, for the counts) or, for "all", by an index on update time; "breaching" ' +
           "reads `sla_breach_at`, a column generated from the SLA metrics' JSON. The bare server runs the same " +

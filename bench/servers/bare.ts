@@ -1,7 +1,7 @@
 /**
  * The baseline: plain Fastify 5 and a pg.Pool doing the same primary-key lookup as Rapport's GET /api/v1/users/:id,
  * the same search as GET /api/v1/search and GET /api/v1/people?q=, and the inbox's queue page and queue counts
- * (GET /api/v1/tickets?queue=…, GET /api/v1/tickets/queues; the agent as `user=`), each as one hand-written SQL
+ * (GET /api/v1/tickets/summaries?queue=…, GET /api/v1/tickets/queues; the agent as `user=`), each as one hand-written SQL
  * query, with nothing else (no auth, no schema, no hooks). Env: BENCH_DATABASE_URL, BENCH_WORKSPACE_ID, BENCH_POOL_SIZE,
  * BENCH_TRGM_THRESHOLD (pg_trgm.word_similarity_threshold, as Rapport sets it), PORT.
  */
@@ -126,8 +126,11 @@ const plainPool = new pg.Pool({ connectionString, max: Number(process.env.BENCH_
 app.get<{ Querystring: { queue: string; user: string; limit?: string } }>('/tickets', async (req) => {
   const limit = Number(req.query.limit ?? 100);
   const page = queuePageSql(req.query.queue, limit);
-  const r = await plainPool.query(page.text, page.usesAgent ? [workspaceId, req.query.user] : [workspaceId]);
-  return { data: r.rows.slice(0, limit) };
+  const r = await plainPool.query<{ j: string }>(
+    page.text,
+    page.usesAgent ? [workspaceId, req.query.user] : [workspaceId],
+  );
+  return { data: r.rows.slice(0, limit).map((row) => JSON.parse(row.j) as unknown) };
 });
 
 app.get<{ Querystring: { user: string } }>('/tickets/queues', async (req) => {

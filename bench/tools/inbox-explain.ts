@@ -31,7 +31,7 @@ const original = pg.Client.prototype.query as (...a: unknown[]) => unknown;
 };
 const database = await createDb({ databaseUrl: info.url, poolSize: 4 });
 const app = await buildApp({ database, logger: false });
-const url = what === 'counts' ? '/api/v1/tickets/queues' : `/api/v1/tickets?limit=100&queue=${what}`;
+const url = what === 'counts' ? '/api/v1/tickets/queues' : `/api/v1/tickets/summaries?limit=100&queue=${what}`;
 const headers = { cookie: `${sessionCookieName}=${info.desk.sessions[agent]}` };
 await app.inject({ method: 'GET', url, headers });
 seen.length = 0;

@@ -16,6 +16,7 @@ import {
   sql,
   type SQL,
 } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CustomFieldDef } from '../domain/customers.ts';
 import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
@@ -177,4 +178,12 @@ export function toPage<R extends Record<string, unknown>>(
     nextCursor = encodeCursor({ v, id: key.id(last) });
   }
   return { rows: kept, nextCursor };
+}
+
+/**
+ * A name for a prepared statement, from its text: the driver prepares a name once per connection and refuses the same
+ * name for another text, so statements of the same shape share one and every other shape gets its own.
+ */
+export function preparedName(prefix: string, query: { toSQL(): { sql: string } }): string {
+  return `${prefix}_${createHash('sha1').update(query.toSQL().sql).digest('hex').slice(0, 16)}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharedReads } from './shared-reads.ts';
+import { sharedReads, sharedReadsBy } from './shared-reads.ts';
 
 /** A read whose results the test hands out one by one, in the order the reads started. */
 function controlledReads() {
@@ -57,5 +57,33 @@ describe('sharedReads', () => {
     expect(started).toHaveLength(2);
     started[1]?.resolve('fine');
     expect(await waiting).toBe('fine');
+  });
+});
+
+describe('sharedReadsBy', () => {
+  it("runs one caller's read for everyone asking the same key meanwhile, and keeps keys apart", async () => {
+    const get = sharedReadsBy<string>();
+    const calls: string[] = [];
+    const gate: Array<() => void> = [];
+    const read = (who: string) => () =>
+      new Promise<string>((resolve) => {
+        calls.push(who);
+        gate.push(() => resolve(`read by ${who}`));
+      });
+    const a = get('page', read('a'));
+    const b = get('page', read('b'));
+    const c = get('page', read('c'));
+    const other = get('other', read('d'));
+    expect(calls).toEqual(['a', 'd']);
+    gate[0]?.();
+    gate[1]?.();
+    expect(await a).toBe('read by a');
+    expect(await other).toBe('read by d');
+    await tick();
+    // b and c arrived during a's read: one read after it, by the first of them, serves both.
+    expect(calls).toEqual(['a', 'd', 'b']);
+    gate[2]?.();
+    expect(await b).toBe('read by b');
+    expect(await c).toBe('read by b');
   });
 });

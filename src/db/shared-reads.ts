@@ -6,10 +6,19 @@
  * Nothing is kept once a read ends. For aggregates many users ask for at once (the inbox's queue counts).
  */
 export function sharedReads<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const by = sharedReadsBy<T>();
+  return (key) => by(key, () => read(key));
+}
+
+/**
+ * The same sharing when the read comes with the call: callers with the same key must ask for the same read (e.g. the
+ * key is the statement's text and parameters), so whichever caller's `read` runs answers them all.
+ */
+export function sharedReadsBy<T>(): (key: string, read: () => Promise<T>) => Promise<T> {
   const running = new Map<string, Promise<T>>();
   const next = new Map<string, Promise<T>>();
-  const start = (key: string): Promise<T> => {
-    const p = read(key);
+  const start = (key: string, read: () => Promise<T>): Promise<T> => {
+    const p = read();
     running.set(key, p);
     const done = () => {
       if (running.get(key) === p) running.delete(key);
@@ -17,9 +26,9 @@ export function sharedReads<T>(read: (key: string) => Promise<T>): (key: string)
     p.then(done, done);
     return p;
   };
-  return (key) => {
+  return (key, read) => {
     const current = running.get(key);
-    if (!current) return start(key);
+    if (!current) return start(key, read);
     const queued = next.get(key);
     if (queued) return queued;
     const p = current.then(
@@ -28,7 +37,7 @@ export function sharedReads<T>(read: (key: string) => Promise<T>): (key: string)
     );
     const mine = p.then(() => {
       next.delete(key);
-      return start(key);
+      return start(key, read);
     });
     next.set(key, mine);
     return mine;

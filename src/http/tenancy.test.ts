@@ -612,6 +612,34 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
   const ticketIdsOf = async (url: string, headers: Headers) =>
     (await getJson<Listed>(url, headers)).data.map((t) => t.id);
 
+  /** The ticket list and its summaries answer the same queries: neither reaches B's tickets. */
+  const ticketListChecks = async (p: Principal, base: string) => {
+    const queries = [
+      '?limit=200',
+      '?q=tenancy',
+      `?q=%23${bDesk.number}`,
+      '?filter=tag:eq:shared-tag',
+      '?queue=unassigned',
+      '?queue=open',
+      ...bIds.people.map((id) => `?filter=person_id:eq:${id}`),
+      ...bIds.users.map((id) => `?filter=assignee_id:eq:${id}`),
+      ...bIds.teams.map((id) => `?filter=team_id:eq:${id}`),
+    ];
+    if (p.name === 'session') queries.push('?queue=mine', '?queue=my_teams');
+    for (const q of queries) {
+      const ids = await ticketIdsOf(`${base}${q}`, p.headers);
+      for (const id of ids) expect(bIds.tickets, q).not.toContain(id);
+    }
+    expect(await ticketIdsOf(`${base}?q=tenancy`, p.headers)).toContain(aDesk.ticket);
+    // B's ticket fields are no fields of A's list.
+    expect((await call('GET', `${base}?filter=custom.b_order:eq:B-1`, p.headers)).statusCode).toBe(400);
+    // B's cursor does not open B's rows either.
+    const bPage = await getJson<{ page: { nextCursor: string | null } }>(`${base}?limit=1`, bearer(bKey));
+    if (bPage.page.nextCursor)
+      for (const id of await ticketIdsOf(`${base}?cursor=${bPage.page.nextCursor}`, p.headers))
+        expect(bIds.tickets).not.toContain(id);
+  };
+
   /** How each /api/v1 route is checked, by "METHOD path" exactly as the OpenAPI document spells it. */
   const checks: Record<string, (p: Principal) => Promise<void>> = {
     'GET /api/v1/setup': async (p) => {
@@ -1319,32 +1347,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       const res = await call('POST', `/api/v1/webhooks/${h.a}/deliveries/${h.aDelivery}/redeliver`, p.headers);
       expect(res.statusCode).toBe(200);
     },
-    'GET /api/v1/tickets': async (p) => {
-      const queries = [
-        '?limit=200',
-        '?q=tenancy',
-        `?q=%23${bDesk.number}`,
-        '?filter=tag:eq:shared-tag',
-        '?queue=unassigned',
-        '?queue=open',
-        ...bIds.people.map((id) => `?filter=person_id:eq:${id}`),
-        ...bIds.users.map((id) => `?filter=assignee_id:eq:${id}`),
-        ...bIds.teams.map((id) => `?filter=team_id:eq:${id}`),
-      ];
-      if (p.name === 'session') queries.push('?queue=mine', '?queue=my_teams');
-      for (const q of queries) {
-        const ids = await ticketIdsOf(`/api/v1/tickets${q}`, p.headers);
-        for (const id of ids) expect(bIds.tickets, q).not.toContain(id);
-      }
-      expect(await ticketIdsOf('/api/v1/tickets?q=tenancy', p.headers)).toContain(aDesk.ticket);
-      // B's ticket fields are no fields of A's list.
-      expect((await call('GET', '/api/v1/tickets?filter=custom.b_order:eq:B-1', p.headers)).statusCode).toBe(400);
-      // B's cursor does not open B's rows either.
-      const bPage = await getJson<{ page: { nextCursor: string | null } }>('/api/v1/tickets?limit=1', bearer(bKey));
-      if (bPage.page.nextCursor)
-        for (const id of await ticketIdsOf(`/api/v1/tickets?cursor=${bPage.page.nextCursor}`, p.headers))
-          expect(bIds.tickets).not.toContain(id);
-    },
+    'GET /api/v1/tickets': (p) => ticketListChecks(p, '/api/v1/tickets'),
+    'GET /api/v1/tickets/summaries': (p) => ticketListChecks(p, '/api/v1/tickets/summaries'),
 
     'GET /api/v1/tickets/queues': async (p) => {
       const counts = await getJson<{ unassigned: number; open: number; mine: number; myTeams: number }>(

@@ -173,9 +173,16 @@ export const tickets = pgTable(
     sla: jsonb('sla').$type<StoredSlaMetric[]>().notNull().default([]),
     /**
      * When the ticket is (or will be) in breach: the earliest due time among its running or breached SLA metrics,
-     * null when none (rapport_sla_breach_at, see drizzle/0013). The "breaching" queue is `sla_breach_at <= now() + 2 h`.
+     * null when none (rapport_sla_breach_at, see drizzle/0015). The "breaching" queue is `sla_breach_at <= now() + 2 h`.
      */
     slaBreachAt: ts('sla_breach_at').generatedAlwaysAs(sql`rapport_sla_breach_at(sla)`),
+    /**
+     * The running or breached SLA metric due first, as a queue shows it ({metric, state, dueAt, warnAt}; null when
+     * none): generated (rapport_sla_due, see drizzle/0016) so a queue page reads it instead of every ticket's metrics.
+     */
+    slaDue: jsonb('sla_due')
+      .$type<{ metric: string; state: string; dueAt: string; warnAt: string | null } | null>()
+      .generatedAlwaysAs(sql`rapport_sla_due(sla)`),
     /** When the SLA job must look at this ticket again (next warning or due time); null when nothing runs. */
     slaNextCheckAt: ts('sla_next_check_at'),
     firstResponseAt: ts('first_response_at'),

@@ -83,10 +83,20 @@ function store(s: SlaMetricState, notified: string[]): StoredSlaMetric & { notif
   };
 }
 
+/** Stored calendars already checked, by their content: every ticket write on a desk asks for the same few. */
+const parsedCalendars = new Map<string, BusinessCalendar>();
+
 function calendarOf(row: CalendarRow | null | undefined): BusinessCalendar {
   if (!row) return alwaysOpen;
-  const parsed = parseCalendar({ timeZone: row.timeZone, weekly: row.weekly, holidays: row.holidays });
-  return parsed.ok ? parsed.calendar : alwaysOpen;
+  const input = { timeZone: row.timeZone, weekly: row.weekly, holidays: row.holidays };
+  const key = JSON.stringify(input);
+  const known = parsedCalendars.get(key);
+  if (known) return known;
+  const parsed = parseCalendar(input);
+  const calendar = parsed.ok ? parsed.calendar : alwaysOpen;
+  if (parsedCalendars.size >= 500) parsedCalendars.clear();
+  parsedCalendars.set(key, calendar);
+  return calendar;
 }
 
 const isStatus = (s: unknown): s is TicketStatus => typeof s === 'string' && (ticketStatuses as string[]).includes(s);

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.ts';
-import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
+import { addCustomFieldColumns, listClauses, preparedName, toPage, type ListColumns } from '../../db/list.ts';
 import { attachments, conversations, counters, messages, teamMembers, tickets } from '../../db/schema/index.ts';
 import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
@@ -115,6 +116,78 @@ export async function listTickets(db: DbOrTx, workspaceId: string, cols: ListCol
   return toPage(rows, q, { id: (r) => r.id, sortValue: (r) => ticketSortValue(r, q.sort.field) });
 }
 
+/** A ticket as a queue shows it (GET /tickets/summaries): no SLA detail but the metric due next. */
+export type TicketSummaryRow = {
+  id: string;
+  number: number;
+  subject: string;
+  type: string;
+  priority: TicketRow['priority'];
+  status: TicketRow['status'];
+  channel: TicketRow['channel'];
+  personId: string | null;
+  assigneeId: string | null;
+  teamId: string | null;
+  tags: string[];
+  slaDue: { metric: string; state: string; dueAt: string; warnAt: string | null } | null;
+  lastCustomerMessageAt: string | null;
+  statusChangedAt: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** Timestamps as the API writes them (ISO 8601, UTC, milliseconds), formatted by PostgreSQL. */
+const isoOf = (col: PgColumn) => sql`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * One summary as JSON text, built by PostgreSQL: a queue page of 100 is parsed once by JSON.parse rather than cell by
+ * cell (dates, arrays, the SLA metrics), which is most of what a page costs the server.
+ */
+const summaryJson = sql`json_build_object(
+  'id', ${tickets.id}, 'number', ${tickets.number}, 'subject', ${tickets.subject}, 'type', ${tickets.type},
+  'priority', ${tickets.priority}, 'status', ${tickets.status}, 'channel', ${tickets.channel},
+  'personId', ${tickets.personId}, 'assigneeId', ${tickets.assigneeId}, 'teamId', ${tickets.teamId},
+  'tags', ${tickets.tags},
+  'slaDue', ${tickets.slaDue},
+  'lastCustomerMessageAt', ${isoOf(tickets.lastCustomerMessageAt)}, 'statusChangedAt', ${isoOf(tickets.statusChangedAt)},
+  'createdAt', ${isoOf(tickets.createdAt)}, 'updatedAt', ${isoOf(tickets.updatedAt)})::text`;
+
+export type SummaryRead = Array<{ id: string; sort: string | null; json: string }>;
+
+/**
+ * The same page as listTickets, as summaries. With `share` (src/db/shared-reads.ts, sharedReadsBy), an unfiltered
+ * page asked by several agents at once — the unassigned queue, breaching, open — is read once for all of them.
+ */
+export async function listTicketSummaries(
+  db: DbOrTx,
+  workspaceId: string,
+  cols: ListColumns,
+  q: ListQuery,
+  extra: SQL[] = [],
+  share?: (key: string, read: () => Promise<SummaryRead>) => Promise<SummaryRead>,
+): Promise<{ rows: TicketSummaryRow[]; nextCursor: string | null }> {
+  const c = listClauses(cols, q);
+  const sortCol = cols.fields[q.sort.field] ?? cols.id;
+  const query = db
+    .select({ id: tickets.id, sort: sql<string | null>`to_json(${sortCol})::text`, json: sql<string>`${summaryJson}` })
+    .from(tickets)
+    .where(and(eq(tickets.workspaceId, workspaceId), ...c.where, ...extra))
+    .orderBy(...c.orderBy)
+    .limit(c.limit);
+  // A queue page without filters is one of a few statement shapes an inbox asks again and again: prepared (once per
+  // connection), PostgreSQL plans it once instead of on every refresh — planning among the partial indexes costs
+  // several times what running it does. Filtered lists, of unbounded shapes, are planned each time.
+  let rows: SummaryRead;
+  if (q.filters.length) rows = await query;
+  else {
+    const { sql: text, params } = query.toSQL();
+    const read = () => query.prepare(preparedName('ticket_summaries', query)).execute();
+    rows = share ? await share(JSON.stringify([text, params]), read) : await read();
+  }
+  const page = toPage(rows, q, { id: (r) => r.id, sortValue: (r) => (r.sort === null ? null : JSON.parse(r.sort)) });
+  return { rows: page.rows.map((r) => JSON.parse(r.json) as TicketSummaryRow), nextCursor: page.nextCursor };
+}
+
 /**
  * Tickets still being worked (not merged away; new, open, pending or on hold): every inbox queue but "all". The
  * statuses are literals, so the partial indexes on exactly these tickets (src/db/schema/service.ts) serve the queues.
@@ -140,7 +213,7 @@ export type OpenTicketGroup = { assigneeId: string | null; teamId: string | null
 
 /** The open tickets of the workspace counted by assignee and team: one pass over tickets_open_counts_idx. */
 export async function openTicketGroups(db: DbOrTx, workspaceId: string, ms: number): Promise<OpenTicketGroup[]> {
-  return db
+  const query = db
     .select({
       assigneeId: tickets.assigneeId,
       teamId: tickets.teamId,
@@ -150,6 +223,8 @@ export async function openTicketGroups(db: DbOrTx, workspaceId: string, ms: numb
     .from(tickets)
     .where(and(eq(tickets.workspaceId, workspaceId), openTicket))
     .groupBy(tickets.assigneeId, tickets.teamId);
+  // Every inbox's side bar asks it on each refresh: planned once per connection (see listTicketSummaries).
+  return query.prepare(preparedName('open_ticket_groups', query)).execute();
 }
 
 export async function insertTicket(db: DbOrTx, row: TicketInsert): Promise<TicketRow> {

@@ -24,6 +24,7 @@ import {
   ticketListQuery,
   ticketPatchBody,
   ticketSchema,
+  ticketSummarySchema,
 } from './tickets.schemas.ts';
 import type { Db } from '../../db/client.ts';
 
@@ -63,6 +64,25 @@ export const ticketsRoutes =
       async (req) => {
         const page = await tickets.list(requireActor(req), req.query);
         return { data: page.rows.map(presentTicket), page: { nextCursor: page.nextCursor, limit: page.limit } };
+      },
+    );
+
+    r.get(
+      '/tickets/summaries',
+      {
+        schema: {
+          tags,
+          summary: 'List tickets as a queue shows them (the same query as GET /tickets; lighter rows)',
+          description:
+            'The same queues, search, filters, sort and cursor as GET /tickets; each ticket without its SLA detail ' +
+            'and custom values but with the SLA metric due first. The console inbox reads its queues this way.',
+          querystring: ticketListQuery,
+          response: { 200: pageOf(ticketSummarySchema), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const page = await tickets.listSummaries(requireActor(req), req.query);
+        return { data: page.rows, page: { nextCursor: page.nextCursor, limit: page.limit } };
       },
     );
 

@@ -81,6 +81,35 @@ export function presentTicket(t: TicketRow): z.infer<typeof ticketSchema> {
   };
 }
 
+export const ticketSummarySchema = z
+  .object({
+    id: z.string(),
+    number: z.number().int(),
+    subject: z.string(),
+    type: z.string(),
+    priority: z.enum(ticketPriorities),
+    status: z.enum(ticketStatuses),
+    channel: z.enum(channelKinds),
+    personId: z.string().nullable(),
+    assigneeId: z.string().nullable(),
+    teamId: z.string().nullable(),
+    tags: z.array(z.string()),
+    slaDue: z
+      .object({
+        metric: z.string(),
+        state: z.string().describe('running or breached'),
+        dueAt: isoDate,
+        warnAt: isoDate.nullable(),
+      })
+      .nullable()
+      .describe('The running or breached SLA metric due first (null when none)'),
+    lastCustomerMessageAt: isoDate.nullable(),
+    statusChangedAt: isoDate,
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  })
+  .meta({ id: 'TicketSummary' });
+
 export const attachmentSchema = z.object({
   id: z.string(),
   fileName: z.string(),

@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { type Db, type DbOrTx } from '../../db/client.ts';
-import { sharedReads } from '../../db/shared-reads.ts';
+import { sharedReads, sharedReadsBy } from '../../db/shared-reads.ts';
 import { newId } from '../../db/ids.ts';
 import { people, tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
 import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
@@ -57,6 +57,8 @@ import {
   insertAttachments,
   insertConversation,
   insertMessage,
+  listTicketSummaries,
+  type SummaryRead,
   listTickets,
   messagesOfTicket,
   moveConversations,
@@ -128,6 +130,15 @@ export type TicketPatch = {
   custom?: Record<string, unknown> | undefined;
 };
 
+export type TicketListParams = {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  sort?: string | undefined;
+  filter?: string | string[] | undefined;
+  queue?: 'mine' | 'unassigned' | 'my_teams' | 'breaching' | 'open' | 'all' | undefined;
+  q?: string | undefined;
+};
+
 export type ReplyInput = {
   text?: string | undefined;
   html?: string | undefined;
@@ -157,6 +168,8 @@ const breachingSoonMs = 2 * 60 * 60 * 1000;
 
 export function createTicketsService(deps: { db: Db; dataDir: string; realtime?: RealtimeBus | undefined }) {
   const { db, dataDir } = deps;
+  /** Agents whose inboxes refresh the same queue page together share one read of it (each read after it asked). */
+  const summaryPages = sharedReadsBy<SummaryRead>();
   /** Every agent's side bar asks for the same workspace-wide grouping: concurrent requests share one read. */
   const openGroups = sharedReads((workspaceId) => openTicketGroups(db, workspaceId, breachingSoonMs));
 
@@ -368,6 +381,40 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       }
     }
     return null;
+  }
+
+  /**
+   * What a ticket list asks of the database: its columns (the ticket custom fields only when the filter or sort names
+   * one, so a plain queue page costs no read of them), the parsed query, and the queue's and search's conditions.
+   */
+  async function listRequest(actor: Actor, params: TicketListParams) {
+    assertCan(actor, 'tickets:read');
+    const mentionsCustom = [params.sort ?? '', ...[params.filter ?? []].flat()].some((x) => x.includes('custom.'));
+    const cols = ticketListColumns(mentionsCustom ? await listCustomFields(db, actor.workspaceId, 'ticket') : []);
+    const q = parseListQuery(params, cols.specs, { field: 'updated_at', direction: 'desc' });
+    const queue = params.queue ?? 'all';
+    const extra: SQL[] = [queue === 'all' ? sql`${tickets.mergedIntoId} is null` : openTicket];
+    if (queue === 'mine') {
+      if (!actor.userId) throw new AppError('bad_request', 'The "mine" queue needs a signed-in user');
+      extra.push(eq(tickets.assigneeId, actor.userId));
+    }
+    if (queue === 'unassigned') extra.push(isNull(tickets.assigneeId));
+    if (queue === 'my_teams') {
+      if (!actor.userId) throw new AppError('bad_request', 'The "my_teams" queue needs a signed-in user');
+      extra.push(inTeamsOf(actor.userId, actor.workspaceId));
+    }
+    if (queue === 'breaching') extra.push(breachingWithin(breachingSoonMs));
+    const text = params.q?.trim();
+    if (text) {
+      const n = /^#?(\d{1,9})$/.exec(text);
+      const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      extra.push(
+        n
+          ? sql`(${tickets.number} = ${Number(n[1])} or ${tickets.subject} ilike ${like})`
+          : sql`(${tickets.subject} ilike ${like} or exists (select 1 from people p where p.workspace_id = ${tickets.workspaceId} and p.id = ${tickets.personId} and p.search_text like ${`%${text.toLowerCase()}%`}))`,
+      );
+    }
+    return { cols, q, extra };
   }
 
   const service = {
@@ -659,43 +706,16 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       return created;
     },
 
-    async list(
-      actor: Actor,
-      params: {
-        limit?: number | undefined;
-        cursor?: string | undefined;
-        sort?: string | undefined;
-        filter?: string | string[] | undefined;
-        queue?: 'mine' | 'unassigned' | 'my_teams' | 'breaching' | 'open' | 'all' | undefined;
-        q?: string | undefined;
-      },
-    ) {
-      assertCan(actor, 'tickets:read');
-      const cols = ticketListColumns(await listCustomFields(db, actor.workspaceId, 'ticket'));
-      const q = parseListQuery(params, cols.specs, { field: 'updated_at', direction: 'desc' });
-      const queue = params.queue ?? 'all';
-      const extra: SQL[] = [queue === 'all' ? sql`${tickets.mergedIntoId} is null` : openTicket];
-      if (queue === 'mine') {
-        if (!actor.userId) throw new AppError('bad_request', 'The "mine" queue needs a signed-in user');
-        extra.push(eq(tickets.assigneeId, actor.userId));
-      }
-      if (queue === 'unassigned') extra.push(isNull(tickets.assigneeId));
-      if (queue === 'my_teams') {
-        if (!actor.userId) throw new AppError('bad_request', 'The "my_teams" queue needs a signed-in user');
-        extra.push(inTeamsOf(actor.userId, actor.workspaceId));
-      }
-      if (queue === 'breaching') extra.push(breachingWithin(breachingSoonMs));
-      const text = params.q?.trim();
-      if (text) {
-        const n = /^#?(\d{1,9})$/.exec(text);
-        const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        extra.push(
-          n
-            ? sql`(${tickets.number} = ${Number(n[1])} or ${tickets.subject} ilike ${like})`
-            : sql`(${tickets.subject} ilike ${like} or exists (select 1 from people p where p.workspace_id = ${tickets.workspaceId} and p.id = ${tickets.personId} and p.search_text like ${`%${text.toLowerCase()}%`}))`,
-        );
-      }
+    async list(actor: Actor, params: TicketListParams) {
+      const { cols, q, extra } = await listRequest(actor, params);
       const page = await listTickets(db, actor.workspaceId, cols, q, extra);
+      return { rows: page.rows, nextCursor: page.nextCursor, limit: q.limit };
+    },
+
+    /** The same list as `list`, each ticket as a queue shows it (GET /tickets/summaries: the inbox). */
+    async listSummaries(actor: Actor, params: TicketListParams) {
+      const { cols, q, extra } = await listRequest(actor, params);
+      const page = await listTicketSummaries(db, actor.workspaceId, cols, q, extra, summaryPages);
       return { rows: page.rows, nextCursor: page.nextCursor, limit: q.limit };
     },
 

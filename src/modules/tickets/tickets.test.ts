@@ -31,7 +31,9 @@ type Ticket = {
   firstResponseAt: string | null;
   resolvedAt: string | null;
   mergedIntoId: string | null;
+  sla: Array<{ metric: string; state: string; dueAt: string | null; warnAt: string | null }>;
   createdAt: string;
+  updatedAt: string;
 };
 type Message = {
   id: string;
@@ -371,6 +373,96 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
       // An API key is nobody's: "mine" means nothing for it.
       const e = await fails(w.owner, 'GET', '/api/v1/tickets?queue=mine', undefined, 400);
       expect(e.code).toBe('bad_request');
+    });
+
+    it('serves the same lists as summaries: the same tickets, order and cursors, and the SLA metric due first', async () => {
+      const metric = (name: string, state: string, dueAt: string | null) => ({
+        metric: name,
+        target: 60,
+        state,
+        startedAt: '2026-01-10T12:00:00.000Z',
+        dueAt,
+        warnAt: dueAt ? new Date(new Date(dueAt).getTime() - 600_000).toISOString() : null,
+        breachedAt: null,
+        completedAt: null,
+        elapsedBusinessMs: 0,
+        remainingBusinessMs: 0,
+      });
+      await ctx.database.db
+        .update(tickets)
+        .set({
+          sla: [
+            metric('first_response', 'met', '2026-01-10T13:00:00.000Z'),
+            metric('resolution', 'running', '2026-01-12T12:00:00.000Z'),
+            metric('next_response', 'breached', '2026-01-11T09:30:00.000Z'),
+          ],
+        })
+        .where(and(eq(tickets.workspaceId, w.ws.workspace.id), eq(tickets.id, all[1]?.id ?? '')));
+
+      type Summary = Pick<Ticket, 'id' | 'number' | 'subject' | 'status' | 'priority' | 'tags' | 'assigneeId'> & {
+        slaDue: { metric: string; state: string; dueAt: string; warnAt: string | null } | null;
+        updatedAt: string;
+        createdAt: string;
+      };
+      for (const [h, query] of [
+        [w.owner, 'limit=200'],
+        [w.owner, 'sort=number&filter=tag:eq:vip'],
+        [w.ann.h, 'queue=my_teams'],
+        [w.ann.h, 'queue=open&sort=-created_at'],
+        [w.owner, 'q=kettle'],
+      ] as const) {
+        const full = (await ok<Page<Ticket>>(h, 'GET', `/api/v1/tickets?${query}`)).data;
+        const brief = (await ok<Page<Summary>>(h, 'GET', `/api/v1/tickets/summaries?${query}`)).data;
+        expect(
+          brief.map((t) => t.id),
+          query,
+        ).toEqual(full.map((t) => t.id));
+        for (const [i, t] of full.entries()) {
+          const s = brief[i];
+          expect(s).toMatchObject({
+            number: t.number,
+            subject: t.subject,
+            status: t.status,
+            priority: t.priority,
+            tags: t.tags,
+            assigneeId: t.assigneeId,
+            createdAt: t.createdAt,
+            updatedAt: t.updatedAt,
+          });
+          const due = t.sla
+            .filter((m) => (m.state === 'running' || m.state === 'breached') && m.dueAt)
+            .sort((a, b) => Date.parse(a.dueAt ?? '') - Date.parse(b.dueAt ?? ''))[0];
+          expect(s?.slaDue ?? null).toEqual(
+            due ? { metric: due.metric, state: due.state, dueAt: due.dueAt, warnAt: due.warnAt } : null,
+          );
+        }
+      }
+      const one = (await ok<Page<Summary>>(w.owner, 'GET', `/api/v1/tickets/summaries?q=${n(1)}`)).data[0];
+      expect(one?.slaDue).toEqual({
+        metric: 'next_response',
+        state: 'breached',
+        dueAt: '2026-01-11T09:30:00.000Z',
+        warnAt: '2026-01-11T09:20:00.000Z',
+      });
+
+      // Paging through summaries by any sort visits every ticket once, as the full list does.
+      for (const sort of ['-number', 'created_at', '-updated_at', 'subject']) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: Page<Summary> = await ok<Page<Summary>>(
+            w.owner,
+            'GET',
+            `/api/v1/tickets/summaries?sort=${sort}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          );
+          seen.push(...page.data.map((t) => t.id));
+          cursor = page.page.nextCursor;
+          pages++;
+        } while (cursor && pages < 10);
+        const full = (await ok<Page<Ticket>>(w.owner, 'GET', `/api/v1/tickets?sort=${sort}&limit=200`)).data;
+        expect(seen, sort).toEqual(full.map((t) => t.id));
+      }
     });
 
     it('finds tickets by #number and by words of the subject', async () => {

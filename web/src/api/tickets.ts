@@ -50,6 +50,29 @@ export type Ticket = {
   updatedAt: string;
 };
 
+/** A ticket as the inbox's queues list it (GET /tickets/summaries). */
+export type TicketSummary = Pick<
+  Ticket,
+  | 'id'
+  | 'number'
+  | 'subject'
+  | 'type'
+  | 'priority'
+  | 'status'
+  | 'channel'
+  | 'personId'
+  | 'assigneeId'
+  | 'teamId'
+  | 'tags'
+  | 'lastCustomerMessageAt'
+  | 'createdAt'
+  | 'updatedAt'
+> & {
+  statusChangedAt: string;
+  /** The running or breached SLA metric due first. */
+  slaDue: { metric: string; state: string; dueAt: string; warnAt: string | null } | null;
+};
+
 export type Attachment = {
   id: string;
   fileName: string;
@@ -170,7 +193,7 @@ export function useTickets(query: { queue: Queue; q?: string; filter?: string[];
   return useQuery({
     queryKey: ticketKeys.list(query),
     queryFn: () =>
-      api<{ data: Ticket[]; page: { nextCursor: string | null } }>('/tickets', {
+      api<{ data: TicketSummary[]; page: { nextCursor: string | null } }>('/tickets/summaries', {
         query: { limit: 100, queue: query.queue, q: query.q, filter: query.filter, sort: query.sort },
       }),
     placeholderData: keepPreviousData,
@@ -273,12 +296,6 @@ export const queueLabels: Record<Queue, string> = {
 };
 
 /** The running SLA metric that is due first (what the inbox shows as the ticket's clock). */
-export function nextDue(t: Ticket): SlaMetric | null {
-  const running = t.sla.filter((m) => (m.state === 'running' || m.state === 'breached') && m.dueAt);
-  running.sort((a, b) => new Date(a.dueAt ?? 0).getTime() - new Date(b.dueAt ?? 0).getTime());
-  return running[0] ?? null;
-}
-
 /** "in 2 h 5 min" / "12 min overdue". */
 export function dueText(dueAt: string, now = Date.now()): { text: string; overdue: boolean } {
   const ms = new Date(dueAt).getTime() - now;

@@ -47,7 +47,6 @@ import { useAllUsers, useCan, useMe } from '../../api/queries.ts';
 import {
   channelLabels,
   dueText,
-  nextDue,
   priorityColors,
   queueLabels,
   statusColors,
@@ -64,6 +63,7 @@ import {
   type Message,
   type Queue,
   type Ticket,
+  type TicketSummary,
   type TicketDetail,
 } from '../../api/tickets.ts';
 import { Empty } from '../../components/Empty.tsx';
@@ -89,8 +89,7 @@ function typingIn(target: EventTarget | null): boolean {
   return ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || target.isContentEditable;
 }
 
-function SlaBadge({ ticket }: { ticket: Ticket }) {
-  const due = nextDue(ticket);
+function SlaBadge({ due }: { due: { metric: string; dueAt: string | null; warnAt: string | null } | null }) {
   if (!due?.dueAt) return null;
   const d = dueText(due.dueAt);
   const label = due.metric.replace('_', ' ');
@@ -141,7 +140,7 @@ function QueueNav({ queue, onChange }: { queue: Queue; onChange: (q: Queue) => v
   );
 }
 
-function TicketRow({ t, selected, onOpen }: { t: Ticket; selected: boolean; onOpen: () => void }) {
+function TicketRow({ t, selected, onOpen }: { t: TicketSummary; selected: boolean; onOpen: () => void }) {
   return (
     <UnstyledButton
       onClick={onOpen}
@@ -179,7 +178,7 @@ function TicketRow({ t, selected, onOpen }: { t: Ticket; selected: boolean; onOp
           </Badge>
         )}
         {t.channel === 'chat' && <LiveChatBadge ticketId={t.id} />}
-        <SlaBadge ticket={t} />
+        <SlaBadge due={t.slaDue} />
       </Group>
     </UnstyledButton>
   );
