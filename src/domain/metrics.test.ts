@@ -113,6 +113,13 @@ describe('sales', () => {
     expect(computeActiveCustomers(refunds, march)).toEqual({ value: 0 });
   });
 
+  it('a canceled order is no purchase either', () => {
+    const mixed = [order('a', '2024-03-02', 100, 'canceled'), order('b', '2024-03-03', 200, 'paid')];
+    expect(computeRevenue(mixed, march)).toEqual({ value: 200 });
+    expect(computeOrderCount(mixed, march)).toEqual({ value: 1 });
+    expect(computeActiveCustomers(mixed, march)).toEqual({ value: 1 });
+  });
+
   it('an order of amount 0 (fully discounted, or refunded to nothing but not marked refunded) still counts', () => {
     const zero = [order('a', '2024-03-02', 0, 'partially_refunded')];
     expect(computeOrderCount(zero, march)).toEqual({ value: 1 });

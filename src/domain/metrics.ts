@@ -5,7 +5,7 @@
  *
  * Conventions shared by every metric:
  * - A period is half-open [from, to) in UTC instants; `previousPeriod` is the one of the same length just before.
- * - A counted order is one whose status is not 'refunded' (placed, paid and partially refunded orders count, at their
+ * - A counted order is one whose status is neither 'refunded' nor 'canceled' (placed, paid and partially refunded orders count, at their
  *   amount net of refunds). "Active in a period" means at least one counted order placed in it.
  * - Money is integer minor units (cents) and sums stay integers, so they are exact up to 2^53.
  * - A ratio is returned with its integer numerator and denominator; `value` is numerator / denominator computed as
@@ -18,8 +18,8 @@
 
 export const dayMs = 86_400_000;
 
-export type OrderStatus = 'placed' | 'paid' | 'refunded' | 'partially_refunded';
-export const orderStatuses: readonly OrderStatus[] = ['placed', 'paid', 'refunded', 'partially_refunded'];
+export type OrderStatus = 'placed' | 'paid' | 'refunded' | 'partially_refunded' | 'canceled';
+export const orderStatuses: readonly OrderStatus[] = ['placed', 'paid', 'refunded', 'partially_refunded', 'canceled'];
 
 export type OrderFact = {
   personId: string;
@@ -70,9 +70,9 @@ const inSpan = (t: number, s: Span) => t >= s.from && t < s.to;
 
 const statusSet = new Set<string>(orderStatuses);
 
-/** Whether an order counts as a purchase: every status but 'refunded'. */
+/** Whether an order counts as a purchase: every status but 'refunded' and 'canceled'. */
 export function isCountedOrder(order: OrderFact): boolean {
-  return order.status !== 'refunded';
+  return order.status !== 'refunded' && order.status !== 'canceled';
 }
 
 /** Checks every order and returns the counted ones (input order kept). */
