@@ -20,25 +20,27 @@ function personOf(input: EventInput): string | null {
 
 export type EventRow = typeof events.$inferSelect;
 
+/** The row of one event the actor records. */
+function eventRow(actor: Actor, input: EventInput): typeof events.$inferInsert {
+  return {
+    workspaceId: actor.workspaceId,
+    id: newId(),
+    type: input.type,
+    subjectType: input.subjectType,
+    subjectId: input.subjectId,
+    personId: personOf(input),
+    actorType: actor.kind,
+    actorId: actor.userId ?? actor.apiKeyId,
+    payload: input.payload ?? {},
+  };
+}
+
 /**
  * Appends one event. Call it with the transaction that makes the change, so the change and its event are
  * committed together or not at all.
  */
 export async function appendEvent(tx: DbOrTx, actor: Actor, input: EventInput): Promise<EventRow> {
-  const [row] = await tx
-    .insert(events)
-    .values({
-      workspaceId: actor.workspaceId,
-      id: newId(),
-      type: input.type,
-      subjectType: input.subjectType,
-      subjectId: input.subjectId,
-      personId: personOf(input),
-      actorType: actor.kind,
-      actorId: actor.userId ?? actor.apiKeyId,
-      payload: input.payload ?? {},
-    })
-    .returning();
+  const [row] = await tx.insert(events).values(eventRow(actor, input)).returning();
   if (!row) throw new Error('event insert returned nothing');
   return row;
 }
@@ -49,19 +51,7 @@ export async function appendEvent(tx: DbOrTx, actor: Actor, input: EventInput): 
  */
 export async function appendEventsTogether(tx: DbOrTx, actor: Actor, inputs: readonly EventInput[]): Promise<void> {
   if (!inputs.length) return;
-  await tx.insert(events).values(
-    inputs.map((input) => ({
-      workspaceId: actor.workspaceId,
-      id: newId(),
-      type: input.type,
-      subjectType: input.subjectType,
-      subjectId: input.subjectId,
-      personId: personOf(input),
-      actorType: actor.kind,
-      actorId: actor.userId ?? actor.apiKeyId,
-      payload: input.payload ?? {},
-    })),
-  );
+  await tx.insert(events).values(inputs.map((input) => eventRow(actor, input)));
 }
 
 /**
@@ -72,17 +62,7 @@ export async function appendEvents(tx: DbOrTx, actor: Actor, inputs: readonly Ev
   await insertRows(
     tx,
     events,
-    inputs.map((input) => ({
-      workspaceId: actor.workspaceId,
-      id: newId(),
-      type: input.type,
-      subjectType: input.subjectType,
-      subjectId: input.subjectId,
-      personId: personOf(input),
-      actorType: actor.kind,
-      actorId: actor.userId ?? actor.apiKeyId,
-      payload: input.payload ?? {},
-    })),
+    inputs.map((input) => eventRow(actor, input)),
   );
 }
 

@@ -81,32 +81,30 @@ export function presentTicket(t: TicketRow): z.infer<typeof ticketSchema> {
   };
 }
 
-export const ticketSummarySchema = z
-  .object({
-    id: z.string(),
-    number: z.number().int(),
-    subject: z.string(),
-    type: z.string(),
-    priority: z.enum(ticketPriorities),
-    status: z.enum(ticketStatuses),
-    channel: z.enum(channelKinds),
-    personId: z.string().nullable(),
-    assigneeId: z.string().nullable(),
-    teamId: z.string().nullable(),
-    tags: z.array(z.string()),
-    slaDue: z
-      .object({
-        metric: z.string(),
-        state: z.string().describe('running or breached'),
-        dueAt: isoDate,
-        warnAt: isoDate.nullable(),
-      })
+export const ticketSummarySchema = ticketSchema
+  .pick({
+    id: true,
+    number: true,
+    subject: true,
+    type: true,
+    priority: true,
+    status: true,
+    channel: true,
+    personId: true,
+    assigneeId: true,
+    teamId: true,
+    tags: true,
+    lastCustomerMessageAt: true,
+    statusChangedAt: true,
+    createdAt: true,
+    updatedAt: true,
+  })
+  .extend({
+    slaDue: slaMetricSchema
+      .pick({ metric: true, state: true, warnAt: true })
+      .extend({ dueAt: isoDate })
       .nullable()
       .describe('The running or breached SLA metric due first (null when none)'),
-    lastCustomerMessageAt: isoDate.nullable(),
-    statusChangedAt: isoDate,
-    createdAt: isoDate,
-    updatedAt: isoDate,
   })
   .meta({ id: 'TicketSummary' });
 
