@@ -5,6 +5,7 @@ import {
   computeOrderAmounts,
   currencyDigits,
   fromMinorUnits,
+  momentProblem,
   normaliseCurrency,
   orderStatusChange,
   readMoney,
@@ -246,5 +247,16 @@ describe('refunds and status', () => {
     expect(orderStatusChange('paid', 'placed').ok).toBe(false);
     expect(orderStatusChange('canceled', 'paid').ok).toBe(false);
     expect(orderStatusChange('refunded', 'placed').ok).toBe(false);
+  });
+});
+
+describe('moments', () => {
+  const now = new Date('2026-03-01T12:00:00Z');
+  it('takes real dates from 1900 up to a day ahead', () => {
+    expect(momentProblem(new Date('2025-06-01T00:00:00Z'), now)).toBeNull();
+    expect(momentProblem(new Date('2026-03-02T11:00:00Z'), now)).toBeNull();
+    expect(momentProblem(new Date('2026-03-03T00:00:00Z'), now)).toBe('must not be in the future');
+    expect(momentProblem(new Date('1899-12-31T00:00:00Z'), now)).toBe('must be after 1900');
+    expect(momentProblem(new Date('nope'), now)).toBe('is not a valid date');
   });
 });

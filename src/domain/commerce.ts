@@ -234,3 +234,16 @@ export function orderStatusChange(from: OrderStatus, to: SettableOrderStatus): S
     return { ok: false, message: 'A paid order is not canceled: refund it instead (POST /orders/{id}/refunds)' };
   return { ok: false, message: `A ${from.replace('_', ' ')} order cannot go back to ${to}` };
 }
+
+const dayMs = 86_400_000;
+
+/**
+ * What is wrong with the moment an order, refund or subscription carries, or null: it must be a real date, after
+ * 1900, and not more than a day ahead of `now` (clocks differ; orders are not placed in the future).
+ */
+export function momentProblem(d: Date, now: Date = new Date()): string | null {
+  if (Number.isNaN(d.getTime())) return 'is not a valid date';
+  if (d.getUTCFullYear() < 1900) return 'must be after 1900';
+  if (d.getTime() > now.getTime() + dayMs) return 'must not be in the future';
+  return null;
+}

@@ -4,6 +4,7 @@ import {
   applyRefund,
   computeOrderAmounts,
   fromMinorUnits,
+  momentProblem,
   normaliseCurrency,
   orderStatusChange,
   readMoney,
@@ -63,15 +64,6 @@ type OrderValues = {
   shipping: number;
   total: number;
 };
-
-const dayMs = 86_400_000;
-
-/** A moment an order or refund may carry: not before 1900, not more than a day ahead (clocks differ). */
-function momentProblem(d: Date): string | null {
-  if (d.getUTCFullYear() < 1900) return 'must be after 1900';
-  if (d.getTime() > Date.now() + dayMs) return 'must not be in the future';
-  return null;
-}
 
 function sameLines(a: readonly LineValues[], b: readonly LineValues[]): boolean {
   const key = (l: LineValues) => [l.productId, l.sku, l.name, l.quantity, l.unitPrice, l.amount];

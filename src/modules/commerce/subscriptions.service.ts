@@ -1,6 +1,12 @@
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
-import { fromMinorUnits, normaliseCurrency, readMoney, type SubscriptionStatus } from '../../domain/commerce.ts';
+import {
+  fromMinorUnits,
+  momentProblem,
+  normaliseCurrency,
+  readMoney,
+  type SubscriptionStatus,
+} from '../../domain/commerce.ts';
 import { diffFields, type FieldProblem } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import type { Actor } from '../../domain/permissions.ts';
@@ -38,14 +44,6 @@ type SubscriptionValues = {
   currency: string;
   cancelReason: string | null | undefined;
 };
-
-const dayMs = 86_400_000;
-
-function momentProblem(d: Date): string | null {
-  if (d.getUTCFullYear() < 1900) return 'must be after 1900';
-  if (d.getTime() > Date.now() + dayMs) return 'must not be in the future';
-  return null;
-}
 
 export function createSubscriptionsService(deps: { db: Db }) {
   const { db } = deps;
