@@ -2,6 +2,7 @@ import type { CustomField } from '../api/customers.ts';
 import type { EventEntry } from '../api/types.ts';
 import { actorName, type Names } from './events.ts';
 import { formatMoney } from './commerce.ts';
+import { formatDate } from './format.ts';
 
 export type Stage = { key: string; label: string; color: string };
 
@@ -366,8 +367,12 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
       return `${who} merged ticket #${String(p.number)} into #${String(p.intoNumber)}`;
     case 'ticket.split':
       return `${who} split ticket #${String(p.number)} into #${String(p.toNumber)}`;
-    case 'order.placed':
-      return `Placed order${orderRef(p)} of ${money(p.total, p.currency)}${str(p.channel) ? ` (${str(p.channel)})` : ''}`;
+    case 'order.placed': {
+      // An order recorded later than it was placed (a shop's history sent at once) says when it was placed.
+      const placed = str(p.placedAt);
+      const late = placed && Math.abs(new Date(e.occurredAt).getTime() - new Date(placed).getTime()) > 86_400_000;
+      return `Placed order${orderRef(p)} of ${money(p.total, p.currency)}${str(p.channel) ? ` (${str(p.channel)})` : ''}${late ? ` on ${formatDate(placed)}` : ''}`;
+    }
     case 'order.paid':
       return `Paid order${orderRef(p)} (${money(p.total, p.currency)})`;
     case 'order.refunded':

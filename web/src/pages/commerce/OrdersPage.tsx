@@ -22,16 +22,13 @@ function useOrderFilters() {
   const from = params.get('from') ?? '';
   const to = params.get('to') ?? '';
   const sort = params.get('sort') ?? '-placed_at';
-  const set = (k: string, v: string) =>
-    setParams(
-      (p) => {
-        const next = new URLSearchParams(p);
-        if (v) next.set(k, v);
-        else next.delete(k);
-        return next;
-      },
-      { replace: true },
-    );
+  const set = (k: string, v: string) => {
+    // From the address itself: two changes before a render (both dates typed at once) must not lose the first.
+    const next = new URLSearchParams(window.location.search);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    setParams(next, { replace: true });
+  };
   const filter = useMemo(() => {
     const f: string[] = [];
     if (statuses.length) f.push(`status:in:${statuses.join('|')}`);
