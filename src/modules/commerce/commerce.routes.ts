@@ -51,7 +51,8 @@ export const commerceRoutes =
       {
         schema: {
           tags: productTags,
-          summary: 'List the product catalogue (filter on sku, name, category, currency, price, active, external_id)',
+          summary:
+            'List the product catalogue (filter on sku, name, category, currency, price in minor units, active, external_id)',
           querystring: listQuery,
           response: { 200: pageOf(productSchema), ...errorResponses },
         },
