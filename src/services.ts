@@ -24,6 +24,9 @@ import { createChatService } from './modules/chat/chat.service.ts';
 import { createLocalBus, type RealtimeBus } from './realtime/bus.ts';
 import { createMacrosService } from './modules/macros/macros.service.ts';
 import { createSopsService } from './modules/sops/sops.service.ts';
+import { createProductsService } from './modules/commerce/products.service.ts';
+import { createOrdersService } from './modules/commerce/orders.service.ts';
+import { createSubscriptionsService } from './modules/commerce/subscriptions.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string; realtime?: RealtimeBus } = {}) {
@@ -59,6 +62,9 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
     kb: createKbService({ db }),
     macros: createMacrosService({ db, dataDir }),
     sops: createSopsService({ db }),
+    products: createProductsService({ db }),
+    orders: createOrdersService({ db }),
+    subscriptions: createSubscriptionsService({ db }),
     dataDir,
     realtime,
   };

@@ -6,11 +6,24 @@
  */
 import type { Db } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
-import { companies, consentRecords, events, notes, people, personCompanies } from '../db/schema/index.ts';
+import {
+  companies,
+  consentRecords,
+  events,
+  notes,
+  orderLines,
+  orders,
+  people,
+  personCompanies,
+  products,
+  refunds,
+  subscriptions,
+} from '../db/schema/index.ts';
 import { buildSearchText, foldText, normalisePhone, personDisplayName } from '../domain/customers.ts';
 import { currentConsent } from '../domain/duplicates.ts';
 import type { Actor } from '../domain/permissions.ts';
 import type { Services } from '../services.ts';
+import { demoCommerce, type DemoCommerceCounts } from './demo-commerce.ts';
 
 /** mulberry32: a small, fast, seeded PRNG (0 ≤ x < 1). */
 export function seededRandom(seed: number): () => number {
@@ -262,14 +275,27 @@ function slugPart(s: string): string {
   return foldText(s).replace(/[^a-z0-9]+/g, '');
 }
 
-export type DemoCustomerCounts = { people: number; companies: number; events: number; duplicates: number };
+export type DemoCustomerCounts = {
+  people: number;
+  companies: number;
+  events: number;
+  duplicates: number;
+  /** With opts.commerce: the catalogue, orders, refunds and subscriptions (src/cli/demo-commerce.ts). */
+  commerce: DemoCommerceCounts | null;
+};
 
 export async function createDemoCustomers(
   db: Db,
   services: Services,
   owner: Actor,
   teamIds: string[],
-  opts: { seed?: number; people?: number; now?: Date } = {},
+  opts: {
+    seed?: number;
+    people?: number;
+    now?: Date;
+    /** Also their orders and subscriptions, arriving through this API key (the shop integration). */
+    commerce?: { integrationKeyId: string | null };
+  } = {},
 ): Promise<DemoCustomerCounts> {
   const r = seededRandom(opts.seed ?? 20260101);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(r() * list.length)] as T;
@@ -313,6 +339,8 @@ export async function createDemoCustomers(
       type,
       subjectType,
       subjectId,
+      // The timeline reads by person_id (appendEvent sets it for person events; rows written here must too).
+      personId: subjectType === 'person' ? subjectId : null,
       actorType: 'user',
       actorId,
       payload,
@@ -636,6 +664,25 @@ export async function createDemoCustomers(
     p.searchText = buildSearchText([p.displayName, p.emails, p.phones, p.tags, linkNames.get(p.id) ?? []]);
   }
 
+  // What the buyers bought, with its events among theirs (its own random sequence: the people stay the same).
+  const commerce = opts.commerce
+    ? demoCommerce({
+        workspaceId: ws,
+        buyers: peopleRows.map((p) => ({
+          id: p.id,
+          stage: p.stage ?? 'lead',
+          createdAt: p.createdAt ?? new Date(now),
+          stageChangedAt: p.stageChangedAt ?? new Date(now),
+          country: p.address?.country ?? null,
+        })),
+        integrationKeyId: opts.commerce.integrationKeyId,
+        ownerUserId: owner.userId ?? '',
+        staffIds: ownerIds,
+        now,
+      })
+    : null;
+  if (commerce) eventRows.push(...commerce.events);
+
   // Events in time order, so the log's seq follows occurred_at like live events do.
   eventRows.sort((a, b) => (a.occurredAt as Date).getTime() - (b.occurredAt as Date).getTime());
 
@@ -645,6 +692,13 @@ export async function createDemoCustomers(
     await insertChunked(links, 500, (c) => tx.insert(personCompanies).values(c));
     await insertChunked(ledger, 500, (c) => tx.insert(consentRecords).values(c));
     await insertChunked(noteRows, 500, (c) => tx.insert(notes).values(c));
+    if (commerce) {
+      await insertChunked(commerce.products, 200, (c) => tx.insert(products).values(c));
+      await insertChunked(commerce.orders, 200, (c) => tx.insert(orders).values(c));
+      await insertChunked(commerce.lines, 500, (c) => tx.insert(orderLines).values(c));
+      await insertChunked(commerce.refunds, 500, (c) => tx.insert(refunds).values(c));
+      await insertChunked(commerce.subscriptions, 200, (c) => tx.insert(subscriptions).values(c));
+    }
     await insertChunked(eventRows, 500, (c) => tx.insert(events).values(c));
   });
   return {
@@ -652,5 +706,6 @@ export async function createDemoCustomers(
     companies: companyRows.length,
     events: eventRows.length,
     duplicates: duplicates + dupCompanies.length,
+    commerce: commerce?.counts ?? null,
   };
 }

@@ -118,5 +118,78 @@ describe.each(testEngines())('demo data on %s', (engine) => {
     });
     expect(clothing.rows.length).toBeGreaterThan(0);
     expect(clothing.rows.every((t) => t.custom.product_area === 'Clothing')).toBe(true);
+
+    // Commerce: a catalogue, 18 months of orders from the customers who buy, refunds in full and in part, a few
+    // cancellations, and subscriptions, some canceled.
+    const commerce = demo.customers.commerce;
+    if (!commerce) throw new Error('no demo commerce');
+    expect(commerce.products).toBeGreaterThanOrEqual(15);
+    expect(commerce.orders).toBeGreaterThanOrEqual(200);
+    expect(commerce.refunded).toBeGreaterThan(0);
+    expect(commerce.partiallyRefunded).toBeGreaterThan(0);
+    expect(commerce.canceled).toBeGreaterThan(0);
+    expect(commerce.subscriptions).toBeGreaterThanOrEqual(5);
+    const catalogue = await ctx.services.products.list(actor, { limit: 200 });
+    expect(catalogue.rows).toHaveLength(commerce.products);
+    expect(catalogue.rows.some((p) => !p.active)).toBe(true);
+    // Every order adds up and its refunds match what it says was refunded; none is older than 18 months.
+    let seen = 0;
+    let cursor: string | undefined;
+    const statuses = new Set<string>();
+    const currencies = new Set<string>();
+    const eighteenMonths = Date.now() - 549 * 86_400_000;
+    do {
+      const page = await ctx.services.orders.list(actor, { limit: 200, cursor });
+      for (const o of page.rows) {
+        expect(o.total).toBe(o.subtotal - o.discount + o.tax + o.shipping);
+        expect(o.net).toBe(o.total - o.refunded);
+        expect(o.placedAt.getTime()).toBeGreaterThan(eighteenMonths);
+        expect(o.placedAt.getTime()).toBeLessThan(Date.now());
+        statuses.add(o.status);
+        currencies.add(o.currency);
+      }
+      seen += page.rows.length;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toBe(commerce.orders);
+    expect(statuses).toEqual(new Set(['paid', 'refunded', 'partially_refunded', 'canceled', ...statuses]));
+    expect(currencies.size).toBeGreaterThanOrEqual(3);
+    const partial = (await ctx.services.orders.list(actor, { filter: 'status:eq:partially_refunded', limit: 1 }))
+      .rows[0];
+    if (!partial) throw new Error('no partly refunded order');
+    const detail = await ctx.services.orders.get(actor, partial.id);
+    expect(detail.refunds.reduce((s, x) => s + x.amount, 0)).toBe(partial.refunded);
+    expect(detail.lines.reduce((s, l) => s + l.amount, 0)).toBe(partial.subtotal);
+    expect(detail.lines.every((l) => l.productId !== null)).toBe(true);
+    // Those who churned or are at risk stopped buying before they were marked so, and months ago.
+    const gone = (await ctx.services.people.list(actor, { filter: 'stage:in:churned|at_risk', limit: 200 })).rows;
+    let withOrders = 0;
+    for (const { person } of gone) {
+      const last = (await ctx.services.orders.list(actor, { filter: `person_id:eq:${person.id}`, limit: 1 })).rows[0];
+      if (!last) continue;
+      withOrders++;
+      expect(last.placedAt.getTime()).toBeLessThan(person.stageChangedAt.getTime());
+      expect(last.placedAt.getTime()).toBeLessThan(Date.now() - 90 * 86_400_000);
+    }
+    expect(withOrders).toBeGreaterThan(0);
+    // Only people who became customers bought.
+    const leads = (await ctx.services.people.list(actor, { filter: 'stage:in:lead|prospect', limit: 200 })).rows;
+    for (const { person } of leads.slice(0, 20))
+      expect((await ctx.services.orders.list(actor, { filter: `person_id:eq:${person.id}`, limit: 1 })).rows).toEqual(
+        [],
+      );
+    const subs = await ctx.services.subscriptions.list(actor, { limit: 200 });
+    expect(subs.rows).toHaveLength(commerce.subscriptions);
+    expect(new Set(subs.rows.map((x) => x.status))).toEqual(new Set(['active', 'canceled']));
+    // The loyal customer's timeline shows their purchases among their history, newest first.
+    const buyer = (await ctx.services.orders.list(actor, { filter: 'status:eq:refunded', limit: 1 })).rows[0];
+    if (!buyer) throw new Error('no refunded order');
+    const timeline = await ctx.services.people.timeline(actor, buyer.personId, { limit: 200 });
+    const types = timeline.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['order.placed', 'order.paid', 'order.refunded', 'person.created']));
+    const times = timeline.map((e) => e.occurredAt.getTime());
+    expect(times.slice(0, types.indexOf('person.created') + 1)).toEqual(
+      [...times.slice(0, types.indexOf('person.created') + 1)].sort((a, b) => b - a),
+    );
   }, 60_000);
 });

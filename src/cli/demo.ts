@@ -23,7 +23,8 @@ const demoTeam: Array<{ name: string; email: string; role: Role }> = [
 
 /**
  * A demo workspace with what exists so far: a team covering every role, an integration API key, ~300 customers and
- * ~40 companies with months of history (src/cli/demo-customers.ts), and the events of all that. Later capabilities
+ * ~40 companies with months of history (src/cli/demo-customers.ts), their orders, refunds and subscriptions over
+ * 18 months with a product catalogue (src/cli/demo-commerce.ts), and the events of all that. Later capabilities
  * add their own demo data here.
  */
 export async function createDemoWorkspace(
@@ -58,7 +59,7 @@ export async function createDemoWorkspace(
   );
   const ownerActor = userActor(ownerRow);
   for (const m of rest) await services.users.create(ownerActor, { ...m, password: demoPassword });
-  await services.apiKeys.create(ownerActor, {
+  const shopKey = await services.apiKeys.create(ownerActor, {
     name: 'Shop integration (demo)',
     scopes: ['customers:read', 'customers:write'],
   });
@@ -68,7 +69,10 @@ export async function createDemoWorkspace(
   // Customers are owned by the people who work with them: owner, admin, agents and the marketer.
   const team = await services.users.list(ownerActor, { limit: 200 });
   const owners = team.rows.filter((u) => ['owner', 'admin', 'agent', 'marketer'].includes(u.role)).map((u) => u.id);
-  const customers = await createDemoCustomers(_db, services, ownerActor, owners);
+  // Their orders and subscriptions arrive through the shop integration's key.
+  const customers = await createDemoCustomers(_db, services, ownerActor, owners, {
+    commerce: { integrationKeyId: shopKey.key.id },
+  });
   const agents = team.rows.filter((u) => u.role === 'agent' && u.status === 'active').map((u) => userActor(u));
   const desk = await createDemoDesk(_db, services, ownerActor, {
     slug: opts.slug,

@@ -259,14 +259,16 @@ export function buildCli(): Command {
 
   program
     .command('demo')
-    .description('Create a demo workspace with realistic data (users for every role, customers with history, tickets)')
+    .description(
+      'Create a demo workspace with realistic data (users for every role, customers with history, orders, tickets)',
+    )
     .option('--slug <slug>', 'slug of the demo workspace', 'demo')
     .action(async (o: { slug: string }) => {
       await withDb(async (d, s) => {
         const result = await createDemoWorkspace(d.db, s, { slug: o.slug });
         console.log(`Demo workspace "${result.workspace.name}" (slug ${result.workspace.slug}) is ready.`);
         console.log(
-          `${result.customers.people} people, ${result.customers.companies} companies, ${result.desk.tickets} tickets in the inbox, ${result.kb.articles} help articles at /help/${result.workspace.slug}.`,
+          `${result.customers.people} people, ${result.customers.companies} companies, ${result.customers.commerce?.orders ?? 0} orders, ${result.desk.tickets} tickets in the inbox, ${result.kb.articles} help articles at /help/${result.workspace.slug}.`,
         );
         console.log(`Sign in as any of these (password: ${result.password}):`);
         table(result.users.map((u) => ({ email: u.email, role: u.role })));

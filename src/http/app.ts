@@ -47,6 +47,7 @@ import { slaRoutes } from '../modules/sla/sla.routes.ts';
 import { rulesRoutes } from '../modules/rules/rules.routes.ts';
 import { macrosRoutes } from '../modules/macros/macros.routes.ts';
 import { sopsRoutes } from '../modules/sops/sops.routes.ts';
+import { commerceRoutes } from '../modules/commerce/commerce.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { kbRoutes } from '../modules/kb/kb.routes.ts';
 import { helpRoutes } from '../modules/kb/help.routes.ts';
@@ -233,6 +234,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       );
       await api.register(macrosRoutes(services.macros));
       await api.register(sopsRoutes(services.sops));
+      await api.register(
+        commerceRoutes({
+          products: services.products,
+          orders: services.orders,
+          subscriptions: services.subscriptions,
+        }),
+      );
     },
     { prefix: '/api/v1' },
   );

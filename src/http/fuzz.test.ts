@@ -443,6 +443,79 @@ function deskBodyArb(realIds: string[]): fc.Arbitrary<BodyCase> {
     .map((v) => ({ payload: JSON.stringify(v), contentType: 'application/json' }));
 }
 
+/** Mostly well-formed commerce bodies (products, orders, refunds, subscriptions), with awkward amounts and dates. */
+function commerceBodyArb(realIds: string[]): fc.Arbitrary<BodyCase> {
+  const id = fc.oneof(fc.uuid(), fc.constantFrom(...realIds));
+  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), anyText);
+  const money = fc.oneof(
+    fc.integer({ min: -1000, max: 1_000_000 }),
+    fc.double({ noNaN: false }),
+    fc.constantFrom('19.99', '19.999', '0', '-1', '1e3', '1,50', ' 7.5 ', '', '.5', '9'.repeat(25), 'NaN', 0.1 + 0.2),
+    anyText,
+  );
+  const moment = fc.oneof(
+    fc
+      .date({ min: new Date('1800-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+      .map((d) => d.toISOString()),
+    fc.constantFrom('0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2025-02-29T00:00:00Z', '2025-01-01', 'now', ''),
+  );
+  return fc
+    .record(
+      {
+        sku: text,
+        name: text,
+        category: fc.option(text, { nil: null }),
+        price: money,
+        currency: fc.constantFrom('EUR', 'eur', 'JPY', 'BHD', 'XYZ', 'EURO', '', '€'),
+        active: fc.boolean(),
+        externalId: fc.option(text, { nil: null }),
+        personId: id,
+        customer: fc.record(
+          {
+            externalId: text,
+            email: fc.oneof(fc.emailAddress(), anyText),
+            phone: fc.constantFrom('+351912000111', '12', ''),
+            name: text,
+          },
+          { requiredKeys: [] },
+        ),
+        placedAt: moment,
+        status: fc.constantFrom('placed', 'paid', 'canceled', 'refunded', 'active', 'bogus'),
+        channel: fc.option(text, { nil: null }),
+        lines: fc.array(
+          fc.record(
+            {
+              productId: id,
+              sku: text,
+              name: text,
+              quantity: fc.oneof(fc.integer({ min: -2, max: 2_000_000 }), fc.constant(1.5)),
+              unitPrice: money,
+              amount: money,
+            },
+            { requiredKeys: [] },
+          ),
+          { maxLength: 4 },
+        ),
+        subtotal: money,
+        discount: money,
+        tax: money,
+        shipping: money,
+        total: money,
+        note: fc.option(text, { nil: null }),
+        amount: money,
+        reason: fc.option(text, { nil: null }),
+        refundedAt: moment,
+        plan: text,
+        mrr: money,
+        startedAt: moment,
+        canceledAt: fc.option(moment, { nil: null }),
+        cancelReason: fc.option(text, { nil: null }),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => ({ payload: JSON.stringify(v), contentType: 'application/json' }));
+}
+
 // ---- headers ----
 const garbageAuthorization = fc.oneof(
   printable({ maxLength: 60 }),
@@ -485,7 +558,11 @@ function requestArb(route: ApiRoute, realIds: string[]): fc.Arbitrary<FuzzReques
     garbageAuthorization,
     params: fc.array(paramArb(realIds), { minLength: n, maxLength: n }),
     query: fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 3, arbitrary: queryArb }),
-    body: fc.oneof({ weight: 3, arbitrary: bodyArb }, { weight: 2, arbitrary: deskBodyArb(realIds) }),
+    body: fc.oneof(
+      { weight: 3, arbitrary: bodyArb },
+      { weight: 2, arbitrary: deskBodyArb(realIds) },
+      { weight: 2, arbitrary: commerceBodyArb(realIds) },
+    ),
     idempotencyKey: idempotencyKeyArb,
     cookie: cookieArb,
     requestId: fc.option(printable({ minLength: 1, maxLength: 100 }), { nil: null }),
@@ -551,7 +628,34 @@ describe.each(testEngines())('every route under random input on %s', (engine) =>
     await ctx.services.tickets.update(ws.ownerActor, ticket.id, { type: 'complaint' });
     await ctx.services.tickets.update(ws.ownerActor, ticket.id, { type: 'question' });
     const checklist = await ctx.services.sops.checklist(ws.ownerActor, ticket.id);
+    // Commerce: a product, an order of it (paid) and a subscription, each with an external id the fuzzer may name.
+    const product = await ctx.services.products.create(ws.ownerActor, {
+      sku: 'FUZZ-1',
+      name: 'Fuzz kettle',
+      price: '19.99',
+      currency: 'EUR',
+      externalId: 'fuzz-product',
+    });
+    const order = await ctx.services.orders.create(ws.ownerActor, {
+      externalId: 'fuzz-order',
+      customer: { email: 'fuzz@example.com' },
+      currency: 'EUR',
+      lines: [{ productId: product.id, quantity: 3 }],
+    });
+    const subscription = await ctx.services.subscriptions.create(ws.ownerActor, {
+      externalId: 'fuzz-subscription',
+      customer: { email: 'fuzz@example.com' },
+      plan: 'Fuzz plan',
+      mrr: '9.90',
+      currency: 'EUR',
+    });
     realIds = [
+      product.id,
+      order.order.id,
+      subscription.subscription.id,
+      'fuzz-product',
+      'fuzz-order',
+      'fuzz-subscription',
       macro.id,
       ...checklist.steps.map((x) => x.id),
       'question',

@@ -82,6 +82,12 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
   let aAgentId = '';
   /** Knowledge base of both: B's category, published article, draft and ticket; A's category and article. */
   const kbIds = { bCategory: '', bArticle: '', bDraft: '', bTicket: '', aCategory: '', aArticle: '' };
+  /**
+   * Commerce of both: B's product, order (refunded in part) and subscription, with B's external ids; A's own, for the
+   * controls. Both customers carry the same shop customer id.
+   */
+  const commerceIds = { bProduct: '', bOrder: '', bSubscription: '', aProduct: '', aOrder: '', aSubscription: '' };
+  const bCommerceKeys = { sku: 'B-SKU-1', product: 'b-product-1', order: 'b-order-1', subscription: 'b-sub-1' };
   /** Words only B's articles contain, and their public addresses. */
   const bKbWords = 'zanzibarcrux quokkafjord';
   const bKbSlugs = ['b-secret-returns', 'b-secret-draft'];
@@ -136,6 +142,10 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       kbCategories: await getJson<unknown>('/api/v1/kb/categories', h),
       kbArticles: await getJson<unknown>('/api/v1/kb/articles?limit=200', h),
       macros: await getJson<unknown>('/api/v1/macros', h),
+      products: await getJson<unknown>('/api/v1/products?limit=200', h),
+      orders: await getJson<unknown>('/api/v1/orders?limit=200', h),
+      orderDetails: commerceIds.bOrder ? await getJson<unknown>(`/api/v1/orders/${commerceIds.bOrder}`, h) : null,
+      subscriptions: await getJson<unknown>('/api/v1/subscriptions?limit=200', h),
       sops: await getJson<unknown>('/api/v1/sop-checklists', h),
       checklists: await Promise.all(bIds.tickets.map((id) => getJson<unknown>(`/api/v1/tickets/${id}/checklist`, h))),
       personDetails: await Promise.all(
@@ -407,6 +417,62 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     }
     expect(bIds.checklistSteps).toHaveLength(1);
   });
+
+  beforeAll(async () => {
+    for (const ws of [b, a]) {
+      const product = await ctx.services.products.upsert(ws.ownerActor, bCommerceKeys.product, {
+        sku: bCommerceKeys.sku,
+        name: 'Tenancy kettle',
+        price: '40.00',
+        currency: 'EUR',
+      });
+      const order = await ctx.services.orders.upsert(ws.ownerActor, bCommerceKeys.order, {
+        customer: { externalId: 'tenancy-customer', email: 'tess@tenancy.example' },
+        currency: 'EUR',
+        lines: [{ productId: product.product.id, quantity: 2 }],
+      });
+      await ctx.services.orders.refund(ws.ownerActor, order.order.id, { amount: '10' });
+      const subscription = await ctx.services.subscriptions.upsert(ws.ownerActor, bCommerceKeys.subscription, {
+        personId: ws === b ? bIds.people[0] : aIds.person,
+        plan: 'Tenancy plan',
+        mrr: '9.00',
+        currency: 'EUR',
+      });
+      expect(order.order.personId).toBe(ws === b ? bIds.people[0] : aIds.person);
+      if (ws === b)
+        Object.assign(commerceIds, {
+          bProduct: product.product.id,
+          bOrder: order.order.id,
+          bSubscription: subscription.subscription.id,
+        });
+      else
+        Object.assign(commerceIds, {
+          aProduct: product.product.id,
+          aOrder: order.order.id,
+          aSubscription: subscription.subscription.id,
+        });
+    }
+  });
+
+  /** A's request on B's product, order and subscription, and on every other object of B: refused. */
+  async function refusedOnCommerceOfB(p: Principal, method: Method, path: (id: string) => string, payload?: object) {
+    for (const id of [commerceIds.bProduct, commerceIds.bOrder, commerceIds.bSubscription]) {
+      const res = await call(method, path(id), p.headers, payload);
+      expect([403, 404], `${p.name}: ${method} ${path(id)} -> ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+      expect(res.json<{ error: { code: string } }>().error.code).toMatch(/^(not_found|forbidden)$/);
+    }
+    await refusedOnEveryIdOfB(p, method, path, payload);
+  }
+
+  /** No id of B's commerce in a list. */
+  function noCommerceOfB(items: Array<{ id: string }>, what: string) {
+    const ids = items.map((x) => x.id);
+    for (const id of [commerceIds.bProduct, commerceIds.bOrder, commerceIds.bSubscription])
+      expect(ids, what).not.toContain(id);
+  }
+
+  /** A suffix of the principal's own, for records each principal's run creates. */
+  const own = (p: Principal) => (p.name === 'session' ? 's' : 'k');
 
   async function aUserIds(): Promise<string[]> {
     return (await getJson<Listed>('/api/v1/users?limit=200', bearer(aKey))).data.map((u) => u.id);
@@ -1908,6 +1974,203 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     },
     'GET /api/v1/tickets/{id}/suggestions': async (p: Principal) => {
       await refusedOnKbOfB(p, 'GET', (id) => `/api/v1/tickets/${id}/suggestions`);
+    },
+  });
+
+  Object.assign(checks, {
+    'GET /api/v1/products': async (p: Principal) => {
+      for (const q of [
+        '?limit=200',
+        `?filter=sku:eq:${bCommerceKeys.sku}`,
+        `?filter=external_id:eq:${bCommerceKeys.product}`,
+        '?filter=name:contains:tenancy',
+      ]) {
+        const list = await getJson<Listed>(`/api/v1/products${q}`, p.headers);
+        noCommerceOfB(list.data, q);
+      }
+      const mine = await getJson<Listed>(`/api/v1/products?filter=sku:eq:${bCommerceKeys.sku}`, p.headers);
+      expect(mine.data.map((x) => x.id)).toEqual([commerceIds.aProduct]);
+    },
+    'POST /api/v1/products': async (p: Principal) => {
+      // Skus are per workspace: B's sku (taken in A too) is a conflict with A's product only.
+      const taken = await call('POST', '/api/v1/products', p.headers, {
+        sku: bCommerceKeys.sku,
+        name: 'Copy',
+        price: 1,
+        currency: 'EUR',
+      });
+      expect(taken.statusCode, taken.body).toBe(409);
+      expect(taken.json<{ error: { details: { productId: string } } }>().error.details.productId).toBe(
+        commerceIds.aProduct,
+      );
+      const res = await call('POST', '/api/v1/products', p.headers, {
+        sku: `A-${own(p)}`,
+        name: 'Own',
+        price: 1,
+        currency: 'EUR',
+        externalId: `${bCommerceKeys.product}-${own(p)}`,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    },
+    'GET /api/v1/products/{id}': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'GET', (id) => `/api/v1/products/${id}`);
+      expect((await call('GET', `/api/v1/products/${commerceIds.aProduct}`, p.headers)).statusCode).toBe(200);
+    },
+    'PATCH /api/v1/products/{id}': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'PATCH', (id) => `/api/v1/products/${id}`, { name: 'Hijacked', price: 0 });
+      const ok = await call('PATCH', `/api/v1/products/${commerceIds.aProduct}`, p.headers, { category: own(p) });
+      expect(ok.statusCode, ok.body).toBe(200);
+    },
+    'DELETE /api/v1/products/{id}': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'DELETE', (id) => `/api/v1/products/${id}`);
+      const mine = await ctx.services.products.create(a.ownerActor, {
+        sku: `TEMP-${own(p)}`,
+        name: 'Temp',
+        price: 1,
+        currency: 'EUR',
+      });
+      expect((await call('DELETE', `/api/v1/products/${mine.id}`, p.headers)).statusCode).toBe(204);
+    },
+    'PUT /api/v1/products/by-external-id/{externalId}': async (p: Principal) => {
+      // B's external id names A's own product (made in A's setup with the same key): B's is untouched.
+      const res = await call('PUT', `/api/v1/products/by-external-id/${bCommerceKeys.product}`, p.headers, {
+        sku: bCommerceKeys.sku,
+        name: `Renamed by ${p.name}`,
+        price: '40.00',
+        currency: 'EUR',
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ id: string }>().id).toBe(commerceIds.aProduct);
+    },
+    'GET /api/v1/orders': async (p: Principal) => {
+      for (const q of [
+        '?limit=200',
+        `?filter=person_id:eq:${bIds.people[0]}`,
+        `?filter=external_id:eq:${bCommerceKeys.order}`,
+        '?filter=status:eq:partially_refunded',
+        '?sort=-total',
+      ]) {
+        const list = await getJson<Listed>(`/api/v1/orders${q}`, p.headers);
+        noCommerceOfB(list.data, q);
+        for (const o of list.data) expect(bIds.people).not.toContain(o.personId);
+      }
+      const mine = await getJson<Listed>(`/api/v1/orders?filter=external_id:eq:${bCommerceKeys.order}`, p.headers);
+      expect(mine.data.map((x) => x.id)).toEqual([commerceIds.aOrder]);
+    },
+    'POST /api/v1/orders': async (p: Principal) => {
+      await refusedWithIdsOfBInBody(
+        p,
+        'POST',
+        '/api/v1/orders',
+        (id) => ({ personId: id, currency: 'EUR', subtotal: 1 }),
+        [400],
+      );
+      const bProduct = await call('POST', '/api/v1/orders', p.headers, {
+        personId: aIds.person,
+        currency: 'EUR',
+        lines: [{ productId: commerceIds.bProduct }],
+      });
+      expect(bProduct.statusCode, bProduct.body).toBe(400);
+      // The shop's customer id and address B also has: A's own customer.
+      const res = await call('POST', '/api/v1/orders', p.headers, {
+        externalId: `${bCommerceKeys.order}-${own(p)}`,
+        customer: { externalId: 'tenancy-customer', email: 'tess@tenancy.example' },
+        currency: 'EUR',
+        lines: [{ sku: bCommerceKeys.sku, quantity: 1 }],
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const o = res.json<{ personId: string; lines: Array<{ productId: string }> }>();
+      expect(o.personId).toBe(aIds.person);
+      expect(o.lines[0]?.productId).toBe(commerceIds.aProduct);
+    },
+    'GET /api/v1/orders/{id}': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'GET', (id) => `/api/v1/orders/${id}`);
+      expect((await call('GET', `/api/v1/orders/${commerceIds.aOrder}`, p.headers)).statusCode).toBe(200);
+    },
+    'PATCH /api/v1/orders/{id}': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'PATCH', (id) => `/api/v1/orders/${id}`, { note: 'Hijacked' });
+      const ok = await call('PATCH', `/api/v1/orders/${commerceIds.aOrder}`, p.headers, { note: own(p) });
+      expect(ok.statusCode, ok.body).toBe(200);
+    },
+    'POST /api/v1/orders/{id}/refunds': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'POST', (id) => `/api/v1/orders/${id}/refunds`, { amount: '1.00' });
+      const ok = await call('POST', `/api/v1/orders/${commerceIds.aOrder}/refunds`, p.headers, { amount: '1.00' });
+      expect(ok.statusCode, ok.body).toBe(201);
+    },
+    'PUT /api/v1/orders/by-external-id/{externalId}': async (p: Principal) => {
+      const url = `/api/v1/orders/by-external-id/${bCommerceKeys.order}`;
+      await refusedWithIdsOfBInBody(p, 'PUT', url, (id) => ({ personId: id, currency: 'EUR', subtotal: 80 }), [400]);
+      // B's external id names A's own order: A's changes, B's stays.
+      const res = await call('PUT', url, p.headers, {
+        personId: aIds.person,
+        currency: 'EUR',
+        lines: [{ productId: commerceIds.aProduct, quantity: 2 }],
+        note: `Sent by ${p.name}`,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ id: string }>().id).toBe(commerceIds.aOrder);
+    },
+    'GET /api/v1/subscriptions': async (p: Principal) => {
+      for (const q of [
+        '?limit=200',
+        `?filter=person_id:eq:${bIds.people[0]}`,
+        `?filter=external_id:eq:${bCommerceKeys.subscription}`,
+        '?filter=plan:eq:Tenancy%20plan',
+      ]) {
+        const list = await getJson<Listed>(`/api/v1/subscriptions${q}`, p.headers);
+        noCommerceOfB(list.data, q);
+      }
+    },
+    'POST /api/v1/subscriptions': async (p: Principal) => {
+      await refusedWithIdsOfBInBody(
+        p,
+        'POST',
+        '/api/v1/subscriptions',
+        (id) => ({ personId: id, plan: 'Stolen', mrr: 1, currency: 'EUR' }),
+        [400],
+      );
+      const res = await call('POST', '/api/v1/subscriptions', p.headers, {
+        externalId: `${bCommerceKeys.subscription}-${own(p)}`,
+        customer: { email: 'tess@tenancy.example' },
+        plan: 'Own',
+        mrr: 1,
+        currency: 'EUR',
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json<{ personId: string }>().personId).toBe(aIds.person);
+    },
+    'GET /api/v1/subscriptions/{id}': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'GET', (id) => `/api/v1/subscriptions/${id}`);
+      expect((await call('GET', `/api/v1/subscriptions/${commerceIds.aSubscription}`, p.headers)).statusCode).toBe(200);
+    },
+    'POST /api/v1/subscriptions/{id}/cancel': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'POST', (id) => `/api/v1/subscriptions/${id}/cancel`, { reason: 'Hijacked' });
+      const mine = await ctx.services.subscriptions.create(a.ownerActor, {
+        personId: aIds.person,
+        plan: 'Temp',
+        mrr: 1,
+        currency: 'EUR',
+      });
+      const res = await call('POST', `/api/v1/subscriptions/${mine.subscription.id}/cancel`, p.headers, {});
+      expect(res.statusCode, res.body).toBe(200);
+    },
+    'PUT /api/v1/subscriptions/by-external-id/{externalId}': async (p: Principal) => {
+      const url = `/api/v1/subscriptions/by-external-id/${bCommerceKeys.subscription}`;
+      await refusedWithIdsOfBInBody(
+        p,
+        'PUT',
+        url,
+        (id) => ({ personId: id, plan: 'Tenancy plan', mrr: '9.00', currency: 'EUR' }),
+        [400],
+      );
+      const res = await call('PUT', url, p.headers, {
+        personId: aIds.person,
+        plan: 'Tenancy plan',
+        mrr: p.name === 'session' ? '10.00' : '11.00',
+        currency: 'EUR',
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<{ id: string }>().id).toBe(commerceIds.aSubscription);
     },
   });
 

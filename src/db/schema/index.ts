@@ -10,3 +10,4 @@ export * from './service.ts';
 export * from './kb.ts';
 export * from './realtime.ts';
 export * from './macros.ts';
+export * from './commerce.ts';

@@ -6,7 +6,6 @@ import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import { listEvents } from '../../events/events.ts';
 import {
-  buildSearchText,
   consentKey,
   defaultStageDefs,
   diffFields,
@@ -55,6 +54,7 @@ import {
 import type { PersonInput } from './people.schemas.ts';
 import { findCompaniesByIds } from '../companies/companies.repository.ts';
 import { findSearchTerms, type SearchEntity } from './search.repository.ts';
+import { actorRef, refreshPersonSearchText } from './resolve-person.ts';
 
 export type PeopleListParams = {
   limit?: number | undefined;
@@ -64,9 +64,7 @@ export type PeopleListParams = {
   q?: string | undefined;
 };
 
-export function actorRef(actor: Actor): string | null {
-  return actor.userId ?? actor.apiKeyId ?? null;
-}
+export { actorRef };
 
 /** The lifecycle stages of a workspace (see stagesOfWorkspace). */
 export async function workspaceStages(db: DbOrTx, workspaceId: string): Promise<StageDef[]> {
@@ -259,23 +257,6 @@ export function createPeopleService(deps: { db: Db }) {
     return rows.map((person) => ({ person, companies: map.get(person.id) ?? [] }));
   }
 
-  async function refreshSearchText(tx: DbOrTx, workspaceId: string, p: PersonRow): Promise<void> {
-    const links = (await companiesOfPeople(tx, workspaceId, [p.id])).get(p.id) ?? [];
-    const searchText = buildSearchText([
-      p.displayName,
-      p.emails,
-      p.phones,
-      p.tags,
-      links.map((l) => l.name),
-      p.externalId,
-    ]);
-    if (searchText !== p.searchText)
-      await tx
-        .update(people)
-        .set({ searchText })
-        .where(and(eq(people.workspaceId, workspaceId), eq(people.id, p.id)));
-  }
-
   /**
    * Turns API input into columns, normalising and validating everything, and reporting every problem at once.
    * `existing` is the current record for an update (custom values merge into it).
@@ -395,7 +376,7 @@ export function createPeopleService(deps: { db: Db }) {
           updatedBy: ref,
         });
         if (input.companies?.length) await saveCompanies(tx, actor, id, input.companies);
-        await refreshSearchText(tx, actor.workspaceId, row);
+        await refreshPersonSearchText(tx, actor.workspaceId, row);
         await appendEvent(tx, actor, {
           type: 'person.created',
           subjectType: 'person',
@@ -430,7 +411,7 @@ export function createPeopleService(deps: { db: Db }) {
         });
         if (!row) throw AppError.notFound('Person', id);
         if (input.companies !== undefined) await saveCompanies(tx, actor, id, input.companies);
-        await refreshSearchText(tx, actor.workspaceId, row);
+        await refreshPersonSearchText(tx, actor.workspaceId, row);
         if (Object.keys(changes).length)
           await appendEvent(tx, actor, {
             type: 'person.updated',
@@ -629,7 +610,7 @@ export function createPeopleService(deps: { db: Db }) {
         const [c] = await findCompaniesByIds(tx, actor.workspaceId, [companyId]);
         if (!c) throw AppError.notFound('Company', companyId);
         await linkCompany(tx, actor.workspaceId, personId, companyId, title, isPrimary);
-        await refreshSearchText(tx, actor.workspaceId, p);
+        await refreshPersonSearchText(tx, actor.workspaceId, p);
         await appendEvent(tx, actor, {
           type: 'person.company_linked',
           subjectType: 'person',
@@ -646,7 +627,7 @@ export function createPeopleService(deps: { db: Db }) {
         const p = await mustFind(tx, actor, personId);
         if (!(await unlinkCompany(tx, actor.workspaceId, personId, companyId)))
           throw AppError.notFound('Link to company', companyId);
-        await refreshSearchText(tx, actor.workspaceId, p);
+        await refreshPersonSearchText(tx, actor.workspaceId, p);
         await appendEvent(tx, actor, {
           type: 'person.company_unlinked',
           subjectType: 'person',

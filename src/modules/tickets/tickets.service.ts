@@ -2,15 +2,9 @@ import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { type Db, type DbOrTx } from '../../db/client.ts';
 import { sharedReads, sharedReadsBy } from '../../db/shared-reads.ts';
 import { newId } from '../../db/ids.ts';
-import { people, tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
+import { tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
 import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
-import {
-  diffCustomValues,
-  normaliseEmailAddress as normaliseEmail,
-  normalisePhone,
-  personDisplayName,
-  validateCustomValues,
-} from '../../domain/customers.ts';
+import { diffCustomValues, validateCustomValues } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import type { SlaEvent } from '../../domain/sla.ts';
 import { systemActor, type Actor } from '../../domain/permissions.ts';
@@ -29,8 +23,8 @@ import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { findChannel, findChannelByKind, insertChannel, type ChannelRow } from '../channels/channels.repository.ts';
 import { actorRef } from '../people/people.service.ts';
-import { findPeopleByEmails, findPerson, insertPerson, type PersonRow } from '../people/people.repository.ts';
-import { buildSearchText } from '../../domain/customers.ts';
+import { resolvePerson } from '../people/resolve-person.ts';
+import { findPerson, type PersonRow } from '../people/people.repository.ts';
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields } from '../fields/record-fields.ts';
@@ -154,15 +148,6 @@ export type ReplyInput = {
 
 const preview = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 200);
 
-/** Splits "Amara Okafor" into first and last name (the last word is the family name). */
-function splitName(name: string | null | undefined): { firstName: string | null; lastName: string | null } {
-  const clean = (name ?? '').replace(/["']/g, '').trim();
-  if (!clean || clean.includes('@')) return { firstName: null, lastName: null };
-  const parts = clean.split(/\s+/);
-  if (parts.length === 1) return { firstName: parts[0] ?? null, lastName: null };
-  return { firstName: parts.slice(0, -1).join(' ').slice(0, 100), lastName: (parts.at(-1) ?? '').slice(0, 100) };
-}
-
 /** The "breaching" queue: an SLA target due within this long, or already breached. */
 const breachingSoonMs = 2 * 60 * 60 * 1000;
 
@@ -225,73 +210,6 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         );
     }
     return r.values;
-  }
-
-  /** Finds the customer by id, e-mail or phone, or creates them (source: the channel). */
-  async function resolvePerson(
-    tx: DbOrTx,
-    actor: Actor,
-    from: InboundParty,
-    source: string,
-    /** The workspace's settings when the caller reads them anyway (once per transaction). */
-    settingsOf?: () => Promise<Record<string, unknown>>,
-  ): Promise<PersonRow | null> {
-    const ws = actor.workspaceId;
-    if (from.personId) {
-      const p = await findPerson(tx, ws, from.personId);
-      if (!p) throw new AppError('validation_failed', `Person ${from.personId} was not found`, { field: 'personId' });
-      return p;
-    }
-    const email = from.email ? normaliseEmail(from.email) : null;
-    if (from.email && !email)
-      throw new AppError('validation_failed', `"${from.email}" is not an e-mail address`, { field: 'email' });
-    let phone: string | null = null;
-    if (from.phone) {
-      // National numbers are read with the workspace's country.
-      const settings = settingsOf ? await settingsOf() : await workspaceSettings(tx, ws);
-      const country = typeof settings.defaultCountry === 'string' ? settings.defaultCountry : undefined;
-      phone = normalisePhone(from.phone, country);
-    }
-    if (from.phone && !phone)
-      throw new AppError('validation_failed', `"${from.phone}" is not a phone number`, { field: 'phone' });
-    if (email) {
-      const [p] = await findPeopleByEmails(tx, ws, [email]);
-      if (p) return p;
-    }
-    if (phone) {
-      const [p] = await tx
-        .select()
-        .from(people)
-        .where(and(eq(people.workspaceId, ws), sql`${people.phones} @> array[${phone}]::text[]`))
-        .limit(1);
-      if (p) return p;
-    }
-    if (!email && !phone) return null;
-    const { firstName, lastName } = splitName(from.name);
-    const emails = email ? [email] : [];
-    const phones = phone ? [phone] : [];
-    const displayName = personDisplayName(firstName, lastName, emails.length ? emails : phones);
-    const id = newId();
-    const person = await insertPerson(tx, {
-      workspaceId: ws,
-      id,
-      firstName,
-      lastName,
-      displayName,
-      emails,
-      phones,
-      source,
-      searchText: buildSearchText([displayName, emails, phones]),
-      createdBy: actorRef(actor),
-      updatedBy: actorRef(actor),
-    });
-    await appendEvent(tx, actor, {
-      type: 'person.created',
-      subjectType: 'person',
-      subjectId: id,
-      payload: { name: displayName, emails, stage: person.stage, source },
-    });
-    return person;
   }
 
   async function emailOfConversation(tx: DbOrTx, ws: string, personId: string | null): Promise<string | null> {
@@ -441,7 +359,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         }
         let settings: Record<string, unknown> | undefined;
         const settingsOf = async () => (settings ??= await workspaceSettings(tx, ws));
-        const person = await resolvePerson(tx, actor, m.from, m.channel.kind, settingsOf);
+        const person = await resolvePerson(tx, actor, m.from, m.channel.kind, { settingsOf });
         let conversation = await findThread(tx, m, person);
         let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
         if (ticket?.mergedIntoId) {

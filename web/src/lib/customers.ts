@@ -1,6 +1,8 @@
 import type { CustomField } from '../api/customers.ts';
 import type { EventEntry } from '../api/types.ts';
 import { actorName, type Names } from './events.ts';
+import { formatMoney } from './commerce.ts';
+import { formatDate } from './format.ts';
 
 export type Stage = { key: string; label: string; color: string };
 
@@ -365,14 +367,44 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
       return `${who} merged ticket #${String(p.number)} into #${String(p.intoNumber)}`;
     case 'ticket.split':
       return `${who} split ticket #${String(p.number)} into #${String(p.toNumber)}`;
+    case 'order.placed': {
+      // An order recorded later than it was placed (a shop's history sent at once) says when it was placed.
+      const placed = str(p.placedAt);
+      const late = placed && Math.abs(new Date(e.occurredAt).getTime() - new Date(placed).getTime()) > 86_400_000;
+      return `Placed order${orderRef(p)} of ${money(p.total, p.currency)}${str(p.channel) ? ` (${str(p.channel)})` : ''}${late ? ` on ${formatDate(placed)}` : ''}`;
+    }
+    case 'order.paid':
+      return `Paid order${orderRef(p)} (${money(p.total, p.currency)})`;
+    case 'order.refunded':
+      return `${who} refunded ${money(p.amount, p.currency)} of order${orderRef(p)}${str(p.reason) ? `: ${str(p.reason)}` : ''}`;
+    case 'order.canceled':
+      return `Order${orderRef(p)} was canceled`;
+    case 'order.updated':
+      return `${who} changed order${orderRef(p)}`;
+    case 'subscription.started':
+      return `Subscribed to ${str(p.plan) ?? 'a plan'} (${money(p.mrr, p.currency)}/month)`;
+    case 'subscription.canceled':
+      return `Canceled the ${str(p.plan) ?? ''} subscription${str(p.reason) ? `: ${str(p.reason)}` : ''}`;
+    case 'subscription.updated':
+      return `${who} changed the ${str(p.plan) ?? ''} subscription`;
     default:
       return `${who}: ${e.type.replace(/[._]/g, ' ')}`;
   }
 }
 
+function orderRef(p: Record<string, unknown>): string {
+  return str(p.externalId) ? ` #${str(p.externalId)}` : '';
+}
+
+function money(amount: unknown, currency: unknown): string {
+  return typeof amount === 'string' && typeof currency === 'string' ? formatMoney(amount, currency) : '';
+}
+
 export const timelineTypes: Array<{ value: string; label: string }> = [
   { value: '', label: 'Everything' },
   { value: 'ticket.*', label: 'Tickets and messages' },
+  { value: 'order.*', label: 'Orders and refunds' },
+  { value: 'subscription.*', label: 'Subscriptions' },
   { value: 'person.stage_changed', label: 'Stage changes' },
   { value: 'person.consent_*', label: 'Consent' },
   { value: 'person.note_*', label: 'Notes' },

@@ -40,6 +40,7 @@ import { DuplicatesPage } from '../pages/customers/DuplicatesPage.tsx';
 import { ImportPage } from '../pages/customers/ImportPage.tsx';
 import { PeopleListPage } from '../pages/customers/PeopleListPage.tsx';
 import { PersonPage } from '../pages/customers/PersonPage.tsx';
+import { OrdersPage } from '../pages/commerce/OrdersPage.tsx';
 import { CustomFieldsPage } from '../pages/settings/CustomFieldsPage.tsx';
 import { ViewLinks } from '../pages/customers/views.tsx';
 import { AccountMenu } from './AccountMenu.tsx';
@@ -312,6 +313,14 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
           element={
             <Guard permission="customers:read">
               <CompanyPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/orders"
+          element={
+            <Guard permission="customers:read">
+              <OrdersPage />
             </Guard>
           }
         />

@@ -19,6 +19,7 @@ import {
   IconMail,
   IconMessages,
   IconMessageStar,
+  IconReceipt,
   IconSpeakerphone,
   IconUserCircle,
   IconUsers,
@@ -67,6 +68,15 @@ export const customerPages: PageDef[] = [
     keywords: ['accounts', 'organisations', 'organizations', 'businesses'],
     permission: 'customers:read',
     hotkey: 'o',
+  },
+  {
+    path: '/orders',
+    label: 'Orders',
+    description: 'What customers bought, paid and got back: status, totals, refunds',
+    icon: IconReceipt,
+    keywords: ['commerce', 'purchases', 'sales', 'refunds', 'revenue', 'transactions', 'shop'],
+    permission: 'customers:read',
+    hotkey: 'm',
   },
   {
     path: '/people/duplicates',

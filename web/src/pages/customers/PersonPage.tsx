@@ -70,6 +70,7 @@ import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { StageBadge } from './cells.tsx';
 import { EditableCustomField, EditableField, SectionTitle, type Save } from './fields.tsx';
 import { Timeline } from './Timeline.tsx';
+import { PersonOrders } from '../commerce/PersonOrders.tsx';
 
 function useInvalidatePerson(id: string) {
   const qc = useQueryClient();
@@ -1081,6 +1082,7 @@ export function PersonPage() {
         <Grid.Col span={{ base: 12, md: 7 }}>
           <Stack gap="md">
             <StageHistory person={p} canWrite={canWrite} />
+            <PersonOrders personId={p.id} />
             <ConsentSection person={p} />
             <NotesSection person={p} />
             <Card withBorder padding="md">
@@ -1093,7 +1095,7 @@ export function PersonPage() {
         opened={deleting}
         onClose={() => setDeleting(false)}
         title={`Delete ${p.name}?`}
-        message="The record, its notes and company links go. What happened to them stays in the activity log. This cannot be undone."
+        message="The record, its notes, company links, orders and subscriptions go. What happened to them stays in the activity log. This cannot be undone."
         confirmLabel="Delete person"
         danger
         loading={remove.isPending}

@@ -13,6 +13,9 @@ import {
   IconTimeline,
   IconTrash,
   IconBolt,
+  IconReceipt,
+  IconReceiptRefund,
+  IconRepeat,
 } from '@tabler/icons-react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
@@ -26,6 +29,11 @@ import { SectionTitle } from './fields.tsx';
 
 function eventIcon(type: string): { icon: React.ReactNode; color: string } {
   const s = 15;
+  if (type === 'order.refunded') return { icon: <IconReceiptRefund size={s} />, color: 'orange' };
+  if (type === 'order.canceled') return { icon: <IconReceipt size={s} />, color: 'gray' };
+  if (type.startsWith('order.')) return { icon: <IconReceipt size={s} />, color: 'green' };
+  if (type.startsWith('subscription.'))
+    return { icon: <IconRepeat size={s} />, color: type.endsWith('canceled') ? 'gray' : 'violet' };
   if (type.endsWith('.created')) return { icon: <IconPlus size={s} />, color: 'teal' };
   if (type.endsWith('.stage_changed')) return { icon: <IconStairs size={s} />, color: 'brand' };
   if (type.endsWith('consent_granted')) return { icon: <IconShieldCheck size={s} />, color: 'teal' };

@@ -1,0 +1,156 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import { people } from '../../db/schema/index.ts';
+import { buildSearchText, normaliseEmailAddress, normalisePhone, personDisplayName } from '../../domain/customers.ts';
+import type { Actor } from '../../domain/permissions.ts';
+import { AppError } from '../../errors.ts';
+import { appendEvent } from '../../events/events.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import {
+  companiesOfPeople,
+  findPeopleByEmails,
+  findPerson,
+  findPersonByExternalId,
+  insertPerson,
+  updatePerson,
+  type PersonRow,
+} from './people.repository.ts';
+
+/** Who a message, an order or a subscription is from: what the sender's system knows of the customer. */
+export type PartyRef = {
+  personId?: string | null | undefined;
+  /** The customer's id in the other system (a shop's customer id): people.external_id. */
+  externalId?: string | null | undefined;
+  email?: string | null | undefined;
+  phone?: string | null | undefined;
+  name?: string | null | undefined;
+};
+
+export function actorRef(actor: Actor): string | null {
+  return actor.userId ?? actor.apiKeyId ?? null;
+}
+
+/** Splits "Amara Okafor" into first and last name (the last word is the family name). */
+export function splitName(name: string | null | undefined): { firstName: string | null; lastName: string | null } {
+  const clean = (name ?? '').replace(/["']/g, '').trim();
+  if (!clean || clean.includes('@')) return { firstName: null, lastName: null };
+  const parts = clean.split(/\s+/);
+  if (parts.length === 1) return { firstName: parts[0] ?? null, lastName: null };
+  return { firstName: parts.slice(0, -1).join(' ').slice(0, 100), lastName: (parts.at(-1) ?? '').slice(0, 100) };
+}
+
+/** Recomputes a person's search text (name, contact points, tags, company names, external id) when it changed. */
+export async function refreshPersonSearchText(tx: DbOrTx, workspaceId: string, p: PersonRow): Promise<void> {
+  const links = (await companiesOfPeople(tx, workspaceId, [p.id])).get(p.id) ?? [];
+  const searchText = buildSearchText([
+    p.displayName,
+    p.emails,
+    p.phones,
+    p.tags,
+    links.map((l) => l.name),
+    p.externalId,
+  ]);
+  if (searchText !== p.searchText)
+    await tx
+      .update(people)
+      .set({ searchText })
+      .where(and(eq(people.workspaceId, workspaceId), eq(people.id, p.id)));
+}
+
+/**
+ * Finds the customer a channel, an order or a subscription names, or creates them: by id (which must exist), then by
+ * external id, then by e-mail or phone (national numbers read with the workspace's country). A person found by
+ * e-mail or phone who has no external id yet gets the one given (`person.updated`); one who has another is another
+ * customer of that system, so a new person is made. Nobody is made without an e-mail, a phone or an external id
+ * (null then). Made people carry `source` and a `person.created` event. Problems name the field, under `fieldPrefix`
+ * ("customer." for `customer.email`).
+ */
+export async function resolvePerson(
+  tx: DbOrTx,
+  actor: Actor,
+  from: PartyRef,
+  source: string,
+  opts: {
+    /** The workspace's settings when the caller reads them anyway (once per transaction). */
+    settingsOf?: (() => Promise<Record<string, unknown>>) | undefined;
+    fieldPrefix?: string | undefined;
+  } = {},
+): Promise<PersonRow | null> {
+  const ws = actor.workspaceId;
+  const field = (name: string) => `${opts.fieldPrefix ?? ''}${name}`;
+  if (from.personId) {
+    const p = await findPerson(tx, ws, from.personId);
+    if (!p)
+      throw new AppError('validation_failed', `Person ${from.personId} was not found`, { field: field('personId') });
+    return p;
+  }
+  const externalId = from.externalId?.trim() || null;
+  if (externalId) {
+    const p = await findPersonByExternalId(tx, ws, externalId);
+    if (p) return p;
+  }
+  const email = from.email ? normaliseEmailAddress(from.email) : null;
+  if (from.email && !email)
+    throw new AppError('validation_failed', `"${from.email}" is not an e-mail address`, { field: field('email') });
+  let phone: string | null = null;
+  if (from.phone) {
+    // National numbers are read with the workspace's country.
+    const settings = opts.settingsOf ? await opts.settingsOf() : ((await findWorkspace(tx, ws))?.settings ?? {});
+    const country = typeof settings.defaultCountry === 'string' ? settings.defaultCountry : undefined;
+    phone = normalisePhone(from.phone, country);
+  }
+  if (from.phone && !phone)
+    throw new AppError('validation_failed', `"${from.phone}" is not a phone number`, { field: field('phone') });
+  let found: PersonRow | null = null;
+  if (email) found = (await findPeopleByEmails(tx, ws, [email]))[0] ?? null;
+  if (!found && phone) {
+    const [p] = await tx
+      .select()
+      .from(people)
+      .where(and(eq(people.workspaceId, ws), sql`${people.phones} @> array[${phone}]::text[]`))
+      .limit(1);
+    found = p ?? null;
+  }
+  if (found && externalId && !found.externalId) {
+    const row = await updatePerson(tx, ws, found.id, { externalId, updatedBy: actorRef(actor) });
+    if (row) {
+      await refreshPersonSearchText(tx, ws, row);
+      await appendEvent(tx, actor, {
+        type: 'person.updated',
+        subjectType: 'person',
+        subjectId: row.id,
+        payload: { changes: { externalId: { from: null, to: externalId } } },
+      });
+      return row;
+    }
+  }
+  if (found && !(externalId && found.externalId && found.externalId !== externalId)) return found;
+  if (!email && !phone && !externalId) return null;
+  const { firstName, lastName } = splitName(from.name);
+  const emails = email ? [email] : [];
+  const phones = phone ? [phone] : [];
+  const displayName = personDisplayName(firstName, lastName, emails.length ? emails : phones);
+  const id = newId();
+  const person = await insertPerson(tx, {
+    workspaceId: ws,
+    id,
+    firstName,
+    lastName,
+    displayName,
+    emails,
+    phones,
+    source,
+    externalId,
+    searchText: buildSearchText([displayName, emails, phones, externalId]),
+    createdBy: actorRef(actor),
+    updatedBy: actorRef(actor),
+  });
+  await appendEvent(tx, actor, {
+    type: 'person.created',
+    subjectType: 'person',
+    subjectId: id,
+    payload: { name: displayName, emails, stage: person.stage, source },
+  });
+  return person;
+}
