@@ -19,6 +19,7 @@ import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-r
 import { useMe } from '../api/queries.ts';
 import { HomePage } from '../pages/HomePage.tsx';
 import { InboxPage } from '../pages/inbox/InboxPage.tsx';
+import { AnalyticsPage } from '../pages/analytics/AnalyticsPage.tsx';
 import { KnowledgeBasePage } from '../pages/kb/KnowledgeBasePage.tsx';
 import { ActivityPage } from '../pages/settings/ActivityPage.tsx';
 import { ApiKeysPage } from '../pages/settings/ApiKeysPage.tsx';
@@ -329,6 +330,14 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
           element={
             <Guard permission={perm('/settings/custom-fields')}>
               <CustomFieldsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/analytics"
+          element={
+            <Guard permission="analytics:read">
+              <AnalyticsPage />
             </Guard>
           }
         />

@@ -107,6 +107,15 @@ export const servicePages: PageDef[] = [
     permission: 'tickets:read',
     hotkey: 'b',
   },
+  {
+    path: '/analytics',
+    label: 'Analytics',
+    description: 'Retention, churn, repeat purchase, lifetime value, cohorts and RFM, against the period before',
+    icon: IconChartBar,
+    keywords: ['dashboard', 'metrics', 'kpi', 'retention', 'churn', 'cohorts', 'rfm', 'clv', 'revenue', 'reports'],
+    permission: 'analytics:read',
+    hotkey: 'y',
+  },
 ];
 
 export const settingsPages: PageDef[] = [
@@ -233,7 +242,6 @@ export const comingSoon: Array<{ label: string; icon: Icon; description: string 
   { label: 'Campaigns', icon: IconSpeakerphone, description: 'Segments and outreach' },
   { label: 'Feedback', icon: IconMessageStar, description: 'Surveys, NPS and reviews' },
   { label: 'Loyalty', icon: IconGift, description: 'Points, tiers and rewards' },
-  { label: 'Analytics', icon: IconChartBar, description: 'Retention, cohorts and funnels' },
   { label: 'Intelligence', icon: IconBrain, description: 'Churn risk and next best action' },
 ];
 

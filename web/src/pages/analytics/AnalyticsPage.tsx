@@ -1,0 +1,657 @@
+/**
+ * The relationship dashboard: KPI tiles for a period against the one before (each with its definition), monthly
+ * trends, the cohort heat map and the RFM grid; every number opens the customers behind it where the API lists them,
+ * and every chart's data downloads as CSV. The period, currency and segment live in the address.
+ */
+import { useMemo, useState } from 'react';
+import { LineChart } from '@mantine/charts';
+import {
+  ActionIcon,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Drawer,
+  Group,
+  HoverCard,
+  Select,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+  Tooltip,
+  UnstyledButton,
+} from '@mantine/core';
+import { IconArrowDownRight, IconArrowUpRight, IconChartBar, IconDownload, IconInfoCircle } from '@tabler/icons-react';
+import { Link, useSearchParams } from 'react-router';
+import {
+  rfmSegmentGrid,
+  rfmSegmentLabels,
+  rfmSegments,
+  useCohorts,
+  useMetricsSummary,
+  useMonthlySummaries,
+  useRfm,
+  useRfmPeople,
+  type MetricKey,
+  type MetricsScope,
+  type MetricsSummary,
+  type RfmSegment,
+} from '../../api/metrics.ts';
+import { Empty } from '../../components/Empty.tsx';
+import { PageHeader } from '../../components/PageHeader.tsx';
+import { downloadCsv } from '../../lib/csv.ts';
+import { metricDefs, tileOrder } from './definitions.ts';
+import { currencyDigits, formatCount, formatMetric, formatMinor, formatShare } from './format.ts';
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+const addDays = (iso: string, n: number) => day(new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000));
+
+/** Period presets, each [from, to) in UTC days ending today (to = tomorrow). */
+const presets: Record<string, { label: string; from: (to: string) => string }> = {
+  '30d': { label: 'Last 30 days', from: (to) => addDays(to, -30) },
+  '90d': { label: 'Last 90 days', from: (to) => addDays(to, -90) },
+  '365d': { label: 'Last 12 months', from: (to) => addDays(to, -365) },
+  ytd: { label: 'This year', from: (to) => `${addDays(to, -1).slice(0, 4)}-01-01` },
+};
+
+function useDashboardState() {
+  const [params, setParams] = useSearchParams();
+  const today = day(new Date());
+  const defaultTo = addDays(today, 1);
+  const preset = params.get('preset') ?? (params.get('from') ? 'custom' : '90d');
+  const to = params.get('to') ?? defaultTo;
+  const from = params.get('from') ?? presets[preset]?.from(to) ?? addDays(to, -90);
+  const scope: MetricsScope = {
+    currency: params.get('currency') ?? undefined,
+    filter: params.getAll('filter').length ? params.getAll('filter') : undefined,
+  };
+  const set = (changes: Record<string, string | string[] | null>) =>
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        for (const [k, v] of Object.entries(changes)) {
+          next.delete(k);
+          if (Array.isArray(v)) for (const x of v) next.append(k, x);
+          else if (v !== null) next.set(k, v);
+        }
+        return next;
+      },
+      { replace: true },
+    );
+  return { from, to, preset, scope, set, defaultTo };
+}
+
+export function AnalyticsPage() {
+  const state = useDashboardState();
+  const { from, to, scope } = state;
+  const summary = useMetricsSummary({ from, to, ...scope });
+  const [drill, setDrill] = useState<Drill | null>(null);
+  const s = summary.data;
+  const currency = scope.currency ?? s?.currency ?? null;
+  const scoped = { ...scope, currency: currency ?? undefined };
+  const noOrders = s && s.currencies.length === 0;
+
+  return (
+    <div data-testid="analytics-page">
+      <PageHeader
+        title="Analytics"
+        description="How customers stay, buy again and are served: each number against the period before"
+      />
+      <Controls state={state} currencies={s?.currencies ?? []} currency={currency} />
+      {summary.isError ? (
+        <Text c="red" mt="md">
+          {(summary.error as Error).message}
+        </Text>
+      ) : !s ? (
+        <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} mt="md">
+          {Array.from({ length: 8 }, (_, i) => (
+            <Skeleton key={i} h={110} />
+          ))}
+        </SimpleGrid>
+      ) : noOrders ? (
+        <Empty
+          icon={<IconChartBar size={28} />}
+          title="No orders yet"
+          description="The dashboard is computed from orders: import them (People → Import, or rapport import orders) or send them through the API."
+          action={
+            <Button component={Link} to="/orders" variant="light">
+              Orders
+            </Button>
+          }
+        />
+      ) : (
+        <Stack gap="lg" mt="md">
+          <Tiles summary={s} currency={currency} onDrill={setDrill} />
+          <Trends from={from} to={to} scope={scoped} currency={currency} />
+          <SimpleGrid cols={{ base: 1, xl: 2 }}>
+            <CohortHeatMap to={to} scope={scoped} currency={currency} />
+            <RfmGrid asOf={to} scope={scoped} onDrill={setDrill} />
+          </SimpleGrid>
+        </Stack>
+      )}
+      <DrillDrawer drill={drill} onClose={() => setDrill(null)} asOf={to} scope={scoped} currency={currency} />
+    </div>
+  );
+}
+
+function Controls(props: {
+  state: ReturnType<typeof useDashboardState>;
+  currencies: string[];
+  currency: string | null;
+}) {
+  const { state } = props;
+  const [tag, setTag] = useState(
+    state.scope.filter?.find((f) => f.startsWith('tag:eq:'))?.slice('tag:eq:'.length) ?? '',
+  );
+  const stage = state.scope.filter?.find((f) => f.startsWith('stage:eq:'))?.slice('stage:eq:'.length) ?? null;
+  const setSegment = (next: { stage?: string | null; tag?: string }) => {
+    const s = next.stage !== undefined ? next.stage : stage;
+    const t = next.tag !== undefined ? next.tag : tag;
+    const filter = [...(s ? [`stage:eq:${s}`] : []), ...(t.trim() ? [`tag:eq:${t.trim()}`] : [])];
+    state.set({ filter });
+  };
+  return (
+    <Group gap="sm" align="flex-end" wrap="wrap" aria-label="Dashboard settings">
+      <Select
+        label="Period"
+        w={170}
+        value={state.preset}
+        allowDeselect={false}
+        data={[
+          ...Object.entries(presets).map(([value, p]) => ({ value, label: p.label })),
+          { value: 'custom', label: 'Custom' },
+        ]}
+        onChange={(v) => {
+          if (!v) return;
+          if (v === 'custom') state.set({ preset: 'custom', from: state.from, to: state.to });
+          else state.set({ preset: v, from: null, to: null });
+        }}
+      />
+      <TextInput
+        label="From"
+        type="date"
+        w={160}
+        value={state.from}
+        onChange={(e) =>
+          e.currentTarget.value && state.set({ preset: 'custom', from: e.currentTarget.value, to: state.to })
+        }
+      />
+      <TextInput
+        label="Until (excluded)"
+        type="date"
+        w={160}
+        value={state.to}
+        onChange={(e) =>
+          e.currentTarget.value && state.set({ preset: 'custom', from: state.from, to: e.currentTarget.value })
+        }
+      />
+      <Select
+        label="Currency"
+        w={120}
+        value={props.currency}
+        data={props.currencies}
+        allowDeselect={false}
+        disabled={props.currencies.length < 2}
+        onChange={(v) => state.set({ currency: v })}
+      />
+      <Select
+        label="Segment: stage"
+        w={170}
+        clearable
+        placeholder="Everyone"
+        value={stage}
+        data={['lead', 'prospect', 'customer', 'loyal', 'at_risk', 'churned']}
+        onChange={(v) => setSegment({ stage: v })}
+      />
+      <TextInput
+        label="Segment: tag"
+        w={150}
+        placeholder="Any tag"
+        value={tag}
+        onChange={(e) => setTag(e.currentTarget.value)}
+        onBlur={() => setSegment({ tag })}
+        onKeyDown={(e) => e.key === 'Enter' && setSegment({ tag })}
+      />
+    </Group>
+  );
+}
+
+type Drill =
+  | { kind: 'rfm'; title: string; segment?: RfmSegment; r?: number; f?: number }
+  | { kind: 'metric'; title: string; metric: MetricKey; part: 'numerator' | 'denominator' };
+
+function Tiles(props: { summary: MetricsSummary; currency: string | null; onDrill: (d: Drill) => void }) {
+  const s = props.summary;
+  return (
+    <SimpleGrid cols={{ base: 1, sm: 2, lg: 4, xl: 5 }} aria-label="Key figures">
+      {tileOrder.map((key) => {
+        const m = s.metrics[key];
+        const def = metricDefs[key];
+        const current = m.current as { value: number | null; numerator?: number; denominator?: number };
+        const change = m.change;
+        const up = (change.absolute ?? 0) > 0;
+        const good = change.absolute === null || change.absolute === 0 ? null : up === def.higherIsBetter;
+        return (
+          <Card key={key} withBorder padding="sm" data-metric={key}>
+            <Group justify="space-between" gap={4} wrap="nowrap">
+              <Text fz="sm" c="dimmed" fw={500} truncate>
+                {def.label}
+              </Text>
+              <HoverCard width={280} shadow="md" withinPortal>
+                <HoverCard.Target>
+                  <ActionIcon variant="subtle" size="sm" color="gray" aria-label={`What is ${def.label}?`}>
+                    <IconInfoCircle size={14} />
+                  </ActionIcon>
+                </HoverCard.Target>
+                <HoverCard.Dropdown>
+                  <Text fz="xs">{def.definition}</Text>
+                </HoverCard.Dropdown>
+              </HoverCard>
+            </Group>
+            <Text fz={24} fw={700} lh={1.3} data-testid={`metric-${key}`}>
+              {formatMetric(current.value, def, props.currency)}
+            </Text>
+            <Text fz="xs" c="dimmed" lh={1.4}>
+              {def.definition.split(';')[0]}
+            </Text>
+            <Group gap={6} mt={6} wrap="nowrap">
+              {change.relative !== null ? (
+                <Badge
+                  size="sm"
+                  variant="light"
+                  color={good === null ? 'gray' : good ? 'teal' : 'red'}
+                  leftSection={up ? <IconArrowUpRight size={12} /> : <IconArrowDownRight size={12} />}
+                >
+                  {formatShare(Math.abs(change.relative))}
+                </Badge>
+              ) : (
+                <Badge size="sm" variant="light" color="gray">
+                  no earlier value
+                </Badge>
+              )}
+              <Text fz="xs" c="dimmed" truncate>
+                before: {formatMetric(change.previous, def, props.currency)}
+              </Text>
+            </Group>
+            {current.numerator !== undefined && current.denominator !== undefined && def.kind === 'share' && (
+              <Text fz="xs" mt={4}>
+                {drillable(key) ? (
+                  <>
+                    <Anchor
+                      component="button"
+                      fz="xs"
+                      onClick={() =>
+                        props.onDrill({
+                          kind: 'metric',
+                          title: `${def.label}: counted`,
+                          metric: key,
+                          part: 'numerator',
+                        })
+                      }
+                    >
+                      {formatCount(current.numerator)}
+                    </Anchor>{' '}
+                    of{' '}
+                    <Anchor
+                      component="button"
+                      fz="xs"
+                      onClick={() =>
+                        props.onDrill({ kind: 'metric', title: `${def.label}: all`, metric: key, part: 'denominator' })
+                      }
+                    >
+                      {formatCount(current.denominator)}
+                    </Anchor>{' '}
+                    customers
+                  </>
+                ) : (
+                  `${formatCount(current.numerator)} of ${formatCount(current.denominator)}`
+                )}
+              </Text>
+            )}
+          </Card>
+        );
+      })}
+    </SimpleGrid>
+  );
+}
+
+/** The ratios whose customers the API lists (GET /metrics/people). */
+const drillable = (key: MetricKey) => key === 'repeatPurchaseRate' || key === 'retentionRate' || key === 'churnRate';
+
+function monthsEndingAt(to: string, n: number): Array<{ from: string; to: string }> {
+  const end = new Date(`${to}T00:00:00Z`);
+  const first = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), 1));
+  const out: Array<{ from: string; to: string }> = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const a = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() - i, 1));
+    const b = new Date(Date.UTC(a.getUTCFullYear(), a.getUTCMonth() + 1, 1));
+    out.push({ from: day(a), to: day(b > end && end > a ? end : b) });
+  }
+  return out;
+}
+
+function Trends(props: { from: string; to: string; scope: MetricsScope; currency: string | null }) {
+  const months = useMemo(() => monthsEndingAt(props.to, 12), [props.to]);
+  const q = useMonthlySummaries(months, props.scope);
+  const rows = (q.data ?? []).map((s, i) => ({
+    month: months[i]?.from.slice(0, 7) ?? '',
+    revenue: s.metrics.revenue.current.value,
+    activeCustomers: s.metrics.activeCustomers.current.value,
+    repeatPurchaseRate: s.metrics.repeatPurchaseRate.current.value,
+  }));
+  const digits = 10 ** (props.currency ? currencyDigits(props.currency) : 2);
+  return (
+    <ChartCard
+      title="Monthly trend"
+      description="Revenue and active customers per calendar month (UTC), the last 12 months"
+      loading={!q.data}
+      csv={() => [
+        ['month', 'revenue (minor units)', 'active customers', 'repeat purchase rate'],
+        ...rows.map((r) => [r.month, r.revenue, r.activeCustomers, r.repeatPurchaseRate]),
+      ]}
+      csvName="monthly-trend.csv"
+    >
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <LineChart
+          h={220}
+          data={rows.map((r) => ({ month: r.month, Revenue: r.revenue / digits }))}
+          dataKey="month"
+          series={[{ name: 'Revenue', color: 'teal.6' }]}
+          valueFormatter={(v) => formatMinor(v * digits, props.currency)}
+          curveType="monotone"
+          withLegend
+        />
+        <LineChart
+          h={220}
+          data={rows.map((r) => ({ month: r.month, 'Active customers': r.activeCustomers }))}
+          dataKey="month"
+          series={[{ name: 'Active customers', color: 'blue.6' }]}
+          valueFormatter={(v) => formatCount(v)}
+          curveType="monotone"
+          withLegend
+        />
+      </SimpleGrid>
+    </ChartCard>
+  );
+}
+
+function ChartCard(props: {
+  title: string;
+  description: string;
+  loading: boolean;
+  csv: () => Array<Array<string | number | null>>;
+  csvName: string;
+  children: React.ReactNode;
+}) {
+  return (
+    <Card withBorder padding="md" aria-label={props.title}>
+      <Group justify="space-between" mb="sm" wrap="nowrap">
+        <div>
+          <Title order={2} fz="md">
+            {props.title}
+          </Title>
+          <Text fz="xs" c="dimmed">
+            {props.description}
+          </Text>
+        </div>
+        <Tooltip label="Download the data as CSV">
+          <ActionIcon
+            variant="subtle"
+            aria-label={`Download ${props.title} as CSV`}
+            disabled={props.loading}
+            onClick={() => downloadCsv(props.csvName, props.csv())}
+          >
+            <IconDownload size={16} />
+          </ActionIcon>
+        </Tooltip>
+      </Group>
+      {props.loading ? <Skeleton h={220} /> : props.children}
+    </Card>
+  );
+}
+
+function CohortHeatMap(props: { to: string; scope: MetricsScope; currency: string | null }) {
+  const q = useCohorts({ to: props.to, maxOffset: 12, ...props.scope });
+  const c = q.data;
+  const offsets = c ? Array.from({ length: c.offsets }, (_, i) => i) : [];
+  return (
+    <ChartCard
+      title="Cohorts"
+      description="Customers by month of first purchase: the share buying again N months later"
+      loading={!c}
+      csvName="cohorts.csv"
+      csv={() =>
+        c
+          ? [
+              [
+                'cohort',
+                'size',
+                ...offsets.map((o) => `month ${o} customers`),
+                ...offsets.map((o) => `month ${o} revenue (minor)`),
+              ],
+              ...c.cohorts.map((name, i) => [
+                name,
+                c.sizes[i] ?? 0,
+                ...offsets.map((o) => c.customers[i]?.[o] ?? null),
+                ...offsets.map((o) => c.revenueMinor[i]?.[o] ?? null),
+              ]),
+            ]
+          : []
+      }
+    >
+      {c && c.cohorts.length ? (
+        <Table.ScrollContainer minWidth={500} maxHeight={360}>
+          <Table fz="xs" withColumnBorders data-testid="cohort-heatmap" stickyHeader>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Cohort</Table.Th>
+                <Table.Th ta="right">Customers</Table.Th>
+                {offsets.map((o) => (
+                  <Table.Th key={o} ta="center">
+                    {o}
+                  </Table.Th>
+                ))}
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {c.cohorts.map((name, i) => (
+                <Table.Tr key={name}>
+                  <Table.Td>{name}</Table.Td>
+                  <Table.Td ta="right">{formatCount(c.sizes[i] ?? 0)}</Table.Td>
+                  {offsets.map((o) => {
+                    const share = c.retention[i]?.[o] ?? null;
+                    return (
+                      <Table.Td
+                        key={o}
+                        ta="center"
+                        style={{
+                          background:
+                            share === null ? undefined : `rgba(18, 184, 134, ${Math.min(0.9, 0.08 + share * 0.9)})`,
+                        }}
+                        title={
+                          share === null
+                            ? 'not observed yet'
+                            : `${formatCount(c.customers[i]?.[o] ?? 0)} customers, ${formatMinor(c.revenueMinor[i]?.[o] ?? 0, props.currency)}`
+                        }
+                      >
+                        {share === null ? '' : formatShare(share)}
+                      </Table.Td>
+                    );
+                  })}
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      ) : (
+        <Text c="dimmed" fz="sm">
+          No cohorts yet.
+        </Text>
+      )}
+    </ChartCard>
+  );
+}
+
+const segmentColors: Record<RfmSegment, string> = {
+  champions: 'teal',
+  loyal: 'green',
+  potential_loyalists: 'lime',
+  new: 'cyan',
+  at_risk: 'orange',
+  cant_lose: 'red',
+  hibernating: 'gray',
+  lost: 'dark',
+};
+
+function RfmGrid(props: { asOf: string; scope: MetricsScope; onDrill: (d: Drill) => void }) {
+  const q = useRfm({ asOf: props.asOf, ...props.scope });
+  const r = q.data;
+  return (
+    <ChartCard
+      title="RFM"
+      description="Customers by recency (rows, 5 = most recent) and frequency (columns, 5 = most orders), and their segments"
+      loading={!r}
+      csvName="rfm.csv"
+      csv={() =>
+        r
+          ? [
+              ['recency score', 'frequency score', 'segment', 'customers'],
+              ...[5, 4, 3, 2, 1].flatMap((rs) =>
+                [1, 2, 3, 4, 5].map((fs) => [
+                  rs,
+                  fs,
+                  rfmSegmentGrid[rs - 1]?.[fs - 1] ?? '',
+                  r.cells[rs - 1]?.[fs - 1] ?? 0,
+                ]),
+              ),
+            ]
+          : []
+      }
+    >
+      {r && (
+        <Stack gap="sm">
+          <Table fz="xs" withColumnBorders data-testid="rfm-grid">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>R \ F</Table.Th>
+                {[1, 2, 3, 4, 5].map((f) => (
+                  <Table.Th key={f} ta="center">
+                    F{f}
+                  </Table.Th>
+                ))}
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {[5, 4, 3, 2, 1].map((rs) => (
+                <Table.Tr key={rs}>
+                  <Table.Th>R{rs}</Table.Th>
+                  {[1, 2, 3, 4, 5].map((fs) => {
+                    const seg = rfmSegmentGrid[rs - 1]?.[fs - 1] as RfmSegment;
+                    const n = r.cells[rs - 1]?.[fs - 1] ?? 0;
+                    return (
+                      <Table.Td key={fs} p={0} bg={`var(--mantine-color-${segmentColors[seg]}-light)`}>
+                        <UnstyledButton
+                          w="100%"
+                          p={6}
+                          ta="center"
+                          disabled={!n}
+                          aria-label={`R${rs} F${fs}: ${n} customers (${rfmSegmentLabels[seg]})`}
+                          onClick={() =>
+                            props.onDrill({
+                              kind: 'rfm',
+                              title: `R${rs} F${fs} · ${rfmSegmentLabels[seg]}`,
+                              r: rs,
+                              f: fs,
+                            })
+                          }
+                        >
+                          <Text fz="sm" fw={600}>
+                            {formatCount(n)}
+                          </Text>
+                        </UnstyledButton>
+                      </Table.Td>
+                    );
+                  })}
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+          <Group gap={6}>
+            {rfmSegments.map((seg) => (
+              <Badge
+                key={seg}
+                component="button"
+                variant="light"
+                color={segmentColors[seg]}
+                style={{ cursor: 'pointer' }}
+                onClick={() => props.onDrill({ kind: 'rfm', title: rfmSegmentLabels[seg], segment: seg })}
+              >
+                {rfmSegmentLabels[seg]}: {formatCount(r.segments[seg] ?? 0)}
+              </Badge>
+            ))}
+          </Group>
+        </Stack>
+      )}
+    </ChartCard>
+  );
+}
+
+function DrillDrawer(props: {
+  drill: Drill | null;
+  onClose: () => void;
+  asOf: string;
+  scope: MetricsScope;
+  currency: string | null;
+}) {
+  const d = props.drill;
+  const rfm = useRfmPeople(
+    d?.kind === 'rfm' ? { asOf: props.asOf, segment: d.segment, r: d.r, f: d.f, ...props.scope } : null,
+  );
+  const rows = rfm.data?.pages.flatMap((p) => p.data) ?? [];
+  return (
+    <Drawer opened={d !== null} onClose={props.onClose} position="right" size="lg" title={d?.title ?? ''}>
+      {d?.kind === 'rfm' && (
+        <Stack gap="xs" data-testid="drill-people">
+          <Table fz="sm">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Customer</Table.Th>
+                <Table.Th ta="right">Orders</Table.Th>
+                <Table.Th ta="right">Spent</Table.Th>
+                <Table.Th ta="right">Last order</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {rows.map((p) => (
+                <Table.Tr key={p.personId}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/people/${p.personId}`}>
+                      {p.name}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td ta="right">{p.frequency}</Table.Td>
+                  <Table.Td ta="right">{formatMinor(p.monetaryMinor, props.currency)}</Table.Td>
+                  <Table.Td ta="right">{p.recencyDays} days ago</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+          {rfm.hasNextPage && (
+            <Button variant="light" loading={rfm.isFetchingNextPage} onClick={() => void rfm.fetchNextPage()}>
+              More
+            </Button>
+          )}
+        </Stack>
+      )}
+      {d?.kind === 'metric' && <MetricPeople drill={d} />}
+    </Drawer>
+  );
+}
+
+function MetricPeople(_props: { drill: Extract<Drill, { kind: 'metric' }> }) {
+  return null;
+}
