@@ -3,7 +3,7 @@ import { iso, isoDate } from '../../http/schemas.ts';
 import type { ImportDescription } from './imports.service.ts';
 import type { ImportRowRow } from './imports.repository.ts';
 
-export const importEntity = z.enum(['person', 'company']);
+export const importEntity = z.enum(['person', 'company', 'order']);
 export const importMatchOn = z
   .enum(['email', 'externalId', 'domain', 'none'])
   .describe(
