@@ -206,7 +206,10 @@ function readTime(rest: string): TimeParts | string | null {
  * 12); 03/04/2024 could be either and is refused rather than guessed. A time without a zone is the workspace's local
  * time; a date alone is its local midnight.
  */
-export function parseOrderDate(raw: string, timeZone: string): { ok: true; date: Date } | { ok: false; message: string } {
+export function parseOrderDate(
+  raw: string,
+  timeZone: string,
+): { ok: true; date: Date } | { ok: false; message: string } {
   const text = raw.trim();
   const bad = (why?: string) => ({
     ok: false as const,
@@ -572,7 +575,7 @@ export function buildOrder(
               : 'a line needs a unit price (or the order its total)',
         });
   }
-  if (!lines.length && money.total === undefined)
+  if (!lines.length && rows.every((r) => r.rec.money.total === undefined))
     add(first.rowNumber, { field: 'total', message: 'an order needs a total, or lines with unit prices' });
   if (problems.size) return { ok: false, problems };
 
@@ -707,6 +710,9 @@ export function checkOrderMapping(mapped: ReadonlySet<string>, matchOn: string):
       message: "no column gives the order's total or its lines' prices",
     });
   if (matchOn !== 'externalId')
-    problems.push({ field: 'matchOn', message: "orders are matched on their id (externalId): re-importing updates them" });
+    problems.push({
+      field: 'matchOn',
+      message: 'orders are matched on their id (externalId): re-importing updates them',
+    });
   return problems;
 }

@@ -148,7 +148,8 @@ export function planOrderUpdate(
   let status: OrderStatus = before.status;
   if (v.status) {
     const c = orderStatusChange(before.status, v.status);
-    if (!c.ok) return { ok: false, message: c.message, details: { field: 'status', from: before.status, to: v.status } };
+    if (!c.ok)
+      return { ok: false, message: c.message, details: { field: 'status', from: before.status, to: v.status } };
     if (c.changed) status = v.status;
   }
   if (status === 'refunded' || status === 'partially_refunded') status = statusAfterRefunds(v.total, before.refunded);

@@ -231,11 +231,17 @@ export async function flushOrders(
         )
       : Promise.resolve(new Map<string, number>()),
   ]);
-  const asCustomer = (p: PersonRow): Customer => ({ id: p.id, externalId: p.externalId, stored: p, createdAtRow: null });
+  const asCustomer = (p: PersonRow): Customer => ({
+    id: p.id,
+    externalId: p.externalId,
+    stored: p,
+    createdAtRow: null,
+  });
   const byExt = new Map<string, Customer>();
   for (const p of byExtRows) if (p.externalId) byExt.set(p.externalId, asCustomer(p));
   const byEmail = new Map<string, Customer>();
-  for (const p of byEmailRows) for (const e of p.emails) if (!byEmail.has(e)) byEmail.set(e, byExt.get(p.externalId ?? '') ?? asCustomer(p));
+  for (const p of byEmailRows)
+    for (const e of p.emails) if (!byEmail.has(e)) byEmail.set(e, byExt.get(p.externalId ?? '') ?? asCustomer(p));
 
   const newPeople: PersonInsert[] = [];
   const adopted: Array<{ person: PersonRow; externalId: string }> = [];
@@ -322,7 +328,11 @@ export async function flushOrders(
 
     const label = c.name ?? c.email ?? c.externalId ?? '';
     const summary = `Order ${draft.externalId} · ${fromMinorUnits(draft.total, draft.currency)} ${draft.currency} · ${label}`;
-    const reportAll = (action: 'create' | 'update' | 'unchanged', recordId: string | null, details: Record<string, unknown>) => {
+    const reportAll = (
+      action: 'create' | 'update' | 'unchanged',
+      recordId: string | null,
+      details: Record<string, unknown>,
+    ) => {
       if (!dry) return;
       g.items.forEach((it, i) =>
         report.push({
@@ -425,7 +435,10 @@ export async function flushOrders(
       continue;
     }
     if (target !== undefined && target > before.refunded) {
-      const r = applyRefund({ status, total: draft.total, refunded: before.refunded, currency: draft.currency }, target - before.refunded);
+      const r = applyRefund(
+        { status, total: draft.total, refunded: before.refunded, currency: draft.currency },
+        target - before.refunded,
+      );
       if (!r.ok) {
         rejectGroup(g, new Map([[firstRow.rowNumber, [{ field: 'refunded', message: r.message }]]]));
         continue;
@@ -444,7 +457,12 @@ export async function flushOrders(
       customer: customerNote,
       ...(status !== before.status ? { status: { from: before.status, to: status } } : {}),
       ...(refunded !== before.refunded
-        ? { refunded: { from: fromMinorUnits(before.refunded, before.currency), to: fromMinorUnits(refunded, draft.currency) } }
+        ? {
+            refunded: {
+              from: fromMinorUnits(before.refunded, before.currency),
+              to: fromMinorUnits(refunded, draft.currency),
+            },
+          }
         : {}),
     });
     if (dry) continue;
@@ -499,7 +517,13 @@ export async function flushOrders(
 }
 
 /** The refund an imported refunded amount stands for: dated now (when Rapport learnt of it), never before the order. */
-function refundRow(run: OrderRun, orderId: string, amount: number, placedAt: Date, now: Date): RefundInsert & { id: string; reason: string; refundedAt: Date } {
+function refundRow(
+  run: OrderRun,
+  orderId: string,
+  amount: number,
+  placedAt: Date,
+  now: Date,
+): RefundInsert & { id: string; reason: string; refundedAt: Date } {
   return {
     workspaceId: run.imp.workspaceId,
     id: newId(),

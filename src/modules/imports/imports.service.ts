@@ -157,16 +157,16 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
         (input.entity === 'order'
           ? 'externalId'
           : input.entity === 'person'
-          ? mapped.has('emails')
-            ? 'email'
-            : mapped.has('externalId')
-              ? 'externalId'
-              : 'none'
-          : mapped.has('domain')
-            ? 'domain'
-            : mapped.has('externalId')
-              ? 'externalId'
-              : 'none');
+            ? mapped.has('emails')
+              ? 'email'
+              : mapped.has('externalId')
+                ? 'externalId'
+                : 'none'
+            : mapped.has('domain')
+              ? 'domain'
+              : mapped.has('externalId')
+                ? 'externalId'
+                : 'none');
       const imp = await db.transaction(async (tx) => {
         const row = await insertImport(tx, {
           workspaceId: actor.workspaceId,
