@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -21,9 +22,9 @@ type Deps = {
 
 type ImportOptions = { workspace?: string; match?: ImportMatchOn; dryRun?: boolean; map?: string; batchSize?: string };
 
-async function sha256Of(file: string): Promise<string> {
+async function sha256Of(stream: Readable): Promise<string> {
   const hash = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) hash.update(chunk);
+  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
   return hash.digest('hex');
 }
 
@@ -41,26 +42,138 @@ export function parseMapOption(raw: string): Record<string, string | null> {
 
 function summary(imp: ImportRow): string {
   const verb = imp.mode === 'dry_run' ? 'Dry run (nothing changed)' : 'Imported';
-  return `${verb}: ${imp.processedRows} of ${imp.totalRows} rows — ${imp.created} created, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.rejected} rejected`;
+  // An orders import counts orders (an order may take several rows: its lines).
+  const what = imp.entity === 'order' ? ' orders' : '';
+  return `${verb}: ${imp.processedRows} of ${imp.totalRows} rows — ${imp.created}${what} created, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.rejected} rejected`;
 }
 
-/** `rapport import people|companies <file>` and `rapport export people|companies`. */
+export type FileImport = {
+  entity: ImportEntity;
+  /** The file as the pipeline reads it (CSV), opened once to hash it and once to upload it. */
+  open: () => Readable;
+  fileName: string;
+  match?: ImportMatchOn | undefined;
+  dryRun?: boolean | undefined;
+  /** Overrides of the suggested mapping. */
+  mapping?: Record<string, string | null> | undefined;
+  batchSize?: number | undefined;
+  /** Where the progress bar goes (standard error). */
+  progress?: NodeJS.WritableStream | undefined;
+  /** Where the column list and notes go (standard error). */
+  log?: (line: string) => void;
+};
+
+/**
+ * Imports a file through the pipeline the API and the console use (upload, mapping, run in checkpointed batches)
+ * with a progress bar; an unfinished import of the same content and options is resumed instead of started again.
+ * Returns the finished import; a failed one throws.
+ */
+export async function importThroughPipeline(
+  d: Database,
+  s: Services,
+  w: WorkspaceRow,
+  o: FileImport,
+  fail: (message: string) => Error,
+): Promise<ImportRow> {
+  const log = o.log ?? ((line: string) => console.error(line));
+  const actor = systemActor(w.id);
+  const mode = o.dryRun ? 'dry_run' : 'run';
+  const sha256 = await sha256Of(o.open());
+  let row = await findResumableImport(d.db, w.id, { sha256, entity: o.entity, matchOn: o.match, mode });
+  if (row) {
+    log(`Resuming import ${row.id} at row ${row.processedRows + 1} of ${row.totalRows}`);
+  } else {
+    let desc = await s.imports.upload(actor, {
+      entity: o.entity,
+      matchOn: o.match,
+      fileName: o.fileName,
+      stream: o.open(),
+    });
+    for (const w of desc.row.warnings) log(`warning: ${w}`);
+    if (desc.row.problems.length)
+      throw fail(`The file cannot be imported:\n${desc.row.problems.map((p) => `  ${p.message}`).join('\n')}`);
+    if (o.mapping) desc = await s.imports.update(actor, desc.row.id, { mapping: o.mapping });
+    log('Columns:');
+    for (const h of desc.row.headers) log(`  ${h} → ${desc.row.mapping[h] ?? '(ignored)'}`);
+    log(`Matching on: ${desc.row.matchOn}`);
+    if (desc.mappingProblems.length)
+      throw fail(
+        `The mapping is not complete (fix it with --map "Header=field"):\n${desc.mappingProblems.map((p) => `  ${p.message}`).join('\n')}`,
+      );
+    row = (await s.imports.start(actor, desc.row.id, mode)).row;
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: o.progress ?? process.stderr,
+      format: `${mode === 'run' ? 'Importing' : 'Dry run'} |{bar}| {percentage}% | {value}/{total} rows | {created} created, {updated} updated, {rejected} rejected`,
+      hideCursor: true,
+      // Not a terminal (a log, a pipe): still a line a second, so long imports show they are alive.
+      noTTYOutput: true,
+      notTTYSchedule: 1000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(row.totalRows, row.processedRows, {
+    created: row.created,
+    updated: row.updated,
+    rejected: row.rejected,
+  });
+  try {
+    await runImport(d.db, w.id, row.id, {
+      batchSize: o.batchSize ?? defaultBatchSize,
+      finalAttempt: true,
+      onProgress: (p) => bar.update(p.processedRows, { created: p.created, updated: p.updated, rejected: p.rejected }),
+    });
+  } finally {
+    bar.stop();
+  }
+  const final = (await s.imports.get(actor, row.id)).row;
+  if (final.status === 'failed') throw fail(`The import failed: ${final.lastError ?? 'unknown error'}`);
+  return final;
+}
+
+/** The summary and the first rejected rows of a finished import, on standard output. */
+export async function printImportResult(d: Database, w: WorkspaceRow, final: ImportRow): Promise<void> {
+  const mode = final.mode ?? 'run';
+  console.log(summary(final));
+  if (final.rejected) {
+    const rejected = await listImportRows(d.db, w.id, final.id, { mode, action: 'reject', limit: 10 });
+    console.log('Rejected rows:');
+    for (const r of rejected) console.log(`  row ${r.rowNumber} (line ${r.line}): ${r.summary}`);
+    if (final.rejected > rejected.length)
+      console.log(`  … all of them: GET /api/v1/imports/${final.id}/rows?mode=${mode}&action=rejected`);
+  }
+  console.log(`Import id: ${final.id}`);
+}
+
+const matchChoices: Record<ImportEntity, ImportMatchOn[]> = {
+  person: ['email', 'externalId', 'none'],
+  company: ['domain', 'externalId', 'none'],
+  order: ['externalId'],
+};
+
+/** `rapport import people|companies|orders <file>` and `rapport export people|companies`. */
 export function addImportCommands(program: Command, deps: Deps): void {
   const imp = program
     .command('import')
-    .description('Import people or companies from a CSV file (resumes after a crash)');
+    .description('Import people, companies or orders from a CSV file (resumes after a crash)');
   for (const [name, entity] of [
     ['people', 'person'],
     ['companies', 'company'],
+    ['orders', 'order'],
   ] as const) {
     imp
       .command(name)
-      .description(`Import ${name} from a CSV file: column mapping from the headers, upsert, a row report`)
+      .description(
+        entity === 'order'
+          ? 'Import orders from a CSV file: rows sharing an order id are its lines; upsert by order id, customers found or created, a row report'
+          : `Import ${name} from a CSV file: column mapping from the headers, upsert, a row report`,
+      )
       .argument('<file>', 'the CSV file (UTF-8; Latin-1 is detected and converted)')
       .option('--workspace <slug>', 'workspace slug (needed when there are several)')
       .addOption(
         new Option('--match <key>', 'upsert key: update the record with the same key instead of creating one').choices(
-          entity === 'person' ? ['email', 'externalId', 'none'] : ['domain', 'externalId', 'none'],
+          matchChoices[entity],
         ),
       )
       .option('--dry-run', 'report what would be created, updated or rejected, and change nothing')
@@ -70,71 +183,22 @@ export function addImportCommands(program: Command, deps: Deps): void {
         if (!fs.existsSync(file)) throw deps.fail(`No file ${file}`);
         await deps.withDb(async (d, s) => {
           const w = await deps.pickWorkspace(d, o.workspace);
-          const actor = systemActor(w.id);
-          const mode = o.dryRun ? 'dry_run' : 'run';
-          const sha256 = await sha256Of(file);
-          let row = await findResumableImport(d.db, w.id, { sha256, entity, matchOn: o.match, mode });
-          if (row) {
-            console.error(`Resuming import ${row.id} at row ${row.processedRows + 1} of ${row.totalRows}`);
-          } else {
-            let desc = await s.imports.upload(actor, {
-              entity: entity as ImportEntity,
-              matchOn: o.match,
-              fileName: path.basename(file),
-              stream: fs.createReadStream(file),
-            });
-            for (const w of desc.row.warnings) console.error(`warning: ${w}`);
-            if (desc.row.problems.length)
-              throw deps.fail(
-                `The file cannot be imported:\n${desc.row.problems.map((p) => `  ${p.message}`).join('\n')}`,
-              );
-            if (o.map) desc = await s.imports.update(actor, desc.row.id, { mapping: parseMapOption(o.map) });
-            console.error('Columns:');
-            for (const h of desc.row.headers) console.error(`  ${h} → ${desc.row.mapping[h] ?? '(ignored)'}`);
-            console.error(`Matching on: ${desc.row.matchOn}`);
-            if (desc.mappingProblems.length)
-              throw deps.fail(
-                `The mapping is not complete (fix it with --map "Header=field"):\n${desc.mappingProblems.map((p) => `  ${p.message}`).join('\n')}`,
-              );
-            row = (await s.imports.start(actor, desc.row.id, mode)).row;
-          }
-          const bar = new cliProgress.SingleBar(
+          const final = await importThroughPipeline(
+            d,
+            s,
+            w,
             {
-              stream: process.stderr,
-              format: `${mode === 'run' ? 'Importing' : 'Dry run'} |{bar}| {percentage}% | {value}/{total} rows | {created} created, {updated} updated, {rejected} rejected`,
-              hideCursor: true,
-              // Not a terminal (a log, a pipe): still a line a second, so long imports show they are alive.
-              noTTYOutput: true,
-              notTTYSchedule: 1000,
-            },
-            cliProgress.Presets.shades_classic,
-          );
-          bar.start(row.totalRows, row.processedRows, {
-            created: row.created,
-            updated: row.updated,
-            rejected: row.rejected,
-          });
-          try {
-            await runImport(d.db, w.id, row.id, {
+              entity,
+              open: () => fs.createReadStream(file),
+              fileName: path.basename(file),
+              match: o.match,
+              dryRun: o.dryRun,
+              mapping: o.map ? parseMapOption(o.map) : undefined,
               batchSize: Number(o.batchSize) || defaultBatchSize,
-              finalAttempt: true,
-              onProgress: (p) =>
-                bar.update(p.processedRows, { created: p.created, updated: p.updated, rejected: p.rejected }),
-            });
-          } finally {
-            bar.stop();
-          }
-          const final = (await s.imports.get(actor, row.id)).row;
-          if (final.status === 'failed') throw deps.fail(`The import failed: ${final.lastError ?? 'unknown error'}`);
-          console.log(summary(final));
-          if (final.rejected) {
-            const rejected = await listImportRows(d.db, w.id, final.id, { mode, action: 'reject', limit: 10 });
-            console.log('Rejected rows:');
-            for (const r of rejected) console.log(`  row ${r.rowNumber} (line ${r.line}): ${r.summary}`);
-            if (final.rejected > rejected.length)
-              console.log(`  … all of them: GET /api/v1/imports/${final.id}/rows?mode=${mode}&action=rejected`);
-          }
-          console.log(`Import id: ${final.id}`);
+            },
+            deps.fail,
+          );
+          await printImportResult(d, w, final);
         });
       });
   }

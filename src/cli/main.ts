@@ -13,7 +13,8 @@ import { userActor } from '../modules/auth/auth.service.ts';
 import { findUserByEmail } from '../modules/users/users.repository.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { startServer } from '../server.ts';
-import { createDemoWorkspace } from './demo.ts';
+import { defaultCdnowFile, importCdnow } from './demo-cdnow.ts';
+import { createDemoWorkspace, demoPassword } from './demo.ts';
 import { addImportCommands } from './imports.ts';
 
 class CliError extends Error {}
@@ -257,8 +258,8 @@ export function buildCli(): Command {
       });
     });
 
-  program
-    .command('demo')
+  const demo = program.command('demo');
+  demo
     .description(
       'Create a demo workspace with realistic data (users for every role, customers with history, orders, tickets)',
     )
@@ -272,6 +273,25 @@ export function buildCli(): Command {
         );
         console.log(`Sign in as any of these (password: ${result.password}):`);
         table(result.users.map((u) => ({ email: u.email, role: u.role })));
+      });
+    });
+
+  demo
+    .command('cdnow')
+    .description(
+      'Import the CDNOW transaction log (69,659 purchases, 23,570 customers) as orders in USD through the CSV import, into the workspace "cdnow"; running it again changes nothing',
+    )
+    .argument('[file]', 'CDNOW_master.txt', defaultCdnowFile)
+    .option('--workspace <slug>', 'slug of the workspace to import into (made when missing)', 'cdnow')
+    .action(async (file: string, o: { workspace: string }) => {
+      await withDb(async (d, s) => {
+        const r = await importCdnow(d, s, { file, slug: o.workspace, fail: (m) => new CliError(m) });
+        const i = r.import;
+        console.log(
+          `CDNOW: ${i.processedRows} purchases — ${i.created} orders created, ${i.updated} updated, ${i.unchanged} unchanged, ${i.rejected} rejected.`,
+        );
+        console.log(`Workspace "${r.workspace.name}" (slug ${r.workspace.slug}).`);
+        if (r.createdWorkspace) console.log(`Sign in as analyst@cdnow.example (password: ${demoPassword}).`);
       });
     });
 

@@ -164,6 +164,21 @@ function firstInstantShowing(zone: Zone, local: number): number {
   return hi;
 }
 
+/**
+ * The instant a wall time in a time zone names (month 1–12): the first instant the local clock shows it, as for
+ * calendars (the earlier of two when clocks fall back; the jump itself when the time is skipped). Throws a RangeError
+ * for an unknown zone.
+ */
+export function instantOfLocalTime(
+  timeZone: string,
+  t: { year: number; month: number; day: number; hour?: number; minute?: number; second?: number; ms?: number },
+): Date {
+  const wall = new Date(0);
+  wall.setUTCFullYear(t.year, t.month - 1, t.day);
+  wall.setUTCHours(t.hour ?? 0, t.minute ?? 0, t.second ?? 0, t.ms ?? 0);
+  return new Date(firstInstantShowing(zoneNamed(timeZone), wall.getTime()));
+}
+
 /** Days since 1970-01-01 of the local date at instant t. */
 function localDayOf(zone: Zone, t: number): number {
   return Math.floor((t + offsetAt(zone, t)) / dayMs);

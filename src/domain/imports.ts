@@ -16,8 +16,9 @@ import {
   type CustomFieldDef,
   type FieldProblem,
 } from './customers.ts';
+import { checkOrderMapping, orderTargets, suggestOrderMapping } from './order-imports.ts';
 
-export type ImportEntity = 'person' | 'company';
+export type ImportEntity = 'person' | 'company' | 'order';
 export type ImportMatchOn = 'email' | 'externalId' | 'domain' | 'none';
 
 /** Header → target field, or null to ignore the column. */
@@ -64,6 +65,7 @@ const companyBuiltIns = [
 
 /** Every field a column can be mapped to, for an entity and its workspace's custom fields. */
 export function importTargets(entity: ImportEntity, defs: readonly CustomFieldDef[]): string[] {
+  if (entity === 'order') return [...orderTargets];
   const custom = defs.filter((d) => !d.archived).map((d) => `custom.${d.key}`);
   if (entity === 'company') return [...companyBuiltIns, ...custom];
   const consent = consentChannels.flatMap((c) => consentPurposes.map((p) => `consent.${c}.${p}`));
@@ -164,6 +166,7 @@ export function suggestMapping(
   entity: ImportEntity,
   defs: readonly CustomFieldDef[],
 ): ColumnMapping {
+  if (entity === 'order') return suggestOrderMapping(headers);
   const targets = importTargets(entity, defs);
   const byNormalised = new Map<string, string>();
   for (const t of targets) byNormalised.set(normaliseHeader(t), t);
@@ -233,6 +236,7 @@ export function checkMapping(
     seen.set(target, header);
   }
   const has = (t: string) => seen.has(t);
+  if (entity === 'order') return [...problems, ...checkOrderMapping(new Set(seen.keys()), matchOn)];
   if (entity === 'person' && !['firstName', 'lastName', 'fullName', 'emails', 'phones'].some(has))
     problems.push({
       field: 'mapping',
@@ -269,6 +273,8 @@ export type ImportContext = {
   defs: readonly CustomFieldDef[];
   stages: readonly string[];
   defaultCountry?: string | undefined;
+  /** The workspace's time zone: dates and times without a zone in a file are its local time. */
+  timeZone?: string | undefined;
 };
 
 export type ImportAddress = Partial<Record<AddressField, string>>;

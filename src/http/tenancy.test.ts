@@ -1281,6 +1281,27 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect(done.status).toBe('done');
       const inB = await getJson<Listed>('/api/v1/imports', bearer(bKey));
       expect(inB.data.map((x) => x.id)).not.toContain(id);
+      // Orders: B's order id, customer id, e-mail and sku all name A's own records (B's are checked by the snapshot).
+      const orders = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/imports?entity=order',
+        headers: { ...p.headers, 'content-type': 'text/csv' },
+        payload: `order,customer id,email,currency,sku,qty\n${bCommerceKeys.order},tenancy-customer,tess@tenancy.example,EUR,${bCommerceKeys.sku},2\n`,
+      });
+      expect(orders.statusCode, orders.body).toBe(201);
+      const ordersId = orders.json<{ id: string }>().id;
+      expect((await call('POST', `/api/v1/imports/${ordersId}/run`, p.headers)).statusCode).toBe(202);
+      await runImport(ctx.database.db, a.workspace.id, ordersId);
+      const ran = await getJson<{ status: string; progress: { rejected: number } }>(
+        `/api/v1/imports/${ordersId}`,
+        p.headers,
+      );
+      expect(ran).toMatchObject({ status: 'done', progress: { rejected: 0 } });
+      const matched = await getJson<{ data: Array<{ id: string; personId: string }> }>(
+        `/api/v1/orders?filter=external_id:eq:${bCommerceKeys.order}`,
+        p.headers,
+      );
+      expect(matched.data.map((o) => [o.id, o.personId])).toEqual([[commerceIds.aOrder, aIds.person]]);
     },
 
     'GET /api/v1/imports': async (p) => {

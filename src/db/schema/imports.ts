@@ -2,7 +2,7 @@ import { msNow } from './columns.ts';
 import { foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { workspaces } from './workspaces.ts';
 
-export type ImportEntity = 'person' | 'company';
+export type ImportEntity = 'person' | 'company' | 'order';
 export type ImportMatchOn = 'email' | 'externalId' | 'domain' | 'none';
 /** ready → dry_running → dry_run_done → importing → done; invalid files never leave `invalid`. */
 export type ImportStatus = 'invalid' | 'ready' | 'dry_running' | 'dry_run_done' | 'importing' | 'done' | 'failed';
@@ -10,7 +10,7 @@ export type ImportMode = 'dry_run' | 'run';
 export type ImportFileProblem = { code: string; message: string; line?: number | null; column?: string | null };
 
 /**
- * A CSV import of people or companies. The uploaded file stays on disk (`file_path`); `processed_rows` is the
+ * A CSV import of people, companies or orders. The uploaded file stays on disk (`file_path`); `processed_rows` is the
  * checkpoint, advanced in the same transaction as each batch it covers, so a restarted run resumes exactly there.
  */
 export const imports = pgTable(

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
+import { insertRows, updateRows } from '../../db/bulk.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { orderLines, orders, people, products, refunds, subscriptions } from '../../db/schema/index.ts';
@@ -464,4 +465,72 @@ export async function updateSubscription(
     .where(and(eq(subscriptions.workspaceId, workspaceId), eq(subscriptions.id, id)))
     .returning();
   return r ?? null;
+}
+
+// ---- orders in bulk (the CSV import) ----
+
+/** The orders with these external ids (locked for the batch's transaction when asked). */
+export async function findOrdersByExternalIds(
+  db: DbOrTx,
+  workspaceId: string,
+  externalIds: readonly string[],
+  opts: { lock?: boolean } = {},
+): Promise<OrderRow[]> {
+  if (!externalIds.length) return [];
+  const q = db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.workspaceId, workspaceId), inArray(orders.externalId, [...externalIds])));
+  return opts.lock ? q.for('update') : q;
+}
+
+/** The lines of these orders, by order id, in line order. */
+export async function linesOfOrders(
+  db: DbOrTx,
+  workspaceId: string,
+  orderIds: readonly string[],
+): Promise<Map<string, OrderLineRow[]>> {
+  const out = new Map<string, OrderLineRow[]>();
+  if (!orderIds.length) return out;
+  const rows = await db
+    .select()
+    .from(orderLines)
+    .where(and(eq(orderLines.workspaceId, workspaceId), inArray(orderLines.orderId, [...orderIds])))
+    .orderBy(asc(orderLines.orderId), asc(orderLines.lineNumber));
+  for (const r of rows) {
+    const list = out.get(r.orderId) ?? [];
+    list.push(r);
+    out.set(r.orderId, list);
+  }
+  return out;
+}
+
+/** New orders, their lines and refunds by COPY (src/db/bulk.ts), in that order (the lines point at the orders). */
+export async function insertOrdersInBulk(
+  tx: DbOrTx,
+  rows: { orders: readonly OrderInsert[]; lines: readonly OrderLineInsert[]; refunds: readonly RefundInsert[] },
+): Promise<void> {
+  await insertRows(tx, orders, rows.orders);
+  await insertRows(tx, orderLines, rows.lines);
+  await insertRows(tx, refunds, rows.refunds);
+}
+
+/** Orders brought up to date by id, set-based; the lines of `replaceLinesOf` are deleted first (then inserted). */
+export async function updateOrdersInBulk(
+  tx: DbOrTx,
+  workspaceId: string,
+  updates: ReadonlyArray<{ id: string; set: Partial<OrderInsert> }>,
+  replaceLinesOf: readonly string[],
+): Promise<void> {
+  const now = new Date();
+  await updateRows(
+    tx,
+    orders,
+    workspaceId,
+    updates.map((u) => ({ id: u.id, set: { ...u.set, updatedAt: now } })),
+  );
+  if (replaceLinesOf.length)
+    await tx
+      .delete(orderLines)
+      .where(and(eq(orderLines.workspaceId, workspaceId), inArray(orderLines.orderId, [...replaceLinesOf])));
 }

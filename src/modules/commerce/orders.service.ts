@@ -8,15 +8,12 @@ import {
   normaliseCurrency,
   orderStatusChange,
   readMoney,
-  statusAfterRefunds,
-  type OrderStatus,
-  type SettableOrderStatus,
 } from '../../domain/commerce.ts';
 import { diffFields, type FieldProblem } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { AppError } from '../../errors.ts';
-import { appendEventsTogether, type EventInput } from '../../events/events.ts';
+import { appendEventsTogether } from '../../events/events.ts';
 import { assertCan } from '../auth/access.ts';
 import { invalidFields } from '../fields/record-fields.ts';
 import { actorRef } from '../people/resolve-person.ts';
@@ -43,32 +40,19 @@ import {
 import type { OrderInput, OrderPatch, RefundInput } from './commerce.schemas.ts';
 import { customerProblems, resolveCustomer } from './customer.ts';
 import { commerceRead, commerceWrite } from './products.service.ts';
+import {
+  orderEvent,
+  placedEvents,
+  planOrderUpdate,
+  refundEvent,
+  statusEvents,
+  type LineValues,
+  type OrderValues,
+} from './order-changes.ts';
 
 export type OrdersService = ReturnType<typeof createOrdersService>;
 
 export type OrderDetail = { order: OrderRow; customer: CustomerBrief; lines: OrderLineRow[]; refunds: RefundRow[] };
-
-type LineValues = Pick<OrderLineRow, 'productId' | 'sku' | 'name' | 'quantity' | 'unitPrice' | 'amount'>;
-
-/** An order as the input describes it, checked and in minor units (the person is resolved separately). */
-type OrderValues = {
-  placedAt: Date | undefined;
-  status: SettableOrderStatus | undefined;
-  currency: string;
-  channel: string | null | undefined;
-  note: string | null | undefined;
-  lines: LineValues[];
-  subtotal: number;
-  discount: number;
-  tax: number;
-  shipping: number;
-  total: number;
-};
-
-function sameLines(a: readonly LineValues[], b: readonly LineValues[]): boolean {
-  const key = (l: LineValues) => [l.productId, l.sku, l.name, l.quantity, l.unitPrice, l.amount];
-  return JSON.stringify(a.map(key)) === JSON.stringify(b.map(key));
-}
 
 export function createOrdersService(deps: { db: Db }) {
   const { db } = deps;
@@ -186,29 +170,6 @@ export function createOrdersService(deps: { db: Db }) {
     };
   }
 
-  function orderEvent(o: OrderRow, type: string, payload: Record<string, unknown>): EventInput {
-    return {
-      type,
-      subjectType: 'order',
-      subjectId: o.id,
-      personId: o.personId,
-      payload: {
-        externalId: o.externalId,
-        total: fromMinorUnits(o.total, o.currency),
-        currency: o.currency,
-        ...payload,
-      },
-    };
-  }
-
-  /** The events of a status change by a write (refunds have their own). */
-  function statusEvents(o: OrderRow, from: OrderStatus | null): EventInput[] {
-    if (o.status === from) return [];
-    if (o.status === 'paid') return [orderEvent(o, 'order.paid', {})];
-    if (o.status === 'canceled') return [orderEvent(o, 'order.canceled', { from })];
-    return [];
-  }
-
   async function insertNew(
     tx: DbOrTx,
     actor: Actor,
@@ -237,15 +198,7 @@ export function createOrdersService(deps: { db: Db }) {
       updatedBy: actorRef(actor),
     });
     await replaceLines(tx, actor.workspaceId, id, v.lines);
-    await appendEventsTogether(tx, actor, [
-      orderEvent(row, 'order.placed', {
-        status: row.status,
-        channel: row.channel,
-        placedAt: row.placedAt.toISOString(),
-        items: v.lines.reduce((n, l) => n + l.quantity, 0),
-      }),
-      ...statusEvents(row, 'placed'),
-    ]);
+    await appendEventsTogether(tx, actor, placedEvents(row, v.lines));
     return row;
   }
 
@@ -262,43 +215,10 @@ export function createOrdersService(deps: { db: Db }) {
     const v = await valuesOf(tx, actor, input);
     const person = await resolveCustomer(tx, actor, input, 'order');
     const lines = await linesOfOrder(tx, actor.workspaceId, before.id);
-    if (v.currency !== before.currency && before.refunded > 0)
-      throw new AppError('conflict', `The order has refunds in ${before.currency}: its currency cannot change`, {
-        field: 'currency',
-      });
-    if (v.total < before.refunded)
-      throw new AppError(
-        'conflict',
-        `The new total (${fromMinorUnits(v.total, v.currency)} ${v.currency}) is less than what was refunded (${fromMinorUnits(before.refunded, before.currency)} ${before.currency})`,
-        { field: 'total' },
-      );
-    let status: OrderStatus = before.status;
-    if (v.status) {
-      const c = orderStatusChange(before.status, v.status);
-      if (!c.ok) throw new AppError('conflict', c.message, { field: 'status', from: before.status, to: v.status });
-      if (c.changed) status = v.status;
-    }
-    if (status === 'refunded' || status === 'partially_refunded') status = statusAfterRefunds(v.total, before.refunded);
-    const set = {
-      personId: person.id,
-      placedAt: v.placedAt ?? before.placedAt,
-      currency: v.currency,
-      channel: v.channel === undefined ? before.channel : v.channel,
-      note: v.note === undefined ? before.note : v.note,
-      subtotal: v.subtotal,
-      discount: v.discount,
-      tax: v.tax,
-      shipping: v.shipping,
-      total: v.total,
-    };
-    const changes = diffFields({ ...before }, set);
-    for (const k of ['subtotal', 'discount', 'tax', 'shipping', 'total'] as const)
-      if (changes[k])
-        changes[k] = { from: fromMinorUnits(before[k], before.currency), to: fromMinorUnits(set[k], set.currency) };
-    if (changes.placedAt) changes.placedAt = { from: before.placedAt.toISOString(), to: set.placedAt.toISOString() };
-    const linesChanged = !sameLines(lines, v.lines);
-    if (linesChanged) changes.lines = { from: lines.length, to: v.lines.length };
-    if (!Object.keys(changes).length && status === before.status) return before;
+    const plan = planOrderUpdate(before, lines, v, person.id);
+    if (!plan.ok) throw new AppError('conflict', plan.message, plan.details);
+    if (plan.unchanged) return before;
+    const { set, status, changes, linesChanged } = plan;
     const row = await updateOrder(tx, actor.workspaceId, before.id, { ...set, status, updatedBy: actorRef(actor) });
     if (!row) throw AppError.notFound('Order', before.id);
     if (linesChanged) await replaceLines(tx, actor.workspaceId, row.id, v.lines);
@@ -447,16 +367,7 @@ export function createOrdersService(deps: { db: Db }) {
           updatedBy: actorRef(actor),
         });
         if (!row) throw AppError.notFound('Order', id);
-        await appendEventsTogether(tx, actor, [
-          orderEvent(row, 'order.refunded', {
-            refundId: refund.id,
-            amount: fromMinorUnits(amount, row.currency),
-            refunded: fromMinorUnits(row.refunded, row.currency),
-            status: row.status,
-            reason: refund.reason,
-            refundedAt: refund.refundedAt.toISOString(),
-          }),
-        ]);
+        await appendEventsTogether(tx, actor, [refundEvent(row, refund)]);
         return { ...(await detailOf(tx, row)), refund };
       });
     },

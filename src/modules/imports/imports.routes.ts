@@ -58,7 +58,7 @@ export const importsRoutes =
         schema: {
           tags,
           summary:
-            'Upload a CSV of people or companies (body text/csv, or multipart/form-data with a file): reads it, reports problems, suggests a column mapping',
+            'Upload a CSV of people, companies or orders (body text/csv, or multipart/form-data with a file): reads it, reports problems, suggests a column mapping',
           querystring: uploadQuery,
           response: { 201: importSchema, ...errorResponses, 413: errorResponses[400], 415: errorResponses[400] },
         },

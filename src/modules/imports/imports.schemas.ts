@@ -3,11 +3,13 @@ import { iso, isoDate } from '../../http/schemas.ts';
 import type { ImportDescription } from './imports.service.ts';
 import type { ImportRowRow } from './imports.repository.ts';
 
-export const importEntity = z.enum(['person', 'company']);
+export const importEntity = z
+  .enum(['person', 'company', 'order'])
+  .describe('What the rows are: people, companies, or orders (rows sharing an order id are the lines of one order)');
 export const importMatchOn = z
   .enum(['email', 'externalId', 'domain', 'none'])
   .describe(
-    'The upsert key: people match on email or externalId, companies on domain or externalId; none always creates',
+    'The upsert key: people match on email or externalId, companies on domain or externalId, orders on externalId (their order id); none always creates',
   );
 export const importRowAction = z.enum(['create', 'update', 'unchanged', 'reject']);
 
@@ -15,7 +17,7 @@ export const uploadQuery = z.object({
   entity: importEntity.default('person'),
   matchOn: importMatchOn
     .optional()
-    .describe('Default: email for people (domain for companies) when such a column exists'),
+    .describe('Default: email for people (domain for companies) when such a column exists; externalId for orders'),
   fileName: z.string().trim().max(255).optional().describe('For a raw text/csv body: the name to show'),
 });
 

@@ -36,7 +36,16 @@ import { listCustomFields } from '../fields/fields.repository.ts';
 import { companiesOfPeople, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
 import { actorRef, workspaceStages } from '../people/people.service.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import { defaultImportCurrency } from '../../domain/order-imports.ts';
 import { analyseFile, readRecords, saveUpload, type Encoding } from './csv-file.ts';
+import {
+  flushOrders,
+  groupOrderRows,
+  noteOrderRow,
+  orderKeyIndex,
+  type OrderGroup,
+  type OrderRun,
+} from './import-orders.ts';
 import {
   advanceCheckpoint,
   deleteImportRows,
@@ -76,18 +85,24 @@ function defsOf(rows: Awaited<ReturnType<typeof listCustomFields>>): CustomField
   return rows.map((d) => ({ ...d, options: d.options }));
 }
 
+/** The custom fields a row of the entity may fill (orders have none). */
+async function fieldDefs(db: DbOrTx, workspaceId: string, entity: ImportEntity): Promise<CustomFieldDef[]> {
+  return entity === 'order' ? [] : defsOf(await listCustomFields(db, workspaceId, entity));
+}
+
 /** What validating a row needs from the workspace: its custom fields, stages and default country. */
 export async function importContext(db: DbOrTx, workspaceId: string, entity: ImportEntity): Promise<ImportContext> {
   const [defs, stages, ws] = await Promise.all([
-    listCustomFields(db, workspaceId, entity),
+    fieldDefs(db, workspaceId, entity),
     workspaceStages(db, workspaceId),
     findWorkspace(db, workspaceId),
   ]);
   const dc = ws?.settings.defaultCountry;
   return {
-    defs: defsOf(defs),
+    defs,
     stages: stages.map((s) => s.key),
     defaultCountry: typeof dc === 'string' ? dc : undefined,
+    timeZone: ws?.timezone ?? 'UTC',
   };
 }
 
@@ -109,7 +124,7 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
   const { db } = deps;
 
   async function describe(imp: ImportRow): Promise<ImportDescription> {
-    const defs = defsOf(await listCustomFields(db, imp.workspaceId, imp.entity));
+    const defs = await fieldDefs(db, imp.workspaceId, imp.entity);
     return {
       row: imp,
       mappingProblems: imp.headers.length ? checkMapping(imp.mapping, imp.headers, imp.entity, imp.matchOn, defs) : [],
@@ -134,22 +149,24 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
       const filePath = path.join(deps.dataDir, 'imports', actor.workspaceId, `${id}.csv`);
       const saved = await saveUpload(input.stream, filePath);
       const analysis = await analyseFile(filePath);
-      const defs = defsOf(await listCustomFields(db, actor.workspaceId, input.entity));
+      const defs = await fieldDefs(db, actor.workspaceId, input.entity);
       const mapping = analysis.headers.length ? suggestMapping(analysis.headers, input.entity, defs) : {};
       const mapped = new Set(Object.values(mapping));
       const matchOn: ImportMatchOn =
         input.matchOn ??
-        (input.entity === 'person'
-          ? mapped.has('emails')
-            ? 'email'
-            : mapped.has('externalId')
-              ? 'externalId'
-              : 'none'
-          : mapped.has('domain')
-            ? 'domain'
-            : mapped.has('externalId')
-              ? 'externalId'
-              : 'none');
+        (input.entity === 'order'
+          ? 'externalId'
+          : input.entity === 'person'
+            ? mapped.has('emails')
+              ? 'email'
+              : mapped.has('externalId')
+                ? 'externalId'
+                : 'none'
+            : mapped.has('domain')
+              ? 'domain'
+              : mapped.has('externalId')
+                ? 'externalId'
+                : 'none');
       const imp = await db.transaction(async (tx) => {
         const row = await insertImport(tx, {
           workspaceId: actor.workspaceId,
@@ -216,7 +233,7 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
         );
       const mapping = input.mapping ? { ...imp.mapping, ...input.mapping } : imp.mapping;
       const matchOn = input.matchOn ?? imp.matchOn;
-      const defs = defsOf(await listCustomFields(db, actor.workspaceId, imp.entity));
+      const defs = await fieldDefs(db, actor.workspaceId, imp.entity);
       // Missing required columns are reported by GET and block the run; anything else wrong is refused now.
       const hard = checkMapping(mapping, imp.headers, imp.entity, matchOn, defs).filter(
         (p) => p.field !== 'mapping' && p.field !== 'matchOn',
@@ -245,7 +262,7 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
           throw new AppError('conflict', 'The import is already running');
         if (imp.status === 'done' || (imp.mode === 'run' && mode === 'dry_run'))
           throw new AppError('conflict', 'This file was imported already; upload it again to import it again');
-        const defs = defsOf(await listCustomFields(tx, actor.workspaceId, imp.entity));
+        const defs = await fieldDefs(tx, actor.workspaceId, imp.entity);
         const problems = checkMapping(imp.mapping, imp.headers, imp.entity, imp.matchOn, defs);
         if (problems.length)
           throw new AppError('validation_failed', `${problems[0]?.field}: ${problems[0]?.message}`, { problems });
@@ -324,7 +341,27 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
   const batchSize = opts.batchSize ?? defaultBatchSize;
   const ctx = await importContext(db, workspaceId, imp.entity);
   const compiled = compileMapping(imp.mapping, imp.headers, imp.entity);
-  const run = { imp, mode, ctx, compiled, actor: importActor(imp) };
+  const actor = importActor(imp);
+  const orders: OrderRun | undefined =
+    imp.entity === 'order'
+      ? {
+          imp,
+          mode,
+          actor,
+          rowContext: { timeZone: ctx.timeZone ?? 'UTC' },
+          defaultCurrency: defaultImportCurrency,
+          columns: compiled.columns,
+          seen: new Map(),
+        }
+      : undefined;
+  const run: Run = { imp, mode, ctx, compiled, actor, orders };
+  // An order's rows (its lines) are written together: a batch ends only where the order id changes.
+  const keyAt = orders ? orderKeyIndex(compiled.columns) : undefined;
+  const sameOrder = (a: Item | undefined, b: Item) => {
+    if (keyAt === undefined || !a) return false;
+    const k = (a.values[keyAt] ?? '').trim();
+    return k !== '' && k === (b.values[keyAt] ?? '').trim();
+  };
   let expected = imp.processedRows;
   let rowNumber = 0;
   let header = true;
@@ -340,7 +377,9 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
   const flushBatch = async () => {
     const items = batch;
     batch = [];
-    const prepared = await prepareBatch(run, items);
+    const prepared: PreparedBatch = run.orders
+      ? { size: items.length, orders: groupOrderRows(run.orders, items) }
+      : { size: items.length, records: await prepareBatch(run, items) };
     await settle();
     const start = expected;
     expected += items.length;
@@ -355,9 +394,14 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
         continue;
       }
       rowNumber++;
-      if (rowNumber <= imp.processedRows) continue; // committed before a crash
-      batch.push({ rowNumber, line: r.line, values: r.values });
-      if (batch.length >= batchSize) await flushBatch();
+      if (rowNumber <= imp.processedRows) {
+        // Committed before a crash; an orders run still learns which order ids came already.
+        if (orders) noteOrderRow(orders, rowNumber, r.values);
+        continue;
+      }
+      const item = { rowNumber, line: r.line, values: r.values };
+      if (batch.length >= batchSize && !sameOrder(batch[batch.length - 1], item)) await flushBatch();
+      batch.push(item);
     }
     if (batch.length) await flushBatch();
     await settle();
@@ -394,10 +438,21 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
   }
 }
 
-type Run = { imp: ImportRow; mode: ImportMode; ctx: ImportContext; compiled: CompiledMapping; actor: Actor };
+type Run = {
+  imp: ImportRow;
+  mode: ImportMode;
+  ctx: ImportContext;
+  compiled: CompiledMapping;
+  actor: Actor;
+  /** An orders import: its own reading and writing (import-orders.ts). */
+  orders: OrderRun | undefined;
+};
 
 /** A row of a batch once read and validated: the record and its match keys, or why it is refused. */
 type Prepared = { it: Item; rec: RowRecord; keys: string[] } | { it: Item; problems: FieldProblem[] };
+
+/** A batch read and validated: people or companies row by row, or orders (rows grouped by order). */
+type PreparedBatch = { size: number; records?: Prepared[]; orders?: OrderGroup[] };
 
 /** Let pending I/O (the batch in the database) be handled between slices of validation. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -430,12 +485,12 @@ async function prepareBatch(run: Run, items: Item[]): Promise<Prepared[]> {
   return out;
 }
 
-async function processBatch(db: Db, run: Run, prepared: Prepared[], expectedStart: number): Promise<ImportRow> {
+async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStart: number): Promise<ImportRow> {
   const { imp } = run;
   return db.transaction(async (tx) => {
     const locked = await lockImport(tx, imp.workspaceId, imp.id);
     if (!locked || locked.processedRows !== expectedStart || locked.status !== imp.status) throw new ImportTakenOver();
-    const counts: BatchCounts = { rows: prepared.length, created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    const counts: BatchCounts = { rows: batch.size, created: 0, updated: 0, unchanged: 0, rejected: 0 };
     const report: ImportRowInsert[] = [];
     const reject = (it: Item, problems: FieldProblem[]) => {
       counts.rejected++;
@@ -458,6 +513,12 @@ async function processBatch(db: Db, run: Run, prepared: Prepared[], expectedStar
         details: { problems, values },
       });
     };
+    if (run.orders && batch.orders) {
+      await flushOrders(tx, run.orders, batch.orders, counts, report);
+      await insertImportRows(tx, report);
+      await advanceCheckpoint(tx, imp.workspaceId, imp.id, counts);
+      return (await lockImport(tx, imp.workspaceId, imp.id)) ?? locked;
+    }
     let group: Valid[] = [];
     const groupKeys = new Set<string>();
     const flush = async () => {
@@ -469,7 +530,7 @@ async function processBatch(db: Db, run: Run, prepared: Prepared[], expectedStar
       group = [];
       groupKeys.clear();
     };
-    for (const p of prepared) {
+    for (const p of batch.records ?? []) {
       if ('problems' in p) {
         reject(p.it, p.problems);
         continue;

@@ -58,6 +58,25 @@ export async function refreshPersonSearchText(tx: DbOrTx, workspaceId: string, p
       .where(and(eq(people.workspaceId, workspaceId), eq(people.id, p.id)));
 }
 
+export type PersonChoice<P> = { kind: 'found' | 'adopt'; person: P } | { kind: 'create' };
+
+/**
+ * The rule `resolvePerson` follows once the candidates are looked up (batch writers look them up in bulk and apply
+ * the same rule): the person with the external id; else the one with the e-mail or phone — who takes the external id
+ * when they have none (`adopt`), and is someone else when they have another one; else a new person.
+ */
+export function choosePerson<P extends { externalId: string | null }>(
+  externalId: string | null,
+  byExternalId: P | null,
+  byContact: P | null,
+): PersonChoice<P> {
+  if (byExternalId) return { kind: 'found', person: byExternalId };
+  if (byContact && externalId && !byContact.externalId) return { kind: 'adopt', person: byContact };
+  if (byContact && !(externalId && byContact.externalId && byContact.externalId !== externalId))
+    return { kind: 'found', person: byContact };
+  return { kind: 'create' };
+}
+
 /**
  * Finds the customer a channel, an order or a subscription names, or creates them: by id (which must exist), then by
  * external id, then by e-mail or phone (national numbers read with the workspace's country). A person found by
@@ -112,8 +131,9 @@ export async function resolvePerson(
       .limit(1);
     found = p ?? null;
   }
-  if (found && externalId && !found.externalId) {
-    const row = await updatePerson(tx, ws, found.id, { externalId, updatedBy: actorRef(actor) });
+  const choice = choosePerson(externalId, null, found);
+  if (choice.kind === 'adopt') {
+    const row = await updatePerson(tx, ws, choice.person.id, { externalId, updatedBy: actorRef(actor) });
     if (row) {
       await refreshPersonSearchText(tx, ws, row);
       await appendEvent(tx, actor, {
@@ -125,7 +145,7 @@ export async function resolvePerson(
       return row;
     }
   }
-  if (found && !(externalId && found.externalId && found.externalId !== externalId)) return found;
+  if (choice.kind === 'found') return choice.person;
   if (!email && !phone && !externalId) return null;
   const { firstName, lastName } = splitName(from.name);
   const emails = email ? [email] : [];

@@ -4,10 +4,11 @@ import { ApiError } from './client.ts';
 export type ImportStatus = 'invalid' | 'ready' | 'dry_running' | 'dry_run_done' | 'importing' | 'done' | 'failed';
 export type MatchOn = 'email' | 'externalId' | 'domain' | 'none';
 export type RowAction = 'create' | 'update' | 'unchanged' | 'reject';
+export type ImportEntity = 'person' | 'company' | 'order';
 
 export type Import = {
   id: string;
-  entity: 'person' | 'company';
+  entity: ImportEntity;
   status: ImportStatus;
   mode: 'dry_run' | 'run' | null;
   fileName: string;
@@ -53,7 +54,7 @@ export type ImportRowsPage = {
 };
 
 /** Sends the file as it is (text/csv), streamed by the browser; the server reads its encoding and separator. */
-export async function uploadCsv(file: File, entity: 'person' | 'company'): Promise<Import> {
+export async function uploadCsv(file: File, entity: ImportEntity): Promise<Import> {
   const params = new URLSearchParams({ entity, fileName: file.name });
   let res: Response;
   try {
@@ -106,8 +107,34 @@ const builtInLabels: Record<string, string> = {
   'address.country': 'Country',
 };
 
+/** The fields of an orders file (`line.*`: the row's line item). */
+const orderLabels: Record<string, string> = {
+  externalId: 'Order id',
+  'customer.email': 'Customer e-mail',
+  'customer.externalId': 'Customer id',
+  'customer.name': 'Customer name',
+  placedAt: 'Placed at (date or date and time)',
+  status: 'Status',
+  currency: 'Currency',
+  total: 'Total',
+  discount: 'Discount',
+  tax: 'Tax',
+  shipping: 'Shipping',
+  refunded: 'Refunded amount',
+  channel: 'Channel',
+  'line.sku': 'SKU',
+  'line.name': 'Product name',
+  'line.quantity': 'Quantity',
+  'line.unitPrice': 'Unit price',
+};
+
 /** Words for a mapping target: "emails" → "Email", "custom.plan" → "Plan", "consent.email.marketing" → "Consent: …". */
-export function targetLabel(target: string, customLabel: (key: string) => string | undefined): string {
+export function targetLabel(
+  target: string,
+  customLabel: (key: string) => string | undefined,
+  entity: ImportEntity = 'person',
+): string {
+  if (entity === 'order') return orderLabels[target] ?? target;
   if (builtInLabels[target]) return builtInLabels[target];
   if (target.startsWith('custom.')) return customLabel(target.slice(7)) ?? target.slice(7);
   if (target.startsWith('consent.')) {
@@ -117,9 +144,18 @@ export function targetLabel(target: string, customLabel: (key: string) => string
   return target;
 }
 
-export function targetGroup(target: string): string {
+export function targetGroup(target: string, entity: ImportEntity = 'person'): string {
+  if (entity === 'order')
+    return target.startsWith('customer.') ? 'Customer' : target.startsWith('line.') ? 'Line item' : 'Order';
   if (target.startsWith('custom.')) return 'Custom fields';
   if (target.startsWith('consent.')) return 'Consent';
   if (target.startsWith('address.')) return 'Address';
   return 'Record';
 }
+
+/** What an import brings in, in words: the list it fills and its address. */
+export const entityInfo: Record<ImportEntity, { plural: string; list: string; counted: string }> = {
+  person: { plural: 'People', list: '/people', counted: 'rows' },
+  company: { plural: 'Companies', list: '/companies', counted: 'rows' },
+  order: { plural: 'Orders', list: '/orders', counted: 'orders' },
+};

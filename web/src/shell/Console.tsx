@@ -326,6 +326,14 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
           }
         />
         <Route
+          path="/orders/import"
+          element={
+            <Guard permission="customers:write">
+              <ImportPage entity="order" />
+            </Guard>
+          }
+        />
+        <Route
           path="/settings/custom-fields"
           element={
             <Guard permission={perm('/settings/custom-fields')}>

@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
 import { Button, Card, Center, Group, MultiSelect, Skeleton, Table, Text, TextInput } from '@mantine/core';
-import { IconReceipt, IconSearch } from '@tabler/icons-react';
-import { useSearchParams } from 'react-router';
+import { IconFileImport, IconReceipt, IconSearch } from '@tabler/icons-react';
+import { Link, useSearchParams } from 'react-router';
+import { useCan } from '../../api/queries.ts';
 import { orderStatuses, useOrders, type OrderStatus } from '../../api/commerce.ts';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
@@ -58,10 +59,27 @@ export function OrdersPage() {
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
   const [open, setOpen] = useState<string | null>(null);
   const filtered = f.filter.length > 0;
+  const can = useCan();
 
   return (
     <div data-testid="orders-page">
-      <PageHeader title="Orders" description="What your customers bought, paid and got back, newest first." />
+      <PageHeader
+        title="Orders"
+        description="What your customers bought, paid and got back, newest first."
+        actions={
+          can('customers:write') && (
+            <Button
+              variant="default"
+              leftSection={<IconFileImport size={16} />}
+              component={Link}
+              to="/orders/import"
+              data-testid="orders-import"
+            >
+              Import CSV
+            </Button>
+          )
+        }
+      />
       <Group gap="sm" mb="md" align="flex-end" wrap="wrap">
         <MultiSelect
           label="Status"
@@ -116,7 +134,14 @@ export function OrdersPage() {
             <Empty
               icon={<IconReceipt size={22} />}
               title="No orders yet"
-              description="Orders arrive from your shop through the API (PUT /api/v1/orders/by-external-id/{id}), or load the demo data with `rapport demo`."
+              description="Orders arrive from your shop through the API (PUT /api/v1/orders/by-external-id/{id}) or a CSV export of it, or load the demo data with `rapport demo` (or `rapport demo cdnow`)."
+              action={
+                can('customers:write') ? (
+                  <Button component={Link} to="/orders/import" leftSection={<IconFileImport size={16} />}>
+                    Import orders from a CSV
+                  </Button>
+                ) : undefined
+              }
             />
           )
         ) : (

@@ -37,10 +37,12 @@ import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client.ts';
 import { customerKeys, useCustomFields } from '../../api/customers.ts';
 import {
+  entityInfo,
   targetGroup,
   targetLabel,
   uploadCsv,
   type Import,
+  type ImportEntity,
   type ImportRowsPage,
   type MatchOn,
   type RowAction,
@@ -81,9 +83,9 @@ function stepOf(imp: Import | undefined): number {
   }
 }
 
-function Upload({ onUploaded }: { onUploaded: (imp: Import) => void }) {
+function Upload({ onUploaded, initial }: { onUploaded: (imp: Import) => void; initial: ImportEntity }) {
   const input = useRef<HTMLInputElement>(null);
-  const [entity, setEntity] = useState<'person' | 'company'>('person');
+  const [entity, setEntity] = useState<ImportEntity>(initial);
   const [over, setOver] = useState(false);
   const upload = useMutation({
     mutationFn: (f: File) => uploadCsv(f, entity),
@@ -101,13 +103,23 @@ function Upload({ onUploaded }: { onUploaded: (imp: Import) => void }) {
         <SegmentedControl
           size="xs"
           value={entity}
-          onChange={(v) => setEntity(v as 'person' | 'company')}
+          onChange={(v) => setEntity(v as ImportEntity)}
           data={[
             { value: 'person', label: 'People' },
             { value: 'company', label: 'Companies' },
+            { value: 'order', label: 'Orders' },
           ]}
+          data-testid="import-entity"
         />
       </Group>
+      {entity === 'order' && (
+        <Text fz="sm" c="dimmed" data-testid="orders-hint">
+          One row per order, or one per line item: rows with the same order id are the lines of one order (Shopify and
+          WooCommerce exports work as they are). Each order needs its id, the customer&apos;s e-mail or customer id, and
+          a total or priced lines. Without a currency column amounts are in USD; dates without a time zone are in the
+          workspace&apos;s. Importing the same file again changes nothing.
+        </Text>
+      )}
       <Paper
         withBorder
         p="xl"
@@ -180,7 +192,7 @@ function Invalid({ imp, onRestart }: { imp: Import; onRestart: () => void }) {
 }
 
 function Mapping({ imp, onChanged }: { imp: Import; onChanged: (i: Import) => void }) {
-  const fields = useCustomFields(imp.entity);
+  const fields = useCustomFields(imp.entity === 'company' ? 'company' : 'person');
   const customLabel = (key: string) => fields.data?.find((f) => f.key === key)?.label;
   const [initial] = useState(() => imp.mapping);
   const patch = useMutation({
@@ -197,9 +209,9 @@ function Mapping({ imp, onChanged }: { imp: Import; onChanged: (i: Import) => vo
   const options = useMemo(() => {
     const groups = new Map<string, Array<{ value: string; label: string }>>();
     for (const f of imp.fields) {
-      const g = targetGroup(f);
+      const g = targetGroup(f, imp.entity);
       if (!groups.has(g)) groups.set(g, []);
-      groups.get(g)?.push({ value: f, label: targetLabel(f, customLabel) });
+      groups.get(g)?.push({ value: f, label: targetLabel(f, customLabel, imp.entity) });
     }
     return [
       { group: 'Skip', items: [{ value: '', label: 'Do not import' }] },
@@ -207,17 +219,19 @@ function Mapping({ imp, onChanged }: { imp: Import; onChanged: (i: Import) => vo
     ];
   }, [imp.fields, fields.data]);
   const matchOptions =
-    imp.entity === 'person'
-      ? [
-          { value: 'email', label: 'Email: update people with the same email' },
-          { value: 'externalId', label: 'External id: update by your own id' },
-          { value: 'none', label: 'Nothing: always create new people' },
-        ]
-      : [
-          { value: 'domain', label: 'Domain: update companies with the same domain' },
-          { value: 'externalId', label: 'External id: update by your own id' },
-          { value: 'none', label: 'Nothing: always create new companies' },
-        ];
+    imp.entity === 'order'
+      ? [{ value: 'externalId', label: 'Order id: importing again updates the order' }]
+      : imp.entity === 'person'
+        ? [
+            { value: 'email', label: 'Email: update people with the same email' },
+            { value: 'externalId', label: 'External id: update by your own id' },
+            { value: 'none', label: 'Nothing: always create new people' },
+          ]
+        : [
+            { value: 'domain', label: 'Domain: update companies with the same domain' },
+            { value: 'externalId', label: 'External id: update by your own id' },
+            { value: 'none', label: 'Nothing: always create new companies' },
+          ];
   const mapped = Object.values(imp.mapping).filter(Boolean).length;
   return (
     <Stack gap="md" data-testid="import-mapping">
@@ -310,7 +324,7 @@ function Mapping({ imp, onChanged }: { imp: Import; onChanged: (i: Import) => vo
         >
           {imp.mappingProblems.map((p) => (
             <Text key={`${p.field}${p.message}`} fz="sm">
-              {targetLabel(p.field, customLabel)}: {p.message}
+              {targetLabel(p.field, customLabel, imp.entity)}: {p.message}
             </Text>
           ))}
         </Alert>
@@ -345,6 +359,7 @@ function Counts({ imp, future }: { imp: Import; future: boolean }) {
             {n.toLocaleString()}
           </Text>
           <Text fz="xs" c="dimmed">
+            {imp.entity === 'order' ? (n === 1 ? 'order ' : 'orders ') : ''}
             {future ? `would be ${actionInfo[a].will}` : actionInfo[a].will}
           </Text>
         </Card>
@@ -440,7 +455,7 @@ function RowReport({ imp, mode }: { imp: Import; mode: 'dry_run' | 'run' }) {
                     </Table.Td>
                     <Table.Td style={{ whiteSpace: 'normal' }}>
                       <Text fz="sm">
-                        {r.recordId && r.action !== 'reject' && mode === 'run' ? (
+                        {r.recordId && r.action !== 'reject' && mode === 'run' && imp.entity !== 'order' ? (
                           <Anchor
                             component={Link}
                             to={`/${imp.entity === 'person' ? 'people' : 'companies'}/${r.recordId}`}
@@ -509,7 +524,7 @@ function PastImports() {
                 </Table.Td>
                 <Table.Td>
                   <Text fz="sm" c="dimmed">
-                    {i.entity === 'person' ? 'People' : 'Companies'} · {i.progress.totalRows.toLocaleString()} rows
+                    {entityInfo[i.entity].plural} · {i.progress.totalRows.toLocaleString()} rows
                   </Text>
                 </Table.Td>
                 <Table.Td>
@@ -538,7 +553,7 @@ function PastImports() {
   );
 }
 
-export function ImportPage() {
+export function ImportPage({ entity = 'person' }: { entity?: ImportEntity } = {}) {
   const qc = useQueryClient();
   const [params, setParams] = useSearchParams();
   const id = params.get('id');
@@ -569,14 +584,16 @@ export function ImportPage() {
   const done = imp?.status === 'done';
   useEffect(() => {
     if (done) void qc.invalidateQueries({ queryKey: customerKeys.people });
-  }, [done, qc]);
-  const list = imp?.entity === 'company' ? '/companies' : '/people';
+    if (done && imp?.entity === 'order') void qc.invalidateQueries({ queryKey: ['orders'] });
+  }, [done, qc, imp?.entity]);
+  const shown = entityInfo[imp?.entity ?? entity];
+  const list = shown.list;
 
   return (
     <div data-testid="import-page">
       <Breadcrumbs fz="sm" mb="xs">
         <Anchor component={Link} to={list} fz="sm">
-          {imp?.entity === 'company' ? 'Companies' : 'People'}
+          {shown.plural}
         </Anchor>
         <Text fz="sm" c="dimmed">
           Import
@@ -611,7 +628,7 @@ export function ImportPage() {
         />
       ) : !imp ? (
         <>
-          <Upload onUploaded={set} />
+          <Upload onUploaded={set} initial={entity} />
           <PastImports />
         </>
       ) : imp.status === 'invalid' ? (
@@ -643,7 +660,7 @@ export function ImportPage() {
               onClick={() => run.mutate()}
               disabled={imp.progress.created + imp.progress.updated === 0}
             >
-              Import {(imp.progress.created + imp.progress.updated).toLocaleString()} rows
+              Import {(imp.progress.created + imp.progress.updated).toLocaleString()} {shown.counted}
             </Button>
           </Group>
           <RowReport imp={imp} mode="dry_run" />
@@ -688,7 +705,7 @@ export function ImportPage() {
           <Counts imp={imp} future={false} />
           <Group>
             <Button component={Link} to={list} variant="light">
-              See the {imp.entity === 'company' ? 'companies' : 'people'}
+              See the {shown.plural.toLowerCase()}
             </Button>
           </Group>
           <RowReport imp={imp} mode="run" />

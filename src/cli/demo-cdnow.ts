@@ -1,0 +1,155 @@
+/**
+ * `rapport demo cdnow [file]`: the CDNOW transaction log (Fader, Hardie & Lee 2005: 69,659 purchases by 23,570
+ * customers, 1997-01 to 1998-06) imported as orders through the CSV import pipeline — the same upload, mapping,
+ * checkpointed batches and row report as any orders file. The log is whitespace-separated
+ * (`customer_id date number_of_cds dollar_value`, CRLF, dates YYYYMMDD); it is turned into the pipeline's CSV as it
+ * streams, rather than teaching the pipeline a second file format: one reader, and the stored upload is an ordinary
+ * orders CSV that the console's report and a resumed run read like any other.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import type { Database } from '../db/client.ts';
+import type { Services } from '../services.ts';
+import type { ImportRow } from '../modules/imports/imports.repository.ts';
+import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
+import { demoPassword } from './demo.ts';
+import { importThroughPipeline } from './imports.ts';
+
+/** Where the workplace keeps the data set: ../shared/data next to the repository, never inside it. */
+export const defaultCdnowFile = path.resolve(import.meta.dirname, '../../../shared/data/cdnow/CDNOW_master.txt');
+
+const cdnowHeader = ['customer_id', 'date', 'number_of_cds', 'dollar_value'];
+
+/** The pipeline's CSV columns and what each one maps to. */
+export const cdnowMapping: Record<string, string> = {
+  'Order ID': 'externalId',
+  'Customer ID': 'customer.externalId',
+  Date: 'placedAt',
+  Product: 'line.name',
+  Quantity: 'line.quantity',
+  Total: 'total',
+  Currency: 'currency',
+  Status: 'status',
+};
+
+function csvField(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/**
+ * The CDNOW log as an orders CSV, line by line: each purchase an order `cdnow-<line number>` (the line in the file,
+ * the header being line 1 — stable, and two purchases of one customer on one day stay two orders), of customer
+ * `cdnow-<customer_id>`, in USD, paid, with one line of `number_of_cds` CDs. A line that is not four fields is
+ * passed on as it is, so the import rejects that row with its reason instead of the whole file failing.
+ */
+export function cdnowToCsv(): Transform {
+  let rest = '';
+  let lineNo = 0;
+  let sawHeader = false;
+  const convert = (raw: string): string => {
+    lineNo++;
+    const fields = raw.trim().split(/\s+/).filter(Boolean);
+    if (!sawHeader) {
+      if (!fields.length) return '';
+      sawHeader = true;
+      if (fields.join(' ') !== cdnowHeader.join(' '))
+        throw new Error(
+          `This is not the CDNOW master log: its first line is "${raw.trim().slice(0, 80)}", not "${cdnowHeader.join(' ')}"`,
+        );
+      return `${Object.keys(cdnowMapping).join(',')}\n`;
+    }
+    if (!fields.length) return '';
+    const [customer, date, cds, dollars] = fields;
+    const row = [
+      `cdnow-${lineNo}`,
+      customer ? `cdnow-${customer}` : '',
+      date ?? '',
+      'CD',
+      cds ?? '',
+      dollars ?? '',
+      'USD',
+      'paid',
+    ];
+    if (fields.length > 4) row.push(fields.slice(4).join(' '));
+    return `${row.map(csvField).join(',')}\n`;
+  };
+  return new Transform({
+    decodeStrings: true,
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        const lines = (rest + chunk.toString('latin1')).split('\n');
+        rest = lines.pop() ?? '';
+        cb(null, lines.map(convert).join(''));
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
+    flush(cb) {
+      try {
+        cb(null, rest ? convert(rest) : '');
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
+  });
+}
+
+export type CdnowImport = { workspace: WorkspaceRow; createdWorkspace: boolean; import: ImportRow };
+
+/**
+ * Imports the log into the workspace `slug`, made (in UTC, so the dates stay the file's calendar days) when it is not
+ * there. Running it again changes nothing: every order and customer is matched by its external id.
+ */
+export async function importCdnow(
+  d: Database,
+  s: Services,
+  opts: {
+    file: string;
+    slug: string;
+    batchSize?: number | undefined;
+    progress?: NodeJS.WritableStream | undefined;
+    log?: (line: string) => void;
+    fail: (message: string) => Error;
+  },
+): Promise<CdnowImport> {
+  if (!fs.existsSync(opts.file))
+    throw opts.fail(
+      `The CDNOW log is not at ${opts.file}. It is CDNOW_master.txt of the CDNOW data set (see ../shared/data/cdnow/SOURCE.md in the workplace); pass its path: rapport demo cdnow <file>`,
+    );
+  let workspace = await findWorkspaceBySlug(d.db, opts.slug);
+  let createdWorkspace = false;
+  if (!workspace) {
+    workspace = (
+      await s.auth.createWorkspace(
+        {
+          workspaceName: 'CDNOW (demo)',
+          slug: opts.slug,
+          ownerName: 'CDNOW Analyst',
+          ownerEmail: 'analyst@cdnow.example',
+          password: demoPassword,
+          timezone: 'UTC',
+        },
+        { firstRunOnly: false },
+      )
+    ).workspace;
+    createdWorkspace = true;
+  }
+  const open = (): Readable => fs.createReadStream(opts.file).pipe(cdnowToCsv());
+  const imp = await importThroughPipeline(
+    d,
+    s,
+    workspace,
+    {
+      entity: 'order',
+      open,
+      fileName: `${path.basename(opts.file)} (as CSV)`,
+      mapping: cdnowMapping,
+      batchSize: opts.batchSize,
+      progress: opts.progress,
+      log: opts.log,
+    },
+    opts.fail,
+  );
+  return { workspace, createdWorkspace, import: imp };
+}

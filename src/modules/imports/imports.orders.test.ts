@@ -1,0 +1,369 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { and, eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
+import { events, orderLines, orders, people } from '../../db/schema/index.ts';
+import { JobRunner } from '../../jobs/queue.ts';
+import { importJob } from './imports.job.ts';
+import { runImport } from './imports.service.ts';
+
+// Uploaded files go to a scratch data directory, not the repository's ./data.
+process.env.RAPPORT_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-imports-'));
+
+type Json = Record<string, unknown>;
+type ImportDto = Json & {
+  id: string;
+  status: string;
+  matchOn: string;
+  mapping: Record<string, string | null>;
+  mappingProblems: Array<{ field: string; message: string }>;
+  fields: string[];
+  progress: {
+    totalRows: number;
+    processedRows: number;
+    created: number;
+    updated: number;
+    unchanged: number;
+    rejected: number;
+  };
+};
+type RowDto = { row: number; line: number; action: string; summary: string; details: Json; recordId: string | null };
+type OrderDto = Json & {
+  id: string;
+  externalId: string;
+  personId: string;
+  status: string;
+  total: string;
+  refunded: string;
+  currency: string;
+  placedAt: string;
+  lines?: Array<{ name: string; sku: string | null; quantity: number; unitPrice: string; amount: string }>;
+};
+
+const shopify = [
+  'Name,Email,Financial Status,Paid at,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Refunded Amount',
+  '#1001,ann@shop.example,paid,2024-03-05 14:20:00 +0100,EUR,30.00,5.00,0.00,35.00,0.00,2024-03-05 14:12:09 +0100,2,Socks,10.00,SOCK-1,Ann Lee,',
+  '#1001,,,,,,,,,,,1,Hat,10.00,HAT-1,,',
+  '#1002,bob@shop.example,partially_refunded,,EUR,20.00,0,0,20.00,0,2024-03-06 10:00:00 +0100,1,Scarf,20.00,SC-1,Bob Stone,5.00',
+  '#1003,cy@shop.example,paid,,EUR,10.00,0,0,10.00,0,2024-31-12,1,Cap,10.00,CAP,Cy,',
+  '#1004,di@shop.example,paid,,EUR,10.00,0,0,ten,0,2024-03-07,1,Cap,10.00,CAP,Di,',
+  '#1005,ed@shop.example,paid,,EUR,10.00,0,0,10.005,0,2024-03-07,1,Cap,10.005,CAP,Ed,',
+  '#1006,fay@shop.example,shipped,,EUR,10.00,0,0,10.00,0,2024-03-07,1,Cap,10.00,CAP,Fay,',
+  '#1007,,paid,,EUR,10.00,0,0,10.00,0,2024-03-07,1,Cap,10.00,CAP,Gus,',
+  '#1008,hal@shop.example,paid,,EUR,15.00,0,0,15.00,0,2024-03-07,1,Cap,10.00,CAP,Hal,',
+  '#1008,,,,,,,,,,,1,Belt,5.00,BELT,,',
+].join('\n');
+
+describe.each(testEngines())('CSV import of orders on %s', (engine) => {
+  const ctx = useTestApp(engine);
+
+  async function setup() {
+    const ws = await makeWorkspace(ctx.services);
+    const h = bearer(await makeApiKey(ctx.services, ws));
+    const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: unknown) => {
+      const res = await ctx.app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: h,
+        ...(payload !== undefined ? { payload: payload as object } : {}),
+      });
+      return { status: res.statusCode, body: res.body, json: () => res.json<Json>() };
+    };
+    const upload = async (csv: string, query = 'entity=order') => {
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: `/api/v1/imports?${query}`,
+        headers: { ...h, 'content-type': 'text/csv' },
+        payload: csv,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json<ImportDto>();
+    };
+    const runJobs = async () => {
+      const runner = new JobRunner(ctx.database.db, [importJob], { batchSize: 1 });
+      while ((await runner.tick()) > 0);
+    };
+    const start = async (id: string, what: 'dry-run' | 'run') => {
+      const res = await call('POST', `/imports/${id}/${what}`);
+      expect(res.status, res.body).toBe(202);
+      await runJobs();
+      return (await call('GET', `/imports/${id}`)).json() as ImportDto;
+    };
+    const rows = async (id: string, query = '') =>
+      ((await call('GET', `/imports/${id}/rows?limit=200${query}`)).json() as { data: RowDto[] }).data;
+    const orderList = async (query = '') =>
+      (
+        (await call('GET', `/orders?limit=200${query.includes('sort=') ? '' : '&sort=placed_at'}${query}`)).json() as {
+          data: OrderDto[];
+        }
+      ).data;
+    const order = async (externalId: string) => {
+      const found = await orderList(`&filter=${encodeURIComponent(`external_id:eq:${externalId}`)}`);
+      expect(found, externalId).toHaveLength(1);
+      return (await call('GET', `/orders/${found[0]?.id}`)).json() as OrderDto;
+    };
+    const count = async (table: typeof orders | typeof people | typeof orderLines | typeof events, type?: string) => {
+      const [r] = await ctx.database.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(table)
+        .where(
+          and(
+            eq(table.workspaceId, ws.workspace.id),
+            ...(type && table === events ? [sql`${events.type} like ${type}`] : []),
+          ),
+        );
+      return r?.n ?? 0;
+    };
+    return { ws, h, call, upload, start, rows, orderList, order, count, runJobs };
+  }
+
+  it('suggests the mapping, dry-runs order by order with reasons, imports lines, refunds and events', async () => {
+    const t = await setup();
+    const imp = await t.upload(shopify);
+    expect(imp.matchOn).toBe('externalId');
+    expect(imp.fields).toContain('line.unitPrice');
+    expect(imp.mapping).toEqual({
+      Name: 'externalId',
+      Email: 'customer.email',
+      'Financial Status': 'status',
+      'Paid at': null,
+      Currency: 'currency',
+      Subtotal: null,
+      Shipping: 'shipping',
+      Taxes: 'tax',
+      Total: 'total',
+      'Discount Amount': 'discount',
+      'Created at': 'placedAt',
+      'Lineitem quantity': 'line.quantity',
+      'Lineitem name': 'line.name',
+      'Lineitem price': 'line.unitPrice',
+      'Lineitem sku': 'line.sku',
+      'Billing Name': 'customer.name',
+      'Refunded Amount': 'refunded',
+    });
+    expect(imp.mappingProblems).toEqual([]);
+
+    const dry = await t.start(imp.id, 'dry-run');
+    expect(dry.status).toBe('dry_run_done');
+    // Counted per order: #1001 (two rows), #1002 and #1008 (two rows) would be created; five are refused.
+    expect(dry.progress).toMatchObject({ processedRows: 10, created: 3, updated: 0, unchanged: 0, rejected: 5 });
+    const report = await t.rows(imp.id);
+    expect(report.map((r) => [r.row, r.action])).toEqual([
+      [1, 'create'],
+      [2, 'create'],
+      [3, 'create'],
+      [4, 'reject'],
+      [5, 'reject'],
+      [6, 'reject'],
+      [7, 'reject'],
+      [8, 'reject'],
+      [9, 'create'],
+      [10, 'create'],
+    ]);
+    expect(report[0]?.summary).toBe('Order #1001 · 35.00 EUR · Ann Lee');
+    expect(report[0]?.details).toMatchObject({ customer: 'new', status: 'paid', lines: 2 });
+    expect(report[1]?.summary).toBe('Order #1001 · line 2');
+    const reason = (r: RowDto | undefined) =>
+      ((r?.details.problems ?? []) as Array<{ field: string; message: string }>).map((p) => `${p.field}: ${p.message}`);
+    expect(reason(report[3])).toEqual(['placedAt: "2024-31-12" is not a date that exists']);
+    expect(reason(report[4])).toEqual(['total: "ten" is not an amount like 19.99']);
+    expect(reason(report[5])).toEqual([
+      'total: EUR has 2 decimals: 10.005 has more',
+      'line.unitPrice: EUR has 2 decimals: 10.005 has more',
+    ]);
+    expect(reason(report[6])).toEqual([
+      'status: "shipped" is not an order status; use one of placed, paid, refunded, partially_refunded, canceled',
+    ]);
+    expect(reason(report[7])).toEqual([
+      'customer: an order needs its customer: an e-mail or a customer id (neither is on any row of this order)',
+    ]);
+    expect(report[7]?.line).toBe(9);
+    // A dry run changes nothing.
+    expect(await t.count(orders)).toBe(0);
+    expect(await t.count(people)).toBe(0);
+
+    const done = await t.start(imp.id, 'run');
+    expect(done.status).toBe('done');
+    expect(done.progress).toMatchObject({ processedRows: 10, created: 3, updated: 0, unchanged: 0, rejected: 5 });
+    expect((await t.rows(imp.id, '&mode=run')).map((r) => r.row)).toEqual([4, 5, 6, 7, 8]);
+
+    const o1 = await t.order('#1001');
+    expect(o1).toMatchObject({
+      status: 'paid',
+      currency: 'EUR',
+      subtotal: '30.00',
+      shipping: '5.00',
+      total: '35.00',
+      placedAt: '2024-03-05T13:12:09.000Z',
+      customer: { name: 'Ann Lee', email: 'ann@shop.example' },
+    });
+    expect(o1.lines?.map((l) => [l.name, l.sku, l.quantity, l.unitPrice, l.amount])).toEqual([
+      ['Socks', 'SOCK-1', 2, '10.00', '20.00'],
+      ['Hat', 'HAT-1', 1, '10.00', '10.00'],
+    ]);
+    const o2 = await t.order('#1002');
+    expect(o2).toMatchObject({ status: 'partially_refunded', total: '20.00', refunded: '5.00', net: '15.00' });
+    expect(o2.refunds).toEqual([expect.objectContaining({ amount: '5.00', reason: 'import upload.csv' })]);
+    expect((await t.order('#1008')).lines).toHaveLength(2);
+    expect(await t.count(orderLines)).toBe(5);
+
+    // The customer was made like the commerce API makes them, and the orders are on their timeline.
+    const ann = (await t.call('GET', `/people/${o1.personId}`)).json();
+    expect(ann).toMatchObject({ name: 'Ann Lee', emails: ['ann@shop.example'], source: 'order' });
+    const timeline = (await t.call('GET', `/people/${o1.personId}/timeline`)).json() as {
+      data: Array<{ type: string; payload: Json }>;
+    };
+    expect(timeline.data.map((e) => e.type)).toEqual(['order.paid', 'order.placed', 'person.created']);
+    expect(timeline.data[1]?.payload).toMatchObject({ externalId: '#1001', total: '35.00', currency: 'EUR', items: 3 });
+    const bob = (await t.call('GET', `/people/${o2.personId}/timeline`)).json() as { data: Array<{ type: string }> };
+    expect(bob.data.map((e) => e.type)).toEqual(['order.refunded', 'order.paid', 'order.placed', 'person.created']);
+  });
+
+  it('re-importing the same file changes nothing; a changed file updates, refunds and re-prices', async () => {
+    const t = await setup();
+    const csv = [
+      'Order ID,Customer ID,Email,Customer Name,Order Date,Status,Total,SKU,Product,Qty,Price',
+      'A-1,C-1,ann@x.example,Ann Lee,2024-01-10,paid,30.00,S1,Socks,3,10.00',
+      'A-2,C-2,,Bob Stone,2024-01-11 09:30,placed,12.00,,Book,1,12.00',
+      'A-3,C-1,ann@x.example,,2024-01-12,paid,8.00,,Mug,1,8.00',
+    ].join('\n');
+    const first = await t.start((await t.upload(csv)).id, 'run');
+    expect(first.progress).toMatchObject({ created: 3, updated: 0, unchanged: 0, rejected: 0 });
+    expect(await t.count(people)).toBe(2);
+    const eventsBefore = await t.count(events, 'order.%');
+    const personEventsBefore = await t.count(events, 'person.%');
+    expect(eventsBefore).toBe(3 + 2); // three placed, two paid
+
+    const again = await t.upload(csv);
+    const dryAgain = await t.start(again.id, 'dry-run');
+    expect(dryAgain.progress).toMatchObject({ created: 0, updated: 0, unchanged: 3, rejected: 0 });
+    expect((await t.rows(again.id)).map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    const runAgain = await t.start(again.id, 'run');
+    expect(runAgain.progress).toMatchObject({ created: 0, updated: 0, unchanged: 3, rejected: 0 });
+    expect(await t.count(orders)).toBe(3);
+    expect(await t.count(people)).toBe(2);
+    expect(await t.count(events, 'order.%')).toBe(eventsBefore);
+    expect(await t.count(events, 'person.%')).toBe(personEventsBefore);
+
+    const changed = [
+      'Order ID,Customer ID,Email,Customer Name,Order Date,Status,Total,SKU,Product,Qty,Price,Refunded',
+      'A-1,C-1,ann@x.example,Ann Lee,2024-01-10,paid,30.00,S1,Socks,3,10.00,10.00',
+      'A-2,C-2,,Bob Stone,2024-01-11 09:30,paid,24.00,,Book,2,12.00,',
+      'A-3,C-1,ann@x.example,,2024-01-12,paid,8.00,,Mug,1,8.00,',
+      'A-4,C-3,cy@x.example,Cy,2024-01-13,paid,5.00,,Pen,1,5.00,',
+    ].join('\n');
+    const imp = await t.upload(changed);
+    const dry = await t.start(imp.id, 'dry-run');
+    expect(dry.progress).toMatchObject({ created: 1, updated: 2, unchanged: 1, rejected: 0 });
+    const report = await t.rows(imp.id);
+    expect(report[0]?.details).toMatchObject({
+      refunded: { from: '0.00', to: '10.00' },
+      status: { from: 'paid', to: 'partially_refunded' },
+    });
+    expect(report[1]?.details).toMatchObject({
+      changes: { total: { from: '12.00', to: '24.00' }, lines: { from: 1, to: 1 } },
+      status: { from: 'placed', to: 'paid' },
+    });
+    await t.start(imp.id, 'run');
+    expect(await t.order('A-1')).toMatchObject({ status: 'partially_refunded', refunded: '10.00' });
+    const a2 = await t.order('A-2');
+    expect(a2).toMatchObject({ status: 'paid', total: '24.00' });
+    expect(a2.lines?.map((l) => [l.quantity, l.amount])).toEqual([[2, '24.00']]);
+    const a2Events = (await t.call('GET', `/people/${a2.personId}/timeline?type=order.*`)).json() as {
+      data: Array<{ type: string }>;
+    };
+    expect(a2Events.data.map((e) => e.type)).toEqual(['order.paid', 'order.updated', 'order.placed']);
+    // Bob has no e-mail: found again by his customer id, not made twice.
+    expect(await t.count(people)).toBe(3);
+
+    // Refunds are not undone, and the order keeps what it has.
+    const lower = await t.upload(changed.replace('10.00,10.00', '10.00,5.00'));
+    const lowerRun = await t.start(lower.id, 'run');
+    expect(lowerRun.progress).toMatchObject({ rejected: 1, unchanged: 3 });
+    expect((await t.rows(lower.id, '&mode=run'))[0]?.summary).toBe(
+      'refunded: the order has 10.00 USD refunded already; refunds are not undone',
+    );
+  });
+
+  it('finds customers as the commerce API does, and keeps workspaces apart', async () => {
+    const t = await setup();
+    const other = await setup();
+    // In this workspace Ann exists without a customer id: she takes the shop's; Bob has another id: a new person.
+    const ann = (await t.call('POST', '/people', { firstName: 'Ann', emails: ['ann@x.example'] })).json();
+    const bob = (
+      await t.call('POST', '/people', { firstName: 'Bob', emails: ['bob@x.example'], externalId: 'OTHER-9' })
+    ).json();
+    // The other workspace has the same people and an order with the same id: nothing there changes.
+    await other.call('POST', '/people', { firstName: 'Ann', emails: ['ann@x.example'] });
+    const theirs = await other.call('PUT', '/orders/by-external-id/O-1', {
+      customer: { email: 'ann@x.example' },
+      currency: 'USD',
+      total: '99.00',
+    });
+    expect(theirs.status, theirs.body).toBe(201);
+    const csv = 'order,customer id,email,total\nO-1,C-1,ann@x.example,10\nO-2,C-2,bob@x.example,20\nO-3,C-1,,30\n';
+    const run = await t.start((await t.upload(csv)).id, 'run');
+    expect(run.progress).toMatchObject({ created: 3, rejected: 0 });
+    const list = await t.orderList('&sort=total');
+    expect(list.map((o) => [o.externalId, o.personId === ann.id, o.personId === bob.id])).toEqual([
+      ['O-1', true, false],
+      ['O-2', false, false],
+      ['O-3', true, false],
+    ]);
+    expect((await t.call('GET', `/people/${String(ann.id)}`)).json()).toMatchObject({ externalId: 'C-1' });
+    const annTimeline = (await t.call('GET', `/people/${String(ann.id)}/timeline?type=person.*`)).json() as {
+      data: Array<{ type: string; payload: Json }>;
+    };
+    expect(annTimeline.data[0]).toMatchObject({
+      type: 'person.updated',
+      payload: { changes: { externalId: { from: null, to: 'C-1' } } },
+    });
+    const newBob = list[1] as OrderDto;
+    expect((await t.call('GET', `/people/${newBob.personId}`)).json()).toMatchObject({
+      emails: ['bob@x.example'],
+      externalId: 'C-2',
+      source: 'order',
+    });
+    // The other workspace: its order and its Ann untouched, nobody added.
+    expect(await other.order('O-1')).toMatchObject({ total: '99.00', currency: 'USD' });
+    expect(await other.count(people)).toBe(1);
+    expect(await other.count(orders)).toBe(1);
+    // An import of one workspace is not reachable from another.
+    const mine = await t.upload(csv);
+    expect((await other.call('GET', `/imports/${mine.id}`)).status).toBe(404);
+    expect((await other.call('POST', `/imports/${mine.id}/run`)).status).toBe(404);
+  });
+
+  it("keeps an order's rows in one batch, and refuses an order whose rows are apart", async () => {
+    const t = await setup();
+    const lines = ['order,email,total,product,qty,price'];
+    // Orders of 1 to 4 lines, so that batches of 3 rows would cut through most of them.
+    for (let o = 1; o <= 12; o++)
+      for (let l = 0; l < (o % 4) + 1; l++) lines.push(`B-${o},c${o}@x.example,,item ${l},1,1.00`);
+    const n = lines.length - 1;
+    lines.push('B-1,c1@x.example,,late line,1,1.00');
+    const imp = await t.upload(lines.join('\n'));
+    const started = await t.call('POST', `/imports/${imp.id}/run`);
+    expect(started.status).toBe(202);
+    await runImport(ctx.database.db, t.ws.workspace.id, imp.id, { batchSize: 3 });
+    await t.runJobs();
+    const done = (await t.call('GET', `/imports/${imp.id}`)).json() as ImportDto;
+    expect(done.progress).toMatchObject({ processedRows: n + 1, created: 12, rejected: 1 });
+    const list = await t.orderList();
+    expect(list).toHaveLength(12);
+    for (let o = 1; o <= 12; o++) {
+      const got = await t.order(`B-${o}`);
+      expect(got.lines?.length, `B-${o}`).toBe((o % 4) + 1);
+      expect(got.total).toBe(`${(o % 4) + 1}.00`);
+    }
+    const [late] = await t.rows(imp.id, '&mode=run');
+    expect(late).toMatchObject({ row: n + 1, action: 'reject' });
+    expect(late?.summary).toBe(
+      'externalId: order "B-1" already came at row 1: the rows of an order must follow each other',
+    );
+  });
+});
