@@ -15,6 +15,7 @@ import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/wo
 import { startServer } from '../server.ts';
 import { createDemoWorkspace } from './demo.ts';
 import { addImportCommands } from './imports.ts';
+import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
 
 class CliError extends Error {}
 
@@ -272,6 +273,22 @@ export function buildCli(): Command {
         );
         console.log(`Sign in as any of these (password: ${result.password}):`);
         table(result.users.map((u) => ({ email: u.email, role: u.role })));
+      });
+    });
+
+  const metrics = program.command('metrics').description('Metric roll-ups');
+  metrics
+    .command('rebuild')
+    .description('Recompute the metric roll-ups from the orders (of one workspace with --workspace, else of all)')
+    .option('--workspace <slug>', 'only this workspace')
+    .action(async (o: { workspace?: string }) => {
+      await withDb(async (d) => {
+        const w = o.workspace ? await pickWorkspace(d, o.workspace) : null;
+        const t0 = performance.now();
+        const r = await rebuildMetricRollups(d.db, w?.id);
+        console.log(
+          `Metric roll-ups rebuilt for ${r.workspaces} workspace${r.workspaces === 1 ? '' : 's'} in ${Math.round(performance.now() - t0)} ms`,
+        );
       });
     });
 

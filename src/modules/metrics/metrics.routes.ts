@@ -85,6 +85,7 @@ export const metricsRoutes =
         return {
           asOf: page.asOf.toISOString(),
           currency: page.currency,
+          currencies: page.currencies,
           data: page.rows.map(presentRfmPerson),
           page: { nextCursor: page.nextCursor, limit: page.limit },
         };

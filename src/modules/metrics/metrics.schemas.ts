@@ -181,6 +181,7 @@ export function presentRfmPerson(p: RfmPerson): z.infer<typeof rfmPersonSchema> 
 export const rfmPeopleSchema = z.object({
   asOf: z.string(),
   currency: z.string(),
+  currencies: z.array(z.string()),
   data: z.array(rfmPersonSchema),
   page: z.object({ nextCursor: z.string().nullable(), limit: z.number().int() }),
 });

@@ -348,7 +348,14 @@ export function createMetricsService(deps: { db: Db }) {
         limit?: number | undefined;
         cursor?: string | undefined;
       },
-    ): Promise<{ asOf: Date; currency: string; rows: RfmPerson[]; nextCursor: string | null; limit: number }> {
+    ): Promise<{
+      asOf: Date;
+      currency: string;
+      currencies: string[];
+      rows: RfmPerson[];
+      nextCursor: string | null;
+      limit: number;
+    }> {
       assertCan(actor, metricsRead);
       const problems: Problem[] = [];
       const limit = params.limit ?? 50;
@@ -384,13 +391,14 @@ export function createMetricsService(deps: { db: Db }) {
       }
       const asOf = asOfOf(params.asOf);
       if (problems.length) throw invalid(problems);
-      const { scope } = await scopeOf(actor, params);
+      const { scope, currencies: known } = await scopeOf(actor, params);
       const rows = await rfmPeople(db, scope, asOf, { ...(cells ? { cells } : {}), after, limit: limit + 1 });
       const kept = rows.slice(0, limit);
       const last = kept[kept.length - 1];
       return {
         asOf: new Date(asOf),
         currency: scope.currency,
+        currencies: known,
         rows: kept.map(rfmPersonOf),
         nextCursor: rows.length > limit && last ? encodeCursor({ v: last.monetary, id: last.personId }) : null,
         limit,
