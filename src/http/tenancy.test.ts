@@ -2194,7 +2194,10 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
   /** A's metrics in B's own currency: nothing at all. */
   async function noMetricsOfB(p: Principal, path: string) {
     const sep = path.includes('?') ? '&' : '?';
-    const body = await getJson<{ currencies: string[] } & Record<string, unknown>>(`${path}${sep}currency=CHF`, p.headers);
+    const body = await getJson<{ currencies: string[] } & Record<string, unknown>>(
+      `${path}${sep}currency=CHF`,
+      p.headers,
+    );
     expect(body.currencies).not.toContain('CHF');
     expect(JSON.stringify(body)).not.toMatch(new RegExp(bIds.people.join('|')));
     return body;

@@ -77,7 +77,13 @@ describe.skipIf(!hasData && !inCi).each(testEngines())('metrics on the CDNOW mas
     await insertRows(
       db,
       people,
-      [...ids].map(([ext, id]) => ({ workspaceId: wsId, id, displayName: `CDNOW ${ext}`, externalId: ext, stage: 'customer' })),
+      [...ids].map(([ext, id]) => ({
+        workspaceId: wsId,
+        id,
+        displayName: `CDNOW ${ext}`,
+        externalId: ext,
+        stage: 'customer',
+      })),
     );
     await insertRows(
       db,
@@ -97,7 +103,12 @@ describe.skipIf(!hasData && !inCi).each(testEngines())('metrics on the CDNOW mas
     t0 = performance.now();
     await rebuildMetricRollups(db, wsId);
     console.log(`CDNOW on ${engine}: roll-ups rebuilt in ${ms(t0)}`);
-    facts = lines.map((l) => ({ personId: ids.get(l.customerId)!, placedAt: l.day, amountMinor: l.cents, status: 'paid' }));
+    facts = lines.map((l) => ({
+      personId: ids.get(l.customerId)!,
+      placedAt: l.day,
+      amountMinor: l.cents,
+      status: 'paid',
+    }));
   }, 600_000);
 
   async function get<T>(url: string): Promise<T> {

@@ -6,7 +6,13 @@ import type { DbOrTx } from '../../db/client.ts';
 import { insertRows } from '../../db/bulk.ts';
 import { newId } from '../../db/ids.ts';
 import { orders, people, subscriptions, tickets } from '../../db/schema/index.ts';
-import { dayMs, type OrderFact, type OrderStatus, type SubscriptionFact, type TicketFact } from '../../domain/metrics.ts';
+import {
+  dayMs,
+  type OrderFact,
+  type OrderStatus,
+  type SubscriptionFact,
+  type TicketFact,
+} from '../../domain/metrics.ts';
 
 /** A small deterministic generator (mulberry32). */
 export function rng(seed: number) {
@@ -83,7 +89,16 @@ export async function writeFixture(
       : new Date(instant(r));
     const currency = again ? prev.currency : r.next() < 0.9 ? 'EUR' : 'USD';
     const total = r.next() < 0.03 ? 0 : r.int(100, 50_000);
-    const status: OrderStatus = r.pick(['paid', 'paid', 'paid', 'paid', 'placed', 'refunded', 'partially_refunded', 'canceled']);
+    const status: OrderStatus = r.pick([
+      'paid',
+      'paid',
+      'paid',
+      'paid',
+      'placed',
+      'refunded',
+      'partially_refunded',
+      'canceled',
+    ]);
     const refunded =
       status === 'refunded' ? total : status === 'partially_refunded' && total > 1 ? r.int(1, total - 1) : 0;
     const st: OrderStatus = status === 'partially_refunded' && refunded === 0 ? 'paid' : status;

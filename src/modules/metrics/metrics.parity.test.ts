@@ -163,7 +163,8 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
       const f = facts('EUR', keep);
       const period = { from: day(from), to: day(to) };
       const cur = reference(f.orders, f.subs, f.tickets, period, 30);
-      for (const k of Object.keys(cur)) expect(seg.metrics[k]!.current, `segment ${k} [${from}, ${to})`).toEqual(cur[k]);
+      for (const k of Object.keys(cur))
+        expect(seg.metrics[k]!.current, `segment ${k} [${from}, ${to})`).toEqual(cur[k]);
       expect((cur.activeCustomers as { value: number }).value).toBeLessThan(
         computeActiveCustomers(fx.orders.EUR!, period).value || 1,
       );
@@ -239,7 +240,9 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
       for (let i = 1; i < rows.length; i++) {
         const a = rows[i - 1]!;
         const b = rows[i]!;
-        expect(a.monetaryMinor > b.monetaryMinor || (a.monetaryMinor === b.monetaryMinor && a.personId < b.personId)).toBe(true);
+        expect(
+          a.monetaryMinor > b.monetaryMinor || (a.monetaryMinor === b.monetaryMinor && a.personId < b.personId),
+        ).toBe(true);
       }
     }
     // Today's end by default.

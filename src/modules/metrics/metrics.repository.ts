@@ -26,7 +26,9 @@ const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[
 export async function refreshCustomers(tx: DbOrTx, workspaceId: string, personIds: readonly string[]): Promise<void> {
   if (!personIds.length) return;
   const ids = uuidArray(personIds);
-  await tx.execute(sql`delete from metric_customer_days where workspace_id = ${workspaceId} and person_id = any(${ids})`);
+  await tx.execute(
+    sql`delete from metric_customer_days where workspace_id = ${workspaceId} and person_id = any(${ids})`,
+  );
   await tx.execute(sql`
     insert into metric_customer_days (workspace_id, currency, day, person_id, orders, net, first_at, last_at)
     select workspace_id, currency, (placed_at at time zone 'UTC')::date, person_id, count(*), sum(net),
@@ -41,6 +43,12 @@ export async function refreshCustomers(tx: DbOrTx, workspaceId: string, personId
     from metric_customer_days
     where workspace_id = ${workspaceId} and person_id = any(${ids})
     group by workspace_id, currency, person_id`);
+}
+
+/** Fresh planner statistics after a bulk change (PGlite has no autovacuum to take them). */
+export async function analyzeRollups(db: DbOrTx): Promise<void> {
+  await db.execute(sql`analyze metric_customer_days`);
+  await db.execute(sql`analyze metric_customers`);
 }
 
 /** Recomputes every roll-up row of a workspace from its orders. */
@@ -104,7 +112,14 @@ export async function setCursor(tx: DbOrTx, workspaceId: string, seq: number): P
     where workspace_id = ${workspaceId} and consumer = ${metricsConsumer}`);
 }
 
-export type RollupEvent = { seq: number; type: string; personId: string | null; subjectId: string; fromPerson: string | null; mergedId: string | null };
+export type RollupEvent = {
+  seq: number;
+  type: string;
+  personId: string | null;
+  subjectId: string;
+  fromPerson: string | null;
+  mergedId: string | null;
+};
 
 /**
  * The events after `afterSeq` (up to `upTo`) that can change a customer's counted orders: every order event, and
@@ -168,7 +183,10 @@ export function segmentJoin(alias: string, segment: SQL | null): SQL {
 export type MetricScope = { workspaceId: string; currency: string; segment: SQL | null };
 
 /** Counted orders per currency in the workspace (to choose a default currency and list the others). */
-export async function currencies(db: DbOrTx, workspaceId: string): Promise<Array<{ currency: string; orders: number }>> {
+export async function currencies(
+  db: DbOrTx,
+  workspaceId: string,
+): Promise<Array<{ currency: string; orders: number }>> {
   return rowsOf<{ currency: string; orders: number }>(
     await db.execute(sql`
       select currency, sum(orders)::float8 as orders from metric_customers where workspace_id = ${workspaceId}
@@ -226,10 +244,13 @@ export async function periodFacts(
         (count(*) filter (where p.last_before is not null and p.n = 0
           and p.last_before <= ${tsOf(p.to - p.churnWindowDays * dayMs)}))::int as "churned",
         (count(*) filter (where p.last_before is not null and p.n > 0))::int as "returned",
-        coalesce(sum(${wholeDaysTo(p.to, sql`c.first_at`)}) filter (where p.n > 0), 0)::float8 as "tenureDays"
-      from p
-      left join metric_customers c
-        on c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency} and c.person_id = p.person_id`),
+        coalesce(sum(${wholeDaysTo(
+          p.to,
+          // A lookup by primary key per active customer, whatever the planner knows of the tables.
+          sql`(select c.first_at from metric_customers c
+            where c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency} and c.person_id = p.person_id)`,
+        )}) filter (where p.n > 0), 0)::float8 as "tenureDays"
+      from p`),
   );
   if (!r) throw new Error('period facts returned nothing');
   return {
@@ -372,7 +393,8 @@ export async function cohortFacts(
     sql.raw(
       `(extract(year from (${col} at time zone 'UTC'))::int * 12 + extract(month from (${col} at time zone 'UTC'))::int - 1)`,
     );
-  const monthOfDay = (col: string) => sql.raw(`(extract(year from ${col})::int * 12 + extract(month from ${col})::int - 1)`);
+  const monthOfDay = (col: string) =>
+    sql.raw(`(extract(year from ${col})::int * 12 + extract(month from ${col})::int - 1)`);
   const to = tsOf(p.to);
   const acquired = sql`
     select c.person_id, ${monthOfTs('c.first_at')} as cohort
@@ -381,16 +403,21 @@ export async function cohortFacts(
   const sizes = rowsOf<{ cohort: number; size: number }>(
     await db.execute(sql`select cohort, count(*)::int as size from (${acquired}) a group by cohort order by cohort`),
   );
+  // Each customer day finds its customer's cohort by primary key (a plan that needs no statistics: the embedded
+  // engine has no autovacuum to gather them).
   const cells = rowsOf<CohortCell>(
     await db.execute(sql`
-      select a.cohort, ${monthOfDay('d.day')} as month, count(distinct d.person_id)::int as customers,
-        sum(d.net)::float8 as revenue
-      from (${acquired}) a
-      join metric_customer_days d
-        on d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency} and d.person_id = a.person_id
-      where d.day < ${dayOf(p.to)}::date
-        ${p.maxOffset === null ? sql`` : sql`and ${monthOfDay('d.day')} - a.cohort <= ${p.maxOffset}`}
-      group by a.cohort, ${monthOfDay('d.day')}`),
+      select x.cohort, x.month, count(distinct x.person_id)::int as customers, sum(x.net)::float8 as revenue
+      from (
+        select d.person_id, d.net, ${monthOfDay('d.day')} as month,
+          (select ${monthOfTs('c.first_at')} from metric_customers c
+            where c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency} and c.person_id = d.person_id)
+            as cohort
+        from metric_customer_days d ${segmentJoin('d', scope.segment)}
+        where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency} and d.day < ${dayOf(p.to)}::date
+      ) x
+      ${p.maxOffset === null ? sql`` : sql`where x.month - x.cohort <= ${p.maxOffset}`}
+      group by x.cohort, x.month`),
   );
   return {
     sizes: sizes.map((s) => ({ cohort: Number(s.cohort), size: Number(s.size) })),
@@ -464,7 +491,12 @@ export async function rfmPeople(
   const conds: SQL[] = [sql`true`];
   if (q.cells)
     conds.push(
-      q.cells.length ? sql`(${sql.join(q.cells.map(([r, f]) => sql`(s.r = ${r} and s.f = ${f})`), sql` or `)})` : sql`false`,
+      q.cells.length
+        ? sql`(${sql.join(
+            q.cells.map(([r, f]) => sql`(s.r = ${r} and s.f = ${f})`),
+            sql` or `,
+          )})`
+        : sql`false`,
     );
   if (q.personId) conds.push(sql`s.person_id = ${q.personId}`);
   if (q.after)

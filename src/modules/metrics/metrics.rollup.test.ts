@@ -164,7 +164,7 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
     const ws = await makeWorkspace(services);
     const tracker = new SafeSeqTracker();
     await processMetricEvents(db, tracker);
-    const { person } = await services.people.create(ws.ownerActor, { firstName: "Stale" });
+    const { person } = await services.people.create(ws.ownerActor, { firstName: 'Stale' });
     await services.orders.create(ws.ownerActor, { personId: person.id, currency: 'EUR', subtotal: '12.00' });
     expect((await snapshot(ws.workspace.id)).customers).toEqual([]);
     await processMetricEvents(db, tracker);

@@ -18,6 +18,7 @@ import { nilWorkspaceId } from '../../db/ids.ts';
 import { defineJob, enqueueJob } from '../../jobs/queue.ts';
 import { SafeSeqTracker } from '../webhooks/webhooks.delivery.ts';
 import {
+  analyzeRollups,
   createCursor,
   lockCursor,
   rebuildWorkspaceRollups,
@@ -104,6 +105,7 @@ export async function rebuildMetricRollups(db: Db, workspaceId?: string): Promis
         (await db.execute(sql`select id from workspaces order by id`)) as unknown as { rows: Array<{ id: string }> }
       ).rows.map((r) => r.id);
   for (const id of ids) await db.transaction((tx) => rebuildWorkspaceRollups(tx, id));
+  await analyzeRollups(db);
   return { workspaces: ids.length };
 }
 

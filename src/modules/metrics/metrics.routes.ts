@@ -43,7 +43,8 @@ export const metricsRoutes =
       {
         schema: {
           tags,
-          summary: 'Monthly acquisition cohorts: customers, retention share and net revenue by months since the first purchase',
+          summary:
+            'Monthly acquisition cohorts: customers, retention share and net revenue by months since the first purchase',
           querystring: cohortsQuery,
           response: { 200: cohortsSchema, ...errorResponses },
         },

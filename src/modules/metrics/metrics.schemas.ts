@@ -24,11 +24,7 @@ const scopeQuery = {
 export const summaryQuery = z.object({
   from: day.describe('First day of the period (included), YYYY-MM-DD, UTC'),
   to: day.describe('First day after the period (excluded), YYYY-MM-DD, UTC'),
-  churnWindowDays: z.coerce
-    .number()
-    .int()
-    .optional()
-    .describe('Non-contractual churn window W in days (default 90)'),
+  churnWindowDays: z.coerce.number().int().optional().describe('Non-contractual churn window W in days (default 90)'),
   ...scopeQuery,
 });
 
@@ -44,7 +40,11 @@ export const rfmQuery = z.object({
 });
 
 export const rfmPeopleQuery = rfmQuery.extend({
-  segment: z.string().max(40).optional().describe(`One of ${rfmSegments.join(', ')}`),
+  segment: z
+    .string()
+    .max(40)
+    .optional()
+    .describe(`One of ${rfmSegments.join(', ')}`),
   r: z.coerce.number().int().optional().describe('Recency score 1–5 (a cell of the grid with f)'),
   f: z.coerce.number().int().optional().describe('Frequency score 1–5'),
   limit: listQuery.shape.limit,

@@ -136,7 +136,10 @@ export function parsePeriod(p: { from: string; to: string; churnWindowDays?: num
   if (from !== null && to !== null) {
     if (to <= from) problems.push({ param: 'to', message: 'must be after from (the period is [from, to))' });
     else if (from - (to - from) < earliest || from - w * dayMs < earliest)
-      problems.push({ param: 'from', message: 'the previous period or the churn window would start before 1900-01-01' });
+      problems.push({
+        param: 'from',
+        message: 'the previous period or the churn window would start before 1900-01-01',
+      });
   }
   if (problems.length || from === null || to === null) throw invalid(problems);
   return { from, to, churnWindowDays: w };
