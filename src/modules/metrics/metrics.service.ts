@@ -388,7 +388,12 @@ export function createMetricsService(deps: { db: Db }) {
       let after: { monetary: number; personId: string } | null = null;
       if (params.cursor) {
         const c = decodeCursor(params.cursor);
-        if (!c || typeof c.v !== 'number' || !/^[0-9a-f-]{36}$/i.test(c.id))
+        if (
+          !c ||
+          typeof c.v !== 'number' ||
+          !Number.isSafeInteger(c.v) ||
+          !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(c.id)
+        )
           problems.push({ param: 'cursor', message: 'is not a cursor of this list' });
         else after = { monetary: c.v, personId: c.id };
       }
