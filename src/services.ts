@@ -27,6 +27,7 @@ import { createSopsService } from './modules/sops/sops.service.ts';
 import { createProductsService } from './modules/commerce/products.service.ts';
 import { createOrdersService } from './modules/commerce/orders.service.ts';
 import { createSubscriptionsService } from './modules/commerce/subscriptions.service.ts';
+import { createMetricsService } from './modules/metrics/metrics.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string; realtime?: RealtimeBus } = {}) {
@@ -65,6 +66,7 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
     products: createProductsService({ db }),
     orders: createOrdersService({ db }),
     subscriptions: createSubscriptionsService({ db }),
+    metrics: createMetricsService({ db }),
     dataDir,
     realtime,
   };

@@ -76,6 +76,8 @@ describe('rapport CLI', () => {
     expect(ambiguous.err).toMatch(/--workspace <slug>/);
     expect((await run('users', 'list', '--workspace', 'demo')).out).toMatch(/amara@northwind\.example/);
     expect((await run('demo')).err).toMatch(/already exists/);
+    expect((await run('metrics', 'rebuild', '--workspace', 'demo')).out).toMatch(/rebuilt for 1 workspace in/);
+    expect((await run('metrics', 'rebuild')).out).toMatch(/rebuilt for 2 workspaces in/);
     // Each command opens the embedded database and migrates, as an operator's would: slow on a busy machine.
   }, 180_000);
 
@@ -92,6 +94,7 @@ describe('rapport CLI', () => {
       ['apikeys', 'revoke'],
       ['apikeys', 'list'],
       ['demo'],
+      ['metrics', 'rebuild'],
     ]) {
       const r = await run(...cmd, '--help');
       expect(r.code, cmd.join(' ')).toBe(0);

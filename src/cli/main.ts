@@ -16,6 +16,7 @@ import { startServer } from '../server.ts';
 import { defaultCdnowFile, importCdnow } from './demo-cdnow.ts';
 import { createDemoWorkspace, demoPassword } from './demo.ts';
 import { addImportCommands } from './imports.ts';
+import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
 
 class CliError extends Error {}
 
@@ -292,6 +293,22 @@ export function buildCli(): Command {
         );
         console.log(`Workspace "${r.workspace.name}" (slug ${r.workspace.slug}).`);
         if (r.createdWorkspace) console.log(`Sign in as analyst@cdnow.example (password: ${demoPassword}).`);
+      });
+    });
+
+  const metrics = program.command('metrics').description('Metric roll-ups');
+  metrics
+    .command('rebuild')
+    .description('Recompute the metric roll-ups from the orders (of one workspace with --workspace, else of all)')
+    .option('--workspace <slug>', 'only this workspace')
+    .action(async (o: { workspace?: string }) => {
+      await withDb(async (d) => {
+        const w = o.workspace ? await pickWorkspace(d, o.workspace) : null;
+        const t0 = performance.now();
+        const r = await rebuildMetricRollups(d.db, w?.id);
+        console.log(
+          `Metric roll-ups rebuilt for ${r.workspaces} workspace${r.workspaces === 1 ? '' : 's'} in ${Math.round(performance.now() - t0)} ms`,
+        );
       });
     });
 

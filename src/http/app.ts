@@ -48,6 +48,7 @@ import { rulesRoutes } from '../modules/rules/rules.routes.ts';
 import { macrosRoutes } from '../modules/macros/macros.routes.ts';
 import { sopsRoutes } from '../modules/sops/sops.routes.ts';
 import { commerceRoutes } from '../modules/commerce/commerce.routes.ts';
+import { metricsRoutes } from '../modules/metrics/metrics.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { kbRoutes } from '../modules/kb/kb.routes.ts';
 import { helpRoutes } from '../modules/kb/help.routes.ts';
@@ -241,6 +242,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           subscriptions: services.subscriptions,
         }),
       );
+      await api.register(metricsRoutes(services.metrics));
     },
     { prefix: '/api/v1' },
   );

@@ -145,6 +145,25 @@ const cursorArb = fc.oneof(
   anyText,
   printable({ minLength: 480, maxLength: 600 }),
 );
+/** A metrics day: mostly well-formed, at the edges of what is allowed, or not a day at all. */
+const metricDayArb = fc.oneof(
+  fc
+    .integer({ min: Date.UTC(1899, 0, 1), max: Date.UTC(2100, 0, 1) })
+    .map((t) => new Date(Math.floor(t / 86_400_000) * 86_400_000).toISOString().slice(0, 10)),
+  fc.constantFrom(
+    '1900-01-01',
+    '0001-01-01',
+    '9999-01-01',
+    '9999-12-31',
+    '2024-02-30',
+    '2024-13-01',
+    '2024-01-01T00:00:00Z',
+    '2024-01-01T00:00:00.000+00:00',
+    '2024-01-01T12:00:00Z',
+  ),
+  anyText,
+);
+
 const queryArb = fc
   .record(
     {
@@ -171,6 +190,16 @@ const queryArb = fc
       ),
       subject_type: anyText.map((t) => [t]),
       subject_id: fc.oneof(fc.uuid(), anyText).map((t) => [t]),
+      // Metrics: days, currencies, RFM segments and scores.
+      from: metricDayArb.map((d) => [d]),
+      to: metricDayArb.map((d) => [d]),
+      asOf: metricDayArb.map((d) => [d]),
+      currency: fc.oneof(fc.constantFrom('EUR', 'usd', 'CHF', '€', ''), anyText).map((t) => [t]),
+      segment: fc.oneof(fc.constantFrom('champions', 'lost', 'cant_lose', '__proto__'), anyText).map((t) => [t]),
+      r: fc.integer({ min: -1, max: 7 }).map((n) => [String(n)]),
+      f: fc.oneof(fc.integer({ min: -1, max: 7 }).map(String), anyText).map((t) => [t]),
+      maxOffset: fc.oneof(fc.integer({ min: -2, max: 5000 }).map(String), anyText).map((t) => [t]),
+      churnWindowDays: fc.oneof(fc.integer({ min: -1, max: 100_000 }).map(String), anyText).map((t) => [t]),
       extra: fc.dictionary(anyText, anyText, { maxKeys: 3 }).map((d) => Object.entries(d).flat()),
     },
     { requiredKeys: [] },

@@ -15,6 +15,7 @@ import { runImport } from '../modules/imports/imports.service.ts';
 import { insertView } from '../modules/views/views.repository.ts';
 import { enqueueJob } from '../jobs/queue.ts';
 import { newId } from '../db/ids.ts';
+import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
 
 /**
  * Workspace isolation, route by route: a principal of workspace A (its owner's API key, and its owner's console
@@ -2192,6 +2193,77 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       });
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json<{ id: string }>().id).toBe(commerceIds.aSubscription);
+    },
+  });
+
+  /**
+   * Metrics: B alone sells in CHF (a currency A never uses), and both workspaces' roll-ups are rebuilt, so any of
+   * B's numbers in A's answers would show.
+   */
+  beforeAll(async () => {
+    await ctx.services.orders.create(b.ownerActor, {
+      personId: bIds.people[0],
+      currency: 'CHF',
+      subtotal: '123.45',
+      placedAt: '2024-03-10T10:00:00Z',
+    });
+    await rebuildMetricRollups(ctx.database.db);
+    const bSees = await getJson<{ currencies: string[] }>('/api/v1/metrics/rfm?currency=CHF', bearer(bKey));
+    expect(bSees.currencies).toContain('CHF');
+  });
+
+  /** A's metrics in B's own currency: nothing at all. */
+  async function noMetricsOfB(p: Principal, path: string) {
+    const sep = path.includes('?') ? '&' : '?';
+    const body = await getJson<{ currencies: string[] } & Record<string, unknown>>(
+      `${path}${sep}currency=CHF`,
+      p.headers,
+    );
+    expect(body.currencies).not.toContain('CHF');
+    expect(JSON.stringify(body)).not.toMatch(new RegExp(bIds.people.join('|')));
+    return body;
+  }
+
+  Object.assign(checks, {
+    'GET /api/v1/metrics/summary': async (p: Principal) => {
+      const chf = await noMetricsOfB(p, '/api/v1/metrics/summary?from=2024-03-01&to=2024-04-01');
+      const m = chf.metrics as Record<string, { current: { value: number | null } }>;
+      expect(m.revenue?.current.value).toBe(0);
+      expect(m.activeCustomers?.current.value).toBe(0);
+      // B's people as a segment of A: a filter on B's person ids or company finds nobody.
+      const seg = await getJson<{ metrics: typeof m }>(
+        `/api/v1/metrics/summary?from=2024-01-01&to=2030-01-01&currency=EUR&filter=company_id:in:${bIds.companies.join('|')}`,
+        p.headers,
+      );
+      expect(seg.metrics.activeCustomers?.current.value).toBe(0);
+    },
+    'GET /api/v1/metrics/cohorts': async (p: Principal) => {
+      const chf = await noMetricsOfB(p, '/api/v1/metrics/cohorts');
+      expect(chf.cohorts).toEqual([]);
+    },
+    'GET /api/v1/metrics/rfm': async (p: Principal) => {
+      const chf = await noMetricsOfB(p, '/api/v1/metrics/rfm');
+      expect(chf.customers).toBe(0);
+      const eur = await getJson<{ customers: number }>('/api/v1/metrics/rfm?currency=EUR', p.headers);
+      expect(eur.customers).toBeGreaterThanOrEqual(1);
+    },
+    'GET /api/v1/metrics/rfm/people': async (p: Principal) => {
+      const chf = await noMetricsOfB(p, '/api/v1/metrics/rfm/people');
+      expect(chf.data).toEqual([]);
+      const eur = await getJson<{ data: Array<{ personId: string }> }>(
+        '/api/v1/metrics/rfm/people?currency=EUR&limit=200',
+        p.headers,
+      );
+      expect(eur.data.map((x) => x.personId)).toContain(aIds.person);
+      for (const x of eur.data) expect(bIds.people).not.toContain(x.personId);
+    },
+    'GET /api/v1/people/{id}/rfm': async (p: Principal) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}/rfm`);
+      const mine = await getJson<{ rfm: { personId: string } | null }>(
+        `/api/v1/people/${aIds.person}/rfm?currency=EUR`,
+        p.headers,
+      );
+      expect(mine.rfm?.personId).toBe(aIds.person);
     },
   });
 

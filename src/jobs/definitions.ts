@@ -12,6 +12,7 @@ import { imapJobs, imapScheduleJobName } from '../modules/channels/email.imap.ts
 import type { TicketsService } from '../modules/tickets/tickets.service.ts';
 import { slaCheckJob } from '../modules/sla/sla.service.ts';
 import { timeRulesJob } from '../modules/rules/time.job.ts';
+import { rollupCron, rollupJob, rollupJobName } from '../modules/metrics/metrics.rollup.ts';
 
 /** Housekeeping: expired idempotency records, old finished jobs, and long-expired sessions. */
 export const housekeepingJob = defineJob({
@@ -38,6 +39,7 @@ export function jobDefinitions(deps: { tickets?: TicketsService } = {}): AnyJobD
     deliverEmailJob,
     slaCheckJob,
     timeRulesJob,
+    rollupJob() as AnyJobDefinition,
     ...imapJobs(deps),
     ...webhookJobs(),
   ];
@@ -52,4 +54,5 @@ export async function ensureSystemSchedules(db: Db): Promise<void> {
   await scheduleJob(db, nilWorkspaceId, slaCheckJob.name, '* * * * *', {});
   await scheduleJob(db, nilWorkspaceId, timeRulesJob.name, '* * * * *', {});
   await scheduleJob(db, nilWorkspaceId, imapScheduleJobName, '* * * * *', {});
+  await scheduleJob(db, nilWorkspaceId, rollupJobName, rollupCron, {});
 }

@@ -11,3 +11,4 @@ export * from './kb.ts';
 export * from './realtime.ts';
 export * from './macros.ts';
 export * from './commerce.ts';
+export * from './metrics.ts';

@@ -208,6 +208,10 @@ export const tickets = pgTable(
     index('tickets_team_idx').on(t.workspaceId, t.teamId, t.status),
     index('tickets_person_idx').on(t.workspaceId, t.personId),
     index('tickets_created_idx').on(t.workspaceId, t.createdAt),
+    // Resolution time counts the tickets resolved in a period (src/modules/metrics).
+    index('tickets_resolved_idx')
+      .on(t.workspaceId, t.resolvedAt)
+      .where(sql`resolved_at is not null`),
     index('tickets_sla_check_idx').on(t.slaNextCheckAt),
     // The inbox (src/modules/tickets: queues newest update first, and their counts). The list's default order over
     // every ticket; then, over open tickets only (a few percent of a desk's history): the open queue (and my teams,

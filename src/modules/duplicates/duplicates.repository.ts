@@ -113,7 +113,10 @@ export async function lockRows(
     await db.execute(sql`select 1 from ${table} where workspace_id = ${workspaceId} and id = ${id} for update`);
 }
 
-/** Tables (other than those a merge handles itself) with a column that names a person or a company. */
+/**
+ * Tables (other than those a merge handles itself) with a column that names a person or a company. Derived tables
+ * (metric_*: roll-ups the metrics job recomputes from the merge's event) are left to their job.
+ */
 export async function referencingColumns(
   db: DbOrTx,
   entity: DuplicateEntity,
@@ -129,6 +132,7 @@ export async function referencingColumns(
     where c.table_schema = current_schema()
       and (c.column_name = ${col} or c.column_name like ${`%\\_${col}`})
       and c.table_name not in ('person_companies', 'consent_records', 'duplicate_dismissals')
+      and c.table_name not like 'metric\\_%'
     order by 1, 2`);
   return rowsOf<{ table: string; column: string }>(r);
 }

@@ -1,0 +1,68 @@
+import {
+  bigint,
+  date,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { workspaces } from './workspaces.ts';
+
+/**
+ * Metric roll-ups (src/modules/metrics, docs/metrics.md "How Rapport computes them"): what the relationship metrics
+ * read instead of the orders. Only counted orders (status neither refunded nor canceled) are rolled up, at their net
+ * amount, per currency (amounts in different currencies are never added up). Both tables are derived: the
+ * `metrics.rollup` job keeps them up to date from the event log, and `rebuildMetricRollups` recomputes them from the
+ * orders. No foreign key to people: a deleted or merged person's rows are removed by the job (from the event), and a
+ * cascade would bypass it.
+ */
+
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+/** One row per customer, currency and UTC day with at least one counted order. */
+export const metricCustomerDays = pgTable(
+  'metric_customer_days',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    currency: text('currency').notNull(),
+    /** The UTC calendar day of the orders. */
+    day: date('day', { mode: 'string' }).notNull(),
+    personId: uuid('person_id').notNull(),
+    /** Counted orders placed that day. */
+    orders: integer('orders').notNull(),
+    /** Their net amounts (total − refunded), minor units. */
+    net: bigint('net', { mode: 'number' }).notNull(),
+    /** The first and last of those orders (exact instants: recency and tenure count whole days from them). */
+    firstAt: ts('first_at').notNull(),
+    lastAt: ts('last_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.currency, t.day, t.personId] }),
+    foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
+    // A customer's days (the job replaces them person by person).
+    index('metric_customer_days_person_idx').on(t.workspaceId, t.personId),
+  ],
+);
+
+/** One row per customer and currency with at least one counted order: their whole history summed up. */
+export const metricCustomers = pgTable(
+  'metric_customers',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    currency: text('currency').notNull(),
+    personId: uuid('person_id').notNull(),
+    firstAt: ts('first_at').notNull(),
+    lastAt: ts('last_at').notNull(),
+    orders: integer('orders').notNull(),
+    net: bigint('net', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.currency, t.personId] }),
+    foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
+    index('metric_customers_person_idx').on(t.workspaceId, t.personId),
+  ],
+);

@@ -1,0 +1,538 @@
+/**
+ * All SQL of the metrics: keeping the roll-ups (metric_customer_days, metric_customers) and reading the metrics from
+ * them. Definitions: docs/metrics.md; the reference implementations in src/domain/metrics.ts, cohorts.ts and rfm.ts
+ * are what these queries must equal (metrics.parity.test.ts).
+ *
+ * Values come back cast to int, float8 (sums of minor units stay exact below 2^53) or epoch milliseconds, so both
+ * engines' drivers answer plain numbers.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { rowsOf, type DbOrTx } from '../../db/client.ts';
+import { dayMs } from '../../domain/metrics.ts';
+
+/** What the roll-ups count: every order status but refunded and canceled (src/domain/metrics.ts isCountedOrder). */
+const counted = sql.raw(`status not in ('refunded', 'canceled')`);
+
+const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Keeping the roll-ups
+
+/**
+ * Recomputes the roll-up rows of some customers from their orders (all currencies): their rows go, and the rows
+ * their counted orders make now come back. Idempotent, whatever happened to the orders (a person deleted or merged
+ * away simply has no rows left).
+ */
+export async function refreshCustomers(tx: DbOrTx, workspaceId: string, personIds: readonly string[]): Promise<void> {
+  if (!personIds.length) return;
+  const ids = uuidArray(personIds);
+  await tx.execute(
+    sql`delete from metric_customer_days where workspace_id = ${workspaceId} and person_id = any(${ids})`,
+  );
+  await tx.execute(sql`
+    insert into metric_customer_days (workspace_id, currency, day, person_id, orders, net, first_at, last_at)
+    select workspace_id, currency, (placed_at at time zone 'UTC')::date, person_id, count(*), sum(net),
+      min(placed_at), max(placed_at)
+    from orders
+    where workspace_id = ${workspaceId} and person_id = any(${ids}) and ${counted}
+    group by workspace_id, currency, (placed_at at time zone 'UTC')::date, person_id`);
+  await tx.execute(sql`delete from metric_customers where workspace_id = ${workspaceId} and person_id = any(${ids})`);
+  await tx.execute(sql`
+    insert into metric_customers (workspace_id, currency, person_id, first_at, last_at, orders, net)
+    select workspace_id, currency, person_id, min(first_at), max(last_at), sum(orders), sum(net)
+    from metric_customer_days
+    where workspace_id = ${workspaceId} and person_id = any(${ids})
+    group by workspace_id, currency, person_id`);
+}
+
+/** Fresh planner statistics after a bulk change (PGlite has no autovacuum to take them). */
+export async function analyzeRollups(db: DbOrTx): Promise<void> {
+  await db.execute(sql`analyze metric_customer_days`);
+  await db.execute(sql`analyze metric_customers`);
+}
+
+/** Recomputes every roll-up row of a workspace from its orders. */
+export async function rebuildWorkspaceRollups(tx: DbOrTx, workspaceId: string): Promise<void> {
+  await tx.execute(sql`delete from metric_customer_days where workspace_id = ${workspaceId}`);
+  await tx.execute(sql`delete from metric_customers where workspace_id = ${workspaceId}`);
+  await tx.execute(sql`
+    insert into metric_customer_days (workspace_id, currency, day, person_id, orders, net, first_at, last_at)
+    select workspace_id, currency, (placed_at at time zone 'UTC')::date, person_id, count(*), sum(net),
+      min(placed_at), max(placed_at)
+    from orders
+    where workspace_id = ${workspaceId} and ${counted}
+    group by workspace_id, currency, (placed_at at time zone 'UTC')::date, person_id`);
+  await tx.execute(sql`
+    insert into metric_customers (workspace_id, currency, person_id, first_at, last_at, orders, net)
+    select workspace_id, currency, person_id, min(first_at), max(last_at), sum(orders), sum(net)
+    from metric_customer_days
+    where workspace_id = ${workspaceId}
+    group by workspace_id, currency, person_id`);
+}
+
+export const metricsConsumer = 'metrics';
+
+/** Workspaces whose metrics cursor is missing or behind `upTo`. */
+export async function workspacesBehind(
+  db: DbOrTx,
+  upTo: number,
+): Promise<Array<{ workspaceId: string; lastSeq: number | null }>> {
+  const rows = rowsOf<{ id: string; last_seq: string | number | null }>(
+    await db.execute(sql`
+      select w.id, c.last_seq from workspaces w
+      left join event_cursors c on c.workspace_id = w.id and c.consumer = ${metricsConsumer}
+      where c.last_seq is null or c.last_seq < ${upTo}`),
+  );
+  return rows.map((r) => ({ workspaceId: r.id, lastSeq: r.last_seq === null ? null : Number(r.last_seq) }));
+}
+
+/** Creates the workspace's cursor at `seq`; false when it exists already (another runner made it). */
+export async function createCursor(tx: DbOrTx, workspaceId: string, seq: number): Promise<boolean> {
+  const rows = rowsOf(
+    await tx.execute(sql`
+      insert into event_cursors (workspace_id, consumer, last_seq) values (${workspaceId}, ${metricsConsumer}, ${seq})
+      on conflict do nothing returning 1`),
+  );
+  return rows.length > 0;
+}
+
+/** Locks the workspace's cursor row for the rest of the transaction and reads it. */
+export async function lockCursor(tx: DbOrTx, workspaceId: string): Promise<number | null> {
+  const [r] = rowsOf<{ last_seq: string | number }>(
+    await tx.execute(sql`
+      select last_seq from event_cursors where workspace_id = ${workspaceId} and consumer = ${metricsConsumer}
+      for update`),
+  );
+  return r ? Number(r.last_seq) : null;
+}
+
+export async function setCursor(tx: DbOrTx, workspaceId: string, seq: number): Promise<void> {
+  await tx.execute(sql`
+    update event_cursors set last_seq = greatest(last_seq, ${seq}), updated_at = date_trunc('milliseconds', now())
+    where workspace_id = ${workspaceId} and consumer = ${metricsConsumer}`);
+}
+
+export type RollupEvent = {
+  seq: number;
+  type: string;
+  personId: string | null;
+  subjectId: string;
+  fromPerson: string | null;
+  mergedId: string | null;
+};
+
+/**
+ * The events after `afterSeq` (up to `upTo`) that can change a customer's counted orders: every order event, and
+ * people deleted or merged (their orders went with them or to the survivor). With the person each one names and,
+ * for an order moved to another customer, the one it left.
+ */
+export async function rollupEventsAfter(
+  tx: DbOrTx,
+  workspaceId: string,
+  afterSeq: number,
+  upTo: number,
+  limit: number,
+): Promise<RollupEvent[]> {
+  const rows = rowsOf<{
+    seq: string | number;
+    type: string;
+    person_id: string | null;
+    subject_id: string;
+    from_person: string | null;
+    merged_id: string | null;
+  }>(
+    await tx.execute(sql`
+      select seq, type, person_id, subject_id,
+        payload->'changes'->'personId'->>'from' as from_person, payload->>'mergedId' as merged_id
+      from events
+      where workspace_id = ${workspaceId} and seq > ${afterSeq} and seq <= ${upTo}
+        and (type like 'order.%' or type in ('person.deleted', 'person.merged'))
+      order by seq
+      limit ${limit}`),
+  );
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    type: r.type,
+    personId: r.person_id,
+    subjectId: r.subject_id,
+    fromPerson: r.from_person,
+    mergedId: r.merged_id,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading the metrics
+
+/** A UTC day as 'YYYY-MM-DD' (the roll-ups' day column). */
+export const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
+const tsOf = (t: number) => sql`${new Date(t).toISOString()}::timestamptz`;
+/** Whole days from an instant column to `to` (both exact; floor, as the domain's wholeDaysBetween). */
+const wholeDaysTo = (to: number, col: SQL) =>
+  sql`((extract(epoch from (${tsOf(to)} - ${col})) * 1000)::bigint / ${dayMs})`;
+
+/**
+ * The people a segment keeps, as a join on `alias.person_id`: the segment's conditions are over the people table
+ * (the people list's filter language, src/modules/people/people.repository.ts personListColumns).
+ */
+export function segmentJoin(alias: string, segment: SQL | null): SQL {
+  if (!segment) return sql``;
+  const a = sql.raw(alias);
+  return sql`join people on people.workspace_id = ${a}.workspace_id and people.id = ${a}.person_id and (${segment})`;
+}
+
+export type MetricScope = { workspaceId: string; currency: string; segment: SQL | null };
+
+/** Counted orders per currency in the workspace (to choose a default currency and list the others). */
+export async function currencies(
+  db: DbOrTx,
+  workspaceId: string,
+): Promise<Array<{ currency: string; orders: number }>> {
+  return rowsOf<{ currency: string; orders: number }>(
+    await db.execute(sql`
+      select currency, sum(orders)::float8 as orders from metric_customers where workspace_id = ${workspaceId}
+      group by currency order by sum(orders) desc, currency`),
+  );
+}
+
+export type PeriodFacts = {
+  orders: number;
+  revenue: number;
+  active: number;
+  repeaters: number;
+  retentionBase: number;
+  retained: number;
+  churnBase: number;
+  churned: number;
+  returned: number;
+  tenureDays: number;
+};
+
+/**
+ * The order metrics of one period [from, to) (UTC day starts) in one pass over the customer days from the earliest
+ * day any of them looks at: the previous period (retention) or the churn window before `from`.
+ */
+export async function periodFacts(
+  db: DbOrTx,
+  scope: MetricScope,
+  p: { from: number; to: number; churnWindowDays: number },
+): Promise<PeriodFacts> {
+  const prevFrom = p.from - (p.to - p.from);
+  const windowFrom = p.from - p.churnWindowDays * dayMs;
+  const lo = Math.min(prevFrom, windowFrom);
+  const F = dayOf(p.from);
+  const [r] = rowsOf<Record<keyof PeriodFacts, number>>(
+    await db.execute(sql`
+      with p as (
+        select d.person_id,
+          coalesce(sum(d.orders) filter (where d.day >= ${F}::date), 0) as n,
+          coalesce(sum(d.net) filter (where d.day >= ${F}::date), 0) as net,
+          coalesce(bool_or(d.day >= ${dayOf(prevFrom)}::date and d.day < ${F}::date), false) as prev_active,
+          max(d.last_at) filter (where d.day >= ${dayOf(windowFrom)}::date and d.day < ${F}::date) as last_before
+        from metric_customer_days d ${segmentJoin('d', scope.segment)}
+        where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency}
+          and d.day >= ${dayOf(lo)}::date and d.day < ${dayOf(p.to)}::date
+        group by d.person_id
+      )
+      select
+        coalesce(sum(p.n), 0)::float8 as "orders",
+        coalesce(sum(p.net), 0)::float8 as "revenue",
+        (count(*) filter (where p.n > 0))::int as "active",
+        (count(*) filter (where p.n >= 2))::int as "repeaters",
+        (count(*) filter (where p.prev_active))::int as "retentionBase",
+        (count(*) filter (where p.prev_active and p.n > 0))::int as "retained",
+        (count(*) filter (where p.last_before is not null))::int as "churnBase",
+        (count(*) filter (where p.last_before is not null and p.n = 0
+          and p.last_before <= ${tsOf(p.to - p.churnWindowDays * dayMs)}))::int as "churned",
+        (count(*) filter (where p.last_before is not null and p.n > 0))::int as "returned",
+        coalesce(sum(${wholeDaysTo(
+          p.to,
+          // A lookup by primary key per active customer, whatever the planner knows of the tables.
+          sql`(select c.first_at from metric_customers c
+            where c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency} and c.person_id = p.person_id)`,
+        )}) filter (where p.n > 0), 0)::float8 as "tenureDays"
+      from p`),
+  );
+  if (!r) throw new Error('period facts returned nothing');
+  return {
+    orders: Number(r.orders),
+    revenue: Number(r.revenue),
+    active: Number(r.active),
+    repeaters: Number(r.repeaters),
+    retentionBase: Number(r.retentionBase),
+    retained: Number(r.retained),
+    churnBase: Number(r.churnBase),
+    churned: Number(r.churned),
+    returned: Number(r.returned),
+    tenureDays: Number(r.tenureDays),
+  };
+}
+
+/** Whether some counted order of the scope's currency was placed on or after `at`'s day (a future-dated one). */
+async function anyOrderFrom(db: DbOrTx, scope: MetricScope, at: number): Promise<boolean> {
+  const rows = rowsOf(
+    await db.execute(sql`
+      select 1 from metric_customer_days
+      where workspace_id = ${scope.workspaceId} and currency = ${scope.currency} and day >= ${dayOf(at)}::date
+      limit 1`),
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Each customer's last counted order, order count and net amount before `asOf` (a day start), as a subquery
+ * (person_id, last_at, frequency, monetary): straight from metric_customers when no order is dated on or after
+ * asOf (the usual case: asOf is today's end), else summed from the customer days before it.
+ */
+async function customersAsOf(db: DbOrTx, scope: MetricScope, asOf: number): Promise<SQL> {
+  if (!(await anyOrderFrom(db, scope, asOf)))
+    return sql`
+      select c.person_id, c.last_at, c.orders::bigint as frequency, c.net as monetary
+      from metric_customers c ${segmentJoin('c', scope.segment)}
+      where c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency}`;
+  return sql`
+    select d.person_id, max(d.last_at) as last_at, sum(d.orders)::bigint as frequency, sum(d.net)::bigint as monetary
+    from metric_customer_days d ${segmentJoin('d', scope.segment)}
+    where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency} and d.day < ${dayOf(asOf)}::date
+    group by d.person_id`;
+}
+
+/** Historical CLV as of a day start: net revenue and customers of every counted order before it. */
+export async function historicalClv(
+  db: DbOrTx,
+  scope: MetricScope,
+  asOf: number,
+): Promise<{ revenue: number; customers: number }> {
+  const base = await customersAsOf(db, scope, asOf);
+  const [r] = rowsOf<{ revenue: number; customers: number }>(
+    await db.execute(
+      sql`select coalesce(sum(monetary), 0)::float8 as revenue, count(*)::int as customers from (${base}) b`,
+    ),
+  );
+  return { revenue: Number(r?.revenue ?? 0), customers: Number(r?.customers ?? 0) };
+}
+
+export type SubscriptionFacts = { base: number; churned: number; mrrBase: number; mrrChurned: number };
+
+/** Contractual churn of the subscriptions in the scope's currency (read from subscriptions: there are few). */
+export async function subscriptionFacts(
+  db: DbOrTx,
+  scope: MetricScope,
+  p: { from: number; to: number },
+): Promise<SubscriptionFacts> {
+  const F = tsOf(p.from);
+  const [r] = rowsOf<SubscriptionFacts>(
+    await db.execute(sql`
+      select count(*)::int as "base",
+        (count(*) filter (where s.canceled_at < ${tsOf(p.to)}))::int as "churned",
+        coalesce(sum(s.mrr), 0)::float8 as "mrrBase",
+        coalesce(sum(s.mrr) filter (where s.canceled_at < ${tsOf(p.to)}), 0)::float8 as "mrrChurned"
+      from subscriptions s ${segmentJoin('s', scope.segment)}
+      where s.workspace_id = ${scope.workspaceId} and s.currency = ${scope.currency}
+        and s.started_at < ${F} and (s.canceled_at is null or s.canceled_at >= ${F})`),
+  );
+  return {
+    base: Number(r?.base ?? 0),
+    churned: Number(r?.churned ?? 0),
+    mrrBase: Number(r?.mrrBase ?? 0),
+    mrrChurned: Number(r?.mrrChurned ?? 0),
+  };
+}
+
+export type DurationFacts = { count: number; sumSeconds: number; medianSeconds: number | null };
+
+/**
+ * A ticket's first response and resolution in whole seconds (floor): its business time when an SLA policy measured
+ * it (first_response_business_ms, resolution_business_ms), else the wall-clock time from creation.
+ */
+export const firstResponseSecondsSql = sql.raw(
+  `(coalesce(t.first_response_business_ms, case when t.first_response_at is not null then greatest(0, (extract(epoch from (t.first_response_at - t.created_at)) * 1000)::bigint) end) / 1000)`,
+);
+export const resolutionSecondsSql = sql.raw(
+  `(coalesce(t.resolution_business_ms, case when t.resolved_at is not null then greatest(0, (extract(epoch from (t.resolved_at - t.created_at)) * 1000)::bigint) end) / 1000)`,
+);
+
+/** First response (tickets created in the period) or resolution (tickets resolved in it) times. */
+export async function ticketDurations(
+  db: DbOrTx,
+  scope: Omit<MetricScope, 'currency'>,
+  which: 'first_response' | 'resolution',
+  p: { from: number; to: number },
+): Promise<DurationFacts> {
+  const seconds = which === 'first_response' ? firstResponseSecondsSql : resolutionSecondsSql;
+  const at = which === 'first_response' ? sql`t.created_at` : sql`t.resolved_at`;
+  const [r] = rowsOf<{ count: number; sum: number; median: number | null }>(
+    await db.execute(sql`
+      select count(x.s)::int as count, coalesce(sum(x.s), 0)::float8 as sum,
+        percentile_cont(0.5) within group (order by x.s) as median
+      from (
+        select ${seconds} as s from tickets t ${segmentJoin('t', scope.segment)}
+        where t.workspace_id = ${scope.workspaceId} and t.merged_into_id is null
+          and ${at} >= ${tsOf(p.from)} and ${at} < ${tsOf(p.to)}
+      ) x
+      where x.s is not null`),
+  );
+  return {
+    count: Number(r?.count ?? 0),
+    sumSeconds: Number(r?.sum ?? 0),
+    medianSeconds: r?.median === null || r?.median === undefined ? null : Number(r.median),
+  };
+}
+
+export type CohortCell = { cohort: number; month: number; customers: number; revenue: number };
+
+/**
+ * Monthly acquisition cohorts before `to` (a day start): each cohort's size (by the UTC month of the first counted
+ * order) and, per (cohort month, order month), distinct customers and net revenue. Months are year × 12 + month − 1.
+ */
+export async function cohortFacts(
+  db: DbOrTx,
+  scope: MetricScope,
+  p: { to: number; maxOffset: number | null },
+): Promise<{ sizes: Array<{ cohort: number; size: number }>; cells: CohortCell[] }> {
+  const monthOfTs = (col: string) =>
+    sql.raw(
+      `(extract(year from (${col} at time zone 'UTC'))::int * 12 + extract(month from (${col} at time zone 'UTC'))::int - 1)`,
+    );
+  const monthOfDay = (col: string) =>
+    sql.raw(`(extract(year from ${col})::int * 12 + extract(month from ${col})::int - 1)`);
+  const to = tsOf(p.to);
+  const acquired = sql`
+    select c.person_id, ${monthOfTs('c.first_at')} as cohort
+    from metric_customers c ${segmentJoin('c', scope.segment)}
+    where c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency} and c.first_at < ${to}`;
+  const sizes = rowsOf<{ cohort: number; size: number }>(
+    await db.execute(sql`select cohort, count(*)::int as size from (${acquired}) a group by cohort order by cohort`),
+  );
+  // Each customer day finds its customer's cohort by primary key (a plan that needs no statistics: the embedded
+  // engine has no autovacuum to gather them).
+  const cells = rowsOf<CohortCell>(
+    await db.execute(sql`
+      select x.cohort, x.month, count(distinct x.person_id)::int as customers, sum(x.net)::float8 as revenue
+      from (
+        select d.person_id, d.net, ${monthOfDay('d.day')} as month,
+          (select ${monthOfTs('c.first_at')} from metric_customers c
+            where c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency} and c.person_id = d.person_id)
+            as cohort
+        from metric_customer_days d ${segmentJoin('d', scope.segment)}
+        where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency} and d.day < ${dayOf(p.to)}::date
+      ) x
+      ${p.maxOffset === null ? sql`` : sql`where x.month - x.cohort <= ${p.maxOffset}`}
+      group by x.cohort, x.month`),
+  );
+  return {
+    sizes: sizes.map((s) => ({ cohort: Number(s.cohort), size: Number(s.size) })),
+    cells: cells.map((c) => ({
+      cohort: Number(c.cohort),
+      month: Number(c.month),
+      customers: Number(c.customers),
+      revenue: Number(c.revenue),
+    })),
+  };
+}
+
+/**
+ * Every customer's RFM as of `asOf` (a day start), as a subquery: measures and scores by SQL rank() exactly as
+ * docs/metrics.md writes them (person_id, last_at, recency_days, frequency, monetary, r, f, m).
+ */
+async function rfmScores(db: DbOrTx, scope: MetricScope, asOf: number): Promise<SQL> {
+  const base = await customersAsOf(db, scope, asOf);
+  return sql`
+    select person_id, last_at, recency_days, frequency, monetary,
+      5 * (rank() over (order by recency_days desc) - 1) / count(*) over () + 1 as r,
+      5 * (rank() over (order by frequency asc) - 1) / count(*) over () + 1 as f,
+      5 * (rank() over (order by monetary asc) - 1) / count(*) over () + 1 as m
+    from (
+      select person_id, last_at, ${wholeDaysTo(asOf, sql`last_at`)} as recency_days, frequency, monetary
+      from (${base}) b
+    ) x`;
+}
+
+/** Customers per (R, F) cell. */
+export async function rfmCells(
+  db: DbOrTx,
+  scope: MetricScope,
+  asOf: number,
+): Promise<Array<{ r: number; f: number; customers: number }>> {
+  const scores = await rfmScores(db, scope, asOf);
+  const rows = rowsOf<{ r: number; f: number; customers: number }>(
+    await db.execute(sql`select r::int as r, f::int as f, count(*)::int as customers from (${scores}) s group by r, f`),
+  );
+  return rows.map((x) => ({ r: Number(x.r), f: Number(x.f), customers: Number(x.customers) }));
+}
+
+export type RfmPersonRow = {
+  personId: string;
+  name: string;
+  lastOrderAt: number;
+  recencyDays: number;
+  frequency: number;
+  monetary: number;
+  r: number;
+  f: number;
+  m: number;
+};
+
+/**
+ * The customers of some (R, F) cells, highest spend first (then by id), a page after a keyset cursor; or one person
+ * (`personId`).
+ */
+export async function rfmPeople(
+  db: DbOrTx,
+  scope: MetricScope,
+  asOf: number,
+  q: {
+    cells?: ReadonlyArray<readonly [number, number]>;
+    personId?: string;
+    after?: { monetary: number; personId: string } | null;
+    limit: number;
+  },
+): Promise<RfmPersonRow[]> {
+  const scores = await rfmScores(db, scope, asOf);
+  const conds: SQL[] = [sql`true`];
+  if (q.cells)
+    conds.push(
+      q.cells.length
+        ? sql`(${sql.join(
+            q.cells.map(([r, f]) => sql`(s.r = ${r} and s.f = ${f})`),
+            sql` or `,
+          )})`
+        : sql`false`,
+    );
+  if (q.personId) conds.push(sql`s.person_id = ${q.personId}`);
+  if (q.after)
+    conds.push(
+      sql`(s.monetary < ${q.after.monetary} or (s.monetary = ${q.after.monetary} and s.person_id > ${q.after.personId}))`,
+    );
+  const rows = rowsOf<{
+    person_id: string;
+    name: string | null;
+    last_at_ms: number;
+    recency_days: number;
+    frequency: number;
+    monetary: number;
+    r: number;
+    f: number;
+    m: number;
+  }>(
+    await db.execute(sql`
+      select s.person_id, pp.display_name as name, (extract(epoch from s.last_at) * 1000)::float8 as last_at_ms,
+        s.recency_days::int as recency_days, s.frequency::int as frequency, s.monetary::float8 as monetary,
+        s.r::int as r, s.f::int as f, s.m::int as m
+      from (${scores}) s
+      join people pp on pp.workspace_id = ${scope.workspaceId} and pp.id = s.person_id
+      where ${sql.join(conds, sql` and `)}
+      order by s.monetary desc, s.person_id
+      limit ${q.limit}`),
+  );
+  return rows.map((x) => ({
+    personId: x.person_id,
+    name: x.name ?? '',
+    lastOrderAt: Number(x.last_at_ms),
+    recencyDays: Number(x.recency_days),
+    frequency: Number(x.frequency),
+    monetary: Number(x.monetary),
+    r: Number(x.r),
+    f: Number(x.f),
+    m: Number(x.m),
+  }));
+}
