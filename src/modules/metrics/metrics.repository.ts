@@ -211,17 +211,17 @@ export type PeriodFacts = {
  * The order metrics of one period [from, to) (UTC day starts) in one pass over the customer days from the earliest
  * day any of them looks at: the previous period (retention) or the churn window before `from`.
  */
-export async function periodFacts(
-  db: DbOrTx,
-  scope: MetricScope,
-  p: { from: number; to: number; churnWindowDays: number },
-): Promise<PeriodFacts> {
+/**
+ * Each customer of the scope with a counted order in the period, the previous period or the churn window before it
+ * (a `p` CTE): orders `n` and net in [from, to), whether active in the previous period, the last order before
+ * `from` within the window. periodFacts counts these rows; periodPeople lists them.
+ */
+function periodCustomersCte(scope: MetricScope, p: { from: number; to: number; churnWindowDays: number }): SQL {
   const prevFrom = p.from - (p.to - p.from);
   const windowFrom = p.from - p.churnWindowDays * dayMs;
   const lo = Math.min(prevFrom, windowFrom);
   const F = dayOf(p.from);
-  const [r] = rowsOf<Record<keyof PeriodFacts, number>>(
-    await db.execute(sql`
+  return sql`
       with p as (
         select d.person_id,
           coalesce(sum(d.orders) filter (where d.day >= ${F}::date), 0) as n,
@@ -232,17 +232,71 @@ export async function periodFacts(
         where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency}
           and d.day >= ${dayOf(lo)}::date and d.day < ${dayOf(p.to)}::date
         group by d.person_id
-      )
+      )`;
+}
+
+/** Which customers of the period a number counts (periodFacts' filters, by name). */
+export type PeriodPart = 'active' | 'repeaters' | 'retentionBase' | 'retained' | 'churnBase' | 'churned';
+
+function partCondition(part: PeriodPart, p: { to: number; churnWindowDays: number }): SQL {
+  switch (part) {
+    case 'active':
+      return sql`p.n > 0`;
+    case 'repeaters':
+      return sql`p.n >= 2`;
+    case 'retentionBase':
+      return sql`p.prev_active`;
+    case 'retained':
+      return sql`p.prev_active and p.n > 0`;
+    case 'churnBase':
+      return sql`p.last_before is not null`;
+    case 'churned':
+      return sql`p.last_before is not null and p.n = 0 and p.last_before <= ${tsOf(p.to - p.churnWindowDays * dayMs)}`;
+  }
+}
+
+export type PeriodPersonRow = { personId: string; name: string; orders: number; net: number };
+
+/** The customers behind a period's number, highest net in the period first (then by id), a page at a time. */
+export async function periodPeople(
+  db: DbOrTx,
+  scope: MetricScope,
+  p: { from: number; to: number; churnWindowDays: number },
+  part: PeriodPart,
+  q: { after: { net: number; personId: string } | null; limit: number },
+): Promise<PeriodPersonRow[]> {
+  const after = q.after
+    ? sql`and (p.net < ${q.after.net} or (p.net = ${q.after.net} and p.person_id > ${q.after.personId}))`
+    : sql``;
+  const rows = rowsOf<{ person_id: string; name: string | null; orders: number; net: number }>(
+    await db.execute(sql`
+      ${periodCustomersCte(scope, p)}
+      select p.person_id, pp.display_name as name, p.n::int as orders, p.net::float8 as net
+      from p join people pp on pp.workspace_id = ${scope.workspaceId} and pp.id = p.person_id
+      where ${partCondition(part, p)} ${after}
+      order by p.net desc, p.person_id
+      limit ${q.limit}`),
+  );
+  return rows.map((r) => ({ personId: r.person_id, name: r.name ?? '', orders: Number(r.orders), net: Number(r.net) }));
+}
+
+export async function periodFacts(
+  db: DbOrTx,
+  scope: MetricScope,
+  p: { from: number; to: number; churnWindowDays: number },
+): Promise<PeriodFacts> {
+  const [r] = rowsOf<Record<keyof PeriodFacts, number>>(
+    await db.execute(sql`
+      ${periodCustomersCte(scope, p)}
       select
         coalesce(sum(p.n), 0)::float8 as "orders",
         coalesce(sum(p.net), 0)::float8 as "revenue",
-        (count(*) filter (where p.n > 0))::int as "active",
-        (count(*) filter (where p.n >= 2))::int as "repeaters",
-        (count(*) filter (where p.prev_active))::int as "retentionBase",
-        (count(*) filter (where p.prev_active and p.n > 0))::int as "retained",
-        (count(*) filter (where p.last_before is not null))::int as "churnBase",
-        (count(*) filter (where p.last_before is not null and p.n = 0
-          and p.last_before <= ${tsOf(p.to - p.churnWindowDays * dayMs)}))::int as "churned",
+        (count(*) filter (where ${partCondition('active', p)}))::int as "active",
+        (count(*) filter (where ${partCondition('repeaters', p)}))::int as "repeaters",
+        (count(*) filter (where ${partCondition('retentionBase', p)}))::int as "retentionBase",
+        (count(*) filter (where ${partCondition('retained', p)}))::int as "retained",
+        (count(*) filter (where ${partCondition('churnBase', p)}))::int as "churnBase",
+        (count(*) filter (where ${partCondition('churned', p)}))::int as "churned",
         (count(*) filter (where p.last_before is not null and p.n > 0))::int as "returned",
         coalesce(sum(${wholeDaysTo(
           p.to,

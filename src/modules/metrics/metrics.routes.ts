@@ -5,6 +5,8 @@ import { errorResponses, idParam } from '../../http/schemas.ts';
 import {
   cohortsQuery,
   cohortsSchema,
+  periodPeopleQuery,
+  periodPeopleSchema,
   personRfmQuery,
   personRfmSchema,
   presentRfmPerson,
@@ -36,6 +38,28 @@ export const metricsRoutes =
         },
       },
       async (req) => presentSummary(await metrics.summary(requireActor(req), req.query)),
+    );
+
+    r.get(
+      '/metrics/people',
+      {
+        schema: {
+          tags,
+          summary:
+            'The customers behind a number of the summary (active customers, repeat purchase, retention, churn), highest net first',
+          querystring: periodPeopleQuery,
+          response: { 200: periodPeopleSchema, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const page = await metrics.periodPeople(requireActor(req), req.query);
+        return {
+          period: { from: page.period.from.toISOString(), to: page.period.to.toISOString() },
+          currency: page.currency,
+          data: page.rows.map((r) => ({ personId: r.personId, name: r.name, orders: r.orders, netMinor: r.net })),
+          page: { nextCursor: page.nextCursor, limit: page.limit },
+        };
+      },
     );
 
     r.get(

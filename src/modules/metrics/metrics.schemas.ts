@@ -28,6 +28,32 @@ export const summaryQuery = z.object({
   ...scopeQuery,
 });
 
+export const periodPeopleQuery = summaryQuery.extend({
+  metric: z
+    .string()
+    .max(40)
+    .describe('activeCustomers, repeatPurchaseRate, retentionRate or churnRate: whose customers to list'),
+  part: z.enum(['numerator', 'denominator']).optional().describe('Which side of the ratio (default numerator)'),
+  limit: listQuery.shape.limit,
+  cursor: listQuery.shape.cursor,
+});
+
+export const periodPeopleSchema = z
+  .object({
+    period: z.object({ from: z.string(), to: z.string() }),
+    currency: z.string(),
+    data: z.array(
+      z.object({
+        personId: z.string(),
+        name: z.string(),
+        orders: z.number().int().describe('Counted orders in the period'),
+        netMinor: z.number().describe('Their net amount, minor units'),
+      }),
+    ),
+    page: z.object({ nextCursor: z.string().nullable(), limit: z.number().int() }),
+  })
+  .meta({ id: 'MetricPeople' });
+
 export const cohortsQuery = z.object({
   to: day.optional().describe('Orders before this day count (default: the end of today, UTC)'),
   maxOffset: z.coerce.number().int().optional().describe('Months since the first purchase to show at most'),

@@ -35,6 +35,8 @@ import {
   currencies,
   historicalClv,
   periodFacts,
+  periodPeople,
+  type PeriodPart,
   rfmCells,
   rfmPeople,
   subscriptionFacts,
@@ -90,6 +92,8 @@ const earliest = Date.UTC(1900, 0, 1);
 const latest = Date.UTC(9999, 0, 1);
 
 type Problem = { param: string; message: string };
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function invalid(problems: Problem[]): AppError {
   return new AppError('validation_failed', problems.map((p) => `${p.param}: ${p.message}`).join('; '), { problems });
@@ -338,6 +342,60 @@ export function createMetricsService(deps: { db: Db }) {
     },
 
     /**
+     * The customers behind a number of the summary: `metric` and `part` (numerator or denominator) name them —
+     * active customers; repeat purchase rate (repeaters of the active); retention (the retained of the previous
+     * period's active); churn (the churned of the base) — highest net in the period first, a page at a time.
+     */
+    async periodPeople(
+      actor: Actor,
+      params: PeriodParams & {
+        metric: string;
+        part?: 'numerator' | 'denominator' | undefined;
+        limit?: number | undefined;
+        cursor?: string | undefined;
+      },
+    ) {
+      assertCan(actor, metricsRead);
+      const problems: Problem[] = [];
+      const part = params.part ?? 'numerator';
+      const parts: Record<string, { numerator: PeriodPart; denominator: PeriodPart }> = {
+        activeCustomers: { numerator: 'active', denominator: 'active' },
+        repeatPurchaseRate: { numerator: 'repeaters', denominator: 'active' },
+        retentionRate: { numerator: 'retained', denominator: 'retentionBase' },
+        churnRate: { numerator: 'churned', denominator: 'churnBase' },
+      };
+      const chosen = parts[params.metric]?.[part];
+      if (!chosen)
+        problems.push({
+          param: 'metric',
+          message: `lists the customers of ${Object.keys(parts).join(', ')}, not "${params.metric}"`,
+        });
+      const limit = params.limit ?? 50;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > maxLimit)
+        problems.push({ param: 'limit', message: `must be a whole number from 1 to ${maxLimit}` });
+      let after: { net: number; personId: string } | null = null;
+      if (params.cursor) {
+        const c = decodeCursor(params.cursor);
+        if (!c || typeof c.v !== 'number' || !Number.isSafeInteger(c.v) || !uuidPattern.test(c.id))
+          problems.push({ param: 'cursor', message: 'is not a cursor of this list' });
+        else after = { net: c.v, personId: c.id };
+      }
+      if (problems.length || !chosen) throw invalid(problems);
+      const p = parsePeriod(params);
+      const { scope } = await scopeOf(actor, params);
+      const rows = await periodPeople(db, scope, p, chosen, { after, limit: limit + 1 });
+      const kept = rows.slice(0, limit);
+      const last = kept[kept.length - 1];
+      return {
+        period: { from: new Date(p.from), to: new Date(p.to) },
+        currency: scope.currency,
+        rows: kept,
+        nextCursor: rows.length > limit && last ? encodeCursor({ v: last.net, id: last.personId }) : null,
+        limit,
+      };
+    },
+
+    /**
      * The customers behind an RFM number: those of a segment, or of one R×F cell (r and f), highest spend first,
      * a page at a time.
      */
@@ -388,12 +446,7 @@ export function createMetricsService(deps: { db: Db }) {
       let after: { monetary: number; personId: string } | null = null;
       if (params.cursor) {
         const c = decodeCursor(params.cursor);
-        if (
-          !c ||
-          typeof c.v !== 'number' ||
-          !Number.isSafeInteger(c.v) ||
-          !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(c.id)
-        )
+        if (!c || typeof c.v !== 'number' || !Number.isSafeInteger(c.v) || !uuidPattern.test(c.id))
           problems.push({ param: 'cursor', message: 'is not a cursor of this list' });
         else after = { monetary: c.v, personId: c.id };
       }
