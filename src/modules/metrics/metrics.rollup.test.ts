@@ -11,7 +11,10 @@ import { makeWorkspace } from '../../../test/factories.ts';
 import { rowsOf } from '../../db/client.ts';
 import { SafeSeqTracker } from '../webhooks/webhooks.delivery.ts';
 import { rng } from './metrics.fixture.ts';
-import { affectedPeople, processMetricEvents, rebuildMetricRollups } from './metrics.rollup.ts';
+import { affectedPeople, processMetricEvents, rebuildMetricRollups, rollupJobName } from './metrics.rollup.ts';
+import { ensureSystemSchedules, jobDefinitions } from '../../jobs/definitions.ts';
+import { enqueueJob, JobRunner } from '../../jobs/queue.ts';
+import { nilWorkspaceId } from '../../db/ids.ts';
 
 describe('affectedPeople', () => {
   it('takes the person of each event, the one an order left, and both people of a merge', () => {
@@ -158,7 +161,27 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
     expect(check!.n).toBeGreaterThan(20);
   }, 180_000);
 
-  it('a stale roll-up (the job not run yet) is what the rebuild repairs', async () => {
+  it('runs as the metrics.rollup job of the job runner, scheduled with the system schedules', async () => {
+    const { services, database } = ctx;
+    const db = database.db;
+    const ws = await makeWorkspace(services);
+    const { person } = await services.people.create(ws.ownerActor, { firstName: 'Queued' });
+    await services.orders.create(ws.ownerActor, { personId: person.id, currency: 'EUR', subtotal: '7.00' });
+    await ensureSystemSchedules(db);
+    const [schedule] = rowsOf<{ cron: string }>(
+      await db.execute(sql`select cron from job_schedules where name = ${rollupJobName}`),
+    );
+    expect(schedule?.cron).toBe('* * * * *');
+    await enqueueJob(db, nilWorkspaceId, rollupJobName, {});
+    const runner = new JobRunner(db, jobDefinitions());
+    await runner.tick();
+    const rows = await snapshot(ws.workspace.id);
+    expect(rows.customers).toEqual([
+      expect.objectContaining({ person_id: person.id, currency: 'EUR', orders: 1, net: '700' }),
+    ]);
+  });
+
+  it('a new order reaches the roll-ups at the next pass of the job, not before', async () => {
     const { services, database } = ctx;
     const db = database.db;
     const ws = await makeWorkspace(services);
