@@ -2237,6 +2237,30 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       );
       expect(seg.metrics.activeCustomers?.current.value).toBe(0);
     },
+    'GET /api/v1/metrics/people': async (p: Principal) => {
+      const wide = 'from=2000-01-01&to=2040-01-01';
+      for (const metric of ['activeCustomers', 'repeatPurchaseRate', 'retentionRate', 'churnRate'])
+        for (const part of ['numerator', 'denominator']) {
+          for (const currency of ['CHF', 'EUR']) {
+            const page = await getJson<{ data: Array<{ personId: string }> }>(
+              `/api/v1/metrics/people?${wide}&currency=${currency}&metric=${metric}&part=${part}&limit=200`,
+              p.headers,
+            );
+            if (currency === 'CHF') expect(page.data).toEqual([]);
+            for (const x of page.data) expect(bIds.people).not.toContain(x.personId);
+          }
+        }
+      const active = await getJson<{ data: Array<{ personId: string }> }>(
+        `/api/v1/metrics/people?${wide}&currency=EUR&metric=activeCustomers&limit=200`,
+        p.headers,
+      );
+      expect(active.data.map((x) => x.personId)).toContain(aIds.person);
+      const seg = await getJson<{ data: unknown[] }>(
+        `/api/v1/metrics/people?${wide}&currency=EUR&metric=activeCustomers&filter=company_id:in:${bIds.companies.join('|')}`,
+        p.headers,
+      );
+      expect(seg.data).toEqual([]);
+    },
     'GET /api/v1/metrics/cohorts': async (p: Principal) => {
       const chf = await noMetricsOfB(p, '/api/v1/metrics/cohorts');
       expect(chf.cohorts).toEqual([]);

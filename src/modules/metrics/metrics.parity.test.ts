@@ -269,6 +269,59 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
     expect(expected.filter((x) => x.segment === 'champions').length).toBeGreaterThan(0);
   });
 
+  it('lists the customers behind each number: the same people it counts, each once across pages', async () => {
+    const counted = facts('EUR').orders.filter((o) => o.status !== 'refunded' && o.status !== 'canceled');
+    const buyers = (from: Date, to: Date) => {
+      const n = new Map<string, number>();
+      for (const o of counted)
+        if (o.placedAt >= from && o.placedAt < to) n.set(o.personId, (n.get(o.personId) ?? 0) + 1);
+      return n;
+    };
+    async function allPeople(query: string): Promise<string[]> {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: Array<{ personId: string; orders: number }>; page: { nextCursor: string | null } } =
+          await get(`/metrics/people?${query}&limit=37${cursor ? `&cursor=${cursor}` : ''}`);
+        ids.push(...page.data.map((x) => x.personId));
+        cursor = page.page.nextCursor;
+      } while (cursor);
+      return ids;
+    }
+    for (const [from, to] of periods.slice(0, 4)) {
+      const period = { from: day(from), to: day(to) };
+      const prev = previousPeriod(period);
+      const now = buyers(period.from, period.to);
+      const before = buyers(prev.from, prev.to);
+      const expected: Record<string, string[]> = {
+        'activeCustomers.numerator': [...now.keys()],
+        'repeatPurchaseRate.numerator': [...now].filter(([, n]) => n >= 2).map(([id]) => id),
+        'repeatPurchaseRate.denominator': [...now.keys()],
+        'retentionRate.numerator': [...before.keys()].filter((id) => now.has(id)),
+        'retentionRate.denominator': [...before.keys()],
+      };
+      for (const [k, ids] of Object.entries(expected)) {
+        const [metric, part] = k.split('.');
+        const got = await allPeople(`from=${from}&to=${to}&currency=EUR&metric=${metric}&part=${part}`);
+        expect(new Set(got).size, k).toBe(got.length);
+        expect([...got].sort(), `${k} [${from}, ${to})`).toEqual([...ids].sort());
+      }
+      const summary = await get<SummaryBody>(`/metrics/summary?from=${from}&to=${to}&currency=EUR`);
+      const churn = summary.metrics.churnRate!.current as { numerator: number; denominator: number };
+      for (const part of ['numerator', 'denominator'] as const)
+        expect(
+          (await allPeople(`from=${from}&to=${to}&currency=EUR&metric=churnRate&part=${part}`)).length,
+          `churn ${part}`,
+        ).toBe(churn[part]);
+    }
+    const bad = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/metrics/people?from=2024-01-01&to=2024-02-01&metric=revenue',
+      headers: h,
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it("a person's RFM among all customers, and none for someone who never bought", async () => {
     const asOf = '2024-10-01';
     const expected = computeRfm(fx.orders.EUR!, day(asOf));
