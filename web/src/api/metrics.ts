@@ -141,3 +141,21 @@ export function usePersonRfm(personId: string) {
       api<{ asOf: string; currency: string; rfm: RfmPerson | null }>(`/people/${personId}/rfm`, { quiet401: false }),
   });
 }
+
+export type MetricPerson = { personId: string; name: string; orders: number; netMinor: number };
+
+/** The customers behind a number of the summary (GET /metrics/people). */
+export function useMetricPeople(
+  q: ({ from: string; to: string; metric: string; part: 'numerator' | 'denominator' } & MetricsScope) | null,
+) {
+  return useInfiniteQuery({
+    queryKey: ['metrics', 'people', q],
+    enabled: q !== null,
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) =>
+      api<{ currency: string; data: MetricPerson[]; page: { nextCursor: string | null } }>('/metrics/people', {
+        query: { ...q, limit: 50, cursor: pageParam ?? undefined },
+      }),
+    getNextPageParam: (last) => last.page.nextCursor,
+  });
+}

@@ -32,6 +32,7 @@ import {
   rfmSegmentLabels,
   rfmSegments,
   useCohorts,
+  useMetricPeople,
   useMetricsSummary,
   useMonthlySummaries,
   useRfm,
@@ -71,8 +72,9 @@ function useDashboardState() {
   };
   const set = (changes: Record<string, string | string[] | null>) =>
     setParams(
-      (p) => {
-        const next = new URLSearchParams(p);
+      () => {
+        // The address as it is now: two quick changes (react-router hands an updater the last render's) both stay.
+        const next = new URLSearchParams(window.location.search);
         for (const [k, v] of Object.entries(changes)) {
           next.delete(k);
           if (Array.isArray(v)) for (const x of v) next.append(k, x);
@@ -82,7 +84,21 @@ function useDashboardState() {
       },
       { replace: true },
     );
-  return { from, to, preset, scope, set, defaultTo };
+  /** One end of a custom period; the other stays as the address has it (or as the preset had it). */
+  const setBound = (key: 'from' | 'to', value: string) =>
+    setParams(
+      () => {
+        // The address as it is now: two quick changes (react-router hands an updater the last render's) both stay.
+        const next = new URLSearchParams(window.location.search);
+        if (!next.get('from')) next.set('from', from);
+        if (!next.get('to')) next.set('to', to);
+        next.set('preset', 'custom');
+        next.set(key, value);
+        return next;
+      },
+      { replace: true },
+    );
+  return { from, to, preset, scope, set, setBound, defaultTo };
 }
 
 export function AnalyticsPage() {
@@ -133,7 +149,14 @@ export function AnalyticsPage() {
           </SimpleGrid>
         </Stack>
       )}
-      <DrillDrawer drill={drill} onClose={() => setDrill(null)} asOf={to} scope={scoped} currency={currency} />
+      <DrillDrawer
+        drill={drill}
+        onClose={() => setDrill(null)}
+        from={from}
+        asOf={to}
+        scope={scoped}
+        currency={currency}
+      />
     </div>
   );
 }
@@ -176,18 +199,14 @@ function Controls(props: {
         type="date"
         w={160}
         value={state.from}
-        onChange={(e) =>
-          e.currentTarget.value && state.set({ preset: 'custom', from: e.currentTarget.value, to: state.to })
-        }
+        onChange={(e) => e.currentTarget.value && state.setBound('from', e.currentTarget.value)}
       />
       <TextInput
         label="Until (excluded)"
         type="date"
         w={160}
         value={state.to}
-        onChange={(e) =>
-          e.currentTarget.value && state.set({ preset: 'custom', from: state.from, to: e.currentTarget.value })
-        }
+        onChange={(e) => e.currentTarget.value && state.setBound('to', e.currentTarget.value)}
       />
       <Select
         label="Currency"
@@ -603,6 +622,7 @@ function RfmGrid(props: { asOf: string; scope: MetricsScope; onDrill: (d: Drill)
 function DrillDrawer(props: {
   drill: Drill | null;
   onClose: () => void;
+  from: string;
   asOf: string;
   scope: MetricsScope;
   currency: string | null;
@@ -647,11 +667,61 @@ function DrillDrawer(props: {
           )}
         </Stack>
       )}
-      {d?.kind === 'metric' && <MetricPeople drill={d} />}
+      {d?.kind === 'metric' && (
+        <MetricPeople drill={d} from={props.from} to={props.asOf} scope={props.scope} currency={props.currency} />
+      )}
     </Drawer>
   );
 }
 
-function MetricPeople(_props: { drill: Extract<Drill, { kind: 'metric' }> }) {
-  return null;
+function MetricPeople(props: {
+  drill: Extract<Drill, { kind: 'metric' }>;
+  from: string;
+  to: string;
+  scope: MetricsScope;
+  currency: string | null;
+}) {
+  const q = useMetricPeople({
+    from: props.from,
+    to: props.to,
+    metric: props.drill.metric,
+    part: props.drill.part,
+    ...props.scope,
+  });
+  const rows = q.data?.pages.flatMap((p) => p.data) ?? [];
+  return (
+    <Stack gap="xs" data-testid="drill-people">
+      <Text fz="xs" c="dimmed">
+        {metricDefs[props.drill.metric].definition}
+      </Text>
+      <Table fz="sm">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Customer</Table.Th>
+            <Table.Th ta="right">Orders in the period</Table.Th>
+            <Table.Th ta="right">Net in the period</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {rows.map((p) => (
+            <Table.Tr key={p.personId} data-testid="drill-person">
+              <Table.Td>
+                <Anchor component={Link} to={`/people/${p.personId}`}>
+                  {p.name || '(no name)'}
+                </Anchor>
+              </Table.Td>
+              <Table.Td ta="right">{formatCount(p.orders)}</Table.Td>
+              <Table.Td ta="right">{formatMinor(p.netMinor, props.currency)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {q.isLoading && <Skeleton h={120} />}
+      {q.hasNextPage && (
+        <Button variant="light" loading={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>
+          More
+        </Button>
+      )}
+    </Stack>
+  );
 }
