@@ -17,7 +17,6 @@ import {
   IconClock,
   IconMessageBolt,
   IconMail,
-  IconMessages,
   IconMessageStar,
   IconReceipt,
   IconSpeakerphone,
@@ -238,7 +237,6 @@ export const settingsPages: PageDef[] = [
 ];
 
 export const comingSoon: Array<{ label: string; icon: Icon; description: string }> = [
-  { label: 'Live chat', icon: IconMessages, description: 'A chat widget for your website' },
   { label: 'Campaigns', icon: IconSpeakerphone, description: 'Segments and outreach' },
   { label: 'Feedback', icon: IconMessageStar, description: 'Surveys, NPS and reviews' },
   { label: 'Loyalty', icon: IconGift, description: 'Points, tiers and rewards' },

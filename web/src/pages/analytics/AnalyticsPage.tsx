@@ -343,7 +343,9 @@ const drillable = (key: MetricKey) => key === 'repeatPurchaseRate' || key === 'r
 
 function monthsEndingAt(to: string, n: number): Array<{ from: string; to: string }> {
   const end = new Date(`${to}T00:00:00Z`);
-  const first = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), 1));
+  // The month of the period's last day (`to` is excluded).
+  const last = new Date(end.getTime() - 86_400_000);
+  const first = new Date(Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1));
   const out: Array<{ from: string; to: string }> = [];
   for (let i = n - 1; i >= 0; i--) {
     const a = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() - i, 1));
