@@ -89,6 +89,8 @@ describe.skipIf(browserSkip || (!hasData && !inCi))('analytics dashboard in a br
     expect(orders.every((n) => n >= 2)).toBe(true);
     await drawer.getByTestId('drill-person').first().getByRole('link').click();
     await expect.poll(() => page.url()).toMatch(/\/people\/[0-9a-f-]{36}$/);
+    // The customer's page says where they stand: their RFM scores and segment.
+    await expect.poll(() => page.getByTestId('person-rfm').textContent()).toMatch(/RFM [1-5]·[1-5]·[1-5]/);
     expect(h.pageErrors).toEqual([]);
   }, 240_000);
 });

@@ -137,8 +137,7 @@ export function useRfmPeople(q: ({ asOf: string; segment?: string; r?: number; f
 export function usePersonRfm(personId: string) {
   return useQuery({
     queryKey: ['metrics', 'person-rfm', personId],
-    queryFn: () =>
-      api<{ asOf: string; currency: string; rfm: RfmPerson | null }>(`/people/${personId}/rfm`, { quiet401: false }),
+    queryFn: () => api<{ asOf: string; currency: string; rfm: RfmPerson | null }>(`/people/${personId}/rfm`),
   });
 }
 

@@ -1,6 +1,8 @@
 import { useMemo, useState } from 'react';
 import { Badge, Button, Card, Group, Skeleton, Stack, Table, Text } from '@mantine/core';
 import { useOrders, useSubscriptionsOf } from '../../api/commerce.ts';
+import { rfmSegmentLabels, usePersonRfm } from '../../api/metrics.ts';
+import { useCan } from '../../api/queries.ts';
 import { formatMoney, isZero, orderName } from '../../lib/commerce.ts';
 import { formatDate } from '../../lib/format.ts';
 import { SectionTitle } from '../customers/fields.tsx';
@@ -15,10 +17,12 @@ export function PersonOrders({ personId }: { personId: string }) {
   const rows = useMemo(() => orders.data?.pages.flatMap((p) => p.data) ?? [], [orders.data]);
   const [open, setOpen] = useState<string | null>(null);
   const subscriptions = subs.data?.data ?? [];
+  const can = useCan();
 
   return (
     <Card withBorder padding="md" data-testid="orders-section">
       <SectionTitle>Orders</SectionTitle>
+      {can('analytics:read') && <PersonRfm personId={personId} />}
       {orders.isPending ? (
         <Skeleton h={80} />
       ) : rows.length === 0 ? (
@@ -117,5 +121,23 @@ export function PersonOrders({ personId }: { personId: string }) {
       )}
       <OrderDrawer orderId={open} onClose={() => setOpen(null)} />
     </Card>
+  );
+}
+
+/** Where the customer stands among all customers: RFM scores (1–5) and their segment (docs/metrics.md). */
+function PersonRfm({ personId }: { personId: string }) {
+  const q = usePersonRfm(personId);
+  const rfm = q.data?.rfm;
+  if (!rfm) return null;
+  return (
+    <Group gap={6} mb="xs" data-testid="person-rfm">
+      <Badge variant="light" color="grape">
+        {rfmSegmentLabels[rfm.segment as keyof typeof rfmSegmentLabels] ?? rfm.segment}
+      </Badge>
+      <Text fz="xs" c="dimmed">
+        RFM {rfm.r}·{rfm.f}·{rfm.m} — last order {rfm.recencyDays} days ago, {rfm.frequency} order
+        {rfm.frequency === 1 ? '' : 's'} in {q.data?.currency}
+      </Text>
+    </Group>
   );
 }
