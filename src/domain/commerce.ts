@@ -32,9 +32,19 @@ export function normaliseCurrency(raw: string): string | null {
   return /^[A-Z]{3}$/.test(code) && knownCurrencies().has(code) ? code : null;
 }
 
-/** How many decimals the currency's minor unit has (EUR 2, JPY 0, BHD 3). */
+const digitsByCurrency = new Map<string, number>();
+
+/**
+ * How many decimals the currency's minor unit has (EUR 2, JPY 0, BHD 3). Remembered per code: building an
+ * Intl.NumberFormat costs far more than the amount it reads (an import reads several amounts per row).
+ */
 export function currencyDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  let digits = digitsByCurrency.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsByCurrency.set(currency, digits);
+  }
+  return digits;
 }
 
 export type MinorResult = { ok: true; minor: number } | { ok: false; message: string };
