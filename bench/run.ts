@@ -4,12 +4,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { analytics } from './benchmarks/analytics.ts';
 import { chatFanout } from './benchmarks/chat-fanout.ts';
 import { importBenchmark } from './benchmarks/import.ts';
 import { mailIn } from './benchmarks/mail-in.ts';
 import { inbox } from './benchmarks/inbox.ts';
 import { recordRead } from './benchmarks/record-read.ts';
 import { search } from './benchmarks/search.ts';
+import { predict } from './benchmarks/predict.ts';
 import { writeBenchmarksMd } from './lib/markdown.ts';
 import { defaultAdminUrl, postgresVersion } from './lib/pg.ts';
 import { machineInfo, writeResult } from './lib/results.ts';
@@ -18,7 +20,7 @@ import { summaryCells, textTable } from './lib/table.ts';
 import type { Benchmark, BenchmarkResult } from './lib/types.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. Add new ones here. */
-const benchmarks: Benchmark[] = [recordRead, search, importBenchmark, mailIn, chatFanout, inbox];
+const benchmarks: Benchmark[] = [recordRead, search, importBenchmark, mailIn, chatFanout, inbox, analytics, predict];
 
 process.once('SIGINT', () => {
   killAllSpawned();

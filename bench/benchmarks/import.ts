@@ -66,7 +66,7 @@ async function copyBaseline(url: string, file: string, expectRows: number): Prom
 }
 
 /** CPU time (user + system) a local process has used so far, in seconds; null when /proc cannot tell. */
-function cpuSecondsOf(pid: number): number | null {
+export function cpuSecondsOf(pid: number): number | null {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -211,7 +211,7 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return out;
 }
 
-type CliRun = {
+export type CliRun = {
   seconds: number;
   /** The import job alone (started_at → finished_at of the import), without upload, hashing and analysis. */
   runSeconds: number;
@@ -234,14 +234,15 @@ function statusKb(pid: number): { hwm: number; rss: number } | null {
 }
 
 /**
- * `rapport import people <file>` in a child process, as a user runs it (upload into the data directory, analysis,
- * suggested mapping, the job to the end), its RSS sampled every 200 ms (VmHWM, the kernel's own peak).
+ * `rapport import people <file>` (or `orders`) in a child process, as a user runs it (upload into the data directory,
+ * analysis, suggested mapping, the job to the end), its RSS sampled every 200 ms (VmHWM, the kernel's own peak).
  */
-async function importWithCli(
+export async function importWithCli(
   env: Record<string, string>,
   file: string,
   name: string,
   databaseUrl?: string,
+  entity: 'people' | 'orders' = 'people',
 ): Promise<CliRun> {
   const profDir = path.join(benchDir, 'tmp', 'prof');
   const nodeArgs = cpuProfiling
@@ -250,7 +251,7 @@ async function importWithCli(
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'import', 'people', file, '--workspace', 'bench'],
+    [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'import', entity, file, '--workspace', 'bench'],
     { cwd: repoDir, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let peakKb = 0;

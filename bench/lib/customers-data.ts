@@ -17,18 +17,10 @@ import {
   stageKeys,
   tagWords,
 } from './names.ts';
+import { seededRandom } from '../../src/domain/random.ts';
 
-/** mulberry32: small, fast, good enough for test data; returns [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/domain/random.ts). */
+export const prng = seededRandom;
 
 export type Rand = () => number;
 export const pick = <T>(rand: Rand, list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
@@ -209,6 +201,8 @@ export function* generatePeople(opts: {
   from: Date;
   to: Date;
   seed: number;
+  /** The person's id in another system (a shop's customer id), as a last column (`external_id`); none without it. */
+  externalIdOf?: (index: number) => string;
 }): Generator<{ person: GeneratedPerson; csv: string; linkCsv: string | null }> {
   const rand = prng(opts.seed);
   const step = (opts.to.getTime() - opts.from.getTime()) / opts.count;
@@ -233,7 +227,8 @@ export function* generatePeople(opts: {
       Math.min(opts.to.getTime(), createdMs + Math.floor(rand() * 30 * 86_400_000)),
     ).toISOString();
     const id = uuidV7(createdMs, rand);
-    const searchText = buildSearchText([displayName, emails, phones, t, company ? [company.name] : [], null]);
+    const externalId = opts.externalIdOf ? opts.externalIdOf(i) : null;
+    const searchText = buildSearchText([displayName, emails, phones, t, company ? [company.name] : [], externalId]);
     const csv = [
       opts.workspaceId,
       id,
@@ -249,6 +244,7 @@ export function* generatePeople(opts: {
       field(searchText),
       createdAt,
       stageChangedAt,
+      ...(externalId === null ? [] : [field(externalId)]),
     ].join(',');
     const linkCsv = company
       ? `${[opts.workspaceId, id, company.id, field(pick(rand, titles)), 'true', createdAt].join(',')}\n`

@@ -90,6 +90,8 @@ export async function loadCustomers(opts: {
   sampleSize: number;
   seed: number;
   log: (msg: string) => void;
+  /** Gives each person an external id (a shop's customer id). */
+  externalIdOf?: (index: number) => string;
 }): Promise<LoadedCustomers> {
   const started = Date.now();
   const to = new Date();
@@ -122,6 +124,7 @@ export async function loadCustomers(opts: {
         from,
         to,
         seed: opts.seed + 2,
+        ...(opts.externalIdOf ? { externalIdOf: opts.externalIdOf } : {}),
       })) {
         if (wanted.has(r.person.index)) sample.push(r.person);
         if (r.linkCsv) linkLines.push(r.linkCsv);
@@ -129,7 +132,8 @@ export async function loadCustomers(opts: {
         yield r.csv;
       }
     };
-    await copy(client, 'people', personCopyColumns, peopleLines());
+    const columns = opts.externalIdOf ? `${personCopyColumns}, external_id` : personCopyColumns;
+    await copy(client, 'people', columns, peopleLines());
     await copy(client, 'person_companies', linkCopyColumns, linkLines);
     const copied = Date.now();
     opts.log(`copied in ${Math.round((copied - started) / 1000)} s; rebuilding ${defs.length} indexes`);

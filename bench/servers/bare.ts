@@ -1,13 +1,15 @@
 /**
  * The baseline: plain Fastify 5 and a pg.Pool doing the same primary-key lookup as Rapport's GET /api/v1/users/:id,
  * the same search as GET /api/v1/search and GET /api/v1/people?q=, and the inbox's queue page and queue counts
- * (GET /api/v1/tickets/summaries?queue=…, GET /api/v1/tickets/queues; the agent as `user=`), each as one hand-written SQL
+ * (GET /api/v1/tickets/summaries?queue=…, GET /api/v1/tickets/queues; the agent as `user=`), and every number of the
+ * analytics dashboard's default view (`/analytics/dashboard?to=…`, bench/lib/analytics-sql.ts), each as one hand-written SQL
  * query, with nothing else (no auth, no schema, no hooks). Env: BENCH_DATABASE_URL, BENCH_WORKSPACE_ID, BENCH_POOL_SIZE,
  * BENCH_TRGM_THRESHOLD (pg_trgm.word_similarity_threshold, as Rapport sets it), PORT.
  */
 import Fastify from 'fastify';
 import pg from 'pg';
 import { oneEditAway, parseQuery } from '../../src/domain/search.ts';
+import { dashboardEndingAt, dashboardParams, dashboardPeriods, dashboardSql } from '../lib/analytics-sql.ts';
 import { queueCountsSql, queuePageSql } from '../lib/inbox-sql.ts';
 
 type UserRecord = {
@@ -143,6 +145,40 @@ app.get<{ Querystring: { user: string } }>('/tickets/queues', async (req) => {
     breaching: Number(row.breaching),
     open: Number(row.open),
   };
+});
+
+/**
+ * The analytics dashboard's numbers: one statement for everything but the per-period pass over the customer days,
+ * and that pass as one statement per period, all side by side on the pool (as Rapport's requests run theirs), the
+ * answers merged. `source=orders` computes everything in one statement from the orders table instead.
+ */
+const dashboardStatements = {
+  rest: dashboardSql('rollups', { facts: false, rest: true }),
+  facts: dashboardSql('rollups', { facts: true, rest: false }),
+  orders: dashboardSql('orders'),
+};
+type DashboardJson = { periods: Record<string, Record<string, unknown>> };
+const factKeys = ['orders', 'revenue', 'active', 'repeaters', 'retentionBase', 'retained', 'churnBase', 'churned'];
+factKeys.push('returned', 'tenureDays');
+app.get<{ Querystring: { to: string; source?: 'rollups' | 'orders' } }>('/analytics/dashboard', async (req, reply) => {
+  const d = dashboardEndingAt(req.query.to);
+  const run = async (text: string, periods?: ReturnType<typeof dashboardPeriods>) =>
+    (await plainPool.query<{ dashboard: string }>(text, dashboardParams(workspaceId, d, periods))).rows[0]?.dashboard ??
+    'null';
+  if (req.query.source === 'orders') return reply.type('application/json').send(await run(dashboardStatements.orders));
+  const [rest, ...facts] = await Promise.all([
+    run(dashboardStatements.rest),
+    ...dashboardPeriods(d).map((p) => run(dashboardStatements.facts, [p])),
+  ]);
+  const out = JSON.parse(rest) as DashboardJson;
+  for (const f of facts) {
+    const one = JSON.parse(f) as DashboardJson;
+    for (const [k, v] of Object.entries(one.periods)) {
+      const target = out.periods[k] as Record<string, unknown>;
+      for (const key of factKeys) target[key] = v[key];
+    }
+  }
+  return out;
 });
 
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });

@@ -66,3 +66,35 @@ export const metricCustomers = pgTable(
     index('metric_customers_person_idx').on(t.workspaceId, t.personId),
   ],
 );
+
+/**
+ * One row per currency, UTC day and acquisition cohort with at least one counted order: the workspace's totals that
+ * need no per-customer pass — orders and revenue of any days, customers acquired (historical CLV, cohort sizes) and
+ * customers buying in a calendar month (cohort cells and the monthly trend, counted on their first day of the month,
+ * with whether they bought again that month). Summed up from the
+ * customer days: the job adds a refreshed customer's new rows and takes off their old ones, the rebuild recomputes
+ * it. Read for the whole workspace only: a segment's metrics go through the customer days.
+ */
+export const metricDays = pgTable(
+  'metric_days',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    currency: text('currency').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    /** The UTC month of the customers' first counted order in the currency, as year × 12 + month − 1. */
+    cohort: integer('cohort').notNull(),
+    /** Counted orders and their net amounts that day. */
+    orders: integer('orders').notNull(),
+    net: bigint('net', { mode: 'number' }).notNull(),
+    /** Customers whose first counted order (in the currency) is that day. */
+    newCustomers: integer('new_customers').notNull(),
+    /** Customers whose first counted order of that calendar month is that day. */
+    monthCustomers: integer('month_customers').notNull(),
+    /** Of those, the ones with at least two counted orders in that calendar month (repeat buyers of the month). */
+    monthRepeaters: integer('month_repeaters').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.currency, t.day, t.cohort] }),
+    foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
+  ],
+);

@@ -13,17 +13,11 @@ import {
   type SubscriptionFact,
   type TicketFact,
 } from '../../domain/metrics.ts';
+import { seededRandom } from '../../domain/random.ts';
 
-/** A small deterministic generator (mulberry32). */
+/** A small deterministic generator (mulberry32) with helpers. */
 export function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),

@@ -197,6 +197,46 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
     expect(s).toEqual(computeCohorts(facts('EUR', (p) => p.tags.includes('vip')).orders, { to: day('2024-07-01') }));
   });
 
+  it("the monthly trend: each month as that month's summary has it, for the workspace, a segment, another currency", async () => {
+    type TrendBody = {
+      currency: string;
+      months: Array<{ from: string; to: string } & Record<string, unknown>>;
+    };
+    const cases: Array<[string, string, number]> = [
+      ['to=2024-07-01', 'currency=EUR', 12],
+      // Cut mid-month with later orders in that month: the repeat buyers of the last month count its days only.
+      ['to=2024-03-15&months=15', 'currency=EUR', 15],
+      ['to=2024-07-01&months=6', 'currency=EUR&filter=tag:eq:vip', 6],
+      ['to=2025-01-01&months=3', 'currency=USD', 3],
+    ];
+    for (const [range, scope, n] of cases) {
+      const t = await get<TrendBody>(`/metrics/trend?${range}&${scope}`);
+      expect(t.months).toHaveLength(n);
+      expect(t.months.at(-1)!.to.slice(0, 10)).toBe(range.slice(3, 13));
+      let active = 0;
+      for (const m of t.months) {
+        const s = await get<SummaryBody>(
+          `/metrics/summary?from=${m.from.slice(0, 10)}&to=${m.to.slice(0, 10)}&${scope}`,
+        );
+        for (const k of ['revenue', 'orders', 'activeCustomers', 'repeatPurchaseRate'])
+          expect(m[k], `${range} ${scope} ${m.from} ${k}`).toEqual(s.metrics[k]!.current);
+        active += (m.activeCustomers as { value: number }).value;
+      }
+      expect(active).toBeGreaterThan(0);
+    }
+    // Another workspace's trend has none of these orders.
+    const other = await makeWorkspace(ctx.services);
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/metrics/trend?to=2024-07-01',
+      headers: bearer(await makeApiKey(ctx.services, other)),
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<TrendBody & { currencies: string[] }>();
+    expect(body.currencies).toEqual([]);
+    expect(body.months.every((m) => (m.orders as { value: number }).value === 0)).toBe(true);
+  });
+
   async function allRfmPeople(query: string): Promise<RfmPersonBody[]> {
     const rows: RfmPersonBody[] = [];
     let cursor: string | null = null;
@@ -352,6 +392,9 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
       ['/metrics/summary?from=2024-03-01&to=2024-04-01&filter=stage:eq:nonexistent', 'filter'],
       ['/metrics/summary?from=2024-03-01&to=2024-04-01&filter=stage', 'filter'],
       ['/metrics/cohorts?to=2024-13-01', 'to'],
+      ['/metrics/trend?months=0', 'months'],
+      ['/metrics/trend?to=2024-02-30', 'to'],
+      ['/metrics/trend?to=1901-01-01&months=24', 'months'],
       ['/metrics/cohorts?maxOffset=-1', 'maxOffset'],
       ['/metrics/rfm?asOf=2024-01-01T01:00:00Z', 'asOf'],
       ['/metrics/rfm/people?segment=whales', 'segment'],
@@ -380,6 +423,7 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
       const calls = [
         () => m.summary(actor, { from: '2024-01-01', to: '2024-02-01' }),
         () => m.cohorts(actor, {}),
+        () => m.trend(actor, {}),
         () => m.rfm(actor, {}),
         () => m.rfmPeople(actor, { segment: 'lost' }),
         () => m.personRfm(actor, fx.people[0]!.id, {}),

@@ -26,6 +26,15 @@ const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[
 export async function refreshCustomers(tx: DbOrTx, workspaceId: string, personIds: readonly string[]): Promise<void> {
   if (!personIds.length) return;
   const ids = uuidArray(personIds);
+  const theirDays = sql`d.workspace_id = ${workspaceId} and d.person_id = any(${ids})`;
+  // The workspace's day totals lose what these customers' rows gave them, and get back what their new rows give
+  // (in the same transaction, so the totals always equal the sum of the customer days).
+  await tx.execute(sql`
+    update metric_days m set orders = m.orders - c.orders, net = m.net - c.net,
+      new_customers = m.new_customers - c.new_customers, month_customers = m.month_customers - c.month_customers,
+      month_repeaters = m.month_repeaters - c.month_repeaters
+    from (${dayContributions(theirDays)}) c
+    where m.workspace_id = ${workspaceId} and m.currency = c.currency and m.day = c.day and m.cohort = c.cohort`);
   await tx.execute(
     sql`delete from metric_customer_days where workspace_id = ${workspaceId} and person_id = any(${ids})`,
   );
@@ -43,12 +52,54 @@ export async function refreshCustomers(tx: DbOrTx, workspaceId: string, personId
     from metric_customer_days
     where workspace_id = ${workspaceId} and person_id = any(${ids})
     group by workspace_id, currency, person_id`);
+  await tx.execute(sql`
+    insert into metric_days (workspace_id, currency, day, cohort, orders, net, new_customers, month_customers,
+      month_repeaters)
+    select ${workspaceId}, c.currency, c.day, c.cohort, c.orders, c.net, c.new_customers, c.month_customers,
+      c.month_repeaters
+    from (${dayContributions(theirDays)}) c
+    on conflict (workspace_id, currency, day, cohort) do update set orders = metric_days.orders + excluded.orders,
+      net = metric_days.net + excluded.net, new_customers = metric_days.new_customers + excluded.new_customers,
+      month_customers = metric_days.month_customers + excluded.month_customers,
+      month_repeaters = metric_days.month_repeaters + excluded.month_repeaters`);
+  // Totals nobody contributes to any more (the workspace's few thousand rows; no index needed).
+  await tx.execute(sql`delete from metric_days where workspace_id = ${workspaceId} and orders = 0`);
+}
+
+/** The month of a date column as year × 12 + month − 1. */
+const monthIndex = (col: string) =>
+  sql.raw(`(extract(year from ${col})::int * 12 + extract(month from ${col})::int - 1)`);
+
+/**
+ * What some customer days give the day totals (metric_days): per currency, day and cohort (the month of the
+ * customer's first day), the orders, net, customers acquired that day and customers on their first day of that
+ * calendar month. `where` selects whole customers (all their days in a currency), over `metric_customer_days d`.
+ */
+function dayContributions(where: SQL): SQL {
+  return sql`
+    select x.currency, x.day, x.cohort, sum(x.orders)::int as orders, sum(x.net)::bigint as net,
+      (count(*) filter (where x.day = x.first_day))::int as new_customers,
+      (count(*) filter (where x.month_first))::int as month_customers,
+      (count(*) filter (where x.month_first and x.month_orders >= 2))::int as month_repeaters
+    from (
+      select y.*, ${monthIndex('y.first_day')} as cohort,
+        (y.prev_day is null or ${monthIndex('y.prev_day')} <> ${monthIndex('y.day')}) as month_first
+      from (
+        select d.currency, d.day, d.orders, d.net,
+          min(d.day) over (partition by d.person_id, d.currency) as first_day,
+          lag(d.day) over (partition by d.person_id, d.currency order by d.day) as prev_day,
+          sum(d.orders) over (partition by d.person_id, d.currency, ${monthIndex('d.day')}) as month_orders
+        from metric_customer_days d where ${where}
+      ) y
+    ) x
+    group by x.currency, x.day, x.cohort`;
 }
 
 /** Fresh planner statistics after a bulk change (PGlite has no autovacuum to take them). */
 export async function analyzeRollups(db: DbOrTx): Promise<void> {
   await db.execute(sql`analyze metric_customer_days`);
   await db.execute(sql`analyze metric_customers`);
+  await db.execute(sql`analyze metric_days`);
 }
 
 /** Recomputes every roll-up row of a workspace from its orders. */
@@ -68,6 +119,13 @@ export async function rebuildWorkspaceRollups(tx: DbOrTx, workspaceId: string): 
     from metric_customer_days
     where workspace_id = ${workspaceId}
     group by workspace_id, currency, person_id`);
+  await tx.execute(sql`delete from metric_days where workspace_id = ${workspaceId}`);
+  await tx.execute(sql`
+    insert into metric_days (workspace_id, currency, day, cohort, orders, net, new_customers, month_customers,
+      month_repeaters)
+    select ${workspaceId}, c.currency, c.day, c.cohort, c.orders, c.net, c.new_customers, c.month_customers,
+      c.month_repeaters
+    from (${dayContributions(sql`d.workspace_id = ${workspaceId}`)}) c`);
 }
 
 export const metricsConsumer = 'metrics';
@@ -189,7 +247,7 @@ export async function currencies(
 ): Promise<Array<{ currency: string; orders: number }>> {
   return rowsOf<{ currency: string; orders: number }>(
     await db.execute(sql`
-      select currency, sum(orders)::float8 as orders from metric_customers where workspace_id = ${workspaceId}
+      select currency, sum(orders)::float8 as orders from metric_days where workspace_id = ${workspaceId}
       group by currency order by sum(orders) desc, currency`),
   );
 }
@@ -356,6 +414,16 @@ export async function historicalClv(
   scope: MetricScope,
   asOf: number,
 ): Promise<{ revenue: number; customers: number }> {
+  if (!scope.segment) {
+    // The whole workspace: the day totals before asOf (revenue, and customers counted on the day they were acquired).
+    const [t] = rowsOf<{ revenue: number; customers: number }>(
+      await db.execute(sql`
+        select coalesce(sum(net), 0)::float8 as revenue, coalesce(sum(new_customers), 0)::int as customers
+        from metric_days
+        where workspace_id = ${scope.workspaceId} and currency = ${scope.currency} and day < ${dayOf(asOf)}::date`),
+    );
+    return { revenue: Number(t?.revenue ?? 0), customers: Number(t?.customers ?? 0) };
+  }
   const base = await customersAsOf(db, scope, asOf);
   const [r] = rowsOf<{ revenue: number; customers: number }>(
     await db.execute(
@@ -363,6 +431,54 @@ export async function historicalClv(
     ),
   );
   return { revenue: Number(r?.revenue ?? 0), customers: Number(r?.customers ?? 0) };
+}
+
+export type MonthFacts = { month: number; orders: number; revenue: number; active: number; repeaters: number };
+
+/**
+ * Orders, revenue, active customers and repeat buyers (two counted orders or more) of consecutive calendar months,
+ * the last one possibly cut at `to` (a day start): month index year × 12 + month − 1. For the whole workspace from
+ * the day totals, which count a customer in a month on their first day of it — exact unless some order is dated on or
+ * after `to` within its month (it would count towards that month's repeat buyers); then, and for a segment, from the
+ * customer days grouped by month and person.
+ */
+export async function trendFacts(
+  db: DbOrTx,
+  scope: MetricScope,
+  p: { from: number; to: number },
+): Promise<MonthFacts[]> {
+  const range = (col: string) =>
+    sql`${sql.raw(col)} >= ${dayOf(p.from)}::date and ${sql.raw(col)} < ${dayOf(p.to)}::date`;
+  const toIsMonthStart = new Date(p.to).getUTCDate() === 1;
+  const rows =
+    !scope.segment && (toIsMonthStart || !(await anyOrderFrom(db, scope, p.to)))
+      ? rowsOf<MonthFacts>(
+          await db.execute(sql`
+            select ${monthIndex('day')} as month, sum(orders)::float8 as orders, sum(net)::float8 as revenue,
+              sum(month_customers)::int as active, sum(month_repeaters)::int as repeaters
+            from metric_days
+            where workspace_id = ${scope.workspaceId} and currency = ${scope.currency} and ${range('day')}
+            group by ${monthIndex('day')}`),
+        )
+      : rowsOf<MonthFacts>(
+          await db.execute(sql`
+            select x.month, sum(x.n)::float8 as orders, sum(x.net)::float8 as revenue, count(*)::int as active,
+              (count(*) filter (where x.n >= 2))::int as repeaters
+            from (
+              select ${monthIndex('d.day')} as month, d.person_id, sum(d.orders) as n, sum(d.net) as net
+              from metric_customer_days d ${segmentJoin('d', scope.segment)}
+              where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency} and ${range('d.day')}
+              group by 1, 2
+            ) x
+            group by x.month`),
+        );
+  return rows.map((r) => ({
+    month: Number(r.month),
+    orders: Number(r.orders),
+    revenue: Number(r.revenue),
+    active: Number(r.active),
+    repeaters: Number(r.repeaters),
+  }));
 }
 
 export type SubscriptionFacts = { base: number; churned: number; mrrBase: number; mrrChurned: number };
@@ -449,6 +565,31 @@ export async function cohortFacts(
     );
   const monthOfDay = (col: string) =>
     sql.raw(`(extract(year from ${col})::int * 12 + extract(month from ${col})::int - 1)`);
+  if (!scope.segment) {
+    // The whole workspace: from the day totals (a customer counts in a month's cell on their first day of it).
+    const where = sql`workspace_id = ${scope.workspaceId} and currency = ${scope.currency} and day < ${dayOf(p.to)}::date`;
+    const totalSizes = rowsOf<{ cohort: number; size: number }>(
+      await db.execute(sql`
+        select cohort, sum(new_customers)::int as size from metric_days where ${where}
+        group by cohort having sum(new_customers) > 0 order by cohort`),
+    );
+    const totalCells = rowsOf<CohortCell>(
+      await db.execute(sql`
+        select cohort, ${monthIndex('day')} as month, sum(month_customers)::int as customers, sum(net)::float8 as revenue
+        from metric_days where ${where}
+          ${p.maxOffset === null ? sql`` : sql`and ${monthIndex('day')} - cohort <= ${p.maxOffset}`}
+        group by cohort, ${monthIndex('day')}`),
+    );
+    return {
+      sizes: totalSizes.map((x) => ({ cohort: Number(x.cohort), size: Number(x.size) })),
+      cells: totalCells.map((c) => ({
+        cohort: Number(c.cohort),
+        month: Number(c.month),
+        customers: Number(c.customers),
+        revenue: Number(c.revenue),
+      })),
+    };
+  }
   const to = tsOf(p.to);
   const acquired = sql`
     select c.person_id, ${monthOfTs('c.first_at')} as cohort
@@ -488,7 +629,7 @@ export async function cohortFacts(
  * Every customer's RFM as of `asOf` (a day start), as a subquery: measures and scores by SQL rank() exactly as
  * docs/metrics.md writes them (person_id, last_at, recency_days, frequency, monetary, r, f, m).
  */
-async function rfmScores(db: DbOrTx, scope: MetricScope, asOf: number): Promise<SQL> {
+export async function rfmScores(db: DbOrTx, scope: MetricScope, asOf: number): Promise<SQL> {
   const base = await customersAsOf(db, scope, asOf);
   return sql`
     select person_id, last_at, recency_days, frequency, monetary,
@@ -501,15 +642,37 @@ async function rfmScores(db: DbOrTx, scope: MetricScope, asOf: number): Promise<
     ) x`;
 }
 
-/** Customers per (R, F) cell. */
+/**
+ * Customers per (R, F) cell: the same scores as rfmScores without ranking each customer — customers are counted per
+ * (recency, frequency) pair, and a pair's rank − 1 is the number of customers ordered before it (longer since their
+ * last order for R, fewer orders for F), a running sum over a few thousand pairs instead of sorting every customer.
+ */
 export async function rfmCells(
   db: DbOrTx,
   scope: MetricScope,
   asOf: number,
 ): Promise<Array<{ r: number; f: number; customers: number }>> {
-  const scores = await rfmScores(db, scope, asOf);
+  const base = await customersAsOf(db, scope, asOf);
   const rows = rowsOf<{ r: number; f: number; customers: number }>(
-    await db.execute(sql`select r::int as r, f::int as f, count(*)::int as customers from (${scores}) s group by r, f`),
+    await db.execute(sql`
+      with g as (
+        select ${wholeDaysTo(asOf, sql`b.last_at`)} as rec, b.frequency as freq, count(*) as c
+        from (${base}) b group by 1, 2
+      ),
+      n as (select sum(c) as n from g),
+      rs as (
+        select rec, (5 * coalesce(sum(sum(c)) over (order by rec desc rows between unbounded preceding and 1 preceding), 0))::bigint
+          / (select n from n)::bigint + 1 as r
+        from g group by rec
+      ),
+      fs as (
+        select freq, (5 * coalesce(sum(sum(c)) over (order by freq rows between unbounded preceding and 1 preceding), 0))::bigint
+          / (select n from n)::bigint + 1 as f
+        from g group by freq
+      )
+      select rs.r::int as r, fs.f::int as f, sum(g.c)::int as customers
+      from g join rs on rs.rec = g.rec join fs on fs.freq = g.freq
+      group by rs.r, fs.f`),
   );
   return rows.map((x) => ({ r: Number(x.r), f: Number(x.f), customers: Number(x.customers) }));
 }
@@ -589,4 +752,34 @@ export async function rfmPeople(
     f: Number(x.f),
     m: Number(x.m),
   }));
+}
+
+/**
+ * Predictive CLV of the segment's customers: the mean 12-month CLV (minor units) of their current scores from the
+ * currency's current purchase model (src/modules/predictions), with that model's version and asOf; null before the
+ * currency has a model. A forecast from the model's asOf, so it is not compared between periods.
+ */
+export async function predictiveClv(
+  db: DbOrTx,
+  scope: MetricScope,
+): Promise<{ value: number | null; customers: number; modelVersion: number; asOf: Date } | null> {
+  const [model] = rowsOf<{ version: number; as_of: string | Date }>(
+    await db.execute(sql`
+      select version, as_of from prediction_models
+      where workspace_id = ${scope.workspaceId} and kind = 'purchase' and currency = ${scope.currency}
+        and status = 'current'`),
+  );
+  if (!model) return null;
+  const [r] = rowsOf<{ value: number | null; customers: number }>(
+    await db.execute(sql`
+      select avg(p.clv)::float8 as value, count(*)::int as customers
+      from customer_predictions p ${segmentJoin('p', scope.segment)}
+      where p.workspace_id = ${scope.workspaceId} and p.currency = ${scope.currency} and p.current`),
+  );
+  return {
+    value: r?.value === null || r?.value === undefined ? null : Number(r.value),
+    customers: Number(r?.customers ?? 0),
+    modelVersion: Number(model.version),
+    asOf: new Date(model.as_of),
+  };
 }

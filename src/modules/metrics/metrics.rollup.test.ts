@@ -48,7 +48,12 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
           (extract(epoch from first_at) * 1000)::float8 as first_at, (extract(epoch from last_at) * 1000)::float8 as last_at
         from metric_customers where workspace_id = ${workspaceId} order by currency, person_id`),
     );
-    return { days, customers };
+    const totals = rowsOf(
+      await db.execute(sql`
+        select currency, day::text as day, cohort, orders, net::text as net, new_customers, month_customers, month_repeaters
+        from metric_days where workspace_id = ${workspaceId} order by currency, day, cohort`),
+    );
+    return { days, customers, totals };
   }
 
   it('the job from the event log equals a rebuild after random writes, refunds, cancellations, deletes and merges', async () => {

@@ -10,6 +10,8 @@
  *   twice, or late, leaves the same rows.
  * - From scratch: `rebuildMetricRollups` (`rapport metrics rebuild`) recomputes every row from the orders. A
  *   workspace the job has not seen yet (no cursor) is rebuilt by the job once, then followed by its events.
+ * - The day totals (metric_days) follow the customer days: a refreshed customer's old rows are taken off them and
+ *   the new ones added in the same transaction, so they always equal the sum of the customer days.
  */
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -104,7 +106,12 @@ export async function rebuildMetricRollups(db: Db, workspaceId?: string): Promis
     : (
         (await db.execute(sql`select id from workspaces order by id`)) as unknown as { rows: Array<{ id: string }> }
       ).rows.map((r) => r.id);
-  for (const id of ids) await db.transaction((tx) => rebuildWorkspaceRollups(tx, id));
+  for (const id of ids)
+    await db.transaction(async (tx) => {
+      // The job's batches take the cursor row too: one never adds its totals to a rebuild's half-done ones.
+      await lockCursor(tx, id);
+      await rebuildWorkspaceRollups(tx, id);
+    });
   await analyzeRollups(db);
   return { workspaces: ids.length };
 }

@@ -17,6 +17,8 @@ import {
   rfmSummarySchema,
   summaryQuery,
   summarySchema,
+  trendQuery,
+  trendSchema,
 } from './metrics.schemas.ts';
 import type { MetricsService } from './metrics.service.ts';
 
@@ -38,6 +40,27 @@ export const metricsRoutes =
         },
       },
       async (req) => presentSummary(await metrics.summary(requireActor(req), req.query)),
+    );
+
+    r.get(
+      '/metrics/trend',
+      {
+        schema: {
+          tags,
+          summary:
+            'The monthly trend: revenue, orders, active customers and repeat purchase rate of each calendar month (UTC) up to `to`',
+          querystring: trendQuery,
+          response: { 200: trendSchema, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const t = await metrics.trend(requireActor(req), req.query);
+        return {
+          ...t,
+          to: t.to.toISOString(),
+          months: t.months.map((m) => ({ ...m, from: m.from.toISOString(), to: m.to.toISOString() })),
+        };
+      },
     );
 
     r.get(

@@ -54,6 +54,30 @@ export const periodPeopleSchema = z
   })
   .meta({ id: 'MetricPeople' });
 
+export const trendQuery = z.object({
+  to: day.optional().describe('First day after the trend (default: the end of today, UTC); its month is the last'),
+  months: z.coerce.number().int().optional().describe('How many calendar months (default 12, at most 120)'),
+  ...scopeQuery,
+});
+
+export const trendSchema = z
+  .object({
+    to: z.string(),
+    currency: z.string().nullable(),
+    currencies: z.array(z.string()),
+    months: z.array(
+      z.object({
+        from: z.string().describe('First day of the month'),
+        to: z.string().describe('First day after it (the last month ends at `to`)'),
+        revenue: z.object({ value: z.number() }),
+        orders: z.object({ value: z.number() }),
+        activeCustomers: z.object({ value: z.number() }),
+        repeatPurchaseRate: z.object({ value: z.number().nullable(), numerator: z.number(), denominator: z.number() }),
+      }),
+    ),
+  })
+  .meta({ id: 'MetricsTrend' });
+
 export const cohortsQuery = z.object({
   to: day.optional().describe('Orders before this day count (default: the end of today, UTC)'),
   maxOffset: z.coerce.number().int().optional().describe('Months since the first purchase to show at most'),
@@ -120,6 +144,15 @@ export const summarySchema = z
     currency: z.string().nullable(),
     currencies: z.array(z.string()).describe('Currencies with counted orders, most ordered first'),
     churnWindowDays: z.number().int(),
+    predictiveClv: z
+      .object({
+        value: z.number().nullable().describe('Mean 12-month predictive CLV per customer, minor units'),
+        customers: z.number().int(),
+        modelVersion: z.number().int(),
+        asOf: z.string().describe('The model’s observation end: the forecast starts here'),
+      })
+      .nullable()
+      .describe('From the currency’s current purchase model (BG/NBD × Gamma-Gamma); null before one is fitted'),
     metrics: z.object({
       revenue: compared(total).describe('Net revenue of counted orders, minor units'),
       orders: compared(total),
@@ -142,7 +175,12 @@ export const summarySchema = z
 
 export function presentSummary(s: Summary): z.infer<typeof summarySchema> {
   const p = (x: { from: Date; to: Date }) => ({ from: x.from.toISOString(), to: x.to.toISOString() });
-  return { ...s, period: p(s.period), previousPeriod: p(s.previousPeriod) };
+  return {
+    ...s,
+    period: p(s.period),
+    previousPeriod: p(s.previousPeriod),
+    predictiveClv: s.predictiveClv ? { ...s.predictiveClv, asOf: s.predictiveClv.asOf.toISOString() } : null,
+  };
 }
 
 const cells = z.array(z.array(z.number().nullable()));

@@ -34,6 +34,7 @@ import {
   cohortFacts,
   currencies,
   historicalClv,
+  predictiveClv,
   periodFacts,
   periodPeople,
   type PeriodPart,
@@ -41,6 +42,7 @@ import {
   rfmPeople,
   subscriptionFacts,
   ticketDurations,
+  trendFacts,
   type DurationFacts,
   type MetricScope,
   type RfmPersonRow,
@@ -60,6 +62,8 @@ export type Summary = {
   currency: string | null;
   currencies: string[];
   churnWindowDays: number;
+  /** Mean predictive CLV of the segment's customers from the currency's current purchase model (docs/models.md). */
+  predictiveClv: { value: number | null; customers: number; modelVersion: number; asOf: Date } | null;
   metrics: {
     revenue: Compared<Total>;
     orders: Compared<Total>;
@@ -161,6 +165,30 @@ function durationStatsOf(d: DurationFacts): DurationStats {
 
 const emptyNps = (): Nps => ({ value: null, numerator: 0, denominator: 0, promoters: 0, passives: 0, detractors: 0 });
 
+/**
+ * The `n` calendar months (UTC) ending with the month of the day before `to`, each [from, to), the last one cut at
+ * `to`: the monthly trend's months.
+ */
+export function monthsEndingAt(to: number, n: number): Array<{ from: number; to: number }> {
+  const last = new Date(to - dayMs);
+  const out: Array<{ from: number; to: number }> = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const a = Date.UTC(last.getUTCFullYear(), last.getUTCMonth() - i, 1);
+    const b = Date.UTC(last.getUTCFullYear(), last.getUTCMonth() - i + 1, 1);
+    out.push({ from: a, to: Math.min(b, to) });
+  }
+  return out;
+}
+
+export type TrendMonth = {
+  from: Date;
+  to: Date;
+  revenue: Total;
+  orders: Total;
+  activeCustomers: Total;
+  repeatPurchaseRate: Ratio;
+};
+
 /** The start of the next UTC day: the default "as of" of RFM (today's orders count). */
 export function endOfTodayUtc(now = Date.now()): number {
   return Math.floor(now / dayMs) * dayMs + dayMs;
@@ -260,8 +288,8 @@ export function createMetricsService(deps: { db: Db }) {
       const p = parsePeriod(params);
       const { scope, currencies: known } = await scopeOf(actor, params);
       const prev = { from: p.from - (p.to - p.from), to: p.from, churnWindowDays: p.churnWindowDays };
-      const current = await periodMetrics(scope, p);
-      const previous = await periodMetrics(scope, prev);
+      // Side by side on PostgreSQL (two pool connections); the embedded engine takes them in turn.
+      const [current, previous] = await Promise.all([periodMetrics(scope, p), periodMetrics(scope, prev)]);
       const metrics = Object.fromEntries(
         (Object.keys(current) as Array<keyof typeof current>).map((k) => [
           k,
@@ -274,7 +302,50 @@ export function createMetricsService(deps: { db: Db }) {
         currency: known.length ? scope.currency : (params.currency?.toUpperCase() ?? null),
         currencies: known,
         churnWindowDays: p.churnWindowDays,
+        predictiveClv: known.length ? await predictiveClv(db, scope) : null,
         metrics,
+      };
+    },
+
+    /**
+     * The monthly trend: revenue, orders, active customers and the repeat purchase rate of each of the `months`
+     * calendar months ending with the month of the day before `to` (default: the end of today), the last one cut at
+     * `to` — what the summary of each month says of it, in one read.
+     */
+    async trend(
+      actor: Actor,
+      params: ScopeParams & { to?: string | undefined; months?: number | undefined },
+    ): Promise<{ to: Date; currency: string | null; currencies: string[]; months: TrendMonth[] }> {
+      assertCan(actor, metricsRead);
+      const problems: Problem[] = [];
+      const to = params.to ? parseDayStart(params.to, 'to', problems) : endOfTodayUtc();
+      const n = params.months ?? 12;
+      if (!(Number.isSafeInteger(n) && n >= 1 && n <= 120))
+        problems.push({ param: 'months', message: 'must be a whole number from 1 to 120' });
+      if (to !== null && !problems.length && (monthsEndingAt(to, n)[0]?.from ?? to) < earliest)
+        problems.push({ param: 'months', message: 'the first month would start before 1900-01-01' });
+      if (problems.length || to === null) throw invalid(problems);
+      const { scope, currencies: known } = await scopeOf(actor, params);
+      const months = monthsEndingAt(to, n);
+      const facts = new Map(
+        (await trendFacts(db, scope, { from: months[0]!.from, to })).map((f) => [f.month, f] as const),
+      );
+      return {
+        to: new Date(to),
+        currency: known.length ? scope.currency : (params.currency?.toUpperCase() ?? null),
+        currencies: known,
+        months: months.map((m) => {
+          const d = new Date(m.from);
+          const f = facts.get(d.getUTCFullYear() * 12 + d.getUTCMonth());
+          return {
+            from: new Date(m.from),
+            to: new Date(m.to),
+            revenue: { value: f?.revenue ?? 0 },
+            orders: { value: f?.orders ?? 0 },
+            activeCustomers: { value: f?.active ?? 0 },
+            repeatPurchaseRate: ratio(f?.repeaters ?? 0, f?.active ?? 0),
+          };
+        }),
       };
     },
 

@@ -25,6 +25,8 @@ export type MetricsSummary = {
   currency: string | null;
   currencies: string[];
   churnWindowDays: number;
+  /** Mean 12-month predictive CLV (minor units) from the currency's current purchase model; null before one. */
+  predictiveClv: { value: number | null; customers: number; modelVersion: number; asOf: string } | null;
   metrics: {
     revenue: Compared<Total>;
     orders: Compared<Total>;
@@ -93,12 +95,21 @@ export function useMetricsSummary(q: { from: string; to: string } & MetricsScope
   });
 }
 
-/** One summary per month: the trend lines (each month against the one before). */
-export function useMonthlySummaries(months: Array<{ from: string; to: string }>, scope: MetricsScope) {
+export type TrendMonth = {
+  from: string;
+  to: string;
+  revenue: Total;
+  orders: Total;
+  activeCustomers: Total;
+  repeatPurchaseRate: Ratio;
+};
+
+/** The trend lines: each of the `months` calendar months ending with the month before `to`, in one request. */
+export function useMonthlyTrend(q: { to: string; months: number } & MetricsScope) {
   return useQuery({
-    queryKey: ['metrics', 'months', months, scope],
+    queryKey: ['metrics', 'trend', q],
     queryFn: () =>
-      Promise.all(months.map((m) => api<MetricsSummary>('/metrics/summary', { query: { ...m, ...scope } }))),
+      api<{ currency: string | null; currencies: string[]; months: TrendMonth[] }>('/metrics/trend', { query: q }),
     placeholderData: keepPreviousData,
   });
 }

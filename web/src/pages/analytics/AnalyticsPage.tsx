@@ -3,7 +3,7 @@
  * trends, the cohort heat map and the RFM grid; every number opens the customers behind it where the API lists them,
  * and every chart's data downloads as CSV. The period, currency and segment live in the address.
  */
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { LineChart } from '@mantine/charts';
 import {
   ActionIcon,
@@ -34,7 +34,7 @@ import {
   useCohorts,
   useMetricPeople,
   useMetricsSummary,
-  useMonthlySummaries,
+  useMonthlyTrend,
   useRfm,
   useRfmPeople,
   type MetricKey,
@@ -334,6 +334,41 @@ function Tiles(props: { summary: MetricsSummary; currency: string | null; onDril
           </Card>
         );
       })}
+      {s.predictiveClv ? (
+        <Card withBorder padding="sm" data-metric="predictiveClv">
+          <Group justify="space-between" gap={4} wrap="nowrap">
+            <Text fz="sm" c="dimmed" fw={500} truncate>
+              Predictive CLV
+            </Text>
+            <HoverCard width={280} shadow="md" withinPortal>
+              <HoverCard.Target>
+                <ActionIcon variant="subtle" size="sm" color="gray" aria-label="What is Predictive CLV?">
+                  <IconInfoCircle size={14} />
+                </ActionIcon>
+              </HoverCard.Target>
+              <HoverCard.Dropdown>
+                <Text fz="xs">
+                  The mean expected net revenue per customer over the next 12 months (BG/NBD × Gamma-Gamma, discounted
+                  1% a month), from the purchase model fitted on the data up to its end date. A forecast, so it is not
+                  compared with the previous period.
+                </Text>
+              </HoverCard.Dropdown>
+            </HoverCard>
+          </Group>
+          <Text fz={24} fw={700} lh={1.3} data-testid="metric-predictiveClv">
+            {s.predictiveClv.value === null || !props.currency
+              ? '—'
+              : formatMinor(s.predictiveClv.value, props.currency)}
+          </Text>
+          <Text fz="xs" c="dimmed" lh={1.4}>
+            per customer, next 12 months
+          </Text>
+          <Text fz="xs" c="dimmed" mt={6}>
+            {formatCount(s.predictiveClv.customers)} customers · model v{s.predictiveClv.modelVersion}, data to{' '}
+            {new Date(Date.parse(s.predictiveClv.asOf) - 86_400_000).toISOString().slice(0, 10)}
+          </Text>
+        </Card>
+      ) : null}
     </SimpleGrid>
   );
 }
@@ -341,28 +376,14 @@ function Tiles(props: { summary: MetricsSummary; currency: string | null; onDril
 /** The ratios whose customers the API lists (GET /metrics/people). */
 const drillable = (key: MetricKey) => key === 'repeatPurchaseRate' || key === 'retentionRate' || key === 'churnRate';
 
-function monthsEndingAt(to: string, n: number): Array<{ from: string; to: string }> {
-  const end = new Date(`${to}T00:00:00Z`);
-  // The month of the period's last day (`to` is excluded).
-  const last = new Date(end.getTime() - 86_400_000);
-  const first = new Date(Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1));
-  const out: Array<{ from: string; to: string }> = [];
-  for (let i = n - 1; i >= 0; i--) {
-    const a = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() - i, 1));
-    const b = new Date(Date.UTC(a.getUTCFullYear(), a.getUTCMonth() + 1, 1));
-    out.push({ from: day(a), to: day(b > end && end > a ? end : b) });
-  }
-  return out;
-}
-
 function Trends(props: { from: string; to: string; scope: MetricsScope; currency: string | null }) {
-  const months = useMemo(() => monthsEndingAt(props.to, 12), [props.to]);
-  const q = useMonthlySummaries(months, props.scope);
-  const rows = (q.data ?? []).map((s, i) => ({
-    month: months[i]?.from.slice(0, 7) ?? '',
-    revenue: s.metrics.revenue.current.value,
-    activeCustomers: s.metrics.activeCustomers.current.value,
-    repeatPurchaseRate: s.metrics.repeatPurchaseRate.current.value,
+  // The 12 calendar months ending with the month of the period's last day (`to` is excluded), the last one cut there.
+  const q = useMonthlyTrend({ to: props.to, months: 12, ...props.scope });
+  const rows = (q.data?.months ?? []).map((m) => ({
+    month: m.from.slice(0, 7),
+    revenue: m.revenue.value,
+    activeCustomers: m.activeCustomers.value,
+    repeatPurchaseRate: m.repeatPurchaseRate.value,
   }));
   const digits = 10 ** (props.currency ? currencyDigits(props.currency) : 2);
   return (
