@@ -28,6 +28,7 @@ import { createProductsService } from './modules/commerce/products.service.ts';
 import { createOrdersService } from './modules/commerce/orders.service.ts';
 import { createSubscriptionsService } from './modules/commerce/subscriptions.service.ts';
 import { createMetricsService } from './modules/metrics/metrics.service.ts';
+import { createPredictionsService } from './modules/predictions/predictions.service.ts';
 
 /** Every service, wired with its dependencies. The HTTP app and the CLI share this one composition. */
 export function createServices(db: Db, opts: { dataDir?: string; realtime?: RealtimeBus } = {}) {
@@ -67,6 +68,7 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
     orders: createOrdersService({ db }),
     subscriptions: createSubscriptionsService({ db }),
     metrics: createMetricsService({ db }),
+    predictions: createPredictionsService({ db }),
     dataDir,
     realtime,
   };

@@ -78,6 +78,18 @@ describe('rapport CLI', () => {
     expect((await run('demo')).err).toMatch(/already exists/);
     expect((await run('metrics', 'rebuild', '--workspace', 'demo')).out).toMatch(/rebuilt for 1 workspace in/);
     expect((await run('metrics', 'rebuild')).out).toMatch(/rebuilt for 2 workspaces in/);
+    // The models inside a workspace: refit on the demo's orders, its subscribers as a features CSV, clear mistakes.
+    const refit = await run('model', 'refit', '--workspace', 'demo');
+    expect(refit.code, refit.err).toBe(0);
+    expect(refit.out).toMatch(/[A-Z]{3}: (model v1 on \d+ customers|not fitted — )/);
+    const features = path.join(dir, 'features.csv');
+    const written = await run('model', 'features', '--workspace', 'demo', '--out', features);
+    expect(written.out).toMatch(/Wrote \d+ subscribers/);
+    expect(fs.readFileSync(features, 'utf8').split('\n')[0]).toMatch(/^person_id,plan,mrr,.*,churned$/);
+    const missing = await run('model', 'activate', path.join(dir, 'nope.json'), '--workspace', 'demo');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/Cannot read/);
+    expect((await run('model', 'refit', '--workspace', 'demo', '--as-of', '2026-13-45')).err).toMatch(/not a date/);
     // Each command opens the embedded database and migrates, as an operator's would: slow on a busy machine.
   }, 180_000);
 
@@ -95,6 +107,9 @@ describe('rapport CLI', () => {
       ['apikeys', 'list'],
       ['demo'],
       ['metrics', 'rebuild'],
+      ['model', 'refit'],
+      ['model', 'features'],
+      ['model', 'activate'],
     ]) {
       const r = await run(...cmd, '--help');
       expect(r.code, cmd.join(' ')).toBe(0);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testEngines } from '../../test/db.ts';
 import type { Database } from '../db/client.ts';
 import { createServices, type Services } from '../services.ts';
-import { defaultCdnowFile, importCdnow } from './demo-cdnow.ts';
+import { defaultCdnowFile, describeRefit, fitCdnowModels, importCdnow } from './demo-cdnow.ts';
 
 const file = defaultCdnowFile;
 const hasData = fs.existsSync(file);
@@ -77,7 +77,7 @@ describe.skipIf(!hasData && !inCi)('rapport demo cdnow', () => {
       return { ...row, cents: Number(row.cents) };
     };
 
-    it('imports a 2,000-line slice as orders of customers cdnow-<id>; the second run changes nothing', async () => {
+    it('imports a 2,000-line slice as orders of customers cdnow-<id>; the second run changes nothing; then the model is fitted', async () => {
       const text = fs.readFileSync(file, 'latin1');
       const slice = text.split('\n').slice(0, 2001).join('\n');
       const sliceFile = path.join(scratch, 'CDNOW_slice.txt');
@@ -133,6 +133,30 @@ describe.skipIf(!hasData && !inCi)('rapport demo cdnow', () => {
         rejected: 0,
       });
       expect(await counts(ws)).toEqual(after);
+
+      // Then the roll-ups and the purchase model: every customer of the slice scored, in USD.
+      const [fit, ...others] = await fitCdnowModels(database.db, ws);
+      expect(others).toEqual([]);
+      if (fit?.status !== 'fitted') throw new Error(`not fitted: ${JSON.stringify(fit)}`);
+      expect(fit.model).toMatchObject({
+        currency: 'USD',
+        version: 1,
+        status: 'current',
+        customers: expected.customers,
+      });
+      const scored = (
+        (await database.db.execute(sql`
+          select count(*)::int as n from customer_predictions where workspace_id = ${ws} and current`)) as unknown as {
+          rows: Array<{ n: number }>;
+        }
+      ).rows[0]?.n;
+      expect(scored).toBe(expected.customers);
+      const line = describeRefit(fit);
+      expect(line).toMatch(
+        new RegExp(
+          `^Predictions \\(USD\\): model v1 on ${expected.customers} customers, data up to 1998-0[67]-\\d\\d — BG/NBD r=[\\d.]+ α=[\\d.]+ a=[\\d.]+ b=[\\d.]+`,
+        ),
+      );
     });
 
     // Defined on PostgreSQL only (not a skipped test on PGlite): see wholeOn.

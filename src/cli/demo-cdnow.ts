@@ -4,14 +4,21 @@
  * checkpointed batches and row report as any orders file. The log is whitespace-separated
  * (`customer_id date number_of_cds dollar_value`, CRLF, dates YYYYMMDD); it is turned into the pipeline's CSV as it
  * streams, rather than teaching the pipeline a second file format: one reader, and the stored upload is an ordinary
- * orders CSV that the console's report and a resumed run read like any other.
+ * orders CSV that the console's report and a resumed run read like any other. After the import the metric roll-ups
+ * are rebuilt and the purchase models fitted (`fitCdnowModels`), so the analytics and predictions are there at once.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import type { Database } from '../db/client.ts';
+import type { Database, Db } from '../db/client.ts';
 import type { Services } from '../services.ts';
 import type { ImportRow } from '../modules/imports/imports.repository.ts';
+import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
+import {
+  refitPurchaseModels,
+  type PurchaseModelParams,
+  type RefitOutcome,
+} from '../modules/predictions/predictions.service.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { demoPassword } from './demo.ts';
 import { importThroughPipeline } from './imports.ts';
@@ -152,4 +159,25 @@ export async function importCdnow(
     opts.fail,
   );
   return { workspace, createdWorkspace, import: imp };
+}
+
+/**
+ * What the server's jobs would do within a minute or two of the import, done now so that `rapport demo cdnow` leaves
+ * a workspace ready to read: the workspace's metric roll-ups rebuilt from its orders, then its purchase models (BG/NBD
+ * + Gamma-Gamma, per currency) fitted and every customer scored.
+ */
+export async function fitCdnowModels(db: Db, workspaceId: string): Promise<RefitOutcome[]> {
+  await rebuildMetricRollups(db, workspaceId);
+  return refitPurchaseModels(db, workspaceId);
+}
+
+const fourDigits = (n: number) => n.toPrecision(4);
+
+/** One line per currency: what was fitted (parameters per day, as stored), or why it was not. */
+export function describeRefit(o: RefitOutcome): string {
+  if (o.status === 'skipped') return `Predictions (${o.currency}): not fitted — ${o.reason}.`;
+  const m = o.model;
+  // Written by refitPurchaseModels in this shape (the column is an open JSON record).
+  const bg = (m.params as PurchaseModelParams).bgNbd;
+  return `Predictions (${m.currency}): model v${m.version} on ${m.customers} customers, data up to ${m.asOf.toISOString().slice(0, 10)} — BG/NBD r=${fourDigits(bg.r)} α=${fourDigits(bg.alpha)} a=${fourDigits(bg.a)} b=${fourDigits(bg.b)} (α in days).`;
 }

@@ -24,18 +24,9 @@ import { currentConsent } from '../domain/duplicates.ts';
 import type { Actor } from '../domain/permissions.ts';
 import type { Services } from '../services.ts';
 import { demoCommerce, type DemoCommerceCounts } from './demo-commerce.ts';
+import { seededRandom } from '../domain/random.ts';
 
-/** mulberry32: a small, fast, seeded PRNG (0 ≤ x < 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 type Culture = {
   first: string[];

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { stringify as csvStringify } from 'csv-stringify/sync';
 import { Command, CommanderError, Option } from 'commander';
 import { asc } from 'drizzle-orm';
 import { loadConfig } from '../config.ts';
@@ -13,10 +15,19 @@ import { userActor } from '../modules/auth/auth.service.ts';
 import { findUserByEmail } from '../modules/users/users.repository.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { startServer } from '../server.ts';
-import { defaultCdnowFile, importCdnow } from './demo-cdnow.ts';
+import { defaultCdnowFile, describeRefit, fitCdnowModels, importCdnow } from './demo-cdnow.ts';
 import { createDemoWorkspace, demoPassword } from './demo.ts';
 import { addImportCommands } from './imports.ts';
+import { addModelCommands } from './model.ts';
 import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
+import { refitPurchaseModels, type PurchaseModelParams } from '../modules/predictions/predictions.service.ts';
+import {
+  activateChurnModel,
+  churnFeatures,
+  churnFeatureTable,
+  rescoreChurn,
+} from '../modules/predictions/churn.service.ts';
+import { applyStageRules } from '../modules/predictions/stage-rules.ts';
 
 class CliError extends Error {}
 
@@ -280,7 +291,7 @@ export function buildCli(): Command {
   demo
     .command('cdnow')
     .description(
-      'Import the CDNOW transaction log (69,659 purchases, 23,570 customers) as orders in USD through the CSV import, into the workspace "cdnow"; running it again changes nothing',
+      'Import the CDNOW transaction log (69,659 purchases, 23,570 customers) as orders in USD through the CSV import, into the workspace "cdnow", then build the metric roll-ups and fit the predictive models; running it again changes no order',
     )
     .argument('[file]', 'CDNOW_master.txt', defaultCdnowFile)
     .option('--workspace <slug>', 'slug of the workspace to import into (made when missing)', 'cdnow')
@@ -292,6 +303,11 @@ export function buildCli(): Command {
           `CDNOW: ${i.processedRows} purchases — ${i.created} orders created, ${i.updated} updated, ${i.unchanged} unchanged, ${i.rejected} rejected.`,
         );
         console.log(`Workspace "${r.workspace.name}" (slug ${r.workspace.slug}).`);
+        const t0 = performance.now();
+        const fits = await fitCdnowModels(d.db, r.workspace.id);
+        for (const f of fits) console.log(describeRefit(f));
+        if (!fits.length) console.log('Predictions: no counted orders to fit a model on.');
+        else console.log(`Roll-ups rebuilt and models fitted in ${Math.round(performance.now() - t0)} ms.`);
         if (r.createdWorkspace) console.log(`Sign in as analyst@cdnow.example (password: ${demoPassword}).`);
       });
     });
@@ -313,8 +329,85 @@ export function buildCli(): Command {
     });
 
   addImportCommands(program, { withDb, pickWorkspace, fail: (m) => new CliError(m) });
+  const model = addModelCommands(program, { fail: (m) => new CliError(m) });
+  addProductModelCommands(model);
 
   return program;
+}
+
+/** `rapport model refit | features | activate`: the models inside a workspace (src/modules/predictions). */
+function addProductModelCommands(model: Command): void {
+  model
+    .command('refit')
+    .description(
+      "Fit BG/NBD + Gamma-Gamma on a workspace's orders (per currency), score every customer, and rescore churn risk",
+    )
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .option('--as-of <date>', 'end of the observation, YYYY-MM-DD (default: the day after the latest order)')
+    .action(async (o: { workspace?: string; asOf?: string }) => {
+      const asOf = o.asOf === undefined ? undefined : Date.parse(`${o.asOf}T00:00:00Z`);
+      if (asOf !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(o.asOf ?? '') || Number.isNaN(asOf)))
+        throw new CliError(`--as-of "${o.asOf}" is not a date (YYYY-MM-DD)`);
+      await withDb(async (d) => {
+        const w = await pickWorkspace(d, o.workspace);
+        for (const r of await refitPurchaseModels(d.db, w.id, { asOf })) {
+          if (r.status === 'skipped') {
+            console.log(`${r.currency}: not fitted — ${r.reason}`);
+            continue;
+          }
+          const p = r.model.params as PurchaseModelParams;
+          const f = (x: number) => x.toPrecision(4);
+          console.log(
+            `${r.currency}: model v${r.model.version} on ${r.model.customers} customers (as of ${r.model.asOf.toISOString().slice(0, 10)}), ` +
+              `BG/NBD r=${f(p.bgNbd.r)} α=${f(p.bgNbd.alpha)} a=${f(p.bgNbd.a)} b=${f(p.bgNbd.b)} (days), ` +
+              `Gamma-Gamma p=${f(p.gammaGamma.p)} q=${f(p.gammaGamma.q)} γ=${f(p.gammaGamma.gamma)}, fitted in ${r.model.fitMs} ms`,
+          );
+        }
+        const churn = await rescoreChurn(d.db, w.id);
+        if (churn)
+          console.log(`Churn risk: ${churn.scored} active subscribers rescored with model v${churn.model.version}`);
+        const moved = await applyStageRules(d.db, w.id);
+        moved.forEach((n, k) => console.log(`Stage rule ${k + 1}: ${n} people moved`));
+      });
+    });
+
+  model
+    .command('features')
+    .description(
+      "Write a workspace's subscribers as a CSV to train a churn model on: person_id, tenure, plan, MRR, orders, tickets, custom fields, and the label churned (yes/no)",
+    )
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .option('--out <file>', 'write here instead of to standard output')
+    .action(async (o: { workspace?: string; out?: string }) => {
+      await withDb(async (d) => {
+        const w = await pickWorkspace(d, o.workspace);
+        const t = churnFeatureTable(await churnFeatures(d.db, w.id));
+        const text = csvStringify([t.columns, ...t.rows]);
+        if (o.out) {
+          await fs.promises.writeFile(o.out, text);
+          console.log(`Wrote ${t.rows.length} subscribers to ${o.out}`);
+        } else process.stdout.write(text);
+      });
+    });
+
+  model
+    .command('activate')
+    .argument('<model-file>', 'a model file written by `rapport model train`')
+    .description("Make a trained churn model the workspace's own and score its active subscribers")
+    .option('--workspace <slug>', 'workspace slug (needed when there are several)')
+    .action(async (file: string, o: { workspace?: string }) => {
+      let text: string;
+      try {
+        text = await fs.promises.readFile(file, 'utf8');
+      } catch {
+        throw new CliError(`Cannot read ${file}`);
+      }
+      await withDb(async (d) => {
+        const w = await pickWorkspace(d, o.workspace);
+        const r = await activateChurnModel(d.db, w.id, text);
+        console.log(`Churn model v${r.model.version} active in ${w.slug}: ${r.scored} active subscribers scored`);
+      });
+    });
 }
 
 export async function runCli(argv: string[]): Promise<number> {

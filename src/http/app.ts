@@ -49,6 +49,7 @@ import { macrosRoutes } from '../modules/macros/macros.routes.ts';
 import { sopsRoutes } from '../modules/sops/sops.routes.ts';
 import { commerceRoutes } from '../modules/commerce/commerce.routes.ts';
 import { metricsRoutes } from '../modules/metrics/metrics.routes.ts';
+import { predictionsRoutes } from '../modules/predictions/predictions.routes.ts';
 import { channelPublicRoutes } from '../modules/channels/public.routes.ts';
 import { kbRoutes } from '../modules/kb/kb.routes.ts';
 import { helpRoutes } from '../modules/kb/help.routes.ts';
@@ -243,6 +244,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         }),
       );
       await api.register(metricsRoutes(services.metrics));
+      await api.register(predictionsRoutes(services.predictions));
     },
     { prefix: '/api/v1' },
   );

@@ -2261,6 +2261,17 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       );
       expect(seg.data).toEqual([]);
     },
+    'GET /api/v1/metrics/trend': async (p: Principal) => {
+      const chf = await noMetricsOfB(p, '/api/v1/metrics/trend?to=2024-04-01&months=3');
+      const months = chf.months as Array<{ orders: { value: number }; activeCustomers: { value: number } }>;
+      expect(months).toHaveLength(3);
+      for (const m of months) expect([m.orders.value, m.activeCustomers.value]).toEqual([0, 0]);
+      const seg = await getJson<{ months: typeof months }>(
+        `/api/v1/metrics/trend?to=2030-01-01&months=120&currency=EUR&filter=company_id:in:${bIds.companies.join('|')}`,
+        p.headers,
+      );
+      expect(seg.months.every((m) => m.activeCustomers.value === 0)).toBe(true);
+    },
     'GET /api/v1/metrics/cohorts': async (p: Principal) => {
       const chf = await noMetricsOfB(p, '/api/v1/metrics/cohorts');
       expect(chf.cohorts).toEqual([]);

@@ -13,6 +13,7 @@ import type { TicketsService } from '../modules/tickets/tickets.service.ts';
 import { slaCheckJob } from '../modules/sla/sla.service.ts';
 import { timeRulesJob } from '../modules/rules/time.job.ts';
 import { rollupCron, rollupJob, rollupJobName } from '../modules/metrics/metrics.rollup.ts';
+import { refitCron, refitJob } from '../modules/predictions/predictions.job.ts';
 
 /** Housekeeping: expired idempotency records, old finished jobs, and long-expired sessions. */
 export const housekeepingJob = defineJob({
@@ -40,6 +41,7 @@ export function jobDefinitions(deps: { tickets?: TicketsService } = {}): AnyJobD
     slaCheckJob,
     timeRulesJob,
     rollupJob() as AnyJobDefinition,
+    refitJob as AnyJobDefinition,
     ...imapJobs(deps),
     ...webhookJobs(),
   ];
@@ -55,4 +57,5 @@ export async function ensureSystemSchedules(db: Db): Promise<void> {
   await scheduleJob(db, nilWorkspaceId, timeRulesJob.name, '* * * * *', {});
   await scheduleJob(db, nilWorkspaceId, imapScheduleJobName, '* * * * *', {});
   await scheduleJob(db, nilWorkspaceId, rollupJobName, rollupCron, {});
+  await scheduleJob(db, nilWorkspaceId, refitJob.name, refitCron, {});
 }

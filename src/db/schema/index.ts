@@ -12,3 +12,4 @@ export * from './realtime.ts';
 export * from './macros.ts';
 export * from './commerce.ts';
 export * from './metrics.ts';
+export * from './predictions.ts';

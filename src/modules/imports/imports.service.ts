@@ -37,6 +37,7 @@ import { companiesOfPeople, type PersonInsert, type PersonRow } from '../people/
 import { actorRef, workspaceStages } from '../people/people.service.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { defaultImportCurrency } from '../../domain/order-imports.ts';
+import { refitJobName } from '../predictions/predictions.job-name.ts';
 import { analyseFile, readRecords, saveUpload, type Encoding } from './csv-file.ts';
 import {
   flushOrders,
@@ -420,6 +421,15 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
           subjectId: importId,
           payload: { rows: row.processedRows, created: row.created, updated: row.updated, rejected: row.rejected },
         });
+      // New orders change the customers' histories: refit the predictive models once the roll-ups have them.
+      if (row && mode === 'run' && orders)
+        await enqueueJob(
+          tx,
+          workspaceId,
+          refitJobName,
+          {},
+          { runAt: new Date(Date.now() + 30_000), singletonKey: refitJobName },
+        );
       return row;
     });
     if (done) opts.onProgress?.(done);

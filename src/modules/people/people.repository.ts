@@ -2,7 +2,8 @@ import { and, asc, desc, eq, inArray, sql, type SQL, type SQLWrapper } from 'dri
 import type { DbOrTx } from '../../db/client.ts';
 import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { companies, consentRecords, notes, people, personCompanies } from '../../db/schema/index.ts';
-import type { FieldSpecs, Filter, ListQuery } from '../../domain/list-query.ts';
+import type { FieldSpec, FieldSpecs, Filter, ListQuery } from '../../domain/list-query.ts';
+import { rfmSegments } from '../../domain/rfm.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
 
 export type PersonRow = typeof people.$inferSelect;
@@ -55,6 +56,50 @@ export const basePersonFields: FieldSpecs = {
   stage_changed_at: { type: 'datetime' },
 };
 
+/**
+ * Fields read from the person's current predictive scores (customer_predictions, any currency; src/modules/
+ * predictions): a person matches when one of their current score rows does. People without scores match none of the
+ * comparisons; `exists` asks whether they have scores at all.
+ */
+export const predictionFields: Record<string, { column: string; spec: FieldSpec }> = {
+  rfm_segment: { column: 'rfm_segment', spec: { type: 'enum', values: rfmSegments, sortable: false } },
+  p_alive: { column: 'p_alive', spec: { type: 'number', sortable: false } },
+  expected_purchases: { column: 'expected_purchases', spec: { type: 'number', sortable: false } },
+  predicted_clv: { column: 'clv', spec: { type: 'number', sortable: false } },
+};
+
+function predictionFilter(column: string, f: Filter): SQL | undefined {
+  const rows = (cond: SQL) =>
+    sql`exists (select 1 from customer_predictions cp where cp.workspace_id = ${people.workspaceId} and cp.person_id = ${people.id} and cp.current and ${cond})`;
+  const col = sql.raw(`cp.${column}`);
+  const v = f.value;
+  switch (f.op) {
+    case 'eq':
+      return rows(sql`${col} = ${v}`);
+    case 'ne':
+      return rows(sql`${col} <> ${v}`);
+    case 'lt':
+      return rows(sql`${col} < ${v}`);
+    case 'lte':
+      return rows(sql`${col} <= ${v}`);
+    case 'gt':
+      return rows(sql`${col} > ${v}`);
+    case 'gte':
+      return rows(sql`${col} >= ${v}`);
+    case 'in':
+      return rows(
+        sql`${col}::text in (${sql.join(
+          (v as string[]).map((x) => sql`${x}`),
+          sql`, `,
+        )})`,
+      );
+    case 'exists':
+      return v ? rows(sql`true`) : sql`not ${rows(sql`true`)}`;
+    default:
+      return undefined;
+  }
+}
+
 export const consentFieldNames: string[] = ['email', 'sms', 'phone', 'chat'].flatMap((c) =>
   ['service', 'marketing', 'research'].map((p) => `consent.${c}.${p}`),
 );
@@ -95,6 +140,26 @@ export function personListColumns(defs: readonly CustomFieldRow[], stages: reado
       return undefined;
     },
   };
+  specs.churn_risk = { type: 'number', sortable: false };
+  filters.churn_risk = (f) => {
+    const rows = (cond: SQL) =>
+      sql`exists (select 1 from customer_churn_scores cs where cs.workspace_id = ${people.workspaceId} and cs.person_id = ${people.id} and cs.current and ${cond})`;
+    const ops: Partial<Record<string, SQL>> = {
+      lt: sql`<`,
+      lte: sql`<=`,
+      gt: sql`>`,
+      gte: sql`>=`,
+      eq: sql`=`,
+      ne: sql`<>`,
+    };
+    if (f.op === 'exists') return f.value ? rows(sql`true`) : sql`not ${rows(sql`true`)}`;
+    const op = ops[f.op];
+    return op ? rows(sql`cs.probability ${op} ${f.value}`) : undefined;
+  };
+  for (const [name, p] of Object.entries(predictionFields)) {
+    specs[name] = p.spec;
+    filters[name] = (f) => predictionFilter(p.column, f);
+  }
   for (const name of consentFieldNames) {
     const [, channel, purpose] = name.split('.');
     specs[name] = { type: 'enum', values: ['granted', 'withdrawn'], sortable: false };

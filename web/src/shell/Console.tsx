@@ -20,6 +20,7 @@ import { useMe } from '../api/queries.ts';
 import { HomePage } from '../pages/HomePage.tsx';
 import { InboxPage } from '../pages/inbox/InboxPage.tsx';
 import { AnalyticsPage } from '../pages/analytics/AnalyticsPage.tsx';
+import { PredictionsPage } from '../pages/predictions/PredictionsPage.tsx';
 import { KnowledgeBasePage } from '../pages/kb/KnowledgeBasePage.tsx';
 import { ActivityPage } from '../pages/settings/ActivityPage.tsx';
 import { ApiKeysPage } from '../pages/settings/ApiKeysPage.tsx';
@@ -346,6 +347,14 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
           element={
             <Guard permission="analytics:read">
               <AnalyticsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="/predictions"
+          element={
+            <Guard permission="analytics:read">
+              <PredictionsPage />
             </Guard>
           }
         />

@@ -9,6 +9,7 @@ import {
   IconBook2,
   IconBrain,
   IconChartBar,
+  IconCrystalBall,
   IconDevices,
   IconGift,
   IconHome,
@@ -114,6 +115,15 @@ export const servicePages: PageDef[] = [
     keywords: ['dashboard', 'metrics', 'kpi', 'retention', 'churn', 'cohorts', 'rfm', 'clv', 'revenue', 'reports'],
     permission: 'analytics:read',
     hotkey: 'y',
+  },
+  {
+    path: '/predictions',
+    label: 'Predictions',
+    description: 'Predictive CLV and P(alive): high value at risk, likely to buy, probably gone',
+    icon: IconCrystalBall,
+    keywords: ['clv', 'lifetime value', 'churn', 'at risk', 'win back', 'bg/nbd', 'model', 'forecast', 'intelligence'],
+    permission: 'analytics:read',
+    hotkey: 'v',
   },
 ];
 

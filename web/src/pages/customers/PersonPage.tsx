@@ -71,6 +71,7 @@ import { StageBadge } from './cells.tsx';
 import { EditableCustomField, EditableField, SectionTitle, type Save } from './fields.tsx';
 import { Timeline } from './Timeline.tsx';
 import { PersonOrders } from '../commerce/PersonOrders.tsx';
+import { PersonPredictions } from '../predictions/PersonPredictions.tsx';
 
 function useInvalidatePerson(id: string) {
   const qc = useQueryClient();
@@ -1083,6 +1084,7 @@ export function PersonPage() {
           <Stack gap="md">
             <StageHistory person={p} canWrite={canWrite} />
             <PersonOrders personId={p.id} />
+            {can('analytics:read') && <PersonPredictions personId={p.id} />}
             <ConsentSection person={p} />
             <NotesSection person={p} />
             <Card withBorder padding="md">
