@@ -73,6 +73,14 @@ describe('parseListQuery', () => {
     expect(problemsOf({ limit: '2.5' })).toEqual(['limit']);
   });
 
+  it('names no field by an inherited property name', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(problemsOf({ sort: name })).toEqual(['sort']);
+      expect(problemsOf({ sort: `-${name}` })).toEqual(['sort']);
+      expect(problemsOf({ filter: `${name}:eq:x` })).toEqual([`filter=${name}:eq:x`]);
+    }
+  });
+
   it('never throws anything but ListQueryError on arbitrary input', () => {
     fc.assert(
       fc.property(

@@ -38,6 +38,11 @@ function isStorableDate(d: Date): boolean {
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A field's spec, own keys only: "__proto__" or "constructor" from a query string names no field. */
+function specOf(fields: Record<string, FieldSpec>, field: string): FieldSpec | undefined {
+  return Object.hasOwn(fields, field) ? fields[field] : undefined;
+}
+
 /** Whether a decoded cursor can be compared with the sort field (a forged one could otherwise reach the database). */
 function cursorFits(c: Cursor, spec: FieldSpec | undefined): boolean {
   if (!uuidPattern.test(c.id)) return false;
@@ -107,7 +112,7 @@ export function parseListQuery(
   if (input.sort) {
     const desc = input.sort.startsWith('-');
     const field = desc ? input.sort.slice(1) : input.sort;
-    const spec = fields[field];
+    const spec = specOf(fields, field);
     if (!spec || spec.sortable === false)
       problems.push({
         param: 'sort',
@@ -126,7 +131,7 @@ export function parseListQuery(
     const field = first < 0 ? raw : raw.slice(0, first);
     const op = (second < 0 ? raw.slice(first + 1) : raw.slice(first + 1, second)) as FilterOp;
     const value = second < 0 ? '' : raw.slice(second + 1);
-    const spec = fields[field];
+    const spec = specOf(fields, field);
     const param = `filter=${raw}`;
     if (first < 0 || !spec) {
       problems.push({ param, message: `expected field:op:value with field one of ${Object.keys(fields).join(', ')}` });

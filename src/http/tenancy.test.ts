@@ -16,6 +16,10 @@ import { insertView } from '../modules/views/views.repository.ts';
 import { enqueueJob } from '../jobs/queue.ts';
 import { newId } from '../db/ids.ts';
 import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client.ts';
+import { saveModel } from '../modules/predictions/predictions.repository.ts';
+import { saveStageRules } from '../modules/predictions/stage-rules.ts';
 
 /**
  * Workspace isolation, route by route: a principal of workspace A (its owner's API key, and its owner's console
@@ -147,6 +151,8 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       orders: await getJson<unknown>('/api/v1/orders?limit=200', h),
       orderDetails: commerceIds.bOrder ? await getJson<unknown>(`/api/v1/orders/${commerceIds.bOrder}`, h) : null,
       subscriptions: await getJson<unknown>('/api/v1/subscriptions?limit=200', h),
+      predictionModels: await getJson<unknown>('/api/v1/predictions/models', h),
+      stageRules: await getJson<unknown>('/api/v1/predictions/stage-rules', h),
       sops: await getJson<unknown>('/api/v1/sop-checklists', h),
       checklists: await Promise.all(bIds.tickets.map((id) => getJson<unknown>(`/api/v1/tickets/${id}/checklist`, h))),
       personDetails: await Promise.all(
@@ -154,6 +160,7 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
           notes: await getJson<unknown>(`/api/v1/people/${id}/notes`, h),
           consent: await getJson<unknown>(`/api/v1/people/${id}/consent`, h),
           timeline: await getJson<unknown>(`/api/v1/people/${id}/timeline?limit=200`, h),
+          predictions: await getJson<unknown>(`/api/v1/people/${id}/predictions?history=true`, h),
         })),
       ),
     };
@@ -2299,6 +2306,117 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
         p.headers,
       );
       expect(mine.rfm?.personId).toBe(aIds.person);
+    },
+  });
+
+  /**
+   * Predictions: B has a purchase model in CHF and EUR scoring every one of its people as high value, likely to buy
+   * and probably gone at once (so any of B's rows in A's lists would show), and stage rules of its own; A has a EUR
+   * model of its one customer. Stored as a refit stores them.
+   */
+  const predictionIds = { bModels: [] as string[], aModel: '' };
+  beforeAll(async () => {
+    const score = (personId: string) => ({
+      personId,
+      scoredAt: new Date(),
+      x: 5,
+      recencyDays: 100,
+      ageDays: 400,
+      historicalNet: 500_000,
+      repeatMean: 100_000,
+      pAlive: 0.1,
+      expectedPurchases: 3,
+      expectedSpend: 90_000,
+      clv: 1_000_000,
+      rfmR: 1,
+      rfmF: 5,
+      rfmM: 5,
+      rfmSegment: 'cant_lose',
+    });
+    const model = (workspaceId: string, currency: string, customers: number) => ({
+      workspaceId,
+      id: newId(),
+      kind: 'purchase',
+      currency,
+      asOf: new Date(),
+      params: { r: 0.24, alpha: 4.4, a: 0.79, b: 2.43 },
+      summary: {},
+      customers,
+      fitMs: 1,
+    });
+    for (const currency of ['CHF', 'EUR']) {
+      const saved = await saveModel(ctx.database.db, model(b.workspace.id, currency, bIds.people.length), [
+        ...bIds.people.map(score),
+      ]);
+      predictionIds.bModels.push(saved.id);
+    }
+    predictionIds.aModel = (await saveModel(ctx.database.db, model(a.workspace.id, 'EUR', 1), [score(aIds.person)])).id;
+    await saveStageRules(ctx.database.db, b.ownerActor, [{ stage: 'at_risk', filter: ['p_alive:lt:0.3'] }]);
+  });
+
+  Object.assign(checks, {
+    'GET /api/v1/predictions/models': async (p: Principal) => {
+      const ids = (await getJson<Listed>('/api/v1/predictions/models', p.headers)).data.map((m) => m.id);
+      expect(ids).toContain(predictionIds.aModel);
+      for (const id of predictionIds.bModels) expect(ids).not.toContain(id);
+    },
+    'GET /api/v1/predictions/lists/{list}': async (p: Principal) => {
+      for (const list of ['high_value_at_risk', 'likely_to_buy', 'probably_gone'])
+        for (const currency of ['CHF', 'EUR']) {
+          const body = await getJson<{ model: { id: string } | null; data: Array<{ personId: string }> }>(
+            `/api/v1/predictions/lists/${list}?currency=${currency}&limit=200`,
+            p.headers,
+          );
+          if (currency === 'CHF') expect([body.model, body.data]).toEqual([null, []]);
+          else expect(body.model?.id).toBe(predictionIds.aModel);
+          for (const x of body.data) expect(bIds.people).not.toContain(x.personId);
+        }
+      const high = await getJson<{ data: Array<{ personId: string }> }>(
+        '/api/v1/predictions/lists/high_value_at_risk?currency=EUR',
+        p.headers,
+      );
+      expect(high.data.map((x) => x.personId)).toEqual([aIds.person]);
+    },
+    'GET /api/v1/people/{id}/predictions': async (p: Principal) => {
+      await refusedOnEveryIdOfB(p, 'GET', (id) => `/api/v1/people/${id}/predictions`);
+      const mine = await getJson<{ data: Array<{ modelId: string }> }>(
+        `/api/v1/people/${aIds.person}/predictions?history=true`,
+        p.headers,
+      );
+      expect(mine.data.map((x) => x.modelId)).toEqual([predictionIds.aModel]);
+    },
+    'POST /api/v1/predictions/refit': async (p: Principal) => {
+      const res = await call('POST', '/api/v1/predictions/refit', p.headers);
+      expect(res.statusCode, res.body).toBe(202);
+      // The refit job is A's: B's own request queues a job of its own rather than finding A's.
+      const jobs = rowsOf<{ workspace_id: string }>(
+        await ctx.database.db.execute(
+          sql`select workspace_id from jobs where name = 'predictions.refit' and state = 'queued'`,
+        ),
+      );
+      expect(jobs.map((j) => j.workspace_id)).toEqual([a.workspace.id]);
+    },
+    'GET /api/v1/predictions/stage-rules': async (p: Principal) => {
+      const rules = await getJson<{ data: unknown[] }>('/api/v1/predictions/stage-rules', p.headers);
+      expect(JSON.stringify(rules.data)).not.toContain('p_alive:lt:0.3');
+    },
+    'PUT /api/v1/predictions/stage-rules': async (p: Principal) => {
+      // A's rules are A's only: B's stay (checked by the snapshot).
+      const res = await call('PUT', '/api/v1/predictions/stage-rules', p.headers, {
+        data: [{ stage: 'loyal', filter: ['p_alive:lt:0.2'] }],
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const cleared = await call('PUT', '/api/v1/predictions/stage-rules', p.headers, { data: [] });
+      expect(cleared.statusCode).toBe(200);
+    },
+    'PUT /api/v1/predictions/churn-model': async (p: Principal) => {
+      // Not a model file: refused, and B's models stay as they were (the snapshot).
+      const res = await call('PUT', '/api/v1/predictions/churn-model', p.headers, {
+        format: 'x',
+        workspace: bIds.workspace,
+      });
+      expect([400, 422]).toContain(res.statusCode);
+      expect(res.json<{ error: { code: string } }>().error.code).toBeTruthy();
     },
   });
 
