@@ -221,6 +221,23 @@ describe.skipIf(browserSkip)('predictions in a browser', () => {
       const corr = fit.model.summary.frequencySpendCorrelation as number;
       expect(await card.getByTestId('model-correlation').textContent()).toBe(p4(corr));
       expect(await card.getByTestId('model-correlation-warning').count()).toBe(Math.abs(corr) > 0.3 ? 1 : 0);
+      // Pareto/NBD beside it, on the same customers, with the verdict the likelihoods give.
+      const cmp = fit.model.summary.paretoNbdComparison as {
+        paretoNbd: { r: number; s: number };
+        paretoNbdMeanLogLikelihood: number;
+        bgNbdMeanLogLikelihood: number;
+      };
+      const pareto = await card
+        .getByTestId('model-pareto')
+        .locator('[data-param]')
+        .evaluateAll((els) => els.map((e) => [e.getAttribute('data-param'), e.textContent]));
+      expect(pareto.filter(([k]) => k === 'r' || k === 's')).toEqual([
+        ['r', p4(cmp.paretoNbd.r)],
+        ['s', p4(cmp.paretoNbd.s)],
+      ]);
+      const verdict = await card.getByTestId('model-pareto-verdict').textContent();
+      const winner = cmp.bgNbdMeanLogLikelihood > cmp.paretoNbdMeanLogLikelihood ? 'BG/NBD' : 'Pareto/NBD';
+      expect(verdict).toMatch(new RegExp(`Better fit on [\\d,.\\s]+ customers: (${winner}|neither)`));
 
       // Paging with the cursor: the next 50 follow in the API's order.
       await page.getByRole('button', { name: 'Load 50 more' }).click();

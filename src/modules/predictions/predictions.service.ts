@@ -7,7 +7,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
-import { fitBgNbd, type BgNbdFit } from '../../domain/bgnbd.ts';
+import { bgNbdLogLikelihood, fitBgNbd, type BgNbdFit } from '../../domain/bgnbd.ts';
+import { compareWithParetoNbd, type PurchaseModelComparison } from '../../domain/pareto-nbd.ts';
 import { fitGammaGamma, scoreCustomers, type GammaGammaFit } from '../../domain/gamma-gamma.ts';
 import { decodeCursor, encodeCursor, maxLimit } from '../../domain/list-query.ts';
 import type { Actor } from '../../domain/permissions.ts';
@@ -75,7 +76,9 @@ export type PurchaseModelSummary = {
   meanProbabilityAlive: number;
   expectedPurchases: number;
   totalClv: number;
-  /** Time of the two fits and of scoring, ms. */
+  /** Pareto/NBD fitted to the same customers (or a sample of them) beside BG/NBD; null when it could not be fitted. */
+  paretoNbdComparison?: PurchaseModelComparison | null;
+  /** Time of the fits and of scoring, ms. */
   timings: { readMs: number; fitMs: number; scoreMs: number; writeMs: number };
 };
 
@@ -145,6 +148,7 @@ export async function refitPurchaseModels(
     }
     const bg = fitBgNbd({ x, tx, T });
     const gg = fitGammaGamma({ x: sx, m: sm });
+    const comparison = compareWithParetoNbd({ x, tx, T }, (sample) => bgNbdLogLikelihood(bg.params, sample));
     const t2 = performance.now();
     const scores = scoreCustomers(bg.params, gg.params, { x, tx, T, m }, settings.horizonDays, {
       periods: settings.clvMonths,
@@ -192,6 +196,7 @@ export async function refitPurchaseModels(
       meanProbabilityAlive: sumAlive / n,
       expectedPurchases: sumExpected,
       totalClv: sumClv,
+      paretoNbdComparison: comparison,
     };
     const model = await db.transaction(async (txn) => {
       const t4 = performance.now();

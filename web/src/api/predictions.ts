@@ -28,6 +28,14 @@ export type PurchaseModelSummary = {
   meanProbabilityAlive: number;
   expectedPurchases: number;
   totalClv: number;
+  /** Pareto/NBD beside BG/NBD on the same customers (absent on fits made before it was added). */
+  paretoNbdComparison?: {
+    customers: number;
+    paretoNbd: { r: number; alpha: number; s: number; beta: number };
+    paretoNbdConverged: boolean;
+    paretoNbdMeanLogLikelihood: number;
+    bgNbdMeanLogLikelihood: number;
+  } | null;
   timings: { readMs: number; fitMs: number; scoreMs: number; writeMs: number };
 };
 

@@ -360,6 +360,34 @@ function csvRows(rows: PredictionListRow[], model: PredictionModel | null): Arra
   ];
 }
 
+/** Pareto/NBD fitted to the same customers: which of the two purchase models describes them better. */
+function ParetoComparison(props: { c: NonNullable<PredictionModel['summary']['paretoNbdComparison']> }) {
+  const { c } = props;
+  const diff = c.paretoNbdMeanLogLikelihood - c.bgNbdMeanLogLikelihood;
+  // Both models have four parameters: the higher likelihood on the same customers is the better fit.
+  const better = Math.abs(diff) * c.customers < 2 ? 'neither (about equal)' : diff > 0 ? 'Pareto/NBD' : 'BG/NBD';
+  return (
+    <>
+      <ParamGroup
+        title="Pareto/NBD (for comparison)"
+        help="Purchase rate λ ~ Gamma(r, α) per day; lifetime exponential with rate μ ~ Gamma(s, β): customers may leave at any time, not only after a purchase"
+        testId="model-pareto"
+        params={[
+          ['r', c.paretoNbd.r],
+          ['α', c.paretoNbd.alpha],
+          ['s', c.paretoNbd.s],
+          ['β', c.paretoNbd.beta],
+        ]}
+      />
+      <Text fz="xs" c="dimmed" mt={4} data-testid="model-pareto-verdict">
+        Better fit on {formatCount(c.customers)} customers: {better} (mean log-likelihood{' '}
+        {formatParam(c.bgNbdMeanLogLikelihood)} BG/NBD, {formatParam(c.paretoNbdMeanLogLikelihood)} Pareto/NBD
+        {c.paretoNbdConverged ? '' : ', did not converge'}). Scores use BG/NBD.
+      </Text>
+    </>
+  );
+}
+
 function ModelCard(props: { model: PredictionModel; history: PredictionModel[]; canRefit: boolean }) {
   const m = props.model;
   const { bgNbd, gammaGamma, settings } = m.params;
@@ -434,6 +462,7 @@ function ModelCard(props: { model: PredictionModel; history: PredictionModel[]; 
           />
         </Table.Tbody>
       </Table>
+      {s.paretoNbdComparison && <ParetoComparison c={s.paretoNbdComparison} />}
       {Math.abs(corr) > correlationWarning && (
         <Alert
           mt="sm"
