@@ -634,7 +634,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     async listSummaries(actor: Actor, params: TicketListParams) {
       const { cols, q, extra } = await listRequest(actor, params);
       const page = await listTicketSummaries(db, actor.workspaceId, cols, q, extra, summaryPages);
-      return { rows: page.rows, nextCursor: page.nextCursor, limit: q.limit };
+      return { json: page.json, nextCursor: page.nextCursor, limit: q.limit };
     },
 
     /**

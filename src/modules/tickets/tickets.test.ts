@@ -7,6 +7,7 @@ import { makeApiKey, makeUser, makeWorkspace, testPassword } from '../../../test
 import { jobs, tickets } from '../../db/schema/index.ts';
 import { sessionCookieName } from '../auth/auth.service.ts';
 import { deliverEmailJobName } from './tickets.service.ts';
+import { ticketSummarySchema } from './tickets.schemas.ts';
 
 /**
  * The service desk through HTTP, as a help-desk user relies on it: opening tickets for customers, the inbox's lists
@@ -437,6 +438,15 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
           );
         }
       }
+      // The answer is PostgreSQL's JSON text as it is: it must be exactly the documented TicketSummary, no key more.
+      const every = (await ok<Page<Summary>>(w.owner, 'GET', '/api/v1/tickets/summaries?limit=200')).data;
+      expect(every.length).toBeGreaterThan(5);
+      for (const s of every) {
+        expect(Object.keys(s).sort()).toEqual(Object.keys(ticketSummarySchema.shape).sort());
+        expect(ticketSummarySchema.safeParse(s).success, JSON.stringify(s)).toBe(true);
+        if (s.slaDue) expect(Object.keys(s.slaDue).sort()).toEqual(['dueAt', 'metric', 'state', 'warnAt']);
+      }
+      expect(every.some((s) => s.slaDue !== null)).toBe(true);
       const one = (await ok<Page<Summary>>(w.owner, 'GET', `/api/v1/tickets/summaries?q=${n(1)}`)).data[0];
       expect(one?.slaDue).toEqual({
         metric: 'next_response',
