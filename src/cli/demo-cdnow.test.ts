@@ -41,8 +41,9 @@ function summarise(text: string) {
 const quiet = () => new Writable({ write: (_c, _e, cb) => cb() });
 const fail = (m: string) => new Error(m);
 
-// The whole log once (imported, then again unchanged) on PostgreSQL, which every CI run has: about 20 s alone, about
-// 70 s beside other suites. PGlite in memory takes twice as long, so without PostgreSQL only the slice runs.
+// The whole log once on PostgreSQL, which every CI run has: about 10 s alone, about 35 s beside other suites. PGlite in
+// memory takes twice as long, so without PostgreSQL only the slice runs. A second run changing nothing is the slice's
+// test (in three batches): the whole log again would only double the time.
 const wholeOn = 'postgres';
 
 describe.skipIf(!hasData && !inCi)('rapport demo cdnow', () => {
@@ -162,7 +163,7 @@ describe.skipIf(!hasData && !inCi)('rapport demo cdnow', () => {
     // Defined on PostgreSQL only (not a skipped test on PGlite): see wholeOn.
     if (engine === wholeOn)
       it(
-        'imports the whole log: 69,659 purchases, 23,570 customers, $2,500,315.63; twice is once',
+        'imports the whole log: 69,659 purchases, 23,570 customers, $2,500,315.63',
         { timeout: 240_000 },
         async () => {
           const expected = summarise(fs.readFileSync(file, 'latin1'));
@@ -180,9 +181,6 @@ describe.skipIf(!hasData && !inCi)('rapport demo cdnow', () => {
             odd: 0,
             placed: 69_659,
           });
-          const second = await importCdnow(database, services, opts);
-          expect(second.import).toMatchObject({ created: 0, updated: 0, unchanged: 69_659, rejected: 0 });
-          expect(await counts(first.workspace.id)).toEqual(after);
         },
       );
   });

@@ -2441,21 +2441,28 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     expect([...documented].sort()).toEqual(Object.keys(checks).sort());
   });
 
-  it.each(['API key', 'session'] as const)(
+  // The whole sweep by API key on every engine; by session on the last engine only (PostgreSQL when the run has it): a
+  // session and an API key differ before any route's query (how the actor is found), and the queries each route runs
+  // are swept on every engine by the API key. The session's own path (cookie, its actor and roles) is swept once.
+  const sweeps = engine === testEngines().at(-1) ? (['API key', 'session'] as const) : (['API key'] as const);
+  it.each(sweeps)(
     "lets A's owner %s read and change nothing of B, on every route",
     async (name) => {
       const p = principals.find((x) => x.name === name);
       if (!p) throw new Error(name);
+      // B as it is before each route's check: the snapshot taken after the previous check (nothing runs in between),
+      // so each check costs one snapshot, not two.
+      let before = await snapshotOfB();
       for (const [route, check] of Object.entries(checks)) {
-        const before = await snapshotOfB();
         try {
           await check(p);
         } catch (e) {
           throw new Error(`${route} (${name}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
+        const after = await snapshotOfB();
         // POST /users adds a user in B on purpose (the Idempotency-Key check); everything else must leave B as it was.
-        if (route === 'POST /api/v1/users') continue;
-        expect(await snapshotOfB(), `${route} (${name}) changed workspace B`).toEqual(before);
+        if (route !== 'POST /api/v1/users') expect(after, `${route} (${name}) changed workspace B`).toEqual(before);
+        before = after;
       }
       // A's principal still works after all that.
       expect((await call('GET', '/api/v1/me', p.headers)).statusCode).toBe(200);
