@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,5 +118,36 @@ describe('rapport CLI', () => {
     }
     const unknown = await run('frobnicate');
     expect(unknown.code).toBe(1);
+  }, 60_000);
+});
+
+/** bin/rapport.mjs, as `npx rapport` and `npm start` run it: the CLI's bundle, built from src/ when stale. */
+describe('the rapport launcher', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const launch = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/rapport.mjs', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+
+  it("prints the package's version and the help, and passes the command's exit code on", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    const v = launch('--version');
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toBe(pkg.version);
+    const help = launch('import', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Usage: rapport import/);
+    const bad = launch('frobnicate');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/unknown command 'frobnicate'/);
+  }, 60_000);
+
+  it('rebuilds its bundle when a source file is newer than it', () => {
+    const bundle = path.join(root, 'node_modules/.cache/rapport/cli.mjs');
+    expect(launch('--version').status).toBe(0);
+    // Marked older than the sources: the next command must build it again before running.
+    const old = new Date(Date.now() - 3600_000 * 24 * 365 * 10);
+    fs.utimesSync(bundle, old, old);
+    const again = launch('--version');
+    expect(again.status, again.stderr).toBe(0);
+    expect(fs.statSync(bundle).mtimeMs).toBeGreaterThan(old.getTime() + 1000);
   }, 60_000);
 });

@@ -22,9 +22,10 @@ import {
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { demoPassword } from './demo.ts';
 import { importThroughPipeline } from './imports.ts';
+import { projectRoot } from '../paths.ts';
 
 /** Where the workplace keeps the data set: ../shared/data next to the repository, never inside it. */
-export const defaultCdnowFile = path.resolve(import.meta.dirname, '../../../shared/data/cdnow/CDNOW_master.txt');
+export const defaultCdnowFile = path.resolve(projectRoot, '../shared/data/cdnow/CDNOW_master.txt');
 
 const cdnowHeader = ['customer_id', 'date', 'number_of_cds', 'dollar_value'];
 

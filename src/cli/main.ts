@@ -15,6 +15,7 @@ import { userActor } from '../modules/auth/auth.service.ts';
 import { findUserByEmail } from '../modules/users/users.repository.ts';
 import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
 import { startServer } from '../server.ts';
+import { version } from '../http/app.ts';
 import { defaultCdnowFile, describeRefit, fitCdnowModels, importCdnow } from './demo-cdnow.ts';
 import { createDemoWorkspace, demoPassword } from './demo.ts';
 import { addImportCommands } from './imports.ts';
@@ -77,6 +78,7 @@ export function buildCli(): Command {
     .description(
       'Rapport: customer relations platform. Data: ./data (RAPPORT_DATA_DIR), or PostgreSQL with DATABASE_URL.',
     )
+    .version(version, '-V, --version', "print Rapport's version")
     .showHelpAfterError()
     .exitOverride();
 
@@ -426,9 +428,13 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
-if (isMain) {
-  const code = await runCli(process.argv);
+/** The command line as a program: runs argv's command and ends the process, except a running `start`. */
+export async function main(argv: string[]): Promise<void> {
+  const code = await runCli(argv);
   // `start` keeps running; every other command ends here.
-  if (process.argv[2] !== 'start' || code !== 0) process.exit(code);
+  if (argv[2] !== 'start' || code !== 0) process.exit(code);
 }
+
+// bin/rapport.mjs calls main() from the CLI's bundle; `tsx src/cli/main.ts …` runs this file itself.
+const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
+if (isMain) await main(process.argv);

@@ -1,12 +1,8 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { fromRoot } from '../../paths.ts';
 
 /** The widget's source: plain TypeScript with no imports from the console, type-checked with it (web/tsconfig). */
-export const widgetSource = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../web/src/widget/widget.ts',
-);
+export const widgetSource = fromRoot('web', 'src', 'widget', 'widget.ts');
 
 let cached: Promise<string> | null = null;
 

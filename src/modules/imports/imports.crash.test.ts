@@ -43,18 +43,7 @@ describe.each(testEngines())('an import killed mid-way on %s', (engine) => {
       const cli = () =>
         spawn(
           process.execPath,
-          [
-            '--import',
-            'tsx',
-            'src/cli/main.ts',
-            'import',
-            'people',
-            file,
-            '--batch-size',
-            '100',
-            '--workspace',
-            ws.workspace.slug,
-          ],
+          ['bin/rapport.mjs', 'import', 'people', file, '--batch-size', '100', '--workspace', ws.workspace.slug],
           { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
         );
 
@@ -163,18 +152,7 @@ describe.each(testEngines())('an import killed mid-way on %s', (engine) => {
       const cli = () =>
         spawn(
           process.execPath,
-          [
-            '--import',
-            'tsx',
-            'src/cli/main.ts',
-            'import',
-            'orders',
-            file,
-            '--batch-size',
-            '101',
-            '--workspace',
-            ws.workspace.slug,
-          ],
+          ['bin/rapport.mjs', 'import', 'orders', file, '--batch-size', '101', '--workspace', ws.workspace.slug],
           { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
         );
 
