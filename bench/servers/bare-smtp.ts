@@ -11,7 +11,12 @@ import { SMTPServer } from 'smtp-server';
 
 const connectionString = process.env.BENCH_DATABASE_URL;
 if (!connectionString) throw new Error('set BENCH_DATABASE_URL');
-const pool = new pg.Pool({ connectionString, max: Number(process.env.BENCH_POOL_SIZE ?? 10) });
+// JIT and parallel workers off, as on Rapport's own connections (src/db/client.ts).
+const pool = new pg.Pool({
+  connectionString,
+  max: Number(process.env.BENCH_POOL_SIZE ?? 10),
+  options: '-c jit=off -c max_parallel_workers_per_gather=0',
+});
 const maxBytes = 30 * 1024 * 1024;
 
 const server = new SMTPServer({

@@ -34,7 +34,8 @@ const pool = new pg.Pool({
   connectionString,
   max: Number(process.env.BENCH_POOL_SIZE ?? 10),
   // The word index as the only way in, as Rapport's search does (a LIMIT makes the planner bet on a table scan).
-  options: `-c pg_trgm.word_similarity_threshold=${threshold} -c enable_seqscan=off -c enable_indexscan=off`,
+  // JIT and parallel workers off, as on Rapport's own connections (src/db/client.ts): the same settings on both sides.
+  options: `-c pg_trgm.word_similarity_threshold=${threshold} -c enable_seqscan=off -c enable_indexscan=off -c jit=off -c max_parallel_workers_per_gather=0`,
 });
 const app = Fastify({ logger: false });
 
@@ -123,8 +124,12 @@ app.get<{ Querystring: { q: string } }>('/people', async (req) => {
   return { data: r.rows.slice(0, 50) };
 });
 
-/** The inbox's queries with the planner's defaults (the pool above is tuned for search). */
-const plainPool = new pg.Pool({ connectionString, max: Number(process.env.BENCH_POOL_SIZE ?? 10) });
+/** The inbox's and the dashboard's queries with the planner's defaults (the pool above is tuned for search), JIT and parallel workers off. */
+const plainPool = new pg.Pool({
+  connectionString,
+  max: Number(process.env.BENCH_POOL_SIZE ?? 10),
+  options: '-c jit=off -c max_parallel_workers_per_gather=0',
+});
 app.get<{ Querystring: { queue: string; user: string; limit?: string } }>('/tickets', async (req) => {
   const limit = Number(req.query.limit ?? 100);
   const page = queuePageSql(req.query.queue, limit);

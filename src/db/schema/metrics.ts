@@ -39,15 +39,23 @@ export const metricCustomerDays = pgTable(
     /** The first and last of those orders (exact instants: recency and tenure count whole days from them). */
     firstAt: ts('first_at').notNull(),
     lastAt: ts('last_at').notNull(),
+    /**
+     * The customer's order days just before and after this one in the same currency (null: none), and their first
+     * counted order in it (metric_customers.first_at): a period's customers are counted from their first and last day
+     * in it, one pass over the period's rows without grouping them by customer. Written with the customer's days.
+     */
+    prevDay: date('prev_day', { mode: 'string' }),
+    nextDay: date('next_day', { mode: 'string' }),
+    customerFirstAt: ts('customer_first_at').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.currency, t.day, t.personId] }),
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
     // A customer's days (the job replaces them person by person).
     index('metric_customer_days_person_idx').on(t.workspaceId, t.personId),
-    // A period's customer days with everything the period metrics read (orders, net, last order), so they come from
-    // the index alone: the rows of a date range are scattered over the whole table (written customer by customer),
-    // and at 1M customers reading them from the heap was most of the summary's time.
+    // A period's customer days with everything the period metrics read, so they come from the index alone: the rows
+    // of a date range are scattered over the whole table (written customer by customer), and at 1M customers reading
+    // them from the heap was most of the summary's time.
     index('metric_customer_days_period_idx').on(
       t.workspaceId,
       t.currency,
@@ -56,6 +64,9 @@ export const metricCustomerDays = pgTable(
       t.orders,
       t.net,
       t.lastAt,
+      t.prevDay,
+      t.nextDay,
+      t.customerFirstAt,
     ),
   ],
 );

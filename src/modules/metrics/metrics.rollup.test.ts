@@ -39,7 +39,9 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
     const days = rowsOf(
       await db.execute(sql`
         select currency, day::text as day, person_id, orders, net::text as net,
-          (extract(epoch from first_at) * 1000)::float8 as first_at, (extract(epoch from last_at) * 1000)::float8 as last_at
+          (extract(epoch from first_at) * 1000)::float8 as first_at, (extract(epoch from last_at) * 1000)::float8 as last_at,
+          prev_day::text as prev_day, next_day::text as next_day,
+          (extract(epoch from customer_first_at) * 1000)::float8 as customer_first_at
         from metric_customer_days where workspace_id = ${workspaceId} order by currency, day, person_id`),
     );
     const customers = rowsOf(

@@ -1,1 +1,0 @@
-CREATE INDEX "metric_customer_days_period_idx" ON "metric_customer_days" USING btree ("workspace_id","currency","day","person_id","orders","net","last_at");
