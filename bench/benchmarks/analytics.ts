@@ -138,9 +138,9 @@ type RapportRound = {
 };
 
 /**
- * The dashboard as the console loads it: the period's summary first (its answer names the currency), then the
- * monthly trend, the cohorts and the RFM grid all at once, over at most `browserConnections` connections. The time
- * is from the first request to the last answer.
+ * The dashboard as the console loads it: the period's summary, the monthly trend, the cohorts and the RFM grid all at
+ * once (no currency chosen: each takes the workspace's most ordered one, and says which), over at most
+ * `browserConnections` connections. The time is from the first request to the last answer.
  */
 async function rapportDashboard(
   agent: http.Agent,
@@ -150,15 +150,18 @@ async function rapportDashboard(
 ): Promise<RapportRound> {
   const headers = { authorization: `Bearer ${apiKey}` };
   const started = performance.now();
-  const first = await getJson(agent, server.url, dashboardRequests(d, null).summary, headers);
-  const summary = first.body as SummaryBody;
-  const reqs = dashboardRequests(d, summary.currency);
-  const [trend, cohorts, rfm] = await Promise.all([
+  const reqs = dashboardRequests(d, null);
+  const [first, trend, cohorts, rfm] = await Promise.all([
+    getJson(agent, server.url, reqs.summary, headers),
     getJson(agent, server.url, reqs.trend, headers),
     getJson(agent, server.url, reqs.cohorts, headers),
     getJson(agent, server.url, reqs.rfm, headers),
   ]);
   const ms = performance.now() - started;
+  const summary = first.body as SummaryBody;
+  for (const [name, r] of Object.entries({ trend, cohorts, rfm }))
+    if ((r.body as { currency?: string | null }).currency !== summary.currency)
+      throw new Error(`the ${name} answer is in another currency than the summary's`);
   return {
     ms,
     requestMs: { summary: first.ms, trend: trend.ms, cohorts: cohorts.ms, rfm: rfm.ms },
@@ -735,10 +738,10 @@ export const analytics: Benchmark = {
         .join(
           ', ',
         )}. Roll-ups (Rapport's rebuild): ${fmt(db.rollupRows.customerDays)} customer days, ${fmt(db.rollupRows.customers)} customer rows. No events for the loaded history (the dashboard does not read them). Generated with a seeded PRNG (bench/lib/commerce-data.ts).`,
-      `Figure A, what is measured: the console's analytics page on its default view (last 90 days, no segment), as web/src/api/metrics.ts asks: GET /api/v1/metrics/summary for the period first (its answer names the currency), then at once /metrics/trend (the last 12 calendar months), /metrics/cohorts (maxOffset 12) and /metrics/rfm, over at most ${browserConnections} keep-alive connections (a browser's limit per host). Time: from the first request to the last answer, through the whole Rapport app (API key, validation, serialisation) in its own process (the HTTP app as \`rapport start\` builds it, without the job runner), ${s.poolSize} pool connections. Median and p95 over ${measuredRounds} rounds after ${warmupRounds} warm-up rounds (with ${measuredRounds} rounds the p95 is the slowest but one); Rapport and the baseline alternate.`,
+      `Figure A, what is measured: the console's analytics page on its default view (last 90 days, no segment), as web/src/pages/analytics asks: GET /api/v1/metrics/summary for the period, /metrics/trend (the last 12 calendar months), /metrics/cohorts (maxOffset 12) and /metrics/rfm all at once, none naming a currency (each answer names the workspace's most ordered one, checked equal), over at most ${browserConnections} keep-alive connections (a browser's limit per host). Time: from the first request to the last answer, through the whole Rapport app (API key, validation, serialisation) in its own process (the HTTP app as \`rapport start\` builds it, without the job runner), ${s.poolSize} pool connections. Median and p95 over ${measuredRounds} rounds after ${warmupRounds} warm-up rounds (with ${measuredRounds} rounds the p95 is the slowest but one); Rapport and the baseline alternate.`,
       `The baseline reads the same roll-up tables Rapport reads (metric_customer_days, metric_customers, metric_days; subscriptions and tickets as Rapport does): hand-written SQL (bench/lib/analytics-sql.ts) computing every number of the summary's two periods (the 90 days and the 90 before: orders, revenue, active customers, repeat buyers, retention, churn with W = ${churnWindowDays} days, tenure, historical CLV, subscription churn, ticket times), the trend's 12 months (orders, revenue, active customers, repeat buyers), the cohort sizes and cells, and the RFM grid, returned as one JSON document by a bare Fastify + pg handler, one request: one statement for everything but the per-period pass over the customer days, and that pass as one statement per period (the same statement text with its period), all side by side on its ${s.poolSize}-connection pool as Rapport's requests run theirs. Written from docs/metrics.md rather than from Rapport's queries. The trend and RFM read whole histories: the data has no order dated after today. Both sides' connections run with JIT and parallel workers off (Rapport's settings); everything else is the server's default.`,
       `Checked before measuring: every number Rapport's 4 answers carry (both periods of the summary; every month of the trend; every cohort size and cell; every RFM cell; the currency and the currency list) equals the baseline's; a difference fails the run.${rawChecked ? ' The statement over the orders table gives the same numbers too (checked).' : ''}`,
-      `Rapport's requests within a round (median): ${perRequest} (the last three side by side on 2 cores). Each alone, one at a time: summary ${alone.summary} ms, trend ${alone.trend} ms, cohorts ${alone.cohorts} ms, RFM ${alone.rfm} ms.`,
+      `Rapport's requests within a round (median): ${perRequest} (all four side by side on 2 cores). Each alone, one at a time: summary ${alone.summary} ms, trend ${alone.trend} ms, cohorts ${alone.cohorts} ms, RFM ${alone.rfm} ms.`,
       `CPU ms: CPU time (user + system, from /proc) of the server process, and of the PostgreSQL processes serving the benchmark's database, per dashboard (median over the rounds).`,
       `Loading: people ${db.seconds.people} s, commerce ${db.seconds.commerce.total} s (COPY ${db.seconds.commerce.copy} s with secondary indexes and foreign keys dropped, rebuilding them ${db.seconds.commerce.indexes} s, VACUUM ANALYZE ${db.seconds.commerce.vacuum} s), roll-ups ${db.seconds.rollupRebuild} s (Rapport's rebuildMetricRollups, one transaction; then VACUUM ANALYZE ${db.seconds.rollupVacuum} s, as autovacuum would)${db.machineBusyPct === null ? '' : `; the machine was ${db.machineBusyPct}% busy meanwhile (the load included)`}.`,
     );

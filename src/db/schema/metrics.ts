@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   date,
@@ -82,11 +83,20 @@ export const metricCustomers = pgTable(
     lastAt: ts('last_at').notNull(),
     orders: integer('orders').notNull(),
     net: bigint('net', { mode: 'number' }).notNull(),
+    /**
+     * The first UTC midnight at or after the last order (its day, or the next when it was not placed at midnight, to
+     * the millisecond as recency counts): recency as of a day start D is D − recency_day whole days.
+     */
+    recencyDay: date('recency_day', { mode: 'string' }).generatedAlwaysAs(
+      sql`(last_at at time zone 'UTC')::date + case when (last_at at time zone 'UTC')::time > '00:00:00.0005' then 1 else 0 end`,
+    ),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.currency, t.personId] }),
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
     index('metric_customers_person_idx').on(t.workspaceId, t.personId),
+    // The RFM grid: customers counted per (recency day, orders) straight from the index, in its order.
+    index('metric_customers_recency_idx').on(t.workspaceId, t.currency, t.recencyDay, t.orders),
   ],
 );
 

@@ -674,13 +674,18 @@ export async function rfmCells(
   scope: MetricScope,
   asOf: number,
 ): Promise<Array<{ r: number; f: number; customers: number }>> {
-  const base = await customersAsOf(db, scope, asOf);
+  // Straight from metric_customers when no order is dated on or after asOf (the usual case): counted per stored
+  // recency day and order count, in the order of their index. Else from the customer days before asOf.
+  const g = (await anyOrderFrom(db, scope, asOf))
+    ? sql`select ${wholeDaysTo(asOf, sql`b.last_at`)} as rec, b.frequency as freq, count(*) as c
+        from (${await customersAsOf(db, scope, asOf)}) b group by 1, 2`
+    : sql`select ${dayOf(asOf)}::date - c.recency_day as rec, c.orders::bigint as freq, count(*) as c
+        from metric_customers c ${segmentJoin('c', scope.segment)}
+        where c.workspace_id = ${scope.workspaceId} and c.currency = ${scope.currency}
+        group by c.recency_day, c.orders`;
   const rows = rowsOf<{ r: number; f: number; customers: number }>(
     await db.execute(sql`
-      with g as (
-        select ${wholeDaysTo(asOf, sql`b.last_at`)} as rec, b.frequency as freq, count(*) as c
-        from (${base}) b group by 1, 2
-      ),
+      with g as (${g}),
       n as (select sum(c) as n from g),
       rs as (
         select rec, (5 * coalesce(sum(sum(c)) over (order by rec desc rows between unbounded preceding and 1 preceding), 0))::bigint

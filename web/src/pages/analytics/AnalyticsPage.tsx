@@ -101,14 +101,24 @@ function useDashboardState() {
   return { from, to, preset, scope, set, setBound, defaultTo };
 }
 
+/** The trend's calendar months, and the months after acquisition the cohort heat map shows. */
+const trendMonths = 12;
+const cohortMonths = 12;
+
 export function AnalyticsPage() {
   const state = useDashboardState();
   const { from, to, scope } = state;
   const summary = useMetricsSummary({ from, to, ...scope });
+  // The charts' requests start with the summary's, not after it: with no currency chosen, each takes the workspace's
+  // most ordered one (and says which), so none needs the summary's answer first. The charts below read the same
+  // queries (same keys).
+  useMonthlyTrend({ to, months: trendMonths, ...scope });
+  useCohorts({ to, maxOffset: cohortMonths, ...scope });
+  useRfm({ asOf: to, ...scope });
   const [drill, setDrill] = useState<Drill | null>(null);
   const s = summary.data;
   const currency = scope.currency ?? s?.currency ?? null;
-  const scoped = { ...scope, currency: currency ?? undefined };
+  const scoped = scope;
   const noOrders = s && s.currencies.length === 0;
 
   return (
@@ -378,7 +388,7 @@ const drillable = (key: MetricKey) => key === 'repeatPurchaseRate' || key === 'r
 
 function Trends(props: { from: string; to: string; scope: MetricsScope; currency: string | null }) {
   // The 12 calendar months ending with the month of the period's last day (`to` is excluded), the last one cut there.
-  const q = useMonthlyTrend({ to: props.to, months: 12, ...props.scope });
+  const q = useMonthlyTrend({ to: props.to, months: trendMonths, ...props.scope });
   const rows = (q.data?.months ?? []).map((m) => ({
     month: m.from.slice(0, 7),
     revenue: m.revenue.value,
@@ -457,7 +467,7 @@ function ChartCard(props: {
 }
 
 function CohortHeatMap(props: { to: string; scope: MetricsScope; currency: string | null }) {
-  const q = useCohorts({ to: props.to, maxOffset: 12, ...props.scope });
+  const q = useCohorts({ to: props.to, maxOffset: cohortMonths, ...props.scope });
   const c = q.data;
   const offsets = c ? Array.from({ length: c.offsets }, (_, i) => i) : [];
   return (

@@ -1,0 +1,2 @@
+ALTER TABLE "metric_customers" ADD COLUMN "recency_day" date GENERATED ALWAYS AS ((last_at at time zone 'UTC')::date + case when (last_at at time zone 'UTC')::time > '00:00:00.0005' then 1 else 0 end) STORED;--> statement-breakpoint
+CREATE INDEX "metric_customers_recency_idx" ON "metric_customers" USING btree ("workspace_id","currency","recency_day","orders");
