@@ -275,14 +275,22 @@ export type PeriodFacts = {
 };
 
 /**
+ * What a period's metrics look at before it: the previous period (retention) and the churn window, from their
+ * earliest day (`lo`, a UTC date).
+ */
+function periodBounds(p: { from: number; to: number; churnWindowDays: number }) {
+  const prevFrom = p.from - (p.to - p.from);
+  const windowFrom = p.from - p.churnWindowDays * dayMs;
+  return { prevFrom, windowFrom, lo: dayOf(Math.min(prevFrom, windowFrom)) };
+}
+
+/**
  * Each customer of the scope with a counted order in the period, the previous period or the churn window before it
  * (a `p` CTE): orders `n` and net in [from, to), whether active in the previous period, the last order before
  * `from` within the window. periodPeople lists these rows; periodFacts counts the same customers without grouping.
  */
 function periodCustomersCte(scope: MetricScope, p: { from: number; to: number; churnWindowDays: number }): SQL {
-  const prevFrom = p.from - (p.to - p.from);
-  const windowFrom = p.from - p.churnWindowDays * dayMs;
-  const lo = Math.min(prevFrom, windowFrom);
+  const { prevFrom, windowFrom, lo } = periodBounds(p);
   const F = dayOf(p.from);
   return sql`
       with p as (
@@ -293,7 +301,7 @@ function periodCustomersCte(scope: MetricScope, p: { from: number; to: number; c
           max(d.last_at) filter (where d.day >= ${dayOf(windowFrom)}::date and d.day < ${F}::date) as last_before
         from metric_customer_days d ${segmentJoin('d', scope.segment)}
         where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency}
-          and d.day >= ${dayOf(lo)}::date and d.day < ${dayOf(p.to)}::date
+          and d.day >= ${lo}::date and d.day < ${dayOf(p.to)}::date
         group by d.person_id
       )`;
 }
@@ -355,17 +363,17 @@ export async function periodFacts(
   scope: MetricScope,
   p: { from: number; to: number; churnWindowDays: number },
 ): Promise<PeriodFacts> {
-  const prevFrom = p.from - (p.to - p.from);
-  const windowFrom = p.from - p.churnWindowDays * dayMs;
-  const lo = dayOf(Math.min(prevFrom, windowFrom));
-  const [F, T, P, W] = [dayOf(p.from), dayOf(p.to), dayOf(prevFrom), dayOf(windowFrom)];
+  const { prevFrom, windowFrom, lo } = periodBounds(p);
+  const [F, T] = [dayOf(p.from), dayOf(p.to)];
   // A day in [from, to), and the first of its customer there; the last day of a customer in the previous period, and
   // in the churn window.
   const inPeriod = sql`d.day >= ${F}::date`;
   const firstInPeriod = sql`${inPeriod} and (d.prev_day is null or d.prev_day < ${F}::date)`;
   const orderedAgain = sql`d.next_day < ${T}::date`;
-  const lastInPrevious = sql`d.day >= ${P}::date and d.day < ${F}::date and (d.next_day is null or d.next_day >= ${F}::date)`;
-  const lastInWindow = sql`d.day >= ${W}::date and d.day < ${F}::date and (d.next_day is null or d.next_day >= ${F}::date)`;
+  const lastBeforeFrom = (start: number) =>
+    sql`d.day >= ${dayOf(start)}::date and d.day < ${F}::date and (d.next_day is null or d.next_day >= ${F}::date)`;
+  const lastInPrevious = lastBeforeFrom(prevFrom);
+  const lastInWindow = lastBeforeFrom(windowFrom);
   const [r] = rowsOf<Record<keyof PeriodFacts, number>>(
     await db.execute(sql`
       select
@@ -373,8 +381,8 @@ export async function periodFacts(
         coalesce(sum(d.net) filter (where ${inPeriod}), 0)::float8 as "revenue",
         (count(*) filter (where ${firstInPeriod}))::int as "active",
         (count(*) filter (where ${firstInPeriod} and (d.orders >= 2 or ${orderedAgain})))::int as "repeaters",
-        (count(*) filter (where d.day >= ${P}::date and d.day < ${F}::date
-          and (d.prev_day is null or d.prev_day < ${P}::date)))::int as "retentionBase",
+        (count(*) filter (where d.day >= ${dayOf(prevFrom)}::date and d.day < ${F}::date
+          and (d.prev_day is null or d.prev_day < ${dayOf(prevFrom)}::date)))::int as "retentionBase",
         (count(*) filter (where ${lastInPrevious} and ${orderedAgain}))::int as "retained",
         (count(*) filter (where ${lastInWindow}))::int as "churnBase",
         (count(*) filter (where ${lastInWindow} and (d.next_day is null or d.next_day >= ${T}::date)
