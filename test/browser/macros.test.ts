@@ -95,8 +95,11 @@ describe.skipIf(browserSkip)('macros and checklists in a browser', () => {
     expect(after.ticket.status).toBe('pending');
     expect((await services.macros.list(ws.ownerActor))[0]?.usageCount).toBe(1);
 
-    // The checklist step is ticked in the side panel and stays ticked.
-    await step.check();
+    // The checklist step is ticked in the side panel and stays ticked: once the macro picker has closed (its overlay
+    // takes clicks while it fades out), and the box shows ticked when the server has the step done.
+    await expect.poll(() => picker.isVisible()).toBe(false);
+    await step.click();
+    await expect.poll(() => step.isChecked()).toBe(true);
     await expect
       .poll(async () => (await services.sops.checklist(ws.ownerActor, ticket.id)).steps[0]?.doneAt ?? null)
       .not.toBeNull();
