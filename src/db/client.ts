@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -58,12 +60,66 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** Set while `withPreparedStatements` runs: the PostgreSQL statements sent meanwhile are prepared and kept. */
+const preparing = new AsyncLocalStorage<true>();
+
+/** How many statements one connection keeps prepared; past that, new texts run unprepared. */
+const preparedPerConnection = 256;
+
+/**
+ * Runs `fn` with its parameterised PostgreSQL statements prepared once per connection and reused (no parse, rewrite
+ * and, once PostgreSQL settles on a generic plan, no planning on each run). For short statements on a hot write path
+ * (an inbound message, a reply) these steps cost about as much as running them. Not for statements whose best plan
+ * depends on their parameters (a date range, a search term): a generic plan may then be a poor one, so analytics,
+ * lists and search run outside. No effect on PGlite.
+ */
+export function withPreparedStatements<T>(fn: () => Promise<T>): Promise<T> {
+  return preparing.run(true, fn);
+}
+
+/** Statement names by text, so a repeated text is not hashed again. */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `r_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    if (statementNames.size >= 4096) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+type QueryConfigLike = { text?: unknown; name?: unknown; values?: unknown; submit?: unknown };
+
+/** A pg client that names (so prepares) the statements sent under `withPreparedStatements`. */
+class PreparingClient extends pg.Client {
+  readonly #names = new Set<string>();
+
+  // pg's query() has many overloads; this one only adds a name to a parameterised config object and passes on.
+  override query(...args: unknown[]): never {
+    const [config, values] = args as [QueryConfigLike | string, unknown];
+    if (preparing.getStore() && config && typeof config === 'object' && typeof config.text === 'string') {
+      const params = Array.isArray(values) ? values : config.values;
+      if (config.name === undefined && typeof config.submit !== 'function' && Array.isArray(params) && params.length) {
+        const name = statementName(config.text);
+        if (this.#names.has(name) || this.#names.size < preparedPerConnection) {
+          this.#names.add(name);
+          args[0] = { ...config, name };
+        }
+      }
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
 /** PGlite when no DATABASE_URL is given (embedded, data in a directory), PostgreSQL when it is. */
 export async function createDb(opts: DbOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
       max: opts.poolSize ?? 10,
+      Client: PreparingClient,
       // Search tolerates a typo or two in a word (pg_trgm's default 0.6 misses "turng" for "turing"). No JIT: Rapport's
       // statements run for milliseconds to a second or two, and compiling one (whenever its estimated cost passes
       // jit_above_cost, as the analytics' aggregates over roll-ups do) took 0.3-0.5 s more than it saved. No parallel

@@ -5,7 +5,7 @@ import { people } from '../../db/schema/index.ts';
 import { buildSearchText, normaliseEmailAddress, normalisePhone, personDisplayName } from '../../domain/customers.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { AppError } from '../../errors.ts';
-import { appendEvent } from '../../events/events.ts';
+import { appendEvent, type EventInput } from '../../events/events.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import {
   companiesOfPeople,
@@ -94,10 +94,19 @@ export async function resolvePerson(
     /** The workspace's settings when the caller reads them anyway (once per transaction). */
     settingsOf?: (() => Promise<Record<string, unknown>>) | undefined;
     fieldPrefix?: string | undefined;
+    /**
+     * Where to put the person's event instead of appending it now: the caller appends it with its own, in this
+     * transaction, before any other (one statement fewer on a hot path).
+     */
+    deferEvents?: EventInput[] | undefined;
   } = {},
 ): Promise<PersonRow | null> {
   const ws = actor.workspaceId;
   const field = (name: string) => `${opts.fieldPrefix ?? ''}${name}`;
+  const record = async (e: EventInput) => {
+    if (opts.deferEvents) opts.deferEvents.push(e);
+    else await appendEvent(tx, actor, e);
+  };
   if (from.personId) {
     const p = await findPerson(tx, ws, from.personId);
     if (!p)
@@ -136,7 +145,7 @@ export async function resolvePerson(
     const row = await updatePerson(tx, ws, choice.person.id, { externalId, updatedBy: actorRef(actor) });
     if (row) {
       await refreshPersonSearchText(tx, ws, row);
-      await appendEvent(tx, actor, {
+      await record({
         type: 'person.updated',
         subjectType: 'person',
         subjectId: row.id,
@@ -166,7 +175,7 @@ export async function resolvePerson(
     createdBy: actorRef(actor),
     updatedBy: actorRef(actor),
   });
-  await appendEvent(tx, actor, {
+  await record({
     type: 'person.created',
     subjectType: 'person',
     subjectId: id,

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } fr
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.ts';
 import { addCustomFieldColumns, listClauses, preparedName, toPage, type ListColumns } from '../../db/list.ts';
-import { attachments, conversations, counters, messages, teamMembers, tickets } from '../../db/schema/index.ts';
+import { attachments, conversations, messages, teamMembers, tickets } from '../../db/schema/index.ts';
 import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
 import { openTicketStatusesSql, ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
@@ -17,15 +17,13 @@ export type MessageInsert = typeof messages.$inferInsert;
 export type AttachmentRow = typeof attachments.$inferSelect;
 export type AttachmentInsert = typeof attachments.$inferInsert;
 
-/** The next value of a per-workspace sequence (ticket numbers), inside the caller's transaction. */
-export async function nextCounter(db: DbOrTx, workspaceId: string, name: string): Promise<number> {
-  const [r] = await db
-    .insert(counters)
-    .values({ workspaceId, name, value: 1 })
-    .onConflictDoUpdate({ target: [counters.workspaceId, counters.name], set: { value: sql`${counters.value} + 1` } })
-    .returning({ value: counters.value });
-  if (!r) throw new Error('counter upsert returned nothing');
-  return r.value;
+/**
+ * The workspace's next ticket number, as the value of a ticket's insert: from the workspace's own sequence
+ * (migration 0024), so no lock is held and new tickets of one workspace commit side by side; a ticket whose
+ * transaction rolls back leaves its number unused.
+ */
+export function ticketNumberSql(workspaceId: string): SQL {
+  return sql`rapport_next_ticket_number(${workspaceId})`;
 }
 
 export const ticketFields: FieldSpecs = {

@@ -1,5 +1,6 @@
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
-import { type Db, type DbOrTx } from '../../db/client.ts';
+import type { PgInsertValue } from 'drizzle-orm/pg-core';
+import { withPreparedStatements, type Db, type DbOrTx } from '../../db/client.ts';
 import { sharedReads, sharedReadsBy } from '../../db/shared-reads.ts';
 import { newId } from '../../db/ids.ts';
 import { tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
@@ -30,12 +31,13 @@ import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields } from '../fields/record-fields.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
-import { refreshTicketSla, slaConfig } from '../sla/sla.service.ts';
-import { activeRules, applyRules, ruleChangesStatus } from '../rules/rules.service.ts';
+import { refreshTicketSla } from '../sla/sla.service.ts';
+import { applyRules, ruleChangesStatus } from '../rules/rules.service.ts';
 import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
 import { isOnline } from '../../realtime/presence.ts';
 import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
-import { findSop } from '../sops/sops.repository.ts';
+import { findSop, type SopRow } from '../sops/sops.repository.ts';
+import { inboundConfig } from './inbound-config.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -57,7 +59,7 @@ import {
   messagesOfTicket,
   moveConversations,
   moveMessages,
-  nextCounter,
+  ticketNumberSql,
   openTicket,
   openTicketGroups,
   ticketListColumns,
@@ -257,17 +259,17 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     tx: DbOrTx,
     actor: Actor,
     fields: Omit<TicketInsert, 'workspaceId' | 'id' | 'number'>,
+    known: { sop?: SopRow | null } = {},
   ): Promise<TicketRow> {
-    // The counter row stays locked until the transaction ends (numbers have no gaps and follow commit order), so
-    // whatever can be read first is: the SOP of the type, and nothing but writes after the number.
-    const sop = fields.type ? await findSop(tx, actor.workspaceId, fields.type) : undefined;
-    const number = await nextCounter(tx, actor.workspaceId, 'ticket');
+    const sop =
+      known.sop !== undefined ? known.sop : fields.type ? await findSop(tx, actor.workspaceId, fields.type) : undefined;
     const ref = actorRef(actor);
     const ticket = await insertTicket(tx, {
       ...fields,
       workspaceId: actor.workspaceId,
       id: newId(),
-      number,
+      // The workspace's next number, taken by the insert itself.
+      number: ticketNumberSql(actor.workspaceId),
       createdBy: ref,
       updatedBy: ref,
     });
@@ -275,7 +277,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     return ticket;
   }
 
-  async function insertTicket(tx: DbOrTx, row: TicketInsert): Promise<TicketRow> {
+  async function insertTicket(tx: DbOrTx, row: PgInsertValue<typeof tickets>): Promise<TicketRow> {
     const [r] = await tx.insert(tickets).values(row).returning();
     if (!r) throw new Error('ticket insert returned nothing');
     return r;
@@ -347,168 +349,182 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const html = m.html ? sanitizeMessageHtml(m.html) : null;
       const text = (m.text ?? '').trim() || (html ? htmlToText(html) : '');
       const at = m.receivedAt ?? new Date();
-      const result = await db.transaction(async (tx): Promise<InboundResult> => {
-        // An integration's custom values are checked first, so a bad one is refused before anything is stored.
-        const custom = m.ticket?.custom
-          ? await customValues(tx, ws, {}, m.ticket.custom, { before: null, after: 'new' })
-          : {};
-        if (m.emailMessageId) {
-          // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
-          const dup = await findMessageByEmailIds(tx, ws, [m.emailMessageId]);
-          if (dup && dup.direction === 'inbound') return { outcome: 'ignored', reason: 'already received' };
-        }
-        let settings: Record<string, unknown> | undefined;
-        const settingsOf = async () => (settings ??= await workspaceSettings(tx, ws));
-        const person = await resolvePerson(tx, actor, m.from, m.channel.kind, { settingsOf });
-        let conversation = await findThread(tx, m, person);
-        let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
-        if (ticket?.mergedIntoId) {
-          const target = await findTicket(tx, ws, ticket.mergedIntoId, { lock: true });
-          if (target) ticket = target;
-        }
-        let outcome: 'created' | 'appended' = 'appended';
-        let followUpOf: TicketRow | null = null;
-        if (ticket && !m.automatic && statusAfterCustomerMessage(ticket.status).followUp) {
-          followUpOf = ticket;
-          ticket = null;
-          conversation = null;
-        }
-        if (!ticket && m.automatic) {
-          await appendEvent(tx, actor, {
-            type: 'channel.message_ignored',
-            subjectType: 'channel',
-            subjectId: m.channel.id,
-            personId: person?.id ?? null,
-            payload: { reason: m.automatic, subject: m.subject ?? null, from: m.from.email ?? m.from.phone ?? null },
-          });
-          return { outcome: 'ignored', reason: m.automatic };
-        }
-        const messageId = newId();
-        const files = await saveFiles(ws, messageId, m.attachments);
-        // Read before a new ticket takes its number (the counter row stays locked until commit, so concurrent new
-        // tickets wait for this transaction): the rules of the trigger and the SLA policies, used at the end.
-        const trigger = ticket ? 'ticket.message_received' : 'ticket.created';
-        const ruleSet = m.automatic ? undefined : await activeRules(tx, ws, trigger);
-        const sla = await slaConfig(tx, ws);
-        let created: EventInput | null = null;
-        if (!ticket) {
-          const types = ticketTypesOf(await settingsOf()).map((t) => t.key);
-          const type = m.ticket?.type && types.includes(m.ticket.type) ? m.ticket.type : (types[0] ?? 'question');
-          const priority = (ticketPriorities as readonly string[]).includes(m.ticket?.priority ?? '')
-            ? (m.ticket?.priority as TicketRow['priority'])
-            : 'normal';
-          const subject =
-            baseSubject(m.subject).slice(0, 300) || preview(text).slice(0, 80) || `${m.channel.name} conversation`;
-          ticket = await createTicketRow(tx, actor, {
-            subject,
-            type,
-            priority,
-            status: 'new',
-            channel: m.channel.kind,
-            channelId: m.channel.id,
-            personId: person?.id ?? null,
-            teamId: m.channel.teamId,
-            tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
-            custom,
-            lastCustomerMessageAt: at,
-          });
-          outcome = 'created';
-          // Recorded with the message's event below, in one statement (nothing else is recorded in between).
-          created = ticketEvent(ticket, 'ticket.created', {
-            channel: ticket.channel,
-            type: ticket.type,
-            priority: ticket.priority,
-            status: ticket.status,
-            ...(Object.keys(custom).length ? { custom } : {}),
-            ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
-          });
-        }
-        let newConversation = false;
-        if (!conversation || conversation.ticketId !== ticket.id) {
-          newConversation = true;
-          conversation = await insertConversation(tx, {
-            workspaceId: ws,
-            id: newId(),
-            ticketId: ticket.id,
-            channel: m.channel.kind,
-            channelId: m.channel.id,
-            personId: person?.id ?? null,
-            subject: m.subject ?? null,
-            externalId: m.externalThreadId ?? null,
-            lastMessageAt: at,
-          });
-        }
-        const message = await insertMessage(tx, {
-          workspaceId: ws,
-          id: messageId,
-          conversationId: conversation.id,
-          ticketId: ticket.id,
-          direction: 'inbound',
-          authorType: person ? 'person' : 'system',
-          authorId: person?.id ?? null,
-          bodyText: text,
-          bodyHtml: html,
-          emailMessageId: m.emailMessageId ?? null,
-          meta: {
-            ...(m.meta ?? {}),
-            ...(m.automatic ? { automatic: m.automatic } : {}),
-            ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
-          },
-          delivery: 'received',
-          createdAt: at,
-        });
-        await insertAttachments(tx, files.rows);
-        // A conversation inserted just now already has this message's time.
-        if (!newConversation) await touchConversation(tx, ws, conversation.id, at);
-        if (outcome === 'appended' && !m.automatic) {
-          const next = statusAfterCustomerMessage(ticket.status).status as TicketStatusValue;
-          const before = ticket.status;
-          ticket =
-            (await updateTicket(tx, ws, ticket.id, {
-              status: next,
-              lastCustomerMessageAt: at,
-              ...(isDone(before) && !isDone(next) ? { resolvedAt: null } : {}),
-            })) ?? ticket;
-          if (before !== next)
-            await appendEvent(
+      // The short key lookups and writes of a message run as prepared statements (see withPreparedStatements).
+      const result = await withPreparedStatements(() =>
+        db.transaction(async (tx): Promise<InboundResult> => {
+          // An integration's custom values are checked first, so a bad one is refused before anything is stored.
+          const custom = m.ticket?.custom
+            ? await customValues(tx, ws, {}, m.ticket.custom, { before: null, after: 'new' })
+            : {};
+          if (m.emailMessageId) {
+            // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
+            const dup = await findMessageByEmailIds(tx, ws, [m.emailMessageId]);
+            if (dup && dup.direction === 'inbound') return { outcome: 'ignored', reason: 'already received' };
+          }
+          const config = await inboundConfig(tx, ws);
+          const settingsOf = async () => config.settings;
+          // Events go in as few statements as they can, in the order they happened: the customer's (if created),
+          // then this message's.
+          const deferred: EventInput[] = [];
+          const record = (more: EventInput[]) => appendEventsTogether(tx, actor, [...deferred.splice(0), ...more]);
+          const person = await resolvePerson(tx, actor, m.from, m.channel.kind, { settingsOf, deferEvents: deferred });
+          let conversation = await findThread(tx, m, person);
+          let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
+          if (ticket?.mergedIntoId) {
+            const target = await findTicket(tx, ws, ticket.mergedIntoId, { lock: true });
+            if (target) ticket = target;
+          }
+          let outcome: 'created' | 'appended' = 'appended';
+          let followUpOf: TicketRow | null = null;
+          if (ticket && !m.automatic && statusAfterCustomerMessage(ticket.status).followUp) {
+            followUpOf = ticket;
+            ticket = null;
+            conversation = null;
+          }
+          if (!ticket && m.automatic) {
+            await record([
+              {
+                type: 'channel.message_ignored',
+                subjectType: 'channel',
+                subjectId: m.channel.id,
+                personId: person?.id ?? null,
+                payload: {
+                  reason: m.automatic,
+                  subject: m.subject ?? null,
+                  from: m.from.email ?? m.from.phone ?? null,
+                },
+              },
+            ]);
+            return { outcome: 'ignored', reason: m.automatic };
+          }
+          const messageId = newId();
+          const files = await saveFiles(ws, messageId, m.attachments);
+          const trigger = ticket ? 'ticket.message_received' : 'ticket.created';
+          const ruleSet = m.automatic ? undefined : config.rules[trigger];
+          const sla = config.sla;
+          let created: EventInput | null = null;
+          if (!ticket) {
+            const types = ticketTypesOf(await settingsOf()).map((t) => t.key);
+            const type = m.ticket?.type && types.includes(m.ticket.type) ? m.ticket.type : (types[0] ?? 'question');
+            const priority = (ticketPriorities as readonly string[]).includes(m.ticket?.priority ?? '')
+              ? (m.ticket?.priority as TicketRow['priority'])
+              : 'normal';
+            const subject =
+              baseSubject(m.subject).slice(0, 300) || preview(text).slice(0, 80) || `${m.channel.name} conversation`;
+            ticket = await createTicketRow(
               tx,
               actor,
-              ticketEvent(ticket, 'ticket.status_changed', { from: before, to: next, reason: 'customer replied' }),
+              {
+                subject,
+                type,
+                priority,
+                status: 'new',
+                channel: m.channel.kind,
+                channelId: m.channel.id,
+                personId: person?.id ?? null,
+                teamId: m.channel.teamId,
+                tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
+                custom,
+                lastCustomerMessageAt: at,
+              },
+              { sop: config.sops.get(type) ?? null },
             );
-        }
-        await appendEventsTogether(tx, actor, [
-          ...(created ? [created] : []),
-          ticketEvent(ticket, 'ticket.message_received', {
-            messageId,
+            outcome = 'created';
+            // Recorded with the message's event below, in one statement.
+            created = ticketEvent(ticket, 'ticket.created', {
+              channel: ticket.channel,
+              type: ticket.type,
+              priority: ticket.priority,
+              status: ticket.status,
+              ...(Object.keys(custom).length ? { custom } : {}),
+              ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
+            });
+          }
+          let newConversation = false;
+          if (!conversation || conversation.ticketId !== ticket.id) {
+            newConversation = true;
+            conversation = await insertConversation(tx, {
+              workspaceId: ws,
+              id: newId(),
+              ticketId: ticket.id,
+              channel: m.channel.kind,
+              channelId: m.channel.id,
+              personId: person?.id ?? null,
+              subject: m.subject ?? null,
+              externalId: m.externalThreadId ?? null,
+              lastMessageAt: at,
+            });
+          }
+          const message = await insertMessage(tx, {
+            workspaceId: ws,
+            id: messageId,
             conversationId: conversation.id,
-            channel: conversation.channel,
-            preview: preview(text),
-            attachments: files.rows.length,
-            ...(m.automatic ? { automatic: m.automatic } : {}),
-          }),
-        ]);
-        // The ticket and the customer as this transaction left them, so the rules and the SLA need not read them.
-        if (!m.automatic)
+            ticketId: ticket.id,
+            direction: 'inbound',
+            authorType: person ? 'person' : 'system',
+            authorId: person?.id ?? null,
+            bodyText: text,
+            bodyHtml: html,
+            emailMessageId: m.emailMessageId ?? null,
+            meta: {
+              ...(m.meta ?? {}),
+              ...(m.automatic ? { automatic: m.automatic } : {}),
+              ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
+            },
+            delivery: 'received',
+            createdAt: at,
+          });
+          await insertAttachments(tx, files.rows);
+          // A conversation inserted just now already has this message's time.
+          if (!newConversation) await touchConversation(tx, ws, conversation.id, at);
+          if (outcome === 'appended' && !m.automatic) {
+            const next = statusAfterCustomerMessage(ticket.status).status as TicketStatusValue;
+            const before = ticket.status;
+            ticket =
+              (await updateTicket(tx, ws, ticket.id, {
+                status: next,
+                lastCustomerMessageAt: at,
+                ...(isDone(before) && !isDone(next) ? { resolvedAt: null } : {}),
+              })) ?? ticket;
+            if (before !== next)
+              deferred.push(
+                ticketEvent(ticket, 'ticket.status_changed', { from: before, to: next, reason: 'customer replied' }),
+              );
+          }
+          await record([
+            ...(created ? [created] : []),
+            ticketEvent(ticket, 'ticket.message_received', {
+              messageId,
+              conversationId: conversation.id,
+              channel: conversation.channel,
+              preview: preview(text),
+              attachments: files.rows.length,
+              ...(m.automatic ? { automatic: m.automatic } : {}),
+            }),
+          ]);
+          // The ticket and the customer as this transaction left them, so the rules and the SLA need not read them.
+          if (!m.automatic)
+            ticket =
+              (await applyRules(tx, ws, ticket.id, trigger, {
+                text: `${m.subject ?? ''}\n${text}`,
+                rules: ruleSet,
+                ticket,
+                person,
+              })) ?? ticket;
+          // A ticket this message opened has no history but this transaction's: its creation and this message (rule
+          // notes do not count, and when no rule of the trigger sets a status, there is no status change).
+          const clock: SlaEvent[] | undefined =
+            outcome === 'created' && !ruleSet?.some(ruleChangesStatus)
+              ? [
+                  { at: ticket.createdAt, kind: 'created', status: 'new' },
+                  { at: message.createdAt, kind: 'customer_message' },
+                ]
+              : undefined;
           ticket =
-            (await applyRules(tx, ws, ticket.id, trigger, {
-              text: `${m.subject ?? ''}\n${text}`,
-              rules: ruleSet,
-              ticket,
-              person,
-            })) ?? ticket;
-        // A ticket this message opened has no history but this transaction's: its creation and this message (rule
-        // notes do not count, and when no rule of the trigger sets a status, there is no status change).
-        const clock: SlaEvent[] | undefined =
-          outcome === 'created' && !ruleSet?.some(ruleChangesStatus)
-            ? [
-                { at: ticket.createdAt, kind: 'created', status: 'new' },
-                { at: message.createdAt, kind: 'customer_message' },
-              ]
-            : undefined;
-        ticket =
-          (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
-        return { outcome, ticket, message };
-      });
+            (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
+          return { outcome, ticket, message };
+        }),
+      );
       if (result.outcome !== 'ignored') await announceMessage(result.message);
       return result;
     },

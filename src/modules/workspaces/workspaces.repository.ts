@@ -22,6 +22,8 @@ export async function findWorkspaceBySlug(db: DbOrTx, slug: string): Promise<Wor
 export async function insertWorkspace(db: DbOrTx, row: typeof workspaces.$inferInsert): Promise<WorkspaceRow> {
   const [r] = await db.insert(workspaces).values(row).returning();
   if (!r) throw new Error('workspace insert returned nothing');
+  // Its ticket numbers' sequence, created now rather than by its first ticket (migration 0024).
+  await db.execute(sql`select rapport_ticket_sequence(${r.id})`);
   return r;
 }
 

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../../../test/app.ts';
+import { testEngines } from '../../../test/db.ts';
+import { makeWorkspace } from '../../../test/factories.ts';
+import { activeRules } from '../rules/rules.service.ts';
+import { slaConfig } from '../sla/sla.service.ts';
+import { findSop } from '../sops/sops.repository.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
+import { inboundConfig } from './inbound-config.ts';
+
+describe.each(testEngines())('the inbound configuration read (%s)', (engine) => {
+  const ctx = useTestApp(engine);
+
+  it('equals what the five separate reads return, rows typed as drizzle returns them', async () => {
+    const { services, database } = ctx;
+    const ws = await makeWorkspace(services);
+    const other = await makeWorkspace(services);
+    const actor = ws.ownerActor;
+    await services.workspaces.update(actor, {
+      defaultCountry: 'FR',
+      ticketTypes: [
+        { key: 'question', label: 'Question' },
+        { key: 'refund', label: 'Refund' },
+      ],
+    });
+    const cal = await services.sla.createCalendar(actor, {
+      name: 'Office',
+      timeZone: 'Europe/Paris',
+      weekly: [{ day: 1, start: '09:00', end: '17:00' }],
+      holidays: [{ date: '2026-12-25', name: 'Christmas' }],
+    });
+    await services.sla.createCalendar(actor, {
+      name: 'Unused',
+      timeZone: 'UTC',
+      weekly: [{ day: 2, start: '10:00', end: '12:00' }],
+    });
+    await services.sla.createPolicy(actor, {
+      name: 'Urgent',
+      position: 0,
+      conditions: [{ field: 'priority', op: 'is', value: 'urgent' }],
+      targets: { first_response: 60, resolution: 240 },
+      calendarId: cal.id,
+      pauseOn: ['pending'],
+    });
+    await services.sla.createPolicy(actor, { name: 'Everything', position: 1, targets: { first_response: 480 } });
+    const off = await services.sla.createPolicy(actor, { name: 'Off', position: 2, targets: { resolution: 10 } });
+    await services.sla.updatePolicy(actor, off.id, { active: false });
+    // Rules of both inbound triggers and of another one, one of them switched off.
+    await services.rules.addRecommended(actor);
+    const created = await services.rules.create(actor, {
+      name: 'Tag refunds',
+      trigger: 'ticket.created',
+      conditions: [{ field: 'text', op: 'contains_any', value: ['refund'] }],
+      actions: [{ type: 'add_tags', tags: ['refund'] }],
+    });
+    await services.rules.update(actor, created.id, { active: false });
+    await services.rules.create(actor, {
+      name: 'Reopen note',
+      trigger: 'ticket.message_received',
+      conditions: [],
+      actions: [{ type: 'add_tags', tags: ['replied'] }],
+    });
+    await services.sops.put(actor, 'refund', {
+      steps: [{ text: 'Check the order' }, { text: 'Refund', required: true }],
+    });
+    await services.sops.put(other.ownerActor, 'billing', { steps: [{ text: 'Another workspace' }] });
+
+    const got = await inboundConfig(database.db, ws.workspace.id);
+    const wsId = ws.workspace.id;
+    expect(got.settings).toEqual((await findWorkspace(database.db, wsId))?.settings);
+    expect(got.settings.defaultCountry).toBe('FR');
+    for (const trigger of ['ticket.created', 'ticket.message_received'] as const) {
+      const rules = await activeRules(database.db, wsId, trigger);
+      expect(rules.length).toBeGreaterThan(0);
+      expect(got.rules[trigger]).toEqual(rules);
+    }
+    const sla = await slaConfig(database.db, wsId);
+    expect(sla.policies.map((p) => p.name)).toEqual(['Urgent', 'Everything']);
+    expect(got.sla.policies).toEqual(sla.policies);
+    expect([...got.sla.calendars.entries()]).toEqual([...sla.calendars.entries()]);
+    expect(got.sla.calendars.get(cal.id)?.createdAt).toBeInstanceOf(Date);
+    expect([...got.sops.keys()]).toEqual(['refund']);
+    expect(got.sops.get('refund')).toEqual(await findSop(database.db, wsId, 'refund'));
+
+    // A workspace with nothing set up reads as empty, not as missing.
+    const bare = await inboundConfig(database.db, (await makeWorkspace(services)).workspace.id);
+    expect(bare.rules).toEqual({ 'ticket.created': [], 'ticket.message_received': [] });
+    expect(bare.sla.policies).toEqual([]);
+    expect(bare.sops.size).toBe(0);
+  });
+});
