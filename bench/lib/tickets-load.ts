@@ -126,11 +126,8 @@ export async function loadTickets(opts: {
       }
     };
     await copy(client, 'tickets', ticketCopyColumns, lines());
-    await client.query(
-      `insert into counters (workspace_id, name, value) values ($1, 'ticket', $2)
-       on conflict (workspace_id, name) do update set value = excluded.value`,
-      [opts.desk.workspaceId, opts.count],
-    );
+    // The next ticket opened gets the next number (the workspace's sequence, migration 0024).
+    await client.query('select setval(rapport_ticket_sequence($1), $2)', [opts.desk.workspaceId, opts.count]);
     const copied = Date.now();
     // A row's latest version is where its last update wrote it: rewrite the table in the order of updated_at, as
     // a live desk's table ends up (open tickets, updated often, near each other; history in the order it closed).
