@@ -24,12 +24,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
+type Templates = { file: string; templateName: string | null; url: string | undefined };
+
 /**
- * Runs once per `npm test`: one migrated PGlite data directory dumped to a file (each test file loads it in
+ * Prepared once per `npm test`: one migrated PGlite data directory dumped to a file (each test file loads it in
  * about a second instead of running initdb and migrations), and, with TEST_DATABASE_URL, one migrated PostgreSQL
- * template database that each test file copies with CREATE DATABASE ... TEMPLATE.
+ * template database that each test file copies with CREATE DATABASE ... TEMPLATE. Each project of the run (the
+ * server and browser groups) calls `setup`; they share the one preparation, and the last to finish removes it.
  */
-export default async function setup(project: TestProject) {
+async function prepareTemplates(): Promise<Templates> {
   const inCi = process.env.CI === 'true';
   const url = process.env.TEST_DATABASE_URL;
   if (inCi && !url) throw new Error('CI=true but TEST_DATABASE_URL is not set: the PostgreSQL suites must run in CI');
@@ -43,7 +46,6 @@ export default async function setup(project: TestProject) {
   await database.close();
   if (!dump) throw new Error('PGlite dump failed');
   fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
-  project.provide('pgliteTemplate', file);
 
   let templateName: string | null = null;
   if (url) {
@@ -66,16 +68,37 @@ export default async function setup(project: TestProject) {
     await runMigrations(tpl);
     await tpl.close();
   }
-  project.provide('postgresTemplate', templateName);
+  return { file, templateName, url };
+}
+
+async function removeTemplates(t: Templates): Promise<void> {
+  fs.rmSync(t.file, { force: true });
+  if (t.url && t.templateName) {
+    const admin = new pg.Client({ connectionString: t.url });
+    await admin.connect();
+    await admin.query(`drop database if exists "${t.templateName}" with (force)`);
+    await admin.end();
+  }
+}
+
+// On globalThis rather than in this module: each project may load the module anew.
+const shared = globalThis as typeof globalThis & {
+  rapportTestTemplates?: { ready: Promise<Templates>; users: number };
+};
+
+export default async function setup(project: TestProject) {
+  shared.rapportTestTemplates ??= { ready: prepareTemplates(), users: 0 };
+  const state = shared.rapportTestTemplates;
+  state.users++;
+  const t = await state.ready;
+  project.provide('pgliteTemplate', t.file);
+  project.provide('postgresTemplate', t.templateName);
   project.provide('runPid', process.pid);
 
   return async () => {
-    fs.rmSync(file, { force: true });
-    if (url && templateName) {
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`drop database if exists "${templateName}" with (force)`);
-      await admin.end();
+    if (--state.users === 0) {
+      shared.rapportTestTemplates = undefined;
+      await removeTemplates(t);
     }
   };
 }
