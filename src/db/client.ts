@@ -80,12 +80,17 @@ export function withPreparedStatements<T>(fn: () => Promise<T>): Promise<T> {
 /** Statement names by text, so a repeated text is not hashed again. */
 const statementNames = new Map<string, string>();
 
-function statementName(text: string): string {
-  let name = statementNames.get(text);
+/**
+ * A name for a prepared statement, from its text: the driver prepares a name once per connection and refuses the
+ * same name for another text, so statements of the same text share one and every other text gets its own.
+ */
+export function statementName(text: string, prefix = 'r'): string {
+  const key = `${prefix}\u0000${text}`;
+  let name = statementNames.get(key);
   if (name === undefined) {
-    name = `r_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    name = `${prefix}_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
     if (statementNames.size >= 4096) statementNames.clear();
-    statementNames.set(text, name);
+    statementNames.set(key, name);
   }
   return name;
 }

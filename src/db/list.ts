@@ -16,10 +16,10 @@ import {
   sql,
   type SQL,
 } from 'drizzle-orm';
-import { createHash } from 'node:crypto';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CustomFieldDef } from '../domain/customers.ts';
 import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
+import { statementName } from './client.ts';
 
 /** Maps each listable field to its column; `id` is the tie-breaker and cursor key. */
 export type ListColumns = {
@@ -180,10 +180,7 @@ export function toPage<R extends Record<string, unknown>>(
   return { rows: kept, nextCursor };
 }
 
-/**
- * A name for a prepared statement, from its text: the driver prepares a name once per connection and refuses the same
- * name for another text, so statements of the same shape share one and every other shape gets its own.
- */
+/** A prepared statement's name for a drizzle query: `statementName` of its text. */
 export function preparedName(prefix: string, query: { toSQL(): { sql: string } }): string {
-  return `${prefix}_${createHash('sha1').update(query.toSQL().sql).digest('hex').slice(0, 16)}`;
+  return statementName(query.toSQL().sql, prefix);
 }
