@@ -12,6 +12,7 @@ import { buildApp } from '../http/app.ts';
 import { sessionCookieName } from '../modules/auth/auth.service.ts';
 import { createServices, type Services } from '../services.ts';
 import { createRealtimeBus } from './bus.ts';
+import { isOnline } from './presence.ts';
 
 const noPostgres = !testEngines().includes('postgres');
 if (noPostgres) console.warn('Chat fan-out test skipped: set TEST_DATABASE_URL to run two instances on PostgreSQL.');
@@ -29,6 +30,7 @@ describe.skipIf(noPostgres)('chat fan-out across two instances (postgres)', () =
   let b: Instance;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-fanout-'));
   const sockets: TestSocket[] = [];
+  const more: Instance[] = [];
 
   async function instance(database: Database): Promise<Instance> {
     const services = createServices(database.db, { dataDir, realtime: createRealtimeBus(database) });
@@ -48,7 +50,7 @@ describe.skipIf(noPostgres)('chat fan-out across two instances (postgres)', () =
 
   afterAll(async () => {
     for (const s of sockets) await s.close();
-    for (const i of [a, b]) {
+    for (const i of [a, b, ...more]) {
       await i?.app.close();
       await i?.services.realtime.close();
     }
@@ -99,5 +101,27 @@ describe.skipIf(noPostgres)('chat fan-out across two instances (postgres)', () =
     // The agent leaves B: the visitor on A is told nobody is online.
     await inbox.close();
     expect(await visitor.next((f) => f.type === 'agents' && f.online === false)).toBeDefined();
+  });
+
+  it("an inbox socket closed before it was ready leaves the agent's other socket online", async () => {
+    // A new instance, its LISTEN connection not up yet; the console's first socket closes at once (the inbox page
+    // mounting twice) and a second replaces it. The first socket's close must not take away the second's presence.
+    const c = await instance(second);
+    more.push(c);
+    const ws = await makeWorkspace(a.services);
+    const agentUser = await makeUser(a.services, ws, { role: 'agent' });
+    const { token } = await c.services.auth.login({ email: agentUser.user.email, password: testPassword });
+    const cookie = `${sessionCookieName}=${token}`;
+    const early = await openSocket(`${c.base}/api/v1/inbox/ws`, { cookie });
+    const kept = await openSocket(`${c.base}/api/v1/inbox/ws`, { cookie });
+    sockets.push(kept);
+    await early.close();
+    await kept.next('ready');
+    const online = () => isOnline(shared.db, ws.workspace.id, 'agent', agentUser.user.id);
+    // The early socket's close is handled after its start gave up: time for it, then the agent is still online.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await online()).toBe(true);
+    await kept.close();
+    await expect.poll(online, { timeout: 5000 }).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, lt, or, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client.ts';
 import { realtimePresence } from '../db/schema/index.ts';
 
@@ -77,13 +77,29 @@ export class AgentsOnline {
   }
 }
 
+type PresenceKey = { workspaceId: string; kind: PresenceKind; key: string };
+
+/** Rows per statement when many keys are written at once (a heartbeat with a thousand visitor sockets). */
+const writeChunk = 500;
+
 /**
  * This instance's share of realtime_presence: counts its own sockets per (workspace, kind, key), writes a row when the
- * first opens and deletes it when the last closes; a heartbeat extends its rows and sweeps lapsed ones.
+ * first opens and deletes it when the last closes; a heartbeat extends its rows, restores any that went missing and
+ * sweeps lapsed ones.
+ *
+ * The writes go to the database one flush at a time, each writing the current state (row or no row) of every key that
+ * changed before it began. Sent independently on a pool, a socket's "left" delete could run after the next socket's
+ * "joined" insert for the same key, leaving no row while a socket is open — an agent shown offline for good.
  */
 export class PresenceTracker {
   readonly instanceId = crypto.randomUUID();
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<string, { key: PresenceKey; n: number }>();
+  private readonly dirty = new Map<string, PresenceKey>();
+  /** The next flush, not yet begun: changes made now are written by it. */
+  private queued: Promise<void> | null = null;
+  /** Every flush begun so far, settled. */
+  private tail: Promise<void> = Promise.resolve();
+  private full = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly db: Db) {}
@@ -92,47 +108,98 @@ export class PresenceTracker {
     return `${ws}|${kind}|${key}`;
   }
 
-  /** Returns true when this is the first socket for the key on this instance. */
+  /** Returns true when this is the first socket for the key on this instance (once its row is written). */
   async join(workspaceId: string, kind: PresenceKind, key: string): Promise<boolean> {
     const id = PresenceTracker.id(workspaceId, kind, key);
-    const n = (this.counts.get(id) ?? 0) + 1;
-    this.counts.set(id, n);
+    const known = this.counts.get(id);
+    if (known) known.n += 1;
+    else this.counts.set(id, { key: { workspaceId, kind, key }, n: 1 });
     this.startHeartbeat();
-    await this.db
-      .insert(realtimePresence)
-      .values({ workspaceId, kind, key, instanceId: this.instanceId, expiresAt: this.expiry() })
-      .onConflictDoUpdate({
-        target: [
-          realtimePresence.workspaceId,
-          realtimePresence.kind,
-          realtimePresence.key,
-          realtimePresence.instanceId,
-        ],
-        set: { expiresAt: this.expiry() },
-      });
-    return n === 1;
+    await this.write(id, { workspaceId, kind, key });
+    return !known;
   }
 
-  /** Returns true when that was the last socket for the key on this instance. */
+  /** Returns true when that was the last socket for the key on this instance (once its row is deleted). */
   async leave(workspaceId: string, kind: PresenceKind, key: string): Promise<boolean> {
     const id = PresenceTracker.id(workspaceId, kind, key);
-    const n = (this.counts.get(id) ?? 1) - 1;
-    if (n > 0) {
-      this.counts.set(id, n);
+    const known = this.counts.get(id);
+    if (!known) return false;
+    if (known.n > 1) {
+      known.n -= 1;
       return false;
     }
     this.counts.delete(id);
-    await this.db
-      .delete(realtimePresence)
-      .where(
-        and(
-          eq(realtimePresence.workspaceId, workspaceId),
-          eq(realtimePresence.kind, kind),
-          eq(realtimePresence.key, key),
-          eq(realtimePresence.instanceId, this.instanceId),
-        ),
-      );
+    await this.write(id, { workspaceId, kind, key });
     return true;
+  }
+
+  /** Has the next flush write the key's state; resolves when it has. */
+  private write(id: string, key: PresenceKey | null): Promise<void> {
+    if (key) this.dirty.set(id, key);
+    if (!this.queued) {
+      const run = this.tail.then(() => {
+        this.queued = null;
+        return this.flush();
+      });
+      this.queued = run;
+      this.tail = run.catch(() => undefined);
+    }
+    return this.queued;
+  }
+
+  private async flush(): Promise<void> {
+    const full = this.full;
+    this.full = false;
+    const changed = [...this.dirty.entries()];
+    this.dirty.clear();
+    const live = full ? [...this.counts.values()].map((c) => c.key) : [];
+    const gone: PresenceKey[] = [];
+    for (const [id, key] of changed) {
+      if (!this.counts.has(id)) gone.push(key);
+      else if (!full) live.push(key);
+    }
+    const expiresAt = this.expiry();
+    for (let i = 0; i < live.length; i += writeChunk) await this.upsert(live.slice(i, i + writeChunk), expiresAt);
+    if (full)
+      // Every live row now carries this expiry: an older one of this instance belongs to no open socket.
+      await this.db
+        .delete(realtimePresence)
+        .where(and(eq(realtimePresence.instanceId, this.instanceId), lt(realtimePresence.expiresAt, expiresAt)));
+    else
+      for (let i = 0; i < gone.length; i += writeChunk)
+        await this.db
+          .delete(realtimePresence)
+          .where(
+            and(
+              eq(realtimePresence.instanceId, this.instanceId),
+              or(
+                ...gone
+                  .slice(i, i + writeChunk)
+                  .map((g) =>
+                    and(
+                      eq(realtimePresence.workspaceId, g.workspaceId),
+                      eq(realtimePresence.kind, g.kind),
+                      eq(realtimePresence.key, g.key),
+                    ),
+                  ),
+              ),
+            ),
+          );
+  }
+
+  /** Writes the keys' rows (a workspace deleted meanwhile is skipped). */
+  private async upsert(keys: PresenceKey[], expiresAt: Date): Promise<void> {
+    if (!keys.length) return;
+    const values = sql.join(
+      keys.map((k) => sql`(${k.workspaceId}::uuid, ${k.kind}, ${k.key})`),
+      sql`, `,
+    );
+    await this.db.execute(sql`
+      insert into realtime_presence (workspace_id, kind, key, instance_id, expires_at)
+      select w.id, v.kind, v.key, ${this.instanceId}, ${expiresAt.toISOString()}::timestamptz
+      from (values ${values}) as v(workspace_id, kind, key)
+      join workspaces w on w.id = v.workspace_id
+      on conflict (workspace_id, kind, key, instance_id) do update set expires_at = excluded.expires_at`);
   }
 
   private expiry(): Date {
@@ -145,11 +212,10 @@ export class PresenceTracker {
     this.timer.unref();
   }
 
+  /** Rewrites this instance's rows with a new expiry (restoring any missing), then sweeps every lapsed row. */
   async heartbeat(): Promise<void> {
-    await this.db
-      .update(realtimePresence)
-      .set({ expiresAt: this.expiry() })
-      .where(eq(realtimePresence.instanceId, this.instanceId));
+    this.full = true;
+    await this.write('', null);
     await this.db.delete(realtimePresence).where(lt(realtimePresence.expiresAt, sql`now()`));
   }
 
@@ -158,6 +224,8 @@ export class PresenceTracker {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.counts.clear();
+    this.dirty.clear();
+    await this.tail;
     await this.db
       .delete(realtimePresence)
       .where(eq(realtimePresence.instanceId, this.instanceId))

@@ -73,6 +73,7 @@ export const inboxRoutes =
         const frames = new TokenBucket(40, 5);
         let closed = false;
         let unlisten: (() => void) | null = null;
+        let joined = false;
 
         const onEvent = (e: RealtimeEvent) => {
           if (e.workspaceId !== ws) return;
@@ -116,7 +117,11 @@ export const inboxRoutes =
           await hub.ready();
           if (closed) return;
           unlisten = hub.add(ws, onEvent);
-          if (actor.userId && (await presence.join(ws, 'agent', actor.userId))) await announce(true);
+          if (actor.userId) {
+            // Counted before the write: a close from here on takes this socket's share out again.
+            joined = true;
+            if (await presence.join(ws, 'agent', actor.userId)) await announce(true);
+          }
           sendFrame(socket, { type: 'ready' });
         })().catch((err: unknown) => {
           req.log.error({ err }, 'inbox socket failed to start');
@@ -170,7 +175,8 @@ export const inboxRoutes =
           unlisten?.();
           chain = chain
             .then(async () => {
-              if (actor.userId && (await presence.leave(ws, 'agent', actor.userId))) await announce(false);
+              // Only a socket that joined leaves: one closed before it was ready must not take another's share.
+              if (joined && actor.userId && (await presence.leave(ws, 'agent', actor.userId))) await announce(false);
             })
             .catch(() => undefined);
         });
