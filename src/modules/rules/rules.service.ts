@@ -153,6 +153,18 @@ export async function factsOf(
 ): Promise<RuleFacts> {
   const person =
     known !== undefined ? known : ticket.personId ? await findPerson(tx, ticket.workspaceId, ticket.personId) : null;
+  return ruleFacts(ticket, text, person);
+}
+
+/** The facts of a ticket's fields (one not yet written, too), its customer and the text. */
+export function ruleFacts(
+  ticket: Pick<
+    TicketRow,
+    'subject' | 'priority' | 'type' | 'status' | 'channel' | 'tags' | 'assigneeId' | 'teamId' | 'custom'
+  >,
+  text: string,
+  person: PersonRow | null,
+): RuleFacts {
   return {
     text,
     subject: ticket.subject,

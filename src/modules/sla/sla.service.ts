@@ -191,19 +191,7 @@ export async function refreshTicketSla(
       : ticket.personId
         ? await findPerson(tx, workspaceId, ticket.personId)
         : null;
-  const policy =
-    ticket.mergedIntoId || !policies.length
-      ? null
-      : matchPolicy(
-          policies.map((p) => ({ ...p, conditions: p.conditions as SlaCondition[] })),
-          {
-            priority: ticket.priority,
-            type: ticket.type,
-            tags: ticket.tags,
-            segments: person ? [person.stage, ...person.tags] : [],
-            channel: ticket.channel,
-          },
-        );
+  const policy = ticket.mergedIntoId ? null : policyFor(policies, ticket, person);
   if (!policy) {
     if (!ticket.sla.length && !ticket.slaPolicyId && !ticket.slaNextCheckAt) return ticket;
     return updateTicket(tx, workspaceId, ticketId, { sla: [], slaPolicyId: null, slaNextCheckAt: null });
@@ -217,17 +205,7 @@ export async function refreshTicketSla(
           .from(businessCalendars)
           .where(and(eq(businessCalendars.workspaceId, workspaceId), eq(businessCalendars.id, policy.calendarId)));
   const clock = known.clock ?? (await ticketClock(tx, workspaceId, ticket, known.messages));
-  const pauseOn = policy.pauseOn.filter(isStatus);
-  const states = computeSla(
-    {
-      targets: policy.targets,
-      calendar: calendarOf(calendarRow),
-      pauseOn: pauseOn.length ? pauseOn : defaultPauseOn,
-      warnBeforeMinutes: policy.warnBeforeMinutes,
-    },
-    clock,
-    now,
-  );
+  const states = slaStates(policy, calendarRow, clock, now);
   const before = new Map(
     (ticket.sla as Array<StoredSlaMetric & { notified?: string[] }>).map((m) => [m.metric, m.notified ?? []]),
   );
@@ -263,16 +241,79 @@ export async function refreshTicketSla(
     }
     stored.push(store(s, notified));
   }
+  for (const trigger of new Set(fired)) await applyRules(tx, workspaceId, ticketId, trigger);
+  return updateTicket(tx, workspaceId, ticketId, slaColumns(policy, states, stored, now));
+}
+
+/** What an SLA policy is chosen by: the ticket's fields and its customer's stage and tags. */
+type SlaTicketFields = Pick<TicketRow, 'priority' | 'type' | 'tags' | 'channel'>;
+
+/** The first active policy (in order) whose conditions the ticket meets, or null. */
+function policyFor(policies: SlaPolicyRow[], ticket: SlaTicketFields, person: PersonRow | null): SlaPolicyRow | null {
+  if (!policies.length) return null;
+  return matchPolicy(
+    policies.map((p) => ({ ...p, conditions: p.conditions as SlaCondition[] })),
+    {
+      priority: ticket.priority,
+      type: ticket.type,
+      tags: ticket.tags,
+      segments: person ? [person.stage, ...person.tags] : [],
+      channel: ticket.channel,
+    },
+  );
+}
+
+/** Each metric of the policy at `now`, on the policy's calendar, from the ticket's clock. */
+function slaStates(policy: SlaPolicyRow, calendarRow: CalendarRow | undefined, clock: SlaEvent[], now: Date) {
+  const pauseOn = policy.pauseOn.filter(isStatus);
+  return computeSla(
+    {
+      targets: policy.targets,
+      calendar: calendarOf(calendarRow),
+      pauseOn: pauseOn.length ? pauseOn : defaultPauseOn,
+      warnBeforeMinutes: policy.warnBeforeMinutes,
+    },
+    clock,
+    now,
+  );
+}
+
+/** The ticket's SLA columns for these states. */
+function slaColumns(policy: SlaPolicyRow, states: SlaMetricState[], stored: StoredSlaMetric[], now: Date) {
   const first = states.find((s) => s.metric === 'first_response');
   const resolution = states.find((s) => s.metric === 'resolution');
-  for (const trigger of new Set(fired)) await applyRules(tx, workspaceId, ticketId, trigger);
-  return updateTicket(tx, workspaceId, ticketId, {
+  return {
     slaPolicyId: policy.id,
     sla: stored,
     slaNextCheckAt: nextSlaCheck(states, now),
     firstResponseBusinessMs: first && (first.state === 'met' || first.completedAt) ? first.elapsedBusinessMs : null,
     resolutionBusinessMs: resolution?.state === 'met' ? resolution.elapsedBusinessMs : null,
-  });
+  };
+}
+
+/**
+ * The SLA columns of a ticket about to be inserted, from the clock the caller knows (its creation and first message),
+ * so that a new ticket is written once rather than inserted and then updated: what refreshTicketSla would store
+ * right after the insert. Null when a warning or breach would already fire (refreshTicketSla records those, after
+ * the insert); an empty object when no policy applies (the columns' defaults).
+ */
+export function initialTicketSla(
+  ticket: SlaTicketFields,
+  person: PersonRow | null,
+  config: Awaited<ReturnType<typeof slaConfig>>,
+  clock: SlaEvent[],
+  now: Date,
+): Partial<ReturnType<typeof slaColumns>> | null {
+  const policy = policyFor(config.policies, ticket, person);
+  if (!policy) return {};
+  const states = slaStates(policy, policy.calendarId ? config.calendars.get(policy.calendarId) : undefined, clock, now);
+  if (states.some((s) => s.state === 'breached' || (s.state === 'running' && s.warnAt && s.warnAt <= now))) return null;
+  return slaColumns(
+    policy,
+    states,
+    states.map((s) => store(s, [])),
+    now,
+  );
 }
 
 export const slaCheckJobName = 'tickets.sla_check';

@@ -31,8 +31,9 @@ import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields } from '../fields/record-fields.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
-import { refreshTicketSla } from '../sla/sla.service.ts';
-import { applyRules, ruleChangesStatus } from '../rules/rules.service.ts';
+import { initialTicketSla, refreshTicketSla } from '../sla/sla.service.ts';
+import { applyRules, asRule, ruleChangesStatus, ruleFacts } from '../rules/rules.service.ts';
+import { matchingRules } from '../../domain/rules.ts';
 import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
 import { isOnline } from '../../realtime/presence.ts';
 import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
@@ -401,8 +402,12 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           const files = await saveFiles(ws, messageId, m.attachments);
           const trigger = ticket ? 'ticket.message_received' : 'ticket.created';
           const ruleSet = m.automatic ? undefined : config.rules[trigger];
+          const ruleText = `${m.subject ?? ''}\n${text}`;
           const sla = config.sla;
           let created: EventInput | null = null;
+          // A ticket this message opens that no rule of the trigger matches, with no SLA notice due yet, is written
+          // once with its SLA (initialTicketSla) rather than inserted and then updated by the rules and the SLA clock.
+          let settled = false;
           if (!ticket) {
             const types = ticketTypesOf(await settingsOf()).map((t) => t.key);
             const type = m.ticket?.type && types.includes(m.ticket.type) ? m.ticket.type : (types[0] ?? 'question');
@@ -411,22 +416,42 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               : 'normal';
             const subject =
               baseSubject(m.subject).slice(0, 300) || preview(text).slice(0, 80) || `${m.channel.name} conversation`;
+            const fields = {
+              subject,
+              type,
+              priority,
+              status: 'new' as const,
+              channel: m.channel.kind,
+              channelId: m.channel.id,
+              personId: person?.id ?? null,
+              assigneeId: null,
+              teamId: m.channel.teamId,
+              tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
+              custom,
+              lastCustomerMessageAt: at,
+            };
+            const createdAt = new Date();
+            const matched = ruleSet?.length
+              ? matchingRules(ruleSet.map(asRule), trigger, ruleFacts(fields, ruleText, person))
+              : [];
+            // Its clock: its creation, then this message (as refreshTicketSla is told below on the other path).
+            const initialSla = matched.length
+              ? null
+              : initialTicketSla(
+                  fields,
+                  person,
+                  sla,
+                  [
+                    { at: createdAt, kind: 'created', status: 'new' },
+                    { at, kind: 'customer_message' },
+                  ],
+                  createdAt,
+                );
+            settled = initialSla !== null;
             ticket = await createTicketRow(
               tx,
               actor,
-              {
-                subject,
-                type,
-                priority,
-                status: 'new',
-                channel: m.channel.kind,
-                channelId: m.channel.id,
-                personId: person?.id ?? null,
-                teamId: m.channel.teamId,
-                tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
-                custom,
-                lastCustomerMessageAt: at,
-              },
+              { ...fields, createdAt, updatedAt: createdAt, ...initialSla },
               { sop: config.sops.get(type) ?? null },
             );
             outcome = 'created';
@@ -503,10 +528,10 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             }),
           ]);
           // The ticket and the customer as this transaction left them, so the rules and the SLA need not read them.
-          if (!m.automatic)
+          if (!m.automatic && !settled)
             ticket =
               (await applyRules(tx, ws, ticket.id, trigger, {
-                text: `${m.subject ?? ''}\n${text}`,
+                text: ruleText,
                 rules: ruleSet,
                 ticket,
                 person,
@@ -520,8 +545,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                   { at: message.createdAt, kind: 'customer_message' },
                 ]
               : undefined;
-          ticket =
-            (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
+          if (!settled)
+            ticket =
+              (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
           return { outcome, ticket, message };
         }),
       );
