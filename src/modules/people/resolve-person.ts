@@ -99,6 +99,8 @@ export async function resolvePerson(
      * transaction, before any other (one statement fewer on a hot path).
      */
     deferEvents?: EventInput[] | undefined;
+    /** The people with this e-mail address when the caller read them already (as `findPeopleByEmails` returns). */
+    byEmail?: { email: string; people: PersonRow[] } | null | undefined;
   } = {},
 ): Promise<PersonRow | null> {
   const ws = actor.workspaceId;
@@ -131,7 +133,9 @@ export async function resolvePerson(
   if (from.phone && !phone)
     throw new AppError('validation_failed', `"${from.phone}" is not a phone number`, { field: field('phone') });
   let found: PersonRow | null = null;
-  if (email) found = (await findPeopleByEmails(tx, ws, [email]))[0] ?? null;
+  if (email)
+    found =
+      (opts.byEmail?.email === email ? opts.byEmail.people : await findPeopleByEmails(tx, ws, [email]))[0] ?? null;
   if (!found && phone) {
     const [p] = await tx
       .select()

@@ -4,7 +4,9 @@ import { testEngines } from '../../../test/db.ts';
 import { makeWorkspace } from '../../../test/factories.ts';
 import { activeRules } from '../rules/rules.service.ts';
 import { slaConfig } from '../sla/sla.service.ts';
+import { findPeopleByEmails } from '../people/people.repository.ts';
 import { findSop } from '../sops/sops.repository.ts';
+import { findMessageByEmailIds } from './tickets.repository.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { inboundConfig } from './inbound-config.ts';
 
@@ -87,5 +89,55 @@ describe.each(testEngines())('the inbound configuration read (%s)', (engine) => 
     expect(bare.rules).toEqual({ 'ticket.created': [], 'ticket.message_received': [] });
     expect(bare.sla.policies).toEqual([]);
     expect(bare.sops.size).toBe(0);
+  });
+
+  it("also reads whether the mail was stored already and who has the sender's address, as the separate reads do", async () => {
+    const { services, database } = ctx;
+    const ws = await makeWorkspace(services);
+    const other = await makeWorkspace(services);
+    const wsId = ws.workspace.id;
+    const channel = await services.channels.create(ws.ownerActor, {
+      kind: 'email',
+      name: 'Support',
+      address: `support-${ws.workspace.slug}@desk.test`,
+    });
+    const inbound = await services.channels.get(ws.ownerActor, channel.id);
+    // Two people share an address (an import can do that), another workspace has it too.
+    const first = await services.people.create(ws.ownerActor, { firstName: 'Ada', emails: ['shared@example.com'] });
+    await services.people.create(ws.ownerActor, {
+      firstName: 'Bea',
+      emails: ['bea@example.com', 'shared@example.com'],
+    });
+    await services.people.create(other.ownerActor, { firstName: 'Cy', emails: ['shared@example.com'] });
+    await services.tickets.receive({
+      channel: inbound,
+      from: { email: 'shared@example.com' },
+      subject: 'Hello',
+      text: 'Hi',
+      emailMessageId: 'stored-once@mail.example.com',
+    });
+
+    const got = await inboundConfig(database.db, wsId, {
+      emailMessageId: 'stored-once@mail.example.com',
+      email: 'shared@example.com',
+    });
+    const separate = await findMessageByEmailIds(database.db, wsId, ['stored-once@mail.example.com']);
+    expect(got.duplicateDirection).toBe('inbound');
+    expect(got.duplicateDirection).toBe(separate?.direction);
+    const people = await findPeopleByEmails(database.db, wsId, ['shared@example.com']);
+    expect(people).toHaveLength(2);
+    expect(got.peopleByEmail).toEqual({ email: 'shared@example.com', people });
+    expect(got.peopleByEmail?.people[0]?.id).toBe(first.person.id);
+    expect(got.peopleByEmail?.people[0]?.createdAt).toBeInstanceOf(Date);
+
+    const none = await inboundConfig(database.db, wsId, {
+      emailMessageId: 'new@mail.example.com',
+      email: 'no@example.com',
+    });
+    expect(none.duplicateDirection).toBeNull();
+    expect(none.peopleByEmail).toEqual({ email: 'no@example.com', people: [] });
+    const notAsked = await inboundConfig(database.db, wsId);
+    expect(notAsked.duplicateDirection).toBeNull();
+    expect(notAsked.peopleByEmail).toBeNull();
   });
 });

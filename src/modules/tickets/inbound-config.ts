@@ -1,8 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { rowsFromJson } from '../../db/json-rows.ts';
-import { businessCalendars, rules, slaPolicies, sopChecklists, workspaces } from '../../db/schema/index.ts';
+import {
+  businessCalendars,
+  messages,
+  people,
+  rules,
+  slaPolicies,
+  sopChecklists,
+  workspaces,
+} from '../../db/schema/index.ts';
 import type { RuleTrigger } from '../../domain/rules.ts';
+import type { PersonRow } from '../people/people.repository.ts';
 import type { RuleRow } from '../rules/rules.repository.ts';
 import type { CalendarRow, SlaPolicyRow } from '../sla/sla.service.ts';
 import type { SopRow } from '../sops/sops.repository.ts';
@@ -16,7 +25,14 @@ export type InboundConfig = {
   sla: { policies: SlaPolicyRow[]; calendars: Map<string, CalendarRow> };
   /** The SOP checklist of each ticket type that has one. */
   sops: Map<string, SopRow>;
+  /** The direction of the newest message stored with the asked e-mail Message-ID, if any (a duplicate delivery). */
+  duplicateDirection: string | null;
+  /** The people with the asked e-mail address, oldest first, as `findPeopleByEmails` returns them (when asked). */
+  peopleByEmail: { email: string; people: PersonRow[] } | null;
 };
+
+/** What the message itself asks besides the set-up: its Message-ID and its sender's (normalised) address. */
+export type InboundLookups = { emailMessageId?: string | null | undefined; email?: string | null | undefined };
 
 /**
  * The workspace's settings, the active rules of the two inbound triggers, the active SLA policies with their
@@ -24,9 +40,22 @@ export type InboundConfig = {
  * five statements, in one (each statement of a message's transaction costs about as much in the server as in
  * PostgreSQL: the inbound mail path is bound by their number).
  */
-export async function inboundConfig(tx: DbOrTx, workspaceId: string): Promise<InboundConfig> {
+export async function inboundConfig(
+  tx: DbOrTx,
+  workspaceId: string,
+  lookups: InboundLookups = {},
+): Promise<InboundConfig> {
   const triggers: RuleTrigger[] = ['ticket.created', 'ticket.message_received'];
-  const [r] = rowsOf<{ settings: unknown; rules: unknown; policies: unknown; calendars: unknown; sops: unknown }>(
+  const { emailMessageId, email } = lookups;
+  const [r] = rowsOf<{
+    settings: unknown;
+    rules: unknown;
+    policies: unknown;
+    calendars: unknown;
+    sops: unknown;
+    duplicate: string | null;
+    people: unknown;
+  }>(
     await tx.execute(sql`
       select
         (select w.settings from ${workspaces} w where w.id = ${workspaceId}) as settings,
@@ -41,7 +70,20 @@ export async function inboundConfig(tx: DbOrTx, workspaceId: string): Promise<In
         (select coalesce(json_agg(c), '[]') from ${businessCalendars} c
           where c.workspace_id = ${workspaceId} and c.id in (
             select p.calendar_id from ${slaPolicies} p where p.workspace_id = ${workspaceId} and p.active)) as calendars,
-        (select coalesce(json_agg(s), '[]') from ${sopChecklists} s where s.workspace_id = ${workspaceId}) as sops`),
+        (select coalesce(json_agg(s), '[]') from ${sopChecklists} s where s.workspace_id = ${workspaceId}) as sops,
+        ${
+          emailMessageId
+            ? sql`(select m.direction from ${messages} m where m.workspace_id = ${workspaceId}
+                and m.email_message_id = ${emailMessageId} order by m.created_at desc limit 1)`
+            : sql`null`
+        } as duplicate,
+        ${
+          // Aggregated, then ordered: no "order by … limit" a planner could serve from the creation-time index.
+          email
+            ? sql`(select coalesce(json_agg(p order by p.created_at), '[]') from ${people} p
+                where p.workspace_id = ${workspaceId} and p.emails && array[${email}]::text[])`
+            : sql`null`
+        } as people`),
   );
   const ruleRows = rowsFromJson(rules, r?.rules);
   const settings = r?.settings;
@@ -56,5 +98,7 @@ export async function inboundConfig(tx: DbOrTx, workspaceId: string): Promise<In
       calendars: new Map(rowsFromJson(businessCalendars, r?.calendars).map((c) => [c.id, c])),
     },
     sops: new Map(rowsFromJson(sopChecklists, r?.sops).map((s) => [s.ticketType, s])),
+    duplicateDirection: r?.duplicate ?? null,
+    peopleByEmail: email ? { email, people: rowsFromJson(people, r?.people) } : null,
   };
 }

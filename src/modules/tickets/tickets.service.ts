@@ -5,7 +5,7 @@ import { sharedReads, sharedReadsBy } from '../../db/shared-reads.ts';
 import { newId } from '../../db/ids.ts';
 import { tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
 import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
-import { diffCustomValues, validateCustomValues } from '../../domain/customers.ts';
+import { diffCustomValues, normaliseEmailAddress, validateCustomValues } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import type { SlaEvent } from '../../domain/sla.ts';
 import { systemActor, type Actor } from '../../domain/permissions.ts';
@@ -357,18 +357,21 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           const custom = m.ticket?.custom
             ? await customValues(tx, ws, {}, m.ticket.custom, { before: null, after: 'new' })
             : {};
-          if (m.emailMessageId) {
-            // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
-            const dup = await findMessageByEmailIds(tx, ws, [m.emailMessageId]);
-            if (dup && dup.direction === 'inbound') return { outcome: 'ignored', reason: 'already received' };
-          }
-          const config = await inboundConfig(tx, ws);
+          // The set-up, whether this mail was stored already, and who has the sender's address: one statement.
+          const email = m.from.email ? normaliseEmailAddress(m.from.email) : null;
+          const config = await inboundConfig(tx, ws, { emailMessageId: m.emailMessageId, email });
+          // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
+          if (config.duplicateDirection === 'inbound') return { outcome: 'ignored', reason: 'already received' };
           const settingsOf = async () => config.settings;
           // Events go in as few statements as they can, in the order they happened: the customer's (if created),
           // then this message's.
           const deferred: EventInput[] = [];
           const record = (more: EventInput[]) => appendEventsTogether(tx, actor, [...deferred.splice(0), ...more]);
-          const person = await resolvePerson(tx, actor, m.from, m.channel.kind, { settingsOf, deferEvents: deferred });
+          const person = await resolvePerson(tx, actor, m.from, m.channel.kind, {
+            settingsOf,
+            deferEvents: deferred,
+            byEmail: config.peopleByEmail,
+          });
           let conversation = await findThread(tx, m, person);
           let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
           if (ticket?.mergedIntoId) {
