@@ -21,7 +21,7 @@ function personOf(input: EventInput): string | null {
 export type EventRow = typeof events.$inferSelect;
 
 /** The row of one event the actor records. */
-function eventRow(actor: Actor, input: EventInput): typeof events.$inferInsert {
+export function eventRow(actor: Actor, input: EventInput): typeof events.$inferInsert {
   return {
     workspaceId: actor.workspaceId,
     id: newId(),

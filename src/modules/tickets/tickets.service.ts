@@ -3,7 +3,17 @@ import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import { withPreparedStatements, type Db, type DbOrTx } from '../../db/client.ts';
 import { sharedReads, sharedReadsBy } from '../../db/shared-reads.ts';
 import { newId } from '../../db/ids.ts';
-import { tickets, users, type MessageMeta, type TicketStatusValue } from '../../db/schema/index.ts';
+import {
+  attachments,
+  conversations,
+  events,
+  messages,
+  tickets,
+  users,
+  type MessageMeta,
+  type TicketStatusValue,
+} from '../../db/schema/index.ts';
+import { insertTogether } from '../../db/insert-together.ts';
 import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
 import { diffCustomValues, normaliseEmailAddress, validateCustomValues } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
@@ -18,7 +28,7 @@ import {
   ticketRefInSubject,
 } from '../../domain/tickets.ts';
 import { AppError } from '../../errors.ts';
-import { appendEvent, appendEventsTogether, listEvents, type EventInput } from '../../events/events.ts';
+import { appendEvent, appendEventsTogether, eventRow, listEvents, type EventInput } from '../../events/events.ts';
 import { enqueueJob } from '../../jobs/queue.ts';
 import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
@@ -66,6 +76,7 @@ import {
   ticketListColumns,
   touchConversation,
   updateTicket,
+  type ConversationInsert,
   type ConversationRow,
   type MessageRow,
   type AttachmentInsert,
@@ -468,43 +479,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
             });
           }
-          let newConversation = false;
-          if (!conversation || conversation.ticketId !== ticket.id) {
-            newConversation = true;
-            conversation = await insertConversation(tx, {
-              workspaceId: ws,
-              id: newId(),
-              ticketId: ticket.id,
-              channel: m.channel.kind,
-              channelId: m.channel.id,
-              personId: person?.id ?? null,
-              subject: m.subject ?? null,
-              externalId: m.externalThreadId ?? null,
-              lastMessageAt: at,
-            });
-          }
-          const message = await insertMessage(tx, {
-            workspaceId: ws,
-            id: messageId,
-            conversationId: conversation.id,
-            ticketId: ticket.id,
-            direction: 'inbound',
-            authorType: person ? 'person' : 'system',
-            authorId: person?.id ?? null,
-            bodyText: text,
-            bodyHtml: html,
-            emailMessageId: m.emailMessageId ?? null,
-            meta: {
-              ...(m.meta ?? {}),
-              ...(m.automatic ? { automatic: m.automatic } : {}),
-              ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
-            },
-            delivery: 'received',
-            createdAt: at,
-          });
-          await insertAttachments(tx, files.rows);
-          // A conversation inserted just now already has this message's time.
-          if (!newConversation) await touchConversation(tx, ws, conversation.id, at);
+          // The ticket's change by this message first, so that all this message adds goes in one statement.
           if (outcome === 'appended' && !m.automatic) {
             const next = statusAfterCustomerMessage(ticket.status).status as TicketStatusValue;
             const before = ticket.status;
@@ -519,17 +494,71 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                 ticketEvent(ticket, 'ticket.status_changed', { from: before, to: next, reason: 'customer replied' }),
               );
           }
-          await record([
-            ...(created ? [created] : []),
-            ticketEvent(ticket, 'ticket.message_received', {
-              messageId,
-              conversationId: conversation.id,
-              channel: conversation.channel,
-              preview: preview(text),
-              attachments: files.rows.length,
-              ...(m.automatic ? { automatic: m.automatic } : {}),
-            }),
-          ]);
+          const existing = conversation && conversation.ticketId === ticket.id ? conversation : null;
+          const newConversation: ConversationInsert | null = existing
+            ? null
+            : {
+                workspaceId: ws,
+                id: newId(),
+                ticketId: ticket.id,
+                channel: m.channel.kind,
+                channelId: m.channel.id,
+                personId: person?.id ?? null,
+                subject: m.subject ?? null,
+                externalId: m.externalThreadId ?? null,
+                lastMessageAt: at,
+              };
+          const conversationId = existing?.id ?? newConversation?.id ?? '';
+          // The conversation (when new), the message, its attachments and the events, in one statement.
+          const [newConversations, [message]] = await insertTogether(tx, [
+            { table: conversations, rows: newConversation ? [newConversation] : [], returning: true },
+            {
+              table: messages,
+              returning: true,
+              rows: [
+                {
+                  workspaceId: ws,
+                  id: messageId,
+                  conversationId,
+                  ticketId: ticket.id,
+                  direction: 'inbound',
+                  authorType: person ? 'person' : 'system',
+                  authorId: person?.id ?? null,
+                  bodyText: text,
+                  bodyHtml: html,
+                  emailMessageId: m.emailMessageId ?? null,
+                  meta: {
+                    ...(m.meta ?? {}),
+                    ...(m.automatic ? { automatic: m.automatic } : {}),
+                    ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
+                  },
+                  delivery: 'received',
+                  createdAt: at,
+                },
+              ],
+            },
+            { table: attachments, rows: files.rows },
+            {
+              table: events,
+              rows: [
+                ...deferred.splice(0),
+                ...(created ? [created] : []),
+                ticketEvent(ticket, 'ticket.message_received', {
+                  messageId,
+                  conversationId,
+                  channel: existing?.channel ?? m.channel.kind,
+                  preview: preview(text),
+                  attachments: files.rows.length,
+                  ...(m.automatic ? { automatic: m.automatic } : {}),
+                }),
+              ].map((e) => eventRow(actor, e)),
+            },
+          ] as const);
+          if (!message) throw new Error('message insert returned nothing');
+          conversation = existing ?? newConversations[0] ?? null;
+          if (!conversation) throw new Error('conversation insert returned nothing');
+          // A conversation inserted just now already has this message's time.
+          if (existing) await touchConversation(tx, ws, existing.id, at);
           // The ticket and the customer as this transaction left them, so the rules and the SLA need not read them.
           if (!m.automatic && !settled)
             ticket =

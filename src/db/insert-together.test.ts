@@ -1,0 +1,105 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, testEngines } from '../../test/db.ts';
+import { makeWorkspace } from '../../test/factories.ts';
+import { createServices } from '../services.ts';
+import type { Database } from './client.ts';
+import { newId } from './ids.ts';
+import { insertTogether } from './insert-together.ts';
+import { companies, events, people, personCompanies } from './schema/index.ts';
+
+describe.each(testEngines())('several tables inserted in one statement (%s)', (engine) => {
+  let database: Database;
+  let ws: string;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    ws = (await makeWorkspace(createServices(database.db))).workspace.id;
+  });
+  afterAll(() => database.close());
+
+  it('returns the rows as a select reads them, with a row referencing another part', async () => {
+    const personId = newId();
+    const companyId = newId();
+    const [gotPeople, gotCompanies, gotLinks, gotEvents] = await insertTogether(database.db, [
+      {
+        table: people,
+        returning: true,
+        rows: [
+          {
+            workspaceId: ws,
+            id: personId,
+            firstName: 'Zoë',
+            displayName: 'Zoë "Z" O\'Neil',
+            emails: ['zoe@example.com', '{odd,one}'],
+            tags: ['vip', 'ünïcødé ✓'],
+            custom: { tier: 'gold', n: 3, nested: { list: ['a', null, true] } },
+            searchText: 'zoe',
+          },
+        ],
+      },
+      {
+        table: companies,
+        returning: true,
+        rows: [{ workspaceId: ws, id: companyId, name: 'Acme', searchText: 'acme' }],
+      },
+      // Refers to both rows above: checked at the end of the statement.
+      {
+        table: personCompanies,
+        returning: true,
+        rows: [{ workspaceId: ws, personId, companyId, title: 'CEO', isPrimary: true }],
+      },
+      {
+        table: events,
+        rows: [
+          {
+            workspaceId: ws,
+            id: newId(),
+            type: 'test.one',
+            subjectType: 'person',
+            subjectId: personId,
+            actorType: 'system',
+            payload: {},
+          },
+          {
+            workspaceId: ws,
+            id: newId(),
+            type: 'test.two',
+            subjectType: 'person',
+            subjectId: personId,
+            actorType: 'system',
+            payload: {},
+          },
+        ],
+      },
+    ] as const);
+    expect(gotPeople).toEqual(await database.db.select().from(people).where(eq(people.id, personId)));
+    expect(gotCompanies).toEqual(await database.db.select().from(companies).where(eq(companies.id, companyId)));
+    expect(gotLinks).toEqual(
+      await database.db.select().from(personCompanies).where(eq(personCompanies.personId, personId)),
+    );
+    expect(gotPeople[0]?.createdAt).toBeInstanceOf(Date);
+    expect(gotEvents).toEqual([]);
+    const stored = await database.db
+      .select({ type: events.type })
+      .from(events)
+      .where(and(eq(events.subjectId, personId), inArray(events.type, ['test.one', 'test.two'])))
+      .orderBy(events.seq);
+    expect(stored.map((e) => e.type)).toEqual(['test.one', 'test.two']);
+  });
+
+  it('skips parts without rows, and writes nothing when a row breaks a constraint', async () => {
+    expect(await insertTogether(database.db, [{ table: people, rows: [], returning: true }] as const)).toEqual([[]]);
+    const personId = newId();
+    await expect(
+      insertTogether(database.db, [
+        {
+          table: people,
+          rows: [{ workspaceId: ws, id: personId, displayName: 'Orphan', searchText: 'orphan' }],
+        },
+        // No such company: the whole statement fails.
+        { table: personCompanies, rows: [{ workspaceId: ws, personId, companyId: newId() }] },
+      ] as const),
+    ).rejects.toThrow();
+    expect(await database.db.select().from(people).where(eq(people.id, personId))).toEqual([]);
+  });
+});
