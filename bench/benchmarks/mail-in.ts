@@ -398,14 +398,15 @@ export const mailIn: Benchmark = {
           "serving the benchmark's database (plus the server's own background writers), per accepted message during " +
           "the run. Rapport's includes its job runner and realtime notifications.",
         'Where the time goes in Rapport (BENCH_PG_COUNT=1 lists the statements a server sent): the recipient check, ' +
-          'then one transaction of prepared statements — duplicate check, the workspace set-up (settings, rules, SLA ' +
-          'policies and calendars, SOPs) in one statement, customer lookup (and creation), thread lookup, then the ' +
-          "ticket (taking its number from the workspace's sequence), conversation, message, the events in one " +
-          "statement, the SLA update and the commit — and the realtime NOTIFY: about 12 statements for a new customer's " +
-          'new ticket (20 before this version), against one for the baseline. Nothing is locked across transactions ' +
-          "(ticket numbers come from a sequence), so the machine's CPU is the bound: server and PostgreSQL together " +
-          'spend about 13 ms per message, each statement costing about as much in the server (drizzle, pg, the socket ' +
-          'write) as in PostgreSQL; the one-client row shows one message alone.',
+          'then one transaction of prepared statements — the workspace set-up (settings, rules, SLA policies and ' +
+          "calendars, SOPs), the duplicate check and the sender's people by address in one statement, the customer's " +
+          'creation, the thread lookup when the mail refers to one, the ticket (its number from the workspace sequence ' +
+          'and, when no rule matches it, its SLA: written once), then the conversation, message, attachments and ' +
+          "events in one statement, and the commit — and the realtime NOTIFY: about 8 statements for a new customer's " +
+          'new ticket (20 two versions ago), against one for the baseline. Nothing is locked across transactions, so ' +
+          "the machine's CPU is the bound: server and PostgreSQL together spend about 10 ms per message, each " +
+          'statement costing about as much in the server (drizzle, pg, the socket write) as in PostgreSQL, plus MIME ' +
+          'parsing and HTML sanitising; the one-client row shows one message alone.',
       ],
     };
   },
