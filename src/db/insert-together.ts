@@ -17,10 +17,12 @@ type Returned<P> = P extends { table: infer T extends PgTable } ? Array<InferSel
  * table on the hot write paths. The rows must not need each other's generated values (ids are made in the server);
  * a row may reference another part's row — foreign keys are checked at the end of the statement, when all are in.
  * Returns, per part, the inserted rows when asked (`returning`), else an empty list. Parts without rows are skipped.
+ * `also`: expressions the statement evaluates once besides (a NOTIFY, which PostgreSQL sends when the transaction commits).
  */
 export async function insertTogether<const P extends readonly InsertPart[]>(
   tx: DbOrTx,
   parts: P,
+  opts: { also?: SQL[] | undefined } = {},
 ): Promise<{ [K in keyof P]: Returned<P[K]> }> {
   const ctes: SQL[] = [];
   const outputs: SQL[] = [];
@@ -34,10 +36,12 @@ export async function insertTogether<const P extends readonly InsertPart[]>(
     ctes.push(sql`${name} as (${p.returning ? insert.returning().getSQL() : insert.getSQL()})`);
     outputs.push(p.returning ? sql`(select coalesce(json_agg(${name}), '[]') from ${name})` : sql`null`);
   });
-  if (!ctes.length) return parts.map(() => []) as { [K in keyof P]: Returned<P[K]> };
+  // Expressions evaluated once with the inserts (a NOTIFY sent at commit, say).
+  for (const expr of opts.also ?? []) outputs.push(expr);
+  if (!ctes.length && !opts.also?.length) return parts.map(() => []) as { [K in keyof P]: Returned<P[K]> };
   const [row] = rowsOf<Record<string, unknown>>(
     await tx.execute(
-      sql`with ${sql.join(ctes, sql`, `)} select ${sql.join(
+      sql`${ctes.length ? sql`with ${sql.join(ctes, sql`, `)} ` : sql``}select ${sql.join(
         outputs.map((o, i) => sql`${o} as ${sql.identifier(`out_${i}`)}`),
         sql`, `,
       )}`,

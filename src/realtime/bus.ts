@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
@@ -53,6 +54,12 @@ export type RealtimeListener = (e: RealtimeEvent) => void;
 export interface RealtimeBus {
   /** Sends to every listener of every instance (this one included). Call it after the change committed. */
   publish(e: RealtimeEvent): Promise<void>;
+  /**
+   * An SQL expression that sends the event when the transaction it runs in commits (PostgreSQL's NOTIFY is
+   * transactional, and nothing is sent on a rollback): lets a write path announce a change without a statement of its
+   * own. Absent where that cannot be done (the in-process bus): `publish` after the commit then.
+   */
+  atCommit?: ((e: RealtimeEvent) => SQL) | undefined;
   /** Resolves once the listener is receiving (on PostgreSQL: once LISTEN is in place). Returns the unsubscriber. */
   subscribe(fn: RealtimeListener): Promise<() => void>;
   close(): Promise<void>;
@@ -134,6 +141,7 @@ export function createPostgresBus(connectionString: string, pool: pg.Pool, log?:
     async publish(e) {
       await pool.query('select pg_notify($1, $2)', [realtimeChannel, JSON.stringify(e)]);
     },
+    atCommit: (e) => sql`pg_notify(${realtimeChannel}, ${JSON.stringify(e)})`,
     async subscribe(fn) {
       emitter.on('event', fn);
       await connect();

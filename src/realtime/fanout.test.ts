@@ -11,7 +11,9 @@ import { createDb, type Database } from '../db/client.ts';
 import { buildApp } from '../http/app.ts';
 import { sessionCookieName } from '../modules/auth/auth.service.ts';
 import { createServices, type Services } from '../services.ts';
-import { createRealtimeBus } from './bus.ts';
+import { insertTogether } from '../db/insert-together.ts';
+import { events } from '../db/schema/index.ts';
+import { createRealtimeBus, type RealtimeEvent } from './bus.ts';
 import { isOnline } from './presence.ts';
 
 const noPostgres = !testEngines().includes('postgres');
@@ -123,5 +125,34 @@ describe.skipIf(noPostgres)('chat fan-out across two instances (postgres)', () =
     expect(await online()).toBe(true);
     await kept.close();
     await expect.poll(online, { timeout: 5000 }).toBe(false);
+  });
+
+  it('a notice sent with a write (atCommit) arrives when its transaction commits, never after a rollback', async () => {
+    const bus = createRealtimeBus(second);
+    const got: RealtimeEvent[] = [];
+    const unsubscribe = await bus.subscribe((e) => got.push(e));
+    try {
+      const atCommit = bus.atCommit;
+      if (!atCommit) throw new Error('the PostgreSQL bus sends notices at commit');
+      const ws = (await makeWorkspace(a.services)).workspace.id;
+      const notice = (n: string): RealtimeEvent => ({ kind: 'ticket', workspaceId: ws, ticketId: n });
+      const write = (n: string) =>
+        insertTogether(second.db, [{ table: events, rows: [] }] as const, { also: [atCommit(notice(n))] });
+      await shared.db
+        .transaction(async (tx) => {
+          await insertTogether(tx, [{ table: events, rows: [] }] as const, { also: [atCommit(notice('rolled-back'))] });
+          throw new Error('rollback');
+        })
+        .catch(() => undefined);
+      await write('committed');
+      await expect
+        .poll(() => got.map((e) => (e.kind === 'ticket' ? e.ticketId : '')), { timeout: 5000 })
+        .toContain('committed');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got.map((e) => (e.kind === 'ticket' ? e.ticketId : ''))).toEqual(['committed']);
+    } finally {
+      unsubscribe();
+      await bus.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Db } from '../../db/client.ts';
+import { sharedReads } from '../../db/shared-reads.ts';
 import { automaticMailReason, normaliseMessageId, parseMessageIds, type MailHeaders } from '../../domain/tickets.ts';
 import type { InboundMessage, InboundResult, TicketsService } from '../tickets/tickets.service.ts';
 import { findEmailChannelsByAddress, type ChannelRow } from './channels.repository.ts';
@@ -158,6 +159,8 @@ export async function startInboundSmtp(opts: {
   const maxBytes = opts.maxBytes ?? mailLimitBytes();
   const log = opts.logger;
   const channelsOf = new WeakMap<SMTPServerSession, ChannelRow[]>();
+  // Many senders writing to one support address at once share a lookup (each still gets one begun after it asked).
+  const channelsFor = sharedReads((address) => findEmailChannelsByAddress(opts.db, address));
 
   const server = new SMTPServer({
     name: 'rapport',
@@ -167,7 +170,7 @@ export async function startInboundSmtp(opts: {
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     onRcptTo(address, session, callback) {
-      findEmailChannelsByAddress(opts.db, address.address).then(
+      channelsFor(address.address).then(
         (found) => {
           if (!found.length) return callback(smtpError(550, `5.1.1 No mailbox here for ${address.address}`));
           const list = channelsOf.get(session) ?? [];

@@ -177,14 +177,18 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     await deps.realtime?.publish(e).catch(() => undefined);
   }
 
-  async function announceMessage(m: MessageRow): Promise<void> {
-    await announce({
+  function messageEvent(m: Pick<MessageRow, 'workspaceId' | 'ticketId' | 'conversationId' | 'id'>): RealtimeEvent {
+    return {
       kind: 'message',
       workspaceId: m.workspaceId,
       ticketId: m.ticketId,
       conversationId: m.conversationId,
       messageId: m.id,
-    });
+    };
+  }
+
+  async function announceMessage(m: MessageRow): Promise<void> {
+    await announce(messageEvent(m));
   }
 
   async function workspaceSettings(tx: DbOrTx, workspaceId: string): Promise<Record<string, unknown>> {
@@ -361,6 +365,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const html = m.html ? sanitizeMessageHtml(m.html) : null;
       const text = (m.text ?? '').trim() || (html ? htmlToText(html) : '');
       const at = m.receivedAt ?? new Date();
+      // Whether the transaction's commit announced the message already (see atCommit below).
+      let announced = false;
       // The short key lookups and writes of a message run as prepared statements (see withPreparedStatements).
       const result = await withPreparedStatements(() =>
         db.transaction(async (tx): Promise<InboundResult> => {
@@ -509,51 +515,59 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                 lastMessageAt: at,
               };
           const conversationId = existing?.id ?? newConversation?.id ?? '';
-          // The conversation (when new), the message, its attachments and the events, in one statement.
-          const [newConversations, [message]] = await insertTogether(tx, [
-            { table: conversations, rows: newConversation ? [newConversation] : [], returning: true },
-            {
-              table: messages,
-              returning: true,
-              rows: [
-                {
-                  workspaceId: ws,
-                  id: messageId,
-                  conversationId,
-                  ticketId: ticket.id,
-                  direction: 'inbound',
-                  authorType: person ? 'person' : 'system',
-                  authorId: person?.id ?? null,
-                  bodyText: text,
-                  bodyHtml: html,
-                  emailMessageId: m.emailMessageId ?? null,
-                  meta: {
-                    ...(m.meta ?? {}),
-                    ...(m.automatic ? { automatic: m.automatic } : {}),
-                    ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
+          // The conversation (when new), the message, its attachments and the events, in one statement — with the
+          // realtime notice, sent when the transaction commits, where the bus can (PostgreSQL's NOTIFY).
+          const notice = messageEvent({ workspaceId: ws, ticketId: ticket.id, conversationId, id: messageId });
+          const atCommit = deps.realtime?.atCommit;
+          announced = atCommit !== undefined;
+          const [newConversations, [message]] = await insertTogether(
+            tx,
+            [
+              { table: conversations, rows: newConversation ? [newConversation] : [], returning: true },
+              {
+                table: messages,
+                returning: true,
+                rows: [
+                  {
+                    workspaceId: ws,
+                    id: messageId,
+                    conversationId,
+                    ticketId: ticket.id,
+                    direction: 'inbound',
+                    authorType: person ? 'person' : 'system',
+                    authorId: person?.id ?? null,
+                    bodyText: text,
+                    bodyHtml: html,
+                    emailMessageId: m.emailMessageId ?? null,
+                    meta: {
+                      ...(m.meta ?? {}),
+                      ...(m.automatic ? { automatic: m.automatic } : {}),
+                      ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
+                    },
+                    delivery: 'received',
+                    createdAt: at,
                   },
-                  delivery: 'received',
-                  createdAt: at,
-                },
-              ],
-            },
-            { table: attachments, rows: files.rows },
-            {
-              table: events,
-              rows: [
-                ...deferred.splice(0),
-                ...(created ? [created] : []),
-                ticketEvent(ticket, 'ticket.message_received', {
-                  messageId,
-                  conversationId,
-                  channel: existing?.channel ?? m.channel.kind,
-                  preview: preview(text),
-                  attachments: files.rows.length,
-                  ...(m.automatic ? { automatic: m.automatic } : {}),
-                }),
-              ].map((e) => eventRow(actor, e)),
-            },
-          ] as const);
+                ],
+              },
+              { table: attachments, rows: files.rows },
+              {
+                table: events,
+                rows: [
+                  ...deferred.splice(0),
+                  ...(created ? [created] : []),
+                  ticketEvent(ticket, 'ticket.message_received', {
+                    messageId,
+                    conversationId,
+                    channel: existing?.channel ?? m.channel.kind,
+                    preview: preview(text),
+                    attachments: files.rows.length,
+                    ...(m.automatic ? { automatic: m.automatic } : {}),
+                  }),
+                ].map((e) => eventRow(actor, e)),
+              },
+            ] as const,
+            { also: atCommit ? [atCommit(notice)] : [] },
+          );
           if (!message) throw new Error('message insert returned nothing');
           conversation = existing ?? newConversations[0] ?? null;
           if (!conversation) throw new Error('conversation insert returned nothing');
@@ -583,7 +597,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           return { outcome, ticket, message };
         }),
       );
-      if (result.outcome !== 'ignored') await announceMessage(result.message);
+      if (result.outcome !== 'ignored' && !announced) await announceMessage(result.message);
       return result;
     },
 
