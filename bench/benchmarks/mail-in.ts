@@ -397,16 +397,17 @@ export const mailIn: Benchmark = {
         'CPU µs/msg: CPU time (user + system, from /proc) of the server process, and of the PostgreSQL processes ' +
           "serving the benchmark's database (plus the server's own background writers), per accepted message during " +
           "the run. Rapport's includes its job runner and realtime notifications.",
-        'Where the time goes in Rapport (BENCH_PG_COUNT=1 lists the statements a server sent): the recipient check, ' +
-          'then one transaction of prepared statements — the workspace set-up (settings, rules, SLA policies and ' +
-          "calendars, SOPs), the duplicate check and the sender's people by address in one statement, the customer's " +
-          'creation, the thread lookup when the mail refers to one, the ticket (its number from the workspace sequence ' +
-          'and, when no rule matches it, its SLA: written once), then the conversation, message, attachments and ' +
-          "events in one statement, and the commit — and the realtime NOTIFY: about 8 statements for a new customer's " +
-          'new ticket (20 two versions ago), against one for the baseline. Nothing is locked across transactions, so ' +
-          "the machine's CPU is the bound: server and PostgreSQL together spend about 10 ms per message, each " +
-          'statement costing about as much in the server (drizzle, pg, the socket write) as in PostgreSQL, plus MIME ' +
-          'parsing and HTML sanitising; the one-client row shows one message alone.',
+        'Where the time goes in Rapport (BENCH_PG_COUNT=1 lists the statements a server sent): the recipient check ' +
+          '(shared by the clients checking the same address at once), then one transaction of prepared statements — ' +
+          "the workspace set-up (settings, rules, SLA policies and calendars, SOPs), the duplicate check and the sender's " +
+          "people by address in one statement, the customer's creation, the thread lookup when the mail refers to " +
+          'one, the ticket (its number from the workspace sequence and, when no rule matches it, its SLA: written ' +
+          'once), then the conversation, message, attachments, events and the realtime NOTIFY (sent at commit) in one ' +
+          "statement, and the commit: about 7 statements for a new customer's new ticket (20 three versions ago), " +
+          "against one for the baseline. Nothing is locked across transactions, so the machine's CPU is the bound: " +
+          'server and PostgreSQL together spend about 10 ms per message, each statement costing about as much in the ' +
+          'server (drizzle, pg, the socket write) as in PostgreSQL, plus MIME parsing and HTML sanitising; the ' +
+          'one-client row shows one message alone. Rounds vary by ±15% on this machine.',
       ],
     };
   },
