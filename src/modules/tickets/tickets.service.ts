@@ -61,7 +61,6 @@ import {
   findTicketByNumber,
   findTicketsByIds,
   inTeamsOf,
-  insertAttachments,
   insertConversation,
   insertMessage,
   listTicketSummaries,
@@ -832,121 +831,145 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
       if (!text && !input.attachments?.length)
         throw new AppError('validation_failed', 'Write something: the reply is empty', { field: 'text' });
-      const out = await db.transaction(async (tx) => {
-        let ticket = await mustFind(tx, actor, id, true);
-        if (ticket.mergedIntoId)
-          throw new AppError('conflict', `Ticket #${ticket.number} was merged into another ticket`, {
-            mergedIntoId: ticket.mergedIntoId,
-          });
-        const all = await messagesOfTicket(tx, actor.workspaceId, id);
-        if (input.seenMessageId && !input.force) {
-          const seenAt = all.findIndex((m) => m.id === input.seenMessageId);
-          const newer = seenAt < 0 ? [] : all.slice(seenAt + 1).filter((m) => m.authorId !== actorRef(actor));
-          if (newer.length)
-            throw new AppError(
-              'conflict',
-              `${newer.length} new message${newer.length > 1 ? 's' : ''} arrived while you were writing: read ${newer.length > 1 ? 'them' : 'it'} first, or send anyway`,
-              {
-                reason: 'collision',
-                newMessages: newer.map((m) => ({
-                  id: m.id,
-                  direction: m.direction,
-                  authorType: m.authorType,
-                  authorId: m.authorId,
-                  preview: preview(m.bodyText),
-                  createdAt: m.createdAt.toISOString(),
-                })),
-              },
-            );
-        }
-        const convs = await conversationsOfTicket(tx, actor.workspaceId, id);
-        const conversation = input.conversationId
-          ? convs.find((c) => c.id === input.conversationId)
-          : [...convs].sort((a, b) => b.lastMessageAt.getTime() - a.lastMessageAt.getTime())[0];
-        if (!conversation)
-          throw new AppError('validation_failed', 'That conversation is not part of this ticket', {
-            field: 'conversationId',
-          });
-        const channel = conversation.channelId
-          ? await findChannel(tx, actor.workspaceId, conversation.channelId)
-          : null;
-        const messageId = newId();
-        const files = await saveFiles(actor.workspaceId, messageId, input.attachments);
-        if (files.refused.length)
-          throw new AppError('payload_too_large', `${files.refused[0]?.fileName} is ${files.refused[0]?.reason}`, {
-            refused: files.refused,
-          });
-        const internal = Boolean(input.internal);
-        // A chat visitor who left goes on by e-mail when we know their address (the widget asks for it offline).
-        const chatByEmail =
-          !internal &&
-          conversation.channel === 'chat' &&
-          !(await isOnline(tx, actor.workspaceId, 'visitor', conversation.id)) &&
-          Boolean(await emailOfConversation(tx, actor.workspaceId, conversation.personId ?? ticket.personId));
-        const byEmail = chatByEmail || (!internal && ['email', 'form', 'phone'].includes(conversation.channel));
-        const domain = (channel?.address ?? '').split('@')[1] || 'rapport.invalid';
-        const now = new Date();
-        const message = await insertMessage(tx, {
-          workspaceId: actor.workspaceId,
-          id: messageId,
-          conversationId: conversation.id,
-          ticketId: id,
-          direction: internal ? 'note' : 'outbound',
-          authorType: actor.kind,
-          authorId: actorRef(actor),
-          bodyText: text,
-          bodyHtml: html,
-          emailMessageId: byEmail ? `${messageId}@${domain}` : null,
-          delivery: internal ? 'stored' : byEmail ? 'queued' : 'sent',
-          createdAt: now,
-        });
-        await insertAttachments(tx, files.rows);
-        if (byEmail) await enqueueJob(tx, actor.workspaceId, deliverEmailJobName, { messageId }, { maxAttempts: 8 });
-        await touchConversation(tx, actor.workspaceId, conversation.id, now);
-        const set: Partial<TicketInsert> = { updatedBy: actorRef(actor) };
-        const before = ticket.status;
-        if (!internal) {
-          set.lastAgentReplyAt = now;
-          if (!ticket.firstResponseAt) set.firstResponseAt = now;
-        }
-        const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
-        if (input.status) await checkFields(tx, actor, { status: input.status });
-        if (wanted !== before) {
-          if (isDone(wanted) && !isDone(before)) {
-            await customValues(tx, actor.workspaceId, ticket.custom, {}, { before, after: wanted });
-            await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
+      // Whether the transaction's commit announced the reply already (atCommit, as in receive).
+      let announced = false;
+      // Short key lookups and writes: prepared statements, as for inbound messages (see withPreparedStatements).
+      const out = await withPreparedStatements(() =>
+        db.transaction(async (tx) => {
+          let ticket = await mustFind(tx, actor, id, true);
+          if (ticket.mergedIntoId)
+            throw new AppError('conflict', `Ticket #${ticket.number} was merged into another ticket`, {
+              mergedIntoId: ticket.mergedIntoId,
+            });
+          const all = await messagesOfTicket(tx, actor.workspaceId, id);
+          if (input.seenMessageId && !input.force) {
+            const seenAt = all.findIndex((m) => m.id === input.seenMessageId);
+            const newer = seenAt < 0 ? [] : all.slice(seenAt + 1).filter((m) => m.authorId !== actorRef(actor));
+            if (newer.length)
+              throw new AppError(
+                'conflict',
+                `${newer.length} new message${newer.length > 1 ? 's' : ''} arrived while you were writing: read ${newer.length > 1 ? 'them' : 'it'} first, or send anyway`,
+                {
+                  reason: 'collision',
+                  newMessages: newer.map((m) => ({
+                    id: m.id,
+                    direction: m.direction,
+                    authorType: m.authorType,
+                    authorId: m.authorId,
+                    preview: preview(m.bodyText),
+                    createdAt: m.createdAt.toISOString(),
+                  })),
+                },
+              );
           }
-          set.status = wanted as TicketStatusValue;
-          if (isDone(wanted) && !isDone(before)) set.resolvedAt = now;
-          if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;
-        }
-        if (!ticket.assigneeId && actor.userId && !internal) set.assigneeId = actor.userId;
-        ticket = (await updateTicket(tx, actor.workspaceId, id, set)) ?? ticket;
-        await appendEvent(
-          tx,
-          actor,
-          ticketEvent(ticket, internal ? 'ticket.note_added' : 'ticket.replied', {
-            messageId,
+          const convs = await conversationsOfTicket(tx, actor.workspaceId, id);
+          const conversation = input.conversationId
+            ? convs.find((c) => c.id === input.conversationId)
+            : [...convs].sort((a, b) => b.lastMessageAt.getTime() - a.lastMessageAt.getTime())[0];
+          if (!conversation)
+            throw new AppError('validation_failed', 'That conversation is not part of this ticket', {
+              field: 'conversationId',
+            });
+          const channel = conversation.channelId
+            ? await findChannel(tx, actor.workspaceId, conversation.channelId)
+            : null;
+          const messageId = newId();
+          const files = await saveFiles(actor.workspaceId, messageId, input.attachments);
+          if (files.refused.length)
+            throw new AppError('payload_too_large', `${files.refused[0]?.fileName} is ${files.refused[0]?.reason}`, {
+              refused: files.refused,
+            });
+          const internal = Boolean(input.internal);
+          // A chat visitor who left goes on by e-mail when we know their address (the widget asks for it offline).
+          const chatByEmail =
+            !internal &&
+            conversation.channel === 'chat' &&
+            !(await isOnline(tx, actor.workspaceId, 'visitor', conversation.id)) &&
+            Boolean(await emailOfConversation(tx, actor.workspaceId, conversation.personId ?? ticket.personId));
+          const byEmail = chatByEmail || (!internal && ['email', 'form', 'phone'].includes(conversation.channel));
+          const domain = (channel?.address ?? '').split('@')[1] || 'rapport.invalid';
+          const now = new Date();
+          if (byEmail) await enqueueJob(tx, actor.workspaceId, deliverEmailJobName, { messageId }, { maxAttempts: 8 });
+          await touchConversation(tx, actor.workspaceId, conversation.id, now);
+          // The ticket's change first, so that the message, its attachments, the events and the realtime notice go in
+          // one statement.
+          const set: Partial<TicketInsert> = { updatedBy: actorRef(actor) };
+          const before = ticket.status;
+          if (!internal) {
+            set.lastAgentReplyAt = now;
+            if (!ticket.firstResponseAt) set.firstResponseAt = now;
+          }
+          const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
+          if (input.status) await checkFields(tx, actor, { status: input.status });
+          if (wanted !== before) {
+            if (isDone(wanted) && !isDone(before)) {
+              await customValues(tx, actor.workspaceId, ticket.custom, {}, { before, after: wanted });
+              await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
+            }
+            set.status = wanted as TicketStatusValue;
+            if (isDone(wanted) && !isDone(before)) set.resolvedAt = now;
+            if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;
+          }
+          if (!ticket.assigneeId && actor.userId && !internal) set.assigneeId = actor.userId;
+          ticket = (await updateTicket(tx, actor.workspaceId, id, set)) ?? ticket;
+          const recorded: EventInput[] = [
+            ticketEvent(ticket, internal ? 'ticket.note_added' : 'ticket.replied', {
+              messageId,
+              conversationId: conversation.id,
+              channel: conversation.channel,
+              externalThreadId: conversation.externalId,
+              preview: preview(text),
+              ...(internal ? {} : { text }),
+            }),
+            ...(ticket.status !== before
+              ? [ticketEvent(ticket, 'ticket.status_changed', { from: before, to: ticket.status })]
+              : []),
+          ];
+          const atCommit = deps.realtime?.atCommit;
+          announced = atCommit !== undefined;
+          const notice = messageEvent({
+            workspaceId: actor.workspaceId,
+            ticketId: id,
             conversationId: conversation.id,
-            channel: conversation.channel,
-            externalThreadId: conversation.externalId,
-            preview: preview(text),
-            ...(internal ? {} : { text }),
-          }),
-        );
-        if (ticket.status !== before)
-          await appendEvent(
+            id: messageId,
+          });
+          const [[message]] = await insertTogether(
             tx,
-            actor,
-            ticketEvent(ticket, 'ticket.status_changed', { from: before, to: ticket.status }),
+            [
+              {
+                table: messages,
+                returning: true,
+                rows: [
+                  {
+                    workspaceId: actor.workspaceId,
+                    id: messageId,
+                    conversationId: conversation.id,
+                    ticketId: id,
+                    direction: internal ? 'note' : 'outbound',
+                    authorType: actor.kind,
+                    authorId: actorRef(actor),
+                    bodyText: text,
+                    bodyHtml: html,
+                    emailMessageId: byEmail ? `${messageId}@${domain}` : null,
+                    delivery: internal ? 'stored' : byEmail ? 'queued' : 'sent',
+                    createdAt: now,
+                  },
+                ],
+              },
+              { table: attachments, rows: files.rows },
+              { table: events, rows: recorded.map((e) => eventRow(actor, e)) },
+            ] as const,
+            { also: atCommit ? [atCommit(notice)] : [] },
           );
-        // The ticket as it is now, and its messages: those read under its lock at the start, and this reply.
-        ticket =
-          (await refreshTicketSla(tx, actor.workspaceId, id, new Date(), { ticket, messages: [...all, message] })) ??
-          ticket;
-        return { ticket, message };
-      });
-      await announceMessage(out.message);
+          if (!message) throw new Error('message insert returned nothing');
+          // The ticket as it is now, and its messages: those read under its lock at the start, and this reply.
+          ticket =
+            (await refreshTicketSla(tx, actor.workspaceId, id, new Date(), { ticket, messages: [...all, message] })) ??
+            ticket;
+          return { ticket, message };
+        }),
+      );
+      if (!announced) await announceMessage(out.message);
       return out;
     },
 
