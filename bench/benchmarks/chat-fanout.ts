@@ -325,8 +325,9 @@ export const chatFanout: Benchmark = {
           "visitor's socket by then is lost; a lost message, a refused reply, an error frame or a socket closed by the " +
           'server fails the run. ' +
           `Rapport: ${r.problems}${two ? `; two instances: ${two.problems}` : ''}; baseline: ${b.problems}.`,
-        'What a reply goes through in Rapport: authentication of the API key, the reply transaction (collision ' +
-          'check, message, events, SLA), NOTIFY after commit, the LISTEN connection, the hub handing the event to ' +
+        'What a reply goes through in Rapport: authentication of the API key, the reply transaction of prepared ' +
+          'statements (collision check, ticket update, then message, events and NOTIFY in one statement, SLA), the ' +
+          'NOTIFY sent at commit, the LISTEN connection, the hub handing the event to ' +
           'every socket of the workspace (each keeps its own conversation), the message read back as the visitor ' +
           'sees it, the frame. "message → inbox": from a visitor\'s message frame to the first inbox socket ' +
           'announcing it (the message through tickets.receive, then the same fan-out).',
