@@ -76,6 +76,7 @@ import {
   touchConversation,
   updateTicket,
   type ConversationInsert,
+  type MessageInsert,
   type ConversationRow,
   type MessageRow,
   type AttachmentInsert,
@@ -188,6 +189,38 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
 
   async function announceMessage(m: MessageRow): Promise<void> {
     await announce(messageEvent(m));
+  }
+
+  /**
+   * A message and what comes with it — its new conversation (if any), its attachments, the events — in one
+   * statement, with the realtime notice sent when the transaction commits where the bus can (PostgreSQL's NOTIFY).
+   * `announced` false: the caller announces the message after the commit.
+   */
+  async function writeMessage(
+    tx: DbOrTx,
+    actor: Actor,
+    w: {
+      conversation: ConversationInsert | null;
+      message: MessageInsert & { id: string; conversationId: string; ticketId: string };
+      files: AttachmentInsert[];
+      events: EventInput[];
+    },
+  ): Promise<{ message: MessageRow; conversation: ConversationRow | null; announced: boolean }> {
+    const atCommit = deps.realtime?.atCommit;
+    const notice = messageEvent(w.message);
+    const [conversationRows, [message]] = await insertTogether(
+      tx,
+      [
+        { table: conversations, rows: w.conversation ? [w.conversation] : [], returning: true },
+        { table: messages, rows: [w.message], returning: true },
+        { table: attachments, rows: w.files },
+        { table: events, rows: w.events.map((e) => eventRow(actor, e)) },
+      ] as const,
+      { also: atCommit ? [atCommit(notice)] : [] },
+    );
+    if (!message) throw new Error('message insert returned nothing');
+    if (w.conversation && !conversationRows[0]) throw new Error('conversation insert returned nothing');
+    return { message, conversation: conversationRows[0] ?? null, announced: atCommit !== undefined };
   }
 
   async function workspaceSettings(tx: DbOrTx, workspaceId: string): Promise<Record<string, unknown>> {
@@ -514,61 +547,45 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                 lastMessageAt: at,
               };
           const conversationId = existing?.id ?? newConversation?.id ?? '';
-          // The conversation (when new), the message, its attachments and the events, in one statement — with the
-          // realtime notice, sent when the transaction commits, where the bus can (PostgreSQL's NOTIFY).
-          const notice = messageEvent({ workspaceId: ws, ticketId: ticket.id, conversationId, id: messageId });
-          const atCommit = deps.realtime?.atCommit;
-          announced = atCommit !== undefined;
-          const [newConversations, [message]] = await insertTogether(
-            tx,
-            [
-              { table: conversations, rows: newConversation ? [newConversation] : [], returning: true },
-              {
-                table: messages,
-                returning: true,
-                rows: [
-                  {
-                    workspaceId: ws,
-                    id: messageId,
-                    conversationId,
-                    ticketId: ticket.id,
-                    direction: 'inbound',
-                    authorType: person ? 'person' : 'system',
-                    authorId: person?.id ?? null,
-                    bodyText: text,
-                    bodyHtml: html,
-                    emailMessageId: m.emailMessageId ?? null,
-                    meta: {
-                      ...(m.meta ?? {}),
-                      ...(m.automatic ? { automatic: m.automatic } : {}),
-                      ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
-                    },
-                    delivery: 'received',
-                    createdAt: at,
-                  },
-                ],
+          // The conversation (when new), the message, its attachments, the events and the realtime notice.
+          const written = await writeMessage(tx, actor, {
+            conversation: newConversation,
+            message: {
+              workspaceId: ws,
+              id: messageId,
+              conversationId,
+              ticketId: ticket.id,
+              direction: 'inbound',
+              authorType: person ? 'person' : 'system',
+              authorId: person?.id ?? null,
+              bodyText: text,
+              bodyHtml: html,
+              emailMessageId: m.emailMessageId ?? null,
+              meta: {
+                ...(m.meta ?? {}),
+                ...(m.automatic ? { automatic: m.automatic } : {}),
+                ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
               },
-              { table: attachments, rows: files.rows },
-              {
-                table: events,
-                rows: [
-                  ...deferred.splice(0),
-                  ...(created ? [created] : []),
-                  ticketEvent(ticket, 'ticket.message_received', {
-                    messageId,
-                    conversationId,
-                    channel: existing?.channel ?? m.channel.kind,
-                    preview: preview(text),
-                    attachments: files.rows.length,
-                    ...(m.automatic ? { automatic: m.automatic } : {}),
-                  }),
-                ].map((e) => eventRow(actor, e)),
-              },
-            ] as const,
-            { also: atCommit ? [atCommit(notice)] : [] },
-          );
-          if (!message) throw new Error('message insert returned nothing');
-          conversation = existing ?? newConversations[0] ?? null;
+              delivery: 'received',
+              createdAt: at,
+            },
+            files: files.rows,
+            events: [
+              ...deferred.splice(0),
+              ...(created ? [created] : []),
+              ticketEvent(ticket, 'ticket.message_received', {
+                messageId,
+                conversationId,
+                channel: existing?.channel ?? m.channel.kind,
+                preview: preview(text),
+                attachments: files.rows.length,
+                ...(m.automatic ? { automatic: m.automatic } : {}),
+              }),
+            ],
+          });
+          const message = written.message;
+          announced = written.announced;
+          conversation = existing ?? written.conversation;
           if (!conversation) throw new Error('conversation insert returned nothing');
           // A conversation inserted just now already has this message's time.
           if (existing) await touchConversation(tx, ws, existing.id, at);
@@ -925,43 +942,27 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               ? [ticketEvent(ticket, 'ticket.status_changed', { from: before, to: ticket.status })]
               : []),
           ];
-          const atCommit = deps.realtime?.atCommit;
-          announced = atCommit !== undefined;
-          const notice = messageEvent({
-            workspaceId: actor.workspaceId,
-            ticketId: id,
-            conversationId: conversation.id,
-            id: messageId,
+          const written = await writeMessage(tx, actor, {
+            conversation: null,
+            message: {
+              workspaceId: actor.workspaceId,
+              id: messageId,
+              conversationId: conversation.id,
+              ticketId: id,
+              direction: internal ? 'note' : 'outbound',
+              authorType: actor.kind,
+              authorId: actorRef(actor),
+              bodyText: text,
+              bodyHtml: html,
+              emailMessageId: byEmail ? `${messageId}@${domain}` : null,
+              delivery: internal ? 'stored' : byEmail ? 'queued' : 'sent',
+              createdAt: now,
+            },
+            files: files.rows,
+            events: recorded,
           });
-          const [[message]] = await insertTogether(
-            tx,
-            [
-              {
-                table: messages,
-                returning: true,
-                rows: [
-                  {
-                    workspaceId: actor.workspaceId,
-                    id: messageId,
-                    conversationId: conversation.id,
-                    ticketId: id,
-                    direction: internal ? 'note' : 'outbound',
-                    authorType: actor.kind,
-                    authorId: actorRef(actor),
-                    bodyText: text,
-                    bodyHtml: html,
-                    emailMessageId: byEmail ? `${messageId}@${domain}` : null,
-                    delivery: internal ? 'stored' : byEmail ? 'queued' : 'sent',
-                    createdAt: now,
-                  },
-                ],
-              },
-              { table: attachments, rows: files.rows },
-              { table: events, rows: recorded.map((e) => eventRow(actor, e)) },
-            ] as const,
-            { also: atCommit ? [atCommit(notice)] : [] },
-          );
-          if (!message) throw new Error('message insert returned nothing');
+          const message = written.message;
+          announced = written.announced;
           // The ticket as it is now, and its messages: those read under its lock at the start, and this reply.
           ticket =
             (await refreshTicketSla(tx, actor.workspaceId, id, new Date(), { ticket, messages: [...all, message] })) ??
