@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { insertRows, updateRows } from '../../db/bulk.ts';
-import type { DbOrTx } from '../../db/client.ts';
+import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import {
   companies,
   consentRecords,
@@ -8,6 +8,7 @@ import {
   imports,
   people,
   personCompanies,
+  type ImportEntity,
   type ImportMode,
 } from '../../db/schema/index.ts';
 import { textArrayLiteral, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
@@ -116,6 +117,35 @@ export async function advanceCheckpoint(tx: DbOrTx, workspaceId: string, id: str
       updatedAt: new Date(),
     })
     .where(and(eq(imports.workspaceId, workspaceId), eq(imports.id, id)));
+}
+
+/** The tables an import of each kind grows and reads again in its later batches (lookups, foreign key checks). */
+const tablesGrownBy: Record<ImportEntity, readonly string[]> = {
+  person: ['people', 'companies', 'person_companies', 'consent_records', 'import_rows'],
+  company: ['companies', 'import_rows'],
+  order: ['orders', 'order_lines', 'refunds', 'people', 'products', 'import_rows'],
+};
+
+/**
+ * Rows in the import's main table (people, companies or orders) as the planner's statistics count them; -1 when the
+ * table has never been analysed.
+ */
+export async function plannedRows(db: DbOrTx, entity: ImportEntity): Promise<number> {
+  const table = tablesGrownBy[entity][0]!;
+  const r = rowsOf<{ n: number | null }>(
+    await db.execute(sql`select reltuples::float8 as n from pg_class where oid = to_regclass(${table})`),
+  );
+  return Number(r[0]?.n ?? -1);
+}
+
+/**
+ * Refreshes the planner's statistics of the tables an import grows. Plans made while a table was nearly empty are
+ * kept by each connection (the foreign key checks' above all) until the statistics change: an import into a new
+ * workspace of a new database otherwise checks each order's customer by scanning the workspace's people.
+ */
+export async function analyzeImportTables(db: DbOrTx, entity: ImportEntity): Promise<number> {
+  await db.execute(sql.raw(`analyze ${tablesGrownBy[entity].join(', ')}`));
+  return plannedRows(db, entity);
 }
 
 export async function insertImportRows(tx: DbOrTx, rows: readonly ImportRowInsert[]): Promise<void> {

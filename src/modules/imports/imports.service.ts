@@ -49,6 +49,7 @@ import {
 } from './import-orders.ts';
 import {
   advanceCheckpoint,
+  analyzeImportTables,
   deleteImportRows,
   dryRunCreatedKeys,
   findCompaniesForImport,
@@ -65,6 +66,7 @@ import {
   listImports,
   lockImport,
   existingLinks,
+  plannedRows,
   updateCompanies,
   updateImport,
   updatePeople,
@@ -363,6 +365,7 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
     const k = (a.values[keyAt] ?? '').trim();
     return k !== '' && k === (b.values[keyAt] ?? '').trim();
   };
+  const stats = statisticsKeeper(db, imp.entity, await plannedRows(db, imp.entity));
   let expected = imp.processedRows;
   let rowNumber = 0;
   let header = true;
@@ -384,7 +387,12 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
     await settle();
     const start = expected;
     expected += items.length;
-    const p = processBatch(db, run, prepared, start).then((latest) => opts.onProgress?.(latest));
+    const p = processBatch(db, run, prepared, start)
+      .then(async (latest) => {
+        if (mode === 'run') await stats.afterBatch(items.length);
+        return latest;
+      })
+      .then((latest) => opts.onProgress?.(latest));
     p.catch(() => undefined); // awaited (and thrown) by the next settle
     inFlight = p;
   };
@@ -447,6 +455,27 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
     if (!final) throw err;
   }
 }
+
+/**
+ * Keeps the planner's statistics of the tables an import grows close to their size: analysed after the first batch
+ * when the main table never was, and again each time the import has written as many rows as the table had at the
+ * last count (so a few times per import, each one a sample of at most 30,000 rows per table).
+ */
+function statisticsKeeper(db: Db, entity: ImportEntity, rowsAtStart: number) {
+  let counted = rowsAtStart;
+  let written = 0;
+  return {
+    async afterBatch(rows: number): Promise<void> {
+      written += rows;
+      if (counted >= 0 && written < Math.max(counted, minRowsBeforeAnalyze)) return;
+      counted = await analyzeImportTables(db, entity);
+      written = 0;
+    },
+  };
+}
+
+/** Fewer rows than this never trigger a refresh: tiny tables plan well without one. */
+const minRowsBeforeAnalyze = 2_000;
 
 type Run = {
   imp: ImportRow;

@@ -7,6 +7,8 @@ import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { JobRunner } from '../../jobs/queue.ts';
 import { importJob } from './imports.job.ts';
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../db/client.ts';
 
 // Uploaded files go to a scratch data directory, not the repository's ./data.
 process.env.RAPPORT_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-imports-'));
@@ -197,6 +199,27 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
       data: Array<{ type: string }>;
     };
     expect(annEvents.data.map((e) => e.type)).toEqual(['person.stage_changed', 'person.updated', 'person.created']);
+  });
+
+  it('refreshes the planner statistics of the tables it grows (plans made on a near-empty table are not kept)', async () => {
+    const t = await setup();
+    const reltuples = async () =>
+      Number(
+        rowsOf<{ n: number }>(
+          await ctx.database.db.execute(
+            sql`select reltuples::float8 as n from pg_class where oid = 'people'::regclass`,
+          ),
+        )[0]?.n,
+      );
+    const lines = ['email,first name,last name'];
+    for (let i = 0; i < 2_500; i++) lines.push(`stats${i}@x.example,Stat,Person ${i}`);
+    const done = await t.start((await t.upload(lines.join('\n'))).id, 'run');
+    expect(done.progress).toMatchObject({ created: 2_500, rejected: 0 });
+    const total = Number(
+      rowsOf<{ n: number }>(await ctx.database.db.execute(sql`select count(*)::int as n from people`))[0]?.n,
+    );
+    // Counted after the import's batch: the statistics know the table holds its new rows.
+    expect(await reltuples()).toBe(total);
   });
 
   it('a row repeating an email of an earlier row updates the person that row created', async () => {
