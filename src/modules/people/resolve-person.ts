@@ -14,6 +14,7 @@ import {
   findPersonByExternalId,
   insertPerson,
   updatePerson,
+  type PersonInsert,
   type PersonRow,
 } from './people.repository.ts';
 
@@ -160,30 +161,55 @@ export async function resolvePerson(
   }
   if (choice.kind === 'found') return choice.person;
   if (!email && !phone && !externalId) return null;
-  const { firstName, lastName } = splitName(from.name);
-  const emails = email ? [email] : [];
-  const phones = phone ? [phone] : [];
-  const displayName = personDisplayName(firstName, lastName, emails.length ? emails : phones);
-  const id = newId();
-  const person = await insertPerson(tx, {
-    workspaceId: ws,
-    id,
-    firstName,
-    lastName,
-    displayName,
-    emails,
-    phones,
-    source,
-    externalId,
-    searchText: buildSearchText([displayName, emails, phones, externalId]),
-    createdBy: actorRef(actor),
-    updatedBy: actorRef(actor),
-  });
-  await record({
-    type: 'person.created',
-    subjectType: 'person',
-    subjectId: id,
-    payload: { name: displayName, emails, stage: person.stage, source },
-  });
+  const made = newPersonRecord(actor, from.name, source, { email, phone, externalId });
+  const person = await insertPerson(tx, made.row);
+  await record(made.event);
   return person;
 }
+
+/**
+ * A person made from what a channel knows of them (their name as given, a normalised e-mail and phone, an external
+ * id), with their `person.created` event: the row `resolvePerson` inserts, and that a caller writing the person
+ * together with what comes next inserts itself. The stage is the column's default, written out so the caller knows
+ * it before the insert.
+ */
+export function newPersonRecord(
+  actor: Actor,
+  name: string | null | undefined,
+  source: string,
+  contact: { email: string | null; phone: string | null; externalId: string | null },
+): { row: PersonInsert & { id: string; stage: string; tags: string[] }; event: EventInput } {
+  const { firstName, lastName } = splitName(name);
+  const emails = contact.email ? [contact.email] : [];
+  const phones = contact.phone ? [contact.phone] : [];
+  const displayName = personDisplayName(firstName, lastName, emails.length ? emails : phones);
+  const id = newId();
+  const stage = newPersonStage;
+  return {
+    row: {
+      workspaceId: actor.workspaceId,
+      id,
+      firstName,
+      lastName,
+      displayName,
+      emails,
+      phones,
+      stage,
+      tags: [],
+      source,
+      externalId: contact.externalId,
+      searchText: buildSearchText([displayName, emails, phones, contact.externalId]),
+      createdBy: actorRef(actor),
+      updatedBy: actorRef(actor),
+    },
+    event: {
+      type: 'person.created',
+      subjectType: 'person',
+      subjectId: id,
+      payload: { name: displayName, emails, stage, source },
+    },
+  };
+}
+
+/** The stage a person starts in: the column's default. */
+const newPersonStage = String(people.stage.default);

@@ -163,7 +163,7 @@ export function ruleFacts(
     'subject' | 'priority' | 'type' | 'status' | 'channel' | 'tags' | 'assigneeId' | 'teamId' | 'custom'
   >,
   text: string,
-  person: PersonRow | null,
+  person: Pick<PersonRow, 'stage' | 'tags'> | null,
 ): RuleFacts {
   return {
     text,

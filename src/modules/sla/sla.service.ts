@@ -249,7 +249,11 @@ export async function refreshTicketSla(
 type SlaTicketFields = Pick<TicketRow, 'priority' | 'type' | 'tags' | 'channel'>;
 
 /** The first active policy (in order) whose conditions the ticket meets, or null. */
-function policyFor(policies: SlaPolicyRow[], ticket: SlaTicketFields, person: PersonRow | null): SlaPolicyRow | null {
+function policyFor(
+  policies: SlaPolicyRow[],
+  ticket: SlaTicketFields,
+  person: Pick<PersonRow, 'stage' | 'tags'> | null,
+): SlaPolicyRow | null {
   if (!policies.length) return null;
   return matchPolicy(
     policies.map((p) => ({ ...p, conditions: p.conditions as SlaCondition[] })),
@@ -299,7 +303,7 @@ function slaColumns(policy: SlaPolicyRow, states: SlaMetricState[], stored: Stor
  */
 export function initialTicketSla(
   ticket: SlaTicketFields,
-  person: PersonRow | null,
+  person: Pick<PersonRow, 'stage' | 'tags'> | null,
   config: Awaited<ReturnType<typeof slaConfig>>,
   clock: SlaEvent[],
   now: Date,

@@ -15,6 +15,7 @@ import type { PersonRow } from '../people/people.repository.ts';
 import type { RuleRow } from '../rules/rules.repository.ts';
 import type { CalendarRow, SlaPolicyRow } from '../sla/sla.service.ts';
 import type { SopRow } from '../sops/sops.repository.ts';
+import { ticketNumberSql } from './tickets.repository.ts';
 
 /** What an inbound message needs of its workspace's set-up, read in one statement. */
 export type InboundConfig = {
@@ -29,10 +30,17 @@ export type InboundConfig = {
   duplicateDirection: string | null;
   /** The people with the asked e-mail address, oldest first, as `findPeopleByEmails` returns them (when asked). */
   peopleByEmail: { email: string; people: PersonRow[] } | null;
+  /** The workspace's next ticket number, taken when asked (a message that will open a ticket); else null. */
+  ticketNumber: number | null;
 };
 
 /** What the message itself asks besides the set-up: its Message-ID and its sender's (normalised) address. */
-export type InboundLookups = { emailMessageId?: string | null | undefined; email?: string | null | undefined };
+export type InboundLookups = {
+  emailMessageId?: string | null | undefined;
+  email?: string | null | undefined;
+  /** Take the next ticket number too (a number taken and not used stays unused, as when a transaction rolls back). */
+  takeTicketNumber?: boolean | undefined;
+};
 
 /**
  * The workspace's settings, the active rules of the two inbound triggers, the active SLA policies with their
@@ -46,7 +54,7 @@ export async function inboundConfig(
   lookups: InboundLookups = {},
 ): Promise<InboundConfig> {
   const triggers: RuleTrigger[] = ['ticket.created', 'ticket.message_received'];
-  const { emailMessageId, email } = lookups;
+  const { emailMessageId, email, takeTicketNumber } = lookups;
   const [r] = rowsOf<{
     settings: unknown;
     rules: unknown;
@@ -55,6 +63,7 @@ export async function inboundConfig(
     sops: unknown;
     duplicate: string | null;
     people: unknown;
+    ticket_number: number | null;
   }>(
     await tx.execute(sql`
       select
@@ -83,7 +92,8 @@ export async function inboundConfig(
             ? sql`(select coalesce(json_agg(p order by p.created_at), '[]') from ${people} p
                 where p.workspace_id = ${workspaceId} and p.emails && array[${email}]::text[])`
             : sql`null`
-        } as people`),
+        } as people,
+        ${takeTicketNumber ? ticketNumberSql(workspaceId) : sql`null::integer`} as ticket_number`),
   );
   const ruleRows = rowsFromJson(rules, r?.rules);
   const settings = r?.settings;
@@ -100,5 +110,6 @@ export async function inboundConfig(
     sops: new Map(rowsFromJson(sopChecklists, r?.sops).map((s) => [s.ticketType, s])),
     duplicateDirection: r?.duplicate ?? null,
     peopleByEmail: email ? { email, people: rowsFromJson(people, r?.people) } : null,
+    ticketNumber: r?.ticket_number ?? null,
   };
 }

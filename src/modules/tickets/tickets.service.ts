@@ -8,6 +8,7 @@ import {
   conversations,
   events,
   messages,
+  people,
   tickets,
   users,
   type MessageMeta,
@@ -34,8 +35,8 @@ import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { findChannel, findChannelByKind, insertChannel, type ChannelRow } from '../channels/channels.repository.ts';
 import { actorRef } from '../people/people.service.ts';
-import { resolvePerson } from '../people/resolve-person.ts';
-import { findPerson, type PersonRow } from '../people/people.repository.ts';
+import { newPersonRecord, resolvePerson } from '../people/resolve-person.ts';
+import { findPerson, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields } from '../fields/record-fields.ts';
@@ -48,7 +49,7 @@ import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
 import { isOnline } from '../../realtime/presence.ts';
 import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
 import { findSop, type SopRow } from '../sops/sops.repository.ts';
-import { inboundConfig } from './inbound-config.ts';
+import { inboundConfig, type InboundConfig } from './inbound-config.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -200,17 +201,27 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     tx: DbOrTx,
     actor: Actor,
     w: {
+      /** A new customer and their new ticket, when the message opens one in this statement (openInOneStatement). */
+      person?: PersonInsert | null | undefined;
+      ticket?: TicketInsert | null | undefined;
       conversation: ConversationInsert | null;
       message: MessageInsert & { id: string; conversationId: string; ticketId: string };
       files: AttachmentInsert[];
       events: EventInput[];
     },
-  ): Promise<{ message: MessageRow; conversation: ConversationRow | null; announced: boolean }> {
+  ): Promise<{
+    message: MessageRow;
+    conversation: ConversationRow | null;
+    ticket: TicketRow | null;
+    announced: boolean;
+  }> {
     const atCommit = deps.realtime?.atCommit;
     const notice = messageEvent(w.message);
-    const [conversationRows, [message]] = await insertTogether(
+    const [, ticketRows, conversationRows, [message]] = await insertTogether(
       tx,
       [
+        { table: people, rows: w.person ? [w.person] : [] },
+        { table: tickets, rows: w.ticket ? [w.ticket] : [], returning: true },
         { table: conversations, rows: w.conversation ? [w.conversation] : [], returning: true },
         { table: messages, rows: [w.message], returning: true },
         { table: attachments, rows: w.files },
@@ -220,7 +231,13 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     );
     if (!message) throw new Error('message insert returned nothing');
     if (w.conversation && !conversationRows[0]) throw new Error('conversation insert returned nothing');
-    return { message, conversation: conversationRows[0] ?? null, announced: atCommit !== undefined };
+    if (w.ticket && !ticketRows[0]) throw new Error('ticket insert returned nothing');
+    return {
+      message,
+      conversation: conversationRows[0] ?? null,
+      ticket: ticketRows[0] ?? null,
+      announced: atCommit !== undefined,
+    };
   }
 
   async function workspaceSettings(tx: DbOrTx, workspaceId: string): Promise<Record<string, unknown>> {
@@ -267,7 +284,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     return (await findPerson(tx, ws, personId))?.emails[0] ?? null;
   }
 
-  function ticketEvent(t: TicketRow, type: string, payload: Record<string, unknown>): EventInput {
+  function ticketEvent(
+    t: Pick<TicketRow, 'id' | 'personId' | 'number' | 'subject'>,
+    type: string,
+    payload: Record<string, unknown>,
+  ): EventInput {
     return {
       type,
       subjectType: 'ticket',
@@ -307,7 +328,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     tx: DbOrTx,
     actor: Actor,
     fields: Omit<TicketInsert, 'workspaceId' | 'id' | 'number'>,
-    known: { sop?: SopRow | null } = {},
+    known: { sop?: SopRow | null; number?: number | null } = {},
   ): Promise<TicketRow> {
     const sop =
       known.sop !== undefined ? known.sop : fields.type ? await findSop(tx, actor.workspaceId, fields.type) : undefined;
@@ -316,8 +337,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       ...fields,
       workspaceId: actor.workspaceId,
       id: newId(),
-      // The workspace's next number, taken by the insert itself.
-      number: ticketNumberSql(actor.workspaceId),
+      // The workspace's next number, taken by the insert itself unless the caller took it already.
+      number: known.number ?? ticketNumberSql(actor.workspaceId),
       createdBy: ref,
       updatedBy: ref,
     });
@@ -385,6 +406,227 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     return { cols, q, extra };
   }
 
+  /**
+   * Whether a message may open its ticket in one statement, without a transaction (openInOneStatement): a customer's
+   * own mail from an e-mail address alone, answering nothing, with no custom values to check. Anything else — a
+   * reply, a chat, a phone, automatic mail — takes the transaction.
+   */
+  function opensInOneStatement(m: InboundMessage, email: string | null): boolean {
+    return (
+      email !== null &&
+      !m.automatic &&
+      !m.from.personId &&
+      !m.from.phone &&
+      !m.externalThreadId &&
+      !m.replyTo?.length &&
+      ticketRefInSubject(m.subject) === null &&
+      !Object.keys(m.ticket?.custom ?? {}).length
+    );
+  }
+
+  /**
+   * The ticket an inbound message opens, as it is before its rules and SLA: its fields, its creation time, and its
+   * SLA columns when no `ticket.created` rule matches it and no SLA notice is due at once (`initialSla`; null when the
+   * rules and the SLA clock must run after the insert).
+   */
+  function planInboundTicket(
+    m: InboundMessage,
+    config: InboundConfig,
+    person: Pick<PersonRow, 'id' | 'stage' | 'tags'> | null,
+    custom: Record<string, unknown>,
+    text: string,
+    at: Date,
+  ) {
+    const types = ticketTypesOf(config.settings).map((t) => t.key);
+    const type = m.ticket?.type && types.includes(m.ticket.type) ? m.ticket.type : (types[0] ?? 'question');
+    const priority = (ticketPriorities as readonly string[]).includes(m.ticket?.priority ?? '')
+      ? (m.ticket?.priority as TicketRow['priority'])
+      : 'normal';
+    const subject =
+      baseSubject(m.subject).slice(0, 300) || preview(text).slice(0, 80) || `${m.channel.name} conversation`;
+    const fields = {
+      subject,
+      type,
+      priority,
+      status: 'new' as const,
+      channel: m.channel.kind,
+      channelId: m.channel.id,
+      personId: person?.id ?? null,
+      assigneeId: null,
+      teamId: m.channel.teamId,
+      tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
+      custom,
+      lastCustomerMessageAt: at,
+    };
+    const createdAt = new Date();
+    const ruleSet = m.automatic ? undefined : config.rules['ticket.created'];
+    const matched = ruleSet?.length
+      ? matchingRules(ruleSet.map(asRule), 'ticket.created', ruleFacts(fields, ruleText(m, text), person))
+      : [];
+    // Its clock: its creation, then this message (as refreshTicketSla is told on the other path).
+    const initialSla = matched.length
+      ? null
+      : initialTicketSla(
+          fields,
+          person,
+          config.sla,
+          [
+            { at: createdAt, kind: 'created', status: 'new' },
+            { at, kind: 'customer_message' },
+          ],
+          createdAt,
+        );
+    return { fields, createdAt, initialSla };
+  }
+
+  /** What the rules of an inbound message read as its text: the subject, then the body. */
+  function ruleText(m: InboundMessage, text: string): string {
+    return `${m.subject ?? ''}\n${text}`;
+  }
+
+  function ticketCreatedEvent(
+    t: Pick<TicketRow, 'id' | 'personId' | 'number' | 'subject' | 'channel' | 'type' | 'priority' | 'status'>,
+    custom: Record<string, unknown>,
+    followUpOf: TicketRow | null,
+  ): EventInput {
+    return ticketEvent(t, 'ticket.created', {
+      channel: t.channel,
+      type: t.type,
+      priority: t.priority,
+      status: t.status,
+      ...(Object.keys(custom).length ? { custom } : {}),
+      ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
+    });
+  }
+
+  /** The conversation an inbound message starts on its ticket. */
+  function inboundConversation(
+    m: InboundMessage,
+    ticketId: string,
+    personId: string | null,
+    at: Date,
+  ): ConversationInsert & { id: string; channel: string } {
+    return {
+      workspaceId: m.channel.workspaceId,
+      id: newId(),
+      ticketId,
+      channel: m.channel.kind,
+      channelId: m.channel.id,
+      personId,
+      subject: m.subject ?? null,
+      externalId: m.externalThreadId ?? null,
+      lastMessageAt: at,
+    };
+  }
+
+  /** An inbound message's row and its `ticket.message_received` event. */
+  function inboundMessage(
+    m: InboundMessage,
+    w: {
+      messageId: string;
+      conversation: { id: string; channel: string };
+      ticket: Pick<TicketRow, 'id' | 'personId' | 'number' | 'subject'>;
+      personId: string | null;
+      text: string;
+      html: string | null;
+      files: Awaited<ReturnType<typeof saveFiles>>;
+      at: Date;
+    },
+  ) {
+    const message: MessageInsert & { id: string; conversationId: string; ticketId: string } = {
+      workspaceId: m.channel.workspaceId,
+      id: w.messageId,
+      conversationId: w.conversation.id,
+      ticketId: w.ticket.id,
+      direction: 'inbound',
+      authorType: w.personId ? 'person' : 'system',
+      authorId: w.personId,
+      bodyText: w.text,
+      bodyHtml: w.html,
+      emailMessageId: m.emailMessageId ?? null,
+      meta: {
+        ...(m.meta ?? {}),
+        ...(m.automatic ? { automatic: m.automatic } : {}),
+        ...(w.files.refused.length ? { refusedAttachments: w.files.refused } : {}),
+      },
+      delivery: 'received',
+      createdAt: w.at,
+    };
+    const event = ticketEvent(w.ticket, 'ticket.message_received', {
+      messageId: w.messageId,
+      conversationId: w.conversation.id,
+      channel: w.conversation.channel,
+      preview: preview(w.text),
+      attachments: w.files.rows.length,
+      ...(m.automatic ? { automatic: m.automatic } : {}),
+    });
+    return { message, event };
+  }
+
+  /**
+   * A new ticket from a message that needs nothing more of the database than `inboundConfig` read (see
+   * opensInOneStatement), written in one statement without a transaction: the customer when new, the ticket with
+   * its number (taken by that read) and SLA, the conversation, the message, its attachments, the events and the
+   * realtime notice. One statement is atomic: all of it is stored, or none. Null when the message needs the
+   * transaction after all: a `ticket.created` rule matches it, an SLA notice is due at once, or its type has a
+   * checklist.
+   */
+  async function openInOneStatement(
+    m: InboundMessage,
+    config: InboundConfig,
+    c: { actor: Actor; email: string; text: string; html: string | null; at: Date },
+  ): Promise<{ result: InboundResult; announced: boolean } | null> {
+    const number = config.ticketNumber;
+    if (number === null) return null;
+    const ws = m.channel.workspaceId;
+    // The rule resolvePerson follows for an address alone: its oldest person, else a new one.
+    const found = config.peopleByEmail?.people[0] ?? null;
+    const made = found
+      ? null
+      : newPersonRecord(c.actor, m.from.name, m.channel.kind, { email: c.email, phone: null, externalId: null });
+    const person = found ?? made?.row ?? null;
+    const plan = planInboundTicket(m, config, person, {}, c.text, c.at);
+    if (!plan.initialSla || config.sops.get(plan.fields.type)?.steps.length) return null;
+    const ref = actorRef(c.actor);
+    const ticket = {
+      ...plan.fields,
+      ...plan.initialSla,
+      createdAt: plan.createdAt,
+      updatedAt: plan.createdAt,
+      workspaceId: ws,
+      id: newId(),
+      number,
+      createdBy: ref,
+      updatedBy: ref,
+    } satisfies TicketInsert;
+    const messageId = newId();
+    const files = await saveFiles(ws, messageId, m.attachments);
+    const conversation = inboundConversation(m, ticket.id, person?.id ?? null, c.at);
+    const inbound = inboundMessage(m, {
+      messageId,
+      conversation,
+      ticket,
+      personId: person?.id ?? null,
+      text: c.text,
+      html: c.html,
+      files,
+      at: c.at,
+    });
+    const written = await writeMessage(db, c.actor, {
+      person: made?.row ?? null,
+      ticket,
+      conversation,
+      message: inbound.message,
+      files: files.rows,
+      events: [...(made ? [made.event] : []), ticketCreatedEvent(ticket, {}, null), inbound.event],
+    });
+    if (!written.ticket) throw new Error('ticket insert returned nothing');
+    return {
+      result: { outcome: 'created', ticket: written.ticket, message: written.message },
+      announced: written.announced,
+    };
+  }
+
   const service = {
     /**
      * A customer's message from any channel: finds or creates the person, continues the thread it belongs to or opens
@@ -397,20 +639,33 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const html = m.html ? sanitizeMessageHtml(m.html) : null;
       const text = (m.text ?? '').trim() || (html ? htmlToText(html) : '');
       const at = m.receivedAt ?? new Date();
-      // Whether the transaction's commit announced the message already (see atCommit below).
+      // Whether the statement's commit announced the message already (see atCommit in writeMessage).
       let announced = false;
       // The short key lookups and writes of a message run as prepared statements (see withPreparedStatements).
-      const result = await withPreparedStatements(() =>
-        db.transaction(async (tx): Promise<InboundResult> => {
+      const result = await withPreparedStatements(async (): Promise<InboundResult> => {
+        // The set-up, whether this mail was stored already, who has the sender's address and, for a message that
+        // may open its ticket in one statement, the ticket's number: one statement.
+        const email = m.from.email ? normaliseEmailAddress(m.from.email) : null;
+        const simple = opensInOneStatement(m, email);
+        const config = await inboundConfig(db, ws, {
+          emailMessageId: m.emailMessageId,
+          email,
+          takeTicketNumber: simple,
+        });
+        // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
+        if (config.duplicateDirection === 'inbound') return { outcome: 'ignored', reason: 'already received' };
+        if (simple && email) {
+          const opened = await openInOneStatement(m, config, { actor, email, text, html, at });
+          if (opened) {
+            announced = opened.announced;
+            return opened.result;
+          }
+        }
+        return db.transaction(async (tx): Promise<InboundResult> => {
           // An integration's custom values are checked first, so a bad one is refused before anything is stored.
           const custom = m.ticket?.custom
             ? await customValues(tx, ws, {}, m.ticket.custom, { before: null, after: 'new' })
             : {};
-          // The set-up, whether this mail was stored already, and who has the sender's address: one statement.
-          const email = m.from.email ? normaliseEmailAddress(m.from.email) : null;
-          const config = await inboundConfig(tx, ws, { emailMessageId: m.emailMessageId, email });
-          // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
-          if (config.duplicateDirection === 'inbound') return { outcome: 'ignored', reason: 'already received' };
           const settingsOf = async () => config.settings;
           // Events go in as few statements as they can, in the order they happened: the customer's (if created),
           // then this message's.
@@ -454,68 +709,23 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           const files = await saveFiles(ws, messageId, m.attachments);
           const trigger = ticket ? 'ticket.message_received' : 'ticket.created';
           const ruleSet = m.automatic ? undefined : config.rules[trigger];
-          const ruleText = `${m.subject ?? ''}\n${text}`;
           const sla = config.sla;
           let created: EventInput | null = null;
           // A ticket this message opens that no rule of the trigger matches, with no SLA notice due yet, is written
           // once with its SLA (initialTicketSla) rather than inserted and then updated by the rules and the SLA clock.
           let settled = false;
           if (!ticket) {
-            const types = ticketTypesOf(await settingsOf()).map((t) => t.key);
-            const type = m.ticket?.type && types.includes(m.ticket.type) ? m.ticket.type : (types[0] ?? 'question');
-            const priority = (ticketPriorities as readonly string[]).includes(m.ticket?.priority ?? '')
-              ? (m.ticket?.priority as TicketRow['priority'])
-              : 'normal';
-            const subject =
-              baseSubject(m.subject).slice(0, 300) || preview(text).slice(0, 80) || `${m.channel.name} conversation`;
-            const fields = {
-              subject,
-              type,
-              priority,
-              status: 'new' as const,
-              channel: m.channel.kind,
-              channelId: m.channel.id,
-              personId: person?.id ?? null,
-              assigneeId: null,
-              teamId: m.channel.teamId,
-              tags: [...new Set(m.ticket?.tags ?? [])].slice(0, 50),
-              custom,
-              lastCustomerMessageAt: at,
-            };
-            const createdAt = new Date();
-            const matched = ruleSet?.length
-              ? matchingRules(ruleSet.map(asRule), trigger, ruleFacts(fields, ruleText, person))
-              : [];
-            // Its clock: its creation, then this message (as refreshTicketSla is told below on the other path).
-            const initialSla = matched.length
-              ? null
-              : initialTicketSla(
-                  fields,
-                  person,
-                  sla,
-                  [
-                    { at: createdAt, kind: 'created', status: 'new' },
-                    { at, kind: 'customer_message' },
-                  ],
-                  createdAt,
-                );
+            const { fields, createdAt, initialSla } = planInboundTicket(m, config, person, custom, text, at);
             settled = initialSla !== null;
             ticket = await createTicketRow(
               tx,
               actor,
               { ...fields, createdAt, updatedAt: createdAt, ...initialSla },
-              { sop: config.sops.get(type) ?? null },
+              { sop: config.sops.get(fields.type) ?? null, number: config.ticketNumber },
             );
             outcome = 'created';
             // Recorded with the message's event below, in one statement.
-            created = ticketEvent(ticket, 'ticket.created', {
-              channel: ticket.channel,
-              type: ticket.type,
-              priority: ticket.priority,
-              status: ticket.status,
-              ...(Object.keys(custom).length ? { custom } : {}),
-              ...(followUpOf ? { followUpOf: followUpOf.id, followUpOfNumber: followUpOf.number } : {}),
-            });
+            created = ticketCreatedEvent(ticket, custom, followUpOf);
           }
           // The ticket's change by this message first, so that all this message adds goes in one statement.
           if (outcome === 'appended' && !m.automatic) {
@@ -533,55 +743,24 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               );
           }
           const existing = conversation && conversation.ticketId === ticket.id ? conversation : null;
-          const newConversation: ConversationInsert | null = existing
-            ? null
-            : {
-                workspaceId: ws,
-                id: newId(),
-                ticketId: ticket.id,
-                channel: m.channel.kind,
-                channelId: m.channel.id,
-                personId: person?.id ?? null,
-                subject: m.subject ?? null,
-                externalId: m.externalThreadId ?? null,
-                lastMessageAt: at,
-              };
-          const conversationId = existing?.id ?? newConversation?.id ?? '';
+          const thread = existing ?? inboundConversation(m, ticket.id, person?.id ?? null, at);
+          const newConversation = existing ? null : thread;
+          const inbound = inboundMessage(m, {
+            messageId,
+            conversation: thread,
+            ticket,
+            personId: person?.id ?? null,
+            text,
+            html,
+            files,
+            at,
+          });
           // The conversation (when new), the message, its attachments, the events and the realtime notice.
           const written = await writeMessage(tx, actor, {
             conversation: newConversation,
-            message: {
-              workspaceId: ws,
-              id: messageId,
-              conversationId,
-              ticketId: ticket.id,
-              direction: 'inbound',
-              authorType: person ? 'person' : 'system',
-              authorId: person?.id ?? null,
-              bodyText: text,
-              bodyHtml: html,
-              emailMessageId: m.emailMessageId ?? null,
-              meta: {
-                ...(m.meta ?? {}),
-                ...(m.automatic ? { automatic: m.automatic } : {}),
-                ...(files.refused.length ? { refusedAttachments: files.refused } : {}),
-              },
-              delivery: 'received',
-              createdAt: at,
-            },
+            message: inbound.message,
             files: files.rows,
-            events: [
-              ...deferred.splice(0),
-              ...(created ? [created] : []),
-              ticketEvent(ticket, 'ticket.message_received', {
-                messageId,
-                conversationId,
-                channel: existing?.channel ?? m.channel.kind,
-                preview: preview(text),
-                attachments: files.rows.length,
-                ...(m.automatic ? { automatic: m.automatic } : {}),
-              }),
-            ],
+            events: [...deferred.splice(0), ...(created ? [created] : []), inbound.event],
           });
           const message = written.message;
           announced = written.announced;
@@ -593,7 +772,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           if (!m.automatic && !settled)
             ticket =
               (await applyRules(tx, ws, ticket.id, trigger, {
-                text: ruleText,
+                text: ruleText(m, text),
                 rules: ruleSet,
                 ticket,
                 person,
@@ -611,8 +790,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             ticket =
               (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
           return { outcome, ticket, message };
-        }),
-      );
+        });
+      });
       if (result.outcome !== 'ignored' && !announced) await announceMessage(result.message);
       return result;
     },
