@@ -18,18 +18,26 @@ const original = pg.Client.prototype.query;
 
 pg.Client.prototype.query = function query(config, values, callback) {
   const text = typeof config === 'string' ? config : config?.text;
-  const result = original.call(this, config, values, callback);
-  if (text && result && typeof result.then === 'function') {
-    const key = text.replace(/\s+/g, ' ').trim().slice(0, 200);
-    const entry = counts.get(key) ?? { n: 0, ms: 0 };
-    counts.set(key, entry);
-    entry.n++;
-    const started = performance.now();
-    result.then(
-      () => (entry.ms += performance.now() - started),
-      () => (entry.ms += performance.now() - started),
-    );
+  if (!text) return original.call(this, config, values, callback);
+  const key = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const entry = counts.get(key) ?? { n: 0, ms: 0 };
+  counts.set(key, entry);
+  entry.n++;
+  const started = performance.now();
+  const done = () => (entry.ms += performance.now() - started);
+  // A pool's query (pg-pool) passes a callback, as the values or after them; a client's query returns a promise.
+  const cb = typeof values === 'function' ? values : typeof callback === 'function' ? callback : null;
+  if (cb) {
+    const timed = (...args) => {
+      done();
+      return cb(...args);
+    };
+    return typeof values === 'function'
+      ? original.call(this, config, timed)
+      : original.call(this, config, values, timed);
   }
+  const result = original.call(this, config, values, callback);
+  if (result && typeof result.then === 'function') result.then(done, done);
   return result;
 };
 
