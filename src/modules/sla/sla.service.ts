@@ -2,7 +2,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
-import { businessCalendars, events, slaPolicies, type StoredSlaMetric } from '../../db/schema/index.ts';
+import { businessCalendars, slaPolicies, type StoredSlaMetric } from '../../db/schema/index.ts';
 import { alwaysOpen, parseCalendar, type BusinessCalendar } from '../../domain/business-hours.ts';
 import { systemActor, type Actor } from '../../domain/permissions.ts';
 import {
@@ -25,7 +25,7 @@ import { applyRules } from '../rules/rules.service.ts';
 import { findPerson, type PersonRow } from '../people/people.repository.ts';
 import {
   findTicket,
-  messageTimesOfTicket,
+  ticketClockHistory,
   ticketsDueForSlaCheck,
   updateTicket,
   type MessageRow,
@@ -108,25 +108,13 @@ async function ticketClock(
   ticket: TicketRow,
   knownMessages?: MessageRow[],
 ): Promise<SlaEvent[]> {
-  const [messages, history] = await Promise.all([
+  const history = await ticketClockHistory(tx, workspaceId, ticket.id, { withMessages: !knownMessages });
+  const messages =
     knownMessages?.map((m) => ({ direction: m.direction, createdAt: m.createdAt, automatic: m.meta.automatic })) ??
-      messageTimesOfTicket(tx, workspaceId, ticket.id),
-    tx
-      .select({ type: events.type, payload: events.payload, occurredAt: events.occurredAt })
-      .from(events)
-      .where(
-        and(
-          eq(events.workspaceId, workspaceId),
-          eq(events.subjectType, 'ticket'),
-          eq(events.subjectId, ticket.id),
-          inArray(events.type, ['ticket.created', 'ticket.status_changed']),
-        ),
-      ),
-  ]);
+    history.messages ??
+    [];
   const clock: SlaEvent[] = [{ at: ticket.createdAt, kind: 'created', status: 'new' }];
-  for (const h of history)
-    if (h.type === 'ticket.status_changed' && isStatus(h.payload.to))
-      clock.push({ at: h.occurredAt, kind: 'status', status: h.payload.to });
+  for (const h of history.statuses) if (isStatus(h.to)) clock.push({ at: h.at, kind: 'status', status: h.to });
   for (const m of messages) {
     if (m.direction === 'inbound' && !m.automatic) clock.push({ at: m.createdAt, kind: 'customer_message' });
     if (m.direction === 'outbound') clock.push({ at: m.createdAt, kind: 'agent_reply' });

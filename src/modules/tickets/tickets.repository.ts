@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { DbOrTx } from '../../db/client.ts';
+import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { addCustomFieldColumns, listClauses, preparedName, toPage, type ListColumns } from '../../db/list.ts';
-import { attachments, conversations, messages, teamMembers, tickets } from '../../db/schema/index.ts';
+import { attachments, conversations, events, messages, teamMembers, tickets } from '../../db/schema/index.ts';
 import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
 import { openTicketStatusesSql, ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
@@ -404,21 +404,48 @@ export async function messagesOfTicket(db: DbOrTx, workspaceId: string, ticketId
 }
 
 /** What the SLA clock needs of a ticket's messages (no bodies), oldest first. */
-export async function messageTimesOfTicket(
+/** What the SLA clock reads of a ticket's history: its status changes and, unless known, its messages' times. */
+export type TicketClockHistory = {
+  statuses: Array<{ to: unknown; at: Date }>;
+  messages: Array<{ direction: MessageRow['direction']; createdAt: Date; automatic: unknown }> | null;
+};
+
+/**
+ * The ticket's status changes (from its events) and, with `withMessages`, each message's direction, time and
+ * automatic reason (meta.automatic as stored, or null), oldest first: one statement.
+ */
+export async function ticketClockHistory(
   db: DbOrTx,
   workspaceId: string,
   ticketId: string,
-): Promise<Array<{ direction: MessageRow['direction']; createdAt: Date; automatic: unknown }>> {
-  return db
-    .select({
-      direction: messages.direction,
-      createdAt: messages.createdAt,
-      // meta.automatic as stored (the reason), or null.
-      automatic: sql<unknown>`${messages.meta}->'automatic'`,
-    })
-    .from(messages)
-    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId)))
-    .orderBy(asc(messages.createdAt), asc(messages.id));
+  opts: { withMessages: boolean },
+): Promise<TicketClockHistory> {
+  const [r] = rowsOf<{ statuses: unknown; messages: unknown }>(
+    await db.execute(sql`
+      select
+        (select coalesce(json_agg(json_build_object('to', e.payload->'to', 'at', e.occurred_at) order by e.seq), '[]')
+           from ${events} e
+          where e.workspace_id = ${workspaceId} and e.subject_type = 'ticket' and e.subject_id = ${ticketId}
+            and e.type = 'ticket.status_changed') as statuses,
+        ${
+          opts.withMessages
+            ? sql`(select coalesce(json_agg(json_build_object('direction', m.direction, 'at', m.created_at,
+                    'automatic', m.meta->'automatic') order by m.created_at, m.id), '[]')
+                 from ${messages} m where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId})`
+            : sql`null`
+        } as messages`),
+  );
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
+  return {
+    statuses: list(r?.statuses).map((x) => ({ to: x.to, at: new Date(String(x.at)) })),
+    messages: opts.withMessages
+      ? list(r?.messages).map((x) => ({
+          direction: x.direction as MessageRow['direction'],
+          createdAt: new Date(String(x.at)),
+          automatic: x.automatic ?? null,
+        }))
+      : null,
+  };
 }
 
 export async function messagesOfConversation(
