@@ -166,3 +166,16 @@ export async function createDb(opts: DbOptions): Promise<Database> {
 export async function ping(db: Db): Promise<void> {
   await db.execute(sql`select 1`);
 }
+
+/**
+ * Runs the steps one after the other and returns their results in order: what `Promise.all` gives, for statements on
+ * one connection (a transaction's), which runs one statement at a time anyway — pg queues a second query sent while
+ * one runs, a use it deprecates (pg 9 refuses it).
+ */
+export async function inTurn<const T extends readonly (() => Promise<unknown>)[]>(
+  steps: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  const out: unknown[] = [];
+  for (const step of steps) out.push(await step());
+  return out as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+}

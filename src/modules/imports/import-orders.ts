@@ -4,7 +4,7 @@
  * resolver's rule (`choosePerson`), orders created or brought up to date by the commerce rules (`buildOrder`,
  * `planOrderUpdate`, `applyRefund`) with the same events as the orders service, so they are on the timeline.
  */
-import type { DbOrTx } from '../../db/client.ts';
+import { inTurn, type DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import type { ImportMode } from '../../db/schema/index.ts';
 import { applyRefund, fromMinorUnits, statusAfterRefunds, type OrderStatus } from '../../domain/commerce.ts';
@@ -184,14 +184,15 @@ export async function flushOrders(
   }
 
   const skus = [...new Set(readable.flatMap((r) => r.rows.flatMap((x) => (x.rec.line?.sku ? [x.rec.line.sku] : []))))];
-  const [products, existing] = await Promise.all([
-    findProductsBySkus(tx, ws, skus),
-    findOrdersByExternalIds(
-      tx,
-      ws,
-      readable.map((r) => r.g.key),
-      { lock: !dry },
-    ),
+  const [products, existing] = await inTurn([
+    () => findProductsBySkus(tx, ws, skus),
+    () =>
+      findOrdersByExternalIds(
+        tx,
+        ws,
+        readable.map((r) => r.g.key),
+        { lock: !dry },
+      ),
   ]);
   const bySku = new Map<string, CatalogueProduct>(products.map((p) => [p.sku, p]));
   const existingByKey = new Map(existing.map((o) => [o.externalId ?? '', o]));
@@ -206,30 +207,34 @@ export async function flushOrders(
     else rejectGroup(r.g, built.problems);
   }
 
-  const [byExtRows, byEmailRows, storedLines, dryCreated] = await Promise.all([
-    findPeopleByExternalIds(
-      tx,
-      ws,
-      drafts.flatMap((d) => (d.draft.customer.externalId ? [d.draft.customer.externalId] : [])),
-    ),
-    findPeopleByAnyEmail(
-      tx,
-      ws,
-      drafts.flatMap((d) => (d.draft.customer.email ? [d.draft.customer.email] : [])),
-    ),
-    linesOfOrders(
-      tx,
-      ws,
-      existing.map((o) => o.id),
-    ),
-    dry
-      ? dryRunCreatedKeys(
-          tx,
-          ws,
-          imp.id,
-          drafts.flatMap((d) => customerKeys(d.draft.customer)),
-        )
-      : Promise.resolve(new Map<string, number>()),
+  const [byExtRows, byEmailRows, storedLines, dryCreated] = await inTurn([
+    () =>
+      findPeopleByExternalIds(
+        tx,
+        ws,
+        drafts.flatMap((d) => (d.draft.customer.externalId ? [d.draft.customer.externalId] : [])),
+      ),
+    () =>
+      findPeopleByAnyEmail(
+        tx,
+        ws,
+        drafts.flatMap((d) => (d.draft.customer.email ? [d.draft.customer.email] : [])),
+      ),
+    () =>
+      linesOfOrders(
+        tx,
+        ws,
+        existing.map((o) => o.id),
+      ),
+    () =>
+      dry
+        ? dryRunCreatedKeys(
+            tx,
+            ws,
+            imp.id,
+            drafts.flatMap((d) => customerKeys(d.draft.customer)),
+          )
+        : Promise.resolve(new Map<string, number>()),
   ]);
   const asCustomer = (p: PersonRow): Customer => ({
     id: p.id,

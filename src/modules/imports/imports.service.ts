@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Db, DbOrTx } from '../../db/client.ts';
+import { inTurn, type Db, type DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import type { ImportEntity, ImportMatchOn, ImportMode } from '../../db/schema/index.ts';
 import {
@@ -618,17 +618,18 @@ async function flushPeople(
   const dry = run.mode === 'dry_run';
   const emails = imp.matchOn === 'email' ? group.flatMap((g) => g.rec.emails) : [];
   const extIds = group.map((g) => g.rec.externalId).filter((x): x is string => Boolean(x));
-  const [byEmailRows, byExtRows, dryCreated] = await Promise.all([
-    findPeopleByAnyEmail(tx, ws, emails),
-    findPeopleByExternalIds(tx, ws, extIds),
-    dry
-      ? dryRunCreatedKeys(
-          tx,
-          ws,
-          imp.id,
-          group.flatMap((g) => g.keys),
-        )
-      : Promise.resolve(new Map<string, number>()),
+  const [byEmailRows, byExtRows, dryCreated] = await inTurn([
+    () => findPeopleByAnyEmail(tx, ws, emails),
+    () => findPeopleByExternalIds(tx, ws, extIds),
+    () =>
+      dry
+        ? dryRunCreatedKeys(
+            tx,
+            ws,
+            imp.id,
+            group.flatMap((g) => g.keys),
+          )
+        : Promise.resolve(new Map<string, number>()),
   ]);
   const byExt = new Map(byExtRows.map((p) => [p.externalId ?? '', p]));
   const byEmail = new Map<string, PersonRow>();
@@ -677,9 +678,9 @@ async function flushPeople(
     return undefined;
   });
   const linkedIds = updatedIds.filter((x): x is string => Boolean(x));
-  const [links, linkedCompanies] = await Promise.all([
-    existingLinks(tx, ws, linkedIds),
-    companiesOfPeople(tx, ws, linkedIds),
+  const [links, linkedCompanies] = await inTurn([
+    () => existingLinks(tx, ws, linkedIds),
+    () => companiesOfPeople(tx, ws, linkedIds),
   ]);
 
   const creates: PersonInsert[] = [];
