@@ -102,4 +102,35 @@ describe.each(testEngines())('several tables inserted in one statement (%s)', (e
     ).rejects.toThrow();
     expect(await database.db.select().from(people).where(eq(people.id, personId))).toEqual([]);
   });
+
+  it('runs the given updates in the same statement, and none of them when an insert fails', async () => {
+    const companyId = newId();
+    await database.db
+      .insert(companies)
+      .values({ workspaceId: ws, id: companyId, name: 'Before', searchText: 'before' });
+    const rename = (name: string) =>
+      database.db
+        .update(companies)
+        .set({ name })
+        .where(and(eq(companies.workspaceId, ws), eq(companies.id, companyId)))
+        .getSQL();
+    const nameNow = async () =>
+      (await database.db.select().from(companies).where(eq(companies.id, companyId)))[0]?.name;
+    const personId = newId();
+    await insertTogether(
+      database.db,
+      [{ table: people, rows: [{ workspaceId: ws, id: personId, displayName: 'Linked', searchText: 'linked' }] }],
+      { changes: [rename('After')] },
+    );
+    expect(await nameNow()).toBe('After');
+    expect(await database.db.select().from(people).where(eq(people.id, personId))).toHaveLength(1);
+    await expect(
+      insertTogether(
+        database.db,
+        [{ table: personCompanies, rows: [{ workspaceId: ws, personId, companyId: newId() }] }],
+        { changes: [rename('Never')] },
+      ),
+    ).rejects.toThrow();
+    expect(await nameNow()).toBe('After');
+  });
 });

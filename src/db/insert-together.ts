@@ -18,11 +18,12 @@ type Returned<P> = P extends { table: infer T extends PgTable } ? Array<InferSel
  * a row may reference another part's row — foreign keys are checked at the end of the statement, when all are in.
  * Returns, per part, the inserted rows when asked (`returning`), else an empty list. Parts without rows are skipped.
  * `also`: expressions the statement evaluates once besides (a NOTIFY, which PostgreSQL sends when the transaction commits).
+ * `changes`: UPDATE statements (of other rows than the parts insert) run by the same statement, each as a WITH query.
  */
 export async function insertTogether<const P extends readonly InsertPart[]>(
   tx: DbOrTx,
   parts: P,
-  opts: { also?: SQL[] | undefined } = {},
+  opts: { also?: SQL[] | undefined; changes?: SQL[] | undefined } = {},
 ): Promise<{ [K in keyof P]: Returned<P[K]> }> {
   const ctes: SQL[] = [];
   const outputs: SQL[] = [];
@@ -36,6 +37,7 @@ export async function insertTogether<const P extends readonly InsertPart[]>(
     ctes.push(sql`${name} as (${p.returning ? insert.returning().getSQL() : insert.getSQL()})`);
     outputs.push(p.returning ? sql`(select coalesce(json_agg(${name}), '[]') from ${name})` : sql`null`);
   });
+  (opts.changes ?? []).forEach((u, i) => ctes.push(sql`${sql.identifier(`change_${i}`)} as (${u})`));
   // Expressions evaluated once with the inserts (a NOTIFY sent at commit, say).
   for (const expr of opts.also ?? []) outputs.push(expr);
   if (!ctes.length && !opts.also?.length) return parts.map(() => []) as { [K in keyof P]: Returned<P[K]> };

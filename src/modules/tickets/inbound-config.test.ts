@@ -6,7 +6,7 @@ import { activeRules } from '../rules/rules.service.ts';
 import { slaConfig } from '../sla/sla.service.ts';
 import { findPeopleByEmails } from '../people/people.repository.ts';
 import { findSop } from '../sops/sops.repository.ts';
-import { findMessageByEmailIds } from './tickets.repository.ts';
+import { findConversation, findMessageByEmailIds } from './tickets.repository.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { inboundConfig } from './inbound-config.ts';
 
@@ -139,5 +139,17 @@ describe.each(testEngines())('the inbound configuration read (%s)', (engine) => 
     const notAsked = await inboundConfig(database.db, wsId);
     expect(notAsked.duplicateDirection).toBeNull();
     expect(notAsked.peopleByEmail).toBeNull();
+    expect(notAsked.thread).toBeUndefined();
+
+    // The thread of a reply: the conversation of the newest stored message among the ids, as the separate reads find it.
+    const replyTo = ['unknown@mail.example.com', 'stored-once@mail.example.com'];
+    const reply = await inboundConfig(database.db, wsId, { replyTo });
+    const earlier = await findMessageByEmailIds(database.db, wsId, replyTo);
+    expect(earlier).not.toBeNull();
+    expect(reply.thread).toEqual(await findConversation(database.db, wsId, earlier?.conversationId ?? ''));
+    expect(reply.thread?.lastMessageAt).toBeInstanceOf(Date);
+    expect((await inboundConfig(database.db, wsId, { replyTo: ['unknown@mail.example.com'] })).thread).toBeNull();
+    // Another workspace's message is not a thread here.
+    expect((await inboundConfig(database.db, other.workspace.id, { replyTo })).thread).toBeNull();
   });
 });

@@ -3,6 +3,7 @@ import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { rowsFromJson } from '../../db/json-rows.ts';
 import {
   businessCalendars,
+  conversations,
   messages,
   people,
   rules,
@@ -15,7 +16,7 @@ import type { PersonRow } from '../people/people.repository.ts';
 import type { RuleRow } from '../rules/rules.repository.ts';
 import type { CalendarRow, SlaPolicyRow } from '../sla/sla.service.ts';
 import type { SopRow } from '../sops/sops.repository.ts';
-import { ticketNumberSql } from './tickets.repository.ts';
+import { ticketNumberSql, type ConversationRow } from './tickets.repository.ts';
 
 /** What an inbound message needs of its workspace's set-up, read in one statement. */
 export type InboundConfig = {
@@ -32,6 +33,11 @@ export type InboundConfig = {
   peopleByEmail: { email: string; people: PersonRow[] } | null;
   /** The workspace's next ticket number, taken when asked (a message that will open a ticket); else null. */
   ticketNumber: number | null;
+  /**
+   * When asked with `replyTo`: the conversation of the newest stored message with one of those Message-IDs (as
+   * `findMessageByEmailIds` then `findConversation` find it), or null; undefined when not asked.
+   */
+  thread: ConversationRow | null | undefined;
 };
 
 /** What the message itself asks besides the set-up: its Message-ID and its sender's (normalised) address. */
@@ -40,6 +46,8 @@ export type InboundLookups = {
   email?: string | null | undefined;
   /** Take the next ticket number too (a number taken and not used stays unused, as when a transaction rolls back). */
   takeTicketNumber?: boolean | undefined;
+  /** The Message-IDs the message answers (In-Reply-To, References): look up its thread. */
+  replyTo?: string[] | undefined;
 };
 
 /**
@@ -55,6 +63,7 @@ export async function inboundConfig(
 ): Promise<InboundConfig> {
   const triggers: RuleTrigger[] = ['ticket.created', 'ticket.message_received'];
   const { emailMessageId, email, takeTicketNumber } = lookups;
+  const replyTo = lookups.replyTo?.length ? lookups.replyTo : null;
   const [r] = rowsOf<{
     settings: unknown;
     rules: unknown;
@@ -64,6 +73,7 @@ export async function inboundConfig(
     duplicate: string | null;
     people: unknown;
     ticket_number: number | null;
+    thread: unknown;
   }>(
     await tx.execute(sql`
       select
@@ -93,7 +103,19 @@ export async function inboundConfig(
                 where p.workspace_id = ${workspaceId} and p.emails && array[${email}]::text[])`
             : sql`null`
         } as people,
-        ${takeTicketNumber ? ticketNumberSql(workspaceId) : sql`null::integer`} as ticket_number`),
+        ${takeTicketNumber ? ticketNumberSql(workspaceId) : sql`null::integer`} as ticket_number,
+        ${
+          replyTo
+            ? sql`(select coalesce(json_agg(t), '[]') from (
+                select c.* from ${messages} m
+                  join ${conversations} c on c.workspace_id = m.workspace_id and c.id = m.conversation_id
+                 where m.workspace_id = ${workspaceId} and m.email_message_id in (${sql.join(
+                   replyTo.map((id) => sql`${id}`),
+                   sql`, `,
+                 )})
+                 order by m.created_at desc limit 1) t)`
+            : sql`null`
+        } as thread`),
   );
   const ruleRows = rowsFromJson(rules, r?.rules);
   const settings = r?.settings;
@@ -111,5 +133,6 @@ export async function inboundConfig(
     duplicateDirection: r?.duplicate ?? null,
     peopleByEmail: email ? { email, people: rowsFromJson(people, r?.people) } : null,
     ticketNumber: r?.ticket_number ?? null,
+    thread: replyTo ? (rowsFromJson(conversations, r?.thread)[0] ?? null) : undefined,
   };
 }

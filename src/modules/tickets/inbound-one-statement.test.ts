@@ -5,7 +5,7 @@ import { useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeWorkspace } from '../../../test/factories.ts';
 import { rowsOf } from '../../db/client.ts';
-import { events, people, tickets } from '../../db/schema/index.ts';
+import { conversations, events, people, tickets } from '../../db/schema/index.ts';
 import type { InboundMessage } from './tickets.service.ts';
 
 /**
@@ -171,5 +171,32 @@ describe.each(testEngines())('a new ticket written in one statement (%s)', (engi
     const again = await ctx.services.tickets.receive(mail(d.channel, 'second@example.com'));
     if (again.outcome !== 'created') throw new Error('expected a new ticket');
     expect(again.ticket.number).toBe(5);
+  });
+
+  it("a reply to it continues its conversation, and the customer's and the agent's replies move its last message time", async () => {
+    const d = await desk();
+    const ws = d.ws.workspace.id;
+    const first = mail(d.channel, 'thread@example.com');
+    const opened = await ctx.services.tickets.receive(first);
+    if (opened.outcome !== 'created') throw new Error('expected a new ticket');
+    const lastAt = async () =>
+      (await ctx.database.db.select().from(conversations).where(eq(conversations.workspaceId, ws)))
+        .map((c) => [c.id, c.lastMessageAt.toISOString()])
+        .sort();
+    const [[conversationId] = []] = await lastAt();
+    const later = new Date(Date.now() + 60_000);
+    const reply = await ctx.services.tickets.receive(
+      mail(d.channel, 'thread@example.com', {
+        subject: 'Re: My order never came',
+        replyTo: [String(first.emailMessageId)],
+        receivedAt: later,
+      }),
+    );
+    if (reply.outcome !== 'appended') throw new Error(`expected the reply on the ticket, got ${reply.outcome}`);
+    expect(reply.ticket.id).toBe(opened.ticket.id);
+    expect(reply.message.conversationId).toBe(conversationId);
+    expect(await lastAt()).toEqual([[conversationId, later.toISOString()]]);
+    const answer = await ctx.services.tickets.reply(d.ws.ownerActor, opened.ticket.id, { text: 'On its way.' });
+    expect(await lastAt()).toEqual([[conversationId, answer.message.createdAt.toISOString()]]);
   });
 });

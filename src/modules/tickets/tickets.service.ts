@@ -208,6 +208,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       message: MessageInsert & { id: string; conversationId: string; ticketId: string };
       files: AttachmentInsert[];
       events: EventInput[];
+      /** An existing conversation this message continues: its last message time moves to the message's. */
+      continues?: { conversationId: string; at: Date } | undefined;
     },
   ): Promise<{
     message: MessageRow;
@@ -217,6 +219,20 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   }> {
     const atCommit = deps.realtime?.atCommit;
     const notice = messageEvent(w.message);
+    const changes = w.continues
+      ? [
+          tx
+            .update(conversations)
+            .set({ lastMessageAt: w.continues.at })
+            .where(
+              and(
+                eq(conversations.workspaceId, w.message.workspaceId),
+                eq(conversations.id, w.continues.conversationId),
+              ),
+            )
+            .getSQL(),
+        ]
+      : [];
     const [, ticketRows, conversationRows, [message]] = await insertTogether(
       tx,
       [
@@ -227,7 +243,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         { table: attachments, rows: w.files },
         { table: events, rows: w.events.map((e) => eventRow(actor, e)) },
       ] as const,
-      { also: atCommit ? [atCommit(notice)] : [] },
+      { also: atCommit ? [atCommit(notice)] : [], changes },
     );
     if (!message) throw new Error('message insert returned nothing');
     if (w.conversation && !conversationRows[0]) throw new Error('conversation insert returned nothing');
@@ -353,12 +369,21 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   }
 
   /** Which existing conversation an inbound message continues, if any. */
-  async function findThread(tx: DbOrTx, m: InboundMessage, person: PersonRow | null): Promise<ConversationRow | null> {
+  async function findThread(
+    tx: DbOrTx,
+    m: InboundMessage,
+    person: PersonRow | null,
+    known: { thread?: ConversationRow | null | undefined } = {},
+  ): Promise<ConversationRow | null> {
     const ws = m.channel.workspaceId;
     if (m.externalThreadId) return findConversationByExternalId(tx, ws, m.channel.id, m.externalThreadId);
     if (m.replyTo?.length) {
-      const earlier = await findMessageByEmailIds(tx, ws, m.replyTo);
-      if (earlier) return findConversation(tx, ws, earlier.conversationId);
+      // Read with the set-up (inboundConfig) when the caller asked it there.
+      if (known.thread) return known.thread;
+      if (known.thread === undefined) {
+        const earlier = await findMessageByEmailIds(tx, ws, m.replyTo);
+        if (earlier) return findConversation(tx, ws, earlier.conversationId);
+      }
     }
     // Mail clients that drop the headers still keep "[#1042]" in the subject: accept it from the ticket's customer.
     const n = ticketRefInSubject(m.subject);
@@ -651,6 +676,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           emailMessageId: m.emailMessageId,
           email,
           takeTicketNumber: simple,
+          // The thread of a reply by its references (a chat's thread id is looked up in the transaction).
+          replyTo: m.externalThreadId ? undefined : m.replyTo,
         });
         // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
         if (config.duplicateDirection === 'inbound') return { outcome: 'ignored', reason: 'already received' };
@@ -676,7 +703,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             deferEvents: deferred,
             byEmail: config.peopleByEmail,
           });
-          let conversation = await findThread(tx, m, person);
+          let conversation = await findThread(tx, m, person, { thread: config.thread });
           let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
           if (ticket?.mergedIntoId) {
             const target = await findTicket(tx, ws, ticket.mergedIntoId, { lock: true });
@@ -761,13 +788,13 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             message: inbound.message,
             files: files.rows,
             events: [...deferred.splice(0), ...(created ? [created] : []), inbound.event],
+            // A conversation inserted just now already has this message's time.
+            continues: existing ? { conversationId: existing.id, at } : undefined,
           });
           const message = written.message;
           announced = written.announced;
           conversation = existing ?? written.conversation;
           if (!conversation) throw new Error('conversation insert returned nothing');
-          // A conversation inserted just now already has this message's time.
-          if (existing) await touchConversation(tx, ws, existing.id, at);
           // The ticket and the customer as this transaction left them, so the rules and the SLA need not read them.
           if (!m.automatic && !settled)
             ticket =
@@ -1086,9 +1113,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           const domain = (channel?.address ?? '').split('@')[1] || 'rapport.invalid';
           const now = new Date();
           if (byEmail) await enqueueJob(tx, actor.workspaceId, deliverEmailJobName, { messageId }, { maxAttempts: 8 });
-          await touchConversation(tx, actor.workspaceId, conversation.id, now);
-          // The ticket's change first, so that the message, its attachments, the events and the realtime notice go in
-          // one statement.
+          // The ticket's change first, so that the message, its attachments, the events, the conversation's last
+          // message time and the realtime notice go in one statement.
           const set: Partial<TicketInsert> = { updatedBy: actorRef(actor) };
           const before = ticket.status;
           if (!internal) {
@@ -1139,6 +1165,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             },
             files: files.rows,
             events: recorded,
+            continues: { conversationId: conversation.id, at: now },
           });
           const message = written.message;
           announced = written.announced;
