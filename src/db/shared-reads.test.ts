@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharedReads, sharedReadsBy } from './shared-reads.ts';
+import { recentReads, sharedReads, sharedReadsBy } from './shared-reads.ts';
 
 /** A read whose results the test hands out one by one, in the order the reads started. */
 function controlledReads() {
@@ -85,5 +85,37 @@ describe('sharedReadsBy', () => {
     gate[2]?.();
     expect(await b).toBe('read by b');
     expect(await c).toBe('read by b');
+  });
+});
+
+describe('recentReads', () => {
+  it('reuses a kept result until it is ttlMs old, never keeps what keep refuses, and keeps at most max keys', async () => {
+    let clock = 1_000;
+    const reads: string[] = [];
+    const get = recentReads(
+      async (key: string) => {
+        reads.push(key);
+        return key.startsWith('known') ? [`${key}#${reads.length}`] : [];
+      },
+      { ttlMs: 2_000, keep: (v) => v.length > 0, max: 2, now: () => clock },
+    );
+    expect(await get('known-a')).toEqual(['known-a#1']);
+    clock += 1_999;
+    expect(await get('known-a')).toEqual(['known-a#1']);
+    clock += 1;
+    // Two seconds old: read again.
+    expect(await get('known-a')).toEqual(['known-a#2']);
+    // Unknown keys are read every time (an address that becomes known is served at once).
+    expect(await get('unknown')).toEqual([]);
+    expect(await get('unknown')).toEqual([]);
+    expect(reads.filter((k) => k === 'unknown')).toHaveLength(2);
+    // A third kept key pushes the oldest out.
+    await get('known-b');
+    await get('known-c');
+    const before = reads.length;
+    await get('known-a');
+    expect(reads.length).toBe(before + 1);
+    await get('known-c');
+    expect(reads.length).toBe(before + 1);
   });
 });

@@ -43,3 +43,34 @@ export function sharedReadsBy<T>(): (key: string, read: () => Promise<T>) => Pro
     return mine;
   };
 }
+
+/**
+ * Shared reads (above) whose results are also reused for `ttlMs` after they were read, when `keep` says so (a found
+ * channel, not an unknown address): for lookups asked for nearly every request whose answer rarely changes, where
+ * serving a result up to `ttlMs` old is acceptable. At most `max` keys are kept; past that the oldest go.
+ */
+export function recentReads<T>(
+  read: (key: string) => Promise<T>,
+  opts: { ttlMs: number; keep: (value: T) => boolean; max?: number; now?: () => number },
+): (key: string) => Promise<T> {
+  const shared = sharedReads(read);
+  const kept = new Map<string, { at: number; value: T }>();
+  const now = opts.now ?? Date.now;
+  const max = opts.max ?? 1000;
+  return async (key) => {
+    const hit = kept.get(key);
+    if (hit && now() - hit.at < opts.ttlMs) return hit.value;
+    const asked = now();
+    const value = await shared(key);
+    kept.delete(key);
+    if (opts.keep(value)) {
+      kept.set(key, { at: asked, value });
+      // Maps iterate in insertion order: the first keys are the oldest.
+      for (const k of kept.keys()) {
+        if (kept.size <= max) break;
+        kept.delete(k);
+      }
+    }
+    return value;
+  };
+}

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Db } from '../../db/client.ts';
-import { sharedReads } from '../../db/shared-reads.ts';
+import { recentReads } from '../../db/shared-reads.ts';
 import { automaticMailReason, normaliseMessageId, parseMessageIds, type MailHeaders } from '../../domain/tickets.ts';
 import type { InboundMessage, InboundResult, TicketsService } from '../tickets/tickets.service.ts';
 import { findEmailChannelsByAddress, type ChannelRow } from './channels.repository.ts';
@@ -159,8 +159,13 @@ export async function startInboundSmtp(opts: {
   const maxBytes = opts.maxBytes ?? mailLimitBytes();
   const log = opts.logger;
   const channelsOf = new WeakMap<SMTPServerSession, ChannelRow[]>();
-  // Many senders writing to one support address at once share a lookup (each still gets one begun after it asked).
-  const channelsFor = sharedReads((address) => findEmailChannelsByAddress(opts.db, address));
+  // Many senders writing to one support address at once share a lookup, and an address found is not looked up again
+  // for two seconds: a channel disabled, re-addressed or moved to another team is seen up to that much later (an
+  // unknown address is looked up every time, so a new channel takes mail at once).
+  const channelsFor = recentReads((address) => findEmailChannelsByAddress(opts.db, address), {
+    ttlMs: 2_000,
+    keep: (found) => found.length > 0,
+  });
 
   const server = new SMTPServer({
     name: 'rapport',
