@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db, DbOrTx } from '../../db/client.ts';
+import { rowsOf, type Db, type DbOrTx } from '../../db/client.ts';
+import { rowsFromJson } from '../../db/json-rows.ts';
 import { newId } from '../../db/ids.ts';
 import { businessCalendars, slaPolicies, type StoredSlaMetric } from '../../db/schema/index.ts';
 import { alwaysOpen, parseCalendar, type BusinessCalendar } from '../../domain/business-hours.ts';
@@ -122,24 +123,37 @@ async function ticketClock(
   return clock;
 }
 
+export type SlaConfig = { policies: SlaPolicyRow[]; calendars: Map<string, CalendarRow> };
+
+/**
+ * The workspace's active SLA policies in the order they are tried, and the calendars they count in, each as one JSON
+ * column: for `slaConfig`, and for a caller reading them within a larger statement (inboundConfig).
+ */
+export function slaConfigColumns(workspaceId: string): { policies: SQL; calendars: SQL } {
+  return {
+    policies: sql`(select coalesce(json_agg(p order by p.position, p.created_at), '[]') from ${slaPolicies} p
+      where p.workspace_id = ${workspaceId} and p.active)`,
+    calendars: sql`(select coalesce(json_agg(c), '[]') from ${businessCalendars} c
+      where c.workspace_id = ${workspaceId} and c.id in (
+        select p.calendar_id from ${slaPolicies} p where p.workspace_id = ${workspaceId} and p.active))`,
+  };
+}
+
+/** The configuration from the two columns of `slaConfigColumns`, rows typed as drizzle returns them. */
+export function slaConfigFromJson(policies: unknown, calendars: unknown): SlaConfig {
+  return {
+    policies: rowsFromJson(slaPolicies, policies),
+    calendars: new Map(rowsFromJson(businessCalendars, calendars).map((c) => [c.id, c])),
+  };
+}
+
 /** The workspace's active SLA policies in the order they are tried, with the calendars they count in, by id. */
-export async function slaConfig(
-  tx: DbOrTx,
-  workspaceId: string,
-): Promise<{ policies: SlaPolicyRow[]; calendars: Map<string, CalendarRow> }> {
-  const policies = await tx
-    .select()
-    .from(slaPolicies)
-    .where(and(eq(slaPolicies.workspaceId, workspaceId), eq(slaPolicies.active, true)))
-    .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt));
-  const ids = [...new Set(policies.map((p) => p.calendarId).filter((id): id is string => id !== null))];
-  const rows = ids.length
-    ? await tx
-        .select()
-        .from(businessCalendars)
-        .where(and(eq(businessCalendars.workspaceId, workspaceId), inArray(businessCalendars.id, ids)))
-    : [];
-  return { policies, calendars: new Map(rows.map((c) => [c.id, c])) };
+export async function slaConfig(tx: DbOrTx, workspaceId: string): Promise<SlaConfig> {
+  const cols = slaConfigColumns(workspaceId);
+  const [r] = rowsOf<{ policies: unknown; calendars: unknown }>(
+    await tx.execute(sql`select ${cols.policies} as policies, ${cols.calendars} as calendars`),
+  );
+  return slaConfigFromJson(r?.policies, r?.calendars);
 }
 
 /**

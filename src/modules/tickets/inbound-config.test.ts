@@ -1,4 +1,6 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { businessCalendars, slaPolicies } from '../../db/schema/index.ts';
 import { useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeWorkspace } from '../../../test/factories.ts';
@@ -76,7 +78,24 @@ describe.each(testEngines())('the inbound configuration read (%s)', (engine) => 
       expect(rules.length).toBeGreaterThan(0);
       expect(got.rules[trigger]).toEqual(rules);
     }
-    const sla = await slaConfig(database.db, wsId);
+    // The reference: the policies and their calendars read as plain selects.
+    const policies = await database.db
+      .select()
+      .from(slaPolicies)
+      .where(and(eq(slaPolicies.workspaceId, wsId), eq(slaPolicies.active, true)))
+      .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt));
+    const calendarRows = await database.db
+      .select()
+      .from(businessCalendars)
+      .where(
+        and(
+          eq(businessCalendars.workspaceId, wsId),
+          inArray(businessCalendars.id, [...new Set(policies.flatMap((p) => (p.calendarId ? [p.calendarId] : [])))]),
+        ),
+      );
+    const sla = { policies, calendars: new Map(calendarRows.map((c) => [c.id, c])) };
+    // slaConfig (one statement, shared with inboundConfig) reads the same.
+    expect(await slaConfig(database.db, wsId)).toEqual(sla);
     expect(sla.policies.map((p) => p.name)).toEqual(['Urgent', 'Everything']);
     expect(got.sla.policies).toEqual(sla.policies);
     expect([...got.sla.calendars.entries()]).toEqual([...sla.calendars.entries()]);

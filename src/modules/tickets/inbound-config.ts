@@ -1,20 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { rowsFromJson } from '../../db/json-rows.ts';
-import {
-  businessCalendars,
-  conversations,
-  messages,
-  people,
-  rules,
-  slaPolicies,
-  sopChecklists,
-  workspaces,
-} from '../../db/schema/index.ts';
+import { conversations, messages, people, rules, sopChecklists, workspaces } from '../../db/schema/index.ts';
 import type { RuleTrigger } from '../../domain/rules.ts';
 import type { PersonRow } from '../people/people.repository.ts';
 import type { RuleRow } from '../rules/rules.repository.ts';
-import type { CalendarRow, SlaPolicyRow } from '../sla/sla.service.ts';
+import { slaConfigColumns, slaConfigFromJson, type SlaConfig } from '../sla/sla.service.ts';
 import type { SopRow } from '../sops/sops.repository.ts';
 import { ticketNumberSql, type ConversationRow } from './tickets.repository.ts';
 
@@ -24,7 +15,7 @@ export type InboundConfig = {
   /** The active rules of each trigger an inbound message can fire, in the order they run. */
   rules: Record<'ticket.created' | 'ticket.message_received', RuleRow[]>;
   /** As `slaConfig` returns it. */
-  sla: { policies: SlaPolicyRow[]; calendars: Map<string, CalendarRow> };
+  sla: SlaConfig;
   /** The SOP checklist of each ticket type that has one. */
   sops: Map<string, SopRow>;
   /** The direction of the newest message stored with the asked e-mail Message-ID, if any (a duplicate delivery). */
@@ -64,6 +55,7 @@ export async function inboundConfig(
   const triggers: RuleTrigger[] = ['ticket.created', 'ticket.message_received'];
   const { emailMessageId, email, takeTicketNumber } = lookups;
   const replyTo = lookups.replyTo?.length ? lookups.replyTo : null;
+  const sla = slaConfigColumns(workspaceId);
   const [r] = rowsOf<{
     settings: unknown;
     rules: unknown;
@@ -84,11 +76,8 @@ export async function inboundConfig(
               triggers.map((t) => sql`${t}`),
               sql`, `,
             )})) as rules,
-        (select coalesce(json_agg(p order by p.position, p.created_at), '[]') from ${slaPolicies} p
-          where p.workspace_id = ${workspaceId} and p.active) as policies,
-        (select coalesce(json_agg(c), '[]') from ${businessCalendars} c
-          where c.workspace_id = ${workspaceId} and c.id in (
-            select p.calendar_id from ${slaPolicies} p where p.workspace_id = ${workspaceId} and p.active)) as calendars,
+        ${sla.policies} as policies,
+        ${sla.calendars} as calendars,
         (select coalesce(json_agg(s), '[]') from ${sopChecklists} s where s.workspace_id = ${workspaceId}) as sops,
         ${
           emailMessageId
@@ -125,10 +114,7 @@ export async function inboundConfig(
       'ticket.created': ruleRows.filter((x) => x.trigger === 'ticket.created'),
       'ticket.message_received': ruleRows.filter((x) => x.trigger === 'ticket.message_received'),
     },
-    sla: {
-      policies: rowsFromJson(slaPolicies, r?.policies),
-      calendars: new Map(rowsFromJson(businessCalendars, r?.calendars).map((c) => [c.id, c])),
-    },
+    sla: slaConfigFromJson(r?.policies, r?.calendars),
     sops: new Map(rowsFromJson(sopChecklists, r?.sops).map((s) => [s.ticketType, s])),
     duplicateDirection: r?.duplicate ?? null,
     peopleByEmail: email ? { email, people: rowsFromJson(people, r?.people) } : null,
