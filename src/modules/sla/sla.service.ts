@@ -180,13 +180,9 @@ export async function refreshTicketSla(
 ) {
   const ticket = known.ticket ?? (await findTicket(tx, workspaceId, ticketId));
   if (!ticket) return null;
-  const policies =
-    known.config?.policies ??
-    (await tx
-      .select()
-      .from(slaPolicies)
-      .where(and(eq(slaPolicies.workspaceId, workspaceId), eq(slaPolicies.active, true)))
-      .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt)));
+  // The policies and their calendars in one statement, unless the caller read them.
+  const config = known.config ?? (await slaConfig(tx, workspaceId));
+  const policies = config.policies;
   const person =
     known.person !== undefined && (known.person?.id ?? null) === ticket.personId
       ? known.person
@@ -198,14 +194,7 @@ export async function refreshTicketSla(
     if (!ticket.sla.length && !ticket.slaPolicyId && !ticket.slaNextCheckAt) return ticket;
     return updateTicket(tx, workspaceId, ticketId, { sla: [], slaPolicyId: null, slaNextCheckAt: null });
   }
-  const [calendarRow] = !policy.calendarId
-    ? []
-    : known.config
-      ? [known.config.calendars.get(policy.calendarId)].filter((c): c is CalendarRow => c !== undefined)
-      : await tx
-          .select()
-          .from(businessCalendars)
-          .where(and(eq(businessCalendars.workspaceId, workspaceId), eq(businessCalendars.id, policy.calendarId)));
+  const calendarRow = policy.calendarId ? config.calendars.get(policy.calendarId) : undefined;
   const clock = known.clock ?? (await ticketClock(tx, workspaceId, ticket, known.messages));
   const states = slaStates(policy, calendarRow, clock, now);
   const before = new Map(
