@@ -103,7 +103,7 @@ describe.each(testEngines())('several tables inserted in one statement (%s)', (e
     expect(await database.db.select().from(people).where(eq(people.id, personId))).toEqual([]);
   });
 
-  it('runs the given updates in the same statement, and none of them when an insert fails', async () => {
+  it('runs update parts in the same statement, returns their rows when asked, and none of them when an insert fails', async () => {
     const companyId = newId();
     await database.db
       .insert(companies)
@@ -112,24 +112,22 @@ describe.each(testEngines())('several tables inserted in one statement (%s)', (e
       database.db
         .update(companies)
         .set({ name })
-        .where(and(eq(companies.workspaceId, ws), eq(companies.id, companyId)))
-        .getSQL();
+        .where(and(eq(companies.workspaceId, ws), eq(companies.id, companyId)));
     const nameNow = async () =>
       (await database.db.select().from(companies).where(eq(companies.id, companyId)))[0]?.name;
     const personId = newId();
-    await insertTogether(
-      database.db,
-      [{ table: people, rows: [{ workspaceId: ws, id: personId, displayName: 'Linked', searchText: 'linked' }] }],
-      { changes: [rename('After')] },
-    );
+    const [, renamed] = await insertTogether(database.db, [
+      { table: people, rows: [{ workspaceId: ws, id: personId, displayName: 'Linked', searchText: 'linked' }] },
+      { table: companies, update: rename('After').returning().getSQL(), returning: true },
+    ] as const);
     expect(await nameNow()).toBe('After');
+    expect(renamed.map((c) => [c.id, c.name, c.createdAt instanceof Date])).toEqual([[companyId, 'After', true]]);
     expect(await database.db.select().from(people).where(eq(people.id, personId))).toHaveLength(1);
     await expect(
-      insertTogether(
-        database.db,
-        [{ table: personCompanies, rows: [{ workspaceId: ws, personId, companyId: newId() }] }],
-        { changes: [rename('Never')] },
-      ),
+      insertTogether(database.db, [
+        { table: personCompanies, rows: [{ workspaceId: ws, personId, companyId: newId() }] },
+        { table: companies, update: rename('Never').getSQL() },
+      ] as const),
     ).rejects.toThrow();
     expect(await nameNow()).toBe('After');
   });

@@ -3,12 +3,14 @@ import type { PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
 import { rowsOf, type DbOrTx } from './client.ts';
 import { rowsFromJson } from './json-rows.ts';
 
-/** One table's rows to insert; `returning` brings them back as drizzle returns them. */
-export type InsertPart<T extends PgTable = PgTable> = {
-  table: T;
-  rows: ReadonlyArray<PgInsertValue<T>>;
-  returning?: boolean;
-};
+/**
+ * One table's rows to insert, or one UPDATE of rows other parts do not insert (`update`: the statement, built with
+ * drizzle's `update(…).set(…).where(…)`, and with `.returning()` when `returning`; null leaves it out). `returning`
+ * brings the rows back as drizzle returns them.
+ */
+export type InsertPart<T extends PgTable = PgTable> =
+  | { table: T; rows: ReadonlyArray<PgInsertValue<T>>; returning?: boolean }
+  | { table: T; update: SQL | null; returning?: boolean };
 
 type Returned<P> = P extends { table: infer T extends PgTable } ? Array<InferSelectModel<T>> : never;
 
@@ -18,26 +20,30 @@ type Returned<P> = P extends { table: infer T extends PgTable } ? Array<InferSel
  * a row may reference another part's row — foreign keys are checked at the end of the statement, when all are in.
  * Returns, per part, the inserted rows when asked (`returning`), else an empty list. Parts without rows are skipped.
  * `also`: expressions the statement evaluates once besides (a NOTIFY, which PostgreSQL sends when the transaction commits).
- * `changes`: UPDATE statements (of other rows than the parts insert) run by the same statement, each as a WITH query.
  */
 export async function insertTogether<const P extends readonly InsertPart[]>(
   tx: DbOrTx,
   parts: P,
-  opts: { also?: SQL[] | undefined; changes?: SQL[] | undefined } = {},
+  opts: { also?: SQL[] | undefined } = {},
 ): Promise<{ [K in keyof P]: Returned<P[K]> }> {
   const ctes: SQL[] = [];
   const outputs: SQL[] = [];
   parts.forEach((p, i) => {
     const name = sql.identifier(`part_${i}`);
-    if (!p.rows.length) {
+    let query: SQL | null;
+    if ('update' in p) query = p.update;
+    else if (!p.rows.length) query = null;
+    else {
+      const insert = tx.insert(p.table).values([...p.rows]);
+      query = p.returning ? insert.returning().getSQL() : insert.getSQL();
+    }
+    if (!query) {
       outputs.push(sql`null`);
       return;
     }
-    const insert = tx.insert(p.table).values([...p.rows]);
-    ctes.push(sql`${name} as (${p.returning ? insert.returning().getSQL() : insert.getSQL()})`);
+    ctes.push(sql`${name} as (${query})`);
     outputs.push(p.returning ? sql`(select coalesce(json_agg(${name}), '[]') from ${name})` : sql`null`);
   });
-  (opts.changes ?? []).forEach((u, i) => ctes.push(sql`${sql.identifier(`change_${i}`)} as (${u})`));
   // Expressions evaluated once with the inserts (a NOTIFY sent at commit, say).
   for (const expr of opts.also ?? []) outputs.push(expr);
   if (!ctes.length && !opts.also?.length) return parts.map(() => []) as { [K in keyof P]: Returned<P[K]> };

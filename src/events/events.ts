@@ -12,6 +12,8 @@ export type EventInput = {
   /** Whose timeline shows it; person events default to their subject. */
   personId?: string | null | undefined;
   payload?: Record<string, unknown>;
+  /** When it happened, when the caller must know it (the SLA clock of the same write); else the statement's time. */
+  occurredAt?: Date | undefined;
 };
 
 function personOf(input: EventInput): string | null {
@@ -32,6 +34,7 @@ export function eventRow(actor: Actor, input: EventInput): typeof events.$inferI
     actorType: actor.kind,
     actorId: actor.userId ?? actor.apiKeyId,
     payload: input.payload ?? {},
+    ...(input.occurredAt ? { occurredAt: input.occurredAt } : {}),
   };
 }
 

@@ -30,6 +30,7 @@ import {
   ticketsDueForSlaCheck,
   updateTicket,
   type MessageRow,
+  type TicketInsert,
   type TicketRow,
 } from '../tickets/tickets.repository.ts';
 
@@ -114,13 +115,7 @@ async function ticketClock(
     knownMessages?.map((m) => ({ direction: m.direction, createdAt: m.createdAt, automatic: m.meta.automatic })) ??
     history.messages ??
     [];
-  const clock: SlaEvent[] = [{ at: ticket.createdAt, kind: 'created', status: 'new' }];
-  for (const h of history.statuses) if (isStatus(h.to)) clock.push({ at: h.at, kind: 'status', status: h.to });
-  for (const m of messages) {
-    if (m.direction === 'inbound' && !m.automatic) clock.push({ at: m.createdAt, kind: 'customer_message' });
-    if (m.direction === 'outbound') clock.push({ at: m.createdAt, kind: 'agent_reply' });
-  }
-  return clock;
+  return clockOf(ticket, history.statuses, messages);
 }
 
 export type SlaConfig = { policies: SlaPolicyRow[]; calendars: Map<string, CalendarRow> };
@@ -194,46 +189,100 @@ export async function refreshTicketSla(
     if (!ticket.sla.length && !ticket.slaPolicyId && !ticket.slaNextCheckAt) return ticket;
     return updateTicket(tx, workspaceId, ticketId, { sla: [], slaPolicyId: null, slaNextCheckAt: null });
   }
-  const calendarRow = policy.calendarId ? config.calendars.get(policy.calendarId) : undefined;
   const clock = known.clock ?? (await ticketClock(tx, workspaceId, ticket, known.messages));
-  const states = slaStates(policy, calendarRow, clock, now);
-  const before = new Map(
-    (ticket.sla as Array<StoredSlaMetric & { notified?: string[] }>).map((m) => [m.metric, m.notified ?? []]),
-  );
+  const plan = slaPlan(ticket, policy, config, clock, now);
   const actor = systemActor(workspaceId);
+  for (const n of plan.notices)
+    await appendEvent(tx, actor, {
+      type: n.type,
+      subjectType: 'ticket',
+      subjectId: ticket.id,
+      personId: ticket.personId,
+      payload: {
+        number: ticket.number,
+        subject: ticket.subject,
+        metric: n.metric,
+        policyId: policy.id,
+        dueAt: n.dueAt,
+      },
+    });
+  for (const trigger of new Set(plan.notices.map((n) => n.type))) await applyRules(tx, workspaceId, ticketId, trigger);
+  return updateTicket(tx, workspaceId, ticketId, plan.columns);
+}
+
+type SlaNotice = { type: 'ticket.sla_warning' | 'ticket.sla_breached'; metric: string; dueAt: string | null };
+
+/**
+ * The policy's metrics for the ticket at `now` from its clock: the columns to store, and the warnings and breaches
+ * that happen now for the first time (each metric keeps the notices already sent, unless its cycle started afresh).
+ */
+function slaPlan(
+  ticket: Pick<TicketRow, 'sla'>,
+  policy: SlaPolicyRow,
+  config: SlaConfig,
+  clock: SlaEvent[],
+  now: Date,
+): { columns: ReturnType<typeof slaColumns>; notices: SlaNotice[] } {
+  const calendarRow = policy.calendarId ? config.calendars.get(policy.calendarId) : undefined;
+  const states = slaStates(policy, calendarRow, clock, now);
+  const previous = ticket.sla as Array<StoredSlaMetric & { notified?: string[] }>;
   const stored = [];
-  const fired: Array<'ticket.sla_warning' | 'ticket.sla_breached'> = [];
+  const notices: SlaNotice[] = [];
   for (const s of states) {
-    const notified = [...(before.get(s.metric) ?? [])];
+    const prev = previous.find((m) => m.metric === s.metric);
     // A new next-response cycle starts its notices afresh.
-    const prev = (ticket.sla as StoredSlaMetric[]).find((m) => m.metric === s.metric);
-    if (prev && prev.startedAt !== s.startedAt.toISOString()) notified.length = 0;
-    const payload = { number: ticket.number, subject: ticket.subject, metric: s.metric, policyId: policy.id };
+    const notified = prev && prev.startedAt === s.startedAt.toISOString() ? [...(prev.notified ?? [])] : [];
+    const dueAt = s.dueAt?.toISOString() ?? null;
     if (s.state === 'breached' && !notified.includes('breach')) {
       notified.push('breach');
-      fired.push('ticket.sla_breached');
-      await appendEvent(tx, actor, {
-        type: 'ticket.sla_breached',
-        subjectType: 'ticket',
-        subjectId: ticket.id,
-        personId: ticket.personId,
-        payload: { ...payload, dueAt: s.dueAt?.toISOString() ?? null },
-      });
+      notices.push({ type: 'ticket.sla_breached', metric: s.metric, dueAt });
     } else if (s.state === 'running' && s.warnAt && s.warnAt <= now && !notified.includes('warn')) {
       notified.push('warn');
-      fired.push('ticket.sla_warning');
-      await appendEvent(tx, actor, {
-        type: 'ticket.sla_warning',
-        subjectType: 'ticket',
-        subjectId: ticket.id,
-        personId: ticket.personId,
-        payload: { ...payload, dueAt: s.dueAt?.toISOString() ?? null },
-      });
+      notices.push({ type: 'ticket.sla_warning', metric: s.metric, dueAt });
     }
     stored.push(store(s, notified));
   }
-  for (const trigger of new Set(fired)) await applyRules(tx, workspaceId, ticketId, trigger);
-  return updateTicket(tx, workspaceId, ticketId, slaColumns(policy, states, stored, now));
+  return { columns: slaColumns(policy, states, stored, now), notices };
+}
+
+/**
+ * What refreshTicketSla would store for `ticket` — as it will be once the caller's write is done — at `now`, from its
+ * whole clock (its history with that write's status change and message): so that a change to a ticket and its SLA
+ * are written by one statement. Null when a warning or breach would be recorded (refreshTicketSla does that, after
+ * the write); an empty object when there is nothing to store (no policy applies and none is stored).
+ */
+export function ticketSlaAfter(
+  ticket: TicketRow,
+  person: Pick<PersonRow, 'id' | 'stage' | 'tags'> | null,
+  config: SlaConfig,
+  clock: SlaEvent[],
+  now: Date,
+): Partial<TicketInsert> | null {
+  const policy = ticket.mergedIntoId ? null : policyFor(config.policies, ticket, person);
+  if (!policy) {
+    if (!ticket.sla.length && !ticket.slaPolicyId && !ticket.slaNextCheckAt) return {};
+    return { sla: [], slaPolicyId: null, slaNextCheckAt: null };
+  }
+  const plan = slaPlan(ticket, policy, config, clock, now);
+  return plan.notices.length ? null : plan.columns;
+}
+
+/**
+ * The SLA clock of a ticket from its history as read: its creation, its status changes (oldest first), its customers'
+ * messages (not automatic ones) and its public replies.
+ */
+export function clockOf(
+  ticket: Pick<TicketRow, 'createdAt'>,
+  statuses: Array<{ to: unknown; at: Date }>,
+  messages: Array<{ direction: MessageRow['direction']; createdAt: Date; automatic: unknown }>,
+): SlaEvent[] {
+  const clock: SlaEvent[] = [{ at: ticket.createdAt, kind: 'created', status: 'new' }];
+  for (const h of statuses) if (isStatus(h.to)) clock.push({ at: h.at, kind: 'status', status: h.to });
+  for (const m of messages) {
+    if (m.direction === 'inbound' && !m.automatic) clock.push({ at: m.createdAt, kind: 'customer_message' });
+    if (m.direction === 'outbound') clock.push({ at: m.createdAt, kind: 'agent_reply' });
+  }
+  return clock;
 }
 
 /** What an SLA policy is chosen by: the ticket's fields and its customer's stage and tags. */

@@ -212,19 +212,18 @@ export async function insertTicket(db: DbOrTx, row: TicketInsert): Promise<Ticke
   return r;
 }
 
-export async function updateTicket(
-  db: DbOrTx,
-  workspaceId: string,
-  id: string,
-  set: Partial<TicketInsert>,
-): Promise<TicketRow | null> {
-  const [r] = await db
+/**
+ * The UPDATE of one ticket (not run): `updatedAt` moves to the statement's time and, when the status is set without
+ * its `statusChangedAt`, that moves too if the status differs. Run by updateTicket, or within a larger statement.
+ */
+export function ticketUpdate(db: DbOrTx, workspaceId: string, id: string, set: Partial<TicketInsert>) {
+  return db
     .update(tickets)
     .set({
       ...set,
       updatedAt: sql`date_trunc('milliseconds', now())`,
       // The moment the status last changed: time rules count "pending for 3 days" from it.
-      ...(set.status !== undefined
+      ...(set.status !== undefined && set.statusChangedAt === undefined
         ? {
             statusChangedAt: sql`case when ${tickets.status} is distinct from ${set.status}
               then date_trunc('milliseconds', now()) else ${tickets.statusChangedAt} end`,
@@ -233,6 +232,15 @@ export async function updateTicket(
     })
     .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, id)))
     .returning();
+}
+
+export async function updateTicket(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  set: Partial<TicketInsert>,
+): Promise<TicketRow | null> {
+  const [r] = await ticketUpdate(db, workspaceId, id, set);
   return r ?? null;
 }
 
@@ -403,7 +411,14 @@ export async function messagesOfTicket(db: DbOrTx, workspaceId: string, ticketId
     .orderBy(asc(messages.createdAt), asc(messages.id));
 }
 
-/** What the SLA clock needs of a ticket's messages (no bodies), oldest first. */
+/** The ticket's status changes as a JSON array of {to, at}, oldest first (from its events): a column expression. */
+export function ticketStatusHistory(workspaceId: string, ticketId: string): SQL {
+  return sql`(select coalesce(json_agg(json_build_object('to', e.payload->'to', 'at', e.occurred_at) order by e.seq), '[]')
+    from ${events} e
+   where e.workspace_id = ${workspaceId} and e.subject_type = 'ticket' and e.subject_id = ${ticketId}
+     and e.type = 'ticket.status_changed')`;
+}
+
 /** What the SLA clock reads of a ticket's history: its status changes and, unless known, its messages' times. */
 export type TicketClockHistory = {
   statuses: Array<{ to: unknown; at: Date }>;
@@ -423,10 +438,7 @@ export async function ticketClockHistory(
   const [r] = rowsOf<{ statuses: unknown; messages: unknown }>(
     await db.execute(sql`
       select
-        (select coalesce(json_agg(json_build_object('to', e.payload->'to', 'at', e.occurred_at) order by e.seq), '[]')
-           from ${events} e
-          where e.workspace_id = ${workspaceId} and e.subject_type = 'ticket' and e.subject_id = ${ticketId}
-            and e.type = 'ticket.status_changed') as statuses,
+        ${ticketStatusHistory(workspaceId, ticketId)} as statuses,
         ${
           opts.withMessages
             ? sql`(select coalesce(json_agg(json_build_object('direction', m.direction, 'at', m.created_at,

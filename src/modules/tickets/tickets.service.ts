@@ -33,7 +33,7 @@ import { appendEvent, appendEventsTogether, eventRow, listEvents, type EventInpu
 import { enqueueJob } from '../../jobs/queue.ts';
 import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
-import { findChannel, findChannelByKind, insertChannel, type ChannelRow } from '../channels/channels.repository.ts';
+import { findChannelByKind, insertChannel, type ChannelRow } from '../channels/channels.repository.ts';
 import { actorRef } from '../people/people.service.ts';
 import { newPersonRecord, resolvePerson } from '../people/resolve-person.ts';
 import { findPerson, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
@@ -42,11 +42,11 @@ import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields } from '../fields/record-fields.ts';
 import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
-import { initialTicketSla, refreshTicketSla } from '../sla/sla.service.ts';
+import { clockOf, initialTicketSla, refreshTicketSla, ticketSlaAfter } from '../sla/sla.service.ts';
+import { replyContext } from './reply-context.ts';
 import { applyRules, asRule, ruleChangesStatus, ruleFacts } from '../rules/rules.service.ts';
 import { matchingRules } from '../../domain/rules.ts';
 import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
-import { isOnline } from '../../realtime/presence.ts';
 import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
 import { findSop, type SopRow } from '../sops/sops.repository.ts';
 import { inboundConfig, type InboundConfig } from './inbound-config.ts';
@@ -75,6 +75,7 @@ import {
   openTicketGroups,
   ticketListColumns,
   touchConversation,
+  ticketUpdate,
   updateTicket,
   type ConversationInsert,
   type MessageInsert,
@@ -210,6 +211,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       events: EventInput[];
       /** An existing conversation this message continues: its last message time moves to the message's. */
       continues?: { conversationId: string; at: Date } | undefined;
+      /** A change to the message's (existing) ticket, made by the same statement (as updateTicket makes it). */
+      change?: Partial<TicketInsert> | undefined;
     },
   ): Promise<{
     message: MessageRow;
@@ -219,21 +222,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   }> {
     const atCommit = deps.realtime?.atCommit;
     const notice = messageEvent(w.message);
-    const changes = w.continues
-      ? [
-          tx
-            .update(conversations)
-            .set({ lastMessageAt: w.continues.at })
-            .where(
-              and(
-                eq(conversations.workspaceId, w.message.workspaceId),
-                eq(conversations.id, w.continues.conversationId),
-              ),
-            )
-            .getSQL(),
-        ]
-      : [];
-    const [, ticketRows, conversationRows, [message]] = await insertTogether(
+    const ws = w.message.workspaceId;
+    const [, ticketRows, conversationRows, [message], , , changedTickets] = await insertTogether(
       tx,
       [
         { table: people, rows: w.person ? [w.person] : [] },
@@ -242,16 +232,32 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         { table: messages, rows: [w.message], returning: true },
         { table: attachments, rows: w.files },
         { table: events, rows: w.events.map((e) => eventRow(actor, e)) },
+        {
+          table: tickets,
+          update: w.change ? ticketUpdate(tx, ws, w.message.ticketId, w.change).getSQL() : null,
+          returning: true,
+        },
+        {
+          table: conversations,
+          update: w.continues
+            ? tx
+                .update(conversations)
+                .set({ lastMessageAt: w.continues.at })
+                .where(and(eq(conversations.workspaceId, ws), eq(conversations.id, w.continues.conversationId)))
+                .getSQL()
+            : null,
+        },
       ] as const,
-      { also: atCommit ? [atCommit(notice)] : [], changes },
+      { also: atCommit ? [atCommit(notice)] : [] },
     );
     if (!message) throw new Error('message insert returned nothing');
     if (w.conversation && !conversationRows[0]) throw new Error('conversation insert returned nothing');
     if (w.ticket && !ticketRows[0]) throw new Error('ticket insert returned nothing');
+    if (w.change && !changedTickets[0]) throw new Error('ticket update returned nothing');
     return {
       message,
       conversation: conversationRows[0] ?? null,
-      ticket: ticketRows[0] ?? null,
+      ticket: ticketRows[0] ?? changedTickets[0] ?? null,
       announced: atCommit !== undefined,
     };
   }
@@ -293,11 +299,6 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         );
     }
     return r.values;
-  }
-
-  async function emailOfConversation(tx: DbOrTx, ws: string, personId: string | null): Promise<string | null> {
-    if (!personId) return null;
-    return (await findPerson(tx, ws, personId))?.emails[0] ?? null;
   }
 
   function ticketEvent(
@@ -1064,7 +1065,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             throw new AppError('conflict', `Ticket #${ticket.number} was merged into another ticket`, {
               mergedIntoId: ticket.mergedIntoId,
             });
-          const all = await messagesOfTicket(tx, actor.workspaceId, id);
+          // Everything else the reply needs, in one statement now that the ticket is locked.
+          const ctx = await replyContext(tx, ticket);
+          const all = ctx.messages;
           if (input.seenMessageId && !input.force) {
             const seenAt = all.findIndex((m) => m.id === input.seenMessageId);
             const newer = seenAt < 0 ? [] : all.slice(seenAt + 1).filter((m) => m.authorId !== actorRef(actor));
@@ -1085,7 +1088,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                 },
               );
           }
-          const convs = await conversationsOfTicket(tx, actor.workspaceId, id);
+          const convs = ctx.conversations;
           const conversation = input.conversationId
             ? convs.find((c) => c.id === input.conversationId)
             : [...convs].sort((a, b) => b.lastMessageAt.getTime() - a.lastMessageAt.getTime())[0];
@@ -1093,9 +1096,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             throw new AppError('validation_failed', 'That conversation is not part of this ticket', {
               field: 'conversationId',
             });
-          const channel = conversation.channelId
-            ? await findChannel(tx, actor.workspaceId, conversation.channelId)
-            : null;
+          const channel = conversation.channelId ? (ctx.channels.get(conversation.channelId) ?? null) : null;
+          const customerId = conversation.personId ?? ticket.personId;
           const messageId = newId();
           const files = await saveFiles(actor.workspaceId, messageId, input.attachments);
           if (files.refused.length)
@@ -1107,8 +1109,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           const chatByEmail =
             !internal &&
             conversation.channel === 'chat' &&
-            !(await isOnline(tx, actor.workspaceId, 'visitor', conversation.id)) &&
-            Boolean(await emailOfConversation(tx, actor.workspaceId, conversation.personId ?? ticket.personId));
+            !ctx.visitorsOnline.has(conversation.id) &&
+            Boolean(customerId && ctx.people.get(customerId)?.emails[0]);
           const byEmail = chatByEmail || (!internal && ['email', 'form', 'phone'].includes(conversation.channel));
           const domain = (channel?.address ?? '').split('@')[1] || 'rapport.invalid';
           const now = new Date();
@@ -1133,9 +1135,14 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;
           }
           if (!ticket.assigneeId && actor.userId && !internal) set.assigneeId = actor.userId;
-          ticket = (await updateTicket(tx, actor.workspaceId, id, set)) ?? ticket;
+          const statusChanged = set.status !== undefined && set.status !== before;
+          // The status changes at the reply's time, so that the SLA can be counted before the write: the ticket's
+          // change, its SLA, the message, its attachments, the events, the conversation's last message time and the
+          // realtime notice then go in one statement.
+          if (statusChanged) set.statusChangedAt = now;
+          const after: TicketRow = { ...ticket, ...set };
           const recorded: EventInput[] = [
-            ticketEvent(ticket, internal ? 'ticket.note_added' : 'ticket.replied', {
+            ticketEvent(after, internal ? 'ticket.note_added' : 'ticket.replied', {
               messageId,
               conversationId: conversation.id,
               channel: conversation.channel,
@@ -1143,36 +1150,58 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               preview: preview(text),
               ...(internal ? {} : { text }),
             }),
-            ...(ticket.status !== before
-              ? [ticketEvent(ticket, 'ticket.status_changed', { from: before, to: ticket.status })]
+            ...(statusChanged
+              ? [
+                  {
+                    ...ticketEvent(after, 'ticket.status_changed', { from: before, to: after.status }),
+                    occurredAt: now,
+                  },
+                ]
               : []),
           ];
+          const row: MessageRow = {
+            workspaceId: actor.workspaceId,
+            id: messageId,
+            conversationId: conversation.id,
+            ticketId: id,
+            direction: internal ? 'note' : 'outbound',
+            authorType: actor.kind,
+            authorId: actorRef(actor),
+            bodyText: text,
+            bodyHtml: html,
+            emailMessageId: byEmail ? `${messageId}@${domain}` : null,
+            meta: {},
+            delivery: internal ? 'stored' : byEmail ? 'queued' : 'sent',
+            deliveryError: null,
+            createdAt: now,
+          };
+          const clock = clockOf(
+            after,
+            [...ctx.statuses, ...(statusChanged ? [{ to: after.status, at: now }] : [])],
+            [...all, row].map((m) => ({ direction: m.direction, createdAt: m.createdAt, automatic: m.meta.automatic })),
+          );
+          const customer = after.personId ? (ctx.people.get(after.personId) ?? null) : null;
+          // Null when a warning or breach is due: refreshTicketSla records it after the write.
+          const sla = ticketSlaAfter(after, customer, ctx.sla, clock, now);
           const written = await writeMessage(tx, actor, {
             conversation: null,
-            message: {
-              workspaceId: actor.workspaceId,
-              id: messageId,
-              conversationId: conversation.id,
-              ticketId: id,
-              direction: internal ? 'note' : 'outbound',
-              authorType: actor.kind,
-              authorId: actorRef(actor),
-              bodyText: text,
-              bodyHtml: html,
-              emailMessageId: byEmail ? `${messageId}@${domain}` : null,
-              delivery: internal ? 'stored' : byEmail ? 'queued' : 'sent',
-              createdAt: now,
-            },
+            message: row,
             files: files.rows,
             events: recorded,
             continues: { conversationId: conversation.id, at: now },
+            change: { ...set, ...sla },
           });
           const message = written.message;
           announced = written.announced;
-          // The ticket as it is now, and its messages: those read under its lock at the start, and this reply.
-          ticket =
-            (await refreshTicketSla(tx, actor.workspaceId, id, new Date(), { ticket, messages: [...all, message] })) ??
-            ticket;
+          ticket = written.ticket ?? ticket;
+          if (!sla)
+            ticket =
+              (await refreshTicketSla(tx, actor.workspaceId, id, now, {
+                ticket,
+                person: customer,
+                config: ctx.sla,
+                clock,
+              })) ?? ticket;
           return { ticket, message };
         }),
       );

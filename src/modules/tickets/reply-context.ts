@@ -1,0 +1,75 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf, type DbOrTx } from '../../db/client.ts';
+import { rowsFromJson } from '../../db/json-rows.ts';
+import { channels, conversations, messages, people, realtimePresence } from '../../db/schema/index.ts';
+import type { ChannelRow } from '../channels/channels.repository.ts';
+import type { PersonRow } from '../people/people.repository.ts';
+import { slaConfigColumns, slaConfigFromJson, type SlaConfig } from '../sla/sla.service.ts';
+import { ticketStatusHistory, type ConversationRow, type MessageRow, type TicketRow } from './tickets.repository.ts';
+
+/** What an agent's reply reads of its ticket once the ticket is locked, in one statement. */
+export type ReplyContext = {
+  /** Every message of the ticket, oldest first (as messagesOfTicket). */
+  messages: MessageRow[];
+  /** The ticket's conversations, oldest first (as conversationsOfTicket). */
+  conversations: ConversationRow[];
+  /** The channels of those conversations, by id. */
+  channels: Map<string, ChannelRow>;
+  /** The conversations whose chat visitor is online now (realtime_presence, as isOnline). */
+  visitorsOnline: Set<string>;
+  /** The ticket's customer and those of its conversations, by id. */
+  people: Map<string, PersonRow>;
+  /** The ticket's status changes, oldest first (as ticketClockHistory). */
+  statuses: Array<{ to: unknown; at: Date }>;
+  /** As slaConfig returns it. */
+  sla: SlaConfig;
+};
+
+/**
+ * The ticket's messages, conversations and their channels, which chat visitors are online, its customers, its status
+ * history and the workspace's SLA policies with their calendars — what a reply read in eight statements, in one. Read
+ * after the ticket's lock is taken (in a statement of its own), so that it sees everything committed before.
+ */
+export async function replyContext(tx: DbOrTx, ticket: TicketRow): Promise<ReplyContext> {
+  const ws = ticket.workspaceId;
+  const id = ticket.id;
+  const sla = slaConfigColumns(ws);
+  const [r] = rowsOf<{
+    messages: unknown;
+    conversations: unknown;
+    channels: unknown;
+    online: string[] | null;
+    people: unknown;
+    statuses: unknown;
+    policies: unknown;
+    calendars: unknown;
+  }>(
+    await tx.execute(sql`
+      with convs as (select * from ${conversations} c where c.workspace_id = ${ws} and c.ticket_id = ${id})
+      select
+        (select coalesce(json_agg(m order by m.created_at, m.id), '[]') from ${messages} m
+          where m.workspace_id = ${ws} and m.ticket_id = ${id}) as messages,
+        (select coalesce(json_agg(c order by c.created_at), '[]') from convs c) as conversations,
+        (select coalesce(json_agg(ch), '[]') from ${channels} ch
+          where ch.workspace_id = ${ws} and ch.id in (select c.channel_id from convs c)) as channels,
+        (select array_agg(distinct p.key) from ${realtimePresence} p
+          where p.workspace_id = ${ws} and p.kind = 'visitor' and p.expires_at > now()
+            and p.key in (select c.id::text from convs c where c.channel = 'chat')) as online,
+        (select coalesce(json_agg(p), '[]') from ${people} p
+          where p.workspace_id = ${ws}
+            and (p.id = ${ticket.personId} or p.id in (select c.person_id from convs c))) as people,
+        ${ticketStatusHistory(ws, id)} as statuses,
+        ${sla.policies} as policies,
+        ${sla.calendars} as calendars`),
+  );
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
+  return {
+    messages: rowsFromJson(messages, r?.messages),
+    conversations: rowsFromJson(conversations, r?.conversations),
+    channels: new Map(rowsFromJson(channels, r?.channels).map((c) => [c.id, c])),
+    visitorsOnline: new Set(r?.online ?? []),
+    people: new Map(rowsFromJson(people, r?.people).map((p) => [p.id, p])),
+    statuses: list(r?.statuses).map((x) => ({ to: x.to, at: new Date(String(x.at)) })),
+    sla: slaConfigFromJson(r?.policies, r?.calendars),
+  };
+}
