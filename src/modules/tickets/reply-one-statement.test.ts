@@ -72,7 +72,10 @@ describe.each(testEngines())('an agent reply written in one statement (%s)', (en
     const d = await desk();
     const ws = d.ws.workspace.id;
     const before = await ticketOf(ws, d.ticketId);
-    const { message } = await ctx.services.tickets.reply(d.ws.ownerActor, d.ticketId, { text: 'It left today.', status: 'pending' });
+    const { message } = await ctx.services.tickets.reply(d.ws.ownerActor, d.ticketId, {
+      text: 'It left today.',
+      status: 'pending',
+    });
     const at = message.createdAt;
     const t = await ticketOf(ws, d.ticketId);
     expect([before.status, t.status]).toEqual(['new', 'pending']);
