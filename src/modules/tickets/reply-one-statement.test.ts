@@ -50,7 +50,7 @@ describe.each(testEngines())('an agent reply written in one statement (%s)', (en
     };
     const opened = await services.tickets.receive(mail);
     if (opened.outcome !== 'created') throw new Error('expected a new ticket');
-    return { ws, ticketId: opened.ticket.id, addPolicy };
+    return { ws, ticketId: opened.ticket.id, addPolicy, mail };
   }
 
   const ticketOf = async (workspaceId: string, id: string) => {
@@ -123,5 +123,34 @@ describe.each(testEngines())('an agent reply written in one statement (%s)', (en
     expect(t.sla.map((m) => [m.metric, m.state, m.notified])).toEqual([['resolution', 'running', ['warn']]]);
     const warnings = (await eventsOf(ws, d.ticketId)).filter((e) => e.type === 'ticket.sla_warning');
     expect(warnings.map((e) => (e.payload as { metric: string }).metric)).toEqual(['resolution']);
+  });
+
+  it("stores a customer's follow-up with the ticket's change and the SLA the clock computes from the stored history", async () => {
+    const d = await desk();
+    const ws = d.ws.workspace.id;
+    await ctx.services.tickets.reply(d.ws.ownerActor, d.ticketId, { text: 'Which order?', status: 'pending' });
+    const follow = await ctx.services.tickets.receive({
+      ...d.mail,
+      subject: 'Re: Where is my parcel?',
+      text: 'Order 42.',
+      emailMessageId: `${crypto.randomUUID()}@mail.example.com`,
+      replyTo: [String(d.mail.emailMessageId)],
+    });
+    if (follow.outcome !== 'appended') throw new Error(`expected the follow-up on the ticket, got ${follow.outcome}`);
+    const t = await ticketOf(ws, d.ticketId);
+    const changedAt = t.statusChangedAt;
+    expect(t.status).toBe('open');
+    expect(t.lastCustomerMessageAt).toEqual(follow.message.createdAt);
+    const next = t.sla.find((m) => m.metric === 'next_response');
+    expect([next?.state, next?.startedAt]).toEqual(['running', follow.message.createdAt.toISOString()]);
+    expect(t.sla.find((m) => m.metric === 'resolution')?.state).toBe('running');
+    const changed = (await eventsOf(ws, d.ticketId)).filter((e) => e.type === 'ticket.status_changed');
+    expect(changed.map((e) => [(e.payload as { to: string }).to, e.occurredAt])).toEqual([
+      ['pending', expect.any(Date)],
+      ['open', changedAt],
+    ]);
+    const sla = (x: typeof t) => [x.slaPolicyId, x.sla, x.slaNextCheckAt, x.firstResponseBusinessMs];
+    await ctx.database.db.transaction((tx) => refreshTicketSla(tx, ws, d.ticketId, changedAt));
+    expect(sla(await ticketOf(ws, d.ticketId))).toEqual(sla(t));
   });
 });

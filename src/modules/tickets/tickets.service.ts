@@ -75,6 +75,7 @@ import {
   openTicketGroups,
   ticketListColumns,
   touchConversation,
+  ticketClockHistory,
   ticketUpdate,
   updateTicket,
   type ConversationInsert,
@@ -755,20 +756,47 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             // Recorded with the message's event below, in one statement.
             created = ticketCreatedEvent(ticket, custom, followUpOf);
           }
-          // The ticket's change by this message first, so that all this message adds goes in one statement.
+          // The ticket's change by this message, made by the statement that writes the message.
+          let change: Partial<TicketInsert> | undefined;
+          // The SLA clock of a ticket this message continues, when its SLA is counted before the write.
+          let knownClock: SlaEvent[] | undefined;
           if (outcome === 'appended' && !m.automatic) {
             const next = statusAfterCustomerMessage(ticket.status).status as TicketStatusValue;
             const before = ticket.status;
-            ticket =
-              (await updateTicket(tx, ws, ticket.id, {
-                status: next,
-                lastCustomerMessageAt: at,
-                ...(isDone(before) && !isDone(next) ? { resolvedAt: null } : {}),
-              })) ?? ticket;
+            const now = new Date();
+            change = {
+              status: next,
+              lastCustomerMessageAt: at,
+              ...(isDone(before) && !isDone(next) ? { resolvedAt: null } : {}),
+              ...(before !== next ? { statusChangedAt: now } : {}),
+            };
+            const after: TicketRow = { ...ticket, ...change };
             if (before !== next)
-              deferred.push(
-                ticketEvent(ticket, 'ticket.status_changed', { from: before, to: next, reason: 'customer replied' }),
+              deferred.push({
+                ...ticketEvent(after, 'ticket.status_changed', { from: before, to: next, reason: 'customer replied' }),
+                occurredAt: now,
+              });
+            // No rule of the trigger matches the changed ticket, and the message comes from the ticket's customer:
+            // the SLA is counted now from the ticket's history (one statement) and stored with the change (as a
+            // reply's, see ticketSlaAfter), instead of updating the ticket a second time after the message.
+            const customer = person?.id === after.personId ? person : undefined;
+            const noRule =
+              !ruleSet?.length ||
+              !matchingRules(ruleSet.map(asRule), trigger, ruleFacts(after, ruleText(m, text), customer ?? null))
+                .length;
+            if (noRule && customer !== undefined) {
+              const history = await ticketClockHistory(tx, ws, ticket.id, { withMessages: true });
+              const clock = clockOf(
+                after,
+                [...history.statuses, ...(before !== next ? [{ to: next, at: now }] : [])],
+                [...(history.messages ?? []), { direction: 'inbound', createdAt: at, automatic: null }],
               );
+              const counted = ticketSlaAfter(after, customer, sla, clock, now);
+              if (counted) {
+                change = { ...change, ...counted };
+                settled = true;
+              } else knownClock = clock;
+            }
           }
           const existing = conversation && conversation.ticketId === ticket.id ? conversation : null;
           const thread = existing ?? inboundConversation(m, ticket.id, person?.id ?? null, at);
@@ -791,9 +819,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             events: [...deferred.splice(0), ...(created ? [created] : []), inbound.event],
             // A conversation inserted just now already has this message's time.
             continues: existing ? { conversationId: existing.id, at } : undefined,
+            change,
           });
           const message = written.message;
           announced = written.announced;
+          if (change) ticket = written.ticket ?? ticket;
           conversation = existing ?? written.conversation;
           if (!conversation) throw new Error('conversation insert returned nothing');
           // The ticket and the customer as this transaction left them, so the rules and the SLA need not read them.
@@ -805,15 +835,17 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                 ticket,
                 person,
               })) ?? ticket;
-          // A ticket this message opened has no history but this transaction's: its creation and this message (rule
-          // notes do not count, and when no rule of the trigger sets a status, there is no status change).
+          // The clock counted before the write, or, for a ticket this message opened, its history is this
+          // transaction's: its creation and this message (rule notes do not count, and when no rule of the trigger
+          // sets a status, there is no status change).
           const clock: SlaEvent[] | undefined =
-            outcome === 'created' && !ruleSet?.some(ruleChangesStatus)
+            knownClock ??
+            (outcome === 'created' && !ruleSet?.some(ruleChangesStatus)
               ? [
                   { at: ticket.createdAt, kind: 'created', status: 'new' },
                   { at: message.createdAt, kind: 'customer_message' },
                 ]
-              : undefined;
+              : undefined);
           if (!settled)
             ticket =
               (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
