@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { withPreparedStatements, type Db } from '../../db/client.ts';
 import { channels, conversations, messages, users } from '../../db/schema/index.ts';
 import { normaliseEmailAddress } from '../../domain/customers.ts';
 import { systemActor } from '../../domain/permissions.ts';
@@ -9,7 +9,7 @@ import type { ChannelRow } from '../channels/channels.repository.ts';
 import { findPeopleByEmails, findPerson, findPersonByExternalId, type PersonRow } from '../people/people.repository.ts';
 import type { PeopleService } from '../people/people.service.ts';
 import type { MessageRow } from '../tickets/tickets.repository.ts';
-import { findConversation, findMessage, findTicket } from '../tickets/tickets.repository.ts';
+import { findConversation, findTicket } from '../tickets/tickets.repository.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
 
 /** A chat message as the visitor sees it: no internal notes, no agent ids. */
@@ -50,6 +50,20 @@ function sameHex(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
+/** A message as the visitor sees it; `agentName` is its author's (an agent's) full name. */
+function visitorView(
+  m: Pick<MessageRow, 'id' | 'direction' | 'bodyText' | 'createdAt'>,
+  agentName: string | null | undefined,
+): VisitorMessage {
+  return {
+    id: m.id,
+    from: m.direction === 'inbound' ? 'visitor' : 'agent',
+    text: m.bodyText,
+    author: m.direction === 'inbound' || !agentName ? null : (agentName.split(/\s+/)[0] ?? agentName),
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+
 export type ChatService = ReturnType<typeof createChatService>;
 
 /**
@@ -65,20 +79,14 @@ export function createChatService(deps: { db: Db; tickets: TicketsService; peopl
       .select({ id: users.id, name: users.name })
       .from(users)
       .where(and(eq(users.workspaceId, workspaceId), inArray(users.id, ids)));
-    return new Map(rows.map((r) => [r.id, r.name.split(/\s+/)[0] ?? r.name]));
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 
   async function present(workspaceId: string, rows: MessageRow[]): Promise<VisitorMessage[]> {
     const names = await agentNames(workspaceId, [
       ...new Set(rows.filter((m) => m.authorType === 'user' && m.authorId).map((m) => m.authorId as string)),
     ]);
-    return rows.map((m) => ({
-      id: m.id,
-      from: m.direction === 'inbound' ? 'visitor' : 'agent',
-      text: m.bodyText,
-      author: m.direction === 'inbound' ? null : ((m.authorId && names.get(m.authorId)) ?? null),
-      createdAt: m.createdAt.toISOString(),
-    }));
+    return rows.map((m) => visitorView(m, m.authorId ? names.get(m.authorId) : undefined));
   }
 
   return {
@@ -211,9 +219,30 @@ export function createChatService(deps: { db: Db; tickets: TicketsService; peopl
 
     /** One stored message as the visitor sees it, if it belongs to that conversation and is not a note. */
     async messageFor(channel: ChannelRow, conversationId: string, messageId: string): Promise<VisitorMessage | null> {
-      const m = await findMessage(db, channel.workspaceId, messageId);
-      if (!m || m.conversationId !== conversationId || m.direction === 'note') return null;
-      return (await present(channel.workspaceId, [m]))[0] ?? null;
+      // The message and its author's name in one statement: every reply is read back so for each visitor socket.
+      const [r] = await withPreparedStatements(() =>
+        db
+          .select({
+            id: messages.id,
+            conversationId: messages.conversationId,
+            direction: messages.direction,
+            bodyText: messages.bodyText,
+            createdAt: messages.createdAt,
+            agentName: users.name,
+          })
+          .from(messages)
+          .leftJoin(
+            users,
+            and(
+              eq(messages.authorType, 'user'),
+              eq(users.workspaceId, messages.workspaceId),
+              sql`${users.id}::text = ${messages.authorId}`,
+            ),
+          )
+          .where(and(eq(messages.workspaceId, channel.workspaceId), eq(messages.id, messageId))),
+      );
+      if (!r || r.conversationId !== conversationId || r.direction === 'note') return null;
+      return visitorView(r, r.agentName);
     },
 
     /** The chat conversations of a ticket (agents type and read per ticket; the visitor sees it per conversation). */

@@ -208,7 +208,12 @@ describe.each(testEngines())('live chat over WebSocket (%s)', (engine) => {
     expect(reply.statusCode).toBe(201);
     expect(reply.json().delivery).toBe('sent');
     const got = await s.next((f) => f.type === 'message' && (f.message as { from: string }).from === 'agent');
-    expect(got.message).toMatchObject({ from: 'agent', text: 'Yes, since Monday!' });
+    // The agent is named to the visitor by their first name.
+    expect(got.message).toMatchObject({
+      from: 'agent',
+      text: 'Yes, since Monday!',
+      author: a.user.name.split(/\s+/)[0],
+    });
     expect(s.frames.some((f) => JSON.stringify(f).includes('Internal: check'))).toBe(false);
 
     inbox.send({ type: 'read', ticketId, messageId: (sent.message as { id: string }).id });
