@@ -99,8 +99,7 @@ function config(opts: {
     `info_log_path = ${dir}/dovecot.log`,
     'ssl = no',
     'auth_mechanisms = plain login',
-    // No delay after a failed login. (Dovecot's per-address penalty remains: a login after two failed ones in a row
-    // waits a few seconds.)
+    // No delay after a failed login (and no penalty: see the anvil service below).
     'auth_failure_delay = 0',
     // Without root there are no other users to switch to, and no chroot.
     ...(root
@@ -119,7 +118,13 @@ function config(opts: {
     '  }',
     ...(root ? [] : ['  chroot =']),
     '}',
-    ...(root ? [] : ['service anvil {', '  chroot =', '}']),
+    'service anvil {',
+    ...(root ? [] : ['  chroot =']),
+    // No per-address penalty after failed logins (a login after two failed ones in a row would wait seconds).
+    '  unix_listener anvil-auth-penalty {',
+    '    mode = 0',
+    '  }',
+    '}',
   ];
   if (v24)
     return [
