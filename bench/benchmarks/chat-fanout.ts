@@ -141,6 +141,8 @@ function summarise(m: Measured) {
     metrics,
     clean: sum((p) => p.lost + p.failed + p.errorFrames) === 0 && m.unexpectedCloses === 0 && l.count > 0,
     samples: l.count,
+    /** Each measured round's reply p99, in ms. */
+    roundP99s: m.phases.map((p) => latencySummary(p.latencies).p99Ms),
     problems:
       `${sum((p) => p.visitorMessages)} messages, ${sum((p) => p.lost)} lost, ${sum((p) => p.failed)} replies ` +
       `refused, ${sum((p) => p.errorFrames)} error frames, ${m.unexpectedCloses} sockets closed`,
@@ -326,11 +328,18 @@ export const chatFanout: Benchmark = {
           'server fails the run. ' +
           `Rapport: ${r.problems}${two ? `; two instances: ${two.problems}` : ''}; baseline: ${b.problems}.`,
         'What a reply goes through in Rapport: authentication of the API key, the reply transaction of prepared ' +
-          'statements (collision check, ticket update, then message, events and NOTIFY in one statement, SLA), the ' +
-          'NOTIFY sent at commit, the LISTEN connection, the hub handing the event to ' +
-          'every socket of the workspace (each keeps its own conversation), the message read back as the visitor ' +
-          'sees it, the frame. "message → inbox": from a visitor\'s message frame to the first inbox socket ' +
-          'announcing it (the message through tickets.receive, then the same fan-out).',
+          "statements (BEGIN; the ticket locked; one read of what the reply needs — the ticket's messages for the " +
+          'collision check and the SLA clock, its conversations and channels, visitors online, customers, status ' +
+          "history, SLA policies; one statement writing the ticket's change with its SLA, the message, events, the " +
+          "conversation's time and the NOTIFY; COMMIT), the NOTIFY sent at commit, the LISTEN connection, the hub " +
+          'handing the event to every socket of the workspace (each keeps its own conversation), the message read ' +
+          'back as the visitor sees it with its agent\'s name (one statement), the frame. "message → inbox": from a ' +
+          "visitor's message frame to the first inbox socket announcing it (the message through tickets.receive, " +
+          'then the same fan-out).',
+        `Each round's reply p99 (ms; the figure is over the replies of all rounds together): Rapport ` +
+          `${r.roundP99s.join(', ')}${two ? `; two instances ${two.roundP99s.join(', ')}` : ''}; the bare relay ` +
+          `${b.roundP99s.join(', ')}. A round's p99 is its two or three slowest replies: on this machine they come in ` +
+          'clusters, several replies in flight at the same moment all slow, while the median moves little.',
         'Visitor sockets come from several loopback addresses (25 per address), as Rapport limits new visitor ' +
           'sockets to 30 per address and minute.',
         'CPU %: CPU time (user + system, from /proc) of the server process(es), and of the PostgreSQL processes ' +
