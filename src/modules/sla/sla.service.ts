@@ -27,6 +27,7 @@ import { findPerson, type PersonRow } from '../people/people.repository.ts';
 import {
   findTicket,
   ticketClockHistory,
+  ticketEvent,
   ticketsDueForSlaCheck,
   updateTicket,
   type MessageRow,
@@ -193,19 +194,11 @@ export async function refreshTicketSla(
   const plan = slaPlan(ticket, policy, config, clock, now);
   const actor = systemActor(workspaceId);
   for (const n of plan.notices)
-    await appendEvent(tx, actor, {
-      type: n.type,
-      subjectType: 'ticket',
-      subjectId: ticket.id,
-      personId: ticket.personId,
-      payload: {
-        number: ticket.number,
-        subject: ticket.subject,
-        metric: n.metric,
-        policyId: policy.id,
-        dueAt: n.dueAt,
-      },
-    });
+    await appendEvent(
+      tx,
+      actor,
+      ticketEvent(ticket, n.type, { metric: n.metric, policyId: policy.id, dueAt: n.dueAt }),
+    );
   for (const trigger of new Set(plan.notices.map((n) => n.type))) await applyRules(tx, workspaceId, ticketId, trigger);
   return updateTicket(tx, workspaceId, ticketId, plan.columns);
 }

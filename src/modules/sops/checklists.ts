@@ -7,6 +7,7 @@ import type { Actor } from '../../domain/permissions.ts';
 import { checklistForType, unfinishedRequired } from '../../domain/macros.ts';
 import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
+import { ticketEvent } from '../tickets/tickets.repository.ts';
 import {
   deleteTicketChecklist,
   findSop,
@@ -38,20 +39,16 @@ export async function syncTicketChecklist(
   if (!steps.length) {
     if (current) await deleteTicketChecklist(tx, ws, ticket.id);
   } else await saveTicketChecklist(tx, { workspaceId: ws, ticketId: ticket.id, ticketType: ticket.type, steps });
-  await appendEvent(tx, actor, {
-    type: 'ticket.checklist_attached',
-    subjectType: 'ticket',
-    subjectId: ticket.id,
-    personId: ticket.personId,
-    payload: {
-      number: ticket.number,
-      subject: ticket.subject,
+  await appendEvent(
+    tx,
+    actor,
+    ticketEvent(ticket, 'ticket.checklist_attached', {
       ticketType: ticket.type,
       previousType: current?.ticketType ?? null,
       steps: steps.length,
       done: steps.filter((s) => s.doneAt).length,
-    },
-  });
+    }),
+  );
 }
 
 /** 409 with the unticked required steps when the ticket's type forbids solving before its SOP is done. */

@@ -7,6 +7,7 @@ import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
 import { openTicketStatusesSql, ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
 import { textArrayFilter } from '../people/people.repository.ts';
+import type { EventInput } from '../../events/events.ts';
 
 export type TicketRow = typeof tickets.$inferSelect;
 export type TicketInsert = typeof tickets.$inferInsert;
@@ -210,6 +211,21 @@ export async function insertTicket(db: DbOrTx, row: TicketInsert): Promise<Ticke
   const [r] = await db.insert(tickets).values(row).returning();
   if (!r) throw new Error('ticket insert returned nothing');
   return r;
+}
+
+/** An event about a ticket, on its customer's timeline, its payload led by the ticket's number and subject. */
+export function ticketEvent(
+  t: Pick<TicketRow, 'id' | 'personId' | 'number' | 'subject'>,
+  type: string,
+  payload: Record<string, unknown>,
+): EventInput {
+  return {
+    type,
+    subjectType: 'ticket',
+    subjectId: t.id,
+    personId: t.personId,
+    payload: { number: t.number, subject: t.subject, ...payload },
+  };
 }
 
 /**

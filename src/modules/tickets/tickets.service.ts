@@ -76,6 +76,7 @@ import {
   ticketListColumns,
   touchConversation,
   ticketClockHistory,
+  ticketEvent,
   ticketUpdate,
   updateTicket,
   type ConversationInsert,
@@ -300,20 +301,6 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         );
     }
     return r.values;
-  }
-
-  function ticketEvent(
-    t: Pick<TicketRow, 'id' | 'personId' | 'number' | 'subject'>,
-    type: string,
-    payload: Record<string, unknown>,
-  ): EventInput {
-    return {
-      type,
-      subjectType: 'ticket',
-      subjectId: t.id,
-      personId: t.personId,
-      payload: { number: t.number, subject: t.subject, ...payload },
-    };
   }
 
   /** Writes the files within the size limit to disk; the rows are inserted once their message exists. */
