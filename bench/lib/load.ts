@@ -11,6 +11,8 @@ export type LoadOptions = {
   connections: number;
   durationSeconds: number;
   pipelining?: number;
+  /** At most this many requests per second across all connections; absent: each connection as fast as it can. */
+  overallRate?: number | undefined;
 };
 
 export type LoadRun = {
@@ -47,6 +49,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
       connections: opts.connections,
       duration: opts.durationSeconds,
       pipelining: opts.pipelining ?? 1,
+      ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
       headers: opts.headers ?? {},
       requests: [
         {

@@ -41,6 +41,7 @@ export async function measure(t: Target, s: LoadSettings, durationSeconds: numbe
     ...(t.requestHeaders ? { requestHeaders: t.requestHeaders } : {}),
     connections: s.connections,
     durationSeconds,
+    overallRate: s.overallRate,
   });
   const wallMs = Date.now() - started;
   const self = process.cpuUsage(selfBefore);
