@@ -412,7 +412,7 @@ export const inbox: Benchmark = {
           { ...(targets[0] as Target), name: 'bare-list-paced' },
           { ...(targets[1] as Target), name: 'rapport-list-paced' },
         ],
-        { ...s, overallRate: pacedRate },
+        { ...s, pacedRate },
         runs,
         log,
       );
@@ -567,12 +567,9 @@ export const inbox: Benchmark = {
           'of the 10 connections sends its next request as soon as the last is answered, so the machine runs flat ' +
           'out and a request mostly waits for the others. The "paced" rows (informative) send the same requests ' +
           `over the same ${s.connections} connections at ${pacedRate} req/s in all — half what the bare server ` +
-          'reached in the saturated rounds — and the "1 connection" rows one request at a time. Paced, a request ' +
-          'that cannot start on time (every connection busy) would start late, which its own timing does not show: ' +
-          "autocannon's p99 corrected for that (whole ms) was " +
-          `${median(runs.filter((r) => r.name === 'rapport-list-paced').map((r) => r.autocannon.latencyP99))} ms ` +
-          `for Rapport and ${median(runs.filter((r) => r.name === 'bare-list-paced').map((r) => r.autocannon.latencyP99))} ` +
-          'ms for the bare server (medians of the rounds).',
+          'reached in the saturated rounds, evenly spaced (bench/lib/load.ts runPaced), each timed from the moment ' +
+          'it was due, so one that waits for a free connection counts its wait — and the "1 connection" rows one ' +
+          'request at a time.',
         (() => {
           // PostgreSQL's part from the statements measured alone: the run's own figure counts other work's queries.
           const pgUs = queues.reduce((a, q) => a + (costs[q]?.cpuUs ?? 0), 0) / queues.length;

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import autocannon from 'autocannon';
 import { percentileSorted, round } from './stats.ts';
 
@@ -11,8 +12,6 @@ export type LoadOptions = {
   connections: number;
   durationSeconds: number;
   pipelining?: number;
-  /** At most this many requests per second across all connections; absent: each connection as fast as it can. */
-  overallRate?: number | undefined;
 };
 
 export type LoadRun = {
@@ -49,7 +48,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
       connections: opts.connections,
       duration: opts.durationSeconds,
       pipelining: opts.pipelining ?? 1,
-      ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
       headers: opts.headers ?? {},
       requests: [
         {
@@ -94,4 +92,87 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
 export function assertClean(name: string, run: LoadRun): void {
   if (run.non2xx || run.errors || run.timeouts)
     throw new Error(`${name}: ${run.non2xx} non-2xx responses, ${run.errors} errors, ${run.timeouts} timeouts`);
+}
+
+/**
+ * Requests at a steady rate (`rate` per second, evenly spaced, not in bursts) over at most `connections` keep-alive
+ * connections, for `durationSeconds`. Each latency runs from the moment the request was due, so one that waited for
+ * a free connection counts its wait (no coordinated omission). Throws when the server answers anything but 2xx.
+ */
+export async function runPaced(opts: LoadOptions & { rate: number }): Promise<LoadRun> {
+  const { paths } = opts;
+  if (!paths.length) throw new Error('runPaced needs at least one path');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections });
+  const base = new URL(opts.url);
+  const intervalMs = 1000 / opts.rate;
+  const total = Math.round(opts.rate * opts.durationSeconds);
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const pending = new Set<Promise<void>>();
+  const send = (i: number, dueAt: number) => {
+    const k = i % paths.length;
+    const done = new Promise<void>((resolve) => {
+      const req = http.request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          path: paths[k],
+          method: 'GET',
+          headers: { ...opts.headers, ...opts.requestHeaders?.[k] },
+        },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) latencies.push(performance.now() - dueAt);
+            else non2xx++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end();
+    });
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+  };
+  const started = performance.now();
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      // Every request due by now goes out (a late timer catches up rather than dropping the rate).
+      while (next < total && started + next * intervalMs <= now) {
+        send(next, started + next * intervalMs);
+        next++;
+      }
+      if (next >= total) return resolve();
+      setTimeout(tick, Math.max(0, started + next * intervalMs - performance.now()));
+    };
+    tick();
+  });
+  await Promise.all(pending);
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  const sorted = Float64Array.from(latencies).sort();
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  const p = (q: number) => round(percentileSorted(sorted, q), 3);
+  return {
+    requests: latencies.length,
+    reqPerSec: round(latencies.length / seconds, 1),
+    p50Ms: p(50),
+    p90Ms: p(90),
+    p99Ms: p(99),
+    maxMs: round(sorted[sorted.length - 1] ?? Number.NaN, 3),
+    meanMs: round(sum / Math.max(1, sorted.length), 3),
+    non2xx,
+    errors,
+    timeouts: 0,
+    autocannon: { reqPerSecMean: round(latencies.length / seconds, 1), latencyP50: p(50), latencyP99: p(99) },
+  };
 }

@@ -1,7 +1,7 @@
 /** Measured autocannon runs of spawned servers, with the CPU they and PostgreSQL used and the machine's other load. */
 import os from 'node:os';
 import { machineBusyMs, postgresCpuByPid, postgresCpuDeltaMs, processCpuMs } from './cpu.ts';
-import { assertClean, runLoad, type LoadRun } from './load.ts';
+import { assertClean, runLoad, runPaced, type LoadRun } from './load.ts';
 import type { LoadSettings } from './settings.ts';
 import type { SpawnedServer } from './spawn.ts';
 import { median, round } from './stats.ts';
@@ -34,15 +34,15 @@ export async function measure(t: Target, s: LoadSettings, durationSeconds: numbe
   const machineBefore = machineBusyMs();
   const selfBefore = process.cpuUsage();
   const started = Date.now();
-  const run = await runLoad({
+  const load = {
     url: t.server.url,
     paths: t.paths,
     headers: t.headers,
     ...(t.requestHeaders ? { requestHeaders: t.requestHeaders } : {}),
     connections: s.connections,
     durationSeconds,
-    overallRate: s.overallRate,
-  });
+  };
+  const run = s.pacedRate ? await runPaced({ ...load, rate: s.pacedRate }) : await runLoad(load);
   const wallMs = Date.now() - started;
   const self = process.cpuUsage(selfBefore);
   const serverAfter = processCpuMs(t.server.pid);

@@ -8,8 +8,8 @@ export type LoadSettings = {
   warmupSeconds: number;
   rounds: number;
   poolSize: number;
-  /** Requests per second across all connections (autocannon's overallRate); absent: as fast as answers come. */
-  overallRate?: number;
+  /** Requests per second, evenly spaced, over the connections (runPaced); absent: each as fast as answers come. */
+  pacedRate?: number;
 };
 
 function envInt(name: string, fallback: number): number {
