@@ -565,7 +565,7 @@ export const inbox: Benchmark = {
         `Concurrency ${s.connections} connections. The target is on Rapport's p99; the ratio compares req/s with ` +
           'the bare query (higher is better). The target is judged at saturation, as this benchmark always has: each ' +
           'of the 10 connections sends its next request as soon as the last is answered, so the machine runs flat ' +
-          'out and a request mostly waits for the others. The "paced" rows (informative) send the same requests ' +
+          'out and a request waits for the others. The "paced" rows (informative) send the same requests ' +
           `over the same ${s.connections} connections at ${pacedRate} req/s in all — half what the bare server ` +
           'reached in the saturated rounds, evenly spaced (bench/lib/load.ts runPaced), each timed from the moment ' +
           'it was due, so one that waits for a free connection counts its wait — and the "1 connection" rows one ' +
