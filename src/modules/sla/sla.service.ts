@@ -245,8 +245,8 @@ function slaPlan(
  * the write); an empty object when there is nothing to store (no policy applies and none is stored).
  */
 export function ticketSlaAfter(
-  ticket: TicketRow,
-  person: Pick<PersonRow, 'id' | 'stage' | 'tags'> | null,
+  ticket: SlaTicketFields & Pick<TicketRow, 'sla' | 'slaPolicyId' | 'slaNextCheckAt' | 'mergedIntoId'>,
+  person: Pick<PersonRow, 'stage' | 'tags'> | null,
   config: SlaConfig,
   clock: SlaEvent[],
   now: Date,
@@ -337,18 +337,16 @@ function slaColumns(policy: SlaPolicyRow, states: SlaMetricState[], stored: Stor
 export function initialTicketSla(
   ticket: SlaTicketFields,
   person: Pick<PersonRow, 'stage' | 'tags'> | null,
-  config: Awaited<ReturnType<typeof slaConfig>>,
+  config: SlaConfig,
   clock: SlaEvent[],
   now: Date,
-): Partial<ReturnType<typeof slaColumns>> | null {
-  const policy = policyFor(config.policies, ticket, person);
-  if (!policy) return {};
-  const states = slaStates(policy, policy.calendarId ? config.calendars.get(policy.calendarId) : undefined, clock, now);
-  if (states.some((s) => s.state === 'breached' || (s.state === 'running' && s.warnAt && s.warnAt <= now))) return null;
-  return slaColumns(
-    policy,
-    states,
-    states.map((s) => store(s, [])),
+): Partial<TicketInsert> | null {
+  // A new ticket has no SLA stored and no notice sent: what ticketSlaAfter counts for it.
+  return ticketSlaAfter(
+    { ...ticket, sla: [], slaPolicyId: null, slaNextCheckAt: null, mergedIntoId: null },
+    person,
+    config,
+    clock,
     now,
   );
 }
