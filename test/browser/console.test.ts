@@ -148,6 +148,8 @@ describe.skipIf(skip)('console in a browser', () => {
     await page.waitForURL(`${base}/settings/activity`);
     await page.getByTestId('activity-table').waitFor();
 
+    // The palette opens again once the last one has finished closing (as for "?" below).
+    await page.waitForFunction(() => !document.querySelector('[role="dialog"]'));
     await page.keyboard.press('Control+k');
     await search.fill('users');
     await page.keyboard.press('Enter');
