@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testEngines } from '../../test/db.ts';
 import { makeWorkspace } from '../../test/factories.ts';
@@ -130,5 +130,47 @@ describe.each(testEngines())('several tables inserted in one statement (%s)', (e
       ] as const),
     ).rejects.toThrow();
     expect(await nameNow()).toBe('After');
+  });
+  it('writes SQL values in place and numbers the parameters of every part in order', async () => {
+    const personId = newId();
+    const eventId = newId();
+    const [[person], [event]] = await insertTogether(
+      database.db,
+      [
+        {
+          table: people,
+          returning: true,
+          rows: [
+            {
+              workspaceId: ws,
+              id: personId,
+              displayName: 'Dated',
+              searchText: 'dated',
+              createdAt: sql`${new Date('2020-02-03T04:05:06.789Z')}::timestamptz - make_interval(days => ${2})`,
+            },
+          ],
+        },
+        // payload and occurred_at left out: the table's defaults.
+        {
+          table: events,
+          returning: true,
+          rows: [
+            {
+              workspaceId: ws,
+              id: eventId,
+              type: 'test.sql',
+              subjectType: 'person',
+              subjectId: personId,
+              actorType: 'system',
+            },
+          ],
+        },
+      ] as const,
+      { also: [sql`${'after'}::text || ${personId}::text`] },
+    );
+    expect(person?.createdAt.toISOString()).toBe('2020-02-01T04:05:06.789Z');
+    expect(event?.payload).toEqual({});
+    expect(event?.occurredAt).toBeInstanceOf(Date);
+    expect(event).toEqual((await database.db.select().from(events).where(eq(events.id, eventId)))[0]);
   });
 });
