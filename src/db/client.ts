@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -22,6 +22,36 @@ export type Engine = 'pglite' | 'postgres';
 /** The rows of a raw `db.execute(sql…)` result (both engines answer `{ rows }`). */
 export function rowsOf<T>(result: unknown): T[] {
   return (result as { rows: T[] }).rows;
+}
+
+/** A statement compiled to its text and parameters (drizzle's `toSQL()` / `sqlToQuery` shape). */
+export type CompiledQuery = { sql: string; params: unknown[] };
+
+/** What of drizzle's database object the helpers below use (both engines have it; not in drizzle's public types). */
+type DrizzleInternals = {
+  dialect: { sqlToQuery(query: SQL): CompiledQuery };
+  session: {
+    prepareQuery(
+      query: CompiledQuery,
+      fields: undefined,
+      name: string | undefined,
+      arrayMode: false,
+    ): { execute(): Promise<unknown> };
+  };
+};
+
+/** `query` compiled once, to key, name or run it without compiling it again (each compilation walks every chunk). */
+export function compile(db: DbOrTx, query: SQL): CompiledQuery {
+  return (db as unknown as DrizzleInternals).dialect.sqlToQuery(query);
+}
+
+/**
+ * Runs a compiled statement as `db.execute` runs one (the rows as objects by column name, timestamps as PostgreSQL
+ * writes them); `name` prepares it once per connection on PostgreSQL (a statement of this text must have this name).
+ */
+export async function executeCompiled<T>(db: DbOrTx, query: CompiledQuery, name?: string): Promise<T[]> {
+  const { session } = db as unknown as DrizzleInternals;
+  return rowsOf<T>(await session.prepareQuery(query, undefined, name, false).execute());
 }
 
 export const searchSimilarityThreshold = 0.4;

@@ -1,6 +1,6 @@
 import { getTableColumns, is, SQL, sql, type Column, type InferSelectModel } from 'drizzle-orm';
 import type { PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
-import { rowsOf, type DbOrTx } from './client.ts';
+import { executeCompiled, type DbOrTx } from './client.ts';
 import { rowsFromJson } from './json-rows.ts';
 
 /**
@@ -14,20 +14,12 @@ export type InsertPart<T extends PgTable = PgTable> =
 
 type Returned<P> = P extends { table: infer T extends PgTable } ? Array<InferSelectModel<T>> : never;
 
-/** What of drizzle's PostgreSQL dialect and session this file uses (both engines have them; not in drizzle's types). */
+/** What of drizzle's PostgreSQL dialect this file uses (both engines have it; not in drizzle's types). */
 type Dialect = {
   escapeName(name: string): string;
   escapeParam(index: number, value: unknown): string;
   escapeString(s: string): string;
   casing: { getColumnCasing(column: Column): string };
-};
-type Session = {
-  prepareQuery(
-    query: { sql: string; params: unknown[] },
-    fields: undefined,
-    name: undefined,
-    arrayMode: false,
-  ): { execute(): Promise<unknown> };
 };
 
 /**
@@ -120,7 +112,7 @@ export async function insertTogether<const P extends readonly InsertPart[]>(
   parts: P,
   opts: { also?: SQL[] | undefined } = {},
 ): Promise<{ [K in keyof P]: Returned<P[K]> }> {
-  const { dialect, session } = tx as unknown as { dialect: Dialect; session: Session };
+  const { dialect } = tx as unknown as { dialect: Dialect };
   const s = new Statement(dialect);
   const outputs: string[] = [];
   let ctes = 0;
@@ -146,8 +138,7 @@ export async function insertTogether<const P extends readonly InsertPart[]>(
     s.sql(expr);
     s.text += ` as "out_${outputs.length + j}"`;
   });
-  const result = await session.prepareQuery({ sql: s.text, params: s.params }, undefined, undefined, false).execute();
-  const [row] = rowsOf<Record<string, unknown>>(result);
+  const [row] = await executeCompiled<Record<string, unknown>>(tx, { sql: s.text, params: s.params });
   return parts.map((p, i) => (p.returning ? rowsFromJson(p.table, row?.[`out_${i}`]) : [])) as {
     [K in keyof P]: Returned<P[K]>;
   };
