@@ -82,8 +82,8 @@ export const ticketsRoutes =
       },
       async (req, reply) => {
         const page = await tickets.listSummaries(requireActor(req), req.query);
-        // Each ticket is JSON text PostgreSQL built in TicketSummary's shape (tickets.repository.ts, summaryJson):
-        // joined as it is — a JSON string is sent without the response serialiser.
+        // Each ticket is JSON text already in TicketSummary's shape (tickets.repository.ts, summaryJson): joined as
+        // it is — a JSON string is sent without the response serialiser.
         const pageJson = JSON.stringify({ nextCursor: page.nextCursor, limit: page.limit });
         return reply
           .type('application/json; charset=utf-8')
