@@ -593,11 +593,12 @@ export const inbox: Benchmark = {
           "of each ticket's last update (a live table's rows are where their last update wrote them).",
         'How each side answers. Queue page: Rapport runs one statement (open statuses as literals, newest update ' +
           'first, one row more than the page for the cursor; each ticket as the inbox lists it — its fields ' +
-          'without the SLA detail but with the metric due first — as JSON text built by PostgreSQL), served by partial indexes on open tickets (by update ' +
+          'without the SLA detail but with the metric due first: its columns as stored, written as JSON by the server), ' +
+          'served by partial indexes on open tickets (by update ' +
           'time with assignee, team and SLA breach time as trailing columns; by assignee; unassigned; by assignee ' +
           'and team with the breach time, for the counts) or, for "all", by an index on update time; "breaching" ' +
           "reads `sla_breach_at`, a column generated from the SLA metrics' JSON. The bare server runs the same " +
-          'statement. Counts: the bare server runs one ' +
+          "statement and answers with its rows as objects (pg's types, Fastify's serialiser). Counts: the bare server runs one " +
           'statement per request (count(*) FILTER … over the open tickets); Rapport reads the open tickets counted ' +
           'by assignee and team once for all the requests of a workspace that arrive while such a read runs (each ' +
           "request still gets a read that started after it arrived), plus the agent's teams, and adds up. The " +

@@ -14,21 +14,18 @@ const queueWhere: Record<string, string> = {
   breaching: `${openTickets} and ${breaching}`,
 };
 
-const isoOf = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * Each ticket as the inbox lists it (GET /api/v1/tickets/summaries): the columns as stored, which the server writes
+ * as JSON (as Rapport's summaries do).
+ */
+const summaryColumns = `id, number, subject, type, priority, status, channel, person_id, assignee_id, team_id, tags,
+  sla_due, last_customer_message_at, status_changed_at, created_at, updated_at`;
 
-/** Each ticket as the inbox lists it (GET /api/v1/tickets/summaries), as JSON text built by PostgreSQL. */
-const summaryJson = `json_build_object('id', id, 'number', number, 'subject', subject, 'type', type,
-  'priority', priority, 'status', status, 'channel', channel, 'personId', person_id, 'assigneeId', assignee_id,
-  'teamId', team_id, 'tags', tags,
-  'slaDue', sla_due,
-  'lastCustomerMessageAt', ${isoOf('last_customer_message_at')}, 'statusChangedAt', ${isoOf('status_changed_at')},
-  'createdAt', ${isoOf('created_at')}, 'updatedAt', ${isoOf('updated_at')})::text`;
-
-/** A queue page of summaries (one row more than the page, for the cursor), newest update first: column `j`. */
+/** A queue page of summaries (one row more than the page, for the cursor), newest update first. */
 export function queuePageSql(queue: string, limit: number): { text: string; usesAgent: boolean } {
   const where = queueWhere[queue] ?? (queueWhere.all as string);
   return {
-    text: `select ${summaryJson} as j from tickets where ${where} order by updated_at desc, id desc limit ${limit + 1}`,
+    text: `select ${summaryColumns} from tickets where ${where} order by updated_at desc, id desc limit ${limit + 1}`,
     usesAgent: where.includes('$2'),
   };
 }

@@ -133,11 +133,30 @@ const plainPool = new pg.Pool({
 app.get<{ Querystring: { queue: string; user: string; limit?: string } }>('/tickets', async (req) => {
   const limit = Number(req.query.limit ?? 100);
   const page = queuePageSql(req.query.queue, limit);
-  const r = await plainPool.query<{ j: string }>(
+  const r = await plainPool.query<Record<string, unknown>>(
     page.text,
     page.usesAgent ? [workspaceId, req.query.user] : [workspaceId],
   );
-  return { data: r.rows.slice(0, limit).map((row) => JSON.parse(row.j) as unknown) };
+  return {
+    data: r.rows.slice(0, limit).map((t) => ({
+      id: t.id,
+      number: t.number,
+      subject: t.subject,
+      type: t.type,
+      priority: t.priority,
+      status: t.status,
+      channel: t.channel,
+      personId: t.person_id,
+      assigneeId: t.assignee_id,
+      teamId: t.team_id,
+      tags: t.tags,
+      slaDue: t.sla_due,
+      lastCustomerMessageAt: t.last_customer_message_at,
+      statusChangedAt: t.status_changed_at,
+      createdAt: t.created_at,
+      updatedAt: t.updated_at,
+    })),
+  };
 });
 
 app.get<{ Querystring: { user: string } }>('/tickets/queues', async (req) => {
