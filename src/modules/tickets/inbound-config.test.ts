@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { businessCalendars, slaPolicies } from '../../db/schema/index.ts';
+import { businessCalendars, rules, slaPolicies } from '../../db/schema/index.ts';
 import { useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeWorkspace } from '../../../test/factories.ts';
@@ -10,7 +10,7 @@ import { findPeopleByEmails } from '../people/people.repository.ts';
 import { findSop } from '../sops/sops.repository.ts';
 import { findConversation, findMessageByEmailIds } from './tickets.repository.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
-import { inboundConfig } from './inbound-config.ts';
+import { inboundConfig, type SetupCache } from './inbound-config.ts';
 
 describe.each(testEngines())('the inbound configuration read (%s)', (engine) => {
   const ctx = useTestApp(engine);
@@ -108,6 +108,80 @@ describe.each(testEngines())('the inbound configuration read (%s)', (engine) => 
     expect(bare.rules).toEqual({ 'ticket.created': [], 'ticket.message_received': [] });
     expect(bare.sla.policies).toEqual([]);
     expect(bare.sops.size).toBe(0);
+  });
+
+  it('keeps a set-up while its version is the stored one, and reads it again after any change to it', async () => {
+    const { services, database } = ctx;
+    const ws = await makeWorkspace(services);
+    const actor = ws.ownerActor;
+    const wsId = ws.workspace.id;
+    const cache: SetupCache = new Map();
+    // What a read with the cache returns must be what a read without one returns, at every step.
+    const same = async () => {
+      const fresh = await inboundConfig(database.db, wsId);
+      const viaCache = await inboundConfig(database.db, wsId, {}, cache);
+      expect({ ...viaCache, sla: { ...viaCache.sla, calendars: [...viaCache.sla.calendars] } }).toEqual({
+        ...fresh,
+        sla: { ...fresh.sla, calendars: [...fresh.sla.calendars] },
+      });
+      return viaCache;
+    };
+    const first = await same();
+    const version = () => cache.get(wsId)?.version;
+    const before = version();
+    expect(before).toEqual(expect.any(Number));
+    // Nothing changed: the kept set-up itself comes back (not read again).
+    expect((await inboundConfig(database.db, wsId, {}, cache)).rules).toBe(first.rules);
+    expect(version()).toBe(before);
+
+    const seen: number[] = [before as number];
+    const changed = async (what: string) => {
+      const got = await same();
+      const v = version() as number;
+      expect(v, what).toBeGreaterThan(seen[seen.length - 1] as number);
+      seen.push(v);
+      return got;
+    };
+    await services.workspaces.update(actor, { defaultCountry: 'DE' });
+    expect((await changed('settings')).settings.defaultCountry).toBe('DE');
+    const rule = await services.rules.create(actor, {
+      name: 'Tag refunds',
+      trigger: 'ticket.created',
+      conditions: [{ field: 'text', op: 'contains_any', value: ['refund'] }],
+      actions: [{ type: 'add_tags', tags: ['refund'] }],
+    });
+    expect((await changed('a new rule')).rules['ticket.created'].map((r) => r.name)).toEqual(['Tag refunds']);
+    await services.rules.update(actor, rule.id, { active: false });
+    expect((await changed('a rule switched off')).rules['ticket.created']).toEqual([]);
+    const cal = await services.sla.createCalendar(actor, {
+      name: 'Office',
+      timeZone: 'Europe/Paris',
+      weekly: [{ day: 1, start: '09:00', end: '17:00' }],
+    });
+    await changed('a calendar');
+    const policy = await services.sla.createPolicy(actor, {
+      name: 'Everything',
+      targets: { first_response: 480 },
+      calendarId: cal.id,
+    });
+    expect((await changed('a policy')).sla.policies.map((p) => p.id)).toEqual([policy.id]);
+    await services.sla.updateCalendar(actor, cal.id, { holidays: [{ date: '2026-12-25' }] });
+    expect((await changed('a holiday')).sla.calendars.get(cal.id)?.holidays).toEqual([{ date: '2026-12-25' }]);
+    await services.sops.put(actor, 'question', { steps: [{ text: 'Greet' }] });
+    expect([...(await changed('a checklist')).sops.keys()]).toEqual(['question']);
+    await services.sla.removePolicy(actor, policy.id);
+    expect((await changed('a policy removed')).sla.policies).toEqual([]);
+
+    // A time rule's progress is not set-up: the version stays.
+    const kept = version();
+    await database.db.execute(sql`update ${rules} set time_checked_until = now() where id = ${rule.id}`);
+    await same();
+    expect(version()).toBe(kept);
+    // Another workspace's change leaves this one's version alone.
+    const other = await makeWorkspace(services);
+    await services.workspaces.update(other.ownerActor, { defaultCountry: 'IT' });
+    await same();
+    expect(version()).toBe(kept);
   });
 
   it("also reads whether the mail was stored already and who has the sender's address, as the separate reads do", async () => {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { rowsFromJson } from '../../db/json-rows.ts';
 import { conversations, messages, people, rules, sopChecklists, workspaces } from '../../db/schema/index.ts';
@@ -41,22 +41,43 @@ export type InboundLookups = {
   replyTo?: string[] | undefined;
 };
 
+/** The part of an InboundConfig that is the workspace's set-up (versioned by `workspaces.setup_version`). */
+export type InboundSetup = Pick<InboundConfig, 'settings' | 'rules' | 'sla' | 'sops'>;
+
+/**
+ * Set-ups already read, by workspace, each with the `setup_version` it was read at: one per service (so per
+ * database). The version moves on in the transaction of any change to the set-up (triggers, migration 0025), so a
+ * kept set-up whose version is still the stored one is the stored set-up. Treat what it holds as read-only.
+ */
+export type SetupCache = Map<string, { version: number; setup: InboundSetup }>;
+
+/** How many workspaces' set-ups one cache keeps; past that it starts again. */
+const setupCacheSize = 1000;
+
 /**
  * The workspace's settings, the active rules of the two inbound triggers, the active SLA policies with their
  * calendars and the SOP checklists — what `activeRules`, `slaConfig`, `findWorkspace` and `findSop` would read in
  * five statements, in one (each statement of a message's transaction costs about as much in the server as in
- * PostgreSQL: the inbound mail path is bound by their number).
+ * PostgreSQL: the inbound mail path is bound by their number). With `cache`, the statement reads the set-up's
+ * version and the set-up itself only when it is not the version kept (PostgreSQL skips the other branch of a CASE):
+ * the same snapshot answers both, so what it returns is what it would have read.
  */
 export async function inboundConfig(
   tx: DbOrTx,
   workspaceId: string,
   lookups: InboundLookups = {},
+  cache?: SetupCache,
 ): Promise<InboundConfig> {
   const triggers: RuleTrigger[] = ['ticket.created', 'ticket.message_received'];
   const { emailMessageId, email, takeTicketNumber } = lookups;
   const replyTo = lookups.replyTo?.length ? lookups.replyTo : null;
   const sla = slaConfigColumns(workspaceId);
+  const kept = cache?.get(workspaceId);
+  // Each set-up column only when the stored version is not the kept one (always without a cache).
+  const unlessKept = (column: SQL) => sql`case when v.version is distinct from ${kept?.version ?? -1}::bigint
+    then ${column} end`;
   const [r] = rowsOf<{
+    version: number | string | null;
     settings: unknown;
     rules: unknown;
     policies: unknown;
@@ -68,17 +89,19 @@ export async function inboundConfig(
     thread: unknown;
   }>(
     await tx.execute(sql`
+      with v as (select (select w.setup_version from ${workspaces} w where w.id = ${workspaceId}) as version)
       select
-        (select w.settings from ${workspaces} w where w.id = ${workspaceId}) as settings,
-        (select coalesce(json_agg(r order by r.position, r.created_at), '[]') from ${rules} r
+        v.version,
+        ${unlessKept(sql`(select w.settings from ${workspaces} w where w.id = ${workspaceId})`)} as settings,
+        ${unlessKept(sql`(select coalesce(json_agg(r order by r.position, r.created_at), '[]') from ${rules} r
           where r.workspace_id = ${workspaceId} and r.active
             and r.trigger in (${sql.join(
               triggers.map((t) => sql`${t}`),
               sql`, `,
-            )})) as rules,
-        ${sla.policies} as policies,
-        ${sla.calendars} as calendars,
-        (select coalesce(json_agg(s), '[]') from ${sopChecklists} s where s.workspace_id = ${workspaceId}) as sops,
+            )}))`)} as rules,
+        ${unlessKept(sla.policies)} as policies,
+        ${unlessKept(sla.calendars)} as calendars,
+        ${unlessKept(sql`(select coalesce(json_agg(s), '[]') from ${sopChecklists} s where s.workspace_id = ${workspaceId})`)} as sops,
         ${
           emailMessageId
             ? sql`(select m.direction from ${messages} m where m.workspace_id = ${workspaceId}
@@ -104,18 +127,31 @@ export async function inboundConfig(
                  )})
                  order by m.created_at desc limit 1) t)`
             : sql`null`
-        } as thread`),
+        } as thread
+      from v`),
   );
-  const ruleRows = rowsFromJson(rules, r?.rules);
-  const settings = r?.settings;
+  const version = r?.version === null || r?.version === undefined ? null : Number(r.version);
+  let setup: InboundSetup;
+  if (kept && version === kept.version) setup = kept.setup;
+  else {
+    const ruleRows = rowsFromJson(rules, r?.rules);
+    const settings = r?.settings;
+    setup = {
+      settings: settings && typeof settings === 'object' ? (settings as Record<string, unknown>) : {},
+      rules: {
+        'ticket.created': ruleRows.filter((x) => x.trigger === 'ticket.created'),
+        'ticket.message_received': ruleRows.filter((x) => x.trigger === 'ticket.message_received'),
+      },
+      sla: slaConfigFromJson(r?.policies, r?.calendars),
+      sops: new Map(rowsFromJson(sopChecklists, r?.sops).map((s) => [s.ticketType, s])),
+    };
+    if (cache && version !== null) {
+      if (cache.size >= setupCacheSize) cache.clear();
+      cache.set(workspaceId, { version, setup });
+    }
+  }
   return {
-    settings: settings && typeof settings === 'object' ? (settings as Record<string, unknown>) : {},
-    rules: {
-      'ticket.created': ruleRows.filter((x) => x.trigger === 'ticket.created'),
-      'ticket.message_received': ruleRows.filter((x) => x.trigger === 'ticket.message_received'),
-    },
-    sla: slaConfigFromJson(r?.policies, r?.calendars),
-    sops: new Map(rowsFromJson(sopChecklists, r?.sops).map((s) => [s.ticketType, s])),
+    ...setup,
     duplicateDirection: r?.duplicate ?? null,
     peopleByEmail: email ? { email, people: rowsFromJson(people, r?.people) } : null,
     ticketNumber: r?.ticket_number ?? null,

@@ -49,7 +49,7 @@ import { matchingRules } from '../../domain/rules.ts';
 import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
 import { assertChecklistAllowsSolve, syncTicketChecklist } from '../sops/checklists.ts';
 import { findSop, type SopRow } from '../sops/sops.repository.ts';
-import { inboundConfig, type InboundConfig } from './inbound-config.ts';
+import { inboundConfig, type InboundConfig, type SetupCache } from './inbound-config.ts';
 import {
   attachmentsOfMessages,
   breachingWithin,
@@ -175,6 +175,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   const summaryPages = sharedReadsBy<SummaryRead>();
   /** Every agent's side bar asks for the same workspace-wide grouping: concurrent requests share one read. */
   const openGroups = sharedReads((workspaceId) => openTicketGroups(db, workspaceId, breachingSoonMs));
+  /** The set-ups inbound messages read, kept while their version is the stored one (inboundConfig). */
+  const setups: SetupCache = new Map();
 
   /** Tells the other instances and open sockets, after the change committed; a failed notice never fails the change. */
   async function announce(e: RealtimeEvent): Promise<void> {
@@ -661,13 +663,18 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         // may open its ticket in one statement, the ticket's number: one statement.
         const email = m.from.email ? normaliseEmailAddress(m.from.email) : null;
         const simple = opensInOneStatement(m, email);
-        const config = await inboundConfig(db, ws, {
-          emailMessageId: m.emailMessageId,
-          email,
-          takeTicketNumber: simple,
-          // The thread of a reply by its references (a chat's thread id is looked up in the transaction).
-          replyTo: m.externalThreadId ? undefined : m.replyTo,
-        });
+        const config = await inboundConfig(
+          db,
+          ws,
+          {
+            emailMessageId: m.emailMessageId,
+            email,
+            takeTicketNumber: simple,
+            // The thread of a reply by its references (a chat's thread id is looked up in the transaction).
+            replyTo: m.externalThreadId ? undefined : m.replyTo,
+          },
+          setups,
+        );
         // The same mail delivered twice (a retrying sender, a re-polled mailbox) is stored once.
         if (config.duplicateDirection === 'inbound') return { outcome: 'ignored', reason: 'already received' };
         if (simple && email) {
