@@ -8,7 +8,8 @@ import { activeRules } from '../rules/rules.service.ts';
 import { slaConfig } from '../sla/sla.service.ts';
 import { findPeopleByEmails } from '../people/people.repository.ts';
 import { findSop } from '../sops/sops.repository.ts';
-import { findConversation, findMessageByEmailIds } from './tickets.repository.ts';
+import { findConversation, findMessageByEmailIds, findTicket } from './tickets.repository.ts';
+import { replyContext } from './reply-context.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { inboundConfig, type SetupCache } from './inbound-config.ts';
 
@@ -182,6 +183,43 @@ describe.each(testEngines())('the inbound configuration read (%s)', (engine) => 
     await services.workspaces.update(other.ownerActor, { defaultCountry: 'IT' });
     await same();
     expect(version()).toBe(kept);
+  });
+
+  it('gives a reply the SLA configuration kept at the stored version, and reads it again once it changed', async () => {
+    const { services, database } = ctx;
+    const ws = await makeWorkspace(services);
+    const actor = ws.ownerActor;
+    const wsId = ws.workspace.id;
+    const created = await services.tickets.create(actor, { subject: 'Help', requester: { email: 'ada@example.com' } });
+    const ticket = await findTicket(database.db, wsId, created.id);
+    if (!ticket) throw new Error('no ticket');
+    const cache: SetupCache = new Map();
+    const read = () => replyContext(database.db, ticket, cache);
+    const fresh = async () => {
+      const c = await slaConfig(database.db, wsId);
+      return { policies: c.policies, calendars: [...c.calendars] };
+    };
+    const shape = (c: Awaited<ReturnType<typeof read>>['sla']) => ({
+      policies: c.policies,
+      calendars: [...c.calendars],
+    });
+    const first = await read();
+    expect(shape(first.sla)).toEqual(await fresh());
+    expect((await read()).sla).toBe(first.sla);
+    // An inbound message's read of the whole set-up at the same version serves the reply too.
+    const inbound = await inboundConfig(database.db, wsId, {}, cache);
+    expect((await read()).sla).toBe(inbound.sla);
+    const cal = await services.sla.createCalendar(actor, {
+      name: 'Office',
+      timeZone: 'Europe/Paris',
+      weekly: [{ day: 1, start: '09:00', end: '17:00' }],
+    });
+    await services.sla.createPolicy(actor, { name: 'All', targets: { first_response: 60 }, calendarId: cal.id });
+    const after = await read();
+    expect(after.sla.policies.map((p) => p.name)).toEqual(['All']);
+    expect(shape(after.sla)).toEqual(await fresh());
+    await services.sla.updateCalendar(actor, cal.id, { timeZone: 'Asia/Tokyo' });
+    expect((await read()).sla.calendars.get(cal.id)?.timeZone).toBe('Asia/Tokyo');
   });
 
   it("also reads whether the mail was stored already and who has the sender's address, as the separate reads do", async () => {

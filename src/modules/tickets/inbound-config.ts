@@ -45,14 +45,54 @@ export type InboundLookups = {
 export type InboundSetup = Pick<InboundConfig, 'settings' | 'rules' | 'sla' | 'sops'>;
 
 /**
- * Set-ups already read, by workspace, each with the `setup_version` it was read at: one per service (so per
- * database). The version moves on in the transaction of any change to the set-up (triggers, migration 0025), so a
- * kept set-up whose version is still the stored one is the stored set-up. Treat what it holds as read-only.
+ * Set-ups already read, by workspace, each with the `setup_version` it was read at and the parts read so far (an
+ * inbound message reads all of them, a reply only the SLA configuration): one per service (so per database). The
+ * version moves on in the transaction of any change to the set-up (triggers, migration 0025), so a part kept at the
+ * version still stored is the stored part. Treat what it holds as read-only.
  */
-export type SetupCache = Map<string, { version: number; setup: InboundSetup }>;
+export type SetupCache = Map<string, { version: number; parts: Partial<InboundSetup> }>;
 
 /** How many workspaces' set-ups one cache keeps; past that it starts again. */
 const setupCacheSize = 1000;
+
+/** The version to send with a read of these parts: the kept one when every part is kept, else -1 (none: read). */
+export function keptSetupVersion(
+  cache: SetupCache | undefined,
+  workspaceId: string,
+  parts: ReadonlyArray<keyof InboundSetup>,
+): number {
+  const kept = cache?.get(workspaceId);
+  return kept && parts.every((p) => kept.parts[p] !== undefined) ? kept.version : -1;
+}
+
+/** The kept parts of the workspace's set-up at `version` (call when the read answered with the kept version). */
+export function keptSetup(cache: SetupCache | undefined, workspaceId: string): Partial<InboundSetup> {
+  return cache?.get(workspaceId)?.parts ?? {};
+}
+
+/** Keeps parts read at `version`, with the others kept at that version; an older version does not replace a newer. */
+export function keepSetup(
+  cache: SetupCache | undefined,
+  workspaceId: string,
+  version: number | null,
+  parts: Partial<InboundSetup>,
+): void {
+  if (!cache || version === null) return;
+  const kept = cache.get(workspaceId);
+  if (kept && kept.version === version) kept.parts = { ...kept.parts, ...parts };
+  else if (!kept || kept.version < version) {
+    if (cache.size >= setupCacheSize) cache.clear();
+    cache.set(workspaceId, { version, parts: { ...parts } });
+  }
+}
+
+/** The workspace's set-up version, for a statement's `v` (see unlessSetupVersion). */
+export const setupVersionSql = (workspaceId: string) =>
+  sql`(select w.setup_version from ${workspaces} w where w.id = ${workspaceId})`;
+
+/** `column` only when the stored version (`v.version`) is not `known` (PostgreSQL skips the other branch). */
+export const unlessSetupVersion = (known: number, column: SQL) =>
+  sql`case when v.version is distinct from ${known}::bigint then ${column} end`;
 
 /**
  * The workspace's settings, the active rules of the two inbound triggers, the active SLA policies with their
@@ -72,10 +112,9 @@ export async function inboundConfig(
   const { emailMessageId, email, takeTicketNumber } = lookups;
   const replyTo = lookups.replyTo?.length ? lookups.replyTo : null;
   const sla = slaConfigColumns(workspaceId);
-  const kept = cache?.get(workspaceId);
+  const known = keptSetupVersion(cache, workspaceId, ['settings', 'rules', 'sla', 'sops']);
   // Each set-up column only when the stored version is not the kept one (always without a cache).
-  const unlessKept = (column: SQL) => sql`case when v.version is distinct from ${kept?.version ?? -1}::bigint
-    then ${column} end`;
+  const unlessKept = (column: SQL) => unlessSetupVersion(known, column);
   const [r] = rowsOf<{
     version: number | string | null;
     settings: unknown;
@@ -89,7 +128,7 @@ export async function inboundConfig(
     thread: unknown;
   }>(
     await tx.execute(sql`
-      with v as (select (select w.setup_version from ${workspaces} w where w.id = ${workspaceId}) as version)
+      with v as (select ${setupVersionSql(workspaceId)} as version)
       select
         v.version,
         ${unlessKept(sql`(select w.settings from ${workspaces} w where w.id = ${workspaceId})`)} as settings,
@@ -132,7 +171,7 @@ export async function inboundConfig(
   );
   const version = r?.version === null || r?.version === undefined ? null : Number(r.version);
   let setup: InboundSetup;
-  if (kept && version === kept.version) setup = kept.setup;
+  if (version !== null && version === known) setup = keptSetup(cache, workspaceId) as InboundSetup;
   else {
     const ruleRows = rowsFromJson(rules, r?.rules);
     const settings = r?.settings;
@@ -145,10 +184,7 @@ export async function inboundConfig(
       sla: slaConfigFromJson(r?.policies, r?.calendars),
       sops: new Map(rowsFromJson(sopChecklists, r?.sops).map((s) => [s.ticketType, s])),
     };
-    if (cache && version !== null) {
-      if (cache.size >= setupCacheSize) cache.clear();
-      cache.set(workspaceId, { version, setup });
-    }
+    keepSetup(cache, workspaceId, version, setup);
   }
   return {
     ...setup,

@@ -5,6 +5,14 @@ import { channels, conversations, messages, people, realtimePresence } from '../
 import type { ChannelRow } from '../channels/channels.repository.ts';
 import type { PersonRow } from '../people/people.repository.ts';
 import { slaConfigColumns, slaConfigFromJson, type SlaConfig } from '../sla/sla.service.ts';
+import {
+  keepSetup,
+  keptSetup,
+  keptSetupVersion,
+  setupVersionSql,
+  unlessSetupVersion,
+  type SetupCache,
+} from './inbound-config.ts';
 import { ticketStatusHistory, type ConversationRow, type MessageRow, type TicketRow } from './tickets.repository.ts';
 
 /** What an agent's reply reads of its ticket once the ticket is locked, in one statement. */
@@ -28,13 +36,17 @@ export type ReplyContext = {
 /**
  * The ticket's messages, conversations and their channels, which chat visitors are online, its customers, its status
  * history and the workspace's SLA policies with their calendars — what a reply read in eight statements, in one. Read
- * after the ticket's lock is taken (in a statement of its own), so that it sees everything committed before.
+ * after the ticket's lock is taken (in a statement of its own), so that it sees everything committed before. With
+ * `cache`, the SLA configuration kept at the stored set-up version is used instead of read again.
  */
-export async function replyContext(tx: DbOrTx, ticket: TicketRow): Promise<ReplyContext> {
+export async function replyContext(tx: DbOrTx, ticket: TicketRow, cache?: SetupCache): Promise<ReplyContext> {
   const ws = ticket.workspaceId;
   const id = ticket.id;
   const sla = slaConfigColumns(ws);
+  // The SLA configuration only when the workspace's set-up changed since it was kept (see inboundConfig).
+  const known = keptSetupVersion(cache, ws, ['sla']);
   const [r] = rowsOf<{
+    version: number | string | null;
     messages: unknown;
     conversations: unknown;
     channels: unknown;
@@ -45,8 +57,10 @@ export async function replyContext(tx: DbOrTx, ticket: TicketRow): Promise<Reply
     calendars: unknown;
   }>(
     await tx.execute(sql`
-      with convs as (select * from ${conversations} c where c.workspace_id = ${ws} and c.ticket_id = ${id})
+      with convs as (select * from ${conversations} c where c.workspace_id = ${ws} and c.ticket_id = ${id}),
+        v as (select ${setupVersionSql(ws)} as version)
       select
+        v.version,
         (select coalesce(json_agg(m order by m.created_at, m.id), '[]') from ${messages} m
           where m.workspace_id = ${ws} and m.ticket_id = ${id}) as messages,
         (select coalesce(json_agg(c order by c.created_at), '[]') from convs c) as conversations,
@@ -59,9 +73,17 @@ export async function replyContext(tx: DbOrTx, ticket: TicketRow): Promise<Reply
           where p.workspace_id = ${ws}
             and (p.id = ${ticket.personId} or p.id in (select c.person_id from convs c))) as people,
         ${ticketStatusHistory(ws, id)} as statuses,
-        ${sla.policies} as policies,
-        ${sla.calendars} as calendars`),
+        ${unlessSetupVersion(known, sla.policies)} as policies,
+        ${unlessSetupVersion(known, sla.calendars)} as calendars
+      from v`),
   );
+  const version = r?.version === null || r?.version === undefined ? null : Number(r.version);
+  let slaConfig: SlaConfig;
+  if (version !== null && version === known) slaConfig = keptSetup(cache, ws).sla as SlaConfig;
+  else {
+    slaConfig = slaConfigFromJson(r?.policies, r?.calendars);
+    keepSetup(cache, ws, version, { sla: slaConfig });
+  }
   const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
   return {
     messages: rowsFromJson(messages, r?.messages),
@@ -70,6 +92,6 @@ export async function replyContext(tx: DbOrTx, ticket: TicketRow): Promise<Reply
     visitorsOnline: new Set(r?.online ?? []),
     people: new Map(rowsFromJson(people, r?.people).map((p) => [p.id, p])),
     statuses: list(r?.statuses).map((x) => ({ to: x.to, at: new Date(String(x.at)) })),
-    sla: slaConfigFromJson(r?.policies, r?.calendars),
+    sla: slaConfig,
   };
 }

@@ -1092,7 +1092,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               mergedIntoId: ticket.mergedIntoId,
             });
           // Everything else the reply needs, in one statement now that the ticket is locked.
-          const ctx = await replyContext(tx, ticket);
+          const ctx = await replyContext(tx, ticket, setups);
           const all = ctx.messages;
           if (input.seenMessageId && !input.force) {
             const seenAt = all.findIndex((m) => m.id === input.seenMessageId);
