@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { companies, people, searchTerms } from '../../db/schema/index.ts';
 import { oneEditAway, similarMinLength, typoMinLength } from '../../domain/search.ts';
@@ -15,7 +15,31 @@ export const termLimits: Record<TermKind, number> = { prefix: 60, near: 40, simi
  */
 export const prefixScanLimit = 1000;
 
-const likePrefix = (w: string) => `${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * The first string after every string that begins with `prefix`, in byte order (`~<~`, which text_pattern_ops keeps):
+ * the prefix with its last character's code point one higher (UTF-8 keeps code point order byte by byte). Null when
+ * there is none (the last character is the highest code point).
+ */
+export function prefixEnd(prefix: string): string | null {
+  const chars = [...prefix];
+  const last = chars.pop();
+  if (last === undefined) return null;
+  let next = (last.codePointAt(0) as number) + 1;
+  if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+  if (next > 0x10ffff) return null;
+  return chars.join('') + String.fromCodePoint(next);
+}
+
+/**
+ * Words that begin with `w`, as a range of the text_pattern_ops index: a LIKE lets the planner pick the trigram index
+ * instead, which for a one-letter word fetched and sorted every match (about 5 ms at 1M people, against under 1).
+ */
+const startsWith = (col: SQL | SQLWrapper, w: string) => {
+  const end = prefixEnd(w);
+  return end === null
+    ? sql`${col} like ${`${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`
+    : sql`${col} ~>=~ ${w} and ${col} ~<~ ${end}`;
+};
 
 /**
  * The dictionary words each query word may stand for, for each entity, in one round trip: the words it begins
@@ -41,7 +65,7 @@ export async function findSearchTerms(
       const base = sql`${t.workspaceId} = ${workspaceId} and ${t.entity} = ${entity}`;
       // `using ~<~` is the order of the text_pattern_ops index: an index range scan that stops early.
       parts.push(sql`(select ${entity}::text as entity, ${i}::int as i, 'prefix'::text as kind, p.term from (
-          select ${t.term} as term from ${t} where ${base} and ${t.term} like ${likePrefix(w)} and ${t.term} <> ${w}
+          select ${t.term} as term from ${t} where ${base} and ${startsWith(t.term, w)} and ${t.term} <> ${w}
           order by ${t.term} using ~<~ limit ${prefixScanLimit}) p
         order by length(p.term), p.term limit ${termLimits.prefix})`);
       if (length >= similarMinLength)
