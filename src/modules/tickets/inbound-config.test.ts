@@ -11,7 +11,7 @@ import { findSop } from '../sops/sops.repository.ts';
 import { findConversation, findMessageByEmailIds, findTicket } from './tickets.repository.ts';
 import { replyContext } from './reply-context.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
-import { inboundConfig, type SetupCache } from './inbound-config.ts';
+import { inboundConfig, keepSetup, keptSetup, type InboundSetup, type SetupCache } from './inbound-config.ts';
 
 describe.each(testEngines())('the inbound configuration read (%s)', (engine) => {
   const ctx = useTestApp(engine);
@@ -282,5 +282,33 @@ describe.each(testEngines())('the inbound configuration read (%s)', (engine) => 
     expect((await inboundConfig(database.db, wsId, { replyTo: ['unknown@mail.example.com'] })).thread).toBeNull();
     // Another workspace's message is not a thread here.
     expect((await inboundConfig(database.db, other.workspace.id, { replyTo })).thread).toBeNull();
+  });
+});
+
+describe('the kept set-up', () => {
+  const setup = (n: number): InboundSetup => ({
+    settings: { n },
+    rules: { 'ticket.created': [], 'ticket.message_received': [] },
+    sla: { policies: [], calendars: new Map() },
+    sops: new Map(),
+  });
+
+  it('answers a read with what was kept when it started, whatever another read keeps meanwhile', () => {
+    const cache: SetupCache = new Map();
+    expect(keptSetup(cache, 'w', ['sla'])).toEqual({ version: -1, parts: {} });
+    keepSetup(cache, 'w', 5, setup(5));
+    const inFlight = keptSetup(cache, 'w', ['settings', 'rules', 'sla', 'sops']);
+    expect(inFlight.version).toBe(5);
+    // A reply reads only the SLA configuration, at a newer version, while the inbound read runs.
+    keepSetup(cache, 'w', 6, { sla: setup(6).sla });
+    expect(inFlight.parts).toEqual(setup(5));
+    // The newer version now asks for what it lacks; an older read does not replace it.
+    expect(keptSetup(cache, 'w', ['settings', 'sla']).version).toBe(-1);
+    expect(keptSetup(cache, 'w', ['sla']).version).toBe(6);
+    keepSetup(cache, 'w', 5, setup(5));
+    expect(keptSetup(cache, 'w', ['sla']).version).toBe(6);
+    // Parts read later at the same version join the others.
+    keepSetup(cache, 'w', 6, setup(6));
+    expect(keptSetup(cache, 'w', ['settings', 'rules', 'sla', 'sops'])).toEqual({ version: 6, parts: setup(6) });
   });
 });

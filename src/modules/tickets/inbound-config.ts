@@ -55,19 +55,20 @@ export type SetupCache = Map<string, { version: number; parts: Partial<InboundSe
 /** How many workspaces' set-ups one cache keeps; past that it starts again. */
 const setupCacheSize = 1000;
 
-/** The version to send with a read of these parts: the kept one when every part is kept, else -1 (none: read). */
-export function keptSetupVersion(
+/**
+ * What is kept of these parts, taken before the read: the version to send with it (the kept one when every part is
+ * kept, else -1: read them) and the parts kept at that version — held here, as the cache may move to another version
+ * while the read runs.
+ */
+export function keptSetup(
   cache: SetupCache | undefined,
   workspaceId: string,
   parts: ReadonlyArray<keyof InboundSetup>,
-): number {
+): { version: number; parts: Partial<InboundSetup> } {
   const kept = cache?.get(workspaceId);
-  return kept && parts.every((p) => kept.parts[p] !== undefined) ? kept.version : -1;
-}
-
-/** The kept parts of the workspace's set-up at `version` (call when the read answered with the kept version). */
-export function keptSetup(cache: SetupCache | undefined, workspaceId: string): Partial<InboundSetup> {
-  return cache?.get(workspaceId)?.parts ?? {};
+  return kept && parts.every((p) => kept.parts[p] !== undefined)
+    ? { version: kept.version, parts: kept.parts }
+    : { version: -1, parts: {} };
 }
 
 /** Keeps parts read at `version`, with the others kept at that version; an older version does not replace a newer. */
@@ -112,9 +113,9 @@ export async function inboundConfig(
   const { emailMessageId, email, takeTicketNumber } = lookups;
   const replyTo = lookups.replyTo?.length ? lookups.replyTo : null;
   const sla = slaConfigColumns(workspaceId);
-  const known = keptSetupVersion(cache, workspaceId, ['settings', 'rules', 'sla', 'sops']);
+  const kept = keptSetup(cache, workspaceId, ['settings', 'rules', 'sla', 'sops']);
   // Each set-up column only when the stored version is not the kept one (always without a cache).
-  const unlessKept = (column: SQL) => unlessSetupVersion(known, column);
+  const unlessKept = (column: SQL) => unlessSetupVersion(kept.version, column);
   const [r] = rowsOf<{
     version: number | string | null;
     settings: unknown;
@@ -171,7 +172,7 @@ export async function inboundConfig(
   );
   const version = r?.version === null || r?.version === undefined ? null : Number(r.version);
   let setup: InboundSetup;
-  if (version !== null && version === known) setup = keptSetup(cache, workspaceId) as InboundSetup;
+  if (version !== null && version === kept.version) setup = kept.parts as InboundSetup;
   else {
     const ruleRows = rowsFromJson(rules, r?.rules);
     const settings = r?.settings;

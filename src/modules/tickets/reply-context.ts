@@ -5,14 +5,7 @@ import { channels, conversations, messages, people, realtimePresence } from '../
 import type { ChannelRow } from '../channels/channels.repository.ts';
 import type { PersonRow } from '../people/people.repository.ts';
 import { slaConfigColumns, slaConfigFromJson, type SlaConfig } from '../sla/sla.service.ts';
-import {
-  keepSetup,
-  keptSetup,
-  keptSetupVersion,
-  setupVersionSql,
-  unlessSetupVersion,
-  type SetupCache,
-} from './inbound-config.ts';
+import { keepSetup, keptSetup, setupVersionSql, unlessSetupVersion, type SetupCache } from './inbound-config.ts';
 import { ticketStatusHistory, type ConversationRow, type MessageRow, type TicketRow } from './tickets.repository.ts';
 
 /** What an agent's reply reads of its ticket once the ticket is locked, in one statement. */
@@ -44,7 +37,7 @@ export async function replyContext(tx: DbOrTx, ticket: TicketRow, cache?: SetupC
   const id = ticket.id;
   const sla = slaConfigColumns(ws);
   // The SLA configuration only when the workspace's set-up changed since it was kept (see inboundConfig).
-  const known = keptSetupVersion(cache, ws, ['sla']);
+  const kept = keptSetup(cache, ws, ['sla']);
   const [r] = rowsOf<{
     version: number | string | null;
     messages: unknown;
@@ -73,13 +66,13 @@ export async function replyContext(tx: DbOrTx, ticket: TicketRow, cache?: SetupC
           where p.workspace_id = ${ws}
             and (p.id = ${ticket.personId} or p.id in (select c.person_id from convs c))) as people,
         ${ticketStatusHistory(ws, id)} as statuses,
-        ${unlessSetupVersion(known, sla.policies)} as policies,
-        ${unlessSetupVersion(known, sla.calendars)} as calendars
+        ${unlessSetupVersion(kept.version, sla.policies)} as policies,
+        ${unlessSetupVersion(kept.version, sla.calendars)} as calendars
       from v`),
   );
   const version = r?.version === null || r?.version === undefined ? null : Number(r.version);
   let slaConfig: SlaConfig;
-  if (version !== null && version === known) slaConfig = keptSetup(cache, ws).sla as SlaConfig;
+  if (version !== null && version === kept.version) slaConfig = kept.parts.sla as SlaConfig;
   else {
     slaConfig = slaConfigFromJson(r?.policies, r?.calendars);
     keepSetup(cache, ws, version, { sla: slaConfig });
