@@ -175,7 +175,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   const summaryPages = sharedReadsBy<SummaryRead>();
   /** Every agent's side bar asks for the same workspace-wide grouping: concurrent requests share one read. */
   const openGroups = sharedReads((workspaceId) => openTicketGroups(db, workspaceId, breachingSoonMs));
-  /** The set-ups inbound messages read, kept while their version is the stored one (inboundConfig). */
+  /** The set-ups inbound messages and replies read, kept while their version is the stored one (inboundConfig). */
   const setups: SetupCache = new Map();
 
   /** Tells the other instances and open sockets, after the change committed; a failed notice never fails the change. */
