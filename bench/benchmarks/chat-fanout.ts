@@ -331,9 +331,12 @@ export const chatFanout: Benchmark = {
           "statements (BEGIN; the ticket locked; one read of what the reply needs — the ticket's messages for the " +
           'collision check and the SLA clock, its conversations and channels, visitors online, customers, status ' +
           "history, SLA policies; one statement writing the ticket's change with its SLA, the message, events, the " +
-          "conversation's time and the NOTIFY; COMMIT), the NOTIFY sent at commit, the LISTEN connection, the hub " +
-          'handing the event to every socket of the workspace (each keeps its own conversation), the message read ' +
-          'back as the visitor sees it with its agent\'s name (one statement), the frame. "message → inbox": from a ' +
+          "conversation's time and the NOTIFY; COMMIT); then, on the instance that wrote it, the event handed to " +
+          'the hub as soon as the COMMIT returned (the NOTIFY, sent at commit, reaches the other instances through ' +
+          'their LISTEN connection, and its echo here is dropped), the hub handing it to every socket of the ' +
+          'workspace (each keeps its own conversation), the message as the visitor sees it built from the content ' +
+          "the event carries (a chat message's text, direction, author and time; the agent's name kept 30 s), the " +
+          'frame. "message → inbox": from a ' +
           "visitor's message frame to the first inbox socket announcing it (the message through tickets.receive, " +
           'then the same fan-out).',
         `Each round's reply p99 (ms; the figure is over the replies of all rounds together): Rapport ` +

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
@@ -16,6 +17,19 @@ export const realtimeEventSchema = z.discriminatedUnion('kind', [
     ticketId: z.string(),
     conversationId: z.string(),
     messageId: z.string(),
+    /**
+     * What a chat visitor sees of the message, when it is not a note and small enough to travel in the notice: the
+     * visitor's socket shows it without reading it back (the author's name aside, which it keeps for a while).
+     */
+    content: z
+      .object({
+        direction: z.enum(['inbound', 'outbound']),
+        text: z.string(),
+        authorType: z.string(),
+        authorId: z.string().nullable(),
+        createdAt: z.string(),
+      })
+      .optional(),
   }),
   /** A ticket's fields changed (status, assignee, merge, split…). */
   z.object({ kind: z.literal('ticket'), workspaceId: z.string(), ticketId: z.string() }),
@@ -60,12 +74,20 @@ export interface RealtimeBus {
    * own. Absent where that cannot be done (the in-process bus): `publish` after the commit then.
    */
   atCommit?: ((e: RealtimeEvent) => SQL) | undefined;
+  /**
+   * Call once the transaction that ran `atCommit(e)` committed: this instance's listeners get the event at once
+   * rather than when its NOTIFY comes back through PostgreSQL (whichever comes first is delivered, the other dropped).
+   */
+  committed?: ((e: RealtimeEvent) => void) | undefined;
   /** Resolves once the listener is receiving (on PostgreSQL: once LISTEN is in place). Returns the unsubscriber. */
   subscribe(fn: RealtimeListener): Promise<() => void>;
   close(): Promise<void>;
 }
 
 export const realtimeChannel = 'rapport_realtime';
+
+/** The largest notice payload sent (PostgreSQL refuses more than 8,000 bytes). */
+export const maxNoticeBytes = 7_500;
 
 /** One process (PGlite, or tests of one app): an in-process emitter. */
 export function createLocalBus(): RealtimeBus {
@@ -89,7 +111,8 @@ export function createLocalBus(): RealtimeBus {
 /**
  * Several instances on one PostgreSQL: NOTIFY through the pool, LISTEN on one dedicated connection per process
  * (opened on the first subscriber, reopened with a backoff when it drops). Events that arrive while it is down are
- * lost: the console keeps polling as the fallback, and a reconnecting chat widget reloads its history.
+ * lost: the console keeps polling as the fallback, and a reconnecting chat widget reloads its history. This instance's
+ * own events reach its listeners as soon as their change committed, without waiting for the round trip.
  */
 export function createPostgresBus(connectionString: string, pool: pg.Pool, log?: (msg: string) => void): RealtimeBus {
   const emitter = new EventEmitter();
@@ -98,6 +121,55 @@ export function createPostgresBus(connectionString: string, pool: pg.Pool, log?:
   let connecting: Promise<void> | null = null;
   let closed = false;
   let retryMs = 500;
+
+  // Events this instance sent carry its origin and a number: each is delivered here once, either when the sender
+  // reports the commit (`committed`, or `publish` returning) or when its NOTIFY comes back, whichever is first.
+  const origin = randomUUID();
+  let sent = 0;
+  const numbers = new WeakMap<RealtimeEvent, number>();
+  /** Own events sent and not delivered here yet (the echo may lack what did not fit in the notice). */
+  const pending = new Map<number, { e: RealtimeEvent; at: number }>();
+  /** Own events delivered here whose other arrival (the echo, or the sender's report) is still to come: n → when. */
+  const delivered = new Map<number, number>();
+  const forgetAfterMs = 60_000;
+  let sweptAt = Date.now();
+
+  function sweep(now: number) {
+    if (now - sweptAt < forgetAfterMs) return;
+    sweptAt = now;
+    for (const [n, at] of delivered) if (now - at > forgetAfterMs) delivered.delete(n);
+    for (const [n, p] of pending) if (now - p.at > forgetAfterMs) pending.delete(n);
+  }
+
+  function deliverOwn(n: number, echo: RealtimeEvent | null) {
+    if (delivered.has(n)) {
+      delivered.delete(n);
+      return;
+    }
+    const original = pending.get(n);
+    pending.delete(n);
+    const e = original?.e ?? echo;
+    if (!e) return;
+    const now = Date.now();
+    delivered.set(n, now);
+    sweep(now);
+    emitter.emit('event', e);
+  }
+
+  function payload(e: RealtimeEvent): string {
+    const n = ++sent;
+    numbers.set(e, n);
+    const now = Date.now();
+    pending.set(n, { e, at: now });
+    sweep(now);
+    let text = JSON.stringify({ ...e, origin, n });
+    // A message's content travels only while the notice stays within PostgreSQL's limit.
+    if (Buffer.byteLength(text) > maxNoticeBytes && e.kind === 'message' && e.content) {
+      const { content: _content, ...rest } = e;
+      text = JSON.stringify({ ...rest, origin, n });
+    }
+    return text;
+  }
 
   const onNotification = (n: pg.Notification) => {
     if (n.channel !== realtimeChannel || !n.payload) return;
@@ -108,7 +180,10 @@ export function createPostgresBus(connectionString: string, pool: pg.Pool, log?:
       return;
     }
     const parsed = realtimeEventSchema.safeParse(raw);
-    if (parsed.success) emitter.emit('event', parsed.data);
+    if (!parsed.success) return;
+    const own = raw as { origin?: unknown; n?: unknown };
+    if (own.origin === origin && typeof own.n === 'number') deliverOwn(own.n, parsed.data);
+    else emitter.emit('event', parsed.data);
   };
 
   function connect(): Promise<void> {
@@ -137,11 +212,18 @@ export function createPostgresBus(connectionString: string, pool: pg.Pool, log?:
     return attempt;
   }
 
+  function committed(e: RealtimeEvent) {
+    const n = numbers.get(e);
+    if (n !== undefined) deliverOwn(n, null);
+  }
+
   return {
     async publish(e) {
-      await pool.query('select pg_notify($1, $2)', [realtimeChannel, JSON.stringify(e)]);
+      await pool.query('select pg_notify($1, $2)', [realtimeChannel, payload(e)]);
+      committed(e);
     },
-    atCommit: (e) => sql`pg_notify(${realtimeChannel}, ${JSON.stringify(e)})`,
+    atCommit: (e) => sql`pg_notify(${realtimeChannel}, ${payload(e)})`,
+    committed,
     async subscribe(fn) {
       emitter.on('event', fn);
       await connect();

@@ -13,7 +13,7 @@ import { sessionCookieName } from '../modules/auth/auth.service.ts';
 import { createServices, type Services } from '../services.ts';
 import { insertTogether } from '../db/insert-together.ts';
 import { events } from '../db/schema/index.ts';
-import { createRealtimeBus, type RealtimeEvent } from './bus.ts';
+import { createRealtimeBus, maxNoticeBytes, type RealtimeEvent } from './bus.ts';
 import { isOnline } from './presence.ts';
 
 const noPostgres = !testEngines().includes('postgres');
@@ -98,7 +98,22 @@ describe.skipIf(noPostgres)('chat fan-out across two instances (postgres)', () =
     expect(reply.statusCode).toBe(201);
     expect(reply.json().delivery).toBe('sent');
     const got = await visitor.next((f) => f.type === 'message' && (f.message as { from: string }).from === 'agent');
-    expect(got.message).toMatchObject({ text: 'Hello from instance B' });
+    expect(got.message).toMatchObject({ text: 'Hello from instance B', author: agentUser.user.name.split(/\s+/)[0] });
+
+    // A reply too long to travel in the notice: the visitor's instance reads it back.
+    const long = `Here is everything: ${'ünïcode '.repeat(1_200)}`.trim();
+    expect(Buffer.byteLength(long)).toBeGreaterThan(maxNoticeBytes);
+    const longReply = await b.app.inject({
+      method: 'POST',
+      url: `/api/v1/tickets/${ticketId}/replies`,
+      headers: { cookie },
+      payload: { text: long },
+    });
+    expect(longReply.statusCode).toBe(201);
+    const gotLong = await visitor.next(
+      (f) => f.type === 'message' && (f.message as { text: string }).text.startsWith('Here is everything'),
+    );
+    expect(gotLong.message).toMatchObject({ text: long, author: agentUser.user.name.split(/\s+/)[0] });
 
     // The agent leaves B: the visitor on A is told nobody is online.
     await inbox.close();

@@ -196,9 +196,16 @@ export const chatRoutes =
           }
           if (!conversationId || !('conversationId' in e) || e.conversationId !== conversationId) return;
           if (e.kind === 'message')
-            void chat.messageFor(ch, e.conversationId, e.messageId).then((m) => {
-              if (m) sendFrame(socket, { type: 'message', message: m });
-            });
+            void (
+              e.content
+                ? chat.noticedMessage(ch.workspaceId, e.messageId, e.content)
+                : chat.messageFor(ch, e.conversationId, e.messageId)
+            ).then(
+              (m) => {
+                if (m) sendFrame(socket, { type: 'message', message: m });
+              },
+              () => undefined,
+            );
           else if (e.kind === 'typing' && e.who === 'agent') sendFrame(socket, { type: 'typing', on: e.on });
           else if (e.kind === 'read' && e.who === 'agent') sendFrame(socket, { type: 'read', messageId: e.messageId });
         };

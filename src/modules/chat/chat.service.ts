@@ -11,6 +11,7 @@ import type { PeopleService } from '../people/people.service.ts';
 import type { MessageRow } from '../tickets/tickets.repository.ts';
 import { findConversation, findTicket } from '../tickets/tickets.repository.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
+import type { RealtimeEvent } from '../../realtime/bus.ts';
 
 /** A chat message as the visitor sees it: no internal notes, no agent ids. */
 export type VisitorMessage = {
@@ -80,6 +81,23 @@ export function createChatService(deps: { db: Db; tickets: TicketsService; peopl
       .from(users)
       .where(and(eq(users.workspaceId, workspaceId), inArray(users.id, ids)));
     return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  /**
+   * Agents' names for messages that arrive with their content (the realtime notice): kept for `namesKeptMs`, so a
+   * renamed agent's new name shows on their next messages within that time.
+   */
+  const namesKeptMs = 30_000;
+  const keptNames = new Map<string, { name: string | null; at: number }>();
+  async function agentName(workspaceId: string, userId: string): Promise<string | null> {
+    const key = `${workspaceId}:${userId}`;
+    const now = Date.now();
+    const kept = keptNames.get(key);
+    if (kept && now - kept.at < namesKeptMs) return kept.name;
+    const name = (await agentNames(workspaceId, [userId])).get(userId) ?? null;
+    if (keptNames.size >= 10_000) keptNames.clear();
+    keptNames.set(key, { name, at: now });
+    return name;
   }
 
   async function present(workspaceId: string, rows: MessageRow[]): Promise<VisitorMessage[]> {
@@ -215,6 +233,25 @@ export function createChatService(deps: { db: Db; tickets: TicketsService; peopl
       }
       if (ticket && ticket.personId !== personId) await tickets.update(actor, ticket.id, { personId });
       return { ...who, personId, email };
+    },
+
+    /**
+     * A message announced with its content (a chat message's realtime notice) as the visitor sees it: the notice is
+     * the stored message's, sent at its commit, so only the author's name is looked up (and kept a while).
+     */
+    async noticedMessage(
+      workspaceId: string,
+      id: string,
+      content: NonNullable<Extract<RealtimeEvent, { kind: 'message' }>['content']>,
+    ): Promise<VisitorMessage> {
+      const name =
+        content.direction === 'outbound' && content.authorType === 'user' && content.authorId
+          ? await agentName(workspaceId, content.authorId)
+          : null;
+      return visitorView(
+        { id, direction: content.direction, bodyText: content.text, createdAt: new Date(content.createdAt) },
+        name,
+      );
     },
 
     /** One stored message as the visitor sees it, if it belongs to that conversation and is not a note. */

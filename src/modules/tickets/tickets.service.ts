@@ -183,29 +183,56 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     await deps.realtime?.publish(e).catch(() => undefined);
   }
 
-  function messageEvent(m: Pick<MessageRow, 'workspaceId' | 'ticketId' | 'conversationId' | 'id'>): RealtimeEvent {
+  /**
+   * The notice of a stored message. On a chat conversation it carries what the visitor sees of it (not for notes), so
+   * that the visitor's socket need not read it back; the bus leaves it out when it would not fit.
+   */
+  function messageEvent(
+    m: Pick<MessageInsert, 'workspaceId' | 'direction' | 'bodyText' | 'authorType' | 'authorId' | 'createdAt'> & {
+      id: string;
+      ticketId: string;
+      conversationId: string;
+    },
+    channel: string,
+  ): RealtimeEvent {
+    const direction = m.direction;
     return {
       kind: 'message',
       workspaceId: m.workspaceId,
       ticketId: m.ticketId,
       conversationId: m.conversationId,
       messageId: m.id,
+      ...(channel === 'chat' && direction !== 'note' && m.createdAt instanceof Date
+        ? {
+            content: {
+              direction,
+              text: m.bodyText ?? '',
+              authorType: m.authorType ?? 'system',
+              authorId: m.authorId ?? null,
+              createdAt: m.createdAt.toISOString(),
+            },
+          }
+        : {}),
     };
   }
 
-  async function announceMessage(m: MessageRow): Promise<void> {
-    await announce(messageEvent(m));
+  /** After the commit: this instance's sockets get a notice sent at commit, or every instance gets it now. */
+  async function announceMessage(notice: RealtimeEvent, sentAtCommit: boolean): Promise<void> {
+    if (sentAtCommit) deps.realtime?.committed?.(notice);
+    else await announce(notice);
   }
 
   /**
    * A message and what comes with it — its new conversation (if any), its attachments, the events — in one
    * statement, with the realtime notice sent when the transaction commits where the bus can (PostgreSQL's NOTIFY).
-   * `announced` false: the caller announces the message after the commit.
+   * After the commit the caller passes `notice` and `announced` to announceMessage.
    */
   async function writeMessage(
     tx: DbOrTx,
     actor: Actor,
     w: {
+      /** The kind of the message's conversation's channel (a chat message's notice carries its content). */
+      channel: string;
       /** A new customer and their new ticket, when the message opens one in this statement (openInOneStatement). */
       person?: PersonInsert | null | undefined;
       ticket?: TicketInsert | null | undefined;
@@ -222,10 +249,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     message: MessageRow;
     conversation: ConversationRow | null;
     ticket: TicketRow | null;
+    notice: RealtimeEvent;
     announced: boolean;
   }> {
     const atCommit = deps.realtime?.atCommit;
-    const notice = messageEvent(w.message);
+    const notice = messageEvent(w.message, w.channel);
     const ws = w.message.workspaceId;
     const [, ticketRows, conversationRows, [message], , , changedTickets] = await insertTogether(
       tx,
@@ -262,6 +290,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       message,
       conversation: conversationRows[0] ?? null,
       ticket: ticketRows[0] ?? changedTickets[0] ?? null,
+      notice,
       announced: atCommit !== undefined,
     };
   }
@@ -591,7 +620,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     m: InboundMessage,
     config: InboundConfig,
     c: { actor: Actor; email: string; text: string; html: string | null; at: Date },
-  ): Promise<{ result: InboundResult; announced: boolean } | null> {
+  ): Promise<{ result: InboundResult; notice: RealtimeEvent; announced: boolean } | null> {
     const number = config.ticketNumber;
     if (number === null) return null;
     const ws = m.channel.workspaceId;
@@ -629,6 +658,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       at: c.at,
     });
     const written = await writeMessage(db, c.actor, {
+      channel: m.channel.kind,
       person: made?.row ?? null,
       ticket,
       conversation,
@@ -639,6 +669,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     if (!written.ticket) throw new Error('ticket insert returned nothing');
     return {
       result: { outcome: 'created', ticket: written.ticket, message: written.message },
+      notice: written.notice,
       announced: written.announced,
     };
   }
@@ -655,7 +686,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const html = m.html ? sanitizeMessageHtml(m.html) : null;
       const text = (m.text ?? '').trim() || (html ? htmlToText(html) : '');
       const at = m.receivedAt ?? new Date();
-      // Whether the statement's commit announced the message already (see atCommit in writeMessage).
+      // The message's notice, and whether the statement's commit sent it already (see atCommit in writeMessage).
+      let notice: RealtimeEvent | null = null;
       let announced = false;
       // The short key lookups and writes of a message run as prepared statements (see withPreparedStatements).
       const result = await withPreparedStatements(async (): Promise<InboundResult> => {
@@ -680,6 +712,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         if (simple && email) {
           const opened = await openInOneStatement(m, config, { actor, email, text, html, at });
           if (opened) {
+            notice = opened.notice;
             announced = opened.announced;
             return opened.result;
           }
@@ -807,6 +840,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           });
           // The conversation (when new), the message, its attachments, the events and the realtime notice.
           const written = await writeMessage(tx, actor, {
+            channel: m.channel.kind,
             conversation: newConversation,
             message: inbound.message,
             files: files.rows,
@@ -816,6 +850,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             change,
           });
           const message = written.message;
+          notice = written.notice;
           announced = written.announced;
           if (change) ticket = written.ticket ?? ticket;
           conversation = existing ?? written.conversation;
@@ -846,7 +881,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           return { outcome, ticket, message };
         });
       });
-      if (result.outcome !== 'ignored' && !announced) await announceMessage(result.message);
+      if (result.outcome !== 'ignored' && notice) await announceMessage(notice, announced);
       return result;
     },
 
@@ -1081,7 +1116,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
       if (!text && !input.attachments?.length)
         throw new AppError('validation_failed', 'Write something: the reply is empty', { field: 'text' });
-      // Whether the transaction's commit announced the reply already (atCommit, as in receive).
+      // The reply's notice, and whether the transaction's commit sent it already (atCommit, as in receive).
+      let notice: RealtimeEvent | null = null;
       let announced = false;
       // Short key lookups and writes: prepared statements, as for inbound messages (see withPreparedStatements).
       const out = await withPreparedStatements(() =>
@@ -1210,6 +1246,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           // Null when a warning or breach is due: refreshTicketSla records it after the write.
           const sla = ticketSlaAfter(after, customer, ctx.sla, clock, now);
           const written = await writeMessage(tx, actor, {
+            channel: conversation.channel,
             conversation: null,
             message: row,
             files: files.rows,
@@ -1218,6 +1255,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             change: { ...set, ...sla },
           });
           const message = written.message;
+          notice = written.notice;
           announced = written.announced;
           ticket = written.ticket ?? ticket;
           if (!sla)
@@ -1231,7 +1269,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           return { ticket, message };
         }),
       );
-      if (!announced) await announceMessage(out.message);
+      if (notice) await announceMessage(notice, announced);
       return out;
     },
 
