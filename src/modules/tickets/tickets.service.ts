@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import { withPreparedStatements, type Db, type DbOrTx } from '../../db/client.ts';
-import { sharedReads, sharedReadsBy } from '../../db/shared-reads.ts';
+import { recentReads, sharedReads, sharedReadsBy } from '../../db/shared-reads.ts';
 import { newId } from '../../db/ids.ts';
 import {
   attachments,
@@ -175,6 +175,17 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
   const summaryPages = sharedReadsBy<SummaryRead>();
   /** Every agent's side bar asks for the same workspace-wide grouping: concurrent requests share one read. */
   const openGroups = sharedReads((workspaceId) => openTicketGroups(db, workspaceId, breachingSoonMs));
+  /**
+   * An agent's teams for the side bar's "my teams" count, kept 2 s: the side bar asks on every refresh, and a team
+   * change shows in the counts within that time (the queue itself reads the teams in its statement).
+   */
+  const teamsForCounts = recentReads(
+    (key) => {
+      const [workspaceId = '', userId = ''] = key.split(' ');
+      return teamIdsOfUser(db, workspaceId, userId);
+    },
+    { ttlMs: 2_000, keep: () => true, max: 10_000 },
+  );
   /** The set-ups inbound messages and replies read, kept while their version is the stored one (inboundConfig). */
   const setups: SetupCache = new Map();
 
@@ -1011,13 +1022,14 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
 
     /**
      * Queue sizes for the inbox's side bar: the workspace's open tickets counted by assignee and team (shared by the
-     * requests that arrive together, each still getting a count read after it asked), summed for this user.
+     * requests that arrive together, each still getting a count read after it asked), summed for this user's teams
+     * (as read in the last 2 s).
      */
     async queueCounts(actor: Actor) {
       assertCan(actor, 'tickets:read');
       const me = actor.userId;
       const [teamIds, groups] = await Promise.all([
-        me ? teamIdsOfUser(db, actor.workspaceId, me) : Promise.resolve([]),
+        me ? teamsForCounts(`${actor.workspaceId} ${me}`) : Promise.resolve([]),
         openGroups(actor.workspaceId),
       ]);
       const teams = new Set(teamIds);

@@ -371,6 +371,21 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
         open: 5,
       });
       expect(await ok(w.bob.h, 'GET', '/api/v1/tickets/queues')).toMatchObject({ mine: 2, myTeams: 0, open: 5 });
+      // Bob joins the team: his queue has its tickets at once, his side bar's count within 2 s (it keeps his teams
+      // that long); then he leaves it again.
+      const members = async (memberIds: string[], expected: number) => {
+        await ok(w.owner, 'PATCH', `/api/v1/teams/${team.id}`, { memberIds });
+        await expect
+          .poll(async () => (await ok<{ myTeams: number }>(w.bob.h, 'GET', '/api/v1/tickets/queues')).myTeams, {
+            timeout: 4_000,
+            interval: 200,
+          })
+          .toBe(expected);
+      };
+      await members([w.ann.id, w.bob.id], 2);
+      expect(await numbersOf(w.bob.h, 'queue=my_teams&sort=number')).toEqual([n(3), n(4)]);
+      await members([w.ann.id], 0);
+      expect(await numbersOf(w.bob.h, 'queue=my_teams')).toEqual([]);
       // An API key is nobody's: "mine" means nothing for it.
       const e = await fails(w.owner, 'GET', '/api/v1/tickets?queue=mine', undefined, 400);
       expect(e.code).toBe('bad_request');
