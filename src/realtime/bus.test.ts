@@ -60,13 +60,14 @@ describe.skipIf(noPostgres)('the PostgreSQL realtime bus (postgres)', () => {
 
   it('delivers an event sent at commit once, whether the commit report or the echo comes first', async () => {
     const client = await pool.connect();
-    const run = async (e: RealtimeEvent) => {
+    /** A transaction that sends `e` at its end, then commits or rolls back. */
+    const run = async (e: RealtimeEvent, end: 'commit' | 'rollback' = 'commit') => {
       const q = a.atCommit?.(e);
       if (!q) throw new Error('no atCommit');
       const { sql: text, params } = dialect.sqlToQuery(q);
       await client.query('begin');
       await client.query(`select ${text}`, params);
-      await client.query('commit');
+      await client.query(end);
     };
     try {
       // Reported at once: delivered then, the echo dropped.
@@ -88,13 +89,7 @@ describe.skipIf(noPostgres)('the PostgreSQL realtime bus (postgres)', () => {
       expect(seen(atB, 't-echoed')).toBe(1);
 
       // Rolled back: nobody hears of it.
-      const third = ticketEvent('t-rolled-back');
-      const q = a.atCommit?.(third);
-      if (!q) throw new Error('no atCommit');
-      const { sql: text, params } = dialect.sqlToQuery(q);
-      await client.query('begin');
-      await client.query(`select ${text}`, params);
-      await client.query('rollback');
+      await run(ticketEvent('t-rolled-back'), 'rollback');
       await settle();
       expect(seen(atA, 't-rolled-back')).toBe(0);
       expect(seen(atB, 't-rolled-back')).toBe(0);
