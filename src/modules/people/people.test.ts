@@ -249,6 +249,8 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect(await names('7946 0958')).toEqual(['Paul Reddy']);
     expect(await names('pr@example')).toEqual(['Paul Reddy']);
     expect(await names('zzyzx')).toEqual([]);
+    // Two mistakes (no spelling one edit away is anyone's word): the trigram-similar words.
+    expect(await names('reddyyy')).toEqual(['Paul Reddy']);
     // A renamed person is found by the new name (the dictionary learns it in the same transaction), not the old one.
     await call('PATCH', `/people/${String(paul.body.id)}`, { lastName: 'Quarshie' });
     expect(await names('quarshei')).toEqual(['Paul Quarshie']);

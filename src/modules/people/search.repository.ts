@@ -44,10 +44,10 @@ const startsWith = (col: SQL | SQLWrapper, w: string) => {
 /**
  * The dictionary words each query word may stand for, for each entity, in one round trip: the words it begins
  * (shortest first, of the first `prefixScanLimit` in index order), the words one typing mistake away, and, for longer
- * words that are in no dictionary of the workspace, the most trigram-similar words (a word that exists — a person's
- * name searched among companies too — is rarely two typos away from the one meant, and the trigram lookup is the
- * costliest). Digit words are not in the dictionary
- * (they are matched as they are).
+ * words that are in no dictionary of the workspace and have no spelling one mistake away in one, the most
+ * trigram-similar words (a word that exists — a person's name searched among companies too — is rarely two typos away
+ * from the one meant, and the trigram lookup is the costliest). Digit words are not in the dictionary (they are
+ * matched as they are).
  */
 export async function findSearchTerms(
   db: DbOrTx,
@@ -56,6 +56,7 @@ export async function findSearchTerms(
   words: readonly string[],
 ): Promise<Array<{ entity: SearchEntity; i: number; kind: TermKind; term: string }>> {
   const parts: SQL[] = [];
+  const ctes: SQL[] = [];
   const t = searchTerms;
   const entityList = textArrayLiteral([...entities]);
   words.forEach((w, i) => {
@@ -68,25 +69,36 @@ export async function findSearchTerms(
           select ${t.term} as term from ${t} where ${base} and ${startsWith(t.term, w)} and ${t.term} <> ${w}
           order by ${t.term} using ~<~ limit ${prefixScanLimit}) p
         order by length(p.term), p.term limit ${termLimits.prefix})`);
-      if (length >= similarMinLength)
-        parts.push(sql`(select ${entity}::text, ${i}::int, 'similar'::text, ${t.term} from ${t}
-          where ${base} and ${t.term} % ${w} and ${t.term} <> ${w}
-            and not exists (select from ${t} e where e.workspace_id = ${workspaceId}
-              and e.entity = any(${entityList}::text[]) and e.term = ${w})
-          order by similarity(${t.term}, ${w}) desc limit ${termLimits.similar})`);
     }
-    if (length >= typoMinLength)
+    const near = length >= typoMinLength;
+    if (near) {
       // A join (a nested loop of index lookups, each finding the word in every entity's dictionary): `= any(…)`
       // with hundreds of spellings scans far more of the index.
-      parts.push(sql`(select d.entity, ${i}::int, 'near'::text, d.term
+      ctes.push(sql`${sql.identifier(`near_${i}`)} as materialized (select d.entity, d.term
           from unnest(${textArrayLiteral(oneEditAway(w))}::text[]) as v(term)
           join ${t} d on d.workspace_id = ${workspaceId} and d.term = v.term
           where d.entity = any(${entityList}::text[])
           limit ${termLimits.near * entities.length})`);
+      parts.push(sql`(select entity, ${i}::int as i, 'near'::text as kind, term from ${sql.identifier(`near_${i}`)})`);
+    }
+    if (length >= similarMinLength)
+      // One trigram index scan for every entity (the index holds every entity's words: a scan per entity would fetch
+      // and recheck the same thousands of candidates again), the best `termLimits.similar` of each; only for a word
+      // in no dictionary and with no spelling one edit away in one (a single typo is the common case, and the trigram
+      // lookup, which rechecks thousands of candidates, is the costliest part of a search).
+      parts.push(sql`(select s.entity, ${i}::int as i, 'similar'::text as kind, s.term from (
+          select ${t.entity} as entity, ${t.term} as term,
+            row_number() over (partition by ${t.entity} order by similarity(${t.term}, ${w}) desc, ${t.term}) as n
+          from ${t} where ${t.workspaceId} = ${workspaceId} and ${t.entity} = any(${entityList}::text[])
+            and ${t.term} % ${w} and ${t.term} <> ${w}
+            and not exists (select from ${t} e where e.workspace_id = ${workspaceId}
+              and e.entity = any(${entityList}::text[]) and e.term = ${w})
+            ${near ? sql`and not exists (select from ${sql.identifier(`near_${i}`)})` : sql``}) s
+        where s.n <= ${termLimits.similar})`);
   });
   if (!parts.length) return [];
   const r = await db.execute<{ entity: SearchEntity; i: number; kind: TermKind; term: string }>(
-    sql.join(parts, sql` union all `),
+    sql`${ctes.length ? sql`with ${sql.join(ctes, sql`, `)} ` : sql``}${sql.join(parts, sql` union all `)}`,
   );
   return (r as unknown as { rows: Array<{ entity: SearchEntity; i: number; kind: TermKind; term: string }> }).rows;
 }
