@@ -240,7 +240,22 @@ describe.each(testEngines())('live chat over WebSocket (%s)', (engine) => {
     const live = await api('POST', `/api/v1/tickets/${ticketId?.id}/replies`, { text: 'Yes — which one?' });
     expect(live.json().delivery).toBe('sent');
     await s.next('message');
+    const presence = async () =>
+      rowsOf<{ n: number }>(
+        await ctx.database.db.execute(
+          sql`select count(*)::int as n from realtime_presence
+              where workspace_id = ${ws.workspace.id} and kind = 'visitor' and key = ${String(sent.conversationId)}`,
+        ),
+      )[0]?.n;
+    expect(await presence()).toBe(1);
     await s.close();
+    // The server forgets the visitor once it has seen the socket close, a moment after the client has.
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      gone = (await presence()) === 0;
+      if (!gone) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(gone).toBe(true);
 
     // After they left it goes by e-mail: queued with a delivery job.
     const later = await api('POST', `/api/v1/tickets/${ticketId?.id}/replies`, { text: 'Done, changed it.' });
