@@ -210,14 +210,42 @@ export function personSortValue(r: PersonRow, field: string): unknown {
   }
 }
 
-export async function listPeople(db: DbOrTx, workspaceId: string, cols: ListColumns, q: ListQuery, extra: SQL[] = []) {
+/**
+ * A page of people. With `window`, only the first `window` rows of the list without `extra` (its filters and cursor
+ * applied) are looked through for `extra` (see searchedList).
+ */
+export async function listPeople(
+  db: DbOrTx,
+  workspaceId: string,
+  cols: ListColumns,
+  q: ListQuery,
+  extra: SQL[] = [],
+  window?: number,
+) {
   const c = listClauses(cols, q);
-  const rows = await db
-    .select()
-    .from(people)
-    .where(and(eq(people.workspaceId, workspaceId), ...c.where, ...extra))
-    .orderBy(...c.orderBy)
-    .limit(c.limit);
+  const scope = and(eq(people.workspaceId, workspaceId), ...c.where);
+  const rows = window
+    ? await db
+        .select()
+        // Aliased as the table, so that `extra` and the order name its columns as they do over the table.
+        .from(
+          db
+            .select()
+            .from(people)
+            .where(scope)
+            .orderBy(...c.orderBy)
+            .limit(window)
+            .as('people'),
+        )
+        .where(and(...extra))
+        .orderBy(...c.orderBy)
+        .limit(c.limit)
+    : await db
+        .select()
+        .from(people)
+        .where(and(scope, ...extra))
+        .orderBy(...c.orderBy)
+        .limit(c.limit);
   return toPage(rows, q, { id: (r) => r.id, sortValue: (r) => personSortValue(r, q.sort.field) });
 }
 

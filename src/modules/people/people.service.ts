@@ -222,6 +222,62 @@ export function withSearchPlan<T>(db: Db, q: string | undefined, query: (tx: DbO
   return q?.trim() && parseQuery(q).words.length > 1 ? bitmapOnly(db, query) : query(db);
 }
 
+/**
+ * How far a list filtered by `q` walks the created-order index (see searchedList): the rows of the first look, and
+ * the longer walk's most rows and most checks of a row's words against one of the query's words, spellings or
+ * completions (`search_words && …` compares each pair: about 0.14 µs each).
+ */
+export const searchWalkBudget = { firstRows: 500, longer: 600_000, maxRows: 15_000 };
+
+/**
+ * Runs a list query filtered by a search (`run` gives the page of at most `limit` rows, looking through the first
+ * `window` rows of the list without the search when given; `terms`: how many words, spellings and completions the
+ * search's condition names). Newest first (the lists' default order), it first looks through the newest few hundred
+ * rows only (a short walk of the created-order index): when the query's words
+ * are common, a page of matches is there, and that page is the right one. When some matched but not a page, the walk
+ * goes on as far as those suggest a page lies (twice that), within the budget. When none matched, or the walk fell
+ * short, it goes through the word index alone (bitmapOnly), whose cost is the number of matching rows: few, then.
+ * The planner cannot choose between the two itself: it takes a rare word ("martinstewart", in 3 of 1M people) for a
+ * common one, walks the created-order index expecting to meet a page of matches soon, and reads the whole table; or
+ * it reads every row of a common tag through the index to sort them. Other orders as withSearchPlan.
+ */
+export async function searchedList<P extends { rows: unknown[]; nextCursor: string | null }>(
+  db: Db,
+  search: { q: string | undefined; terms: number },
+  sort: { field: string; limit: number },
+  run: (tx: DbOrTx, window?: number) => Promise<P>,
+): Promise<P> {
+  const { q } = search;
+  if (!q?.trim() || sort.field !== 'created_at') return withSearchPlan(db, q, (tx) => run(tx));
+  const b = searchWalkBudget;
+  const terms = Math.max(1, search.terms);
+  const window = b.firstRows;
+  const newest = await run(db, window);
+  if (newest.nextCursor !== null) return newest;
+  const found = newest.rows.length;
+  const further = found ? Math.ceil((2 * window * (sort.limit + 1)) / found) : Infinity;
+  if (further <= b.maxRows && further * terms <= b.longer) {
+    const longer = await run(db, further);
+    if (longer.nextCursor !== null) return longer;
+  }
+  return bitmapOnly(db, (tx) => run(tx));
+}
+
+/** The search condition of a list's `q` (see searchCondition's `where`) and how many terms it names. */
+export async function listSearch(
+  db: DbOrTx,
+  workspaceId: string,
+  entity: SearchEntity,
+  table: { searchWords: SQLWrapper; searchText: SQLWrapper },
+  q: string,
+): Promise<{ where: SQL; terms: number }> {
+  const s = await resolveSearch(db, workspaceId, entity, q);
+  return {
+    where: searchCondition({ words: table.searchWords, text: table.searchText }, s).where,
+    terms: s.terms.reduce((n, t) => n + t.exact.length + t.prefix.length + t.near.length + t.similar.length, 0),
+  };
+}
+
 /** The search condition of a list's `q` (see searchCondition's `where`). */
 export async function searchFilter(
   db: DbOrTx,
@@ -230,8 +286,7 @@ export async function searchFilter(
   table: { searchWords: SQLWrapper; searchText: SQLWrapper },
   q: string,
 ): Promise<SQL> {
-  const s = await resolveSearch(db, workspaceId, entity, q);
-  return searchCondition({ words: table.searchWords, text: table.searchText }, s).where;
+  return (await listSearch(db, workspaceId, entity, table, q)).where;
 }
 
 export type PeopleService = ReturnType<typeof createPeopleService>;
@@ -332,8 +387,14 @@ export function createPeopleService(deps: { db: Db }) {
         stages.map((s) => s.key),
       );
       const q = parseListQuery(params, cols.specs, { field: 'created_at', direction: 'desc' });
-      const extra = params.q?.trim() ? [await searchFilter(db, actor.workspaceId, 'person', people, params.q)] : [];
-      const page = await withSearchPlan(db, params.q, (tx) => listPeople(tx, actor.workspaceId, cols, q, extra));
+      const search = params.q?.trim() ? await listSearch(db, actor.workspaceId, 'person', people, params.q) : null;
+      const extra = search ? [search.where] : [];
+      const page = await searchedList(
+        db,
+        { q: params.q, terms: search?.terms ?? 0 },
+        { field: q.sort.field, limit: q.limit },
+        (tx, window) => listPeople(tx, actor.workspaceId, cols, q, extra, window),
+      );
       return { rows: await withCompanies(actor, page.rows), nextCursor: page.nextCursor, limit: q.limit };
     },
 

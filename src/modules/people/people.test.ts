@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
+import { searchWalkBudget } from './people.service.ts';
 
 describe.each(testEngines())('people and companies on %s', (engine) => {
   const ctx = useTestApp(engine);
@@ -256,6 +257,45 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect(await names('quarshei')).toEqual(['Paul Quarshie']);
     expect((await call('GET', '/people?q=reddy')).body.data).toEqual([]);
     expect((await call('GET', '/people?q=quarsh')).body.data?.map((p) => p.name)).toEqual(['Paul Quarshie']);
+  });
+
+  it('a list filtered by a search pages newest first alike whichever way it reads (the newest rows, or the index)', async () => {
+    const { call } = await setup();
+    await call('POST', '/people', { firstName: 'Zebediah', lastName: 'Oldest', tags: ['walkers'] });
+    for (let i = 1; i <= 9; i++)
+      await call('POST', '/people', {
+        firstName: ['Anna', 'Bruno', 'Carla', 'Dmitri', 'Elif', 'Fumiko', 'Goran', 'Hana', 'Ines'][i - 1],
+        lastName: 'Tester',
+        tags: i % 3 ? [] : ['walkers'],
+      });
+    const pages = async (q: string) => {
+      const seen: unknown[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await call('GET', `/people?q=${q}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status).toBe(200);
+        seen.push(...(res.body.data?.map((p) => p.name) ?? []));
+        cursor = (res.body.page as { nextCursor: string | null }).nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    const expected = {
+      walkers: ['Ines Tester', 'Fumiko Tester', 'Carla Tester', 'Zebediah Oldest'],
+      zebediah: ['Zebediah Oldest'],
+      tester: ['Ines', 'Hana', 'Goran', 'Fumiko', 'Elif', 'Dmitri', 'Carla', 'Bruno', 'Anna'].map((n) => `${n} Tester`),
+    };
+    // As the lists run: everything within the first look.
+    for (const [q, names] of Object.entries(expected)) expect(await pages(q)).toEqual(names);
+    // A first look of 2 rows: "tester" finds its pages there, "walkers" walks on, "zebediah" goes to the word index.
+    const kept = { ...searchWalkBudget };
+    searchWalkBudget.firstRows = 2;
+    try {
+      for (const [q, names] of Object.entries(expected)) expect(await pages(q)).toEqual(names);
+      searchWalkBudget.maxRows = 3;
+      for (const [q, names] of Object.entries(expected)) expect(await pages(q)).toEqual(names);
+    } finally {
+      Object.assign(searchWalkBudget, kept);
+    }
   });
 
   it('search finds a tag or an e-mail address whole, and its start by prefix', async () => {
