@@ -266,8 +266,10 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
       await call('POST', '/people', {
         firstName: ['Anna', 'Bruno', 'Carla', 'Dmitri', 'Elif', 'Fumiko', 'Goran', 'Hana', 'Ines'][i - 1],
         lastName: 'Tester',
-        tags: i % 3 ? [] : ['walkers'],
+        // "walk" begins ten words: a list checks rows for that many through a hash of them (whereChecked).
+        tags: [`walk${'abcdefghi'[i - 1]}`, ...(i % 3 ? [] : ['walkers'])],
       });
+    await call('POST', '/people', { firstName: 'Quentin', lastName: 'Newest', tags: ['quartz'] });
     const pages = async (q: string) => {
       const seen: unknown[] = [];
       let cursor: string | null = null;
@@ -282,13 +284,21 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     const expected = {
       walkers: ['Ines Tester', 'Fumiko Tester', 'Carla Tester', 'Zebediah Oldest'],
       zebediah: ['Zebediah Oldest'],
+      walk: ['Ines', 'Hana', 'Goran', 'Fumiko', 'Elif', 'Dmitri', 'Carla', 'Bruno', 'Anna', 'Zebediah'].map(
+        (n) => `${n} ${n === 'Zebediah' ? 'Oldest' : 'Tester'}`,
+      ),
       tester: ['Ines', 'Hana', 'Goran', 'Fumiko', 'Elif', 'Dmitri', 'Carla', 'Bruno', 'Anna'].map((n) => `${n} Tester`),
     };
+    // A record's word that begins with the query word counts even when a shorter word does too ("walke").
+    const found = await call('GET', '/search?q=walk');
+    expect(found.body.data?.map((h) => h.title)).toContain('Zebediah Oldest');
     // As the lists run: everything within the first look.
     for (const [q, names] of Object.entries(expected)) expect(await pages(q)).toEqual(names);
-    // A first look of 2 rows: "tester" finds its pages there, "walkers" walks on, "zebediah" goes to the word index.
+    // A first look of 2 rows: "tester" finds its pages there, "walkers" walks on, "zebediah" goes to the word index;
+    // then a walk of at most 3 rows: "walkers" falls short and goes to the word index too.
     const kept = { ...searchWalkBudget };
     searchWalkBudget.firstRows = 2;
+    searchWalkBudget.minFound = 1;
     try {
       for (const [q, names] of Object.entries(expected)) expect(await pages(q)).toEqual(names);
       searchWalkBudget.maxRows = 3;
