@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { companies, consentRecords, notes, people, personCompanies } from '../../db/schema/index.ts';
@@ -174,7 +174,7 @@ export function personListColumns(defs: readonly CustomFieldRow[], stages: reado
 }
 
 /** The value of the sort field for a row, as the cursor carries it. */
-export function personSortValue(r: PersonRow, field: string): unknown {
+export function personSortValue(r: ListedPerson, field: string): unknown {
   switch (field) {
     case 'name':
       return r.displayName;
@@ -214,6 +214,10 @@ export function personSortValue(r: PersonRow, field: string): unknown {
  * A page of people. With `window`, only the first `window` rows of the list without `extra` (its filters and cursor
  * applied) are looked through for `extra` (see searchedList).
  */
+/** A person as lists read them: without the search columns (what the words index is built from; never shown). */
+export type ListedPerson = Omit<PersonRow, 'searchText' | 'searchWords'>;
+const { searchText: _text, searchWords: _words, ...listedColumns } = getTableColumns(people);
+
 export async function listPeople(
   db: DbOrTx,
   workspaceId: string,
@@ -224,9 +228,9 @@ export async function listPeople(
 ) {
   const c = listClauses(cols, q);
   const scope = and(eq(people.workspaceId, workspaceId), ...c.where);
-  const rows = window
+  const rows: ListedPerson[] = window
     ? await db
-        .select()
+        .select(listedColumns)
         // Aliased as the table, so that `extra` and the order name its columns as they do over the table.
         .from(
           db
@@ -241,7 +245,7 @@ export async function listPeople(
         .orderBy(...c.orderBy)
         .limit(c.limit)
     : await db
-        .select()
+        .select(listedColumns)
         .from(people)
         .where(and(scope, ...extra))
         .orderBy(...c.orderBy)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { consentChannels, consentPurposes, consentSources, daysInStage } from '../../domain/customers.ts';
 import { iso, isoDate } from '../../http/schemas.ts';
-import type { ConsentRecordRow, NoteRow, PersonCompanyLink, PersonRow } from './people.repository.ts';
+import type { ConsentRecordRow, NoteRow, ListedPerson, PersonCompanyLink } from './people.repository.ts';
 
 export const addressSchema = z
   .object({
@@ -54,7 +54,7 @@ export const personSchema = z
 
 export type PersonDto = z.infer<typeof personSchema>;
 
-export function presentPerson(p: PersonRow, companies: PersonCompanyLink[] = []): PersonDto {
+export function presentPerson(p: ListedPerson, companies: PersonCompanyLink[] = []): PersonDto {
   return {
     id: p.id,
     name: p.displayName,
