@@ -234,19 +234,16 @@ export function withSearchPlan<T>(db: Db, q: string | undefined, query: (tx: DbO
  * looked up among the query's words, spellings and completions: searchCondition's `whereChecked`) and a matching row
  * through the word index about 3.5 µs (fetched, then sorted): walking on for a page is the cheaper while more than
  * about 1 row in 120 matches. A walk stops at its page. `minFound`: how many the first look must find for the walk
- * to go on (fewer: the word index, as for a word found by chance in the first rows). The first look's share of
- * matches tells how many rows a page needs; the walk goes on only when that is within `maxRows`, and walks `margin`
- * times that (at most `maxRows`): a walk that falls short has cost its rows for nothing, and a share read from a
- * handful of matches is rough.
+ * to go on (fewer: the word index, as for a word found by chance in the first rows).
  */
-export const searchWalkBudget = { firstRows: 500, maxRows: 10_000, minFound: 3, margin: 2 };
+export const searchWalkBudget = { firstRows: 500, maxRows: 10_000, minFound: 3 };
 
 /**
  * Runs a list query filtered by `q` (`run` gives the page of at most `limit` rows, looking through the first `window`
  * rows of the list without `q` when given). Newest first (the lists' default order), it first looks through the
  * newest few hundred rows only (a short walk of the created-order index): when the query's words are common, a page
- * of matches is there, and that page is the right one. When a few matched but not a page, the walk goes on when the
- * share of matches there says a page lies within searchWalkBudget's most rows. When fewer matched, or the walk fell short, it goes through the word index alone
+ * of matches is there, and that page is the right one. When a few matched but not a page, the walk goes on, up to
+ * searchWalkBudget's most rows. When fewer matched, or the walk fell short, it goes through the word index alone
  * (bitmapOnly), whose cost is the number of matching rows: few, then. The planner cannot choose between the two
  * itself: it takes a rare word ("martinstewart", in 3 of 1M people) for a common one, walks the created-order index
  * expecting to meet a page of matches soon, and reads the whole table; or it reads every row of a common tag through
@@ -259,14 +256,11 @@ export async function searchedList<P extends { rows: unknown[]; nextCursor: stri
   run: (tx: DbOrTx, window?: number) => Promise<P>,
 ): Promise<P> {
   if (!q?.trim() || sort.field !== 'created_at') return withSearchPlan(db, q, (tx) => run(tx));
-  const { firstRows, maxRows, minFound, margin } = searchWalkBudget;
+  const { firstRows, maxRows, minFound } = searchWalkBudget;
   const newest = await run(db, firstRows);
   if (newest.nextCursor !== null) return newest;
-  const found = newest.rows.length;
-  // Rows a page of limit + 1 (the next cursor's row) takes at the first look's share of matches.
-  const needed = found ? Math.ceil(((sort.limit + 1) * firstRows) / found) : Infinity;
-  if (found >= minFound && needed <= maxRows) {
-    const longer = await run(db, Math.min(maxRows, Math.ceil(needed * margin)));
+  if (newest.rows.length >= minFound) {
+    const longer = await run(db, maxRows);
     if (longer.nextCursor !== null) return longer;
   }
   return bitmapOnly(db, (tx) => run(tx));
