@@ -17,7 +17,17 @@ export const bulkSelection = z
   })
   .refine((s) => Boolean(s.ids) !== Boolean(s.filter !== undefined || s.q !== undefined || s.all), {
     message: 'give either ids, or a filter/q (or all: true)',
+  })
+  // An empty filter list or a blank q narrows nothing: acting on every record takes `all: true`, said on purpose.
+  .refine((s) => s.ids || s.all || narrows(s), {
+    message: 'the filter and q are empty, which would select every record: send all: true to mean that',
+    path: ['all'],
   });
+
+function narrows(s: { filter?: string | string[] | undefined; q?: string | undefined }): boolean {
+  const filters = s.filter === undefined ? [] : [s.filter].flat();
+  return filters.some((f) => f.trim() !== '') || Boolean(s.q?.trim());
+}
 
 const base = {
   selection: bulkSelection,

@@ -161,6 +161,14 @@ describe.each(testEngines())('saved views and bulk actions on %s', (engine) => {
       400,
     );
     expect((await call('POST', '/people/bulk', { selection: {}, action: 'delete' })).status).toBe(400);
+    // An empty filter list or a blank search narrows nothing: every record takes all: true, said on purpose.
+    for (const selection of [{ filter: [] }, { filter: ['  '] }, { q: '   ' }, { filter: [], q: '' }]) {
+      const res = await call('POST', '/people/bulk', { selection, action: 'delete' });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain('all: true');
+      expect((await call('POST', '/companies/bulk', { selection, action: 'tag', value: 'x' })).status).toBe(400);
+    }
+    expect((await call('GET', '/people/count')).body.count).toBe(12);
     expect(
       (await call('POST', '/companies/bulk', { selection: { all: true }, action: 'set_stage', value: 'lead' })).status,
     ).toBe(400);
