@@ -203,8 +203,9 @@ export function createChatService(deps: { db: Db; tickets: TicketsService; peopl
     },
 
     /**
-     * The visitor leaves an address (no agent was online): the conversation's customer gets it, so replies go on by
-     * e-mail. An existing customer with that address becomes the ticket's customer; otherwise one is created.
+     * The visitor leaves an address (no agent was online), so replies go on by e-mail: to the address's customer —
+     * the conversation's own when it is theirs to have (see below), an existing customer with that address, or a new
+     * one — who becomes the ticket's customer.
      */
     async leaveEmail(channel: ChannelRow, who: VisitorIdentity, conversationId: string | null, raw: string) {
       const email = normaliseEmailAddress(raw);
@@ -215,7 +216,15 @@ export function createChatService(deps: { db: Db; tickets: TicketsService; peopl
       const currentId = ticket?.personId ?? who.personId;
       const current = currentId ? await findPerson(db, channel.workspaceId, currentId) : null;
       let personId: string;
-      if (current) {
+      // The address joins the conversation's customer only when it cannot be someone else's record being changed by
+      // whoever types into a web page: a verified visitor's own record, or the anonymous visitor's record that has
+      // no address yet. An unverified visitor never adds an address to a customer who has one (that would let anyone
+      // route a customer's mail to themselves); the conversation moves to the address's own customer instead.
+      const mayAdd =
+        current &&
+        (who.verified ||
+          (current.emails.length === 0 && !(await findPeopleByEmails(db, channel.workspaceId, [email])).length));
+      if (current && (current.emails.includes(email) || mayAdd)) {
         if (!current.emails.includes(email))
           await people.update(actor, current.id, { emails: [...current.emails, email] });
         personId = current.id;

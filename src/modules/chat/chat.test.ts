@@ -270,6 +270,26 @@ describe.each(testEngines())('live chat over WebSocket (%s)', (engine) => {
     expect(sent.conversationId).toBeTruthy();
   });
 
+  it('an unverified visitor never adds an address to a customer who has one', async () => {
+    const bob = await api('POST', '/api/v1/people', { firstName: 'Bob', emails: ['bob@cust.example'] });
+    const s = await visitor();
+    // Claims to be Bob (no user hash), then leaves another address.
+    await hello(s, { email: 'bob@cust.example', name: 'Not Bob' });
+    s.send({ type: 'message', text: 'Please send my invoices elsewhere' });
+    await s.next('sent');
+    s.send({ type: 'email', email: 'Mallory@Evil.example' });
+    expect(await s.next('email_saved')).toMatchObject({ email: 'mallory@evil.example' });
+    expect((await api('GET', `/api/v1/people/${String(bob.json().id)}`)).json().emails).toEqual(['bob@cust.example']);
+    // The conversation went to the address's own (new) customer: replies by e-mail reach whoever typed it, not Bob.
+    const ticket = (await api('GET', '/api/v1/tickets?limit=50&filter=channel:eq:chat'))
+      .json<{ data: Array<{ subject: string; personId: string | null }> }>()
+      .data.find((t) => t.subject.startsWith('Please send my invoices'));
+    expect(ticket?.personId).not.toBe(bob.json().id);
+    const other = await api('GET', `/api/v1/people/${String(ticket?.personId)}`);
+    expect(other.json().emails).toEqual(['mallory@evil.example']);
+    await s.close();
+  });
+
   it("a socket of workspace A's channel never sees or writes workspace B's conversations", async () => {
     const b = await makeWorkspace(ctx.services);
     const bKey = await makeApiKey(ctx.services, b);
