@@ -16,7 +16,7 @@ export const bulkRoutes =
         schema: {
           tags: ['People'],
           summary:
-            'Tag, untag, set the owner or stage of, or delete every person of a selection (ids, or a filter and search); large selections run as a job',
+            'Tag, untag, set the owner or stage of, or delete every person of a selection (ids, or a filter and search); large selections run as a job. Delete leaves out people with orders, subscriptions or tickets (counted as unchanged).',
           body: peopleBulkBody,
           response: { 200: bulkResult, 202: bulkResult, ...errorResponses },
         },

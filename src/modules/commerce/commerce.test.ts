@@ -582,7 +582,7 @@ describe.each(testEngines())('commerce on %s', (engine) => {
     }
   });
 
-  it("deletes a person's orders and subscriptions with the person, and moves them on a merge", async () => {
+  it("moves a person's orders and subscriptions on a merge, and deletes them with the person only when forced", async () => {
     const { ws, call, personId } = await setup();
     const twin = (
       await call<Json>('POST', '/people', { firstName: 'Ada', lastName: 'Buyer', emails: ['ada2@shop.example'] })
@@ -592,7 +592,12 @@ describe.each(testEngines())('commerce on %s', (engine) => {
     await ctx.services.duplicates.mergePeople(ws.ownerActor, personId, { otherId: twin });
     expect((await call<Order>('GET', `/orders/${o.id}`)).body.personId).toBe(personId);
     expect((await call<Page<Json>>('GET', `/subscriptions?filter=person_id:eq:${personId}`)).body.data).toHaveLength(1);
-    expect((await call('DELETE', `/people/${personId}`)).status).toBe(204);
+    // A customer with orders is not deleted by accident: the orders would go too.
+    const refused = await call<Json>('DELETE', `/people/${personId}`);
+    expect(refused.status).toBe(409);
+    expect((refused.body.error as Json).details).toEqual({ orders: 1, subscriptions: 1, tickets: 0 });
+    expect((await call<Order>('GET', `/orders/${o.id}`)).status).toBe(200);
+    expect((await call('DELETE', `/people/${personId}?force=true`)).status).toBe(204);
     expect((await call('GET', `/orders/${o.id}`)).status).toBe(404);
     expect((await call<Page<Json>>('GET', '/subscriptions')).body.data).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.ts';
+import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { companies, consentRecords, notes, people, personCompanies } from '../../db/schema/index.ts';
 import type { FieldSpec, FieldSpecs, Filter, ListQuery } from '../../domain/list-query.ts';
@@ -332,6 +332,44 @@ export async function deletePeople(db: DbOrTx, workspaceId: string, ids: string[
     .where(and(eq(people.workspaceId, workspaceId), inArray(people.id, ids)))
     .returning({ id: people.id });
   return r.map((x) => x.id);
+}
+
+/** What each person's record carries that a delete would take with it (orders, subscriptions) or leave dangling (tickets). */
+export async function personReferences(
+  db: DbOrTx,
+  workspaceId: string,
+  ids: string[],
+): Promise<Map<string, { orders: number; subscriptions: number; tickets: number }>> {
+  if (!ids.length) return new Map();
+  const r = await db.execute(sql`
+    select p.id::text as id,
+      (select count(*)::int from orders o where o.workspace_id = p.workspace_id and o.person_id = p.id) as orders,
+      (select count(*)::int from subscriptions s where s.workspace_id = p.workspace_id and s.person_id = p.id) as subscriptions,
+      (select count(*)::int from tickets t where t.workspace_id = p.workspace_id and t.person_id = p.id) as tickets
+    from people p where p.workspace_id = ${workspaceId} and p.id in (${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`);
+  const out = new Map<string, { orders: number; subscriptions: number; tickets: number }>();
+  for (const row of rowsOf<{ id: string; orders: number; subscriptions: number; tickets: number }>(r))
+    if (row.orders || row.subscriptions || row.tickets)
+      out.set(row.id, { orders: row.orders, subscriptions: row.subscriptions, tickets: row.tickets });
+  return out;
+}
+
+/** Tickets and conversations of deleted people keep their history without a customer. */
+export async function detachPeopleFromService(db: DbOrTx, workspaceId: string, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  const list = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  await db.execute(
+    sql`update tickets set person_id = null where workspace_id = ${workspaceId} and person_id in (${list})`,
+  );
+  await db.execute(
+    sql`update conversations set person_id = null where workspace_id = ${workspaceId} and person_id in (${list})`,
+  );
 }
 
 export type PersonCompanyLink = {

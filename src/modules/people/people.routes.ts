@@ -133,12 +133,21 @@ export const peopleRoutes =
         schema: {
           tags,
           summary: 'Delete a person (their events stay in the log)',
+          description:
+            'A person with orders, subscriptions or tickets is not deleted (409, with their counts) unless force=true: ' +
+            'their orders and subscriptions would go with them; their tickets stay, without a customer.',
           params: idParam,
+          querystring: z.object({
+            force: z
+              .enum(['true', 'false'])
+              .optional()
+              .describe('Delete even a person with orders, subscriptions or tickets'),
+          }),
           response: noContentResponses,
         },
       },
       async (req, reply) => {
-        const deleted = await people.remove(requireActor(req), [req.params.id]);
+        const deleted = await people.remove(requireActor(req), [req.params.id], { force: req.query.force === 'true' });
         if (!deleted.length)
           return reply
             .status(404)

@@ -28,6 +28,8 @@ import {
   companiesOfPeople,
   deleteNote,
   deletePeople,
+  detachPeopleFromService,
+  personReferences,
   findNote,
   findPeopleByIds,
   findPerson,
@@ -510,10 +512,33 @@ export function createPeopleService(deps: { db: Db }) {
       });
     },
 
-    async remove(actor: Actor, ids: string[]): Promise<string[]> {
+    /**
+     * Deletes people. A person with orders, subscriptions or tickets is kept unless `force`: deleting them would take
+     * their orders and subscriptions (revenue history, the metrics) with them. Asked for one person, that is a 409
+     * naming what they have; for several (bulk), such people are left out of the deleted ids. Forced, their tickets
+     * and conversations stay, without a customer.
+     */
+    async remove(actor: Actor, ids: string[], opts: { force?: boolean } = {}): Promise<string[]> {
       assertCan(actor, 'customers:write');
       return db.transaction(async (tx) => {
-        const rows = await findPeopleByIds(tx, actor.workspaceId, ids);
+        const found = await findPeopleByIds(tx, actor.workspaceId, ids);
+        const refs = opts.force ? new Map() : await personReferences(tx, actor.workspaceId, ids);
+        const only = ids.length === 1 ? refs.get(ids[0] as string) : undefined;
+        if (only)
+          throw new AppError(
+            'conflict',
+            `This person has ${only.orders} orders, ${only.subscriptions} subscriptions and ${only.tickets} tickets: ` +
+              'deleting them would delete their orders and subscriptions too. Merge them into another person, or ' +
+              'delete with force=true.',
+            only,
+          );
+        const rows = found.filter((r) => !refs.has(r.id));
+        if (opts.force)
+          await detachPeopleFromService(
+            tx,
+            actor.workspaceId,
+            rows.map((r) => r.id),
+          );
         const deleted = await deletePeople(
           tx,
           actor.workspaceId,
