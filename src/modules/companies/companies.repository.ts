@@ -4,7 +4,7 @@ import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '..
 import { companies, people, personCompanies } from '../../db/schema/index.ts';
 import type { FieldSpecs, ListQuery } from '../../domain/list-query.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
-import { textArrayFilter } from '../people/people.repository.ts';
+import { storedAs, textArrayFilter } from '../people/people.repository.ts';
 
 export type CompanyRow = typeof companies.$inferSelect;
 export type CompanyInsert = typeof companies.$inferInsert;
@@ -41,8 +41,8 @@ export function companyListColumns(defs: readonly CustomFieldRow[]): ListColumns
     updated_at: companies.updatedAt,
   };
   const filters: NonNullable<ListColumns['filters']> = {
-    tag: (f) => textArrayFilter(companies.tags, f),
-    email: (f) => textArrayFilter(companies.emails, f),
+    tag: (f) => textArrayFilter(companies.tags, f, storedAs.tag),
+    email: (f) => textArrayFilter(companies.emails, f, storedAs.email),
   };
   addCustomFieldColumns(
     { fields, specs, filters },

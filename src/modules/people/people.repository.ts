@@ -3,6 +3,7 @@ import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { addCustomFieldColumns, listClauses, toPage, type ListColumns } from '../../db/list.ts';
 import { companies, consentRecords, notes, people, personCompanies } from '../../db/schema/index.ts';
 import type { FieldSpec, FieldSpecs, Filter, ListQuery } from '../../domain/list-query.ts';
+import { normaliseEmailAddress, normalisePhone, normaliseTags } from '../../domain/customers.ts';
 import { rfmSegments } from '../../domain/rfm.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
 
@@ -16,15 +17,30 @@ export function textArrayLiteral(values: readonly string[]): string {
   return `{${values.map((x) => `"${x.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
-export function textArrayFilter(column: SQLWrapper, f: Filter): SQL | undefined {
+/**
+ * How a filter value is written as the record stores it (eq, ne, in): a customer's e-mail address lower-cased, a phone
+ * number in E.164 when it can be read (with its +country), a tag as tags are kept — so "Ana.Silva@Example.com" finds
+ * ana.silva@example.com. A value that cannot be read is compared as it is.
+ */
+export const storedAs = {
+  email: (v: string) => normaliseEmailAddress(v) ?? v.trim().toLowerCase(),
+  phone: (v: string) => normalisePhone(v) ?? v.trim(),
+  tag: (v: string) => normaliseTags([v])[0] ?? v,
+};
+
+export function textArrayFilter(
+  column: SQLWrapper,
+  f: Filter,
+  norm: (v: string) => string = (v) => v,
+): SQL | undefined {
   const v = f.value;
   switch (f.op) {
     case 'eq':
-      return sql`${column} @> array[${String(v)}]::text[]`;
+      return sql`${column} @> array[${norm(String(v))}]::text[]`;
     case 'ne':
-      return sql`not (${column} @> array[${String(v)}]::text[])`;
+      return sql`not (${column} @> array[${norm(String(v))}]::text[])`;
     case 'in':
-      return sql`${column} && ${textArrayLiteral(v as string[])}::text[]`;
+      return sql`${column} && ${textArrayLiteral((v as string[]).map(norm))}::text[]`;
     case 'contains':
       return sql`array_to_string(${column}, ' ') ilike ${`%${String(v).replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`;
     case 'exists':
@@ -124,9 +140,9 @@ export function personListColumns(defs: readonly CustomFieldRow[], stages: reado
     stage_changed_at: people.stageChangedAt,
   };
   const filters: NonNullable<ListColumns['filters']> = {
-    email: (f) => textArrayFilter(people.emails, f),
-    phone: (f) => textArrayFilter(people.phones, f),
-    tag: (f) => textArrayFilter(people.tags, f),
+    email: (f) => textArrayFilter(people.emails, f, storedAs.email),
+    phone: (f) => textArrayFilter(people.phones, f, storedAs.phone),
+    tag: (f) => textArrayFilter(people.tags, f, storedAs.tag),
     company_id: (f) => {
       const ids = f.op === 'in' ? (f.value as string[]) : [String(f.value)];
       const valid = ids.filter((x) => /^[0-9a-f-]{36}$/i.test(x));
