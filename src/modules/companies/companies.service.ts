@@ -11,7 +11,8 @@ import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { normaliseSharedFields } from '../fields/record-fields.ts';
 import { actorRef, searchFilter, withSearchPlan } from '../people/people.service.ts';
-import { companiesOfPeople } from '../people/people.repository.ts';
+import { companiesOfPeople, findPeopleByIds } from '../people/people.repository.ts';
+import { refreshPersonSearchText } from '../people/resolve-person.ts';
 import {
   companyListColumns,
   deleteCompanies,
@@ -195,6 +196,10 @@ export function createCompaniesService(deps: { db: Db }) {
           actor.workspaceId,
           rows.map((r) => r.id),
         );
+        // Their search text named the company: without it, a search for the company no longer finds them.
+        const unlinked = [...new Set([...linked.values()].flat())];
+        for (const p of await findPeopleByIds(tx, actor.workspaceId, unlinked))
+          await refreshPersonSearchText(tx, actor.workspaceId, p);
         for (const r of rows) {
           await appendEvent(tx, actor, {
             type: 'company.deleted',

@@ -206,6 +206,12 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
       title: 'CTO',
     });
     expect((await call('POST', '/companies', { domain: 'x.com' })).status).toBe(400);
+    // Lea is found by her company's name while she works there, and not once the company is deleted.
+    const byCompany = async () => (await call('GET', '/people?q=acme')).body.data?.map((x) => x.name);
+    expect(await byCompany()).toEqual(['Lea']);
+    expect((await call('DELETE', `/companies/${cid}`)).status).toBe(204);
+    expect(await byCompany()).toEqual([]);
+    expect((await call('GET', '/search?q=acme')).body.data).toEqual([]);
   });
 
   it('finds people and companies by typo-tolerant search', async () => {
