@@ -28,6 +28,19 @@ describe('custom field values', () => {
     });
   });
 
+  it('reads numbers in decimal notation only', () => {
+    for (const [raw, value] of [
+      ['12', 12],
+      [' -3.5 ', -3.5],
+      ['+.5', 0.5],
+      ['1e3', 1000],
+      [7, 7],
+    ] as const)
+      expect(checkCustomAssignments(defs, { items: raw }).values, String(raw)).toEqual({ items: value });
+    for (const raw of ['0x10', '0b101', '0o7', '1,5', 'Infinity', '12 items'])
+      expect(checkCustomAssignments(defs, { items: raw }).problems, raw).toHaveLength(1);
+  });
+
   it('merges into the existing values; required is all, only the mentioned, or none', () => {
     const existing = { area: 'Shoes', old: 'kept' };
     expect(validateCustomValues(defs, { items: 2 }, { required: 'all', existing })).toEqual({

@@ -213,7 +213,13 @@ export function coerceCustomValue(
       if (String(raw).length > 5000) return fail('must be at most 5000 characters');
       return { ok: true, value: String(raw) };
     case 'number': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      // Decimal notation only ("12", "-3.5", "1e3"): Number() would also read "0x10" as 16 and "0b101" as 5.
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw)
+            ? Number(raw)
+            : NaN;
       return Number.isFinite(n) ? { ok: true, value: n } : fail(`"${String(raw)}" is not a number`);
     }
     case 'date': {

@@ -85,7 +85,12 @@ export async function listEvents(db: DbOrTx, workspaceId: string, q: EventQuery)
   if (q.subjectId) conds.push(eq(events.subjectId, q.subjectId));
   if (q.personId) conds.push(eq(events.personId, q.personId));
   if (q.type)
-    conds.push(q.type.endsWith('.*') ? sql`${events.type} like ${q.type.slice(0, -1) + '%'}` : eq(events.type, q.type));
+    // A type ending in * is a prefix: "person.*", "person.consent_*" (LIKE's own wildcards in it taken literally).
+    conds.push(
+      q.type.endsWith('*')
+        ? sql`${events.type} like ${q.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`) + '%'}`
+        : eq(events.type, q.type),
+    );
   if (q.beforeSeq !== undefined) conds.push(lt(events.seq, q.beforeSeq));
   return db
     .select()

@@ -172,6 +172,12 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     const cb = await call('GET', `/people/${b}/consent`);
     expect(cb.body.current).toEqual({ 'email:marketing': 'withdrawn' });
     expect((cb.body.ledger as Array<{ status: string }>).map((r) => r.status)).toEqual(['withdrawn', 'granted']);
+    // The timeline's type filter takes a prefix ending in * ("_" in it is a letter, not LIKE's any character).
+    const types = async (type: string) =>
+      (await call('GET', `/people/${b}/timeline?type=${type}`)).body.data?.map((e) => e.type);
+    expect(await types('person.consent_*')).toEqual(['person.consent_withdrawn', 'person.consent_granted']);
+    expect(await types('person.consent_w*')).toEqual(['person.consent_withdrawn']);
+    expect(await types('person_*')).toEqual([]);
     const granted = await call('GET', '/people?filter=consent.email.marketing:eq:granted');
     expect(granted.body.data?.map((p) => p.id)).toEqual([a]);
     expect(
