@@ -19,7 +19,7 @@ import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
 import { diffCustomValues, normaliseEmailAddress, validateCustomValues } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import type { SlaEvent } from '../../domain/sla.ts';
-import { systemActor, type Actor } from '../../domain/permissions.ts';
+import { isRole, rolePermissions, systemActor, type Actor } from '../../domain/permissions.ts';
 import {
   baseSubject,
   ticketTypesOf,
@@ -1603,10 +1603,17 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       });
     if (p.assigneeId) {
       const [u] = await tx
-        .select({ id: users.id })
+        .select({ id: users.id, role: users.role, status: users.status })
         .from(users)
         .where(and(eq(users.workspaceId, actor.workspaceId), eq(users.id, p.assigneeId)));
       if (!u) throw new AppError('validation_failed', `User ${p.assigneeId} was not found`, { field: 'assigneeId' });
+      // An assignee must be able to work the ticket: an active user whose role may answer tickets.
+      if (u.status !== 'active')
+        throw new AppError('validation_failed', `User ${p.assigneeId} is not active`, { field: 'assigneeId' });
+      if (!isRole(u.role) || !rolePermissions[u.role].includes('tickets:write'))
+        throw new AppError('validation_failed', `User ${p.assigneeId} (${u.role}) may not work on tickets`, {
+          field: 'assigneeId',
+        });
     }
     if (p.teamId && !(await findTeam(tx, actor.workspaceId, p.teamId)))
       throw new AppError('validation_failed', `Team ${p.teamId} was not found`, { field: 'teamId' });

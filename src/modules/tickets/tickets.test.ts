@@ -259,12 +259,14 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
       expect(e).toMatchObject({ code: 'validation_failed', details: { field: 'phone' } });
     });
 
-    it('refuses a requester that is nobody, an unknown person, a bad e-mail, or an unknown assignee or team', async () => {
+    it('refuses a requester that is nobody, an unknown person, a bad e-mail, an assignee who may not work tickets, or an unknown team', async () => {
       const cases: Array<[Record<string, unknown>, string]> = [
         [{ requester: {} }, 'requester'],
         [{ requester: { personId: crypto.randomUUID() } }, 'personId'],
         [{ requester: { email: 'not-an-email' } }, 'email'],
         [{ assigneeId: crypto.randomUUID() }, 'assigneeId'],
+        // A viewer may read tickets but not work them.
+        [{ assigneeId: d.viewer.id }, 'assigneeId'],
         [{ teamId: crypto.randomUUID() }, 'teamId'],
         [{ type: 'gossip' }, 'type'],
       ];
