@@ -19,24 +19,35 @@ const formFields = z.object({
   website: z.string().max(500).optional(),
 });
 
-const inboundBody = z.object({
-  threadId: z.string().trim().min(1).max(200).describe("The integration's conversation id (thread)"),
-  from: z
-    .object({
-      email: z.string().trim().max(320).optional(),
-      phone: z.string().trim().max(40).optional(),
-      name: z.string().trim().max(200).optional(),
-    })
-    .refine((f) => f.email || f.phone, { message: 'give email or phone' }),
-  text: z.string().max(200_000).optional(),
-  html: z.string().max(2_000_000).optional(),
-  subject: z.string().trim().max(300).optional(),
-  messageId: z.string().trim().max(500).optional().describe('Your id of the message: the same id twice is stored once'),
-  custom: z
-    .record(z.string().max(50), z.unknown())
-    .optional()
-    .describe('Ticket custom field values for a new ticket (an order number…); checked like any write'),
-});
+const inboundBody = z
+  .object({
+    threadId: z.string().trim().min(1).max(200).describe("The integration's conversation id (thread)"),
+    from: z
+      .object({
+        email: z.string().trim().max(320).optional(),
+        phone: z.string().trim().max(40).optional(),
+        name: z.string().trim().max(200).optional(),
+      })
+      .refine((f) => f.email || f.phone, { message: 'give email or phone' }),
+    text: z.string().max(200_000).optional(),
+    html: z.string().max(2_000_000).optional(),
+    subject: z.string().trim().max(300).optional(),
+    messageId: z
+      .string()
+      .trim()
+      .max(500)
+      .optional()
+      .describe('Your id of the message: the same id twice is stored once'),
+    custom: z
+      .record(z.string().max(50), z.unknown())
+      .optional()
+      .describe('Ticket custom field values for a new ticket (an order number…); checked like any write'),
+  })
+  // An empty message would open a ticket with nothing to answer (and an SLA clock running on it).
+  .refine((m) => Boolean(m.text?.trim() || m.html?.replace(/<[^>]*>|&nbsp;/g, '').trim()), {
+    message: 'the message is empty: give text or html',
+    path: ['text'],
+  });
 
 const uuidLike = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -117,6 +117,13 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
     );
     expect(stale.statusCode).toBe(401);
     expect((await send({ threadId: 't', from: {}, text: 'x' })).statusCode).toBe(400);
+    // A message with nothing in it opens no ticket.
+    for (const empty of [{}, { text: '   ' }, { html: '<p> </p>' }, { subject: 'Only a subject' }]) {
+      const res = await send({ threadId: 'wa-empty', from: { phone: '+351911222333' }, ...empty });
+      expect(res.statusCode, JSON.stringify(empty)).toBe(400);
+      expect(res.json().error.code).toBe('validation_failed');
+    }
+    expect((await call('GET', '/api/v1/tickets?queue=all')).json().data).toHaveLength(1);
 
     const reply = await call('POST', `/api/v1/tickets/${first.json().ticketId}/replies`, {
       text: 'Olá Ana, como posso ajudar?',
