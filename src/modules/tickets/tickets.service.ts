@@ -1294,6 +1294,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       const out = await db.transaction(async (tx) => {
         const target = await mustFind(tx, actor, targetId, true);
         if (target.mergedIntoId) throw new AppError('conflict', `Ticket #${target.number} was itself merged away`);
+        // Merged into a closed ticket, an open one's unanswered messages would leave every queue.
+        if (target.status === 'closed')
+          throw new AppError('conflict', `Ticket #${target.number} is closed: merge into an open ticket, or reopen it`);
         const sources = await findTicketsByIds(tx, actor.workspaceId, ids);
         const missing = ids.filter((x) => !sources.some((s) => s.id === x));
         if (missing.length) throw AppError.notFound('Ticket', missing[0]);

@@ -702,6 +702,12 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
       await fails(h, 'POST', `/api/v1/tickets/${source.id}/merge`, { ticketIds: [target.id] }, 409);
       await fails(h, 'POST', `/api/v1/tickets/${target.id}/merge`, { ticketIds: [target.id] }, 400);
       await fails(h, 'POST', `/api/v1/tickets/${target.id}/merge`, { ticketIds: [crypto.randomUUID()] }, 404);
+      // Not into a closed ticket: the open one's messages would leave every queue.
+      const closed = await openTicket(h, { requester: { email: 'other@example.com' } });
+      await ok(h, 'PATCH', `/api/v1/tickets/${closed.id}`, { status: 'closed' });
+      const open = await openTicket(h, { requester: { email: 'other@example.com' }, subject: 'Still waiting' });
+      await fails(h, 'POST', `/api/v1/tickets/${closed.id}/merge`, { ticketIds: [open.id] }, 409);
+      expect((await detail(h, open.id)).mergedIntoId).toBeNull();
 
       // The customer answers the merged-away ticket's mail: it lands on the target.
       const answer = await ctx.services.tickets.receive({
