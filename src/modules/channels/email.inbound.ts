@@ -44,6 +44,18 @@ export function headerRecord(parsed: ParsedMail): MailHeaders {
   return out;
 }
 
+/**
+ * Mail the desk sent itself: from the channel's own address, or one of Rapport's replies (its X-Rapport-Ticket header)
+ * come back. Treated as automatic mail — it opens no ticket and triggers nothing — or the desk would answer itself
+ * (a mail loop) and file its own address as a customer.
+ */
+function ownMailReason(headers: MailHeaders, from: { address: string } | null, channel: ChannelRow): string | null {
+  if (from && channel.address && from.address === channel.address.toLowerCase())
+    return `sent from this channel's own address (${channel.address})`;
+  if (headers['x-rapport-ticket'] !== undefined) return 'a reply Rapport sent (X-Rapport-Ticket)';
+  return null;
+}
+
 /** What a parsed e-mail says, for one of the channels it was sent to. */
 export function inboundFromMail(parsed: ParsedMail, channel: ChannelRow, envelopeFrom: string | null): InboundMessage {
   const headers = headerRecord(parsed);
@@ -60,7 +72,7 @@ export function inboundFromMail(parsed: ParsedMail, channel: ChannelRow, envelop
     html: typeof parsed.html === 'string' ? parsed.html : null,
     emailMessageId: normaliseMessageId(parsed.messageId ?? null),
     replyTo,
-    automatic: automaticMailReason(headers, from?.address ?? envelopeFrom),
+    automatic: automaticMailReason(headers, from?.address ?? envelopeFrom) ?? ownMailReason(headers, from, channel),
     meta: {
       from,
       to: allAddresses(parsed.to),

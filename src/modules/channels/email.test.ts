@@ -240,11 +240,27 @@ describe.each(testEngines())('e-mail channel, real SMTP both ways (%s)', (engine
       text: 'Delivery failed.',
     });
     expect(bounce.ok).toBe(true);
+    // Mail the desk sent itself (its own address; one of its replies come back) would loop: no ticket either.
+    const self = await send({ from: support, to: support, subject: 'Hello', text: 'From ourselves.' });
+    expect(self.ok).toBe(true);
+    const echo = await send({
+      from: 'relay@example.net',
+      to: support,
+      subject: 'Re: Your order [#1]',
+      headers: { 'X-Rapport-Ticket': '1' },
+      text: 'Came back.',
+    });
+    expect(echo.ok).toBe(true);
     expect(await ticketsOf()).toHaveLength(before);
     const events = (await api('GET', '/api/v1/events?type=channel.message_ignored&limit=10')).json();
     const reasons = events.data.map((e: { payload: { reason: string } }) => e.payload.reason);
     expect(reasons).toEqual(
-      expect.arrayContaining(['Auto-Submitted: auto-replied', 'sender mailer-daemon@mx.example.net']),
+      expect.arrayContaining([
+        'Auto-Submitted: auto-replied',
+        'sender mailer-daemon@mx.example.net',
+        `sent from this channel's own address (${support})`,
+        'a reply Rapport sent (X-Rapport-Ticket)',
+      ]),
     );
   });
 
