@@ -360,6 +360,27 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
       headers: h,
     });
     expect(bad.statusCode).toBe(400);
+    // A code that is no currency is refused, not answered with a shop of no sales.
+    for (const currency of ['XYZ', 'EURO'])
+      expect(
+        (
+          await ctx.app.inject({
+            method: 'GET',
+            url: `/api/v1/metrics/summary?from=2024-01-01&to=2024-02-01&currency=${currency}`,
+            headers: h,
+          })
+        ).statusCode,
+        currency,
+      ).toBe(400);
+    expect(
+      (
+        await ctx.app.inject({
+          method: 'GET',
+          url: '/api/v1/metrics/summary?from=2024-01-01&to=2024-02-01&currency=EUR',
+          headers: h,
+        })
+      ).statusCode,
+    ).toBe(200);
   });
 
   it("a person's RFM among all customers, and none for someone who never bought", async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseCurrency } from '../../domain/commerce.ts';
 import { rfmSegments } from '../../domain/rfm.ts';
 import { listQuery } from '../../http/schemas.ts';
 import type { RfmPerson, Summary } from './metrics.service.ts';
@@ -14,6 +15,8 @@ const scopeQuery = {
   currency: z
     .string()
     .max(10)
+    // A typo ("EUT") would show a shop with no sales: a code that is no currency is refused, as on orders.
+    .refine((c) => normaliseCurrency(c) !== null, { message: 'is not an ISO 4217 currency code' })
     .optional()
     .describe("ISO 4217 code; amounts in other currencies are left out. Default: the workspace's most ordered one"),
   filter: listQuery.shape.filter.describe(
