@@ -597,6 +597,10 @@ describe.each(testEngines())('commerce on %s', (engine) => {
     expect(refused.status).toBe(409);
     expect((refused.body.error as Json).details).toEqual({ orders: 1, subscriptions: 1, tickets: 0 });
     expect((await call<Order>('GET', `/orders/${o.id}`)).status).toBe(200);
+    // A bulk delete leaves such a person out, even as the only one selected.
+    const bulk = await call<Json>('POST', '/people/bulk', { selection: { ids: [personId] }, action: 'delete' });
+    expect(bulk.body).toMatchObject({ matched: 1, changed: 0, unchanged: 1 });
+    expect((await call<Order>('GET', `/orders/${o.id}`)).status).toBe(200);
     expect((await call('DELETE', `/people/${personId}?force=true`)).status).toBe(204);
     expect((await call('GET', `/orders/${o.id}`)).status).toBe(404);
     expect((await call<Page<Json>>('GET', '/subscriptions')).body.data).toEqual([]);

@@ -147,7 +147,10 @@ export const peopleRoutes =
         },
       },
       async (req, reply) => {
-        const deleted = await people.remove(requireActor(req), [req.params.id], { force: req.query.force === 'true' });
+        const deleted = await people.remove(requireActor(req), [req.params.id], {
+          force: req.query.force === 'true',
+          refuse: true,
+        });
         if (!deleted.length)
           return reply
             .status(404)

@@ -514,16 +514,16 @@ export function createPeopleService(deps: { db: Db }) {
 
     /**
      * Deletes people. A person with orders, subscriptions or tickets is kept unless `force`: deleting them would take
-     * their orders and subscriptions (revenue history, the metrics) with them. Asked for one person, that is a 409
-     * naming what they have; for several (bulk), such people are left out of the deleted ids. Forced, their tickets
-     * and conversations stay, without a customer.
+     * their orders and subscriptions (revenue history, the metrics) with them. With `refuse` (one person's DELETE),
+     * that is a 409 naming what they have; otherwise (bulk) such people are left out of the deleted ids. Forced, their
+     * tickets and conversations stay, without a customer.
      */
-    async remove(actor: Actor, ids: string[], opts: { force?: boolean } = {}): Promise<string[]> {
+    async remove(actor: Actor, ids: string[], opts: { force?: boolean; refuse?: boolean } = {}): Promise<string[]> {
       assertCan(actor, 'customers:write');
       return db.transaction(async (tx) => {
         const found = await findPeopleByIds(tx, actor.workspaceId, ids);
         const refs = opts.force ? new Map() : await personReferences(tx, actor.workspaceId, ids);
-        const only = ids.length === 1 ? refs.get(ids[0] as string) : undefined;
+        const only = opts.refuse ? refs.values().next().value : undefined;
         if (only)
           throw new AppError(
             'conflict',
