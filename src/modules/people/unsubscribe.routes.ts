@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
@@ -36,8 +36,12 @@ export type UnsubscribeLinks = {
 };
 
 /**
- * One-click unsubscribe. `GET /u/:token` withdraws the consent at once and shows a page with a way back;
- * `POST /u/:token` is the RFC 8058 one-click endpoint mail clients call (List-Unsubscribe-Post).
+ * One-click unsubscribe, safe from link scanners. Mail security gateways and anti-spam software fetch every link of
+ * a message before anyone reads it (RFC 8058 §1), so `GET /u/:token` changes nothing: it answers a page whose form
+ * posts to `/u/:token/confirm`, submitted at once by a small script (`/u/submit.js`; the CSP allows only scripts of
+ * our own origin). A reader's click is therefore the only click; a fetcher that runs no script leaves consent alone,
+ * and without a script the reader sees the button. `POST /u/:token` is the RFC 8058 one-click endpoint mail clients
+ * call (List-Unsubscribe-Post).
  */
 export const unsubscribeRoutes =
   (deps: { db: Db; people: PeopleService; publicUrl: string | undefined }): FastifyPluginAsync =>
@@ -92,31 +96,58 @@ export const unsubscribeRoutes =
     const tokenParam = z.object({ token: z.string().min(1).max(200) });
     const hide = { hide: true };
 
+    // Submits the page's form at once: the reader's click on the link is the one click.
+    const submitScript = "document.getElementById('unsubscribe').submit();\n";
+    r.get('/u/submit.js', { config: { public: true }, schema: hide }, async (_req, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(submitScript),
+    );
+
+    const invalidLink = (reply: FastifyReply) =>
+      page(
+        reply,
+        400,
+        'This link does not work',
+        '<p>The unsubscribe link is damaged or no longer valid. Reply to the message you received and ask to be removed.</p>',
+      );
+
     r.get('/u/:token', { config: { public: true }, schema: { ...hide, params: tokenParam } }, async (req, reply) => {
       const found = await resolve(req.params.token);
-      if (!found)
-        return page(
-          reply,
-          400,
-          'This link does not work',
-          '<p>The unsubscribe link is damaged or no longer valid. Reply to the message you received and ask to be removed.</p>',
-        );
+      if (!found) return invalidLink(reply);
       const what = `${purposeWords[found.claim.purpose]} ${channelWords[found.claim.channel]}`;
-      if ((await setConsent(req, found.claim, 'withdrawn', 'GET')) === 'gone')
-        return page(
-          reply,
-          404,
-          'Nothing to unsubscribe',
-          `<p>${escapeHtml(found.workspaceName)} no longer has your details.</p>`,
-        );
+      const token = escapeHtml(req.params.token);
       return page(
-        reply,
+        reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex'),
         200,
-        'You are unsubscribed',
-        `<p>You will get no more ${escapeHtml(what)} from ${escapeHtml(found.workspaceName)}.</p>` +
-          `<form method="post" action="/u/${escapeHtml(req.params.token)}/resubscribe"><p>Clicked by mistake?</p><button type="submit">Subscribe again</button></form>`,
+        'Unsubscribing…',
+        `<form id="unsubscribe" method="post" action="/u/${token}/confirm">` +
+          `<p>Stop ${escapeHtml(what)} from ${escapeHtml(found.workspaceName)}.</p>` +
+          `<button type="submit">Unsubscribe</button></form><script src="/u/submit.js"></script>`,
       );
     });
+
+    r.post(
+      '/u/:token/confirm',
+      { config: { public: true }, schema: { ...hide, params: tokenParam } },
+      async (req, reply) => {
+        const found = await resolve(req.params.token);
+        if (!found) return invalidLink(reply);
+        const what = `${purposeWords[found.claim.purpose]} ${channelWords[found.claim.channel]}`;
+        if ((await setConsent(req, found.claim, 'withdrawn', 'unsubscribe page')) === 'gone')
+          return page(
+            reply,
+            404,
+            'Nothing to unsubscribe',
+            `<p>${escapeHtml(found.workspaceName)} no longer has your details.</p>`,
+          );
+        return page(
+          reply,
+          200,
+          'You are unsubscribed',
+          `<p>You will get no more ${escapeHtml(what)} from ${escapeHtml(found.workspaceName)}.</p>` +
+            `<form method="post" action="/u/${escapeHtml(req.params.token)}/resubscribe"><p>Clicked by mistake?</p><button type="submit">Subscribe again</button></form>`,
+        );
+      },
+    );
 
     r.post('/u/:token', { config: { public: true }, schema: { ...hide, params: tokenParam } }, async (req, reply) => {
       const found = await resolve(req.params.token);
@@ -130,8 +161,7 @@ export const unsubscribeRoutes =
       { config: { public: true }, schema: { ...hide, params: tokenParam } },
       async (req, reply) => {
         const found = await resolve(req.params.token);
-        if (!found)
-          return page(reply, 400, 'This link does not work', '<p>The link is damaged or no longer valid.</p>');
+        if (!found) return invalidLink(reply);
         if ((await setConsent(req, found.claim, 'granted', 'resubscribe form')) === 'gone')
           return page(
             reply,

@@ -43,15 +43,29 @@ describe.each(testEngines())('one-click unsubscribe on %s', (engine) => {
     const url = new URL(link.json<{ url: string }>().url);
     expect(url.pathname).toMatch(/^\/u\/[\w-]+\.[\w-]+$/);
 
+    // A link scanner's GET changes nothing: the page's form (submitted by its script) does the withdrawing.
+    const landing = await ctx.app.inject({ url: url.pathname, headers: { 'user-agent': 'LinkScanner/1' } });
+    expect(landing.statusCode).toBe(200);
+    expect(landing.body).toContain(`<form id="unsubscribe" method="post" action="${url.pathname}/confirm">`);
+    expect(landing.body).toContain('<script src="/u/submit.js"></script>');
+    expect(landing.body).toContain(ws.workspace.name);
+    expect((await ctx.services.people.consent(ws.ownerActor, id)).current['email:marketing']).toBe('granted');
+    const script = await ctx.app.inject({ url: '/u/submit.js' });
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toMatch(/javascript/);
+    expect(script.body).toContain("getElementById('unsubscribe').submit()");
+
     const first = await ctx.app.inject({
-      url: url.pathname,
-      headers: { 'user-agent': 'MailClient/1' },
+      method: 'POST',
+      url: `${url.pathname}/confirm`,
+      headers: { 'user-agent': 'MailClient/1', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
       remoteAddress: '203.0.113.9',
     });
     expect(first.statusCode).toBe(200);
     expect(first.body).toContain('You are unsubscribed');
     expect(first.body).toContain(ws.workspace.name);
-    const again = await ctx.app.inject({ url: url.pathname });
+    const again = await ctx.app.inject({ method: 'POST', url: `${url.pathname}/confirm` });
     expect(again.statusCode).toBe(200);
     const consent = await ctx.services.people.consent(ws.ownerActor, id);
     expect(consent.current['email:marketing']).toBe('withdrawn');
@@ -59,7 +73,11 @@ describe.each(testEngines())('one-click unsubscribe on %s', (engine) => {
       ['withdrawn', 'unsubscribe_link'],
       ['granted', 'form'],
     ]);
-    expect(consent.ledger[0]?.proof).toMatchObject({ method: 'GET', ip: '203.0.113.9', userAgent: 'MailClient/1' });
+    expect(consent.ledger[0]?.proof).toMatchObject({
+      method: 'unsubscribe page',
+      ip: '203.0.113.9',
+      userAgent: 'MailClient/1',
+    });
     expect(await ctx.services.people.mayContact(ws.workspace.id, id, 'email', 'marketing')).toBe(false);
 
     const back = await ctx.app.inject({ method: 'POST', url: `${url.pathname}/resubscribe` });
@@ -93,5 +111,8 @@ describe.each(testEngines())('one-click unsubscribe on %s', (engine) => {
     expect(res.body).toContain('This link does not work');
     expect((await ctx.services.people.consent(b.ownerActor, pb.person.id)).ledger).toEqual([]);
     expect((await ctx.app.inject({ url: '/u/nonsense' })).statusCode).toBe(400);
+    const confirmForged = await ctx.app.inject({ method: 'POST', url: `/u/${forged}/confirm` });
+    expect(confirmForged.statusCode).toBe(400);
+    expect((await ctx.services.people.consent(b.ownerActor, pb.person.id)).ledger).toEqual([]);
   });
 });
