@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkCustomAssignments, diffCustomValues, validateCustomValues, type CustomFieldDef } from './customers.ts';
+import {
+  canonicalLanguageTag,
+  canonicalTimeZone,
+  checkCustomAssignments,
+  diffCustomValues,
+  validateCustomValues,
+  type CustomFieldDef,
+} from './customers.ts';
 
 const def = (key: string, over: Partial<CustomFieldDef> = {}): CustomFieldDef => ({
   key,
@@ -64,5 +71,28 @@ describe('custom field values', () => {
       'custom.d': { from: null, to: true },
     });
     expect(diffCustomValues({}, {})).toEqual({});
+  });
+});
+
+describe('time zones and language tags as stored', () => {
+  it('spell a time zone properly, keep a mixed-case link as written, refuse what is none', () => {
+    expect(canonicalTimeZone('europe/lisbon')).toBe('Europe/Lisbon');
+    expect(canonicalTimeZone(' AMERICA/NEW_YORK ')).toBe('America/New_York');
+    expect(canonicalTimeZone('utc')).toBe('UTC');
+    expect(canonicalTimeZone('etc/gmt+5')).toBe('Etc/GMT+5');
+    // Newer names the runtime knows only as links to older ones: written properly, they are kept.
+    expect(canonicalTimeZone('Asia/Kolkata')).toBe('Asia/Kolkata');
+    expect(canonicalTimeZone('Europe/Kyiv')).toBe('Europe/Kyiv');
+    // All in lower case, the runtime's name for the same zone.
+    expect(['Asia/Kolkata', 'Asia/Calcutta']).toContain(canonicalTimeZone('asia/kolkata'));
+    for (const bad of ['', '  ', 'Mars/Olympus', 'Europe/Lisbon; drop', '+05:30'])
+      expect(canonicalTimeZone(bad)).toBeNull();
+  });
+
+  it('write language tags in their canonical case and refuse what is none', () => {
+    expect(canonicalLanguageTag('PT-br')).toBe('pt-BR');
+    expect(canonicalLanguageTag('zh-hant-tw')).toBe('zh-Hant-TW');
+    expect(canonicalLanguageTag('EN')).toBe('en');
+    for (const bad of ['', 'en_US', '123', 'x'.repeat(40)]) expect(canonicalLanguageTag(bad)).toBeNull();
   });
 });

@@ -321,3 +321,38 @@ export function isTimeZone(tz: string): boolean {
     return false;
   }
 }
+
+/**
+ * The time zone in its proper spelling ("europe/lisbon" → "Europe/Lisbon", "utc" → "UTC"), or null when it is none.
+ * Stored so, a filter or a comparison on the zone does not depend on how a client wrote it. The runtime's ICU names
+ * some zones by their older link ("Asia/Kolkata" resolves to "Asia/Calcutta", "Europe/Kyiv" to "Europe/Kiev"), so a
+ * link written in mixed case is kept as written (it is valid, and what the client means); only one written all in
+ * lower or upper case takes the runtime's name.
+ */
+export function canonicalTimeZone(tz: string): string | null {
+  const t = tz.trim();
+  if (!t) return null;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat('en', { timeZone: t }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+  if (resolved.toLowerCase() === t.toLowerCase()) return resolved;
+  return t !== t.toLowerCase() && t !== t.toUpperCase() ? t : resolved;
+}
+
+/**
+ * A BCP 47 language tag in its canonical case ("PT-br" → "pt-BR", "zh-hant-tw" → "zh-Hant-TW"), or null when it is
+ * not one ("en_US", "123", "x-foo"). At most 35 characters, as the API accepts.
+ */
+export function canonicalLanguageTag(tag: string): string | null {
+  const t = tag.trim();
+  if (!t) return null;
+  try {
+    const [canonical] = Intl.getCanonicalLocales(t);
+    return canonical && canonical.length <= 35 ? canonical : null;
+  } catch {
+    return null;
+  }
+}

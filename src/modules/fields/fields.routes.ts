@@ -64,7 +64,13 @@ export const fieldsRoutes =
           body: z.object({
             entity: z.enum(customEntities),
             label: z.string().trim().min(1, 'must not be empty').max(100),
-            key: z.string().max(50).optional().describe('Default: from the label, e.g. "Plan tier" → plan_tier'),
+            key: z
+              .string()
+              .max(50)
+              .optional()
+              .describe(
+                'Default: from the label, e.g. "Plan tier" → plan_tier. Not the name of a built-in field of the entity (email, first_name, stage, owner, tags, created_at…): 400 with details.reserved',
+              ),
             type: z.enum(customFieldTypes),
             options: z.array(z.string().max(100)).max(200).optional(),
             required: z
@@ -88,7 +94,13 @@ export const fieldsRoutes =
           params: idParam,
           body: z.object({
             label: z.string().trim().min(1).max(100).optional(),
-            options: z.array(z.string().max(100)).max(200).optional(),
+            options: z
+              .array(z.string().max(100))
+              .max(200)
+              .optional()
+              .describe(
+                'The whole list. An option records still hold cannot be left out: 409 with details.inUse (option → how many records)',
+              ),
             required: z.boolean().optional(),
             position: z.number().int().min(0).max(10_000).optional(),
             archived: z.boolean().optional(),

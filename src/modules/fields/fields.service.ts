@@ -6,6 +6,7 @@ import { appendEvent } from '../../events/events.ts';
 import { can, type Actor, type Permission } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import {
+  countCustomOptionUse,
   customEntities,
   findCustomField,
   insertCustomField,
@@ -14,8 +15,12 @@ import {
   type CustomEntity,
   type CustomFieldRow,
 } from './fields.repository.ts';
+import { builtInFieldOfKey, reservedFieldKeys } from './reserved-keys.ts';
 
 const keyPattern = /^[a-z][a-z0-9_]{0,49}$/;
+
+/** What the records of an entity are called in messages. */
+const recordsWord: Record<CustomEntity, string> = { person: 'People', company: 'Companies', ticket: 'Tickets' };
 
 export function fieldKeyFromLabel(label: string): string {
   const k = label
@@ -40,7 +45,8 @@ const readPermission: Record<CustomEntity, Permission> = {
 /**
  * Custom fields per workspace for people, companies and tickets; values live in each record's `custom` and are checked
  * on write (src/modules/fields/record-fields.ts). A field is never deleted, only archived: hidden from forms, lists and
- * filters, writes to it refused, the values already stored kept.
+ * filters, writes to it refused, the values already stored kept. A key may not be a built-in field's name
+ * (reserved-keys.ts), and a select option records use may not be removed (409 naming the options and their counts).
  */
 export function createFieldsService(deps: { db: Db }) {
   const { db } = deps;
@@ -77,6 +83,13 @@ export function createFieldsService(deps: { db: Db }) {
         throw new AppError('validation_failed', 'The key must start with a letter and use only a-z, 0-9 and _', {
           field: 'key',
         });
+      const builtIn = builtInFieldOfKey(input.entity, key);
+      if (builtIn)
+        throw new AppError(
+          'validation_failed',
+          `"${key}" is the name of a built-in ${input.entity} field (${builtIn}): choose another key${input.key === undefined ? ' (send one with the label)' : ''}`,
+          { field: 'key', builtIn, reserved: reservedFieldKeys(input.entity) },
+        );
       const options = [...new Set((input.options ?? []).map((o) => o.trim()).filter(Boolean))];
       if ((input.type === 'select' || input.type === 'multiselect') && options.length === 0)
         throw new AppError('validation_failed', 'A select field needs at least one option', { field: 'options' });
@@ -121,17 +134,31 @@ export function createFieldsService(deps: { db: Db }) {
       assertCan(actor, 'workspace:manage');
       const f = await findCustomField(db, actor.workspaceId, id);
       if (!f) throw AppError.notFound('Custom field', id);
-      if (input.options && (f.type === 'select' || f.type === 'multiselect')) {
-        // Options in use may be added to, not taken away silently: removing is allowed but reported in the event.
-        if (!input.options.length)
-          throw new AppError('validation_failed', 'A select field needs at least one option', { field: 'options' });
-      }
+      const options =
+        input.options === undefined ? undefined : [...new Set(input.options.map((o) => o.trim()).filter(Boolean))];
+      const isSelect = f.type === 'select' || f.type === 'multiselect';
+      if (options && isSelect && !options.length)
+        throw new AppError('validation_failed', 'A select field needs at least one option', { field: 'options' });
       return db.transaction(async (tx) => {
+        if (options && isSelect) {
+          // An option records hold cannot disappear under them (they would keep a value no write or filter accepts),
+          // as a lifecycle stage people are in cannot. Locked, so two edits of the options are checked one by one.
+          const current = await findCustomField(tx, actor.workspaceId, id, { lock: true });
+          const removed = (current ?? f).options.filter((o) => !options.includes(o));
+          const inUse = removed.length
+            ? await countCustomOptionUse(tx, actor.workspaceId, f.entity as CustomEntity, f.key, removed)
+            : {};
+          const used = Object.entries(inUse).filter(([, n]) => n > 0);
+          if (used.length)
+            throw new AppError(
+              'conflict',
+              `${recordsWord[f.entity as CustomEntity]} still have ${used.map(([o, n]) => `"${o}" (${n})`).join(', ')} in ${f.label}: change their value first`,
+              { field: 'options', entity: f.entity, key: f.key, inUse: Object.fromEntries(used) },
+            );
+        }
         const u = await updateCustomField(tx, actor.workspaceId, id, {
           ...(input.label !== undefined ? { label: input.label.trim() } : {}),
-          ...(input.options !== undefined
-            ? { options: [...new Set(input.options.map((o) => o.trim()).filter(Boolean))] }
-            : {}),
+          ...(options !== undefined ? { options } : {}),
           ...(input.required !== undefined ? { required: input.required } : {}),
           ...(input.position !== undefined ? { position: input.position } : {}),
           ...(input.archived !== undefined ? { archived: input.archived } : {}),

@@ -1,7 +1,8 @@
 import type { DbOrTx } from '../../db/client.ts';
 import type { Address } from '../../db/schema/index.ts';
 import {
-  isTimeZone,
+  canonicalLanguageTag,
+  canonicalTimeZone,
   normaliseEmails,
   normalisePhones,
   normaliseTags,
@@ -44,8 +45,9 @@ export type SharedFields = {
 /**
  * Normalises and checks the fields people and companies have in common, adding every problem to `problems`:
  * emails lower-cased, phones to E.164 (national numbers read with the workspace's default country, else the
- * record's), country codes upper-cased, language tag, time zone, owner in the workspace, external id not used by
- * another record, tags, custom values against the entity's definitions (merged into the existing ones on update).
+ * record's), country codes upper-cased, language tag and time zone in their canonical spelling ("PT-br" → pt-BR,
+ * "europe/lisbon" → Europe/Lisbon), owner in the workspace, external id not used by another record, tags, custom
+ * values against the entity's definitions (merged into the existing ones on update).
  */
 export async function normaliseSharedFields(
   tx: DbOrTx,
@@ -77,15 +79,18 @@ export async function normaliseSharedFields(
     if (a.country) a.country = a.country.trim().length === 2 ? a.country.trim().toUpperCase() : a.country.trim();
     out.address = a;
   }
+  // Stored in their canonical spelling, so filters and comparisons do not depend on how a client wrote them.
   if (input.language !== undefined) {
-    if (input.language && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.language))
+    const tag = input.language ? canonicalLanguageTag(input.language) : null;
+    if (input.language && !tag)
       problems.push({ field: 'language', message: `"${input.language}" is not a language tag like en or pt-PT` });
-    out.language = input.language || null;
+    out.language = tag;
   }
   if (input.timezone !== undefined) {
-    if (input.timezone && !isTimeZone(input.timezone))
-      problems.push({ field: 'timezone', message: `"${input.timezone}" is not an IANA time zone` });
-    out.timezone = input.timezone || null;
+    const zone = input.timezone ? canonicalTimeZone(input.timezone) : null;
+    if (input.timezone && !zone)
+      problems.push({ field: 'timezone', message: `"${input.timezone}" is not an IANA time zone like Europe/Lisbon` });
+    out.timezone = zone;
   }
   if (input.ownerId !== undefined) {
     if (input.ownerId && !(await findUser(tx, actor.workspaceId, input.ownerId)))

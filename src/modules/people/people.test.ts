@@ -348,6 +348,44 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect(await names('yuong')).toEqual(['Cy Young']);
   });
 
+  it('stores time zones and language tags in their canonical spelling, on people and companies', async () => {
+    const { call } = await setup();
+    const p = await call('POST', '/people', { firstName: 'Inês', timezone: 'europe/lisbon', language: 'PT-br' });
+    expect(p.status).toBe(201);
+    expect(p.body).toMatchObject({ timezone: 'Europe/Lisbon', language: 'pt-BR' });
+    const changed = await call('PATCH', `/people/${String(p.body.id)}`, {
+      timezone: ' AMERICA/SAO_PAULO ',
+      language: 'zh-hant-tw',
+    });
+    expect(changed.body).toMatchObject({ timezone: 'America/Sao_Paulo', language: 'zh-Hant-TW' });
+    expect(
+      (await call('PATCH', `/people/${String(p.body.id)}`, { timezone: 'utc', language: 'EN' })).body,
+    ).toMatchObject({ timezone: 'UTC', language: 'en' });
+    // Filters on the stored spelling find them.
+    const count = async (filter: string) =>
+      (await call('GET', `/people/count?filter=${encodeURIComponent(filter)}`)).body.count;
+    expect(await count('timezone:eq:UTC')).toBe(1);
+    expect(await count('language:eq:en')).toBe(1);
+    // Unknown zones and tags are refused, each named.
+    const bad = await call('POST', '/people', { firstName: 'X', timezone: 'Europe/Atlantis', language: 'en_US' });
+    expect(bad.status).toBe(400);
+    expect(
+      (bad.body.error as { details: { problems: Array<{ field: string }> } }).details.problems.map((x) => x.field),
+    ).toEqual(expect.arrayContaining(['timezone', 'language']));
+    // Cleared with null or ''.
+    expect((await call('PATCH', `/people/${String(p.body.id)}`, { timezone: '', language: null })).body).toMatchObject({
+      timezone: null,
+      language: null,
+    });
+
+    const c = await call('POST', '/companies', { name: 'Lisboa Lda', timezone: 'EUROPE/LISBON', language: 'pt-pt' });
+    expect(c.status).toBe(201);
+    expect(c.body).toMatchObject({ timezone: 'Europe/Lisbon', language: 'pt-PT' });
+    const c2 = await call('PATCH', `/companies/${String(c.body.id)}`, { timezone: 'asia/tokyo', language: 'JA-jp' });
+    expect(c2.body).toMatchObject({ timezone: 'Asia/Tokyo', language: 'ja-JP' });
+    expect((await call('PATCH', `/companies/${String(c.body.id)}`, { timezone: 'Nowhere/City' })).status).toBe(400);
+  });
+
   it('uses the workspace’s own stage names, and will not drop a stage people are in', async () => {
     const { call } = await setup();
     const stages = [

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { people } from '../../db/schema/index.ts';
@@ -78,13 +78,40 @@ export function choosePerson<P extends { externalId: string | null }>(
   return { kind: 'create' };
 }
 
+/** At most this many people are named in an ambiguous match's details. */
+const ambiguousListLimit = 20;
+
+/**
+ * The 409 for an e-mail address or phone that several people have, when the caller must say which one (never a
+ * guess): `details.personIds` lists them, oldest first.
+ */
+export function ambiguousMatch(
+  by: 'email' | 'phone',
+  value: string,
+  matches: readonly { id: string }[],
+  field: string = by,
+): AppError {
+  const what = by === 'email' ? 'e-mail address' : 'phone number';
+  return new AppError(
+    'conflict',
+    `${matches.length} people have the ${what} ${value}: say which one by id (or merge them first)`,
+    {
+      reason: 'ambiguous_match',
+      field,
+      value,
+      personIds: matches.slice(0, ambiguousListLimit).map((p) => p.id),
+    },
+  );
+}
+
 /**
  * Finds the customer a channel, an order or a subscription names, or creates them: by id (which must exist), then by
  * external id, then by e-mail or phone (national numbers read with the workspace's country). A person found by
  * e-mail or phone who has no external id yet gets the one given (`person.updated`); one who has another is another
- * customer of that system, so a new person is made. Nobody is made without an e-mail, a phone or an external id
- * (null then). Made people carry `source` and a `person.created` event. Problems name the field, under `fieldPrefix`
- * ("customer." for `customer.email`).
+ * customer of that system, so a new person is made. An address or phone that several possible people have is refused
+ * (409 `ambiguous_match`) unless `ambiguous: 'oldest'` (the default for the system actor's channel intake). Nobody is
+ * made without an e-mail, a phone or an external id (null then). Made people carry `source` and a `person.created`
+ * event. Problems name the field, under `fieldPrefix` ("customer." for `customer.email`).
  */
 export async function resolvePerson(
   tx: DbOrTx,
@@ -102,6 +129,12 @@ export async function resolvePerson(
     deferEvents?: EventInput[] | undefined;
     /** The people with this e-mail address when the caller read them already (as `findPeopleByEmails` returns). */
     byEmail?: { email: string; people: PersonRow[] } | null | undefined;
+    /**
+     * When the e-mail address (or phone) is several people's: `refuse` (409 listing them; the caller names the person
+     * by id) or `oldest`. Default: `refuse` for users and API keys, who can say whom they mean; `oldest` for the
+     * system actor, whose channel intake (mail, forms, chat) must not turn a customer's message away.
+     */
+    ambiguous?: 'refuse' | 'oldest' | undefined;
   } = {},
 ): Promise<PersonRow | null> {
   const ws = actor.workspaceId;
@@ -134,16 +167,28 @@ export async function resolvePerson(
   if (from.phone && !phone)
     throw new AppError('validation_failed', `"${from.phone}" is not a phone number`, { field: field('phone') });
   let found: PersonRow | null = null;
+  const ambiguous = opts.ambiguous ?? (actor.kind === 'system' ? 'oldest' : 'refuse');
+  const pick = (candidates: PersonRow[], by: 'email' | 'phone', value: string): PersonRow | null => {
+    // Given an external id, the people with another one are other customers of that system: they make no ambiguity.
+    const eligible = externalId ? candidates.filter((p) => !p.externalId) : candidates;
+    if (ambiguous === 'refuse' && eligible.length > 1) throw ambiguousMatch(by, value, eligible, field(by));
+    // Otherwise the oldest, as `choosePerson`'s batch callers (the orders import) take it.
+    return candidates[0] ?? null;
+  };
   if (email)
-    found =
-      (opts.byEmail?.email === email ? opts.byEmail.people : await findPeopleByEmails(tx, ws, [email]))[0] ?? null;
+    found = pick(
+      opts.byEmail?.email === email ? opts.byEmail.people : await findPeopleByEmails(tx, ws, [email]),
+      'email',
+      email,
+    );
   if (!found && phone) {
-    const [p] = await tx
+    const byPhone = await tx
       .select()
       .from(people)
       .where(and(eq(people.workspaceId, ws), sql`${people.phones} @> array[${phone}]::text[]`))
-      .limit(1);
-    found = p ?? null;
+      .orderBy(asc(people.createdAt))
+      .limit(ambiguous === 'refuse' ? ambiguousListLimit : 1);
+    found = pick(byPhone, 'phone', phone);
   }
   const choice = choosePerson(externalId, null, found);
   if (choice.kind === 'adopt') {
