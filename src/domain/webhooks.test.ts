@@ -119,5 +119,6 @@ describe('webhook subscriptions and URLs', () => {
     expect(webhookUrlProblem('ftp://example.com')).toMatch(/http or https/);
     expect(webhookUrlProblem('javascript:alert(1)')).toMatch(/http or https/);
     expect(webhookUrlProblem('not a url')).toBe('is not a URL');
+    expect(webhookUrlProblem('https://hook:s3cret@example.com/in')).toMatch(/user name or password/);
   });
 });

@@ -31,6 +31,8 @@ export function webhookUrlProblem(raw: string): string | null {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must be an http or https URL, not ${u.protocol}`;
   if (!u.hostname) return 'must name a host';
+  // Secrets belong in the receiver's check of the signature, not in a URL every log and screen shows.
+  if (u.username || u.password) return 'must not carry a user name or password (the signature authenticates)';
   return null;
 }
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { allJobs } from '../../src/jobs/definitions.ts';
@@ -67,6 +67,12 @@ function validSignature(secret: string, r: Received): boolean {
     .split(',')
     .some((s) => s.trim() === expected);
 }
+
+// The receivers here listen on the loopback interface, which deliveries refuse by default (webhooks.network.ts).
+vi.stubEnv('RAPPORT_WEBHOOK_PRIVATE_NETWORKS', 'allow');
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
 
 describe.skipIf(skip)('webhooks in a browser', () => {
   let database: Database;

@@ -14,6 +14,7 @@ import {
   type WebhookEventBody,
 } from '../../domain/webhooks.ts';
 import { defineJob, enqueueJob, type AnyJobDefinition, type JobRunner } from '../../jobs/queue.ts';
+import { postWebhook } from './webhooks.network.ts';
 import {
   activeEndpoints,
   advanceCursor,
@@ -37,11 +38,12 @@ import { sql } from 'drizzle-orm';
 export const deliverJobName = 'webhooks.deliver';
 export const fanOutJobName = 'webhooks.fanout';
 
-/** How deliveries are made; tests shorten the schedule (and may pass their own fetch). */
+/** How deliveries are made; tests shorten the schedule. */
 export type DeliveryOptions = {
-  fetch?: typeof fetch;
   timeoutMs?: number;
   schedule?: RetrySchedule;
+  /** Connect to internal network addresses too (default: RAPPORT_WEBHOOK_PRIVATE_NETWORKS=allow; see webhooks.network). */
+  allowPrivateNetworks?: boolean;
 };
 
 export const userAgent = 'Rapport-Webhooks/1';
@@ -56,24 +58,6 @@ export function eventBody(e: EventRow): WebhookEventBody {
     actor: { type: e.actorType, id: e.actorId },
     data: e.payload,
   };
-}
-
-/** Reads at most `max` characters of a response body, then lets the rest go. */
-async function readExcerpt(res: Response, max = responseExcerptLength): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length <= max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return excerpt(text, max);
 }
 
 /** A network error in words: "connect ECONNREFUSED 127.0.0.1:9", "timed out after 10 s", ... */
@@ -113,9 +97,9 @@ export async function attemptDelivery(
   let responseText: string | null = null;
   let error: string | null = null;
   try {
-    const res = await (opts.fetch ?? fetch)(endpoint.url, {
-      method: 'POST',
-      headers: {
+    const res = await postWebhook(
+      endpoint.url,
+      {
         'content-type': 'application/json',
         'user-agent': userAgent,
         'rapport-delivery': delivery.id,
@@ -123,12 +107,15 @@ export async function attemptDelivery(
         'rapport-timestamp': String(timestamp),
         'rapport-signature': signWebhook(endpoint.secret, timestamp, delivery.requestBody),
       },
-      body: delivery.requestBody,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+      delivery.requestBody,
+      {
+        timeoutMs,
+        maxChars: responseExcerptLength,
+        ...(opts.allowPrivateNetworks !== undefined ? { allowPrivate: opts.allowPrivateNetworks } : {}),
+      },
+    );
     statusCode = res.status;
-    responseText = await readExcerpt(res).catch(() => null);
+    responseText = excerpt(res.excerpt, responseExcerptLength);
     if (res.status < 200 || res.status > 299) error = `the endpoint answered HTTP ${res.status}`;
   } catch (err) {
     error = describeFailure(err, timeoutMs);

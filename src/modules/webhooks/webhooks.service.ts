@@ -7,6 +7,7 @@ import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import { assertCan } from '../auth/access.ts';
 import { attemptDelivery, type DeliveryOptions } from './webhooks.delivery.ts';
+import { internalHostProblem } from './webhooks.network.ts';
 import {
   deleteEndpoint,
   deliveryFields,
@@ -44,7 +45,7 @@ type ListParams = {
 };
 
 function checkUrl(url: string): void {
-  const problem = webhookUrlProblem(url);
+  const problem = webhookUrlProblem(url) ?? internalHostProblem(new URL(url));
   if (problem) throw new AppError('validation_failed', `The URL ${problem}`, { field: 'url' });
 }
 

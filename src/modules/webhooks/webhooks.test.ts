@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace } from '../../../test/factories.ts';
@@ -61,6 +61,12 @@ function verifyLikeTheDocs(secret: string, r: Received, nowSeconds = Math.floor(
 }
 
 const fast: RetrySchedule = { baseMs: 20, maxMs: 80, minSpanMs: 2_000 };
+
+// The receivers here listen on the loopback interface, which deliveries refuse by default (webhooks.network.ts).
+vi.stubEnv('RAPPORT_WEBHOOK_PRIVATE_NETWORKS', 'allow');
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
 
 describe.each(testEngines())('webhooks on %s', (engine) => {
   const ctx = useTestApp(engine);
@@ -150,6 +156,59 @@ describe.each(testEngines())('webhooks on %s', (engine) => {
     expect((await call('DELETE', `/webhooks/${hook.id}`)).status).toBe(204);
     expect((await call('GET', `/webhooks/${hook.id}`)).status).toBe(404);
     expect((await call('DELETE', `/webhooks/${hook.id}`)).status).toBe(404);
+  });
+
+  it('refuses internal network addresses unless the server allows them, on save and on every delivery', async () => {
+    const { call, addHook } = await setup();
+    // An "internal" service that must stay unreadable: the test endpoint would show its answer.
+    const internal = await startReceiver();
+    const hook = await addHook(internal.url, ['*']); // saved while private networks are allowed (this file's default)
+    const byName = await addHook(internal.url.replace('127.0.0.1', 'localhost'), ['*']);
+    vi.stubEnv('RAPPORT_WEBHOOK_PRIVATE_NETWORKS', 'deny');
+    try {
+      for (const url of [
+        'http://127.0.0.1:8080/x',
+        'http://localhost/x',
+        'http://localhost./x',
+        'http://api.localhost/x',
+        'http://169.254.169.254/latest/meta-data/',
+        'http://10.1.2.3/x',
+        'http://192.168.0.10/x',
+        'http://0.0.0.0:9/x',
+        'http://2130706433/x', // 127.0.0.1 in decimal
+        'http://[::1]:5432/',
+        'http://[::ffff:127.0.0.1]/x',
+        'http://[fd00::1]/x',
+      ]) {
+        const r = await call('POST', '/webhooks', { url, eventTypes: ['*'] });
+        expect(r.status, url).toBe(400);
+        expect(JSON.stringify(r.body), url).toMatch(/internal network address/);
+      }
+      expect((await call('PATCH', `/webhooks/${hook.id}`, { url: 'http://[::1]/x' })).status).toBe(400);
+      expect((await call('POST', '/webhooks', { url: 'https://hooks.example.com/in', eventTypes: ['*'] })).status).toBe(
+        201,
+      );
+      // Saved earlier: delivering is refused all the same, by address and by a name that resolves to one.
+      for (const h of [hook, byName]) {
+        const test = await call('POST', `/webhooks/${h.id}/test`);
+        expect(test.status).toBe(200);
+        expect(test.body.status).toBe('failed');
+        expect(test.body.lastError).toMatch(/internal network address/);
+        expect(JSON.stringify(test.body)).not.toContain('thanks');
+      }
+      expect(internal.received).toHaveLength(0);
+    } finally {
+      vi.stubEnv('RAPPORT_WEBHOOK_PRIVATE_NETWORKS', 'allow');
+      await internal.close();
+    }
+  });
+
+  it('refuses a URL with a user name or password (it could never be delivered, and would show the secret)', async () => {
+    const { call } = await setup();
+    const r = await call('POST', '/webhooks', { url: 'https://hook:s3cret@hooks.example.com/in', eventTypes: ['*'] });
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.body)).toMatch(/user name or password/);
+    expect(JSON.stringify(r.body)).not.toContain('s3cret');
   });
 
   it('needs workspace:manage', async () => {
