@@ -5,6 +5,7 @@ import {
   computeOrderAmounts,
   currencyDigits,
   fromMinorUnits,
+  maxMinorUnits,
   momentProblem,
   normaliseCurrency,
   orderStatusChange,
@@ -69,7 +70,7 @@ describe('money in minor units', () => {
     expect(toMinorUnits(1e21, 'EUR').ok).toBe(false);
     expect(toMinorUnits('99999999999999999999', 'EUR')).toEqual({
       ok: false,
-      message: '99999999999999999999 is too large an amount',
+      message: '99999999999999999999 is more than the largest amount Rapport keeps (10000000000.00 EUR)',
     });
   });
 
@@ -163,6 +164,33 @@ describe('order amounts', () => {
     const r = computeOrderAmounts({ lines: [{ quantity: 1, unitPrice: 1000 }], ...none, discount: 1500 }, 'EUR');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems[0]?.field).toBe('discount');
+  });
+
+  it('refuses amounts beyond the largest one kept, so that sums of amounts stay exact', () => {
+    // 10^12 minor units (10,000,000,000.00 EUR) is the largest amount; the next cent is refused.
+    expect(maxMinorUnits).toBe(1e12);
+    expect(toMinorUnits('10000000000.00', 'EUR')).toEqual({ ok: true, minor: 1e12 });
+    expect(toMinorUnits('10000000000.01', 'EUR').ok).toBe(false);
+    expect(toMinorUnits(1e12 + 1, 'JPY').ok).toBe(false);
+    // What an amount up to 2^53 let through before: a few of them summed past 2^53 and lost cents.
+    expect(toMinorUnits('90071992547409.91', 'EUR').ok).toBe(false);
+    const at = (input: Partial<Parameters<typeof computeOrderAmounts>[0]>) => {
+      const r = computeOrderAmounts({ lines: [], ...none, ...input }, 'EUR');
+      return r.ok ? [] : r.problems.map((p) => p.field);
+    };
+    expect(at({ lines: [{ quantity: 3, unitPrice: 4e11 }] })).toEqual(['lines[0].amount']);
+    expect(
+      at({
+        lines: [
+          { quantity: 1, unitPrice: 6e11 },
+          { quantity: 1, unitPrice: 6e11 },
+        ],
+      }),
+    ).toEqual(['subtotal']);
+    expect(at({ subtotal: 9e11, tax: 2e11 })).toEqual(['total']);
+    expect(at({ subtotal: 1e12 })).toEqual([]);
+    // The largest orders still add up exactly as JavaScript numbers: 9,000 of them are below 2^53.
+    expect(Number.isSafeInteger(9000 * maxMinorUnits)).toBe(true);
   });
 
   it('keeps total = subtotal − discount + tax + shipping for any lines', () => {

@@ -17,8 +17,19 @@ export type SettableOrderStatus = (typeof settableOrderStatuses)[number];
 export const subscriptionStatuses = ['active', 'canceled'] as const;
 export type SubscriptionStatus = (typeof subscriptionStatuses)[number];
 
-/** The largest amount in minor units: JavaScript numbers are exact up to here (the columns are bigint). */
-export const maxMinorUnits = Number.MAX_SAFE_INTEGER;
+/**
+ * The largest amount in minor units any money field may hold — a price, a line, an order's subtotal, discount, tax,
+ * shipping or total, a refund, an MRR: 10^12 (10,000,000,000.00 in a currency of two decimals). Far above any real
+ * order, and small enough that what the metrics add up stays exact: revenue, CLV and RFM monetary are sums of these
+ * read as JavaScript numbers (and SQL float8), exact up to 2^53 ≈ 9,007 such maximal orders, or 90 trillion in cents
+ * of real ones. A larger amount is refused (400 naming the field), never stored.
+ */
+export const maxMinorUnits = 1_000_000_000_000;
+
+/** The message for an amount beyond maxMinorUnits. */
+export function tooLargeAmount(currency: string): string {
+  return `is more than the largest amount Rapport keeps (${fromMinorUnits(maxMinorUnits, currency)} ${currency})`;
+}
 
 let known: Set<string> | null = null;
 function knownCurrencies(): Set<string> {
@@ -78,7 +89,7 @@ export function toMinorUnits(value: number | string, currency: string): MinorRes
           : `${currency} has ${digits} decimal${digits === 1 ? '' : 's'}: ${text} has more`,
     };
   const minor = BigInt(whole + trimmed.padEnd(digits, '0'));
-  if (minor > BigInt(maxMinorUnits)) return { ok: false, message: `${text} is too large an amount` };
+  if (minor > BigInt(maxMinorUnits)) return { ok: false, message: `${text} ${tooLargeAmount(currency)}` };
   const n = Number(minor);
   return { ok: true, minor: sign === '-' && n !== 0 ? -n : n };
 }
@@ -150,7 +161,8 @@ export function computeOrderAmounts(
   const lineAmounts = input.lines.map((l, i) => {
     const product = l.quantity * l.unitPrice;
     if (l.amount !== undefined) return l.amount;
-    if (!Number.isSafeInteger(product)) problems.push({ field: `lines[${i}].amount`, message: 'is too large' });
+    if (!Number.isSafeInteger(product) || product > maxMinorUnits)
+      problems.push({ field: `lines[${i}].amount`, message: `quantity × unit price ${tooLargeAmount(currency)}` });
     return product;
   });
   let subtotal: number;
@@ -176,8 +188,12 @@ export function computeOrderAmounts(
     });
   if (total < 0 && !problems.length)
     problems.push({ field: 'discount', message: `the discount is more than the order (${show(total)} total)` });
-  if (!Number.isSafeInteger(total) || !Number.isSafeInteger(subtotal))
-    problems.push({ field: 'total', message: 'is too large' });
+  // A line too large already says why the sums are.
+  const lineTooLarge = problems.some((p) => p.field.startsWith('lines['));
+  if (!lineTooLarge && (!Number.isSafeInteger(subtotal) || subtotal > maxMinorUnits))
+    problems.push({ field: 'subtotal', message: `the sum of the lines ${tooLargeAmount(currency)}` });
+  else if (!lineTooLarge && (!Number.isSafeInteger(total) || total > maxMinorUnits))
+    problems.push({ field: 'total', message: tooLargeAmount(currency) });
   if (problems.length) return { ok: false, problems };
   return {
     ok: true,

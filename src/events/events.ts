@@ -75,6 +75,12 @@ export type EventQuery = {
   personId?: string | undefined;
   type?: string | undefined;
   beforeSeq?: number | undefined;
+  /**
+   * `seq` (default): in the order they were recorded. `occurred`: by when they happened (`occurred_at`, then seq) —
+   * a timeline, where an order imported today that was placed a year ago belongs a year back. `beforeSeq` is still
+   * the last seen event's seq: the page goes on after that event's place in this order.
+   */
+  order?: 'seq' | 'occurred' | undefined;
   limit: number;
 };
 
@@ -91,11 +97,18 @@ export async function listEvents(db: DbOrTx, workspaceId: string, q: EventQuery)
         ? sql`${events.type} like ${q.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`) + '%'}`
         : eq(events.type, q.type),
     );
-  if (q.beforeSeq !== undefined) conds.push(lt(events.seq, q.beforeSeq));
+  const byTime = q.order === 'occurred';
+  if (q.beforeSeq !== undefined)
+    conds.push(
+      byTime
+        ? // After the last seen event in (occurred_at, seq) order; a cursor whose event is gone ends the list.
+          sql`(${events.occurredAt}, ${events.seq}) < (select b.occurred_at, b.seq from events b where b.workspace_id = ${workspaceId} and b.seq = ${q.beforeSeq})`
+        : lt(events.seq, q.beforeSeq),
+    );
   return db
     .select()
     .from(events)
     .where(and(...conds))
-    .orderBy(desc(events.seq))
+    .orderBy(...(byTime ? [desc(events.occurredAt), desc(events.seq)] : [desc(events.seq)]))
     .limit(q.limit);
 }

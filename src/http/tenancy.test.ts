@@ -1351,6 +1351,13 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect((await call('GET', `/api/v1/imports/${await uploadOfA(p)}/rows`, p.headers)).statusCode).toBe(200);
     },
 
+    'GET /api/v1/imports/{id}/rows.csv': async (p) => {
+      await refusedOnImportOfB(p, 'GET', (id) => `/api/v1/imports/${id}/rows.csv`);
+      const res = await call('GET', `/api/v1/imports/${await uploadOfA(p)}/rows.csv`, p.headers);
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toBe('row,line,action,recordId,summary,details\r\n');
+    },
+
     'GET /api/v1/people/export': async (p) => {
       for (const q of ['', '&filter=email:eq:tess@tenancy.example', '&q=tess', '&filter=tag:eq:shared-tag']) {
         const res = await call('GET', `/api/v1/people/export?format=json${q}`, p.headers);
@@ -2127,6 +2134,15 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       await refusedOnCommerceOfB(p, 'PATCH', (id) => `/api/v1/orders/${id}`, { note: 'Hijacked' });
       const ok = await call('PATCH', `/api/v1/orders/${commerceIds.aOrder}`, p.headers, { note: own(p) });
       expect(ok.statusCode, ok.body).toBe(200);
+    },
+    'DELETE /api/v1/orders/{id}': async (p: Principal) => {
+      await refusedOnCommerceOfB(p, 'DELETE', (id) => `/api/v1/orders/${id}`);
+      const mine = await ctx.services.orders.create(a.ownerActor, {
+        personId: aIds.person,
+        currency: 'EUR',
+        subtotal: '1.00',
+      });
+      expect((await call('DELETE', `/api/v1/orders/${mine.order.id}`, p.headers)).statusCode).toBe(204);
     },
     'POST /api/v1/orders/{id}/refunds': async (p: Principal) => {
       await refusedOnCommerceOfB(p, 'POST', (id) => `/api/v1/orders/${id}/refunds`, { amount: '1.00' });

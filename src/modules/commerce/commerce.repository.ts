@@ -289,6 +289,15 @@ export async function findOrderByExternalId(
   return r ?? null;
 }
 
+/** Deletes an order; its lines and refunds go with it (foreign keys on delete cascade). */
+export async function deleteOrder(db: DbOrTx, workspaceId: string, id: string): Promise<boolean> {
+  const r = await db
+    .delete(orders)
+    .where(and(eq(orders.workspaceId, workspaceId), eq(orders.id, id)))
+    .returning({ id: orders.id });
+  return r.length > 0;
+}
+
 export async function customerOf(db: DbOrTx, workspaceId: string, personId: string): Promise<CustomerBrief> {
   const [p] = await db
     .select({ name: people.displayName, emails: people.emails })

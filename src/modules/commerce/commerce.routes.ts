@@ -199,6 +199,23 @@ export const commerceRoutes =
       async (req) => present(await orders.update(requireActor(req), req.params.id, req.body)),
     );
 
+    r.delete(
+      '/orders/:id',
+      {
+        schema: {
+          tags: orderTags,
+          summary:
+            'Delete an order with its lines and refunds (order.deleted on the customer timeline; metrics follow)',
+          params: idParam,
+          response: noContentResponses,
+        },
+      },
+      async (req, reply) => {
+        await orders.remove(requireActor(req), req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+
     r.post(
       '/orders/:id/refunds',
       {

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
@@ -520,6 +521,120 @@ describe.each(testEngines())('commerce on %s', (engine) => {
     expect(canceled?.payload).toMatchObject({ plan: 'Coffee club', mrr: '14.90', reason: 'Moving abroad' });
   });
 
+  it('deletes an order with its lines and refunds, on the timeline; unknown or foreign ids are 404s', async () => {
+    const { call, personId } = await setup();
+    const o = (
+      await call<Order>('POST', '/orders', {
+        personId,
+        currency: 'EUR',
+        externalId: 'del-1',
+        lines: [
+          { name: 'Mug', unitPrice: '8.00', quantity: 2 },
+          { name: 'Tea', unitPrice: '4.00' },
+        ],
+      })
+    ).body;
+    await call('POST', `/orders/${o.id}/refunds`, { amount: '4.00', reason: 'Broken mug' });
+    const kept = (await call<Order>('POST', '/orders', { personId, currency: 'EUR', subtotal: '3' })).body;
+    const del = await call('DELETE', `/orders/${o.id}`);
+    expect(del.status).toBe(204);
+    expect((await call('GET', `/orders/${o.id}`)).status).toBe(404);
+    expect((await call('DELETE', `/orders/${o.id}`)).status).toBe(404);
+    expect((await call<Order>('GET', `/orders/${kept.id}`)).status).toBe(200);
+    const count = async (table: string) => {
+      const r = (await ctx.database.db.execute(
+        sql`select count(*)::int as n from ${sql.identifier(table)} where order_id = ${o.id}`,
+      )) as unknown as { rows: Array<{ n: number }> };
+      return r.rows[0]?.n;
+    };
+    expect([await count('order_lines'), await count('refunds')]).toEqual([0, 0]);
+    const timeline = await call<Page<{ type: string; subjectId: string; payload: Json }>>(
+      'GET',
+      `/people/${personId}/timeline?type=order.deleted`,
+    );
+    expect(timeline.body.data).toHaveLength(1);
+    expect(timeline.body.data[0]).toMatchObject({
+      subjectId: o.id,
+      payload: {
+        externalId: 'del-1',
+        total: '20.00',
+        refunded: '4.00',
+        currency: 'EUR',
+        status: 'partially_refunded',
+        lines: 2,
+        refunds: 1,
+      },
+    });
+    // The external id is free again.
+    expect(
+      (await call('POST', '/orders', { personId, currency: 'EUR', subtotal: '1', externalId: 'del-1' })).status,
+    ).toBe(201);
+    const unknown = await call<Problems>('DELETE', '/orders/0190a0a0-0000-7000-8000-000000000000');
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
+    expect((await call<Problems>('DELETE', '/orders/not-a-uuid')).status).toBe(400);
+    // Another workspace's order is not found from here, and stays.
+    const other = await setup();
+    const theirs = (
+      await other.call<Order>('POST', '/orders', { personId: other.personId, currency: 'EUR', subtotal: 2 })
+    ).body;
+    expect((await call<Problems>('DELETE', `/orders/${theirs.id}`)).status).toBe(404);
+    expect((await other.call('GET', `/orders/${theirs.id}`)).status).toBe(200);
+  });
+
+  it('dates order events by when they happened, and the timeline sorts them so', async () => {
+    const { call, personId } = await setup();
+    const day = 86_400_000;
+    const yearAgo = new Date(Date.now() - 365 * day).toISOString();
+    const halfYearAgo = new Date(Date.now() - 180 * day).toISOString();
+    // A shop sends its history today: an order placed a year ago, refunded in part half a year ago.
+    const old = (
+      await call<Order>('PUT', '/orders/by-external-id/hist-1', {
+        personId,
+        currency: 'EUR',
+        subtotal: '30',
+        status: 'paid',
+        placedAt: yearAgo,
+      })
+    ).body;
+    await call('POST', `/orders/${old.id}/refunds`, { amount: '5', refundedAt: halfYearAgo });
+    const recent = (await call<Order>('POST', '/orders', { personId, currency: 'EUR', subtotal: '9' })).body;
+    await call('POST', `/people/${personId}/notes`, { body: 'Called about the refund' });
+    type Ev = { type: string; subjectId: string; occurredAt: string };
+    const timeline = (await call<{ data: Ev[] }>('GET', `/people/${personId}/timeline?limit=50`)).body.data;
+    const at = (type: string, id: string) => timeline.find((e) => e.type === type && e.subjectId === id)?.occurredAt;
+    expect(at('order.placed', old.id)).toBe(yearAgo);
+    expect(at('order.paid', old.id)).toBe(yearAgo);
+    expect(at('order.refunded', old.id)).toBe(halfYearAgo);
+    expect(at('order.placed', recent.id)).toBe(recent.placedAt);
+    // Newest first by when it happened: the old order's events last, whatever order they were written in.
+    const times = timeline.map((e) => Date.parse(e.occurredAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(timeline.slice(-3).map((e) => [e.type, e.subjectId])).toEqual([
+      ['order.refunded', old.id],
+      ['order.paid', old.id],
+      ['order.placed', old.id],
+    ]);
+    // Pages follow the same order.
+    const paged: Ev[] = [];
+    let before: number | null = null;
+    do {
+      const page: { data: Ev[]; page: { nextBefore: number | null } } = (
+        await call<{ data: Ev[]; page: { nextBefore: number | null } }>(
+          'GET',
+          `/people/${personId}/timeline?limit=2${before ? `&before=${before}` : ''}`,
+        )
+      ).body;
+      paged.push(...page.data);
+      before = page.page.nextBefore;
+    } while (before);
+    expect(paged.map((e) => [e.type, e.subjectId])).toEqual(timeline.map((e) => [e.type, e.subjectId]));
+    // Changes made today stay today: a later status change or deletion is dated when it was made.
+    await call('DELETE', `/orders/${old.id}`);
+    const deleted = (await call<{ data: Ev[] }>('GET', `/people/${personId}/timeline?limit=1`)).body.data[0];
+    expect(deleted?.type).toBe('order.deleted');
+    expect(Date.now() - Date.parse(deleted?.occurredAt ?? '')).toBeLessThan(60_000);
+  });
+
   it('keeps subscriptions: start, cancel once, upsert by external id', async () => {
     const { call, personId, eventCount } = await setup();
     const s = await call<Json>('POST', '/subscriptions', {
@@ -574,6 +689,7 @@ describe.each(testEngines())('commerce on %s', (engine) => {
       ['POST', '/api/v1/orders', { personId, currency: 'EUR', subtotal: 1 }],
       ['POST', `/api/v1/orders/${o.id}/refunds`, { amount: 1 }],
       ['PUT', '/api/v1/orders/by-external-id/x', { personId, currency: 'EUR', subtotal: 1 }],
+      ['DELETE', `/api/v1/orders/${o.id}`, undefined],
       ['POST', '/api/v1/products', { sku: 'a', name: 'a', price: 1, currency: 'EUR' }],
       ['POST', '/api/v1/subscriptions', { personId, plan: 'a', mrr: 1, currency: 'EUR' }],
     ] as const) {

@@ -63,7 +63,11 @@ export function statusEvents(o: OrderRef, from: OrderStatus | null): EventInput[
   return [];
 }
 
-/** The events of a new order: `order.placed`, then `order.paid` or `order.canceled` when it starts so. */
+/**
+ * The events of a new order: `order.placed`, then `order.paid` or `order.canceled` when it starts so. They happened
+ * when the order was placed, not when it was recorded (a shop sending its history): their `occurredAt` is `placedAt`,
+ * so the customer's timeline dates and sorts them by it.
+ */
 export function placedEvents(
   o: OrderRef & Pick<OrderRow, 'channel' | 'placedAt'>,
   lines: readonly Pick<LineValues, 'quantity'>[],
@@ -78,21 +82,42 @@ export function placedEvents(
       ...extra,
     }),
     ...statusEvents(o, 'placed'),
-  ];
+  ].map((e) => ({ ...e, occurredAt: o.placedAt }));
 }
 
-/** `order.refunded` for one refund of `amount` on the order as it is after it. */
+/** `order.refunded` for one refund of `amount` on the order as it is after it, dated when the money went back. */
 export function refundEvent(
   o: OrderRef & Pick<OrderRow, 'refunded'>,
   refund: { id: string; amount: number; reason: string | null; refundedAt: Date },
 ): EventInput {
-  return orderEvent(o, 'order.refunded', {
-    refundId: refund.id,
-    amount: fromMinorUnits(refund.amount, o.currency),
-    refunded: fromMinorUnits(o.refunded, o.currency),
+  return {
+    ...orderEvent(o, 'order.refunded', {
+      refundId: refund.id,
+      amount: fromMinorUnits(refund.amount, o.currency),
+      refunded: fromMinorUnits(o.refunded, o.currency),
+      status: o.status,
+      reason: refund.reason,
+      refundedAt: refund.refundedAt.toISOString(),
+    }),
+    occurredAt: refund.refundedAt,
+  };
+}
+
+/**
+ * `order.deleted`: what the order was (status, dates, amounts, lines and refunds), on its customer's timeline. The
+ * metric roll-ups recompute the customer from their remaining orders (it is an `order.*` event naming them).
+ */
+export function deletedEvent(
+  o: OrderRef & Pick<OrderRow, 'refunded' | 'placedAt' | 'channel'>,
+  counts: { lines: number; refunds: number },
+): EventInput {
+  return orderEvent(o, 'order.deleted', {
     status: o.status,
-    reason: refund.reason,
-    refundedAt: refund.refundedAt.toISOString(),
+    placedAt: o.placedAt.toISOString(),
+    channel: o.channel,
+    refunded: fromMinorUnits(o.refunded, o.currency),
+    lines: counts.lines,
+    refunds: counts.refunds,
   });
 }
 

@@ -19,6 +19,7 @@ import { invalidFields } from '../fields/record-fields.ts';
 import { actorRef } from '../people/resolve-person.ts';
 import {
   customerOf,
+  deleteOrder,
   findOrder,
   findOrderByExternalId,
   findProductsByIds,
@@ -41,6 +42,7 @@ import type { OrderInput, OrderPatch, RefundInput } from './commerce.schemas.ts'
 import { customerProblems, resolveCustomer } from './customer.ts';
 import { commerceRead, commerceWrite } from './products.service.ts';
 import {
+  deletedEvent,
   orderEvent,
   placedEvents,
   planOrderUpdate,
@@ -326,6 +328,23 @@ export function createOrdersService(deps: { db: Db }) {
           ...statusEvents(row, before.status),
         ]);
         return detailOf(tx, row);
+      });
+    },
+
+    /**
+     * Deletes an order with its lines and refunds (a mistaken or test order; a real one is canceled or refunded).
+     * `order.deleted` on the customer's timeline says what it was, and makes the metrics job recompute the customer.
+     */
+    async remove(actor: Actor, id: string): Promise<void> {
+      assertCan(actor, commerceWrite);
+      await db.transaction(async (tx) => {
+        const o = await mustFind(tx, actor, id, true);
+        const [lines, refunds] = [
+          await linesOfOrder(tx, actor.workspaceId, id),
+          await refundsOfOrder(tx, actor.workspaceId, id),
+        ];
+        if (!(await deleteOrder(tx, actor.workspaceId, id))) throw AppError.notFound('Order', id);
+        await appendEventsTogether(tx, actor, [deletedEvent(o, { lines: lines.length, refunds: refunds.length })]);
       });
     },
 

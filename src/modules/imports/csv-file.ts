@@ -114,25 +114,92 @@ async function firstLine(file: string, encoding: Encoding): Promise<string> {
   }
 }
 
+/** A record and the file line it starts on (1 = the first line), as an editor numbers lines. */
 export type CsvRecord = { values: string[]; line: number };
 
-/** Reads the file as a stream of records (the header first), decoding it and parsing with bounded row size. */
+/** CRLF pairs in a value. */
+function crlfPairs(v: string): number {
+  let n = 0;
+  for (let i = v.indexOf('\r\n'); i !== -1; i = v.indexOf('\r\n', i + 2)) n++;
+  return n;
+}
+
+/**
+ * Turns csv-parse's line counts into the lines an editor shows. csv-parse counts every CR and every LF inside a
+ * quoted cell (a CRLF there is two lines to it, one to an editor), and its `info.lines` is where a record ends:
+ * a report names the line a record starts on. The start is the line after the previous record's end, past the
+ * empty lines skipped in between (`empty_lines`).
+ */
+export class LineCounter {
+  /** CRLF pairs inside the cells read so far: what csv-parse counted twice. */
+  private extra = 0;
+  private lastEnd = 0;
+  private lastEmpty = 0;
+
+  /** The start line of a record just parsed, given its info snapshot. */
+  record(values: readonly string[], info: { lines: number; empty_lines: number }): number {
+    for (const v of values) if (v.includes('\r')) this.extra += crlfPairs(v);
+    const start = this.lastEnd + 1 + (info.empty_lines - this.lastEmpty);
+    this.lastEnd = info.lines - this.extra;
+    this.lastEmpty = info.empty_lines;
+    return start;
+  }
+
+  /** A parse error's line, corrected by the double counts of the records before it. */
+  errorLine(lines: number): number {
+    return Math.max(lines - this.extra, this.lastEnd + 1);
+  }
+
+  /** The line the record that failed to parse starts on. */
+  errorRecordStart(emptyLines: number | undefined): number {
+    return this.lastEnd + 1 + Math.max(0, (emptyLines ?? this.lastEmpty) - this.lastEmpty);
+  }
+}
+
+/** A csv-parse error with the lines an editor shows: `lines` where it happened, `recordLine` where its record starts. */
+export type CsvReadError = CsvError & { lines?: number; column?: number | string | null; recordLine?: number };
+
+/**
+ * Reads the file as a stream of records (the header first), decoding it and parsing with bounded row size. Each
+ * record comes with the line it starts on; a parse error's `lines` is corrected the same way (see LineCounter).
+ */
 export async function* readRecords(file: string, encoding: Encoding, delimiter: string): AsyncGenerator<CsvRecord> {
   const input = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
+  const lines = new LineCounter();
+  // Counted as the parser makes each record (on_record), not as the loop below takes them: records parsed in the
+  // same chunk as an error never reach the loop, and their lines must still count for the error's.
+  const starts: number[] = [];
+  let taken = 0;
   const parser = parse({
     bom: true,
     delimiter,
     relax_column_count: true,
     skip_empty_lines: true,
     max_record_size: maxRecordChars,
-    info: true,
+    on_record: (record: string[], info) => {
+      starts.push(lines.record(record, info));
+      return record;
+    },
   });
   const source = encoding === 'utf-8' ? input : input.pipe(iconv.decodeStream(encoding));
   input.on('error', (e) => parser.destroy(e));
   source.pipe(parser);
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)
-      yield { values: item.record, line: item.info.lines };
+    for await (const record of parser as AsyncIterable<string[]>) {
+      const line = starts[taken++] ?? 0;
+      if (taken >= 4096) {
+        starts.splice(0, taken);
+        taken = 0;
+      }
+      yield { values: record, line };
+    }
+  } catch (err) {
+    if (isCsvError(err)) {
+      const e = err as CsvReadError & { empty_lines?: number };
+      e.recordLine = lines.errorRecordStart(e.empty_lines);
+      if (typeof e.lines === 'number') e.lines = lines.errorLine(e.lines);
+    }
+    throw err;
   } finally {
     input.destroy();
   }
@@ -208,14 +275,18 @@ export async function analyseFile(file: string): Promise<FileAnalysis> {
     }
   } catch (err) {
     if (!isCsvError(err)) throw err;
-    const e = err as CsvError & { lines?: number; column?: number | string | null };
+    const e = err as CsvReadError;
     // A parse error drops the records parsed with it from the stream: read the header line on its own.
     if (!out.headers.length) out.headers = headerOf(head, out.delimiter);
+    // A record too long, or a quote never closed, is noticed far from where its row starts: name that line.
+    const atRecord = e.code === 'CSV_MAX_RECORD_SIZE' || e.code === 'CSV_QUOTE_NOT_CLOSED';
     const d = describeCsvError(
-      { code: e.code, message: e.message, lines: e.lines, column: e.column },
+      { code: e.code, message: e.message, lines: atRecord ? (e.recordLine ?? e.lines) : e.lines, column: e.column },
       out.headers,
       maxRecordChars,
     );
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED' && e.recordLine !== undefined)
+      d.message = `Bad quoting: a quote opened in the row that starts on line ${e.recordLine} is never closed, so the rest of the file would be one field.`;
     out.problems.push(d);
     return out;
   }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../../db/client.ts';
+import { csvLine } from '../../domain/csv-cells.ts';
 import { consentChannels, consentPurposes } from '../../domain/customers.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
@@ -17,7 +17,63 @@ const addressKeys = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'
 type Params = Omit<PeopleListParams, 'limit' | 'cursor'>;
 export type ExportFormat = 'csv' | 'json';
 
-/** One CSV row of a person; column names are import fields, so an export imports back as it is. */
+const personBuiltIns = [
+  'id',
+  'firstName',
+  'lastName',
+  'name',
+  'emails',
+  'phones',
+  'company',
+  'companyDomain',
+  'jobTitle',
+  'stage',
+  'tags',
+  'source',
+  'externalId',
+  'language',
+  'timezone',
+  'ownerId',
+] as const;
+const companyBuiltIns = [
+  'id',
+  'name',
+  'domain',
+  'industry',
+  'size',
+  'emails',
+  'phones',
+  'tags',
+  'source',
+  'externalId',
+  'language',
+  'timezone',
+  'ownerId',
+] as const;
+
+/** The CSV columns of people: import fields, so an export imports back as it is. Known before any row is read. */
+function personColumns(customKeys: readonly string[]): string[] {
+  return [
+    ...personBuiltIns,
+    ...addressKeys.map((k) => `address.${k}`),
+    ...customKeys.map((k) => `custom.${k}`),
+    ...consentChannels.flatMap((c) => consentPurposes.map((pu) => `consent.${c}.${pu}`)),
+    'createdAt',
+    'updatedAt',
+  ];
+}
+
+function companyColumns(customKeys: readonly string[]): string[] {
+  return [
+    ...companyBuiltIns,
+    ...addressKeys.map((k) => `address.${k}`),
+    ...customKeys.map((k) => `custom.${k}`),
+    'createdAt',
+    'updatedAt',
+  ];
+}
+
+/** One CSV row of a person, by column name (see personColumns). */
 function personCells(p: PersonDto, customKeys: readonly string[]): Record<string, string> {
   const primary = p.companies.find((c) => c.isPrimary) ?? p.companies[0];
   const row: Record<string, string> = {
@@ -86,6 +142,7 @@ export type ExportService = ReturnType<typeof createExportService>;
 export function createExportService(deps: { db: Db; people: PeopleService; companies: CompaniesService }) {
   async function stream<T>(
     format: ExportFormat,
+    columns: readonly string[],
     fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
     cells: (item: T) => Record<string, string>,
     json: (item: T) => unknown,
@@ -93,22 +150,22 @@ export function createExportService(deps: { db: Db; people: PeopleService; compa
     const first = await fetchPage(undefined);
     async function* generate(): AsyncGenerator<string> {
       let page = first;
-      let header = true;
       let n = 0;
-      if (format === 'json') yield '[';
+      // The header (or the opening bracket) comes first even when nothing matches: an empty export is still a file
+      // with its columns. Cells are escaped against formulas (src/domain/csv-cells.ts).
+      yield format === 'json' ? '[' : csvLine(columns);
       for (;;) {
         for (const item of page.items) {
           if (format === 'json') yield `${n++ ? ',' : ''}\n${JSON.stringify(json(item))}`;
           else {
             const row = cells(item);
-            yield stringify([row], { header, columns: Object.keys(row) });
-            header = false;
+            yield csvLine(columns.map((c) => row[c] ?? ''));
           }
         }
         if (!page.nextCursor) break;
         page = await fetchPage(page.nextCursor);
       }
-      if (format === 'json') yield '\n]\n';
+      if (format === 'json') yield n ? '\n]\n' : ']\n';
     }
     return Readable.from(generate());
   }
@@ -121,6 +178,7 @@ export function createExportService(deps: { db: Db; people: PeopleService; compa
         .map((d) => d.key);
       return stream(
         format,
+        personColumns(keys),
         async (cursor) => {
           const page = await deps.people.list(actor, { ...params, limit: pageSize, cursor });
           return { items: page.rows.map((x) => presentPerson(x.person, x.companies)), nextCursor: page.nextCursor };
@@ -137,6 +195,7 @@ export function createExportService(deps: { db: Db; people: PeopleService; compa
         .map((d) => d.key);
       return stream(
         format,
+        companyColumns(keys),
         async (cursor) => {
           const page = await deps.companies.list(actor, { ...params, limit: pageSize, cursor });
           return { items: page.rows.map((c) => presentCompany(c)), nextCursor: page.nextCursor };

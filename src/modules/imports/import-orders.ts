@@ -38,6 +38,7 @@ import {
   statusEvents,
   type OrderValues,
 } from '../commerce/order-changes.ts';
+import { isListed } from './import-report.ts';
 import { companiesOfPeople, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
 import { actorRef, choosePerson, splitName } from '../people/resolve-person.ts';
 import {
@@ -338,8 +339,8 @@ export async function flushOrders(
       recordId: string | null,
       details: Record<string, unknown>,
     ) => {
-      if (!dry) return;
-      g.items.forEach((it, i) =>
+      g.items.forEach((it, i) => {
+        if (!isListed(run.mode, it.rowNumber)) return;
         report.push({
           workspaceId: ws,
           importId: imp.id,
@@ -348,11 +349,11 @@ export async function flushOrders(
           line: it.line,
           action,
           recordId,
-          matchKeys: i === 0 && action === 'create' && customerNote === 'new' ? customerKeys(c) : null,
+          matchKeys: dry && i === 0 && action === 'create' && customerNote === 'new' ? customerKeys(c) : null,
           summary: i === 0 ? summary : `Order ${draft.externalId} · line ${i + 1}`,
           details: i === 0 ? details : { order: draft.externalId, firstRow: firstRow.rowNumber },
-        }),
-      );
+        });
+      });
     };
 
     const before = existingByKey.get(draft.externalId);
@@ -381,7 +382,7 @@ export async function flushOrders(
         updatedBy: ref,
       } satisfies OrderInsert;
       counts.created++;
-      reportAll('create', null, {
+      reportAll('create', dry ? null : id, {
         customer: customerNote,
         status,
         lines: draft.lines.length,

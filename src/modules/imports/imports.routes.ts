@@ -13,6 +13,7 @@ import {
   exportQuery,
   importPatch,
   importRowSchema,
+  importRowsCsvQuery,
   importRowsQuery,
   importSchema,
   presentImport,
@@ -171,13 +172,21 @@ export const importsRoutes =
       {
         schema: {
           tags,
-          summary: 'The row report: every row of the dry run, or the rejected rows of the run, with reasons',
+          summary:
+            'The row report, row by row with line numbers: created, updated (with the changes), unchanged, rejected (with reasons). A dry run lists every row; a real run every rejected row and the other rows among the first 10,000',
           params: idParam,
           querystring: importRowsQuery,
           response: {
             200: z.object({
               data: z.array(importRowSchema),
               mode: z.enum(['dry_run', 'run']),
+              listedThroughRow: z
+                .number()
+                .int()
+                .nullable()
+                .describe(
+                  'Rows after this one are listed only when rejected (the others are counted in the progress); null: every row is listed',
+                ),
               page: z.object({ nextCursor: z.string().nullable(), limit: z.number().int() }),
             }),
             ...errorResponses,
@@ -194,8 +203,30 @@ export const importsRoutes =
         return {
           data: page.rows.map(presentImportRow),
           mode: page.mode,
+          listedThroughRow: page.listedThroughRow,
           page: { nextCursor: page.nextAfter === null ? null : String(page.nextAfter), limit: req.query.limit },
         };
+      },
+    );
+
+    r.get(
+      '/imports/:id/rows.csv',
+      {
+        schema: {
+          tags,
+          summary:
+            'The row report as CSV (row, line, action, recordId, summary, details as JSON), streamed; same mode and action as the JSON report',
+          params: idParam,
+          querystring: importRowsCsvQuery,
+          response: { 200: z.string().describe('CSV: a header row, then one row per reported row'), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const report = await deps.imports.rowsCsv(requireActor(req), req.params.id, {
+          mode: req.query.mode,
+          action: req.query.action,
+        });
+        return sendCsv(reply, report.stream, report.fileName);
       },
     );
 
@@ -238,6 +269,14 @@ export const importsRoutes =
       },
     );
   };
+
+/** A CSV download; the file name kept to printable ASCII (a header cannot carry more). */
+function sendCsv(reply: FastifyReply, stream: Readable, fileName: string) {
+  return reply
+    .header('content-disposition', `attachment; filename="${fileName.replace(/[^\x20-\x7e]|["\\]/g, '_')}"`)
+    .type('text/csv; charset=utf-8')
+    .send(stream);
+}
 
 function sendExport(reply: FastifyReply, stream: Readable, format: 'csv' | 'json', what: string) {
   const date = new Date().toISOString().slice(0, 10);

@@ -118,7 +118,10 @@ export const importPatch = z.object({
 export const importRowSchema = z
   .object({
     row: z.number().int().describe('1 = the first row after the header'),
-    line: z.number().int().describe('The line of the file the row ends on'),
+    line: z
+      .number()
+      .int()
+      .describe('The line of the file the row starts on (as an editor numbers them; a quoted cell may span lines)'),
     action: importRowAction,
     recordId: z.string().nullable(),
     summary: z.string(),
@@ -146,6 +149,8 @@ export const importRowsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.coerce.number().int().min(0).optional().describe('page.nextCursor of the previous page'),
 });
+
+export const importRowsCsvQuery = importRowsQuery.omit({ limit: true, cursor: true });
 
 export const exportQuery = z.object({
   format: z.enum(['csv', 'json']).default('csv'),

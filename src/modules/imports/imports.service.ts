@@ -15,6 +15,7 @@ import {
 import {
   checkMapping,
   compileMapping,
+  describeCsvError,
   importTargets,
   matchKeys,
   rowSummary,
@@ -26,6 +27,7 @@ import {
   type RowRecord,
 } from '../../domain/imports.ts';
 import { suggestMapping } from '../../domain/imports.ts';
+import { unescapeCsvFormula } from '../../domain/csv-cells.ts';
 import { permissions, type Actor } from '../../domain/permissions.ts';
 import { AppError } from '../../errors.ts';
 import { appendEvent, appendEvents, type EventInput } from '../../events/events.ts';
@@ -38,7 +40,8 @@ import { actorRef, workspaceStages } from '../people/people.service.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { defaultImportCurrency } from '../../domain/order-imports.ts';
 import { refitJobName } from '../predictions/predictions.job-name.ts';
-import { analyseFile, readRecords, saveUpload, type Encoding } from './csv-file.ts';
+import { analyseFile, maxRecordChars, readRecords, saveUpload, type CsvReadError, type Encoding } from './csv-file.ts';
+import { isListed, listedThroughRow, reportCsv } from './import-report.ts';
 import {
   flushOrders,
   groupOrderRows,
@@ -314,7 +317,29 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
         limit: q.limit + 1,
       });
       const kept = rows.slice(0, q.limit);
-      return { rows: kept, mode, nextAfter: rows.length > q.limit ? (kept[kept.length - 1]?.rowNumber ?? null) : null };
+      return {
+        rows: kept,
+        mode,
+        listedThroughRow: listedThroughRow(mode, imp.totalRows),
+        nextAfter: rows.length > q.limit ? (kept[kept.length - 1]?.rowNumber ?? null) : null,
+      };
+    },
+
+    /** The same report as a CSV download (every row of it, in file order). */
+    async rowsCsv(
+      actor: Actor,
+      id: string,
+      q: { mode?: ImportMode | undefined; action?: ImportRowInsert['action'] | undefined },
+    ): Promise<{ stream: Readable; mode: ImportMode; fileName: string }> {
+      assertCan(actor, 'customers:read');
+      const imp = await mustFind(actor, id);
+      const mode = q.mode ?? imp.mode ?? 'dry_run';
+      const base = imp.fileName.replace(/\.[^.]*$/, '') || 'import';
+      return {
+        stream: reportCsv(db, actor.workspaceId, id, { mode, action: q.action }),
+        mode,
+        fileName: `${base}-${mode === 'run' ? 'import' : 'dry-run'}-report.csv`,
+      };
     },
   };
   return service;
@@ -403,12 +428,16 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
         continue;
       }
       rowNumber++;
+      // A cell exported with a leading quote against formulas (`'+351…`, `'=SUM(1)`) imports as it was before.
+      const values = r.values;
+      for (let i = 0; i < values.length; i++)
+        if ((values[i] as string).charCodeAt(0) === 39) values[i] = unescapeCsvFormula(values[i] as string);
       if (rowNumber <= imp.processedRows) {
         // Committed before a crash; an orders run still learns which order ids came already.
-        if (orders) noteOrderRow(orders, rowNumber, r.values);
+        if (orders) noteOrderRow(orders, rowNumber, values);
         continue;
       }
-      const item = { rowNumber, line: r.line, values: r.values };
+      const item = { rowNumber, line: r.line, values };
       if (batch.length >= batchSize && !sameOrder(batch[batch.length - 1], item)) await flushBatch();
       batch.push(item);
     }
@@ -445,9 +474,19 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
     // The batch in flight ends (commits or rolls back) before the failure is recorded.
     await (inFlight as Promise<void> | null)?.catch(() => undefined);
     if (err instanceof ImportTakenOver) return;
-    const message = err instanceof Error ? err.message : String(err);
+    const csv = err instanceof Error && 'lines' in err ? (err as CsvReadError) : null;
+    // A file that stopped parsing says where, in the lines an editor shows (as the upload's problems do).
+    const message = csv
+      ? describeCsvError(
+          { code: csv.code, message: csv.message, lines: csv.lines, column: csv.column },
+          imp.headers,
+          maxRecordChars,
+        ).message
+      : err instanceof Error
+        ? err.message
+        : String(err);
     const fileGone = err instanceof Error && 'code' in err && (err as { code?: unknown }).code === 'ENOENT';
-    const final = opts.finalAttempt || fileGone || (err instanceof Error && 'lines' in err);
+    const final = opts.finalAttempt || fileGone || csv !== null;
     await updateImport(db, workspaceId, importId, {
       lastError: fileGone ? 'The uploaded file is gone from the data directory' : message,
       ...(final ? { status: 'failed' as const, finishedAt: new Date() } : {}),
@@ -599,7 +638,8 @@ function reportRow(run: Run, it: Valid, action: ImportRowInsert['action'], recor
     line: it.line,
     action,
     recordId,
-    matchKeys: action === 'create' && it.keys.length ? it.keys : null,
+    // Only a dry run looks rows up by key (what an earlier row of the file would create).
+    matchKeys: run.mode === 'dry_run' && action === 'create' && it.keys.length ? it.keys : null,
     summary: rowSummary(it.rec),
     details,
   } satisfies ImportRowInsert;
@@ -789,7 +829,7 @@ async function flushPeople(
       };
       creates.push(row);
       counts.created++;
-      if (dry) report.push(reportRow(run, it, 'create', null, companyNote));
+      if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'create', dry ? null : id, companyNote));
       events.push({
         type: 'person.created',
         subjectType: 'person',
@@ -838,11 +878,11 @@ async function flushPeople(
     const linkNew = company && !links.has(`${existing.id}:${company.company.id}`);
     if (!Object.keys(changes).length && !stageChanged && !linkNew && !Object.keys(consentUpdates).length) {
       counts.unchanged++;
-      if (dry) report.push(reportRow(run, it, 'unchanged', existing.id));
+      if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'unchanged', existing.id));
       return;
     }
     counts.updated++;
-    if (dry) {
+    if (isListed(run.mode, it.rowNumber))
       report.push(
         reportRow(run, it, 'update', existing.id, {
           changes,
@@ -851,8 +891,7 @@ async function flushPeople(
           ...companyNote,
         }),
       );
-      return;
-    }
+    if (dry) return;
     const first = set.firstName !== undefined ? set.firstName : existing.firstName;
     const last = set.lastName !== undefined ? set.lastName : existing.lastName;
     const finalSet: Partial<PersonInsert> = {
@@ -1016,7 +1055,7 @@ async function flushCompanies(
         updatedBy: ref,
       });
       counts.created++;
-      if (dry) report.push(reportRow(run, it, 'create', null));
+      if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'create', dry ? null : id));
       events.push({
         type: 'company.created',
         subjectType: 'company',
@@ -1042,14 +1081,12 @@ async function flushCompanies(
     const changes = diffFields({ ...existing }, { ...set });
     if (!Object.keys(changes).length) {
       counts.unchanged++;
-      if (dry) report.push(reportRow(run, it, 'unchanged', existing.id));
+      if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'unchanged', existing.id));
       continue;
     }
     counts.updated++;
-    if (dry) {
-      report.push(reportRow(run, it, 'update', existing.id, { changes }));
-      continue;
-    }
+    if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'update', existing.id, { changes }));
+    if (dry) continue;
     const merged = { ...existing, ...set };
     updates.push({
       id: existing.id,

@@ -9,6 +9,11 @@ import { JobRunner } from '../../jobs/queue.ts';
 import { importJob } from './imports.job.ts';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/client.ts';
+import { importThroughPipeline, printImportResult } from '../../cli/imports.ts';
+import { Readable } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { newId } from '../../db/ids.ts';
+import { runReportListedRows } from './import-report.ts';
 
 // Uploaded files go to a scratch data directory, not the repository's ./data.
 process.env.RAPPORT_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-imports-'));
@@ -139,12 +144,13 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     const done = await t.start(imp.id, 'run');
     expect(done.status).toBe('done');
     expect(done.progress).toMatchObject({ processedRows: 5, created: 2, updated: 0, rejected: 3 });
-    expect((await t.rows(imp.id, '&mode=run')).map((r) => [r.row, r.action])).toEqual([
-      [3, 'reject'],
-      [4, 'reject'],
-      [5, 'reject'],
-    ]);
+    // The real run keeps a report row by row too: what it did, with the record it made.
+    const runReport = await t.rows(imp.id, '&mode=run');
+    expect(runReport.map((r) => [r.row, r.line, r.action])).toEqual(report.map((r) => [r.row, r.line, r.action]));
+    expect((await t.rows(imp.id, '&mode=run&action=rejected')).map((r) => r.row)).toEqual([3, 4, 5]);
     const list = await t.people('&sort=first_name');
+    expect(runReport.slice(0, 2).map((r) => r.recordId)).toEqual(list.map((p) => p.id));
+    expect(runReport[0]?.details).toMatchObject({ company: 'Acme', newCompany: true });
     expect(list.map((p) => p.name)).toEqual(['Ann Lee', 'Bob Stone']);
     const ann = list[0] as Json & { id: string };
     expect(ann).toMatchObject({
@@ -427,4 +433,220 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     const companiesCsv = await a.call('GET', '/companies/export?format=csv');
     expect(companiesCsv.body.split('\n')[1]).toContain('Acme,acme.com');
   });
+  it('numbers report rows by the line they start on, after quoted cells with CRLF and LF line breaks', async () => {
+    const t = await setup();
+    // Lines: 1 header; 2-4 Ann (CRLF inside the cell); 5-6 Bob (LF inside it); 7 Cy (bad e-mail); 8 empty;
+    // 9-10 Di; 11 Ed (bad e-mail).
+    const csv = [
+      'email,first name,Notes',
+      'ann@x.example,Ann,"one\r\ntwo\r\nthree"',
+      'bob@x.example,Bob,"x\ny"',
+      'not-an-email,Cy,z',
+      '',
+      'di@x.example,Di,"p\r\nq"',
+      'bad-too,Ed,',
+      '',
+    ].join('\r\n');
+    const imp = await t.upload(csv);
+    expect(imp.mapping).toMatchObject({ Notes: null });
+    await t.start(imp.id, 'dry-run');
+    expect((await t.rows(imp.id)).map((r) => [r.row, r.line, r.action])).toEqual([
+      [1, 2, 'create'],
+      [2, 5, 'create'],
+      [3, 7, 'reject'],
+      [4, 9, 'create'],
+      [5, 11, 'reject'],
+    ]);
+    await t.start(imp.id, 'run');
+    const rejected = await t.rows(imp.id, '&mode=run&action=rejected');
+    expect(rejected.map((r) => [r.row, r.line])).toEqual([
+      [3, 7],
+      [5, 11],
+    ]);
+
+    // The command line says the same lines, and names the line and column of a file it cannot read.
+    const { workspace } = await makeWorkspace(ctx.services);
+    const fail = (m: string) => new Error(m);
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void printed.push(a.join(' '));
+    try {
+      const final = await importThroughPipeline(
+        ctx.database,
+        ctx.services,
+        workspace,
+        { entity: 'person', open: () => Readable.from([csv]), fileName: 'p.csv', log: () => undefined },
+        fail,
+      );
+      await printImportResult(ctx.database, workspace, final);
+    } finally {
+      console.log = log;
+    }
+    expect(printed.find((l) => l.startsWith('  row 3 (line 7): '))).toMatch(/^ {2}row 3 \(line 7\): emails/);
+    expect(printed.filter((l) => /^ {2}row \d/.test(l)).map((l) => l.replace(/:.*/, ''))).toEqual([
+      '  row 3 (line 7)',
+      '  row 5 (line 11)',
+    ]);
+    const bad = 'name,email\r\nAnn,"a\r\nb\r\nc"\r\nBob,"x\ny"\r\nCy "C" Lee,cy@x.example\r\n';
+    await expect(
+      importThroughPipeline(
+        ctx.database,
+        ctx.services,
+        workspace,
+        { entity: 'person', open: () => Readable.from([bad]), fileName: 'bad.csv', log: () => undefined },
+        fail,
+      ),
+    ).rejects.toThrow(/Bad quoting at line 7, column 1 \("name"\)/);
+  });
+
+  it('exports the header row even when nothing matches (JSON: an empty array)', async () => {
+    const t = await setup();
+    const people = await t.call('GET', '/people/export?format=csv');
+    expect(people.status).toBe(200);
+    expect(people.body.split('\r\n')).toEqual([
+      expect.stringMatching(/^id,firstName,lastName,name,emails,phones,/),
+      '',
+    ]);
+    expect(people.body).toContain(',consent.email.marketing,');
+    const companies = await t.call('GET', '/companies/export?format=csv&filter=name:eq:nobody');
+    expect(companies.body.split('\r\n')).toEqual([expect.stringMatching(/^id,name,domain,industry,size,/), '']);
+    expect(JSON.parse((await t.call('GET', '/people/export?format=json')).body)).toEqual([]);
+    expect(JSON.parse((await t.call('GET', '/companies/export?format=json')).body)).toEqual([]);
+    // An empty export imports as a file with a header and no rows (not as an unreadable file).
+    expect((await t.upload(people.body)).problems[0]?.code).toBe('no_rows');
+  });
+
+  it('escapes cells against spreadsheet formulas in CSV exports, and an exported file imports back unchanged', async () => {
+    const a = await setup();
+    await a.call('POST', '/custom-fields', { entity: 'person', label: 'Note', type: 'text' });
+    await a.call('POST', '/custom-fields', { entity: 'company', label: 'Motto', type: 'text' });
+    const made = await a.call('POST', '/people', {
+      firstName: '@Ann',
+      lastName: "'=quoted",
+      emails: ['ann@x.example'],
+      phones: ['+351912345678'],
+      tags: ['-vip'],
+      custom: { note: '=SUM(1)' },
+    });
+    expect(made.status, made.body).toBe(201);
+    await a.call('POST', '/companies', { name: '+Plus', domain: 'plus.example', custom: { motto: '-1+2' } });
+    const csv = (await a.call('GET', '/people/export?format=csv')).body;
+    const [head, row] = csv.split('\r\n');
+    const cells = Object.fromEntries((head ?? '').split(',').map((h, i) => [h, (row ?? '').split(',')[i]]));
+    expect(cells).toMatchObject({
+      firstName: "'@Ann",
+      lastName: "''=quoted",
+      phones: "'+351912345678",
+      tags: "'-vip",
+      'custom.note': "'=SUM(1)",
+    });
+    const companiesCsv = (await a.call('GET', '/companies/export?format=csv')).body;
+    expect(companiesCsv).toContain("'+Plus,plus.example");
+    expect(companiesCsv).toContain(",'-1+2,");
+
+    const b = await setup();
+    await b.call('POST', '/custom-fields', { entity: 'person', label: 'Note', type: 'text' });
+    await b.call('POST', '/custom-fields', { entity: 'company', label: 'Motto', type: 'text' });
+    const imp = await b.upload(csv);
+    expect((await b.start(imp.id, 'run')).progress).toMatchObject({ created: 1, rejected: 0 });
+    expect((await b.people())[0]).toMatchObject({
+      firstName: '@Ann',
+      lastName: "'=quoted",
+      phones: ['+351912345678'],
+      tags: ['-vip'],
+      custom: { note: '=SUM(1)' },
+    });
+    const companyImport = await b.upload(companiesCsv, 'entity=company');
+    expect((await b.start(companyImport.id, 'run')).progress).toMatchObject({ created: 1, rejected: 0 });
+    const list = (await b.call('GET', '/companies')).json() as { data: Json[] };
+    expect(list.data[0]).toMatchObject({ name: '+Plus', custom: { motto: '-1+2' } });
+  });
+  // A file over the report's bound (10,000 rows) takes 10-15 s on PGlite, more on a busy machine.
+  it(
+    'keeps a row-by-row report of the real run (created, updated, unchanged, rejected), bounded, also as CSV',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const t = await setup();
+      const first = await t.start(
+        (await t.upload('email,first name\nann@x.example,Ann\nbob@x.example,Bob\n')).id,
+        'run',
+      );
+      expect(first.progress).toMatchObject({ created: 2 });
+      const [ann, bob] = await t.people('&sort=first_name');
+      // Lines: 1 header, 2 Ann (updated), 3 Bob (unchanged), 4-5 Cy (created; a cell on two lines), 6 rejected.
+      const imp = await t.upload(
+        'email,first name,stage\r\nann@x.example,Annie,customer\r\nbob@x.example,Bob,\r\ncy@x.example,"Cy\r\nC",\r\nnope,Di,\r\n',
+      );
+      const done = await t.start(imp.id, 'run');
+      expect(done.progress).toMatchObject({ created: 1, updated: 1, unchanged: 1, rejected: 1 });
+      const res = await t.call('GET', `/imports/${imp.id}/rows?mode=run`);
+      const page = res.json() as { data: RowDto[]; mode: string; listedThroughRow: number | null };
+      expect(page.mode).toBe('run');
+      expect(page.listedThroughRow).toBeNull();
+      const cy = (await t.people('&filter=email:eq:cy@x.example'))[0];
+      expect(page.data.map((r) => [r.row, r.line, r.action, r.recordId])).toEqual([
+        [1, 2, 'update', ann?.id],
+        [2, 3, 'unchanged', bob?.id],
+        [3, 4, 'create', cy?.id],
+        [4, 6, 'reject', null],
+      ]);
+      expect(page.data[0]?.details).toMatchObject({
+        changes: { firstName: { from: 'Ann', to: 'Annie' } },
+        stage: { from: 'lead', to: 'customer' },
+      });
+      expect(page.data[3]?.summary).toMatch(/^emails\[0\]: /);
+      // The default is the last phase: the run.
+      expect((await t.rows(imp.id)).map((r) => r.action)).toEqual(['update', 'unchanged', 'create', 'reject']);
+
+      const csv = await ctx.app.inject({ method: 'GET', url: `/api/v1/imports/${imp.id}/rows.csv`, headers: t.h });
+      expect(csv.statusCode).toBe(200);
+      expect(csv.headers['content-type']).toContain('text/csv');
+      expect(csv.headers['content-disposition']).toContain('-import-report.csv');
+      const csvRows = parseCsv(csv.body) as string[][];
+      expect(csvRows[0]).toEqual(['row', 'line', 'action', 'recordId', 'summary', 'details']);
+      expect(csvRows.slice(1).map((r) => r.slice(0, 4))).toEqual([
+        ['1', '2', 'update', ann?.id],
+        ['2', '3', 'unchanged', bob?.id],
+        ['3', '4', 'create', cy?.id],
+        ['4', '6', 'reject', ''],
+      ]);
+      expect(JSON.parse(csvRows[4]?.[5] ?? '')).toMatchObject({ values: { email: 'nope', 'first name': 'Di' } });
+      const rejectedCsv = await ctx.app.inject({
+        method: 'GET',
+        url: `/api/v1/imports/${imp.id}/rows.csv?mode=run&action=rejected`,
+        headers: t.h,
+      });
+      expect(rejectedCsv.body.split('\r\n').filter(Boolean)).toHaveLength(2);
+      expect(
+        (await ctx.app.inject({ method: 'GET', url: `/api/v1/imports/${newId()}/rows.csv`, headers: t.h })).statusCode,
+      ).toBe(404);
+
+      // A large file: every rejected row is listed, the other rows only among the first 10,000 (the rest are counted).
+      const lines = ['email,first name'];
+      for (let i = 1; i <= runReportListedRows + 3; i++)
+        lines.push(i === 2 || i === runReportListedRows + 2 ? `bad${i},X` : `p${i}@big.example,P`);
+      const big = await t.start((await t.upload(lines.join('\n'))).id, 'run');
+      expect(big.progress).toMatchObject({ created: runReportListedRows + 1, rejected: 2 });
+      const tail = (
+        await t.call('GET', `/imports/${big.id}/rows?mode=run&cursor=${runReportListedRows - 2}`)
+      ).json() as {
+        data: RowDto[];
+        listedThroughRow: number | null;
+      };
+      expect(tail.listedThroughRow).toBe(runReportListedRows);
+      expect(tail.data.map((r) => [r.row, r.action])).toEqual([
+        [runReportListedRows - 1, 'create'],
+        [runReportListedRows, 'create'],
+        [runReportListedRows + 2, 'reject'],
+      ]);
+      const stored = rowsOf<{ n: number }>(
+        await ctx.database.db.execute(
+          sql`select count(*)::int as n from import_rows where import_id = ${big.id} and mode = 'run'`,
+        ),
+      );
+      expect(stored[0]?.n).toBe(runReportListedRows + 1);
+    },
+  );
 });

@@ -25,6 +25,7 @@ import {
   computeRevenue,
   computeSubscriptionChurnRate,
   computeTenure,
+  dayMs,
   previousPeriod,
   type OrderFact,
   type Period,
@@ -354,12 +355,15 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
           `churn ${part}`,
         ).toBe(churn[part]);
     }
-    const bad = await ctx.app.inject({
-      method: 'GET',
-      url: '/api/v1/metrics/people?from=2024-01-01&to=2024-02-01&metric=revenue',
-      headers: h,
-    });
-    expect(bad.statusCode).toBe(400);
+    for (const q of ['metric=nps', 'metric=revenue&part=lapsing', 'metric=activeCustomers&cohort=2024-13']) {
+      const bad = await ctx.app.inject({
+        method: 'GET',
+        url: `/api/v1/metrics/people?from=2024-01-01&to=2024-02-01&${q}`,
+        headers: h,
+      });
+      expect(bad.statusCode, q).toBe(400);
+      expect(bad.json<{ error: { code: string } }>().error.code).toBe('validation_failed');
+    }
     // A code that is no currency is refused, not answered with a shop of no sales.
     for (const currency of ['XYZ', 'EURO'])
       expect(
@@ -381,6 +385,128 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
         })
       ).statusCode,
     ).toBe(200);
+  });
+
+  it('drills every customer-based number of the summary, each trend month and cohort cell to its customers', async () => {
+    const W = 90;
+    const counted = facts('EUR').orders.filter((o) => o.status !== 'refunded' && o.status !== 'canceled');
+    const firstOrder = new Map<string, number>();
+    for (const o of counted)
+      firstOrder.set(o.personId, Math.min(firstOrder.get(o.personId) ?? Infinity, o.placedAt.getTime()));
+    /** Counted orders per person in [from, to). */
+    const buyers = (from: number, to: number) => {
+      const n = new Map<string, number>();
+      for (const o of counted) {
+        const t = o.placedAt.getTime();
+        if (t >= from && t < to) n.set(o.personId, (n.get(o.personId) ?? 0) + 1);
+      }
+      return n;
+    };
+    const lastBefore = (at: number) => {
+      const last = new Map<string, number>();
+      for (const o of counted) {
+        const t = o.placedAt.getTime();
+        if (t < at) last.set(o.personId, Math.max(last.get(o.personId) ?? -Infinity, t));
+      }
+      return last;
+    };
+    async function allPeople(query: string): Promise<string[]> {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: Array<{ personId: string }>; page: { nextCursor: string | null } } = await get(
+          `/metrics/people?${query}&currency=EUR&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        ids.push(...page.data.map((x) => x.personId));
+        cursor = page.page.nextCursor;
+      } while (cursor);
+      expect(new Set(ids).size, query).toBe(ids.length);
+      return ids.sort();
+    }
+    const sorted = (ids: Iterable<string>) => [...ids].sort();
+    for (const [fromDay, toDay] of periods.slice(0, 4)) {
+      const [from, to] = [day(fromDay).getTime(), day(toDay).getTime()];
+      const now = buyers(from, to);
+      const before = buyers(from - (to - from), from);
+      const last = lastBefore(from);
+      const base = [...last].filter(([, t]) => t >= from - W * dayMs).map(([id]) => id);
+      const churned = base.filter((id) => !now.has(id) && last.get(id)! + W * dayMs <= to);
+      const returned = base.filter((id) => now.has(id));
+      const active = [...now.keys()];
+      const expected: Record<string, string[]> = {
+        'revenue.numerator': active,
+        'orders.numerator': active,
+        'activeCustomers.numerator': active,
+        'averageOrderValue.numerator': active,
+        'purchaseFrequency.denominator': active,
+        'tenure.denominator': active,
+        'newCustomers.numerator': active.filter((id) => firstOrder.get(id)! >= from),
+        'repeatPurchaseRate.numerator': active.filter((id) => now.get(id)! >= 2),
+        'retentionRate.numerator': [...before.keys()].filter((id) => now.has(id)),
+        'retentionRate.denominator': [...before.keys()],
+        'churnRate.numerator': churned,
+        'churnRate.denominator': base,
+        'churnRate.returned': returned,
+        'churnRate.lapsing': base.filter((id) => !churned.includes(id) && !returned.includes(id)),
+        'historicalClv.denominator': [...lastBefore(to).keys()],
+      };
+      const got: Record<string, string[]> = {};
+      for (const [k, ids] of Object.entries(expected)) {
+        const [metric, part] = k.split('.');
+        got[k] = await allPeople(`from=${fromDay}&to=${toDay}&metric=${metric}&part=${part}`);
+        expect(got[k], `${k} [${fromDay}, ${toDay})`).toEqual(sorted(ids));
+      }
+      // And as many as the summary counts.
+      const m = (await get<SummaryBody>(`/metrics/summary?from=${fromDay}&to=${toDay}&currency=EUR`)).metrics;
+      const cur = (k: string) => m[k]!.current as Record<string, number>;
+      expect(got['activeCustomers.numerator']!.length).toBe(cur('activeCustomers').value);
+      expect(got['tenure.denominator']!.length).toBe(cur('tenure').denominator);
+      expect(got['historicalClv.denominator']!.length).toBe(cur('historicalClv').denominator);
+      expect(got['churnRate.returned']!.length).toBe(cur('churnRate').returned);
+      expect(got['churnRate.lapsing']!.length).toBe(cur('churnRate').lapsing);
+    }
+    // The monthly trend: each month's active customers and repeat buyers.
+    const trend = await get<{
+      months: Array<{
+        from: string;
+        to: string;
+        activeCustomers: { value: number };
+        repeatPurchaseRate: { numerator: number };
+      }>;
+    }>('/metrics/trend?to=2024-07-01&months=3&currency=EUR');
+    for (const month of trend.months) {
+      const [f, t] = [month.from.slice(0, 10), month.to.slice(0, 10)];
+      const now = buyers(Date.parse(month.from), Date.parse(month.to));
+      expect(await allPeople(`from=${f}&to=${t}&metric=activeCustomers`)).toEqual(sorted(now.keys()));
+      const repeaters = await allPeople(`from=${f}&to=${t}&metric=repeatPurchaseRate`);
+      expect(repeaters).toEqual(sorted([...now].filter(([, n]) => n >= 2).map(([id]) => id)));
+      expect(repeaters.length).toBe(month.repeatPurchaseRate.numerator);
+    }
+    // Cohort cells: the customers acquired in month c who bought in month c + k, and each cohort's size.
+    const cohorts = await get<{ cohorts: string[]; sizes: number[]; customers: Array<Array<number | null>> }>(
+      '/metrics/cohorts?to=2025-01-01&currency=EUR',
+    );
+    const monthStart = (label: string, plus = 0) => {
+      const [y, mo] = label.split('-').map(Number);
+      return Date.UTC(y!, mo! - 1 + plus, 1);
+    };
+    const dayText = (t: number) => new Date(t).toISOString().slice(0, 10);
+    for (const [r, label] of cohorts.cohorts.slice(0, 3).entries()) {
+      const acquired = new Set(
+        [...firstOrder].filter(([, t]) => t >= monthStart(label) && t < monthStart(label, 1)).map(([id]) => id),
+      );
+      const size = await allPeople(
+        `from=${dayText(monthStart(label))}&to=${dayText(monthStart(label, 1))}&metric=newCustomers&cohort=${label}`,
+      );
+      expect(size, `size of ${label}`).toEqual(sorted(acquired));
+      expect(size.length).toBe(cohorts.sizes[r]);
+      for (let k = 0; k < 4; k++) {
+        const [f, t] = [monthStart(label, k), monthStart(label, k + 1)];
+        const cell = await allPeople(`from=${dayText(f)}&to=${dayText(t)}&metric=activeCustomers&cohort=${label}`);
+        expect(cell, `${label} + ${k}`).toEqual(sorted([...buyers(f, t).keys()].filter((id) => acquired.has(id))));
+        expect(cell.length, `${label} + ${k}`).toBe(cohorts.customers[r]![k]);
+      }
+    }
   });
 
   it("a person's RFM among all customers, and none for someone who never bought", async () => {

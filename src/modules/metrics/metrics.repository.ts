@@ -9,6 +9,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { dayMs } from '../../domain/metrics.ts';
+import type { Filter } from '../../domain/list-query.ts';
+import { rfmSegmentGrid, rfmSegments, type RfmSegment } from '../../domain/rfm.ts';
 
 /** What the roll-ups count: every order status but refunded and canceled (src/domain/metrics.ts isCountedOrder). */
 const counted = sql.raw(`status not in ('refunded', 'canceled')`);
@@ -289,27 +291,57 @@ function periodBounds(p: { from: number; to: number; churnWindowDays: number }) 
  * (a `p` CTE): orders `n` and net in [from, to), whether active in the previous period, the last order before
  * `from` within the window. periodPeople lists these rows; periodFacts counts the same customers without grouping.
  */
-function periodCustomersCte(scope: MetricScope, p: { from: number; to: number; churnWindowDays: number }): SQL {
+function periodCustomersCte(
+  scope: MetricScope,
+  p: { from: number; to: number; churnWindowDays: number },
+  opts: { allHistory?: boolean; cohort?: number | null } = {},
+): SQL {
   const { prevFrom, windowFrom, lo } = periodBounds(p);
   const F = dayOf(p.from);
+  // Historical CLV's customers are everyone with a counted order before `to`: all their days, not the period's.
+  const since = opts.allHistory ? sql`` : sql`and d.day >= ${lo}::date`;
+  // A cohort: customers whose first counted order (in the currency) is in that month (year × 12 + month − 1).
+  const cohort =
+    opts.cohort === undefined || opts.cohort === null
+      ? sql``
+      : sql`and ${monthIndex("(d.customer_first_at at time zone 'UTC')")} = ${opts.cohort}`;
   return sql`
       with p as (
         select d.person_id,
           coalesce(sum(d.orders) filter (where d.day >= ${F}::date), 0) as n,
           coalesce(sum(d.net) filter (where d.day >= ${F}::date), 0) as net,
+          coalesce(sum(d.net), 0) as net_all,
           coalesce(bool_or(d.day >= ${dayOf(prevFrom)}::date and d.day < ${F}::date), false) as prev_active,
-          max(d.last_at) filter (where d.day >= ${dayOf(windowFrom)}::date and d.day < ${F}::date) as last_before
+          max(d.last_at) filter (where d.day >= ${dayOf(windowFrom)}::date and d.day < ${F}::date) as last_before,
+          min(d.customer_first_at) as first_at
         from metric_customer_days d ${segmentJoin('d', scope.segment)}
         where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency}
-          and d.day >= ${lo}::date and d.day < ${dayOf(p.to)}::date
+          ${since} and d.day < ${dayOf(p.to)}::date ${cohort}
         group by d.person_id
       )`;
 }
 
-/** Which customers of the period a number counts (periodFacts' filters, by name). */
-export type PeriodPart = 'active' | 'repeaters' | 'retentionBase' | 'retained' | 'churnBase' | 'churned';
+/**
+ * Which customers of the period a number counts (periodFacts' filters, by name), and the sets behind the other
+ * numbers: `returned` and `lapsing` (the churn base's other parts), `new` (first counted order ever in the period:
+ * a cohort's size) and `customersBefore` (everyone with a counted order before `to`: historical CLV's customers).
+ */
+export const periodParts = [
+  'active',
+  'repeaters',
+  'retentionBase',
+  'retained',
+  'churnBase',
+  'churned',
+  'returned',
+  'lapsing',
+  'new',
+  'customersBefore',
+] as const;
+export type PeriodPart = (typeof periodParts)[number];
 
-function partCondition(part: PeriodPart, p: { to: number; churnWindowDays: number }): SQL {
+function partCondition(part: PeriodPart, p: { from: number; to: number; churnWindowDays: number }): SQL {
+  const churned = sql`p.last_before is not null and p.n = 0 and p.last_before <= ${tsOf(p.to - p.churnWindowDays * dayMs)}`;
   switch (part) {
     case 'active':
       return sql`p.n > 0`;
@@ -322,7 +354,15 @@ function partCondition(part: PeriodPart, p: { to: number; churnWindowDays: numbe
     case 'churnBase':
       return sql`p.last_before is not null`;
     case 'churned':
-      return sql`p.last_before is not null and p.n = 0 and p.last_before <= ${tsOf(p.to - p.churnWindowDays * dayMs)}`;
+      return churned;
+    case 'returned':
+      return sql`p.last_before is not null and p.n > 0`;
+    case 'lapsing':
+      return sql`p.last_before is not null and p.n = 0 and not (${churned})`;
+    case 'new':
+      return sql`p.n > 0 and p.first_at >= ${tsOf(p.from)}`;
+    case 'customersBefore':
+      return sql`true`;
   }
 }
 
@@ -334,18 +374,21 @@ export async function periodPeople(
   scope: MetricScope,
   p: { from: number; to: number; churnWindowDays: number },
   part: PeriodPart,
-  q: { after: { net: number; personId: string } | null; limit: number },
+  q: { after: { net: number; personId: string } | null; limit: number; cohort?: number | null },
 ): Promise<PeriodPersonRow[]> {
+  const allHistory = part === 'customersBefore';
+  // Historical CLV's customers are listed by what they spent before `to`; the others by their net in the period.
+  const net = allHistory ? sql`p.net_all` : sql`p.net`;
   const after = q.after
-    ? sql`and (p.net < ${q.after.net} or (p.net = ${q.after.net} and p.person_id > ${q.after.personId}))`
+    ? sql`and (${net} < ${q.after.net} or (${net} = ${q.after.net} and p.person_id > ${q.after.personId}))`
     : sql``;
   const rows = rowsOf<{ person_id: string; name: string | null; orders: number; net: number }>(
     await db.execute(sql`
-      ${periodCustomersCte(scope, p)}
-      select p.person_id, pp.display_name as name, p.n::int as orders, p.net::float8 as net
+      ${periodCustomersCte(scope, p, { allHistory, cohort: q.cohort ?? null })}
+      select p.person_id, pp.display_name as name, p.n::int as orders, ${net}::float8 as net
       from p join people pp on pp.workspace_id = ${scope.workspaceId} and pp.id = p.person_id
       where ${partCondition(part, p)} ${after}
-      order by p.net desc, p.person_id
+      order by ${net} desc, p.person_id
       limit ${q.limit}`),
   );
   return rows.map((r) => ({ personId: r.person_id, name: r.name ?? '', orders: Number(r.orders), net: Number(r.net) }));
@@ -710,6 +753,69 @@ export async function rfmCells(
       group by rs.r, fs.f`),
   );
   return rows.map((x) => ({ r: Number(x.r), f: Number(x.f), customers: Number(x.customers) }));
+}
+
+/**
+ * The people in some RFM segments as of `asOf` (a day start), as a subquery of (workspace_id, person_id) for the
+ * people list's `rfm_segment` filter: the same scores as the RFM grid (rfmCells, rfmScores) — each currency's
+ * customers ranked among themselves by rank() — for every workspace at once, partitioned by workspace and currency,
+ * so it needs no workspace id: the list's `people.workspace_id = …` reaches it through the join (a person matches
+ * when they are in the segment in one of their currencies, as for the predictive filters). A customer's measures
+ * come from metric_customers unless they have an order dated on or after asOf; then from their customer days
+ * before it (customersAsOf, per customer).
+ */
+export function rfmSegmentMembers(segments: readonly RfmSegment[], asOf: number): SQL {
+  const cells = rfmSegmentGrid.flatMap((row, ri) =>
+    row.flatMap((seg, fi) => (segments.includes(seg) ? [sql`(${ri + 1}, ${fi + 1})`] : [])),
+  );
+  if (!cells.length) return sql`select null::uuid as workspace_id, null::uuid as person_id where false`;
+  const A = dayOf(asOf);
+  return sql`
+    select s.workspace_id, s.person_id from (
+      select x.workspace_id, x.person_id,
+        5 * (rank() over (partition by x.workspace_id, x.currency order by x.recency_days desc) - 1)
+          / count(*) over (partition by x.workspace_id, x.currency) + 1 as r,
+        5 * (rank() over (partition by x.workspace_id, x.currency order by x.frequency asc) - 1)
+          / count(*) over (partition by x.workspace_id, x.currency) + 1 as f
+      from (
+        select c.workspace_id, c.currency, c.person_id, ${A}::date - c.recency_day as recency_days,
+          c.orders::bigint as frequency
+        from metric_customers c where c.last_at < ${tsOf(asOf)}
+        union all
+        select d.workspace_id, d.currency, d.person_id, ${A}::date - max(d.day) as recency_days,
+          sum(d.orders)::bigint as frequency
+        from metric_customers c
+        join metric_customer_days d on d.workspace_id = c.workspace_id and d.currency = c.currency
+          and d.person_id = c.person_id and d.day < ${A}::date
+        where c.last_at >= ${tsOf(asOf)}
+        group by d.workspace_id, d.currency, d.person_id
+      ) x
+    ) s
+    where (s.r, s.f) in (${sql.join(cells, sql`, `)})`;
+}
+
+/**
+ * The people list's `rfm_segment` filter (eq, ne, in, exists) over `person` = (workspace_id, id) of people: RFM as
+ * of the end of today (UTC), the RFM grid's default, computed from the roll-ups when the list is read, so it agrees
+ * with `GET /metrics/rfm` as soon as the roll-ups have the orders. `ne` means in another segment (a customer);
+ * `exists` whether they are a customer at all (a counted order before the end of today).
+ */
+export function rfmSegmentFilter(person: SQL, f: Filter, now = Date.now()): SQL | undefined {
+  const asOf = Math.floor(now / dayMs) * dayMs + dayMs;
+  const member = (segs: readonly RfmSegment[]) => sql`${person} in (${rfmSegmentMembers(segs, asOf)})`;
+  const known = (v: unknown): v is RfmSegment => (rfmSegments as readonly unknown[]).includes(v);
+  switch (f.op) {
+    case 'eq':
+      return member(known(f.value) ? [f.value] : []);
+    case 'in':
+      return member(Array.isArray(f.value) ? f.value.filter(known) : []);
+    case 'ne':
+      return member(rfmSegments.filter((x) => x !== f.value));
+    case 'exists':
+      return f.value ? member(rfmSegments) : sql`not ${member(rfmSegments)}`;
+    default:
+      return undefined;
+  }
 }
 
 export type RfmPersonRow = {

@@ -1,16 +1,19 @@
 /**
  * The roll-ups kept from the event log equal a rebuild from the orders, row for row, after random order writes
  * through the services: new orders, upserts that move an order to another customer or another day, payments,
- * cancellations, refunds in part and in full, people deleted and merged.
+ * cancellations, refunds in part and in full, orders deleted, people deleted and merged.
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
-import { makeWorkspace } from '../../../test/factories.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { rowsOf } from '../../db/client.ts';
 import { SafeSeqTracker } from '../webhooks/webhooks.delivery.ts';
 import { rng } from './metrics.fixture.ts';
+import { endOfTodayUtc } from './metrics.service.ts';
+import { computeRfm, rfmSegments } from '../../domain/rfm.ts';
+import type { OrderFact } from '../../domain/metrics.ts';
 import { affectedPeople, processMetricEvents, rebuildMetricRollups, rollupJobName } from './metrics.rollup.ts';
 import { ensureSystemSchedules, jobDefinitions } from '../../jobs/definitions.ts';
 import { enqueueJob, JobRunner } from '../../jobs/queue.ts';
@@ -58,7 +61,7 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
     return { days, customers, totals };
   }
 
-  it('the job from the event log equals a rebuild after random writes, refunds, cancellations, deletes and merges', async () => {
+  it('the job from the event log equals a rebuild after random writes, refunds, cancellations, order and person deletes and merges', async () => {
     const { services, database } = ctx;
     const db = database.db;
     const ws = await makeWorkspace(services);
@@ -111,6 +114,10 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
         } else if (k < 0.7) {
           const row = await services.orders.update(actor, o.id, { status: 'canceled' });
           o.status = row.order.status;
+        } else if (k < 0.73) {
+          // Deleted with its lines and refunds (DELETE /orders/{id}): the customer is recomputed without it.
+          await services.orders.remove(actor, o.id);
+          orders.splice(orders.indexOf(o), 1);
         } else if (k < 0.85) {
           const left = o.total - o.refunded;
           const amount = r.next() < 0.4 ? left : r.int(1, Math.max(1, left));
@@ -167,6 +174,165 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
     expect(sum).toEqual(check);
     expect(check!.n).toBeGreaterThan(20);
   }, 180_000);
+
+  it('an order deleted through the API leaves the roll-ups equal to a rebuild', async () => {
+    const { services, database, app } = ctx;
+    const db = database.db;
+    const ws = await makeWorkspace(services);
+    const tracker = new SafeSeqTracker();
+    await processMetricEvents(db, tracker);
+    const { person } = await services.people.create(ws.ownerActor, { firstName: 'Deleted' });
+    const { person: other } = await services.people.create(ws.ownerActor, { firstName: 'Kept' });
+    const make = (personId: string, placedAt: string, subtotal: string) =>
+      services.orders.create(ws.ownerActor, { personId, currency: 'EUR', placedAt, subtotal });
+    const first = await make(person.id, '2024-03-01T10:00:00Z', '10.00');
+    const second = await make(person.id, '2024-03-01T18:00:00Z', '5.00');
+    await services.orders.refund(ws.ownerActor, second.order.id, { amount: '1.00' });
+    await make(other.id, '2024-03-01T12:00:00Z', '7.00');
+    await processMetricEvents(db, tracker);
+    expect((await snapshot(ws.workspace.id)).totals).toEqual([
+      expect.objectContaining({ day: '2024-03-01', orders: 3, net: '2100', new_customers: 2 }),
+    ]);
+    const key = await makeApiKey(services, ws);
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/orders/${first.order.id}`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(res.statusCode, res.body).toBe(204);
+    await processMetricEvents(db, tracker);
+    const incremental = await snapshot(ws.workspace.id);
+    const byPerson = new Map(incremental.customers.map((c) => [(c as { person_id: string }).person_id, c]));
+    expect(byPerson.get(person.id)).toMatchObject({ orders: 1, net: '400' });
+    expect(byPerson.get(other.id)).toMatchObject({ orders: 1, net: '700' });
+    expect(incremental.totals).toEqual([
+      expect.objectContaining({ day: '2024-03-01', orders: 2, net: '1100', new_customers: 2 }),
+    ]);
+    await rebuildMetricRollups(db, ws.workspace.id);
+    expect(await snapshot(ws.workspace.id)).toEqual(incremental);
+  });
+
+  it("the people list filtered by an RFM segment is exactly the RFM grid's customers of it, once the job ran", async () => {
+    const { services, database, app } = ctx;
+    const db = database.db;
+    const ws = await makeWorkspace(services);
+    const tracker = new SafeSeqTracker();
+    await processMetricEvents(db, tracker);
+    const h = { authorization: `Bearer ${await makeApiKey(services, ws)}` };
+    const get = async <T>(url: string): Promise<T> => {
+      const res = await app.inject({ method: 'GET', url: `/api/v1${url}`, headers: h });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+      return res.json<T>();
+    };
+    const all = async (url: string, id: (x: Record<string, unknown>) => string) => {
+      const out: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: Array<Record<string, unknown>>; page: { nextCursor: string | null } } = await get(
+          `${url}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        out.push(...page.data.map(id));
+        cursor = page.page.nextCursor;
+      } while (cursor);
+      return out.sort();
+    };
+    // A shop imports two years of history: orders upserted by external id, placed in the past.
+    const r = rng(11);
+    const now = Date.now();
+    const facts: OrderFact[] = [];
+    const people: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const n = r.next() < 0.4 ? 1 : r.int(2, 9);
+      for (let k = 0; k < n; k++) {
+        const placedAt = new Date(now - r.int(1, 730) * 86_400_000 - r.int(0, 86_399_999));
+        const cents = r.int(100, 20_000);
+        const status = r.pick(['paid', 'paid', 'paid', 'placed', 'canceled'] as const);
+        const o = await services.orders.upsert(ws.ownerActor, `imp-${i}-${k}`, {
+          customer: { externalId: `c-${i}`, email: `c${i}@shop.example` },
+          placedAt: placedAt.toISOString(),
+          currency: 'EUR',
+          status,
+          subtotal: (cents / 100).toFixed(2),
+        });
+        if (k === 0) people.push(o.order.personId);
+        facts.push({ personId: o.order.personId, placedAt, amountMinor: cents, status });
+      }
+    }
+    // Before the job ran the grid and the filter both know nothing yet; after it, both know everything.
+    expect((await get<{ customers: number }>('/metrics/rfm')).customers).toBe(0);
+    expect(await all('/people?filter=rfm_segment:exists:true', (p) => String(p.id))).toEqual([]);
+    await processMetricEvents(db, tracker);
+    const grid = await get<{ customers: number; segments: Record<string, number> }>('/metrics/rfm');
+    const expected = computeRfm(facts, new Date(endOfTodayUtc()));
+    expect(grid.customers).toBe(expected.length);
+    let nonEmpty = 0;
+    for (const segment of rfmSegments) {
+      const listed = await all(`/people?filter=rfm_segment:eq:${segment}`, (p) => String(p.id));
+      const behindGrid = await all(`/metrics/rfm/people?segment=${segment}`, (p) => String(p.personId));
+      const reference = expected
+        .filter((x) => x.segment === segment)
+        .map((x) => x.personId)
+        .sort();
+      expect(listed, segment).toEqual(behindGrid);
+      expect(listed, segment).toEqual(reference);
+      expect(listed.length, segment).toBe(grid.segments[segment]);
+      if (listed.length) nonEmpty++;
+    }
+    expect(nonEmpty).toBeGreaterThanOrEqual(4);
+    // in, ne and exists say the same.
+    const champions = await all('/people?filter=rfm_segment:eq:champions', (p) => String(p.id));
+    const loyal = await all('/people?filter=rfm_segment:eq:loyal', (p) => String(p.id));
+    expect(await all('/people?filter=rfm_segment:in:champions|loyal', (p) => String(p.id))).toEqual(
+      [...champions, ...loyal].sort(),
+    );
+    const customers = expected.map((x) => x.personId).sort();
+    expect(await all('/people?filter=rfm_segment:exists:true', (p) => String(p.id))).toEqual(customers);
+    expect(await all('/people?filter=rfm_segment:ne:champions', (p) => String(p.id))).toEqual(
+      customers.filter((id) => !champions.includes(id)),
+    );
+    expect(people.length).toBe(60);
+  });
+
+  it('adds the largest amounts up exactly, and refuses larger ones with a 400 naming the field', async () => {
+    const { services, database, app } = ctx;
+    const db = database.db;
+    const ws = await makeWorkspace(services);
+    const tracker = new SafeSeqTracker();
+    await processMetricEvents(db, tracker);
+    const h = { authorization: `Bearer ${await makeApiKey(services, ws)}` };
+    const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      app.inject({ method, url: `/api/v1${url}`, headers: h, ...(payload ? { payload } : {}) });
+    const { person } = await services.people.create(ws.ownerActor, { firstName: 'Whale' });
+    const amounts = ['10000000000.00', '9999999999.99', '9999999999.97', '0.01', '0.03'];
+    for (const [i, subtotal] of amounts.entries()) {
+      const res = await call('POST', '/orders', {
+        personId: person.id,
+        currency: 'EUR',
+        subtotal,
+        placedAt: `2024-05-0${i + 1}T12:00:00Z`,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    for (const body of [
+      { subtotal: '10000000000.01' },
+      { lines: [{ name: 'Yacht', unitPrice: '6000000000.00', quantity: 2 }] },
+      { subtotal: '9999999999.99', shipping: '0.02' },
+    ]) {
+      const res = await call('POST', '/orders', { personId: person.id, currency: 'EUR', ...body });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json<{ error: { code: string } }>().error.code).toBe('validation_failed');
+      expect(res.body).toMatch(/largest amount/);
+    }
+    await processMetricEvents(db, tracker);
+    const summary = await call('GET', '/metrics/summary?from=2024-05-01&to=2024-06-01&currency=EUR');
+    expect(summary.statusCode, summary.body).toBe(200);
+    const exact = amounts.reduce((a, x) => a + BigInt(x.replace('.', '')), 0n);
+    const m = summary.json<{ metrics: Record<string, { current: { value: number } }> }>().metrics;
+    expect(BigInt(m.revenue!.current.value)).toBe(exact);
+    expect(m.revenue!.current.value).toBe(Number(exact));
+    const rfm = await call('GET', `/people/${person.id}/rfm?currency=EUR`);
+    expect(BigInt(rfm.json<{ rfm: { monetaryMinor: number } }>().rfm.monetaryMinor)).toBe(exact);
+  });
 
   it('runs as the metrics.rollup job of the job runner, scheduled with the system schedules', async () => {
     const { services, database } = ctx;

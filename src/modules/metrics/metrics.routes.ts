@@ -69,7 +69,7 @@ export const metricsRoutes =
         schema: {
           tags,
           summary:
-            'The customers behind a number of the summary (active customers, repeat purchase, retention, churn), highest net first',
+            'The customers behind a number of the summary, a trend month or a cohort cell (every customer-based number; revenue and the other totals: the customers whose orders make them), highest net first',
           querystring: periodPeopleQuery,
           response: { 200: periodPeopleSchema, ...errorResponses },
         },

@@ -35,8 +35,20 @@ export const periodPeopleQuery = summaryQuery.extend({
   metric: z
     .string()
     .max(40)
-    .describe('activeCustomers, repeatPurchaseRate, retentionRate or churnRate: whose customers to list'),
-  part: z.enum(['numerator', 'denominator']).optional().describe('Which side of the ratio (default numerator)'),
+    .describe(
+      'Whose customers to list: revenue, orders, activeCustomers, newCustomers, averageOrderValue, purchaseFrequency, repeatPurchaseRate, retentionRate, churnRate, historicalClv or tenure (totals that are not customers list the customers whose orders make them)',
+    ),
+  part: z
+    .enum(['numerator', 'denominator', 'returned', 'lapsing'])
+    .optional()
+    .describe('Which side of the ratio (default numerator); churnRate also has returned and lapsing'),
+  cohort: z
+    .string()
+    .max(10)
+    .optional()
+    .describe(
+      'Only customers acquired in this month (YYYY-MM): a cohort cell is activeCustomers of its month, its size newCustomers of the first',
+    ),
   limit: listQuery.shape.limit,
   cursor: listQuery.shape.cursor,
 });

@@ -194,6 +194,29 @@ export function endOfTodayUtc(now = Date.now()): number {
   return Math.floor(now / dayMs) * dayMs + dayMs;
 }
 
+export type DrillPartName = 'numerator' | 'denominator' | 'returned' | 'lapsing';
+
+/**
+ * The customers behind each number of the summary that is, or is made of, a set of customers (GET /metrics/people):
+ * per metric, the set of each part (a total's is `numerator`, and `denominator` is the same). Totals that are not
+ * customers (revenue, orders, average order value, purchase frequency, tenure) list the customers whose counted
+ * orders in the period make them (the active customers); historical CLV lists every customer before `to`; churn
+ * also lists the base's customers who returned and those still lapsing.
+ */
+export const drillParts: Record<string, Partial<Record<DrillPartName, PeriodPart>>> = {
+  revenue: { numerator: 'active', denominator: 'active' },
+  orders: { numerator: 'active', denominator: 'active' },
+  activeCustomers: { numerator: 'active', denominator: 'active' },
+  newCustomers: { numerator: 'new', denominator: 'new' },
+  averageOrderValue: { numerator: 'active', denominator: 'active' },
+  purchaseFrequency: { numerator: 'active', denominator: 'active' },
+  repeatPurchaseRate: { numerator: 'repeaters', denominator: 'active' },
+  retentionRate: { numerator: 'retained', denominator: 'retentionBase' },
+  churnRate: { numerator: 'churned', denominator: 'churnBase', returned: 'returned', lapsing: 'lapsing' },
+  historicalClv: { numerator: 'customersBefore', denominator: 'customersBefore' },
+  tenure: { numerator: 'active', denominator: 'active' },
+};
+
 export type MetricsService = ReturnType<typeof createMetricsService>;
 
 export function createMetricsService(deps: { db: Db }) {
@@ -413,15 +436,17 @@ export function createMetricsService(deps: { db: Db }) {
     },
 
     /**
-     * The customers behind a number of the summary: `metric` and `part` (numerator or denominator) name them —
-     * active customers; repeat purchase rate (repeaters of the active); retention (the retained of the previous
-     * period's active); churn (the churned of the base) — highest net in the period first, a page at a time.
+     * The customers behind a number of the summary (or of a trend month or cohort cell, given as a period):
+     * `metric` and `part` name them (drillParts) — highest net in the period first (historical CLV: in all history
+     * before `to`), a page at a time. `cohort` (YYYY-MM) keeps the customers acquired in that month: a cohort cell
+     * is the active customers of its month, a cohort's size the new customers of its first month.
      */
     async periodPeople(
       actor: Actor,
       params: PeriodParams & {
         metric: string;
-        part?: 'numerator' | 'denominator' | undefined;
+        part?: DrillPartName | undefined;
+        cohort?: string | undefined;
         limit?: number | undefined;
         cursor?: string | undefined;
       },
@@ -429,18 +454,25 @@ export function createMetricsService(deps: { db: Db }) {
       assertCan(actor, metricsRead);
       const problems: Problem[] = [];
       const part = params.part ?? 'numerator';
-      const parts: Record<string, { numerator: PeriodPart; denominator: PeriodPart }> = {
-        activeCustomers: { numerator: 'active', denominator: 'active' },
-        repeatPurchaseRate: { numerator: 'repeaters', denominator: 'active' },
-        retentionRate: { numerator: 'retained', denominator: 'retentionBase' },
-        churnRate: { numerator: 'churned', denominator: 'churnBase' },
-      };
-      const chosen = parts[params.metric]?.[part];
-      if (!chosen)
+      const parts = drillParts[params.metric];
+      const chosen = parts?.[part];
+      if (!parts)
         problems.push({
           param: 'metric',
-          message: `lists the customers of ${Object.keys(parts).join(', ')}, not "${params.metric}"`,
+          message: `lists the customers of ${Object.keys(drillParts).join(', ')}, not "${params.metric}"`,
         });
+      else if (!chosen)
+        problems.push({
+          param: 'part',
+          message: `${params.metric} has the parts ${Object.keys(parts).join(', ')}, not "${part}"`,
+        });
+      let cohort: number | null = null;
+      if (params.cohort !== undefined) {
+        const m = /^(\d{4})-(\d{2})$/.exec(params.cohort);
+        if (!m || Number(m[2]) < 1 || Number(m[2]) > 12 || Number(m[1]) < 1900)
+          problems.push({ param: 'cohort', message: `"${params.cohort}" is not a month (YYYY-MM)` });
+        else cohort = Number(m[1]) * 12 + Number(m[2]) - 1;
+      }
       const limit = params.limit ?? 50;
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > maxLimit)
         problems.push({ param: 'limit', message: `must be a whole number from 1 to ${maxLimit}` });
@@ -454,7 +486,7 @@ export function createMetricsService(deps: { db: Db }) {
       if (problems.length || !chosen) throw invalid(problems);
       const p = parsePeriod(params);
       const { scope } = await scopeOf(actor, params);
-      const rows = await periodPeople(db, scope, p, chosen, { after, limit: limit + 1 });
+      const rows = await periodPeople(db, scope, p, chosen, { after, limit: limit + 1, cohort });
       const kept = rows.slice(0, limit);
       const last = kept[kept.length - 1];
       return {

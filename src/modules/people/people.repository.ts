@@ -6,6 +6,7 @@ import type { FieldSpec, FieldSpecs, Filter, ListQuery } from '../../domain/list
 import { normaliseEmailAddress, normalisePhone, normaliseTags } from '../../domain/customers.ts';
 import { rfmSegments } from '../../domain/rfm.ts';
 import type { CustomFieldRow } from '../fields/fields.repository.ts';
+import { rfmSegmentFilter } from '../metrics/metrics.repository.ts';
 
 export type PersonRow = typeof people.$inferSelect;
 export type PersonInsert = typeof people.$inferInsert;
@@ -176,6 +177,9 @@ export function personListColumns(defs: readonly CustomFieldRow[], stages: reado
     specs[name] = p.spec;
     filters[name] = (f) => predictionFilter(p.column, f);
   }
+  // The RFM segment is read live from the metric roll-ups (as the RFM grid shows it), not from the model's scores,
+  // which are as of the last fit.
+  filters.rfm_segment = (f) => rfmSegmentFilter(sql`(${people.workspaceId}, ${people.id})`, f);
   for (const name of consentFieldNames) {
     const [, channel, purpose] = name.split('.');
     specs[name] = { type: 'enum', values: ['granted', 'withdrawn'], sortable: false };

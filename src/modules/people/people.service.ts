@@ -732,6 +732,8 @@ export function createPeopleService(deps: { db: Db }) {
         personId: id,
         type: q.type,
         beforeSeq: q.before,
+        // By when things happened: an order placed a year ago and imported today sits a year back.
+        order: 'occurred',
         limit: q.limit,
       });
     },

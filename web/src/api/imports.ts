@@ -40,6 +40,7 @@ export type Import = {
 
 export type ImportRow = {
   row: number;
+  /** The line of the file the row starts on. */
   line: number;
   action: RowAction;
   recordId: string | null;
@@ -50,6 +51,8 @@ export type ImportRow = {
 export type ImportRowsPage = {
   data: ImportRow[];
   mode: 'dry_run' | 'run';
+  /** Rows after this one are listed only when rejected (a run of a large file); null: every row is listed. */
+  listedThroughRow: number | null;
   page: { nextCursor: string | null; limit: number };
 };
 

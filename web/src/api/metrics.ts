@@ -156,7 +156,16 @@ export type MetricPerson = { personId: string; name: string; orders: number; net
 
 /** The customers behind a number of the summary (GET /metrics/people). */
 export function useMetricPeople(
-  q: ({ from: string; to: string; metric: string; part: 'numerator' | 'denominator' } & MetricsScope) | null,
+  q:
+    | ({
+        from: string;
+        to: string;
+        metric: string;
+        part: 'numerator' | 'denominator' | 'returned' | 'lapsing';
+        /** Only customers acquired in this month (YYYY-MM): a cohort cell or size. */
+        cohort?: string | undefined;
+      } & MetricsScope)
+    | null,
 ) {
   return useInfiniteQuery({
     queryKey: ['metrics', 'people', q],

@@ -154,7 +154,7 @@ export function AnalyticsPage() {
           <Tiles summary={s} currency={currency} onDrill={setDrill} />
           <Trends from={from} to={to} scope={scoped} currency={currency} />
           <SimpleGrid cols={{ base: 1, xl: 2 }}>
-            <CohortHeatMap to={to} scope={scoped} currency={currency} />
+            <CohortHeatMap to={to} scope={scoped} currency={currency} onDrill={setDrill} />
             <RfmGrid asOf={to} scope={scoped} onDrill={setDrill} />
           </SimpleGrid>
         </Stack>
@@ -251,7 +251,16 @@ function Controls(props: {
 
 type Drill =
   | { kind: 'rfm'; title: string; segment?: RfmSegment; r?: number; f?: number }
-  | { kind: 'metric'; title: string; metric: MetricKey; part: 'numerator' | 'denominator' };
+  | {
+      kind: 'metric';
+      title: string;
+      metric: MetricKey | 'newCustomers';
+      part: 'numerator' | 'denominator' | 'returned' | 'lapsing';
+      /** Another period than the dashboard's (a cohort cell's month), and a cohort (YYYY-MM). */
+      from?: string;
+      to?: string;
+      cohort?: string;
+    };
 
 function Tiles(props: { summary: MetricsSummary; currency: string | null; onDrill: (d: Drill) => void }) {
   const s = props.summary;
@@ -281,9 +290,31 @@ function Tiles(props: { summary: MetricsSummary; currency: string | null; onDril
                 </HoverCard.Dropdown>
               </HoverCard>
             </Group>
-            <Text fz={24} fw={700} lh={1.3} data-testid={`metric-${key}`}>
-              {formatMetric(current.value, def, props.currency)}
-            </Text>
+            {drillable(key) ? (
+              <Anchor
+                component="button"
+                fz={24}
+                fw={700}
+                lh={1.3}
+                c="inherit"
+                data-testid={`metric-${key}`}
+                title="The customers behind this number"
+                onClick={() =>
+                  props.onDrill({
+                    kind: 'metric',
+                    title: `${def.label}: ${def.kind === 'share' ? 'counted' : 'customers'}`,
+                    metric: key,
+                    part: 'numerator',
+                  })
+                }
+              >
+                {formatMetric(current.value, def, props.currency)}
+              </Anchor>
+            ) : (
+              <Text fz={24} fw={700} lh={1.3} data-testid={`metric-${key}`}>
+                {formatMetric(current.value, def, props.currency)}
+              </Text>
+            )}
             <Text fz="xs" c="dimmed" lh={1.4}>
               {def.definition.split(';')[0]}
             </Text>
@@ -341,6 +372,25 @@ function Tiles(props: { summary: MetricsSummary; currency: string | null; onDril
                 )}
               </Text>
             )}
+            {key === 'churnRate' && 'returned' in current && (
+              <Text fz="xs">
+                {(['returned', 'lapsing'] as const).map((part, i) => (
+                  <span key={part}>
+                    {i > 0 && ' · '}
+                    <Anchor
+                      component="button"
+                      fz="xs"
+                      onClick={() =>
+                        props.onDrill({ kind: 'metric', title: `${def.label}: ${part}`, metric: key, part })
+                      }
+                    >
+                      {formatCount((current as Record<string, number>)[part] ?? 0)}
+                    </Anchor>{' '}
+                    {part}
+                  </span>
+                ))}
+              </Text>
+            )}
           </Card>
         );
       })}
@@ -383,8 +433,23 @@ function Tiles(props: { summary: MetricsSummary; currency: string | null; onDril
   );
 }
 
-/** The ratios whose customers the API lists (GET /metrics/people). */
-const drillable = (key: MetricKey) => key === 'repeatPurchaseRate' || key === 'retentionRate' || key === 'churnRate';
+/**
+ * The numbers whose customers the API lists (GET /metrics/people): every customer-based one, and the totals made of
+ * customers' orders (their customers). Subscriptions, tickets and surveys are not drilled to customers.
+ */
+const drillableKeys: ReadonlySet<MetricKey> = new Set<MetricKey>([
+  'revenue',
+  'activeCustomers',
+  'orders',
+  'averageOrderValue',
+  'repeatPurchaseRate',
+  'retentionRate',
+  'churnRate',
+  'historicalClv',
+  'purchaseFrequency',
+  'tenure',
+]);
+const drillable = (key: MetricKey) => drillableKeys.has(key);
 
 function Trends(props: { from: string; to: string; scope: MetricsScope; currency: string | null }) {
   // The 12 calendar months ending with the month of the period's last day (`to` is excluded), the last one cut there.
@@ -466,10 +531,22 @@ function ChartCard(props: {
   );
 }
 
-function CohortHeatMap(props: { to: string; scope: MetricsScope; currency: string | null }) {
+function CohortHeatMap(props: {
+  to: string;
+  scope: MetricsScope;
+  currency: string | null;
+  onDrill: (d: Drill) => void;
+}) {
   const q = useCohorts({ to: props.to, maxOffset: cohortMonths, ...props.scope });
   const c = q.data;
   const offsets = c ? Array.from({ length: c.offsets }, (_, i) => i) : [];
+  /** The month `k` months after a cohort's (YYYY-MM), as a period [from, to) cut at the heat map's `to`. */
+  const monthPeriod = (cohort: string, k: number) => {
+    const [y, m] = cohort.split('-').map(Number);
+    const from = day(new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1 + k, 1)));
+    const next = day(new Date(Date.UTC(y ?? 1970, (m ?? 1) + k, 1)));
+    return { from, to: next < props.to ? next : props.to };
+  };
   return (
     <ChartCard
       title="Cohorts"
@@ -513,17 +590,50 @@ function CohortHeatMap(props: { to: string; scope: MetricsScope; currency: strin
               {c.cohorts.map((name, i) => (
                 <Table.Tr key={name}>
                   <Table.Td>{name}</Table.Td>
-                  <Table.Td ta="right">{formatCount(c.sizes[i] ?? 0)}</Table.Td>
+                  <Table.Td ta="right">
+                    <Anchor
+                      component="button"
+                      fz="xs"
+                      data-testid="cohort-size"
+                      onClick={() =>
+                        props.onDrill({
+                          kind: 'metric',
+                          title: `Cohort ${name}: customers acquired`,
+                          metric: 'newCustomers',
+                          part: 'numerator',
+                          ...monthPeriod(name, 0),
+                          cohort: name,
+                        })
+                      }
+                    >
+                      {formatCount(c.sizes[i] ?? 0)}
+                    </Anchor>
+                  </Table.Td>
                   {offsets.map((o) => {
                     const share = c.retention[i]?.[o] ?? null;
                     return (
                       <Table.Td
                         key={o}
                         ta="center"
+                        data-testid={share === null ? undefined : 'cohort-cell'}
                         style={{
                           background:
                             share === null ? undefined : `rgba(18, 184, 134, ${Math.min(0.9, 0.08 + share * 0.9)})`,
+                          cursor: share === null ? undefined : 'pointer',
                         }}
+                        onClick={
+                          share === null
+                            ? undefined
+                            : () =>
+                                props.onDrill({
+                                  kind: 'metric',
+                                  title: `Cohort ${name}, month ${o}: customers who bought`,
+                                  metric: 'activeCustomers',
+                                  part: 'numerator',
+                                  ...monthPeriod(name, o),
+                                  cohort: name,
+                                })
+                        }
                         title={
                           share === null
                             ? 'not observed yet'
@@ -714,25 +824,31 @@ function MetricPeople(props: {
   scope: MetricsScope;
   currency: string | null;
 }) {
+  const d = props.drill;
   const q = useMetricPeople({
-    from: props.from,
-    to: props.to,
-    metric: props.drill.metric,
-    part: props.drill.part,
+    from: d.from ?? props.from,
+    to: d.to ?? props.to,
+    metric: d.metric,
+    part: d.part,
+    ...(d.cohort ? { cohort: d.cohort } : {}),
     ...props.scope,
   });
   const rows = q.data?.pages.flatMap((p) => p.data) ?? [];
+  const allHistory = d.metric === 'historicalClv';
   return (
     <Stack gap="xs" data-testid="drill-people">
       <Text fz="xs" c="dimmed">
-        {metricDefs[props.drill.metric].definition}
+        {d.metric === 'newCustomers'
+          ? 'Customers whose first counted order was placed in the period.'
+          : metricDefs[d.metric].definition}
+        {d.from && d.to ? ` From ${d.from} to ${d.to} (excluded).` : ''}
       </Text>
       <Table fz="sm">
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Customer</Table.Th>
             <Table.Th ta="right">Orders in the period</Table.Th>
-            <Table.Th ta="right">Net in the period</Table.Th>
+            <Table.Th ta="right">{allHistory ? 'Net before the period ends' : 'Net in the period'}</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>

@@ -26,6 +26,7 @@ import {
   IconAlertTriangle,
   IconArrowRight,
   IconCheck,
+  IconDownload,
   IconFileSpreadsheet,
   IconPlayerPlay,
   IconRefresh,
@@ -52,11 +53,11 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { formatDateTime, relativeTime } from '../../lib/format.ts';
 import { notifyError } from '../../lib/notify.ts';
 
-const actionInfo: Record<RowAction, { label: string; color: string; will: string }> = {
-  create: { label: 'Create', color: 'teal', will: 'created' },
-  update: { label: 'Update', color: 'brand', will: 'updated' },
-  unchanged: { label: 'Unchanged', color: 'gray', will: 'unchanged' },
-  reject: { label: 'Reject', color: 'red', will: 'rejected' },
+const actionInfo: Record<RowAction, { label: string; done: string; color: string; will: string }> = {
+  create: { label: 'Create', done: 'Created', color: 'teal', will: 'created' },
+  update: { label: 'Update', done: 'Updated', color: 'brand', will: 'updated' },
+  unchanged: { label: 'Unchanged', done: 'Unchanged', color: 'gray', will: 'unchanged' },
+  reject: { label: 'Reject', done: 'Rejected', color: 'red', will: 'rejected' },
 };
 
 function formatSize(bytes: number): string {
@@ -385,8 +386,13 @@ function ProgressBlock({ imp, label }: { imp: Import; label: string }) {
   );
 }
 
+/**
+ * The row-by-row report of the dry run or of the run (what each row did, with its line in the file), filterable by
+ * what happened, and downloadable as CSV. A run over 10,000 rows lists its other rows only when rejected.
+ */
 function RowReport({ imp, mode }: { imp: Import; mode: 'dry_run' | 'run' }) {
-  const [action, setAction] = useState<string>(mode === 'run' ? 'reject' : '');
+  // After a run with rejected rows, those come first: they are what needs fixing.
+  const [action, setAction] = useState<string>(mode === 'run' && imp.progress.rejected > 0 ? 'reject' : '');
   const rows = useInfiniteQuery({
     queryKey: ['imports', imp.id, 'rows', mode, action],
     initialPageParam: undefined as string | undefined,
@@ -397,39 +403,59 @@ function RowReport({ imp, mode }: { imp: Import; mode: 'dry_run' | 'run' }) {
     getNextPageParam: (last) => last.page.nextCursor ?? undefined,
   });
   const data = rows.data?.pages.flatMap((p) => p.data) ?? [];
+  const listedThrough = rows.data?.pages[0]?.listedThroughRow ?? null;
+  const label = (a: RowAction) => (mode === 'run' ? actionInfo[a].done : actionInfo[a].label);
+  const csvHref = `/api/v1/imports/${imp.id}/rows.csv?${new URLSearchParams({ mode, ...(action ? { action } : {}) }).toString()}`;
   return (
     <Stack gap="xs" data-testid="row-report">
       <Group justify="space-between">
         <Text fz="sm" fw={600}>
-          {mode === 'dry_run' ? 'Row by row' : 'Rows that were not imported'}
+          {mode === 'dry_run' ? 'Row by row' : 'Row by row: what the import did'}
         </Text>
-        {mode === 'dry_run' && (
+        <Group gap="xs">
           <SegmentedControl
             size="xs"
             value={action}
             onChange={setAction}
             data={[
               { value: '', label: 'All' },
-              { value: 'create', label: 'Create' },
-              { value: 'update', label: 'Update' },
+              { value: 'create', label: label('create') },
+              { value: 'update', label: label('update') },
               { value: 'unchanged', label: 'Unchanged' },
               { value: 'reject', label: 'Rejected' },
             ]}
           />
-        )}
+          <Button
+            component="a"
+            href={csvHref}
+            download
+            size="xs"
+            variant="default"
+            leftSection={<IconDownload size={14} />}
+            data-testid="row-report-csv"
+          >
+            CSV
+          </Button>
+        </Group>
       </Group>
+      {listedThrough !== null && (
+        <Text fz="xs" c="dimmed" data-testid="row-report-bounded">
+          Rows after row {listedThrough.toLocaleString()} are listed only when rejected; the counts above include every
+          row.
+        </Text>
+      )}
       <Card withBorder padding={0}>
         {rows.isPending ? (
           <Skeleton h={120} m="md" />
         ) : data.length === 0 ? (
           <Text fz="sm" c="dimmed" p="md">
-            {mode === 'run' ? 'Every row was imported.' : 'No rows of this kind.'}
+            {mode === 'run' && action === 'reject' ? 'Every row was imported.' : 'No rows of this kind.'}
           </Text>
         ) : (
           <Table verticalSpacing={4} className="rapport-dense" data-testid="row-report-table">
             <Table.Thead>
               <Table.Tr>
-                <Table.Th w={70}>Row</Table.Th>
+                <Table.Th w={90}>Row (line)</Table.Th>
                 <Table.Th w={110}>What</Table.Th>
                 <Table.Th>Details</Table.Th>
               </Table.Tr>
@@ -444,13 +470,16 @@ function RowReport({ imp, mode }: { imp: Import; mode: 'dry_run' | 'run' }) {
                 return (
                   <Table.Tr key={`${r.row}`} data-testid="report-row" data-action={r.action}>
                     <Table.Td>
-                      <Text fz="sm" c="dimmed">
-                        {r.row}
+                      <Text fz="sm" c="dimmed" title={`Row ${r.row}, starting on line ${r.line} of the file`}>
+                        {r.row}{' '}
+                        <Text span fz="xs" c="dimmed">
+                          ({r.line})
+                        </Text>
                       </Text>
                     </Table.Td>
                     <Table.Td>
                       <Badge size="sm" variant="light" color={actionInfo[r.action].color} tt="none">
-                        {actionInfo[r.action].label}
+                        {label(r.action)}
                       </Badge>
                     </Table.Td>
                     <Table.Td style={{ whiteSpace: 'normal' }}>

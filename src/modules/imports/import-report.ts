@@ -1,0 +1,49 @@
+import { Readable } from 'node:stream';
+import type { DbOrTx } from '../../db/client.ts';
+import type { ImportMode } from '../../db/schema/index.ts';
+import { csvLine } from '../../domain/csv-cells.ts';
+import { listImportRows, type ImportRowRow } from './imports.repository.ts';
+
+/**
+ * A real run lists every rejected row in its report, and the other rows (created, updated, unchanged) among the
+ * first this many rows of the file; the rest are counted only (the import's progress). A dry run lists every row.
+ * So the report of a 1M-row file holds its rejected rows plus 10,000, and its first rows show what the run did.
+ */
+export const runReportListedRows = 10_000;
+
+/** Whether a row that was not rejected goes into the report: every row of a dry run, the first ones of a run. */
+export function isListed(mode: ImportMode, rowNumber: number): boolean {
+  return mode === 'dry_run' || rowNumber <= runReportListedRows;
+}
+
+/** Up to which row the report lists every row (after it, only rejected ones); null when it lists them all. */
+export function listedThroughRow(mode: ImportMode, totalRows: number): number | null {
+  return mode === 'dry_run' || totalRows <= runReportListedRows ? null : runReportListedRows;
+}
+
+export const reportCsvColumns = ['row', 'line', 'action', 'recordId', 'summary', 'details'] as const;
+
+function reportCsvLine(r: ImportRowRow): string {
+  return csvLine([r.rowNumber, r.line, r.action, r.recordId, r.summary, JSON.stringify(r.details)]);
+}
+
+/** The row report as CSV (a header, then its rows in file order), streamed a page at a time. */
+export function reportCsv(
+  db: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  q: { mode: ImportMode; action?: ImportRowRow['action'] | undefined },
+): Readable {
+  async function* generate(): AsyncGenerator<string> {
+    yield csvLine(reportCsvColumns);
+    let after: number | undefined;
+    for (;;) {
+      const page = await listImportRows(db, workspaceId, importId, { ...q, after, limit: 1000 });
+      if (!page.length) return;
+      yield page.map(reportCsvLine).join('');
+      after = page[page.length - 1]?.rowNumber;
+      if (page.length < 1000) return;
+    }
+  }
+  return Readable.from(generate());
+}
