@@ -135,3 +135,25 @@ export function renderPlaceholders(template: string, values: Record<string, stri
     return v ? v : typeof fb === 'string' ? fb : '';
   });
 }
+
+/** How far in the future a phone system's clock may put a call (clock skew) before the call is refused. */
+export const callClockSkewMs = 5 * 60 * 1000;
+
+const unansweredOutcome =
+  /\b(no[\s_-]*answer|unanswered|not[\s_-]*answered|missed|voice[\s_-]*mail|busy|abandon(ed)?|fail(ed)?|rejected|declined|cancel(l)?ed|no[\s_-]*show)\b/i;
+const answeredOutcome = /\b(answered|resolved|completed|connected|talked|handled)\b/i;
+
+/**
+ * Whether a call was answered, from what the phone system says: an outcome that says it was missed (no answer,
+ * voicemail, busy, abandoned…) is not, one that says answered (resolved, completed, connected…) is, and otherwise a
+ * call with talk time (a duration) was.
+ */
+export function callWasAnswered(call: {
+  outcome?: string | null | undefined;
+  durationSeconds?: number | null | undefined;
+}): boolean {
+  const outcome = call.outcome?.trim() ?? '';
+  if (outcome && unansweredOutcome.test(outcome)) return false;
+  if (outcome && answeredOutcome.test(outcome)) return true;
+  return (call.durationSeconds ?? 0) > 0;
+}

@@ -338,6 +338,92 @@ describe.each(testEngines())('e-mail channel, real SMTP both ways (%s)', (engine
     expect(m.bodyText).toContain('Café order');
   });
 
+  it("an agent's reply carries attachments: stored, listed, downloadable, and sent with the mail", async () => {
+    const first = await send({
+      from: 'files-out@example.com',
+      to: support,
+      subject: 'Need the invoice',
+      messageId: '<need-invoice@mail.example.com>',
+      text: 'Could you send me the invoice for order 77?',
+    });
+    expect(first.ok).toBe(true);
+    const t = (await api('GET', `/api/v1/tickets?q=${encodeURIComponent('Need the invoice')}`)).json().data[0];
+    const pdf = Buffer.from('%PDF-1.4 invoice 77 \u00e9\u00e8', 'utf8');
+    const csv = Buffer.from('line,amount\n1,9.99\n');
+    const before = sink.mails.length;
+
+    const reply = await api('POST', `/api/v1/tickets/${t.id}/replies`, {
+      text: 'Here it is, with the lines as a spreadsheet.',
+      attachments: [
+        { fileName: 'invoice-77.pdf', contentType: 'application/pdf', contentBase64: pdf.toString('base64') },
+        { fileName: '../lines.csv', contentBase64: csv.toString('base64') },
+      ],
+    });
+    expect(reply.statusCode, reply.body).toBe(201);
+    const sent = reply.json();
+    expect(
+      sent.attachments.map((a: { fileName: string; contentType: string; size: number }) => [
+        a.fileName,
+        a.contentType,
+        a.size,
+      ]),
+    ).toEqual([
+      ['invoice-77.pdf', 'application/pdf', pdf.length],
+      ['lines.csv', 'application/octet-stream', csv.length],
+    ]);
+    // Listed on the ticket like an inbound file, and downloadable.
+    const listed = (await api('GET', `/api/v1/tickets/${t.id}`)).json().messages[1];
+    expect(listed.id).toBe(sent.id);
+    expect(listed.attachments).toEqual(sent.attachments);
+    const file = await api('GET', sent.attachments[0].url);
+    expect(file.statusCode).toBe(200);
+    expect(file.rawPayload.equals(pdf)).toBe(true);
+    // Served as a download (never rendered in the console's origin), whatever its type.
+    expect(file.headers['content-disposition']).toBe("attachment; filename*=UTF-8''invoice-77.pdf");
+
+    await deliverEmail(ctx.database.db, ws.workspace.id, sent.id, 1, ctx.dataDir);
+    expect(sink.mails).toHaveLength(before + 1);
+    const out = sink.mails.at(-1);
+    expect(out?.inReplyTo).toBe('<need-invoice@mail.example.com>');
+    expect(out?.attachments.map((a) => [a.filename, a.content.toString('base64')])).toEqual([
+      ['invoice-77.pdf', pdf.toString('base64')],
+      ['lines.csv', csv.toString('base64')],
+    ]);
+    expect(out?.attachments[0]?.contentType).toBe('application/pdf');
+  });
+
+  it('refuses a reply with a file over the attachment limit (413) or that is not base64 (400), storing nothing', async () => {
+    await send({ from: 'too-big@example.com', to: support, subject: 'Big files', text: 'Send me everything.' });
+    const t = (await api('GET', `/api/v1/tickets?q=${encodeURIComponent('Big files')}`)).json().data[0];
+    const old = process.env.RAPPORT_ATTACHMENT_MAX_BYTES;
+    process.env.RAPPORT_ATTACHMENT_MAX_BYTES = '1000';
+    try {
+      const big = await api('POST', `/api/v1/tickets/${t.id}/replies`, {
+        text: 'Attached.',
+        attachments: [
+          { fileName: 'small.txt', contentBase64: Buffer.from('tiny').toString('base64') },
+          { fileName: 'scan.pdf', contentBase64: Buffer.alloc(5000, 1).toString('base64') },
+        ],
+      });
+      expect(big.statusCode, big.body).toBe(413);
+      expect(big.json().error).toMatchObject({
+        code: 'payload_too_large',
+        message: expect.stringContaining('scan.pdf'),
+        details: { field: 'attachments', limitBytes: 1000, refused: [{ fileName: 'scan.pdf', size: 5000 }] },
+      });
+    } finally {
+      if (old === undefined) delete process.env.RAPPORT_ATTACHMENT_MAX_BYTES;
+      else process.env.RAPPORT_ATTACHMENT_MAX_BYTES = old;
+    }
+    const garbled = await api('POST', `/api/v1/tickets/${t.id}/replies`, {
+      text: 'Attached.',
+      attachments: [{ fileName: 'x.txt', contentBase64: 'not base64 at all!' }],
+    });
+    expect(garbled.statusCode).toBe(400);
+    expect(garbled.json().error.code).toBe('validation_failed');
+    expect((await api('GET', `/api/v1/tickets/${t.id}`)).json().messages).toHaveLength(1);
+  });
+
   it('marks a reply failed with a plain reason when no outgoing server is configured', async () => {
     const other = await makeWorkspace(ctx.services);
     const otherKey = await makeApiKey(ctx.services, other);

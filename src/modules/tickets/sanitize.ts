@@ -39,6 +39,8 @@ export function sanitizeMessageHtml(html: string): string {
   });
 }
 
+const textEntities: Record<string, string> = { amp: '&', lt: '<', gt: '>' };
+
 /** Plain text of an HTML body, for previews, search and messages that came without a text part. */
 export function htmlToText(html: string): string {
   const withBreaks = html.replace(/<(br|\/p|\/div|\/li|\/tr|\/h[1-6])\b[^>]*>/gi, '\n').replace(/<li\b[^>]*>/gi, '• ');
@@ -47,13 +49,10 @@ export function htmlToText(html: string): string {
     allowedAttributes: {},
     nonTextTags: ['style', 'script', 'head', 'title'],
   });
+  // sanitize-html decodes every entity of the HTML and escapes only &, < and > again: undo exactly that, in one pass,
+  // so that "&amp;lt;" (the text "&lt;") is not decoded twice into "<".
   return text
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
+    .replace(/&(amp|lt|gt);/g, (_, name: string) => textEntities[name] ?? '')
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();

@@ -517,8 +517,31 @@ export type TicketClockHistory = {
 };
 
 /**
+ * What the SLA clock counts of each message: its direction, time and automatic reason (meta.automatic, or null). An
+ * answered inbound call (`meta.call.answeredAt`, set by logCall) is the agent speaking to the customer: it counts as
+ * a reply at its answer time (not before the ticket existed), not as the customer writing. ticketClockHistory reads
+ * the same in SQL.
+ */
+export function clockMessages(
+  ticket: Pick<TicketRow, 'createdAt'>,
+  rows: Array<Pick<MessageRow, 'direction' | 'createdAt' | 'meta'>>,
+): Array<{ direction: MessageRow['direction']; createdAt: Date; automatic: unknown }> {
+  return rows.map((m) => {
+    const answered = m.direction === 'inbound' ? m.meta.call?.answeredAt : undefined;
+    if (typeof answered === 'string')
+      return {
+        direction: 'outbound',
+        createdAt: new Date(Math.max(Date.parse(answered), ticket.createdAt.getTime())),
+        automatic: m.meta.automatic ?? null,
+      };
+    return { direction: m.direction, createdAt: m.createdAt, automatic: m.meta.automatic };
+  });
+}
+
+/**
  * The ticket's status changes (from its events) and, with `withMessages`, each message's direction, time and
- * automatic reason (meta.automatic as stored, or null), oldest first: one statement.
+ * automatic reason (meta.automatic as stored, or null; an answered inbound call as clockMessages says), oldest
+ * first: one statement.
  */
 export async function ticketClockHistory(
   db: DbOrTx,
@@ -532,9 +555,16 @@ export async function ticketClockHistory(
         ${ticketStatusHistory(workspaceId, ticketId)} as statuses,
         ${
           opts.withMessages
-            ? sql`(select coalesce(json_agg(json_build_object('direction', m.direction, 'at', m.created_at,
-                    'automatic', m.meta->'automatic') order by m.created_at, m.id), '[]')
-                 from ${messages} m where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId})`
+            ? sql`(select coalesce(json_agg(json_build_object(
+                      'direction', case when a.answered is null then m.direction else 'outbound' end,
+                      'at', case when a.answered is null then m.created_at else greatest(a.answered, (
+                        select t.created_at from ${tickets} t where t.workspace_id = ${workspaceId} and t.id = ${ticketId}
+                      )) end,
+                      'automatic', m.meta->'automatic') order by m.created_at, m.id), '[]')
+                 from ${messages} m
+                 cross join lateral (select case when m.direction = 'inbound'
+                   then (m.meta->'call'->>'answeredAt')::timestamptz end as answered) a
+                 where m.workspace_id = ${workspaceId} and m.ticket_id = ${ticketId})`
             : sql`null`
         } as messages`),
   );

@@ -8,7 +8,7 @@ import { errorResponses, idParam, pageOf } from '../../http/schemas.ts';
 import { AppError } from '../../errors.ts';
 import { assertCan } from '../auth/access.ts';
 import { timelinePage, timelineQuery } from '../people/people.routes.ts';
-import { attachmentPath } from './attachments.ts';
+import { attachmentLimitBytes, attachmentPath } from './attachments.ts';
 import { findAttachment, findMessage } from './tickets.repository.ts';
 import type { TicketsService } from './tickets.service.ts';
 import {
@@ -34,7 +34,16 @@ const callBody = z.object({
   direction: z.enum(['inbound', 'outbound']),
   customerPhone: z.string().trim().min(3).max(40).describe('Any format; read with the workspace default country'),
   customerName: z.string().trim().max(200).optional(),
-  at: z.iso.datetime({ offset: true }).optional().describe('When it happened (default: now)'),
+  at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('When it happened (default: now); more than 5 minutes in the future is refused'),
+  answeredAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      'When an agent answered (default: the start of a call whose outcome or duration says it was answered); an answered inbound call is the first response',
+    ),
   durationSeconds: z.number().int().min(0).max(86_400).optional(),
   outcome: z.string().trim().max(200).optional().describe('e.g. resolved, voicemail, no answer'),
   recordingUrl: z
@@ -122,7 +131,17 @@ export const ticketsRoutes =
           response: { 201: ticketSchema, ...errorResponses },
         },
       },
-      async (req, reply) => reply.status(201).send(presentTicket(await tickets.create(requireActor(req), req.body))),
+      async (req, reply) => {
+        const { call, ...body } = req.body;
+        const logged = call && {
+          ...call,
+          startedAt: call.startedAt ? new Date(call.startedAt) : undefined,
+          answeredAt: call.answeredAt ? new Date(call.answeredAt) : undefined,
+        };
+        return reply
+          .status(201)
+          .send(presentTicket(await tickets.create(requireActor(req), { ...body, call: logged })));
+      },
     );
 
     r.get(
@@ -155,6 +174,8 @@ export const ticketsRoutes =
     r.post(
       '/tickets/:id/replies',
       {
+        // Room for one file at the attachment limit, base64-encoded (4 bytes for 3), beside the text and HTML.
+        bodyLimit: Math.max(app.initialConfig.bodyLimit ?? 0, Math.ceil(attachmentLimitBytes() / 3) * 4 + 2_500_000),
         schema: {
           tags,
           summary: 'Reply to the customer (sent through the channel) or add an internal note',
@@ -164,8 +185,16 @@ export const ticketsRoutes =
         },
       },
       async (req, reply) => {
-        const out = await tickets.reply(requireActor(req), req.params.id, req.body);
-        return reply.status(201).send(presentMessage(out.message, []));
+        const { attachments, ...body } = req.body;
+        const out = await tickets.reply(requireActor(req), req.params.id, {
+          ...body,
+          attachments: attachments?.map((a) => ({
+            fileName: a.fileName,
+            contentType: a.contentType ?? 'application/octet-stream',
+            content: Buffer.from(a.contentBase64, 'base64'),
+          })),
+        });
+        return reply.status(201).send(presentMessage(out.message, out.attachments));
       },
     );
 
@@ -233,8 +262,12 @@ export const ticketsRoutes =
         },
       },
       async (req, reply) => {
-        const { at, ...rest } = req.body;
-        const out = await tickets.logCall(requireActor(req), { ...rest, ...(at ? { at: new Date(at) } : {}) });
+        const { at, answeredAt, ...rest } = req.body;
+        const out = await tickets.logCall(requireActor(req), {
+          ...rest,
+          ...(at ? { at: new Date(at) } : {}),
+          ...(answeredAt ? { answeredAt: new Date(answeredAt) } : {}),
+        });
         return reply.status(201).send({ ticket: presentTicket(out.ticket), message: presentMessage(out.message, []) });
       },
     );

@@ -267,6 +267,17 @@ export const ticketCreateBody = z.object({
   teamId: z.uuid().nullish(),
   tags: z.array(shortText(50)).max(50).optional(),
   custom: customValuesBody,
+  call: z
+    .object({
+      startedAt: z.iso.datetime({ offset: true }).optional(),
+      answeredAt: z.iso.datetime({ offset: true }).optional(),
+      durationSeconds: z.number().int().min(0).max(86_400).optional(),
+      outcome: z.string().trim().max(200).optional().describe('e.g. answered, resolved, voicemail, no answer'),
+    })
+    .optional()
+    .describe(
+      'A phone call logged by hand (channel phone, from the customer); answered (an answer time, an outcome or a duration that says so) it is the first response. Times more than 5 minutes ahead are refused',
+    ),
 });
 
 export const ticketPatchBody = z
@@ -294,6 +305,25 @@ export const replyBody = z.object({
     .optional()
     .describe('The newest message you saw; if others arrived since, 409 with reason "collision" unless force'),
   force: z.boolean().optional(),
+  attachments: z
+    .array(
+      z.object({
+        fileName: z.string().trim().min(1).max(255),
+        contentType: z
+          .string()
+          .trim()
+          .max(200)
+          .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'a MIME type such as application/pdf')
+          .optional()
+          .describe('Default application/octet-stream'),
+        contentBase64: z.base64().describe('The file, base64-encoded'),
+      }),
+    )
+    .max(20)
+    .optional()
+    .describe(
+      'Files sent with the reply (an e-mail carries them) and kept like inbound ones; each at most the attachment limit (RAPPORT_ATTACHMENT_MAX_BYTES, 20 MB): 413 beyond',
+    ),
 });
 
 export const mergeBody = z.object({ ticketIds: z.array(z.uuid()).min(1).max(50) });

@@ -22,6 +22,8 @@ import type { SlaEvent } from '../../domain/sla.ts';
 import { isRole, rolePermissions, systemActor, type Actor } from '../../domain/permissions.ts';
 import {
   baseSubject,
+  callClockSkewMs,
+  callWasAnswered,
   ticketTypesOf,
   isDone,
   statusAfterAgentReply,
@@ -40,7 +42,7 @@ import { findPerson, type PersonInsert, type PersonRow } from '../people/people.
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields } from '../fields/record-fields.ts';
-import { attachmentLimitBytes, storeAttachment, type IncomingAttachment } from './attachments.ts';
+import { attachmentLimitBytes, storeAttachment, type IncomingAttachment, type StoredFile } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
 import { clockOf, initialTicketSla, refreshTicketSla, ticketSlaAfter } from '../sla/sla.service.ts';
 import { replyContext } from './reply-context.ts';
@@ -56,6 +58,7 @@ import {
   conversationsOfTicket,
   findConversation,
   findConversationByExternalId,
+  messagesOfConversation,
   findMessage,
   findMessageByEmailIds,
   findTicket,
@@ -76,6 +79,7 @@ import {
   ticketListColumns,
   touchConversation,
   ticketClockHistory,
+  clockMessages,
   ticketEvent,
   ticketUpdate,
   updateTicket,
@@ -84,6 +88,7 @@ import {
   type ConversationRow,
   type MessageRow,
   type AttachmentInsert,
+  type AttachmentRow,
   type TicketInsert,
   type TicketRow,
 } from './tickets.repository.ts';
@@ -149,6 +154,14 @@ export type TicketListParams = {
   filter?: string | string[] | undefined;
   queue?: 'mine' | 'unassigned' | 'my_teams' | 'breaching' | 'open' | 'all' | undefined;
   q?: string | undefined;
+};
+
+/** A phone call an agent logs by hand when opening its ticket. */
+export type ManualCall = {
+  startedAt?: Date | undefined;
+  answeredAt?: Date | undefined;
+  durationSeconds?: number | undefined;
+  outcome?: string | undefined;
 };
 
 export type ReplyInput = {
@@ -351,12 +364,12 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     messageId: string,
     files: IncomingAttachment[] | undefined,
   ): Promise<{
-    rows: AttachmentInsert[];
+    rows: Array<StoredFile & { workspaceId: string; messageId: string }>;
     refused: Array<{ fileName: string; size: number; reason: string }>;
   }> {
     const refused: Array<{ fileName: string; size: number; reason: string }> = [];
     const limit = attachmentLimitBytes();
-    const rows: AttachmentInsert[] = [];
+    const rows: Array<StoredFile & { workspaceId: string; messageId: string }> = [];
     for (const f of files ?? []) {
       if (f.content.length > limit) {
         refused.push({
@@ -514,7 +527,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       custom,
       lastCustomerMessageAt: at,
     };
-    const createdAt = new Date();
+    // A message that came in before now (a phone call logged once it was under way or over) dates its ticket.
+    const now = new Date();
+    const createdAt = m.receivedAt && m.receivedAt < now ? m.receivedAt : now;
     const ruleSet = m.automatic ? undefined : config.rules['ticket.created'];
     const matched = ruleSet?.length
       ? matchingRules(ruleSet.map(asRule), 'ticket.created', ruleFacts(fields, ruleText(m, text), person))
@@ -915,11 +930,14 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         /** Values of the ticket's custom fields (checked against their definitions). */
         custom?: Record<string, unknown> | undefined;
         meta?: MessageMeta | undefined;
+        /** A phone call the agent logs by hand (channel phone): answered, it is the ticket's first response. */
+        call?: ManualCall | undefined;
       },
     ) {
       assertCan(actor, 'tickets:write');
       input = wellFormed(input);
       const kind = input.channel ?? 'api';
+      const call = input.call ? manualCall(input.call, kind, input.from) : null;
       const created = await db.transaction(async (tx) => {
         const channel = await ensureChannel(tx, actor.workspaceId, kind);
         const person = await resolvePerson(tx, actor, input.requester, kind);
@@ -940,7 +958,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         const html = input.html ? sanitizeMessageHtml(input.html) : null;
         const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
         const now = new Date();
+        // A call logged by hand is over or under way: answered, the ticket it opens was answered as it opened (the
+        // clock counts an answer no earlier than the ticket, see clockMessages).
+        const spoke = call?.answeredAt ? now : null;
         const ticket = await createTicketRow(tx, actor, {
+          ...(spoke ? { createdAt: now, updatedAt: now, firstResponseAt: spoke, lastAgentReplyAt: spoke } : {}),
           subject: input.subject.trim().slice(0, 300),
           type,
           priority: (input.priority ?? 'normal') as TicketRow['priority'],
@@ -986,7 +1008,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             authorId: fromAgent ? actorRef(actor) : person.id,
             bodyText: text,
             bodyHtml: html,
-            meta: input.meta ?? {},
+            meta: { ...(input.meta ?? {}), ...(call ? { call: call.meta } : {}) },
             delivery: fromAgent ? 'stored' : 'received',
           });
           await appendEvent(
@@ -1071,6 +1093,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             mergedIntoId: before.mergedIntoId,
           });
         await checkFields(tx, actor, patch);
+        assertNotReopeningClosed(before, patch.status);
         const set: Partial<TicketInsert> = {};
         if (patch.subject !== undefined) set.subject = patch.subject.trim().slice(0, 300);
         if (patch.type !== undefined) set.type = patch.type;
@@ -1121,9 +1144,26 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     },
 
     /** A public reply (sent through the conversation's channel) or an internal note. */
-    async reply(actor: Actor, id: string, input: ReplyInput): Promise<{ ticket: TicketRow; message: MessageRow }> {
+    async reply(
+      actor: Actor,
+      id: string,
+      input: ReplyInput,
+    ): Promise<{ ticket: TicketRow; message: MessageRow; attachments: AttachmentRow[] }> {
       assertCan(actor, 'tickets:write');
       input = wellFormed(input);
+      // A file over the limit refuses the reply before anything is written (an agent can send it another way).
+      const limit = attachmentLimitBytes();
+      const tooLarge = (input.attachments ?? []).filter((f) => f.content.length > limit);
+      if (tooLarge.length)
+        throw new AppError(
+          'payload_too_large',
+          `${tooLarge.map((f) => f.fileName).join(', ')} ${tooLarge.length > 1 ? 'are' : 'is'} larger than the ${Math.round(limit / 1024 / 1024)} MB attachment limit`,
+          {
+            field: 'attachments',
+            limitBytes: limit,
+            refused: tooLarge.map((f) => ({ fileName: f.fileName, size: f.content.length })),
+          },
+        );
       const html = input.html ? sanitizeMessageHtml(input.html) : null;
       const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
       if (!text && !input.attachments?.length)
@@ -1162,14 +1202,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                 },
               );
           }
-          const convs = ctx.conversations;
-          const conversation = input.conversationId
-            ? convs.find((c) => c.id === input.conversationId)
-            : [...convs].sort((a, b) => b.lastMessageAt.getTime() - a.lastMessageAt.getTime())[0];
-          if (!conversation)
-            throw new AppError('validation_failed', 'That conversation is not part of this ticket', {
-              field: 'conversationId',
-            });
+          const conversation = replyConversation(ctx.conversations, all, input.conversationId);
           const channel = conversation.channelId ? (ctx.channels.get(conversation.channelId) ?? null) : null;
           const customerId = conversation.personId ?? ticket.personId;
           const messageId = newId();
@@ -1178,6 +1211,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             throw new AppError('payload_too_large', `${files.refused[0]?.fileName} is ${files.refused[0]?.reason}`, {
               refused: files.refused,
             });
+          const stored: AttachmentRow[] = files.rows.map((f) => ({ ...f, createdAt: new Date() }));
           const internal = Boolean(input.internal);
           // A chat visitor who left goes on by e-mail when we know their address (the widget asks for it offline).
           const chatByEmail =
@@ -1199,6 +1233,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           }
           const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
           if (input.status) await checkFields(tx, actor, { status: input.status });
+          assertNotReopeningClosed(ticket, input.status);
           if (wanted !== before) {
             if (isDone(wanted) && !isDone(before)) {
               await customValues(tx, actor.workspaceId, ticket.custom, {}, { before, after: wanted });
@@ -1252,7 +1287,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           const clock = clockOf(
             after,
             [...ctx.statuses, ...(statusChanged ? [{ to: after.status, at: now }] : [])],
-            [...all, row].map((m) => ({ direction: m.direction, createdAt: m.createdAt, automatic: m.meta.automatic })),
+            clockMessages(after, [...all, row]),
           );
           const customer = after.personId ? (ctx.people.get(after.personId) ?? null) : null;
           // Null when a warning or breach is due: refreshTicketSla records it after the write.
@@ -1261,7 +1296,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             channel: conversation.channel,
             conversation: null,
             message: row,
-            files: files.rows,
+            files: stored,
             events: recorded,
             continues: { conversationId: conversation.id, at: now },
             change: { ...set, ...sla },
@@ -1278,7 +1313,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
                 config: ctx.sla,
                 clock,
               })) ?? ticket;
-          return { ticket, message };
+          return { ticket, message, attachments: stored };
         }),
       );
       if (notice) await announceMessage(notice, announced);
@@ -1377,8 +1412,6 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           });
         if (chosen.length === all.length)
           throw new AppError('validation_failed', 'Leave at least one message on the ticket', { field: 'messageIds' });
-        const first = chosen[0];
-        const origin = first ? await findConversation(tx, actor.workspaceId, first.conversationId) : null;
         const ticket = await createTicketRow(tx, actor, {
           subject: (input.subject?.trim() || `Split from #${source.number}: ${source.subject}`).slice(0, 300),
           type: source.type,
@@ -1393,23 +1426,43 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           custom: source.custom,
           lastCustomerMessageAt: [...chosen].reverse().find((m) => m.direction === 'inbound')?.createdAt ?? null,
         });
-        const conversation = await insertConversation(tx, {
-          workspaceId: actor.workspaceId,
-          id: newId(),
-          ticketId: ticket.id,
-          channel: origin?.channel ?? source.channel,
-          channelId: origin?.channelId ?? source.channelId,
-          personId: source.personId,
-          subject: origin?.subject ?? source.subject,
-          lastMessageAt: chosen.at(-1)?.createdAt ?? new Date(),
-        });
-        await moveMessages(
-          tx,
-          actor.workspaceId,
-          chosen.map((m) => m.id),
-          conversation.id,
-          ticket.id,
-        );
+        // No conversation is left behind empty: one whose messages all go moves whole to the new ticket (its thread
+        // id, e-mail thread and chat session with it); the messages chosen from one that keeps others go to a new
+        // conversation of the same channel, and the one left dates from its newest remaining message. A reply then
+        // finds, on either ticket, only conversations that hold messages.
+        const sourceConversations = await conversationsOfTicket(tx, actor.workspaceId, id);
+        for (const origin of sourceConversations) {
+          const inOrigin = all.filter((m) => m.conversationId === origin.id);
+          const moving = inOrigin.filter((m) => wanted.includes(m.id));
+          if (!moving.length) continue;
+          if (moving.length === inOrigin.length) {
+            await moveConversations(tx, actor.workspaceId, [origin.id], ticket.id);
+            continue;
+          }
+          const conversation = await insertConversation(tx, {
+            workspaceId: actor.workspaceId,
+            id: newId(),
+            ticketId: ticket.id,
+            channel: origin.channel,
+            channelId: origin.channelId,
+            personId: origin.personId ?? source.personId,
+            subject: origin.subject ?? source.subject,
+            lastMessageAt: moving.at(-1)?.createdAt ?? new Date(),
+          });
+          await moveMessages(
+            tx,
+            actor.workspaceId,
+            moving.map((m) => m.id),
+            conversation.id,
+            ticket.id,
+          );
+          const staying = inOrigin.filter((m) => !wanted.includes(m.id)).at(-1);
+          if (staying) await touchConversation(tx, actor.workspaceId, origin.id, staying.createdAt);
+        }
+        const lastLeft =
+          all.filter((m) => m.direction === 'inbound' && !wanted.includes(m.id)).at(-1)?.createdAt ?? null;
+        if ((lastLeft?.getTime() ?? null) !== (source.lastCustomerMessageAt?.getTime() ?? null))
+          await updateTicket(tx, actor.workspaceId, id, { lastCustomerMessageAt: lastLeft });
         await appendEvent(
           tx,
           actor,
@@ -1465,6 +1518,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         customerPhone: string;
         customerName?: string | undefined;
         at?: Date | undefined;
+        /** When the call was answered (default: from the outcome and duration, see callWasAnswered). */
+        answeredAt?: Date | undefined;
         durationSeconds?: number | undefined;
         outcome?: string | undefined;
         recordingUrl?: string | undefined;
@@ -1473,6 +1528,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     ): Promise<{ ticket: TicketRow; message: MessageRow }> {
       assertCan(actor, 'tickets:write');
       const channel = await db.transaction((tx) => ensureChannel(tx, actor.workspaceId, 'phone'));
+      const times = await callTimes(actor, channel, input);
       const call = {
         id: input.callId,
         event: input.event,
@@ -1480,6 +1536,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         durationSeconds: input.durationSeconds ?? null,
         outcome: input.outcome ?? null,
         recordingUrl: input.recordingUrl ?? null,
+        ...(times.answeredAt ? { answeredAt: times.answeredAt.toISOString() } : {}),
       };
       const who = input.customerName ? `${input.customerName} (${input.customerPhone})` : input.customerPhone;
       const mins =
@@ -1506,7 +1563,21 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           receivedAt: input.at,
         });
         if (r.outcome === 'ignored') throw new AppError('conflict', r.reason);
-        return { ticket: r.ticket, message: r.message };
+        const answeredAt = times.answeredAt;
+        if (!answeredAt) return { ticket: r.ticket, message: r.message };
+        // Answered, the call is the agent speaking to the customer: their first response (and latest reply) at the
+        // answer time; the SLA clock reads the same from the message (clockMessages).
+        const ticket = await db.transaction(async (tx) => {
+          let t = await mustFind(tx, actor, r.ticket.id, true);
+          const spoke = new Date(Math.max(answeredAt.getTime(), t.createdAt.getTime()));
+          const set: Partial<TicketInsert> = {};
+          if (!t.firstResponseAt || t.firstResponseAt > spoke) set.firstResponseAt = spoke;
+          if (!t.lastAgentReplyAt || t.lastAgentReplyAt < spoke) set.lastAgentReplyAt = spoke;
+          if (Object.keys(set).length) t = (await updateTicket(tx, actor.workspaceId, t.id, set)) ?? t;
+          return (await refreshTicketSla(tx, actor.workspaceId, t.id)) ?? t;
+        });
+        await announce({ kind: 'ticket', workspaceId: actor.workspaceId, ticketId: ticket.id });
+        return { ticket, message: r.message };
       }
       return db.transaction(async (tx) => {
         let conversation = await findConversationByExternalId(tx, actor.workspaceId, channel.id, input.callId);
@@ -1585,6 +1656,153 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       return m;
     },
   };
+
+  /**
+   * A call logged by hand with its ticket: only on the phone channel and in the customer's words (an inbound call);
+   * its times are checked as a phone system's are (callTimes), and it is answered when given an answer time or when
+   * callWasAnswered says so from its outcome and duration.
+   */
+  function manualCall(
+    call: ManualCall,
+    kind: string,
+    from: 'customer' | 'agent' | undefined,
+  ): { answeredAt: Date | null; meta: Record<string, unknown> } {
+    if (kind !== 'phone' || from === 'agent')
+      throw new AppError('validation_failed', "A call is logged on a phone ticket, in the customer's words", {
+        field: 'call',
+      });
+    const now = Date.now();
+    for (const [field, value] of [
+      ['call.startedAt', call.startedAt],
+      ['call.answeredAt', call.answeredAt],
+    ] as const)
+      if (value && value.getTime() > now + callClockSkewMs)
+        throw new AppError('validation_failed', `The call's ${field.slice(5)} is in the future`, { field });
+    if (call.startedAt && call.answeredAt && call.answeredAt < call.startedAt)
+      throw new AppError('validation_failed', 'The call cannot be answered before it started', {
+        field: 'call.answeredAt',
+      });
+    const answeredAt = call.answeredAt ?? (callWasAnswered(call) ? (call.startedAt ?? new Date(now)) : null);
+    return {
+      answeredAt,
+      meta: {
+        direction: 'inbound',
+        event: 'logged',
+        durationSeconds: call.durationSeconds ?? null,
+        outcome: call.outcome ?? null,
+        ...(call.startedAt ? { startedAt: call.startedAt.toISOString() } : {}),
+        ...(answeredAt ? { answeredAt: answeredAt.toISOString() } : {}),
+      },
+    };
+  }
+
+  /**
+   * A call's times, checked: nothing in the future beyond the phone system's clock skew, no end before the call's
+   * start (its `started` event when one was logged, else the end less the duration), no answer outside the call. The
+   * answer time is the one given, or for an answered call (callWasAnswered) the start — for an ended call with a
+   * duration, the end less the duration when that is later (the ringing before is not talk).
+   */
+  async function callTimes(
+    actor: Actor,
+    channel: ChannelRow,
+    input: {
+      callId: string;
+      event: 'started' | 'ended';
+      at?: Date | undefined;
+      answeredAt?: Date | undefined;
+      durationSeconds?: number | undefined;
+      outcome?: string | undefined;
+    },
+  ): Promise<{ startedAt: Date; answeredAt: Date | null }> {
+    const now = Date.now();
+    const at = input.at ?? new Date(now);
+    const refuse = (field: string, message: string, more: Record<string, unknown> = {}) =>
+      new AppError('validation_failed', message, { field, ...more });
+    for (const [field, value] of [
+      ['at', input.at],
+      ['answeredAt', input.answeredAt],
+    ] as const)
+      if (value && value.getTime() > now + callClockSkewMs)
+        throw refuse(
+          field,
+          `The call's ${field} is in the future (${value.toISOString()}): check the phone system's clock`,
+        );
+    const known = await findConversationByExternalId(db, actor.workspaceId, channel.id, input.callId);
+    const logged = known ? await messagesOfConversation(db, actor.workspaceId, known.id) : [];
+    const started = logged.find((m) => m.meta.call?.id === input.callId && m.meta.call.event === 'started');
+    let startedAt = at;
+    if (input.event === 'ended') {
+      if (started && at < started.createdAt)
+        throw refuse('at', 'The call cannot end before it started', { startedAt: started.createdAt.toISOString() });
+      startedAt =
+        started?.createdAt ??
+        (input.durationSeconds !== undefined ? new Date(at.getTime() - input.durationSeconds * 1000) : at);
+    }
+    if (input.answeredAt) {
+      if (input.answeredAt < startedAt)
+        throw refuse('answeredAt', 'The call cannot be answered before it started', {
+          startedAt: startedAt.toISOString(),
+        });
+      if (input.event === 'ended' && input.answeredAt > at)
+        throw refuse('answeredAt', 'The call cannot be answered after it ended', { endedAt: at.toISOString() });
+      return { startedAt, answeredAt: input.answeredAt };
+    }
+    if (!callWasAnswered(input)) return { startedAt, answeredAt: null };
+    const talkFrom =
+      input.event === 'ended' && input.durationSeconds !== undefined
+        ? at.getTime() - input.durationSeconds * 1000
+        : startedAt.getTime();
+    return { startedAt, answeredAt: new Date(Math.max(startedAt.getTime(), talkFrom)) };
+  }
+
+  /**
+   * The conversation a reply goes to: the one named, when it is the ticket's and holds its messages; else the one of
+   * the customer's newest message (not the one touched last: a split or merge leaves conversations whose time says
+   * little about where the customer is), else of the newest message, else the newest conversation (a ticket opened
+   * without a message).
+   */
+  function replyConversation(convs: ConversationRow[], all: MessageRow[], wanted: string | undefined): ConversationRow {
+    const holding = (c: ConversationRow) => all.some((m) => m.conversationId === c.id);
+    if (wanted) {
+      const named = convs.find((c) => c.id === wanted);
+      if (!named)
+        throw new AppError('validation_failed', 'That conversation is not part of this ticket', {
+          field: 'conversationId',
+        });
+      if (!holding(named) && convs.some(holding))
+        throw new AppError('validation_failed', 'That conversation has no messages left on this ticket', {
+          field: 'conversationId',
+        });
+      return named;
+    }
+    const newest = (keep: (m: MessageRow) => boolean) => {
+      const m = all.filter(keep).at(-1);
+      return m ? convs.find((c) => c.id === m.conversationId) : undefined;
+    };
+    const found =
+      newest((m) => m.direction === 'inbound' && !m.meta.automatic) ??
+      newest((m) => m.direction !== 'note') ??
+      newest(() => true) ??
+      [...convs].sort((a, b) => b.lastMessageAt.getTime() - a.lastMessageAt.getTime())[0];
+    if (!found)
+      throw new AppError('validation_failed', 'This ticket has no conversation to reply in', {
+        field: 'conversationId',
+      });
+    return found;
+  }
+
+  /**
+   * Closed is final: its status never changes again (solved is the state that reopens). The customer writing again
+   * opens a follow-up ticket (see receive), an agent opens a new ticket.
+   */
+  function assertNotReopeningClosed(ticket: TicketRow, status: string | undefined): void {
+    if (status === undefined || ticket.status !== 'closed' || status === 'closed') return;
+    throw new AppError(
+      'conflict',
+      `Ticket #${ticket.number} is closed, and a closed ticket stays closed: open a new ticket to continue`,
+      { reason: 'ticket_closed', field: 'status', status: ticket.status },
+    );
+  }
 
   /** Checks the values a patch names: known type, priority and status; an assignee and team of this workspace. */
   async function checkFields(tx: DbOrTx, actor: Actor, p: TicketPatch): Promise<void> {

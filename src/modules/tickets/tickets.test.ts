@@ -771,6 +771,173 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
     });
   });
 
+  describe('where a reply goes after a split or merge', () => {
+    it('a split leaves no emptied conversation: the next reply on either ticket goes where its messages are', async () => {
+      const d2 = await desk();
+      const channel = await emailChannel(d2);
+      const h = d2.owner;
+      const customer = { email: 'two-threads@example.com' };
+      const a = await openTicket(h, { channel: 'email', requester: customer, text: 'Order 1 is late.' });
+      const b = await openTicket(h, {
+        channel: 'email',
+        requester: customer,
+        subject: 'Refund',
+        text: 'Refund order 2.',
+      });
+      await ok(h, 'POST', `/api/v1/tickets/${a.id}/merge`, { ticketIds: [b.id] }, 200);
+      const merged = await detail(h, a.id);
+      expect(merged.conversations).toHaveLength(2);
+      const [first, refund] = merged.messages;
+      if (!first || !refund) throw new Error('expected both messages on the merged ticket');
+
+      // The refund thread (the conversation touched last) goes whole to a new ticket.
+      const made = await ok<Ticket>(h, 'POST', `/api/v1/tickets/${a.id}/split`, { messageIds: [refund.id] });
+      const left = await detail(h, a.id);
+      const split = await detail(h, made.id);
+      expect(left.conversations.map((c) => c.id)).toEqual([first.conversationId]);
+      expect(split.conversations.map((c) => c.id)).toEqual([refund.conversationId]);
+
+      const onOriginal = await ok<Message>(h, 'POST', `/api/v1/tickets/${a.id}/replies`, {
+        text: 'Order 1 ships today.',
+      });
+      expect(onOriginal.conversationId).toBe(first.conversationId);
+      const onSplit = await ok<Message>(h, 'POST', `/api/v1/tickets/${made.id}/replies`, { text: 'Refund sent.' });
+      expect(onSplit.conversationId).toBe(refund.conversationId);
+      // The customer's answer to the refund mail lands on the split ticket, in its thread.
+      const answer = await ctx.services.tickets.receive({
+        channel,
+        from: customer,
+        subject: 'Re: Refund',
+        text: 'Got it, thanks.',
+        emailMessageId: `refund-thanks-${made.id}@mail.example.com`,
+        replyTo: [onSplit.emailMessageId ?? ''],
+      });
+      expect(answer).toMatchObject({ outcome: 'appended', ticket: { id: made.id } });
+    });
+
+    it('splitting part of a thread: each ticket replies in its own conversation, the original in the first', async () => {
+      const d2 = await desk();
+      const channel = await emailChannel(d2);
+      const h = d2.owner;
+      const customer = { email: 'one-thread@example.com' };
+      const t = await openTicket(h, { channel: 'email', requester: customer, text: 'Order 1 is late.' });
+      const asked = await ok<Message>(h, 'POST', `/api/v1/tickets/${t.id}/replies`, { text: 'Which order?' });
+      const second = await ctx.services.tickets.receive({
+        channel,
+        from: customer,
+        subject: `Re: ${t.subject}`,
+        text: 'Order 1. Also, can I change the address of order 2?',
+        emailMessageId: `second-${t.id}@mail.example.com`,
+        replyTo: [asked.emailMessageId ?? ''],
+      });
+      if (second.outcome === 'ignored') throw new Error('the answer was ignored');
+      const made = await ok<Ticket>(h, 'POST', `/api/v1/tickets/${t.id}/split`, {
+        messageIds: [second.message.id],
+        subject: 'Address change for order 2',
+      });
+      const split = await detail(h, made.id);
+      expect(split.conversations).toHaveLength(1);
+      expect(split.conversations[0]?.id).not.toBe(asked.conversationId);
+      const onSplit = await ok<Message>(h, 'POST', `/api/v1/tickets/${made.id}/replies`, { text: 'Address changed.' });
+      expect(onSplit.conversationId).toBe(split.conversations[0]?.id);
+      const onOriginal = await ok<Message>(h, 'POST', `/api/v1/tickets/${t.id}/replies`, { text: 'Order 1 ships.' });
+      expect(onOriginal.conversationId).toBe(asked.conversationId);
+    });
+
+    it("replies in the conversation of the customer's newest message, not the one an agent touched last", async () => {
+      const d2 = await desk();
+      const h = d2.owner;
+      const customer = { email: 'newest@example.com' };
+      const a = await openTicket(h, { channel: 'email', requester: customer, text: 'First thread.' });
+      const b = await openTicket(h, {
+        channel: 'email',
+        requester: customer,
+        subject: 'Other',
+        text: 'Second thread.',
+      });
+      await ok(h, 'POST', `/api/v1/tickets/${a.id}/merge`, { ticketIds: [b.id] }, 200);
+      const [first, other] = (await detail(h, a.id)).messages;
+      if (!first || !other) throw new Error('expected both messages');
+      const channel = await emailChannel(d2);
+      const asked = await ok<Message>(h, 'POST', `/api/v1/tickets/${a.id}/replies`, {
+        text: 'Which one?',
+        conversationId: first.conversationId,
+      });
+      const answer = await ctx.services.tickets.receive({
+        channel,
+        from: customer,
+        subject: 'Re: Where is my order?',
+        text: 'The first one.',
+        emailMessageId: `answer-${a.id}@mail.example.com`,
+        replyTo: [asked.emailMessageId ?? ''],
+      });
+      expect(answer).toMatchObject({ outcome: 'appended', ticket: { id: a.id } });
+      // A note on the other thread makes it the conversation touched last.
+      await ok(h, 'POST', `/api/v1/tickets/${a.id}/replies`, {
+        text: 'Checked the second one too.',
+        internal: true,
+        conversationId: other.conversationId,
+      });
+      const reply = await ok<Message>(h, 'POST', `/api/v1/tickets/${a.id}/replies`, { text: 'On its way.' });
+      expect(reply.conversationId).toBe(first.conversationId);
+    });
+  });
+
+  describe('closed is final', () => {
+    it('refuses to change the status of a closed ticket (409); solved reopens', async () => {
+      const t = await openTicket(d.owner, { requester: { email: 'final@example.com' } });
+      await ok(d.owner, 'PATCH', `/api/v1/tickets/${t.id}`, { status: 'solved' });
+      expect((await ok<Ticket>(d.owner, 'PATCH', `/api/v1/tickets/${t.id}`, { status: 'open' })).status).toBe('open');
+      await ok(d.owner, 'PATCH', `/api/v1/tickets/${t.id}`, { status: 'closed' });
+      for (const status of ['open', 'solved', 'pending', 'new']) {
+        const e = await fails(d.owner, 'PATCH', `/api/v1/tickets/${t.id}`, { status }, 409);
+        expect(e).toMatchObject({ code: 'conflict', details: { reason: 'ticket_closed', field: 'status' } });
+      }
+      const viaReply = await fails(
+        d.ann.h,
+        'POST',
+        `/api/v1/tickets/${t.id}/replies`,
+        { text: 'Reopening.', status: 'open' },
+        409,
+      );
+      expect(viaReply.details).toMatchObject({ reason: 'ticket_closed' });
+      // Other fields may still change, and closed → closed is no change.
+      expect(
+        (await ok<Ticket>(d.owner, 'PATCH', `/api/v1/tickets/${t.id}`, { status: 'closed', tags: ['archived'] })).tags,
+      ).toEqual(['archived']);
+      expect((await detail(d.owner, t.id)).status).toBe('closed');
+    });
+
+    it("a customer's new message on a closed ticket's thread opens a follow-up ticket linked to it", async () => {
+      const d2 = await desk();
+      const channel = await emailChannel(d2);
+      const h = d2.owner;
+      const customer = { email: 'after-close@example.com' };
+      const t = await openTicket(h, { channel: 'email', requester: customer });
+      const answered = await ok<Message>(h, 'POST', `/api/v1/tickets/${t.id}/replies`, {
+        text: 'Delivered yesterday.',
+        status: 'closed',
+      });
+      const again = await ctx.services.tickets.receive({
+        channel,
+        from: customer,
+        subject: `Re: ${t.subject} [#${t.number}]`,
+        text: 'It was not, actually.',
+        emailMessageId: `again-${t.id}@mail.example.com`,
+        replyTo: [answered.emailMessageId ?? ''],
+      });
+      if (again.outcome === 'ignored') throw new Error('the message was ignored');
+      expect(again.outcome).toBe('created');
+      expect(again.ticket.id).not.toBe(t.id);
+      expect(again.ticket.personId).toBe(t.personId);
+      const old = await detail(h, t.id);
+      expect(old.status).toBe('closed');
+      expect(old.messages).toHaveLength(2);
+      const created = (await history(h, again.ticket.id)).find((e) => e.type === 'ticket.created');
+      expect(created?.payload).toMatchObject({ followUpOf: t.id, followUpOfNumber: t.number });
+    });
+  });
+
   describe('history and timeline', () => {
     it("pages the ticket's history newest first, and shows the ticket on the customer's timeline", async () => {
       const t = await openTicket(d.owner, { requester: { email: 'timeline@example.com' } });
@@ -815,6 +982,20 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
   });
 
   describe('odd input', () => {
+    it('reads the text of an HTML-only message with each entity decoded once (&amp;lt; is the text &lt;)', async () => {
+      const t = await openTicket(d.owner, {
+        requester: { email: 'entities@example.com' },
+        text: undefined,
+        html: '<p>Write &amp;lt;b&amp;gt; for &lt;b&gt;, &amp;amp; for &amp;; &quot;quoted&quot; &#39;single&#39;</p>',
+      });
+      const first = (await detail(d.owner, t.id)).messages[0];
+      expect(first?.bodyText).toBe('Write &lt;b&gt; for <b>, &amp; for &; "quoted" \'single\'');
+      const reply = await ok<Message>(d.ann.h, 'POST', `/api/v1/tickets/${t.id}/replies`, {
+        html: '<p>Type &amp;nbsp; to get&nbsp;a space</p>',
+      });
+      expect(reply.bodyText).toBe('Type &nbsp; to get\u00a0a space');
+    });
+
     it('stores text with lone UTF-16 surrogates as U+FFFD instead of failing (tickets, notes, fields, channels, teams)', async () => {
       const w = await desk();
       const h = { ...w.owner, 'content-type': 'application/json' };
