@@ -86,7 +86,10 @@ describe('rapport CLI', () => {
     const features = path.join(dir, 'features.csv');
     const written = await run('model', 'features', '--workspace', 'demo', '--out', features);
     expect(written.out).toMatch(/Wrote \d+ subscribers/);
-    expect(fs.readFileSync(features, 'utf8').split('\n')[0]).toMatch(/^person_id,plan,mrr,.*,churned$/);
+    // Written as every export (csv-cells.ts): CRLF line ends, cells escaped against spreadsheet formulas.
+    const featureLines = fs.readFileSync(features, 'utf8').split('\r\n');
+    expect(featureLines[0]).toMatch(/^person_id,plan,mrr,.*,churned$/);
+    expect(featureLines.at(-1)).toBe('');
     const missing = await run('model', 'activate', path.join(dir, 'nope.json'), '--workspace', 'demo');
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/Cannot read/);

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { stringify as csvStringify } from 'csv-stringify/sync';
 import { Command, CommanderError, Option } from 'commander';
 import { asc } from 'drizzle-orm';
 import { loadConfig } from '../config.ts';
@@ -19,7 +18,7 @@ import { version } from '../http/app.ts';
 import { defaultCdnowFile, describeRefit, fitCdnowModels, importCdnow } from './demo-cdnow.ts';
 import { createDemoWorkspace, demoPassword } from './demo.ts';
 import { addImportCommands } from './imports.ts';
-import { addModelCommands } from './model.ts';
+import { addModelCommands, tableCsv } from './model.ts';
 import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
 import { refitPurchaseModels, type PurchaseModelParams } from '../modules/predictions/predictions.service.ts';
 import {
@@ -384,7 +383,7 @@ function addProductModelCommands(model: Command): void {
       await withDb(async (d) => {
         const w = await pickWorkspace(d, o.workspace);
         const t = churnFeatureTable(await churnFeatures(d.db, w.id));
-        const text = csvStringify([t.columns, ...t.rows]);
+        const text = tableCsv(t);
         if (o.out) {
           await fs.promises.writeFile(o.out, text);
           console.log(`Wrote ${t.rows.length} subscribers to ${o.out}`);

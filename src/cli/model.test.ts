@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseChurnModel, scoreWithReasons } from '../domain/churn-model.ts';
-import { readCsvTable } from './model.ts';
+import { readCsvTable, tableCsv } from './model.ts';
 import { runCli } from './main.ts';
 
 const telco = path.resolve(import.meta.dirname, '../../../shared/data/telco-churn/train.csv');
@@ -170,7 +170,7 @@ describe('rapport model: bad input', () => {
     );
     await refused(
       ['model', 'evaluate', write('quote.csv', 'x,Churn\n1,No\n2,"Yes\n3,No\n'), '--label', 'Churn'],
-      /quote.csv: Bad quoting: a quote opened before line 4 is never closed/,
+      /quote.csv: Bad quoting: a quote opened in the row that starts on line 3 is never closed/,
     );
     await refused(
       ['model', 'evaluate', write('short.csv', 'x,y,Churn\n1,2,No\n3,Yes\n4,5,No\n'), '--label', 'Churn'],
@@ -207,6 +207,32 @@ describe('rapport model: bad input', () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/id c4 \(line 6\): P\(Churn = Yes\) = [\d.]+%/);
   }, 120_000);
+});
+
+describe('the features CSV (rapport model features)', () => {
+  it('escapes cells against spreadsheet formulas as every export does, and the model commands read them back as they were', async () => {
+    const table = {
+      columns: ['person_id', 'plan', 'mrr', 'custom.motto', 'churned'],
+      rows: [
+        ['p1', '=HYPERLINK("http://x.example","click")', '-12.5', '+351912345678', 'no'],
+        ['p2', "'=already quoted", '10', '@home', 'yes'],
+        ['p3', "it's, fine", '', '-', 'no'],
+      ],
+    };
+    const text = tableCsv(table);
+    expect(text.split('\r\n')).toEqual([
+      'person_id,plan,mrr,custom.motto,churned',
+      `p1,"'=HYPERLINK(""http://x.example"",""click"")",-12.5,'+351912345678,no`,
+      "p2,''=already quoted,10,'@home,yes",
+      `p3,"it's, fine",,'-,no`,
+      '',
+    ]);
+    const file = path.join(dir, 'features-escaped.csv');
+    fs.writeFileSync(file, text);
+    const back = await readCsvTable(file, (m) => new Error(m));
+    expect(back.columns).toEqual(table.columns);
+    expect(back.rows).toEqual(table.rows);
+  });
 });
 
 describe('rapport model --help', () => {

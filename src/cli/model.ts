@@ -25,11 +25,20 @@ import {
   type PreparedTable,
   type ScoredCustomer,
 } from '../domain/churn-model.ts';
+import { csvLine, unescapeCsvFormula } from '../domain/csv-cells.ts';
 import { analyseFile, readRecords } from '../modules/imports/csv-file.ts';
 
 type Deps = { fail: (message: string) => Error };
 
 export type CsvTable = { columns: string[]; rows: string[][]; lines: number[] };
+
+/**
+ * A table as the CSV Rapport writes (`rapport model features`): cells escaped against spreadsheet formulas like every
+ * export (csv-cells.ts), CRLF line ends. `readCsvTable` takes the escape off again.
+ */
+export function tableCsv(table: { columns: readonly string[]; rows: readonly (readonly string[])[] }): string {
+  return [table.columns, ...table.rows].map(csvLine).join('');
+}
 
 /** Reads a whole CSV (UTF-8, or Latin-1/UTF-16 detected; , ; or tab): a clear error with the line for a bad one. */
 export async function readCsvTable(file: string, fail: Deps['fail']): Promise<CsvTable> {
@@ -61,7 +70,8 @@ export async function readCsvTable(file: string, fail: Deps['fail']): Promise<Cs
       throw fail(
         `${file}, line ${record.line}: ${record.values.length} fields, but the header has ${columns.length} (${columns.join(', ')}).`,
       );
-    rows.push(record.values);
+    // A cell exported with a leading quote against formulas (`'=SUM(1)`, `'+351…`) reads as it was before, as imports do.
+    rows.push(record.values.map((v) => (v.charCodeAt(0) === 39 ? unescapeCsvFormula(v) : v)));
     lines.push(record.line);
   }
   return { columns, rows, lines };

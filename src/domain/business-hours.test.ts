@@ -1,8 +1,11 @@
 import fc from 'fast-check';
+import { seededRandom } from './random.ts';
 import { describe, expect, it } from 'vitest';
 import {
   addBusinessMs,
+  addBusinessMsOrNull,
   alwaysOpen,
+  businessHorizonMs,
   businessMsBetween,
   compileCalendar,
   isOpen,
@@ -484,5 +487,102 @@ describe('agreement with the minute-stepping reference on random calendars near 
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+/**
+ * The reference for addBusinessMsOrNull, by its definition: the earliest instant at which businessMsBetween (a plain
+ * day-by-day count) from `from` reaches ms, found by bisection; null when that is beyond the horizon.
+ */
+function addByCounting(cal: BusinessCalendar, from: Date, ms: number): Date | null {
+  const f = from.getTime();
+  let hi = f + businessHorizonMs;
+  if (businessMsBetween(cal, from, new Date(hi)) < ms) return null;
+  let lo = f; // count(lo) < ms <= count(hi)
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (businessMsBetween(cal, from, new Date(mid)) >= ms) hi = mid;
+    else lo = mid;
+  }
+  return new Date(hi);
+}
+
+describe('addBusinessMsOrNull skips whole weeks', () => {
+  it('a calendar open one minute a week with the largest SLA target answers at once (null: beyond the horizon)', () => {
+    const sparse = compileCalendar(hours('Europe/Berlin', [3], ['10:00', '10:01']));
+    const started = performance.now();
+    const due = addBusinessMsOrNull(sparse, at('2026-11-24T12:00:00Z'), 525_600 * M);
+    const tookMs = performance.now() - started;
+    expect(due).toBeNull(); // 525,600 weeks away
+    expect(tookMs).toBeLessThan(200);
+    // Within the horizon, the same calendar still answers: 500 minutes is 500 Wednesdays at 10:00 Berlin time.
+    const t0 = performance.now();
+    const d500 = addBusinessMsOrNull(sparse, at('2026-11-24T12:00:00Z'), 500 * M);
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(iso(d500)).toBe(
+      iso(addByCounting(hours('Europe/Berlin', [3], ['10:00', '10:01']), at('2026-11-24T12:00:00Z'), 500 * M)),
+    );
+  });
+
+  it('the largest target on office hours with holidays is exact and quick', () => {
+    const cal: BusinessCalendar = {
+      ...newYork,
+      holidays: Array.from({ length: 6 }, (_, i) => [
+        { date: `${2026 + i}-07-04` },
+        { date: `${2026 + i}-12-25` },
+        { date: `${2026 + i}-01-01` },
+      ]).flat(),
+    };
+    const started = performance.now();
+    const due = addBusinessMsOrNull(compileCalendar(cal), at('2026-11-24T15:00:00Z'), 525_600 * M);
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(iso(due)).toBe(iso(addByCounting(cal, at('2026-11-24T15:00:00Z'), 525_600 * M)));
+  });
+
+  it('agrees with day-by-day counting on random calendars, zones, holidays and starts', () => {
+    const zones = [
+      'UTC',
+      'Europe/Berlin',
+      'America/New_York',
+      'America/Santiago',
+      'Australia/Lord_Howe',
+      'Pacific/Chatham',
+      'Asia/Kolkata',
+      'America/Sao_Paulo',
+      'Africa/Casablanca',
+      'Asia/Tehran',
+    ];
+    const rand = seededRandom(20261124);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+    let compared = 0;
+    for (let n = 0; n < 120; n++) {
+      const weekly: BusinessCalendar['weekly'] = [];
+      for (const day of everyDay) {
+        if (rand() < 0.4) continue;
+        let m = Math.floor(rand() * 600);
+        for (let k = 0; k < 1 + Math.floor(rand() * 3) && m < 1440; k++) {
+          const end = Math.min(1440, m + 1 + Math.floor(rand() * 600));
+          weekly.push({ day, start: hhmm(m), end: end === 1440 ? '24:00' : hhmm(end) });
+          m = end + Math.floor(rand() * 120);
+        }
+      }
+      if (!weekly.length) weekly.push({ day: 2, start: '09:00', end: '09:01' });
+      const from = new Date(Date.UTC(2025, 0, 1) + Math.floor(rand() * 3 * 365 * 24) * H + Math.floor(rand() * H));
+      const holidays = Array.from({ length: Math.floor(rand() * 12) }, () => {
+        const d = new Date(from.getTime() + Math.floor(rand() * 400) * 24 * H);
+        return { date: d.toISOString().slice(0, 10) };
+      });
+      const cal: BusinessCalendar = { timeZone: pick(zones), weekly, holidays };
+      const compiled = compileCalendar(cal);
+      const weekMs = compiled.weekMs;
+      // From a few minutes to some 40 weeks of open time: whole-week skips across DST changes and holidays.
+      const ms = pick([M, 7 * M, weekMs, weekMs + 1, 3 * weekMs - 1, Math.floor(rand() * 40 * weekMs) + 1]);
+      const expected = addByCounting(cal, from, ms);
+      const got = addBusinessMsOrNull(compiled, from, ms);
+      expect(iso(got), `${JSON.stringify(cal)} from ${from.toISOString()} + ${ms} ms`).toBe(iso(expected));
+      compared++;
+    }
+    expect(compared).toBe(120);
   });
 });

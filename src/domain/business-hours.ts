@@ -17,7 +17,9 @@
  *
  * Speed: the offsets of a zone are read from Intl once per zone and UTC year (the transitions of the year are found by
  * weekly samples and bisection, then kept), so later conversions are a table lookup; the scans go a local day at a
- * time and skip closed days in constant time, never a minute at a time. Two offset changes less than a week apart
+ * time and skip closed days in constant time, never a minute at a time; addBusinessMsOrNull also counts runs of whole
+ * weeks without holidays or offset changes arithmetically, and gives up (null) beyond businessHorizonMs, so a calendar
+ * open a minute a week costs no more than an office week. Two offset changes less than a week apart
  * that return to the same offset would be missed; no zone in use has one.
  */
 import type { FieldProblem } from './customers.ts';
@@ -138,6 +140,19 @@ function offsetAt(zone: Zone, t: number): number {
   return o;
 }
 
+/** The first instant after t at which the zone's offset changes, looking no further than `limit`; Infinity if none. */
+function nextOffsetChange(zone: Zone, t: number, limit: number): number {
+  for (let year = new Date(t).getUTCFullYear(); Date.UTC(year, 0, 1) <= limit; year++) {
+    const table = yearTable(zone, year);
+    for (const at of table.at) if (at > t) return at;
+    // A change exactly at the turn of the year is seen as the next year's start offset.
+    const next = yearTable(zone, year + 1);
+    const last = table.offsets.length ? table.offsets[table.offsets.length - 1]! : table.startOffset;
+    if (next.startOffset !== last && next.start > t) return next.start;
+  }
+  return Infinity;
+}
+
 /**
  * The first instant at which the local clock shows `local` (a wall time written as if it were UTC ms): the one
  * instant when it exists, the earlier of two when clocks fall back, the jump itself when it is skipped.
@@ -226,6 +241,10 @@ export type CompiledCalendar = {
   zone: Zone;
   byWeekday: Array<Array<[number, number]>>;
   holidays: Set<number>;
+  /** The holidays' day numbers, ascending (for the next holiday after a day). */
+  holidayList: number[];
+  /** Open ms of a whole week without holidays or offset changes. */
+  weekMs: number;
   /** Whether any weekday has hours at all; a calendar without any never opens. */
   opens: boolean;
   /** Days without open time after which a scan concludes the calendar never opens again. */
@@ -268,6 +287,8 @@ export function compileCalendar(cal: BusinessCalendar): CompiledCalendar {
     zone,
     byWeekday,
     holidays,
+    holidayList: [...holidays].sort((a, b) => a - b),
+    weekMs: byWeekday.reduce((sum, d) => sum + d.reduce((m, [a, b]) => m + (b - a) * minuteMs, 0), 0),
     opens: byWeekday.some((d) => d.length > 0),
     giveUpDays: 7 * (holidays.size + 2),
   };
@@ -342,27 +363,90 @@ export function businessMsBetween(cal: BusinessCalendar | CompiledCalendar, from
   return total;
 }
 
-/** The earliest instant at or after `from` by which `ms` open milliseconds have passed; null if never. */
+/**
+ * How far ahead addBusinessMsOrNull looks: a due time later than this after `from` is null ("no due time"). The
+ * largest SLA target (525,600 minutes) on a 40-hour week is 4.2 years away; a calendar open a minute a week would
+ * otherwise send the scan 10,000 years ahead.
+ */
+export const businessHorizonMs = 20 * 365.25 * dayMs;
+
+/** The first holiday on or after `day` (its day number), or Infinity. */
+function nextHoliday(c: CompiledCalendar, day: number): number {
+  const list = c.holidayList;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < day) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < list.length ? list[lo]! : Infinity;
+}
+
+/**
+ * The earliest instant at or after `from` by which `ms` open milliseconds have passed; null if never, or if that is
+ * more than businessHorizonMs after `from`.
+ *
+ * Day by day, except that runs of whole weeks with no holiday and no offset change (so every day is steady) are
+ * skipped arithmetically: such a week holds exactly `weekMs` open time, starting after `from`.
+ */
 export function addBusinessMsOrNull(cal: BusinessCalendar | CompiledCalendar, from: Date, ms: number): Date | null {
   const c = prepared(cal);
   const f = instant(from, 'from');
   if (!Number.isFinite(ms)) throw new RangeError('ms must be a finite number');
   if (ms <= 0) return new Date(f);
   if (!c.opens) return null;
+  const horizon = f + businessHorizonMs;
   let left = ms;
   let closedDays = 0;
   for (let day = firstScanDay(c, f); closedDays <= c.giveUpDays; day++) {
+    if (day * dayMs - scanMargin > horizon) return null;
+    if (left > c.weekMs) {
+      const weeks = skippableWeeks(c, day, f, left, horizon);
+      if (weeks > 0) {
+        left -= weeks * c.weekMs;
+        day += 7 * weeks;
+        // As the scan would leave it: the closed weekdays at the end of the last week skipped.
+        closedDays = 0;
+        while (closedDays < 7 && c.byWeekday[weekdayOf(day - 1 - closedDays)]!.length === 0) closedDays++;
+        day--; // the loop's day++ comes next
+        continue;
+      }
+    }
     const ivs = openIntervalsOfDay(c, day);
     closedDays = ivs.length === 0 ? closedDays + 1 : 0;
     for (let i = 0; i < ivs.length; i += 2) {
       const end = ivs[i + 1]!;
       if (end <= f) continue;
       const start = Math.max(ivs[i]!, f);
-      if (left <= end - start) return new Date(start + left);
+      if (left <= end - start) {
+        const due = start + left;
+        return due - f > businessHorizonMs ? null : new Date(due);
+      }
       left -= end - start;
     }
   }
   return null;
+}
+
+/**
+ * How many whole weeks from local day `day` on can be counted as `weekMs` each without looking at their days: none
+ * holds a holiday, the offset does not change from the day before the first to two days after the last (so
+ * openIntervalsOfDay takes every day as steady, at that one offset), the first opens after `from`, and the due time
+ * lies beyond them (strictly more than their open time is left).
+ */
+function skippableWeeks(c: CompiledCalendar, day: number, f: number, left: number, horizon: number): number {
+  const byMs = Math.floor((left - 1) / c.weekMs);
+  const byHoliday = Math.floor((nextHoliday(c, day) - day) / 7);
+  let weeks = Math.min(byMs, byHoliday);
+  if (weeks <= 0) return 0;
+  const probe = (day - 1) * dayMs;
+  const offset = offsetAt(c.zone, probe);
+  if (day * dayMs - offset < f) return 0;
+  // The last day d of the run is checked at (d + 2) * dayMs: that must come before the next change.
+  const change = nextOffsetChange(c.zone, probe, horizon + 7 * dayMs);
+  if (Number.isFinite(change)) weeks = Math.min(weeks, Math.floor((change - 1 - (day + 1) * dayMs) / (7 * dayMs)));
+  return Math.max(0, weeks);
 }
 
 /**

@@ -188,6 +188,31 @@ describe('transformRow', () => {
     );
   });
 
+  it('stores language tags and time zones in the canonical spelling the API stores, and refuses what is neither', () => {
+    const lm = compileMapping({ name: 'fullName', lang: 'language', tz: 'timezone' }, ['name', 'lang', 'tz'], 'person');
+    const ok = (lang: string, tz: string) => {
+      const r = transformRow(['Ann', lang, tz], lm, ctx);
+      return r.ok ? { language: r.record.language, timezone: r.record.timezone } : r.problems;
+    };
+    expect(ok('PT-br', 'europe/lisbon')).toEqual({ language: 'pt-BR', timezone: 'Europe/Lisbon' });
+    expect(ok(' zh-hant-tw ', 'utc')).toEqual({ language: 'zh-Hant-TW', timezone: 'UTC' });
+    expect(ok('en', 'America/New_York')).toEqual({ language: 'en', timezone: 'America/New_York' });
+    // The API's words (normaliseSharedFields), one problem per field.
+    expect(ok('en_US', 'Mars/Base')).toEqual([
+      { field: 'language', message: '"en_US" is not a language tag like en or pt-PT' },
+      { field: 'timezone', message: '"Mars/Base" is not an IANA time zone like Europe/Lisbon' },
+    ]);
+    expect(ok('x-foo', 'Europe/Lisbon')).toEqual([
+      { field: 'language', message: '"x-foo" is not a language tag like en or pt-PT' },
+    ]);
+    // Companies take the same rules.
+    const cm = compileMapping({ name: 'name', tz: 'timezone' }, ['name', 'tz'], 'company');
+    expect(transformRow(['Acme', 'asia/tokyo'], cm, ctx)).toMatchObject({
+      ok: true,
+      record: { timezone: 'Asia/Tokyo' },
+    });
+  });
+
   it('rejects an empty row for having nothing to identify a person', () => {
     const r = transformRow(['', '', '', '', '', '', '', '', '', ''], m, ctx);
     expect(r).toEqual({

@@ -3,10 +3,11 @@
  * CSV row becomes a validated person or company input (or the reasons it is rejected). No I/O.
  */
 import {
+  canonicalLanguageTag,
+  canonicalTimeZone,
   coerceCustomValue,
   consentChannels,
   consentPurposes,
-  isTimeZone,
   normaliseDomain,
   normaliseEmails,
   normalisePhones,
@@ -346,7 +347,8 @@ const limits: Record<string, number> = {
 
 /**
  * Validates and normalises one CSV row with the same rules as the API (emails lower-cased, phones E.164, tags,
- * custom field types, stages, time zones), reporting every problem of the row at once.
+ * custom field types, stages, language tags and time zones in canonical spelling), reporting every problem of the row
+ * at once.
  */
 export function transformRow(values: readonly string[], m: CompiledMapping, ctx: ImportContext): RowResult {
   const problems: FieldProblem[] = [];
@@ -432,15 +434,20 @@ export function transformRow(values: readonly string[], m: CompiledMapping, ctx:
         else rec.stage = key;
         break;
       }
-      case 'language':
-        if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(raw))
-          problems.push({ field: 'language', message: `"${raw}" is not a language tag like en or pt-PT` });
-        else rec.language = raw;
+      // Stored in their canonical spelling, as the API stores them (and refused with its words).
+      case 'language': {
+        const tag = canonicalLanguageTag(raw);
+        if (!tag) problems.push({ field: 'language', message: `"${raw}" is not a language tag like en or pt-PT` });
+        else rec.language = tag;
         break;
-      case 'timezone':
-        if (!isTimeZone(raw)) problems.push({ field: 'timezone', message: `"${raw}" is not an IANA time zone` });
-        else rec.timezone = raw;
+      }
+      case 'timezone': {
+        const zone = canonicalTimeZone(raw);
+        if (!zone)
+          problems.push({ field: 'timezone', message: `"${raw}" is not an IANA time zone like Europe/Lisbon` });
+        else rec.timezone = zone;
         break;
+      }
     }
   }
   if (rec.address.country && rec.address.country.length === 2) rec.address.country = rec.address.country.toUpperCase();

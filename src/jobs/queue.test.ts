@@ -163,6 +163,121 @@ describe.each(testEngines())('job queue on %s', (engine) => {
     expect(s?.lastRunAt).toBeInstanceOf(Date);
   });
 
+  /** A job that waits for the test to let it go: slow without sleeping. */
+  function gatedJob(name: string) {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    let running = 0;
+    let maxRunning = 0;
+    let finished = 0;
+    const def = defineJob({
+      name,
+      payload: z.object({}),
+      handler: async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await gate;
+        running--;
+        finished++;
+      },
+    });
+    return {
+      def,
+      release: () => open(),
+      get running() {
+        return running;
+      },
+      get maxRunning() {
+        return maxRunning;
+      },
+      get finished() {
+        return finished;
+      },
+    };
+  }
+
+  it('a slow kind of job does not hold up another (continuous pool, slots per name)', async () => {
+    const wsA = newId();
+    const wsB = newId();
+    const slow = gatedJob('test.slow-webhook');
+    let fastRanAt = 0;
+    const fast = defineJob({
+      name: 'test.fast',
+      payload: z.object({}),
+      handler: async () => void (fastRanAt = Date.now()),
+    });
+    for (let i = 0; i < 12; i++)
+      await enqueueJob(d.db, wsA, 'test.slow-webhook', {}, { runAt: new Date(Date.now() - 60_000) });
+    const runner = new JobRunner(d.db, [slow.def, fast], { pollMs: 20, concurrency: 4 });
+    runner.start();
+    try {
+      for (let i = 0; i < 500 && slow.running < 2; i++) await sleep(10);
+      expect(slow.running).toBe(2); // half the slots at most
+      const enqueuedAt = Date.now();
+      await enqueueJob(d.db, wsB, 'test.fast', {});
+      runner.nudge();
+      for (let i = 0; i < 500 && !fastRanAt; i++) await sleep(5);
+      const delay = fastRanAt - enqueuedAt;
+      expect(fastRanAt).toBeGreaterThan(0);
+      expect(delay).toBeLessThan(1_000); // it was 10 s per batch of stuck deliveries before
+      expect(slow.finished).toBe(0); // it ran while the slow ones were still stuck
+      slow.release();
+      for (let i = 0; i < 500 && slow.finished < 12; i++) await sleep(10);
+    } finally {
+      slow.release();
+      await runner.stop();
+    }
+    expect(slow.finished).toBe(12);
+    expect(slow.maxRunning).toBe(2);
+    const states = await d.db
+      .select({ state: jobs.state, n: sql<number>`count(*)::int` })
+      .from(jobs)
+      .where(eq(jobs.workspaceId, wsA))
+      .groupBy(jobs.state);
+    expect(states).toEqual([{ state: 'succeeded', n: 12 }]);
+  });
+
+  it('tick() refills a slot as soon as it frees and counts every job it ran', async () => {
+    const slow = gatedJob('test.gated');
+    const order: string[] = [];
+    const quick = defineJob({
+      name: 'test.quick',
+      payload: z.object({ n: z.number() }),
+      handler: async (p) => void order.push(`quick ${p.n}`),
+    });
+    await enqueueJob(d.db, ws, 'test.gated', {}, { runAt: new Date(Date.now() - 10_000) });
+    for (let n = 0; n < 5; n++)
+      await enqueueJob(d.db, ws, 'test.quick', { n }, { runAt: new Date(Date.now() - 5_000 + n) });
+    // Two slots: the gated job holds one, the five quick ones pass one after the other through the other.
+    const runner = new JobRunner(d.db, [slow.def, quick], { concurrency: 2, maxPerName: 1 });
+    const ticking = runner.tick();
+    for (let i = 0; i < 500 && order.length < 5; i++) await sleep(10);
+    expect(order).toEqual([0, 1, 2, 3, 4].map((n) => `quick ${n}`));
+    expect(slow.running).toBe(1);
+    slow.release();
+    expect(await ticking).toBe(6);
+    expect(runner.inFlightCount).toBe(0);
+  });
+
+  it('stop() waits for the jobs in flight and claims nothing more', async () => {
+    const slow = gatedJob('test.stopping');
+    await enqueueJob(d.db, ws, 'test.stopping', {}, { runAt: new Date(Date.now() - 10_000) });
+    const runner = new JobRunner(d.db, [slow.def], { pollMs: 10 });
+    runner.start();
+    for (let i = 0; i < 500 && slow.running < 1; i++) await sleep(10);
+    let stopped = false;
+    const stopping = runner.stop().then(() => (stopped = true));
+    await enqueueJob(d.db, ws, 'test.stopping', {}, { runAt: new Date(Date.now() - 10_000) });
+    await sleep(50);
+    expect(stopped).toBe(false);
+    slow.release();
+    await stopping;
+    expect(slow.finished).toBe(1);
+    // The second one is still queued for the next runner.
+    await new JobRunner(d.db, [slow.def]).tick();
+    expect(slow.finished).toBe(2);
+  });
+
   it('the runner loop picks up work on its own and stops cleanly', async () => {
     let ran = 0;
     const job = defineJob({ name: 'test.loop', payload: z.object({}), handler: async () => void ran++ });

@@ -105,7 +105,16 @@ export async function unscheduleJob(db: DbOrTx, workspaceId: string, name: strin
 
 export type RunnerOptions = {
   pollMs?: number;
+  /** How many jobs run at once (the pool's slots). Default 4. */
+  concurrency?: number;
+  /** Former name of `concurrency`. */
   batchSize?: number;
+  /**
+   * The most slots the jobs of one name may hold at once, so that one kind of job (webhook deliveries to an endpoint
+   * that never answers, a mailbox that does not respond) cannot take every slot. A number applies to every name; a
+   * record sets it per name (names not listed get the default). Default: half the slots, rounded up.
+   */
+  maxPerName?: number | Readonly<Record<string, number>>;
   /** How long a claimed job is ours; a job whose worker died is taken again after this. */
   lockMs?: number;
   workerId?: string;
@@ -115,14 +124,25 @@ export type RunnerOptions = {
 /**
  * Polls the jobs table. Several runners (processes or servers) can share one database: claims use
  * FOR UPDATE SKIP LOCKED, and a job left running by a dead process is claimed again when its lock expires.
+ *
+ * The runner is a continuous pool: up to `concurrency` jobs are in flight, and a slot that frees is filled at once
+ * (no waiting for the slowest job of a batch), with at most `maxPerName` slots held by the jobs of one name.
  */
 export class JobRunner {
   private readonly defs = new Map<string, AnyJobDefinition>();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  /** Jobs in flight, by `workspace_id:id`; each promise never rejects. */
+  private readonly inFlight = new Map<string, { name: string; done: Promise<void> }>();
+  private looping: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  /** A wake-up that came while the loop was busy: its next pause ends at once. */
+  private wokenEarly = false;
+  /** Claims are made one at a time, so the counts per name they rely on are exact. */
+  private claiming: Promise<unknown> = Promise.resolve();
   private stopped = true;
   private readonly pollMs: number;
-  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly defaultPerName: number;
+  private readonly perName: Readonly<Record<string, number>>;
   private readonly lockMs: number;
   readonly workerId: string;
 
@@ -133,53 +153,146 @@ export class JobRunner {
   ) {
     for (const d of definitions) this.defs.set(d.name, d);
     this.pollMs = opts.pollMs ?? 500;
-    this.batchSize = opts.batchSize ?? 4;
+    this.concurrency = Math.max(1, opts.concurrency ?? opts.batchSize ?? 4);
+    const half = Math.ceil(this.concurrency / 2);
+    this.defaultPerName = Math.max(1, typeof opts.maxPerName === 'number' ? opts.maxPerName : half);
+    this.perName = typeof opts.maxPerName === 'object' ? opts.maxPerName : {};
     this.lockMs = opts.lockMs ?? 5 * 60_000;
     this.workerId = opts.workerId ?? `${os.hostname()}:${process.pid}:${newId().slice(-6)}`;
+  }
+
+  /** How many jobs are running now in this runner. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.loop();
+    this.looping = this.loop();
   }
 
-  /** Finishes the jobs in hand, then stops. */
+  /** Claims nothing more, waits for the jobs in hand to finish, then stops. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    this.wake();
+    await this.looping;
+    this.looping = null;
+    await this.settled();
   }
 
   /** Ask for a poll now (after an enqueue in this process). */
   nudge(): void {
-    if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.loop();
+    if (!this.stopped) this.wake();
   }
 
-  private loop(): void {
-    this.running = this.tick()
-      .then(() => undefined)
-      .catch(() => undefined)
-      .finally(() => {
-        this.running = null;
-        if (!this.stopped) this.timer = setTimeout(() => this.loop(), this.pollMs);
-      });
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    if (w) w();
+    else this.wokenEarly = true;
   }
 
-  /** One round: enqueue due schedules, then run due jobs until none is left. Returns how many jobs ran. */
+  /** Resolves after `ms`, or sooner when a job finishes, a nudge comes or the runner stops. */
+  private pause(ms: number): Promise<void> {
+    if (this.wokenEarly) {
+      this.wokenEarly = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  private async settled(): Promise<void> {
+    while (this.inFlight.size) await Promise.all([...this.inFlight.values()].map((j) => j.done));
+  }
+
+  private async loop(): Promise<void> {
+    let schedulesAt = 0;
+    while (!this.stopped) {
+      try {
+        // Schedules are looked at once per poll interval, not at every job's end.
+        if (Date.now() - schedulesAt >= this.pollMs) {
+          schedulesAt = Date.now();
+          await this.enqueueDueSchedules();
+        }
+        await this.fill();
+      } catch {
+        // A failed poll (database restarting...) is retried at the next one.
+      }
+      if (this.stopped) break;
+      await this.pause(this.pollMs);
+    }
+  }
+
+  /**
+   * One round: enqueue due schedules, then run due jobs until none is left and none is running (slots are refilled
+   * as they free). Returns how many jobs this round started.
+   */
   async tick(): Promise<number> {
     await this.enqueueDueSchedules();
     let total = 0;
     for (;;) {
-      const claimed = await this.claim();
-      if (!claimed.length) return total;
-      await Promise.all(claimed.map((j) => this.runOne(j)));
-      total += claimed.length;
-      if (this.stopped) return total;
+      if (!this.stopped || !this.looping) total += await this.fill();
+      if (!this.inFlight.size) return total;
+      await Promise.race([...this.inFlight.values()].map((j) => j.done));
     }
+  }
+
+  /** Claims due jobs into the free slots and starts them. Returns how many were started. */
+  private fill(): Promise<number> {
+    const run = this.claiming.then(async () => {
+      let started = 0;
+      for (;;) {
+        const free = this.concurrency - this.inFlight.size;
+        if (free <= 0) return started;
+        const claimed = await this.claim(free);
+        if (!claimed.length) return started;
+        for (const job of claimed) this.launch(job);
+        started += claimed.length;
+      }
+    });
+    this.claiming = run.catch(() => undefined);
+    return run;
+  }
+
+  private launch(job: JobRow): void {
+    const key = `${job.workspaceId}:${job.id}`;
+    const done = this.runOne(job)
+      .catch((err: unknown) => {
+        // Recording the outcome failed (the database went away): the lock expires and the job is claimed again.
+        this.opts.onError?.(job, err);
+      })
+      .finally(() => {
+        this.inFlight.delete(key);
+        this.wake();
+      });
+    this.inFlight.set(key, { name: job.name, done });
+  }
+
+  private limitOf(name: string): number {
+    return Math.max(1, this.perName[name] ?? this.defaultPerName);
+  }
+
+  /** Slots each name may still take: names at their limit are left out of the claim, the others capped. */
+  private remainingByName(): { full: string[]; remaining: Record<string, number> } {
+    const held = new Map<string, number>();
+    for (const j of this.inFlight.values()) held.set(j.name, (held.get(j.name) ?? 0) + 1);
+    const full: string[] = [];
+    const remaining: Record<string, number> = {};
+    for (const name of new Set([...held.keys(), ...Object.keys(this.perName)])) {
+      const left = this.limitOf(name) - (held.get(name) ?? 0);
+      if (left <= 0) full.push(name);
+      else remaining[name] = left;
+    }
+    return { full, remaining };
   }
 
   private async enqueueDueSchedules(): Promise<void> {
@@ -200,27 +313,41 @@ export class JobRunner {
     });
   }
 
-  private async claim(): Promise<JobRow[]> {
+  private async claim(limit: number): Promise<JobRow[]> {
     const lockedUntil = new Date(Date.now() + this.lockMs);
+    const { full, remaining } = this.remainingByName();
+    // FOR UPDATE cannot sit beside a window function, so the due rows are locked in one CTE and the per-name cap is
+    // applied to them in the next; rows locked but not taken are released when the statement commits.
     const rows = await this.db.execute(sql`
+      with due as (
+        select workspace_id, id, name, run_at from ${jobs}
+        where ((state = 'queued' and run_at <= now()) or (state = 'running' and locked_until < now()))
+          and name not in (select jsonb_array_elements_text(${JSON.stringify(full)}::jsonb))
+        order by run_at
+        limit ${limit}
+        for update skip locked),
+      capped as (
+        select workspace_id, id from (
+          select workspace_id, id, name,
+            row_number() over (partition by name order by run_at) as n
+          from due) d
+        where n <= coalesce((${JSON.stringify(remaining)}::jsonb ->> name)::int, ${this.defaultPerName}))
       update ${jobs} set state = 'running', attempts = attempts + 1, locked_by = ${this.workerId},
         locked_until = ${lockedUntil.toISOString()}::timestamptz
-      where (workspace_id, id) in (
-        select workspace_id, id from ${jobs}
-        where (state = 'queued' and run_at <= now()) or (state = 'running' and locked_until < now())
-        order by run_at
-        limit ${this.batchSize}
-        for update skip locked)
-      returning workspace_id, id, name, payload, attempts, max_attempts`);
+      where (workspace_id, id) in (select workspace_id, id from capped)
+      returning workspace_id, id, name, payload, attempts, max_attempts, run_at`);
     const list = (rows as unknown as { rows: Array<Record<string, unknown>> }).rows;
-    return list.map((r) => ({
-      workspaceId: String(r.workspace_id),
-      id: String(r.id),
-      name: String(r.name),
-      payload: r.payload,
-      attempts: Number(r.attempts),
-      maxAttempts: Number(r.max_attempts),
-    })) as JobRow[];
+    return list
+      .map((r) => ({
+        workspaceId: String(r.workspace_id),
+        id: String(r.id),
+        name: String(r.name),
+        payload: r.payload,
+        attempts: Number(r.attempts),
+        maxAttempts: Number(r.max_attempts),
+        runAt: r.run_at instanceof Date ? r.run_at : new Date(String(r.run_at)),
+      }))
+      .sort((a, b) => a.runAt.getTime() - b.runAt.getTime()) as JobRow[];
   }
 
   private async finish(job: JobRow, set: Partial<JobRow>): Promise<void> {

@@ -38,7 +38,7 @@ import {
   statusEvents,
   type OrderValues,
 } from '../commerce/order-changes.ts';
-import { isListed } from './import-report.ts';
+import { ambiguousEmailRejection, isListed } from './import-report.ts';
 import { companiesOfPeople, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
 import { actorRef, choosePerson, splitName } from '../people/resolve-person.ts';
 import {
@@ -140,7 +140,7 @@ export async function flushOrders(
     });
     return out;
   };
-  const rejectGroup = (g: OrderGroup, byRow: Map<number, FieldProblem[]>) => {
+  const rejectGroup = (g: OrderGroup, byRow: Map<number, FieldProblem[]>, extra: Record<string, unknown> = {}) => {
     counts.rejected++;
     const firstBad = [...byRow.keys()].sort((a, b) => a - b)[0];
     for (const it of g.items) {
@@ -161,7 +161,7 @@ export async function flushOrders(
           .map((p) => `${p.field}: ${p.message}`)
           .join('; ')
           .slice(0, 1000),
-        details: { problems, values: values(it), order: g.key || null },
+        details: { problems, values: values(it), order: g.key || null, ...(byRow.has(it.rowNumber) ? extra : {}) },
       });
     }
   };
@@ -245,9 +245,15 @@ export async function flushOrders(
   });
   const byExt = new Map<string, Customer>();
   for (const p of byExtRows) if (p.externalId) byExt.set(p.externalId, asCustomer(p));
-  const byEmail = new Map<string, Customer>();
+  // Everyone with an address, oldest first: which of several people an order is for is never guessed.
+  const byEmail = new Map<string, Customer[]>();
   for (const p of byEmailRows)
-    for (const e of p.emails) if (!byEmail.has(e)) byEmail.set(e, byExt.get(p.externalId ?? '') ?? asCustomer(p));
+    for (const e of p.emails) {
+      const customer = byExt.get(p.externalId ?? '') ?? asCustomer(p);
+      const list = byEmail.get(e);
+      if (!list) byEmail.set(e, [customer]);
+      else if (!list.some((x) => x.id === customer.id)) list.push(customer);
+    }
 
   const newPeople: PersonInsert[] = [];
   const adopted: Array<{ person: PersonRow; externalId: string }> = [];
@@ -262,11 +268,17 @@ export async function flushOrders(
     const firstRow = g.items[0] as OrderItem;
     // The customer, by the resolver's rule: external id, else e-mail (taking the external id), else a new person.
     const c = draft.customer;
-    const choice = choosePerson(
-      c.externalId,
-      c.externalId ? (byExt.get(c.externalId) ?? null) : null,
-      c.email ? (byEmail.get(c.email) ?? null) : null,
-    );
+    const byId = c.externalId ? (byExt.get(c.externalId) ?? null) : null;
+    const byAddress = c.email ? (byEmail.get(c.email) ?? []) : [];
+    // As `resolvePerson` refuses it: an address several people have, when no person has the customer id. People with
+    // another customer id are other customers of the shop, so they make no ambiguity.
+    const eligible = byId ? [] : c.externalId ? byAddress.filter((p) => !p.externalId) : byAddress;
+    if (c.email && eligible.length > 1) {
+      const why = ambiguousEmailRejection('customer.email', c.email, eligible);
+      rejectGroup(g, new Map([[firstRow.rowNumber, [why.problem]]]), why.details);
+      continue;
+    }
+    const choice = choosePerson(c.externalId, byId, byAddress[0] ?? null);
     let customer: Customer;
     let customerNote: string;
     const personEvents: EventInput[] = [];
@@ -329,7 +341,7 @@ export async function flushOrders(
         customerNote = 'new';
       }
       if (c.externalId) byExt.set(c.externalId, customer);
-      if (c.email && !byEmail.has(c.email)) byEmail.set(c.email, customer);
+      if (c.email && !byEmail.has(c.email)) byEmail.set(c.email, [customer]);
     }
 
     const label = c.name ?? c.email ?? c.externalId ?? '';

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import type { DbOrTx } from '../../db/client.ts';
 import type { ImportMode } from '../../db/schema/index.ts';
 import { csvLine } from '../../domain/csv-cells.ts';
+import type { FieldProblem } from '../../domain/customers.ts';
+import { ambiguousMatch } from '../people/resolve-person.ts';
 import { listImportRows, type ImportRowRow } from './imports.repository.ts';
 
 /**
@@ -19,6 +21,26 @@ export function isListed(mode: ImportMode, rowNumber: number): boolean {
 /** Up to which row the report lists every row (after it, only rejected ones); null when it lists them all. */
 export function listedThroughRow(mode: ImportMode, totalRows: number): number | null {
   return mode === 'dry_run' || totalRows <= runReportListedRows ? null : runReportListedRows;
+}
+
+/**
+ * Why a row naming its person by an e-mail address that several people have is refused: the file cannot say which
+ * one it means (the API answers such a write with 409 `ambiguous_match`), and a guess would write to the wrong
+ * customer. The details are the API's (`reason`, `field`, `value`, `personIds` oldest first).
+ */
+export function ambiguousEmailRejection(
+  field: string,
+  email: string,
+  people: readonly { id: string }[],
+): { problem: FieldProblem; details: Record<string, unknown> } {
+  const { details } = ambiguousMatch('email', email, people, field);
+  return {
+    problem: {
+      field,
+      message: `${people.length} people have the e-mail address ${email}, so the row cannot say which one it means: merge them first`,
+    },
+    details: details as Record<string, unknown>,
+  };
 }
 
 export const reportCsvColumns = ['row', 'line', 'action', 'recordId', 'summary', 'details'] as const;

@@ -352,6 +352,50 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
     expect((await other.call('POST', `/imports/${mine.id}/run`)).status).toBe(404);
   });
 
+  it('refuses an order whose customer e-mail several people have, unless the customer id says who', async () => {
+    const t = await setup();
+    const person = async (input: Json) => {
+      const r = await t.call('POST', '/people', input);
+      expect(r.status, r.body).toBe(201);
+      return String(r.json().id);
+    };
+    const first = await person({ firstName: 'Ana', emails: ['shared@x.example'] });
+    const second = await person({ firstName: 'Ana B', emails: ['shared@x.example'] });
+    const cal = await person({ firstName: 'Cal', emails: ['shared@x.example'], externalId: 'C-3' });
+    // O-1: all three; O-2: nobody has C-1, and Cal has another id, so Ana and Ana B; O-3: Cal by his id.
+    const imp = await t.upload(
+      'order,customer id,email,total\nO-1,,shared@x.example,10\nO-2,C-1,SHARED@x.example,20\nO-3,C-3,shared@x.example,30\n',
+    );
+    const check = async (mode: 'dry_run' | 'run') => {
+      const report = await t.rows(imp.id, `&mode=${mode}`);
+      expect(report.map((r) => [r.row, r.action])).toEqual([
+        [1, 'reject'],
+        [2, 'reject'],
+        [3, 'create'],
+      ]);
+      expect(report[0]?.summary).toBe(
+        'customer.email: 3 people have the e-mail address shared@x.example, so the row cannot say which one it means: merge them first',
+      );
+      expect(report[0]?.details).toMatchObject({
+        reason: 'ambiguous_match',
+        field: 'customer.email',
+        value: 'shared@x.example',
+        personIds: [first, second, cal],
+        order: 'O-1',
+      });
+      expect(report[1]?.details).toMatchObject({ reason: 'ambiguous_match', personIds: [first, second] });
+    };
+    expect((await t.start(imp.id, 'dry-run')).progress).toMatchObject({ created: 1, rejected: 2 });
+    await check('dry_run');
+    expect((await t.start(imp.id, 'run')).progress).toMatchObject({ created: 1, rejected: 2 });
+    await check('run');
+    expect((await t.orderList()).map((o) => [o.externalId, o.personId])).toEqual([['O-3', cal]]);
+    // Nobody made, nobody given the shop's id.
+    expect(await t.count(people)).toBe(3);
+    expect(await t.count(events, 'person.updated')).toBe(0);
+    for (const id of [first, second]) expect((await t.call('GET', `/people/${id}`)).json().externalId).toBeNull();
+  });
+
   it("keeps an order's rows in one batch, and refuses an order whose rows are apart", async () => {
     const t = await setup();
     const lines = ['order,email,total,product,qty,price'];

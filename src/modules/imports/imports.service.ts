@@ -41,7 +41,7 @@ import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { defaultImportCurrency } from '../../domain/order-imports.ts';
 import { refitJobName } from '../predictions/predictions.job-name.ts';
 import { analyseFile, maxRecordChars, readRecords, saveUpload, type CsvReadError, type Encoding } from './csv-file.ts';
-import { isListed, listedThroughRow, reportCsv } from './import-report.ts';
+import { ambiguousEmailRejection, isListed, listedThroughRow, reportCsv } from './import-report.ts';
 import {
   flushOrders,
   groupOrderRows,
@@ -570,7 +570,7 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
     if (!locked || locked.processedRows !== expectedStart || locked.status !== imp.status) throw new ImportTakenOver();
     const counts: BatchCounts = { rows: batch.size, created: 0, updated: 0, unchanged: 0, rejected: 0 };
     const report: ImportRowInsert[] = [];
-    const reject = (it: Item, problems: FieldProblem[]) => {
+    const reject = (it: Item, problems: FieldProblem[], extra: Record<string, unknown> = {}) => {
       counts.rejected++;
       const values: Record<string, string> = {};
       imp.headers.slice(0, 30).forEach((h, i) => {
@@ -588,7 +588,7 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
           .map((p) => `${p.field}: ${p.message}`)
           .join('; ')
           .slice(0, 1000),
-        details: { problems, values },
+        details: { problems, values, ...extra },
       });
     };
     if (run.orders && batch.orders) {
@@ -627,7 +627,7 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
   });
 }
 
-type Reject = (it: Item, problems: FieldProblem[]) => void;
+type Reject = (it: Item, problems: FieldProblem[], extra?: Record<string, unknown>) => void;
 
 function reportRow(run: Run, it: Valid, action: ImportRowInsert['action'], recordId: string | null, details = {}) {
   return {
@@ -672,8 +672,23 @@ async function flushPeople(
         : Promise.resolve(new Map<string, number>()),
   ]);
   const byExt = new Map(byExtRows.map((p) => [p.externalId ?? '', p]));
-  const byEmail = new Map<string, PersonRow>();
-  for (const p of byEmailRows) for (const e of p.emails) if (!byEmail.has(e)) byEmail.set(e, p);
+  // Every person with an address, oldest first: an address two people have matches neither (the row is refused).
+  const byEmail = new Map<string, PersonRow[]>();
+  for (const p of byEmailRows)
+    for (const e of p.emails) {
+      const list = byEmail.get(e);
+      if (!list) byEmail.set(e, [p]);
+      else if (!list.includes(p)) list.push(p);
+    }
+  /** The row's first address that someone has, and who has it. */
+  const emailMatch = (rec: RowRecord): { email: string; people: PersonRow[] } | null => {
+    if (imp.matchOn !== 'email') return null;
+    for (const email of rec.emails) {
+      const found = byEmail.get(email);
+      if (found) return { email, people: found };
+    }
+    return null;
+  };
 
   // Companies named by the rows: found by domain or name, else created.
   const refs = group.map((g) => g.rec.company).filter((c): c is NonNullable<RowRecord['company']> => Boolean(c));
@@ -713,7 +728,8 @@ async function flushPeople(
   };
 
   const updatedIds = group.map((g) => {
-    if (imp.matchOn === 'email') for (const e of g.rec.emails) if (byEmail.has(e)) return byEmail.get(e)?.id;
+    const m = emailMatch(g.rec);
+    if (m) return m.people.length === 1 ? m.people[0]?.id : undefined;
     if (imp.matchOn === 'externalId' && g.rec.externalId) return byExt.get(g.rec.externalId)?.id;
     return undefined;
   });
@@ -732,9 +748,15 @@ async function flushPeople(
 
   group.forEach((it) => {
     const rec = it.rec;
+    const byAddress = emailMatch(rec);
+    if (byAddress && byAddress.people.length > 1) {
+      const why = ambiguousEmailRejection('emails', byAddress.email, byAddress.people);
+      reject(it, [why.problem], why.details);
+      return;
+    }
     const existing =
       imp.matchOn === 'email'
-        ? (rec.emails.map((e) => byEmail.get(e)).find(Boolean) ?? null)
+        ? (byAddress?.people[0] ?? null)
         : imp.matchOn === 'externalId' && rec.externalId
           ? (byExt.get(rec.externalId) ?? null)
           : null;

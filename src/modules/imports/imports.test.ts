@@ -241,6 +241,74 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     expect(await t.people()).toHaveLength(2);
   });
 
+  it('refuses a row whose e-mail two people have (merge them first) instead of updating one, in the dry run and the run', async () => {
+    const t = await setup();
+    const person = async (input: Json) => {
+      const r = await t.call('POST', '/people', input);
+      expect(r.status, r.body).toBe(201);
+      return String(r.json().id);
+    };
+    const first = await person({ firstName: 'Ana', emails: ['shared@x.example'] });
+    const second = await person({ firstName: 'Ana B', emails: ['Shared@x.example', 'ana.b@x.example'] });
+    const cy = await person({ firstName: 'Cy', emails: ['cy@x.example'] });
+    const updatedBefore = ((await t.call('GET', '/events?type=person.updated&limit=200')).json().data as Json[]).length;
+    // Row 1 names both; row 2 has another address first, but its match is the shared one; row 3 is Cy's alone.
+    const imp = await t.upload(
+      'email,first name\nSHARED@x.example,Anna\n"nobody@x.example; shared@x.example",Anne\ncy@x.example,Cyrus\n',
+    );
+    expect(imp.matchOn).toBe('email');
+    const expectRefused = (report: RowDto[]) => {
+      expect(report.map((r) => [r.row, r.action])).toEqual([
+        [1, 'reject'],
+        [2, 'reject'],
+        [3, 'update'],
+      ]);
+      for (const r of report.slice(0, 2)) {
+        expect(r.summary).toBe(
+          'emails: 2 people have the e-mail address shared@x.example, so the row cannot say which one it means: merge them first',
+        );
+        expect(r.details).toMatchObject({
+          reason: 'ambiguous_match',
+          field: 'emails',
+          value: 'shared@x.example',
+          personIds: [first, second],
+        });
+      }
+    };
+    const dry = await t.start(imp.id, 'dry-run');
+    expect(dry.progress).toMatchObject({ created: 0, updated: 1, unchanged: 0, rejected: 2 });
+    expectRefused(await t.rows(imp.id));
+    const run = await t.start(imp.id, 'run');
+    expect(run.progress).toMatchObject({ created: 0, updated: 1, unchanged: 0, rejected: 2 });
+    expectRefused(await t.rows(imp.id, '&mode=run'));
+    // Neither Ana changed (no name, no address added); Cy did.
+    const get = async (id: string) => (await t.call('GET', `/people/${id}`)).json();
+    expect(await get(first)).toMatchObject({ firstName: 'Ana', emails: ['shared@x.example'] });
+    expect(await get(second)).toMatchObject({ firstName: 'Ana B', emails: ['shared@x.example', 'ana.b@x.example'] });
+    expect(await get(cy)).toMatchObject({ firstName: 'Cyrus' });
+    expect(((await t.call('GET', '/events?type=person.updated&limit=200')).json().data as Json[]).length).toBe(
+      updatedBefore + 1,
+    );
+    expect(await t.people()).toHaveLength(3);
+  });
+
+  it('stores language tags and time zones in the canonical spelling the API stores, refusing what is neither', async () => {
+    const t = await setup();
+    const imp = await t.upload(
+      'email,language,timezone\nann@x.example,PT-br,europe/lisbon\nbob@x.example,en_US,UTC\ncy@x.example,fr,Mars/Base\n',
+    );
+    expect(imp.mapping).toEqual({ email: 'emails', language: 'language', timezone: 'timezone' });
+    const done = await t.start(imp.id, 'run');
+    expect(done.progress).toMatchObject({ created: 1, rejected: 2 });
+    expect((await t.rows(imp.id, '&mode=run&action=rejected')).map((r) => [r.row, r.summary])).toEqual([
+      [2, 'language: "en_US" is not a language tag like en or pt-PT'],
+      [3, 'timezone: "Mars/Base" is not an IANA time zone like Europe/Lisbon'],
+    ]);
+    expect(await t.people()).toEqual([
+      expect.objectContaining({ emails: ['ann@x.example'], language: 'pt-BR', timezone: 'Europe/Lisbon' }),
+    ]);
+  });
+
   it('upserts by external id, and companies by domain', async () => {
     const t = await setup();
     const csv = 'Customer ID,Name,Email\nC-1,Ann Lee,ann@x.example\nC-2,Bob Stone,\n';

@@ -13,6 +13,8 @@ import { excerptOf } from './markdown.ts';
  *   GET  /help/:workspace/search?q=         search
  *   GET  /help/:workspace/:article          one article, with "Was this helpful?"
  *   POST /help/:workspace/:article/vote     the answer (a form post; rate-limited per address and article)
+ * A page added at /help/:workspace/<word> must add <word> to reservedArticleSlugs (kb.schemas.ts): no article can then
+ * take it as its slug and become unreachable behind the page.
  */
 
 export function escapeHtml(s: string): string {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { useTestApp } from '../../../test/app.ts';
+import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
-import { makeWorkspace } from '../../../test/factories.ts';
+import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { createDemoKb, demoKbArticles, demoKbDraft } from '../../cli/demo-kb.ts';
 import { slugify } from '../../domain/kb.ts';
+import { reservedArticleSlugs } from './kb.schemas.ts';
 
 describe.each(testEngines())('public help centre (%s)', (engine) => {
   const ctx = useTestApp(engine);
@@ -72,6 +73,41 @@ describe.each(testEngines())('public help centre (%s)', (engine) => {
     expect(found.body).toContain('value="reset my password"');
     const xss = await get(`/help/${slug}/search?q=${encodeURIComponent('<script>alert(1)</script>')}`);
     expect(xss.body).not.toContain('<script>alert');
+  });
+
+  it('never gives an article the address of a help-centre page, so every article can be reached', async () => {
+    const { ws, slug, get } = await setup();
+    const owner = ws.ownerActor;
+    // Made from the title: numbered like a taken address.
+    const search = await ctx.services.kb.create(owner, {
+      title: 'Search',
+      body: 'How to **search**.',
+      status: 'published',
+    });
+    const vote = await ctx.services.kb.create(owner, { title: 'Vote!', body: 'Votes.', status: 'published' });
+    expect([search.slug, vote.slug]).toEqual(['search-2', 'vote-2']);
+    const page = await get(`/help/${slug}/search-2`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<h1>Search</h1>');
+    expect(page.body).toContain('<strong>search</strong>');
+    expect((await get(`/help/${slug}/search`)).body).toContain('Type some words to search.');
+
+    // Asked for: refused with a 400 naming the field, on create and on edit.
+    const key = await makeApiKey(ctx.services, ws);
+    const call = (method: 'POST' | 'PATCH', url: string, payload: object) =>
+      ctx.app.inject({ method, url, headers: bearer(key), payload });
+    for (const reserved of reservedArticleSlugs) {
+      const created = await call('POST', '/api/v1/kb/articles', { title: 'Anything', slug: reserved });
+      expect(created.statusCode, created.body).toBe(400);
+      expect(created.json().error).toMatchObject({
+        code: 'validation_failed',
+        details: { field: 'slug', problems: [{ path: 'slug' }] },
+      });
+      const edited = await call('PATCH', `/api/v1/kb/articles/${vote.id}`, { slug: reserved });
+      expect(edited.statusCode, edited.body).toBe(400);
+      expect(edited.json().error.details).toMatchObject({ field: 'slug' });
+    }
+    expect((await ctx.services.kb.get(owner, vote.id)).slug).toBe('vote-2');
   });
 
   it('counts "Was this helpful?" once per reader, lets them change it, and rate-limits', async () => {

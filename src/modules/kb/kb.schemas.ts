@@ -97,6 +97,12 @@ export function presentArticle(a: KbArticle, workspaceSlug: string): z.infer<typ
   };
 }
 
+/**
+ * Segments the public help centre serves itself under /help/<workspace>/ (help.routes.ts): its search page, and `vote`,
+ * kept for a page at that level. An article with one of them as its slug could not be reached there.
+ */
+export const reservedArticleSlugs: readonly string[] = ['search', 'vote'];
+
 export function helpPath(workspaceSlug: string, articleSlug?: string): string {
   const base = `/help/${encodeURIComponent(workspaceSlug)}`;
   return articleSlug ? `${base}/${encodeURIComponent(articleSlug)}` : base;

@@ -36,6 +36,7 @@ import {
   type KbArticle,
   type KbSearchScope,
 } from './kb.repository.ts';
+import { reservedArticleSlugs } from './kb.schemas.ts';
 import { articleText, renderArticleMarkdown } from './markdown.ts';
 
 export type KbService = ReturnType<typeof createKbService>;
@@ -86,9 +87,17 @@ export function createKbService(deps: { db: Db }) {
       });
   }
 
-  /** The slug asked for (refused when taken) or one made from the title (numbered when taken). */
+  /**
+   * The slug asked for (refused when taken, or when the help centre uses it for a page of its own) or one made from
+   * the title (numbered when taken or reserved).
+   */
   async function chooseSlug(actor: Actor, wanted: string | undefined, title: string, exceptId?: string) {
     if (wanted) {
+      if (reservedArticleSlugs.includes(wanted))
+        throw new AppError('validation_failed', `The address "${wanted}" is used by the help centre itself`, {
+          problems: [{ in: 'body', path: 'slug', message: `"${wanted}" is reserved; choose another address` }],
+          field: 'slug',
+        });
       if (await articleSlugTaken(db, actor.workspaceId, wanted, exceptId))
         throw new AppError('conflict', `Another article already has the address "${wanted}"`, { field: 'slug' });
       return wanted;
@@ -96,6 +105,7 @@ export function createKbService(deps: { db: Db }) {
     const base = slugify(title);
     for (let n = 1; n < 1000; n++) {
       const candidate = n === 1 ? base : `${base.slice(0, 75)}-${n}`;
+      if (reservedArticleSlugs.includes(candidate)) continue;
       if (!(await articleSlugTaken(db, actor.workspaceId, candidate, exceptId))) return candidate;
     }
     return `${base.slice(0, 60)}-${crypto.randomBytes(4).toString('hex')}`;

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import MarkdownIt from 'markdown-it';
+import { describe, expect, it, vi } from 'vitest';
 import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace } from '../../../test/factories.ts';
@@ -200,6 +201,80 @@ describe.each(testEngines())('knowledge base (%s)', (engine) => {
     expect(res.json().data[0].id).toBe(ids['double-charge']);
     const missing = await call('GET', '/api/v1/tickets/0190aaaa-0000-7000-8000-000000000000/suggestions');
     expect(missing.statusCode).toBe(404);
+  });
+
+  /** The processor time of a call, in ms: on a shared 2-core machine its wall-clock time is mostly others' work. */
+  async function cpuTimed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
+    const start = process.cpuUsage();
+    const value = await f();
+    const used = process.cpuUsage(start);
+    return { ms: (used.user + used.system) / 1000, value };
+  }
+
+  // marked, the renderer before markdown-it, blocked the server 4.3 s on 40 KB of `_a` (minutes on 200 KB) and gave a
+  // 500 (stack overflow) for 2,000 `>`. Any agent may preview, so any body up to the limit must come back quickly.
+  const hostile: Array<[string, string]> = [
+    ['_a × 100,000', '_a'.repeat(100_000)],
+    ['[ × 200,000', '['.repeat(200_000)],
+    ['> × 100,000', '>'.repeat(100_000)],
+    ['> × 2,000', '>'.repeat(2_000)],
+  ];
+
+  it.each(hostile)('previews %s (200 KB of hostile Markdown or less) in under 3 s', async (_label, body) => {
+    const { call } = await setup();
+    const { ms, value: res } = await cpuTimed(() => call('POST', '/api/v1/kb/preview', { body }));
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    expect(ms).toBeLessThan(3000);
+  });
+
+  it('refuses a body it cannot render with a 400 naming the body, never a 500, and stores nothing', async () => {
+    const { call } = await setup();
+    const expectRefused = (res: { statusCode: number; json: () => unknown }) => {
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({
+        error: {
+          code: 'validation_failed',
+          message: expect.stringContaining('nested too deeply'),
+          details: { field: 'body', problems: [{ in: 'body', path: 'body' }] },
+        },
+      });
+    };
+    // Raw HTML never closed, nested far beyond any article (and slow for the sanitiser's parser).
+    const deep = '<b>'.repeat(66_666);
+    const { ms, value: preview } = await cpuTimed(() => call('POST', '/api/v1/kb/preview', { body: deep }));
+    expectRefused(preview);
+    expect(ms).toBeLessThan(3000);
+    expectRefused(await call('POST', '/api/v1/kb/articles', { title: 'Deep', body: deep }));
+    expect((await call('GET', '/api/v1/kb/articles')).json().data).toEqual([]);
+    const a = await call('POST', '/api/v1/kb/articles', { title: 'Shallow', body: 'Fine.' });
+    expectRefused(await call('PATCH', `/api/v1/kb/articles/${a.json().id}`, { body: deep }));
+    expect((await call('GET', `/api/v1/kb/articles/${a.json().id}`)).json().body).toBe('Fine.');
+
+    // Whatever else the renderer throws (a stack overflow of its own) is the body's fault too.
+    const render = vi.spyOn(MarkdownIt.prototype, 'render').mockImplementation(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    try {
+      expectRefused(await call('POST', '/api/v1/kb/preview', { body: 'anything' }));
+      const other = vi.spyOn(MarkdownIt.prototype, 'render').mockImplementation(() => {
+        throw new TypeError('x is undefined');
+      });
+      const res = await call('POST', '/api/v1/kb/articles', { title: 'Broken', body: 'anything' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toMatchObject({ code: 'validation_failed', details: { field: 'body' } });
+      other.mockRestore();
+    } finally {
+      render.mockRestore();
+    }
+  });
+
+  it('stores a 200 KB hostile body in bounded time', async () => {
+    const { call } = await setup();
+    const { ms, value: res } = await cpuTimed(() =>
+      call('POST', '/api/v1/kb/articles', { title: 'Underscores', body: '_a'.repeat(100_000) }),
+    );
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(201);
+    expect(ms).toBeLessThan(5000);
   });
 
   it('previews Markdown as sanitised HTML', async () => {

@@ -38,6 +38,8 @@ import {
   type TicketRow,
 } from '../tickets/tickets.repository.ts';
 import { conversationsOfTicket } from '../tickets/tickets.repository.ts';
+import { assertChecklistAllowsSolve } from '../sops/checklists.ts';
+import { isDone } from '../../domain/tickets.ts';
 import type { RuleRow } from './rules.repository.ts';
 
 export type { RuleRow };
@@ -190,7 +192,10 @@ export async function applyMatches(
 ): Promise<TicketRow> {
   let ticket = start;
   const workspaceId = ticket.workspaceId;
-  const fieldDefs = rulesSetCustom(matches.map((m) => m.rule)) ? await listCustomFields(tx, workspaceId, 'ticket') : [];
+  const fieldDefs =
+    rulesSetCustom(matches.map((m) => m.rule)) || matches.some((m) => ruleSetsStatus(m.rule))
+      ? await listCustomFields(tx, workspaceId, 'ticket')
+      : [];
   const actor = systemActor(workspaceId);
   for (const { rule, reasons } of matches) {
     const set: Partial<TicketInsert> = {};
@@ -230,6 +235,17 @@ export async function applyMatches(
         escalation = { reason: a.reason, priority, teamId: team };
       }
     }
+    // A rule may do what an agent may: no more. Closed is final, and solving needs the ticket's required fields and
+    // its SOP checklist done, as for an agent (TicketsService.update). Otherwise the status action is skipped, and
+    // the rule_applied event says why.
+    const skipped: Array<{ action: string; reason: string }> = [];
+    if (set.status !== undefined && set.status !== ticket.status) {
+      const reason = await statusRefusal(tx, ticket, set.status, set.custom ?? ticket.custom, fieldDefs);
+      if (reason) {
+        skipped.push({ action: `set_status ${set.status}`, reason });
+        delete set.status;
+      }
+    }
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     for (const [k, v] of Object.entries(set)) {
       if (k === 'custom') continue;
@@ -267,7 +283,7 @@ export async function applyMatches(
       subjectType: 'ticket',
       subjectId: ticket.id,
       personId: ticket.personId,
-      payload: { ...base, trigger, changes, notes: notes.length },
+      payload: { ...base, trigger, changes, notes: notes.length, ...(skipped.length ? { skipped } : {}) },
     });
     if (escalation)
       await appendEvent(tx, actor, {
@@ -279,6 +295,31 @@ export async function applyMatches(
       });
   }
   return ticket;
+}
+
+function ruleSetsStatus(r: Rule): boolean {
+  return r.actions.some((a) => a.type === 'set_status');
+}
+
+/** Why a rule may not move a ticket to `status` (null when it may): the gates an agent's change meets. */
+async function statusRefusal(
+  tx: DbOrTx,
+  ticket: TicketRow,
+  status: string,
+  custom: Record<string, unknown>,
+  fieldDefs: Awaited<ReturnType<typeof listCustomFields>>,
+): Promise<string | null> {
+  if (ticket.status === 'closed') return 'the ticket is closed, and closed is final';
+  if (!isDone(status) || isDone(ticket.status)) return null;
+  const missing = fieldDefs.filter((d) => d.required && !d.archived && custom[d.key] === undefined);
+  if (missing.length) return `${missing.map((d) => d.label).join(', ')} must be filled in before solving`;
+  try {
+    await assertChecklistAllowsSolve(tx, ticket.workspaceId, ticket);
+  } catch (err) {
+    if (err instanceof AppError) return err.message;
+    throw err;
+  }
+  return null;
 }
 
 export type RulesService = ReturnType<typeof createRulesService>;

@@ -204,6 +204,85 @@ describe.each(testEngines())('rules and escalation (%s)', (engine) => {
     expect(later.custom.safety_check).toBeUndefined();
   });
 
+  it('may not solve what an agent may not: required fields, a blocking checklist; nor change a closed ticket', async () => {
+    const ws = await makeWorkspace(ctx.services);
+    const key = await makeApiKey(ctx.services, ws);
+    const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object) =>
+      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    expect(
+      (
+        await call('PUT', '/api/v1/sop-checklists/question', {
+          steps: [{ text: 'Verify identity', required: true }],
+          blockSolve: true,
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await call('POST', '/api/v1/custom-fields', {
+          entity: 'ticket',
+          key: 'root_cause',
+          label: 'Root cause',
+          type: 'text',
+          required: true,
+        })
+      ).statusCode,
+    ).toBe(201);
+    const rule = await call('POST', '/api/v1/rules', {
+      name: 'Low priority: solve',
+      trigger: 'ticket.updated',
+      conditions: [{ field: 'priority', op: 'is', value: 'low' }],
+      actions: [
+        { type: 'set_status', value: 'solved' },
+        { type: 'add_tags', tags: ['auto'] },
+      ],
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const created = await call('POST', '/api/v1/tickets', {
+      subject: 'Q',
+      type: 'question',
+      requester: { email: 'gate@example.com' },
+      text: 'Help',
+    });
+    const t = created.json<{ id: string }>();
+    expect((await call('PATCH', `/api/v1/tickets/${t.id}`, { status: 'solved' })).statusCode).toBe(400);
+
+    // The rule fires on an ordinary edit: its other actions apply, the status does not move, and it says why.
+    expect((await call('PATCH', `/api/v1/tickets/${t.id}`, { priority: 'low' })).statusCode).toBe(200);
+    let after = (await call('GET', `/api/v1/tickets/${t.id}`)).json<{ status: string; tags: string[] }>();
+    expect(after.status).not.toBe('solved');
+    expect(after.tags).toContain('auto');
+    const log = (await call('GET', `/api/v1/events?subject_id=${t.id}&type=ticket.rule_applied`)).json<{
+      data: Array<{ payload: { skipped?: Array<{ action: string; reason: string }> } }>;
+    }>();
+    expect(log.data[0]?.payload.skipped?.[0]?.reason).toMatch(/Root cause must be filled in/);
+
+    // With the field filled but the checklist open, the checklist is the reason.
+    expect((await call('PATCH', `/api/v1/tickets/${t.id}`, { custom: { root_cause: 'user error' } })).statusCode).toBe(
+      200,
+    );
+    after = (await call('GET', `/api/v1/tickets/${t.id}`)).json<{ status: string; tags: string[] }>();
+    expect(after.status).not.toBe('solved');
+    const log2 = (await call('GET', `/api/v1/events?subject_id=${t.id}&type=ticket.rule_applied`)).json<{
+      data: Array<{ payload: { skipped?: Array<{ action: string; reason: string }> } }>;
+    }>();
+    expect(log2.data[0]?.payload.skipped?.[0]?.reason).toMatch(/checklist/);
+
+    // A closed ticket stays closed.
+    const other = (
+      await call('POST', '/api/v1/tickets', {
+        subject: 'Done',
+        type: 'other',
+        requester: { email: 'gate@example.com' },
+        text: 'Thanks',
+        custom: { root_cause: 'none' },
+      })
+    ).json<{ id: string }>();
+    expect((await call('PATCH', `/api/v1/tickets/${other.id}`, { status: 'closed' })).statusCode).toBe(200);
+    expect((await call('PATCH', `/api/v1/tickets/${other.id}`, { priority: 'low' })).statusCode).toBe(200);
+    expect((await call('GET', `/api/v1/tickets/${other.id}`)).json<{ status: string }>().status).toBe('closed');
+  });
+
   it('rejects rules that name unknown teams or users, or conditions without a value', async () => {
     const { call } = await setup();
     const badTeam = await call('POST', '/api/v1/rules', {

@@ -182,4 +182,47 @@ describe.each(testEngines())('time rules (%s)', (engine) => {
       (await call('PATCH', `/api/v1/rules/${event.id}`, { delay: { since: 'created', hours: 2 } })).statusCode,
     ).toBe(400);
   });
+  it('a rule counting from the last update is not restarted by its own note or by the SLA clock', async () => {
+    const { ws, call, ticket } = await setup();
+    // Any SLA policy: the SLA job and every refresh rewrite the ticket's SLA state, which is no update.
+    expect(
+      (await call('POST', '/api/v1/sla-policies', { name: 'Default', targets: { resolution: 60 * 24 * 30 } }))
+        .statusCode,
+    ).toBe(201);
+    const rule = await call('POST', '/api/v1/rules', {
+      name: 'Nudge after a quiet day',
+      trigger: 'ticket.time_elapsed',
+      delay: { since: 'updated', hours: 24 },
+      conditions: [{ field: 'status', op: 'is', value: 'pending' }],
+      actions: [{ type: 'add_note', text: 'No change for a day: follow up.' }],
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const t = await ticket('Waiting');
+    await call('PATCH', `/api/v1/tickets/${t.id}`, { status: 'pending' });
+    const updatedAt = (await call('GET', `/api/v1/tickets/${t.id}`)).json<{ updatedAt: string }>().updatedAt;
+    const fired: number[] = [];
+    // 25 hours pass, four times: every stored instant of this workspace moves 25 h into the past.
+    const w = ws.workspace.id;
+    for (let d = 1; d <= 4; d++) {
+      await ctx.database.db.execute(
+        sql`update tickets set updated_at = updated_at - interval '25 hours', created_at = created_at - interval '25 hours',
+          status_changed_at = status_changed_at - interval '25 hours' where workspace_id = ${w}`,
+      );
+      await ctx.database.db.execute(
+        sql`update rules set time_checked_until = time_checked_until - interval '25 hours' where workspace_id = ${w}`,
+      );
+      await ctx.database.db.execute(
+        sql`update rule_runs set anchor_at = anchor_at - interval '25 hours' where workspace_id = ${w}`,
+      );
+      fired.push((await runTimeRules(ctx.database.db, new Date())).fired);
+    }
+    expect(fired).toEqual([1, 0, 0, 0]);
+    const after = (await call('GET', `/api/v1/tickets/${t.id}`)).json<{
+      updatedAt: string;
+      messages: Array<{ direction: string }>;
+    }>();
+    expect(after.messages.filter((m) => m.direction === 'note')).toHaveLength(1);
+    // Only the test's shifting moved the last update: 4 × 25 h back, nothing forward.
+    expect(new Date(updatedAt).getTime() - new Date(after.updatedAt).getTime()).toBe(4 * 25 * 3_600_000);
+  });
 });

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { rowsOf, type Db, type DbOrTx } from '../../db/client.ts';
 import { rowsFromJson } from '../../db/json-rows.ts';
 import { newId } from '../../db/ids.ts';
-import { businessCalendars, slaPolicies, type StoredSlaMetric } from '../../db/schema/index.ts';
+import {
+  businessCalendars,
+  openTicketStatusesSql,
+  slaPolicies,
+  tickets,
+  type StoredSlaMetric,
+} from '../../db/schema/index.ts';
 import { alwaysOpen, parseCalendar, type BusinessCalendar } from '../../domain/business-hours.ts';
 import { systemActor, type Actor } from '../../domain/permissions.ts';
 import {
@@ -188,7 +194,13 @@ export async function refreshTicketSla(
   const policy = ticket.mergedIntoId ? null : policyFor(policies, ticket, person);
   if (!policy) {
     if (!ticket.sla.length && !ticket.slaPolicyId && !ticket.slaNextCheckAt) return ticket;
-    return updateTicket(tx, workspaceId, ticketId, { sla: [], slaPolicyId: null, slaNextCheckAt: null });
+    return updateTicket(
+      tx,
+      workspaceId,
+      ticketId,
+      { sla: [], slaPolicyId: null, slaNextCheckAt: null },
+      { touch: false },
+    );
   }
   const clock = known.clock ?? (await ticketClock(tx, workspaceId, ticket, known.messages));
   const plan = slaPlan(ticket, policy, config, clock, now);
@@ -200,7 +212,8 @@ export async function refreshTicketSla(
       ticketEvent(ticket, n.type, { metric: n.metric, policyId: policy.id, dueAt: n.dueAt }),
     );
   for (const trigger of new Set(plan.notices.map((n) => n.type))) await applyRules(tx, workspaceId, ticketId, trigger);
-  return updateTicket(tx, workspaceId, ticketId, plan.columns);
+  // The SLA state is derived, not a change: `updated_at` stays (a change in this transaction has set it already).
+  return updateTicket(tx, workspaceId, ticketId, plan.columns, { touch: false });
 }
 
 type SlaNotice = { type: 'ticket.sla_warning' | 'ticket.sla_breached'; metric: string; dueAt: string | null };
@@ -368,6 +381,23 @@ export const slaCheckJob = defineJob({
   },
 });
 
+/**
+ * After a policy or calendar changes, the open tickets' targets and due times may have too: their next check becomes
+ * now, so the SLA job recomputes them (choosing the policy again, with its calendar as it is now). Every open ticket
+ * of the workspace, in the transaction of the change (the open-ticket partial indexes cover this filter); tickets
+ * already due keep their time.
+ */
+export async function recheckOpenTickets(tx: DbOrTx, workspaceId: string): Promise<number> {
+  const rows = rowsOf<{ id: string }>(
+    await tx.execute(sql`update ${tickets} set sla_next_check_at = now()
+      where workspace_id = ${workspaceId} and merged_into_id is null
+        and status in ${sql.raw(openTicketStatusesSql)}
+        and (sla_next_check_at is null or sla_next_check_at > now())
+      returning id`),
+  );
+  return rows.length;
+}
+
 export type SlaService = ReturnType<typeof createSlaService>;
 
 export function createSlaService(deps: { db: Db }) {
@@ -444,6 +474,7 @@ export function createSlaService(deps: { db: Db }) {
           subjectId: id,
           payload: { name: row.name },
         });
+        await recheckOpenTickets(tx, actor.workspaceId);
         return row;
       });
     },
@@ -469,6 +500,7 @@ export function createSlaService(deps: { db: Db }) {
           .returning();
         if (!row) throw AppError.notFound('SLA policy', id);
         await appendEvent(tx, actor, { type: 'sla_policy.updated', subjectType: 'sla_policy', subjectId: id });
+        await recheckOpenTickets(tx, actor.workspaceId);
         return row;
       });
     },
@@ -482,6 +514,7 @@ export function createSlaService(deps: { db: Db }) {
           .returning({ id: slaPolicies.id });
         if (!r.length) throw AppError.notFound('SLA policy', id);
         await appendEvent(tx, actor, { type: 'sla_policy.deleted', subjectType: 'sla_policy', subjectId: id });
+        await recheckOpenTickets(tx, actor.workspaceId);
       });
     },
 
@@ -531,19 +564,27 @@ export function createSlaService(deps: { db: Db }) {
         weekly: input.weekly ?? existing.weekly,
         holidays: input.holidays ?? existing.holidays,
       });
-      const [row] = await db
-        .update(businessCalendars)
-        .set({
-          ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-          timeZone: cal.timeZone,
-          weekly: cal.weekly,
-          holidays: cal.holidays,
-          updatedAt: new Date(),
-        })
-        .where(and(eq(businessCalendars.workspaceId, actor.workspaceId), eq(businessCalendars.id, id)))
-        .returning();
-      if (!row) throw AppError.notFound('Calendar', id);
-      return row;
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(businessCalendars)
+          .set({
+            ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+            timeZone: cal.timeZone,
+            weekly: cal.weekly,
+            holidays: cal.holidays,
+            updatedAt: new Date(),
+          })
+          .where(and(eq(businessCalendars.workspaceId, actor.workspaceId), eq(businessCalendars.id, id)))
+          .returning();
+        if (!row) throw AppError.notFound('Calendar', id);
+        // Only hours and holidays move due times; a new name does not.
+        const hoursChanged =
+          row.timeZone !== existing.timeZone ||
+          JSON.stringify(row.weekly) !== JSON.stringify(existing.weekly) ||
+          JSON.stringify(row.holidays) !== JSON.stringify(existing.holidays);
+        if (hoursChanged) await recheckOpenTickets(tx, actor.workspaceId);
+        return row;
+      });
     },
 
     async removeCalendar(actor: Actor, id: string): Promise<void> {

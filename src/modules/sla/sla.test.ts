@@ -215,4 +215,76 @@ describe.each(testEngines())('SLA policies on tickets (%s)', (engine) => {
     expect(after.sla[0].state).toBe('breached');
     expect(after.slaNextCheckAt).toBeNull();
   });
+
+  it('a tightened policy reaches tickets already open: the next check recomputes them and records the breach', async () => {
+    const { ws, call } = await setup();
+    const policy = (
+      await call('POST', '/api/v1/sla-policies', { name: 'All', targets: { first_response: 480 } })
+    ).json();
+    const open = async (subject: string) =>
+      (
+        await call('POST', '/api/v1/tickets', { subject, requester: { email: `${subject}@example.com` }, text: 'x' })
+      ).json();
+    const a = await open('tight-a');
+    const b = await open('tight-b');
+    // Both were opened 30 minutes ago (the clock counts from creation); their next check is hours away.
+    await ctx.database.db.execute(
+      sql`update tickets set created_at = now() - interval '30 minutes' where id in (${a.id}, ${b.id})`,
+    );
+    const job = () =>
+      slaCheckJob.handler({}, { db: ctx.database.db, jobId: 'x', workspaceId: ws.workspace.id, attempt: 1 });
+    await job();
+    expect((await call('GET', `/api/v1/tickets/${a.id}`)).json().sla[0].state).toBe('running');
+
+    const tightened = await call('PATCH', `/api/v1/sla-policies/${policy.id}`, { targets: { first_response: 10 } });
+    expect(tightened.statusCode, tightened.body).toBe(200);
+    await job();
+    for (const t of [a, b]) {
+      const after = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
+      expect(after.sla[0]).toMatchObject({ state: 'breached', target: 10 });
+      expect(after.slaNextCheckAt).toBeNull();
+      const evs = await listEvents(ctx.database.db, ws.workspace.id, {
+        subjectType: 'ticket',
+        subjectId: t.id,
+        limit: 50,
+      });
+      expect(evs.filter((e) => e.type === 'ticket.sla_breached')).toHaveLength(1);
+    }
+    const breaching = (await call('GET', '/api/v1/tickets?queue=breaching')).json();
+    expect(breaching.data.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+
+    // Deleting the policy takes the SLA off them at the next check.
+    expect((await call('DELETE', `/api/v1/sla-policies/${policy.id}`)).statusCode).toBe(204);
+    await job();
+    expect((await call('GET', `/api/v1/tickets/${a.id}`)).json()).toMatchObject({ sla: [], slaPolicyId: null });
+  });
+
+  it('changed business hours reach tickets already open: their due time is recomputed on the new calendar', async () => {
+    const { ws, call } = await setup();
+    const cal = (
+      await call('POST', '/api/v1/business-calendars', {
+        name: 'Nights only',
+        timeZone: 'UTC',
+        weekly: [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: '00:00', end: '00:01' })),
+      })
+    ).json();
+    await call('POST', '/api/v1/sla-policies', { name: 'Cal', calendarId: cal.id, targets: { first_response: 60 } });
+    const t = (
+      await call('POST', '/api/v1/tickets', { subject: 'Hours', requester: { email: 'hours@example.com' }, text: 'x' })
+    ).json();
+    const dueBefore = new Date(t.sla[0].dueAt).getTime();
+    expect(dueBefore).toBeGreaterThan(Date.now() + 50 * 24 * 3600_000); // one minute a day: 60 days away
+    const renamed = await call('PATCH', `/api/v1/business-calendars/${cal.id}`, { name: 'Renamed' });
+    expect(renamed.statusCode).toBe(200);
+    expect(new Date((await call('GET', `/api/v1/tickets/${t.id}`)).json().slaNextCheckAt).getTime()).toBeGreaterThan(
+      Date.now() + 3600_000,
+    ); // a new name moves nothing
+    const allDay = await call('PATCH', `/api/v1/business-calendars/${cal.id}`, {
+      weekly: [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: '00:00', end: '24:00' })),
+    });
+    expect(allDay.statusCode, allDay.body).toBe(200);
+    await slaCheckJob.handler({}, { db: ctx.database.db, jobId: 'x', workspaceId: ws.workspace.id, attempt: 1 });
+    const after = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
+    expect(new Date(after.sla[0].dueAt).getTime()).toBe(new Date(t.createdAt).getTime() + 60 * minute);
+  });
 });

@@ -307,12 +307,23 @@ export function ticketEvent(
  * The UPDATE of one ticket (not run): `updatedAt` moves to the statement's time and, when the status is set without
  * its `statusChangedAt`, that moves too if the status differs. Run by updateTicket, or within a larger statement.
  */
-export function ticketUpdate(db: DbOrTx, workspaceId: string, id: string, set: Partial<TicketInsert>) {
+/**
+ * `touch: false` leaves `updated_at` alone: for what the system derives rather than a change to the ticket (its SLA
+ * state, recomputed by the minute), which must neither reorder the inbox (newest update first) nor restart a time
+ * rule counting from the last update.
+ */
+export function ticketUpdate(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  set: Partial<TicketInsert>,
+  opts: { touch?: boolean } = {},
+) {
   return db
     .update(tickets)
     .set({
       ...set,
-      updatedAt: sql`date_trunc('milliseconds', now())`,
+      ...(opts.touch === false ? {} : { updatedAt: sql`date_trunc('milliseconds', now())` }),
       // The moment the status last changed: time rules count "pending for 3 days" from it.
       ...(set.status !== undefined && set.statusChangedAt === undefined
         ? {
@@ -330,8 +341,9 @@ export async function updateTicket(
   workspaceId: string,
   id: string,
   set: Partial<TicketInsert>,
+  opts: { touch?: boolean } = {},
 ): Promise<TicketRow | null> {
-  const [r] = await ticketUpdate(db, workspaceId, id, set);
+  const [r] = await ticketUpdate(db, workspaceId, id, set, opts);
   return r ?? null;
 }
 
