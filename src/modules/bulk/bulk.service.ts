@@ -86,6 +86,7 @@ export function createBulkService(deps: { db: Db; people: PeopleService; compani
       cols = personListColumns(
         defs,
         stages.map((s) => s.key),
+        ws,
       );
     } else cols = companyListColumns(await listCustomFields(db, ws, 'company'));
     const q = parseListQuery({ filter: sel.filter }, cols.specs, { field: 'created_at', direction: 'desc' });

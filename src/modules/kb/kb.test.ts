@@ -220,11 +220,11 @@ describe.each(testEngines())('knowledge base (%s)', (engine) => {
     ['> × 2,000', '>'.repeat(2_000)],
   ];
 
-  it.each(hostile)('previews %s (200 KB of hostile Markdown or less) in under 3 s', async (_label, body) => {
+  it.each(hostile)('previews %s (200 KB of hostile Markdown or less) in under 6 s of CPU', async (_label, body) => {
     const { call } = await setup();
     const { ms, value: res } = await cpuTimed(() => call('POST', '/api/v1/kb/preview', { body }));
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
-    expect(ms).toBeLessThan(3000);
+    expect(ms).toBeLessThan(6000);
   });
 
   it('refuses a body it cannot render with a 400 naming the body, never a 500, and stores nothing', async () => {
@@ -243,7 +243,7 @@ describe.each(testEngines())('knowledge base (%s)', (engine) => {
     const deep = '<b>'.repeat(66_666);
     const { ms, value: preview } = await cpuTimed(() => call('POST', '/api/v1/kb/preview', { body: deep }));
     expectRefused(preview);
-    expect(ms).toBeLessThan(3000);
+    expect(ms).toBeLessThan(6000);
     expectRefused(await call('POST', '/api/v1/kb/articles', { title: 'Deep', body: deep }));
     expect((await call('GET', '/api/v1/kb/articles')).json().data).toEqual([]);
     const a = await call('POST', '/api/v1/kb/articles', { title: 'Shallow', body: 'Fine.' });
@@ -274,7 +274,7 @@ describe.each(testEngines())('knowledge base (%s)', (engine) => {
       call('POST', '/api/v1/kb/articles', { title: 'Underscores', body: '_a'.repeat(100_000) }),
     );
     expect(res.statusCode, res.body.slice(0, 300)).toBe(201);
-    expect(ms).toBeLessThan(5000);
+    expect(ms).toBeLessThan(10000);
   });
 
   it('previews Markdown as sanitised HTML', async () => {

@@ -92,12 +92,13 @@ describe('article Markdown', () => {
     ['spaces × 200,000', `a${' '.repeat(199_998)}b`],
   ];
 
-  it.each(hostile)('renders %s in under 3 s, or refuses it as invalid', (_label, body) => {
+  it.each(hostile)('renders %s in under 6 s of CPU, or refuses it as invalid', (_label, body) => {
     const r = timed(() => {
       const html = renderArticleMarkdown(body);
       return { html, text: articleText(html) };
     });
-    expect(r.ms).toBeLessThan(3000);
+    // Bounded, with room for a loaded machine: marked needed 23 s for 80 KB of `_a`, minutes for 200 KB.
+    expect(r.ms).toBeLessThan(6000);
     if (r.error !== undefined)
       expect(r.error).toMatchObject({
         code: 'validation_failed',

@@ -764,7 +764,7 @@ export async function rfmCells(
  * come from metric_customers unless they have an order dated on or after asOf; then from their customer days
  * before it (customersAsOf, per customer).
  */
-export function rfmSegmentMembers(segments: readonly RfmSegment[], asOf: number): SQL {
+export function rfmSegmentMembers(segments: readonly RfmSegment[], asOf: number, workspaceId: string): SQL {
   const cells = rfmSegmentGrid.flatMap((row, ri) =>
     row.flatMap((seg, fi) => (segments.includes(seg) ? [sql`(${ri + 1}, ${fi + 1})`] : [])),
   );
@@ -780,14 +780,14 @@ export function rfmSegmentMembers(segments: readonly RfmSegment[], asOf: number)
       from (
         select c.workspace_id, c.currency, c.person_id, ${A}::date - c.recency_day as recency_days,
           c.orders::bigint as frequency
-        from metric_customers c where c.last_at < ${tsOf(asOf)}
+        from metric_customers c where c.workspace_id = ${workspaceId} and c.last_at < ${tsOf(asOf)}
         union all
         select d.workspace_id, d.currency, d.person_id, ${A}::date - max(d.day) as recency_days,
           sum(d.orders)::bigint as frequency
         from metric_customers c
         join metric_customer_days d on d.workspace_id = c.workspace_id and d.currency = c.currency
           and d.person_id = c.person_id and d.day < ${A}::date
-        where c.last_at >= ${tsOf(asOf)}
+        where c.workspace_id = ${workspaceId} and c.last_at >= ${tsOf(asOf)}
         group by d.workspace_id, d.currency, d.person_id
       ) x
     ) s
@@ -800,9 +800,9 @@ export function rfmSegmentMembers(segments: readonly RfmSegment[], asOf: number)
  * with `GET /metrics/rfm` as soon as the roll-ups have the orders. `ne` means in another segment (a customer);
  * `exists` whether they are a customer at all (a counted order before the end of today).
  */
-export function rfmSegmentFilter(person: SQL, f: Filter, now = Date.now()): SQL | undefined {
+export function rfmSegmentFilter(workspaceId: string, person: SQL, f: Filter, now = Date.now()): SQL | undefined {
   const asOf = Math.floor(now / dayMs) * dayMs + dayMs;
-  const member = (segs: readonly RfmSegment[]) => sql`${person} in (${rfmSegmentMembers(segs, asOf)})`;
+  const member = (segs: readonly RfmSegment[]) => sql`${person} in (${rfmSegmentMembers(segs, asOf, workspaceId)})`;
   const known = (v: unknown): v is RfmSegment => (rfmSegments as readonly unknown[]).includes(v);
   switch (f.op) {
     case 'eq':

@@ -345,10 +345,15 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
       await db.execute(sql`select cron from job_schedules where name = ${rollupJobName}`),
     );
     expect(schedule?.cron).toBe('* * * * *');
-    await enqueueJob(db, nilWorkspaceId, rollupJobName, {});
     const runner = new JobRunner(db, jobDefinitions());
-    await runner.tick();
-    const rows = await snapshot(ws.workspace.id);
+    // A pass holds back while another job's transaction is older than its mark (the system schedules run beside it),
+    // and the next pass catches up: a few passes, as the per-minute schedule would make.
+    let rows = await snapshot(ws.workspace.id);
+    for (let pass = 0; pass < 5 && !rows.customers.length; pass++) {
+      await enqueueJob(db, nilWorkspaceId, rollupJobName, {});
+      await runner.tick();
+      rows = await snapshot(ws.workspace.id);
+    }
     expect(rows.customers).toEqual([
       expect.objectContaining({ person_id: person.id, currency: 'EUR', orders: 1, net: '700' }),
     ]);

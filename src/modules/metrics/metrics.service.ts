@@ -233,6 +233,7 @@ export function createMetricsService(deps: { db: Db }) {
     const cols = personListColumns(
       defs,
       stages.map((s) => s.key),
+      actor.workspaceId,
     );
     const q: ListQuery = parseListQuery({ filter: filters }, cols.specs, { field: 'created_at', direction: 'desc' });
     const where = listClauses(cols, q).where;

@@ -122,7 +122,11 @@ export const consentFieldNames: string[] = ['email', 'sms', 'phone', 'chat'].fla
 );
 
 /** The list columns of people for a workspace: built-ins, consent states and its custom fields. */
-export function personListColumns(defs: readonly CustomFieldRow[], stages: readonly string[]): ListColumns {
+export function personListColumns(
+  defs: readonly CustomFieldRow[],
+  stages: readonly string[],
+  workspaceId: string,
+): ListColumns {
   const specs: FieldSpecs = { ...basePersonFields, stage: { type: 'enum', values: stages } };
   const fields: ListColumns['fields'] = {
     name: people.displayName,
@@ -179,7 +183,7 @@ export function personListColumns(defs: readonly CustomFieldRow[], stages: reado
   }
   // The RFM segment is read live from the metric roll-ups (as the RFM grid shows it), not from the model's scores,
   // which are as of the last fit.
-  filters.rfm_segment = (f) => rfmSegmentFilter(sql`(${people.workspaceId}, ${people.id})`, f);
+  filters.rfm_segment = (f) => rfmSegmentFilter(workspaceId, sql`(${people.workspaceId}, ${people.id})`, f);
   for (const name of consentFieldNames) {
     const [, channel, purpose] = name.split('.');
     specs[name] = { type: 'enum', values: ['granted', 'withdrawn'], sortable: false };

@@ -388,6 +388,7 @@ export function createPeopleService(deps: { db: Db }) {
       const cols = personListColumns(
         defs,
         stages.map((s) => s.key),
+        actor.workspaceId,
       );
       const q = parseListQuery(params, cols.specs, { field: 'created_at', direction: 'desc' });
       const search = params.q?.trim() ? await listSearch(db, actor.workspaceId, 'person', people, params.q) : null;
@@ -406,6 +407,7 @@ export function createPeopleService(deps: { db: Db }) {
       const cols = personListColumns(
         defs,
         stages.map((s) => s.key),
+        actor.workspaceId,
       );
       const q = parseListQuery({ ...params, cursor: undefined }, cols.specs, {
         field: 'created_at',

@@ -44,7 +44,7 @@ export async function saveStageRules(db: Db, actor: Actor, rules: StageRule[]): 
   const ws = actor.workspaceId;
   const [defs, stages] = await Promise.all([listCustomFields(db, ws, 'person'), workspaceStages(db, ws)]);
   const keys = stages.map((s) => s.key);
-  const cols = personListColumns(defs, keys);
+  const cols = personListColumns(defs, keys, ws);
   const problems: Array<{ field: string; message: string }> = [];
   rules.forEach((r, i) => {
     if (!keys.includes(r.stage))

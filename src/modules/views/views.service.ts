@@ -25,6 +25,7 @@ export async function listSpecs(db: DbOrTx, workspaceId: string, entity: 'person
   return personListColumns(
     defs,
     stages.map((s) => s.key),
+    workspaceId,
   ).specs;
 }
 
