@@ -40,7 +40,7 @@ import {
 } from '../commerce/order-changes.ts';
 import { ambiguousEmailRejection, isListed } from './import-report.ts';
 import { companiesOfPeople, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
-import { actorRef, choosePerson, splitName } from '../people/resolve-person.ts';
+import { actorRef, choosePerson, contactMatch, splitName } from '../people/resolve-person.ts';
 import {
   dryRunCreatedKeys,
   findPeopleByAnyEmail,
@@ -278,7 +278,7 @@ export async function flushOrders(
       rejectGroup(g, new Map([[firstRow.rowNumber, [why.problem]]]), why.details);
       continue;
     }
-    const choice = choosePerson(c.externalId, byId, byAddress[0] ?? null);
+    const choice = choosePerson(c.externalId, byId, contactMatch(c.externalId, byAddress));
     let customer: Customer;
     let customerNote: string;
     const personEvents: EventInput[] = [];

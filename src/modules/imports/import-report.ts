@@ -32,8 +32,26 @@ export function ambiguousEmailRejection(
   field: string,
   email: string,
   people: readonly { id: string }[],
+  /** The row's addresses that people have, and theirs, when the row names several addresses. */
+  byAddress?: ReadonlyMap<string, readonly { id: string }[]>,
 ): { problem: FieldProblem; details: Record<string, unknown> } {
   const { details } = ambiguousMatch('email', email, people, field);
+  const own = byAddress?.get(email);
+  if (byAddress && own && own.length < people.length) {
+    // No address of the row is several people's, but its addresses are different people's.
+    const whose = [...byAddress].map(([address, ps]) => `${address} is ${ps.map((p) => p.id).join(', ')}`);
+    return {
+      problem: {
+        field,
+        message: `the row's addresses belong to ${people.length} different people (${whose.join('; ')}), so it cannot say which one it means: merge them first`,
+      },
+      details: {
+        ...(details as Record<string, unknown>),
+        value: [...byAddress.keys()],
+        owners: Object.fromEntries([...byAddress].map(([address, ps]) => [address, ps.map((p) => p.id)])),
+      },
+    };
+  }
   return {
     problem: {
       field,

@@ -319,15 +319,25 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
       total: '99.00',
     });
     expect(theirs.status, theirs.body).toBe(201);
-    const csv = 'order,customer id,email,total\nO-1,C-1,ann@x.example,10\nO-2,C-2,bob@x.example,20\nO-3,C-1,,30\n';
+    // Dee's address is two people's: the older has another customer id, so the younger (none yet) takes C-4.
+    const oldDee = (
+      await t.call('POST', '/people', { firstName: 'Dee', emails: ['dee@x.example'], externalId: 'OTHER-4' })
+    ).json();
+    const dee = (await t.call('POST', '/people', { firstName: 'Dee B', emails: ['dee@x.example'] })).json();
+    const csv =
+      'order,customer id,email,total\nO-1,C-1,ann@x.example,10\nO-2,C-2,bob@x.example,20\nO-3,C-1,,30\nO-4,C-4,dee@x.example,40\n';
     const run = await t.start((await t.upload(csv)).id, 'run');
-    expect(run.progress).toMatchObject({ created: 3, rejected: 0 });
+    expect(run.progress).toMatchObject({ created: 4, rejected: 0 });
     const list = await t.orderList('&sort=total');
     expect(list.map((o) => [o.externalId, o.personId === ann.id, o.personId === bob.id])).toEqual([
       ['O-1', true, false],
       ['O-2', false, false],
       ['O-3', true, false],
+      ['O-4', false, false],
     ]);
+    expect(list[3]?.personId).toBe(dee.id);
+    expect((await t.call('GET', `/people/${String(dee.id)}`)).json()).toMatchObject({ externalId: 'C-4' });
+    expect((await t.call('GET', `/people/${String(oldDee.id)}`)).json()).toMatchObject({ externalId: 'OTHER-4' });
     expect((await t.call('GET', `/people/${String(ann.id)}`)).json()).toMatchObject({ externalId: 'C-1' });
     const annTimeline = (await t.call('GET', `/people/${String(ann.id)}/timeline?type=person.*`)).json() as {
       data: Array<{ type: string; payload: Json }>;

@@ -680,14 +680,26 @@ async function flushPeople(
       if (!list) byEmail.set(e, [p]);
       else if (!list.includes(p)) list.push(p);
     }
-  /** The row's first address that someone has, and who has it. */
-  const emailMatch = (rec: RowRecord): { email: string; people: PersonRow[] } | null => {
+  /**
+   * Who the row's addresses belong to: the first address that someone has, with its people; `people` holds every
+   * person any of the row's addresses belongs to (the row's addresses naming two people is as ambiguous as one
+   * address two people have: updating the first would give it the other's address).
+   */
+  const emailMatch = (
+    rec: RowRecord,
+  ): { email: string; people: PersonRow[]; byAddress: Map<string, PersonRow[]> } | null => {
     if (imp.matchOn !== 'email') return null;
+    let first: string | null = null;
+    const people: PersonRow[] = [];
+    const byAddress = new Map<string, PersonRow[]>();
     for (const email of rec.emails) {
       const found = byEmail.get(email);
-      if (found) return { email, people: found };
+      if (!found) continue;
+      first ??= email;
+      byAddress.set(email, found);
+      for (const p of found) if (!people.includes(p)) people.push(p);
     }
-    return null;
+    return first === null ? null : { email: first, people, byAddress };
   };
 
   // Companies named by the rows: found by domain or name, else created.
@@ -750,7 +762,7 @@ async function flushPeople(
     const rec = it.rec;
     const byAddress = emailMatch(rec);
     if (byAddress && byAddress.people.length > 1) {
-      const why = ambiguousEmailRejection('emails', byAddress.email, byAddress.people);
+      const why = ambiguousEmailRejection('emails', byAddress.email, byAddress.people, byAddress.byAddress);
       reject(it, [why.problem], why.details);
       return;
     }

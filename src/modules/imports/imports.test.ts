@@ -292,6 +292,45 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     expect(await t.people()).toHaveLength(3);
   });
 
+  it('refuses a row whose e-mail addresses belong to two different people instead of updating the first', async () => {
+    const t = await setup();
+    const person = async (input: Json) => {
+      const r = await t.call('POST', '/people', input);
+      expect(r.status, r.body).toBe(201);
+      return String(r.json().id);
+    };
+    const ana = await person({ firstName: 'Ana', emails: ['ana@x.example'] });
+    const bea = await person({ firstName: 'Bea', emails: ['bea@x.example'] });
+    const imp = await t.upload(
+      'email,first name\n"ana@x.example; bea@x.example",Anabela\n"ana@x.example; new@x.example",Ana\n',
+    );
+    const expected = (report: RowDto[]) => {
+      expect(report.map((r) => [r.row, r.action])).toEqual([
+        [1, 'reject'],
+        [2, 'update'],
+      ]);
+      expect(report[0]?.summary).toBe(
+        `emails: the row's addresses belong to 2 different people (ana@x.example is ${ana}; bea@x.example is ${bea}), so it cannot say which one it means: merge them first`,
+      );
+      expect(report[0]?.details).toMatchObject({
+        reason: 'ambiguous_match',
+        field: 'emails',
+        personIds: [ana, bea],
+        owners: { 'ana@x.example': [ana], 'bea@x.example': [bea] },
+      });
+    };
+    const dry = await t.start(imp.id, 'dry-run');
+    expect(dry.progress).toMatchObject({ created: 0, updated: 1, rejected: 1 });
+    expected(await t.rows(imp.id));
+    const run = await t.start(imp.id, 'run');
+    expect(run.progress).toMatchObject({ created: 0, updated: 1, rejected: 1 });
+    expected(await t.rows(imp.id, '&mode=run'));
+    // Bea's address went to nobody else; Ana took the second row's new address only.
+    const get = async (id: string) => (await t.call('GET', `/people/${id}`)).json();
+    expect(await get(ana)).toMatchObject({ firstName: 'Ana', emails: ['ana@x.example', 'new@x.example'] });
+    expect(await get(bea)).toMatchObject({ firstName: 'Bea', emails: ['bea@x.example'] });
+  });
+
   it('stores language tags and time zones in the canonical spelling the API stores, refusing what is neither', async () => {
     const t = await setup();
     const imp = await t.upload(

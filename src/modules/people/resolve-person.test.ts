@@ -92,7 +92,7 @@ describe.each(testEngines())('finding the customer a write names, on %s', (engin
     expect(single.body.personId).toBe(second);
 
     // A person who has another shop id is another customer of that shop, so only one candidate is left: no 409. The
-    // rule is then choosePerson's, as the orders import applies it: the oldest, who has another id, means a new person.
+    // one left takes the shop id (the oldest, who has another id, is not the customer: no new person either).
     expect((await call('PATCH', `/people/${first}`, { externalId: 'cust-0' })).status).toBe(200);
     const other = await call(
       'PUT',
@@ -100,13 +100,35 @@ describe.each(testEngines())('finding the customer a write names, on %s', (engin
       order({ externalId: 'cust-1', email: 'shared@example.com' }),
     );
     expect(other.status).toBe(201);
-    expect([first, second]).not.toContain(other.body.personId);
+    expect(other.body.personId).toBe(second);
+    expect((await call('GET', `/people/${second}`)).body.externalId).toBe('cust-1');
+    // Both have another shop id now: a third customer of the shop with that address is a new person.
+    const third = await call(
+      'PUT',
+      '/orders/by-external-id/web-4',
+      order({ externalId: 'cust-2', email: 'shared@example.com' }),
+    );
+    expect(third.status).toBe(201);
+    expect([first, second]).not.toContain(third.body.personId);
 
     // The channel intake (system actor) never turns a customer's message away: it takes the oldest, as before.
     const found = await ctx.database.db.transaction((tx) =>
       resolvePerson(tx, systemActor(ws.workspace.id), { email: 'shared@example.com' }, 'email'),
     );
     expect(found?.id).toBe(first);
+  });
+
+  it('gives a shop id to the oldest person with the phone who has none, passing over one with another id', async () => {
+    const { ws, call, person } = await setup();
+    const older = await person({ firstName: 'Rui', phones: ['+351 912 000 111'], externalId: 'shop-7' });
+    const younger = await person({ firstName: 'Rita', phones: ['+351912000111'] });
+    // The channel intake (system actor, which takes the oldest when several may be meant) passes over the oldest too.
+    const found = await ctx.database.db.transaction((tx) =>
+      resolvePerson(tx, systemActor(ws.workspace.id), { externalId: 'shop-8', phone: '+351912000111' }, 'phone'),
+    );
+    expect(found?.id).toBe(younger);
+    expect(found?.externalId).toBe('shop-8');
+    expect((await call('GET', `/people/${older}`)).body.externalId).toBe('shop-7');
   });
 
   it('refuses a phone number two people share the same way', async () => {

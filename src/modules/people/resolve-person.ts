@@ -78,6 +78,18 @@ export function choosePerson<P extends { externalId: string | null }>(
   return { kind: 'create' };
 }
 
+/**
+ * Of the people with a customer's e-mail address or phone (oldest first), the one the customer may be: given an
+ * external id, the oldest who has none (people with another one are other customers of that system: the oldest of
+ * them would make a new person while someone with the address could take the id); else the oldest. Null: nobody.
+ */
+export function contactMatch<P extends { externalId: string | null }>(
+  externalId: string | null,
+  candidates: readonly P[],
+): P | null {
+  return candidates.find((p) => !externalId || !p.externalId) ?? null;
+}
+
 /** At most this many people are named in an ambiguous match's details. */
 const ambiguousListLimit = 20;
 
@@ -172,8 +184,8 @@ export async function resolvePerson(
     // Given an external id, the people with another one are other customers of that system: they make no ambiguity.
     const eligible = externalId ? candidates.filter((p) => !p.externalId) : candidates;
     if (ambiguous === 'refuse' && eligible.length > 1) throw ambiguousMatch(by, value, eligible, field(by));
-    // Otherwise the oldest, as `choosePerson`'s batch callers (the orders import) take it.
-    return candidates[0] ?? null;
+    // Otherwise the oldest who may be the customer, as the orders import takes it.
+    return contactMatch(externalId, candidates);
   };
   if (email)
     found = pick(
@@ -187,7 +199,7 @@ export async function resolvePerson(
       .from(people)
       .where(and(eq(people.workspaceId, ws), sql`${people.phones} @> array[${phone}]::text[]`))
       .orderBy(asc(people.createdAt))
-      .limit(ambiguous === 'refuse' ? ambiguousListLimit : 1);
+      .limit(ambiguous === 'refuse' || externalId ? ambiguousListLimit : 1);
     found = pick(byPhone, 'phone', phone);
   }
   const choice = choosePerson(externalId, null, found);
