@@ -6,6 +6,8 @@ import { verifyWebhookSignature } from '../../domain/webhooks.ts';
 import { AppError } from '../../errors.ts';
 import { escapeHtml, page } from '../../http/html-page.ts';
 import { sendError } from '../../http/error-handler.ts';
+import { assertAttachmentsFit, attachmentBodyLimit } from '../tickets/attachments.ts';
+import { attachmentUpload, decodeUpload } from '../tickets/tickets.schemas.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
 import { findActiveChannelById, type ChannelRow } from './channels.repository.ts';
 
@@ -42,10 +44,18 @@ const inboundBody = z
       .record(z.string().max(50), z.unknown())
       .optional()
       .describe('Ticket custom field values for a new ticket (an order number…); checked like any write'),
+    attachments: z
+      .array(attachmentUpload)
+      .max(20)
+      .optional()
+      .describe(
+        'Files of the message (a photo, a document), each at most the attachment limit (RAPPORT_ATTACHMENT_MAX_BYTES, 20 MB): 413 beyond',
+      ),
   })
-  // An empty message would open a ticket with nothing to answer (and an SLA clock running on it).
-  .refine((m) => Boolean(m.text?.trim() || m.html?.replace(/<[^>]*>|&nbsp;/g, '').trim()), {
-    message: 'the message is empty: give text or html',
+  // An empty message would open a ticket with nothing to answer (and an SLA clock running on it). `[^<>]`: an
+  // unclosed tag is not scanned to the end of the body from each of its repeats.
+  .refine((m) => Boolean(m.text?.trim() || m.html?.replace(/<[^<>]*>|&nbsp;/g, '').trim() || m.attachments?.length), {
+    message: 'the message is empty: give text, html or attachments',
     path: ['text'],
   });
 
@@ -73,7 +83,7 @@ function formHtml(channelId: string, values: Record<string, string> = {}, proble
 /**
  * Public entry points of channels: the contact form (an HTML page to embed or link, and its POST, also usable from
  * your own form as JSON), and the signed inbound endpoint of API channels for messaging and social integrations.
- * Outbound messages of API channels leave through webhooks (ticket.replied carries the text and the thread id).
+ * Outbound messages of API channels leave through webhooks (ticket.replied carries the text, the thread id and the files).
  */
 export const channelPublicRoutes =
   (deps: { db: Db; tickets: TicketsService }): FastifyPluginAsync =>
@@ -153,7 +163,12 @@ export const channelPublicRoutes =
 
     app.post<{ Params: { channelId: string }; Body: string }>(
       '/inbound/:channelId',
-      { config: { public: true, rateLimit: { max: 600, timeWindow: '1 minute' } }, schema: { hide: true } },
+      {
+        config: { public: true, rateLimit: { max: 600, timeWindow: '1 minute' } },
+        schema: { hide: true },
+        // Files come as base64 in the signed JSON (a route's limit takes precedence over the parser's).
+        bodyLimit: attachmentBodyLimit(256 * 1024),
+      },
       async (req: FastifyRequest<{ Params: { channelId: string }; Body: string }>, reply: FastifyReply) => {
         const channel = await channelById(db, req.params.channelId, 'api');
         if (!channel) return sendError(reply, 404, 'not_found', 'No active API channel with this id');
@@ -179,6 +194,8 @@ export const channelPublicRoutes =
             issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
           });
         const m = parsed.data;
+        const files = m.attachments?.map(decodeUpload) ?? [];
+        assertAttachmentsFit(files);
         const r = await tickets.receive({
           channel,
           from: m.from,
@@ -186,6 +203,7 @@ export const channelPublicRoutes =
           text: m.text,
           html: m.html,
           externalThreadId: m.threadId,
+          attachments: files,
           emailMessageId: m.messageId ? `${m.messageId}@${channel.id}` : undefined,
           ...(m.custom ? { ticket: { custom: m.custom } } : {}),
         });

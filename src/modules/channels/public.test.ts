@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
@@ -137,6 +137,86 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
       text: 'Olá Ana, como posso ajudar?',
     });
     void ws;
+  });
+
+  it('the channel API takes files with a message and hands a reply’s files to webhooks', async () => {
+    const { call } = await setup();
+    const channel = (await call('POST', '/api/v1/channels', { kind: 'api', name: 'Messenger bridge' })).json();
+    const send = (body: object) => {
+      const raw = JSON.stringify(body);
+      const ts = Math.floor(Date.now() / 1000);
+      return ctx.app.inject({
+        method: 'POST',
+        url: `/inbound/${channel.id}`,
+        headers: {
+          'content-type': 'application/json',
+          'rapport-timestamp': String(ts),
+          'rapport-signature': signWebhook(channel.secret, ts, raw),
+        },
+        payload: raw,
+      });
+    };
+    // A photo alone is a message; 300 KB of file is more than the form's 256 KB body but within the file limit.
+    const photo = Buffer.alloc(300 * 1024, 7);
+    const sent = await send({
+      threadId: 'fb-77',
+      from: { email: 'lea@example.fr', name: 'Léa' },
+      attachments: [
+        { fileName: 'broken-lamp.jpg', contentType: 'image/jpeg', contentBase64: photo.toString('base64') },
+      ],
+    });
+    expect(sent.statusCode, sent.body).toBe(201);
+    const detail = (await call('GET', `/api/v1/tickets/${sent.json().ticketId}`)).json();
+    const file = detail.messages[0].attachments[0];
+    expect(file).toMatchObject({ fileName: 'broken-lamp.jpg', contentType: 'image/jpeg', size: photo.length });
+    const download = await call('GET', file.url);
+    expect(download.statusCode).toBe(200);
+    expect(download.rawPayload.equals(photo)).toBe(true);
+
+    // Over the attachment limit: refused, nothing stored.
+    vi.stubEnv('RAPPORT_ATTACHMENT_MAX_BYTES', String(100 * 1024));
+    try {
+      const big = await send({
+        threadId: 'fb-77',
+        from: { email: 'lea@example.fr' },
+        text: 'And the receipt',
+        attachments: [{ fileName: 'receipt.pdf', contentBase64: photo.toString('base64') }],
+      });
+      expect(big.statusCode).toBe(413);
+      expect(big.json().error).toMatchObject({
+        code: 'payload_too_large',
+        details: { field: 'attachments', refused: [{ fileName: 'receipt.pdf', size: photo.length }] },
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect((await call('GET', `/api/v1/tickets/${sent.json().ticketId}`)).json().messages).toHaveLength(1);
+    const bad = await send({
+      threadId: 'fb-77',
+      from: { email: 'lea@example.fr' },
+      attachments: [{ fileName: 'x.bin', contentBase64: 'not base64!' }],
+    });
+    expect(bad.statusCode).toBe(400);
+
+    // The agent's reply with a file: the integration's webhook event lists it with a download link.
+    const answer = Buffer.from('%PDF-1.4 return label');
+    const reply = await call('POST', `/api/v1/tickets/${sent.json().ticketId}/replies`, {
+      text: 'Here is your return label.',
+      attachments: [
+        { fileName: 'label.pdf', contentType: 'application/pdf', contentBase64: answer.toString('base64') },
+      ],
+    });
+    expect(reply.statusCode, reply.body).toBe(201);
+    const event = (await call('GET', '/api/v1/events?type=ticket.replied&limit=5')).json().data[0];
+    expect(event.payload).toMatchObject({
+      channel: 'api',
+      externalThreadId: 'fb-77',
+      text: 'Here is your return label.',
+      attachments: [{ fileName: 'label.pdf', contentType: 'application/pdf', size: answer.length }],
+    });
+    const label = await call('GET', event.payload.attachments[0].url);
+    expect(label.statusCode).toBe(200);
+    expect(label.rawPayload.equals(answer)).toBe(true);
   });
 
   it('logs phone calls from a phone system on the caller’s ticket', async () => {

@@ -8,10 +8,11 @@ import { errorResponses, idParam, pageOf } from '../../http/schemas.ts';
 import { AppError } from '../../errors.ts';
 import { assertCan } from '../auth/access.ts';
 import { timelinePage, timelineQuery } from '../people/people.routes.ts';
-import { attachmentLimitBytes, attachmentPath } from './attachments.ts';
+import { attachmentBodyLimit, attachmentPath } from './attachments.ts';
 import { findAttachment, findMessage } from './tickets.repository.ts';
 import type { TicketsService } from './tickets.service.ts';
 import {
+  decodeUpload,
   mergeBody,
   messageSchema,
   presentMessage,
@@ -175,7 +176,7 @@ export const ticketsRoutes =
       '/tickets/:id/replies',
       {
         // Room for one file at the attachment limit, base64-encoded (4 bytes for 3), beside the text and HTML.
-        bodyLimit: Math.max(app.initialConfig.bodyLimit ?? 0, Math.ceil(attachmentLimitBytes() / 3) * 4 + 2_500_000),
+        bodyLimit: attachmentBodyLimit(app.initialConfig.bodyLimit ?? 0),
         schema: {
           tags,
           summary: 'Reply to the customer (sent through the channel) or add an internal note',
@@ -188,11 +189,7 @@ export const ticketsRoutes =
         const { attachments, ...body } = req.body;
         const out = await tickets.reply(requireActor(req), req.params.id, {
           ...body,
-          attachments: attachments?.map((a) => ({
-            fileName: a.fileName,
-            contentType: a.contentType ?? 'application/octet-stream',
-            content: Buffer.from(a.contentBase64, 'base64'),
-          })),
+          attachments: attachments?.map(decodeUpload),
         });
         return reply.status(201).send(presentMessage(out.message, out.attachments));
       },

@@ -3,6 +3,7 @@ import { iso, isoDate, listQuery } from '../../http/schemas.ts';
 import { channelKinds, ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
 import type { PersonRow } from '../people/people.repository.ts';
 import type { AttachmentRow, ConversationRow, MessageRow, TicketRow } from './tickets.repository.ts';
+import type { IncomingAttachment } from './attachments.ts';
 
 const shortText = (max: number) => z.string().trim().max(max);
 
@@ -107,6 +108,28 @@ export const ticketSummarySchema = ticketSchema
       .describe('The running or breached SLA metric due first (null when none)'),
   })
   .meta({ id: 'TicketSummary' });
+
+/** A file sent as base64 JSON (agent replies, API channel messages). */
+export const attachmentUpload = z.object({
+  fileName: z.string().trim().min(1).max(255),
+  contentType: z
+    .string()
+    .trim()
+    .max(200)
+    .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'a MIME type such as application/pdf')
+    .optional()
+    .describe('Default application/octet-stream'),
+  contentBase64: z.base64().describe('The file, base64-encoded'),
+});
+
+/** An uploaded file as the services take it. */
+export function decodeUpload(a: z.infer<typeof attachmentUpload>): IncomingAttachment {
+  return {
+    fileName: a.fileName,
+    contentType: a.contentType ?? 'application/octet-stream',
+    content: Buffer.from(a.contentBase64, 'base64'),
+  };
+}
 
 export const attachmentSchema = z.object({
   id: z.string(),
@@ -273,6 +296,11 @@ export const ticketCreateBody = z.object({
       answeredAt: z.iso.datetime({ offset: true }).optional(),
       durationSeconds: z.number().int().min(0).max(86_400).optional(),
       outcome: z.string().trim().max(200).optional().describe('e.g. answered, resolved, voicemail, no answer'),
+      recordingUrl: z
+        .url({ protocol: /^https?$/ })
+        .max(2000)
+        .optional()
+        .describe("A link to the call's recording"),
     })
     .optional()
     .describe(
@@ -306,19 +334,7 @@ export const replyBody = z.object({
     .describe('The newest message you saw; if others arrived since, 409 with reason "collision" unless force'),
   force: z.boolean().optional(),
   attachments: z
-    .array(
-      z.object({
-        fileName: z.string().trim().min(1).max(255),
-        contentType: z
-          .string()
-          .trim()
-          .max(200)
-          .regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'a MIME type such as application/pdf')
-          .optional()
-          .describe('Default application/octet-stream'),
-        contentBase64: z.base64().describe('The file, base64-encoded'),
-      }),
-    )
+    .array(attachmentUpload)
     .max(20)
     .optional()
     .describe(

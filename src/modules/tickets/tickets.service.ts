@@ -42,7 +42,14 @@ import { findPerson, type PersonInsert, type PersonRow } from '../people/people.
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields } from '../fields/record-fields.ts';
-import { attachmentLimitBytes, storeAttachment, type IncomingAttachment, type StoredFile } from './attachments.ts';
+import {
+  assertAttachmentsFit,
+  attachmentLimitBytes,
+  attachmentsForEvent,
+  storeAttachment,
+  type IncomingAttachment,
+  type StoredFile,
+} from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
 import { clockOf, initialTicketSla, refreshTicketSla, ticketSlaAfter } from '../sla/sla.service.ts';
 import { replyContext } from './reply-context.ts';
@@ -162,6 +169,7 @@ export type ManualCall = {
   answeredAt?: Date | undefined;
   durationSeconds?: number | undefined;
   outcome?: string | undefined;
+  recordingUrl?: string | undefined;
 };
 
 export type ReplyInput = {
@@ -996,7 +1004,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
           personId: person.id,
           subject: ticket.subject,
         });
-        if (text) {
+        // A logged call keeps its details on the first message, so it gets one even without notes.
+        if (text || call) {
           const fromAgent = input.from === 'agent';
           const message = await insertMessage(tx, {
             workspaceId: actor.workspaceId,
@@ -1152,18 +1161,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       assertCan(actor, 'tickets:write');
       input = wellFormed(input);
       // A file over the limit refuses the reply before anything is written (an agent can send it another way).
-      const limit = attachmentLimitBytes();
-      const tooLarge = (input.attachments ?? []).filter((f) => f.content.length > limit);
-      if (tooLarge.length)
-        throw new AppError(
-          'payload_too_large',
-          `${tooLarge.map((f) => f.fileName).join(', ')} ${tooLarge.length > 1 ? 'are' : 'is'} larger than the ${Math.round(limit / 1024 / 1024)} MB attachment limit`,
-          {
-            field: 'attachments',
-            limitBytes: limit,
-            refused: tooLarge.map((f) => ({ fileName: f.fileName, size: f.content.length })),
-          },
-        );
+      assertAttachmentsFit(input.attachments);
       const html = input.html ? sanitizeMessageHtml(input.html) : null;
       const text = (input.text ?? '').trim() || (html ? htmlToText(html) : '');
       if (!text && !input.attachments?.length)
@@ -1258,6 +1256,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               externalThreadId: conversation.externalId,
               preview: preview(text),
               ...(internal ? {} : { text }),
+              // An API channel's integration delivers the reply from its webhook: the files go with it.
+              ...(stored.length ? { attachments: attachmentsForEvent(id, stored) } : {}),
             }),
             ...(statusChanged
               ? [
@@ -1690,6 +1690,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         event: 'logged',
         durationSeconds: call.durationSeconds ?? null,
         outcome: call.outcome ?? null,
+        recordingUrl: call.recordingUrl ?? null,
         ...(call.startedAt ? { startedAt: call.startedAt.toISOString() } : {}),
         ...(answeredAt ? { answeredAt: answeredAt.toISOString() } : {}),
       },

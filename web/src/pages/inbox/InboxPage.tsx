@@ -73,7 +73,17 @@ import { ChecklistPanel } from './ChecklistPanel.tsx';
 import { MacroPicker } from './MacroPicker.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { ArticleSuggestions } from './ArticleSuggestions.tsx';
-import { fieldProblems, useCustomFields } from '../../api/customers.ts';
+import {
+  CallDetails,
+  CallFields,
+  callBody,
+  callProblems,
+  newCallDraft,
+  refusedFields,
+  toLocalInput,
+  type CallDraft,
+} from './CallFields.tsx';
+import { useCustomFields } from '../../api/customers.ts';
 import { CustomFieldInput, EditableCustomField, type Save } from '../customers/fields.tsx';
 
 function ChannelIcon({ kind, size = 14 }: { kind: ChannelKind; size?: number }) {
@@ -224,6 +234,8 @@ function ChatPresence({ ticket }: { ticket: TicketDetail }) {
 function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
   const [formatted, setFormatted] = useState(false);
   const color = m.direction === 'note' ? 'yellow' : m.direction === 'outbound' ? 'brand' : 'gray';
+  const call =
+    typeof m.meta.call === 'object' && m.meta.call !== null ? (m.meta.call as Record<string, unknown>) : null;
   return (
     <Paper
       withBorder
@@ -266,6 +278,7 @@ function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
           </Text>
         </Tooltip>
       </Group>
+      {call && <CallDetails call={call} at={m.createdAt} />}
       {formatted && m.bodyHtml ? (
         // Sanitised on the server, and shown in a sandbox without scripts or same-origin access.
         <iframe
@@ -275,9 +288,11 @@ function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
           style={{ width: '100%', minHeight: 200, border: 0, background: 'white' }}
         />
       ) : (
-        <Text fz="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
-          {m.bodyText}
-        </Text>
+        (m.bodyText || !call) && (
+          <Text fz="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+            {m.bodyText}
+          </Text>
+        )
       )}
       {m.bodyHtml && (
         <Anchor component="button" fz="xs" mt={4} onClick={() => setFormatted((f) => !f)}>
@@ -774,21 +789,37 @@ function TicketView({ id }: { id: string }) {
   );
 }
 
+const emptyNewTicket = {
+  email: '',
+  phone: '',
+  name: '',
+  subject: '',
+  text: '',
+  channel: 'phone',
+  priority: 'normal',
+};
+
 function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
   const fields = useCustomFields('ticket');
   const [custom, setCustom] = useState<Record<string, unknown>>({});
   const [problems, setProblems] = useState<Record<string, string>>({});
-  const [v, setV] = useState({
-    email: '',
-    phone: '',
-    name: '',
-    subject: '',
-    text: '',
-    channel: 'phone',
-    priority: 'normal',
-  });
+  const [v, setV] = useState(emptyNewTicket);
+  const [call, setCall] = useState<CallDraft>(() => newCallDraft());
+  // The call starts "now" when the form opens, unless the agent already set its start.
+  const startEdited = useRef(false);
+  useEffect(() => {
+    if (opened && !startEdited.current) setCall((c) => ({ ...c, startedAt: toLocalInput(new Date()) }));
+  }, [opened]);
+  const logsCall = v.channel === 'phone';
+  const clearProblem = (key: string) =>
+    setProblems((p) => {
+      if (!(key in p)) return p;
+      const next = { ...p };
+      delete next[key];
+      return next;
+    });
   const create = useMutation({
     mutationFn: () =>
       api<Ticket>('/tickets', {
@@ -803,6 +834,7 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
           text: v.text,
           channel: v.channel,
           priority: v.priority,
+          ...(logsCall ? { call: callBody(call) } : {}),
           custom: Object.fromEntries(
             Object.entries(custom).filter(([, x]) => x !== '' && x !== null && !(Array.isArray(x) && !x.length)),
           ),
@@ -810,34 +842,54 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
       }),
     onSuccess: (t) => {
       notifySuccess(`Ticket #${t.number} opened`);
+      // The next ticket is another customer's: the form starts empty again.
+      setV(emptyNewTicket);
       setCustom({});
       setProblems({});
+      setCall(newCallDraft());
+      startEdited.current = false;
       void qc.invalidateQueries({ queryKey: ticketKeys.all });
       onClose();
       navigate(`/inbox/${t.id}`);
     },
     onError: (e) => {
-      const p = fieldProblems(e);
-      if (!Object.keys(p).some((k) => k.startsWith('custom.'))) notifyError(e, 'Could not open the ticket');
+      const p = refusedFields(e);
+      const shown = (key: string) => shownFields.has(key) || key.startsWith('custom.') || (logsCall && key === 'call');
+      // Refusals of fields the form shows appear next to them; anything else as a notification.
+      if (!Object.keys(p).length || !Object.keys(p).every(shown)) notifyError(e, 'Could not open the ticket');
       setProblems(p);
     },
   });
+  const submit = () => {
+    const found = logsCall ? callProblems(call) : {};
+    setProblems(found);
+    if (!Object.keys(found).length) create.mutate();
+  };
   const set = (k: keyof typeof v) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
     const value = e.currentTarget.value;
     setV((x) => ({ ...x, [k]: value }));
+    clearProblem(k);
+  };
+  const setCallField = (field: keyof CallDraft, value: string) => {
+    if (field === 'startedAt') startEdited.current = true;
+    setCall((c) => ({ ...c, [field]: value }));
+    clearProblem(field === 'duration' ? 'call.durationSeconds' : `call.${field}`);
+    // The end of the call depends on its start too.
+    if (field === 'startedAt') clearProblem('call.durationSeconds');
+    clearProblem('call');
   };
   return (
-    <Modal opened={opened} onClose={onClose} title="New ticket">
+    <Modal opened={opened} onClose={onClose} title="New ticket" size="lg">
       <Stack gap="sm">
         <Text fz="xs" c="dimmed">
           Log a call or a request made in person. The customer is found by e-mail or phone, or added.
         </Text>
-        <Group grow>
-          <TextInput label="Customer e-mail" value={v.email} onChange={set('email')} />
-          <TextInput label="or phone" value={v.phone} onChange={set('phone')} />
+        <Group grow align="flex-start">
+          <TextInput label="Customer e-mail" value={v.email} onChange={set('email')} error={problems.email} />
+          <TextInput label="or phone" value={v.phone} onChange={set('phone')} error={problems.phone} />
         </Group>
-        <TextInput label="Name" value={v.name} onChange={set('name')} />
-        <TextInput label="Subject" required value={v.subject} onChange={set('subject')} />
+        <TextInput label="Name" value={v.name} onChange={set('name')} error={problems.name} />
+        <TextInput label="Subject" required value={v.subject} onChange={set('subject')} error={problems.subject} />
         <Group grow>
           <Select
             label="Channel"
@@ -858,7 +910,16 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
             allowDeselect={false}
           />
         </Group>
-        <Textarea label="What the customer said" autosize minRows={3} value={v.text} onChange={set('text')} />
+        {logsCall && <CallFields call={call} problems={problems} onChange={setCallField} />}
+        <Textarea
+          label="What the customer said"
+          description={logsCall ? 'Your notes on the call: the ticket’s first message' : undefined}
+          autosize
+          minRows={3}
+          value={v.text}
+          onChange={set('text')}
+          error={problems.text}
+        />
         {(fields.data ?? [])
           .filter((d) => !d.archived)
           .map((d) => (
@@ -869,7 +930,10 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
               size="sm"
               value={custom[d.key]}
               error={problems[`custom.${d.key}`]}
-              onChange={(x) => setCustom((c) => ({ ...c, [d.key]: x }))}
+              onChange={(x) => {
+                setCustom((c) => ({ ...c, [d.key]: x }));
+                clearProblem(`custom.${d.key}`);
+              }}
             />
           ))}
         <Group justify="flex-end">
@@ -877,7 +941,7 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
             Cancel
           </Button>
           <Button
-            onClick={() => create.mutate()}
+            onClick={submit}
             loading={create.isPending}
             disabled={!v.subject.trim() || (!v.email.trim() && !v.phone.trim())}
           >
@@ -888,6 +952,19 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
     </Modal>
   );
 }
+
+/** The fields of the "New ticket" form a refusal can be shown next to (besides custom fields and the call). */
+const shownFields = new Set([
+  'email',
+  'phone',
+  'name',
+  'subject',
+  'text',
+  'call.startedAt',
+  'call.durationSeconds',
+  'call.outcome',
+  'call.recordingUrl',
+]);
 
 export function InboxPage() {
   return (
