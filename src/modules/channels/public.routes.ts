@@ -80,6 +80,13 @@ function formHtml(channelId: string, values: Record<string, string> = {}, proble
   );
 }
 
+/** How far a signed message's Rapport-Timestamp may be from now. */
+const signatureToleranceSeconds = 300;
+const badSignature =
+  'Bad or missing signature: send Rapport-Timestamp (unix seconds) and Rapport-Signature: v1=hex(HMAC-SHA256(channel secret, timestamp + "." + body))';
+/** The API channel an /inbound request's onRequest check found, for its handler. */
+const inboundChannels = new WeakMap<FastifyRequest, ChannelRow>();
+
 /**
  * Public entry points of channels: the contact form (an HTML page to embed or link, and its POST, also usable from
  * your own form as JSON), and the signed inbound endpoint of API channels for messaging and social integrations.
@@ -168,20 +175,33 @@ export const channelPublicRoutes =
         schema: { hide: true },
         // Files come as base64 in the signed JSON (a route's limit takes precedence over the parser's).
         bodyLimit: attachmentBodyLimit(256 * 1024),
+        // The channel and the signature's time are checked before the body is read: a large body is only ever
+        // buffered for a live channel, sent with a current timestamp.
+        onRequest: async (req: FastifyRequest<{ Params: { channelId: string } }>, reply: FastifyReply) => {
+          const channel = await channelById(db, req.params.channelId, 'api');
+          if (!channel) return sendError(reply, 404, 'not_found', 'No active API channel with this id');
+          const ts = Number(req.headers['rapport-timestamp']);
+          if (!Number.isInteger(ts) || Math.abs(Date.now() / 1000 - ts) > signatureToleranceSeconds)
+            return sendError(reply, 401, 'unauthenticated', badSignature);
+          inboundChannels.set(req, channel);
+        },
       },
       async (req: FastifyRequest<{ Params: { channelId: string }; Body: string }>, reply: FastifyReply) => {
-        const channel = await channelById(db, req.params.channelId, 'api');
+        const channel = inboundChannels.get(req);
         if (!channel) return sendError(reply, 404, 'not_found', 'No active API channel with this id');
         const signature = String(req.headers['rapport-signature'] ?? '');
         const timestamp = String(req.headers['rapport-timestamp'] ?? '');
         const body = typeof req.body === 'string' ? req.body : '';
-        if (!verifyWebhookSignature({ secret: channel.secret, signatureHeader: signature, timestamp, body }))
-          return sendError(
-            reply,
-            401,
-            'unauthenticated',
-            'Bad or missing signature: send Rapport-Timestamp (unix seconds) and Rapport-Signature: v1=hex(HMAC-SHA256(channel secret, timestamp + "." + body))',
-          );
+        if (
+          !verifyWebhookSignature({
+            secret: channel.secret,
+            signatureHeader: signature,
+            timestamp,
+            body,
+            toleranceSeconds: signatureToleranceSeconds,
+          })
+        )
+          return sendError(reply, 401, 'unauthenticated', badSignature);
         let json: unknown;
         try {
           json = JSON.parse(body);

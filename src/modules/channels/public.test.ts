@@ -197,6 +197,28 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
       attachments: [{ fileName: 'x.bin', contentBase64: 'not base64!' }],
     });
     expect(bad.statusCode).toBe(400);
+    // A large body is for a live channel with a current timestamp only: checked before the body is read.
+    const large = JSON.stringify({ threadId: 'x', from: { email: 'a@b.example' }, text: 'x'.repeat(2_000_000) });
+    const ts = Math.floor(Date.now() / 1000);
+    const nowhere = await ctx.app.inject({
+      method: 'POST',
+      url: '/inbound/00000000-0000-4000-8000-000000000000',
+      headers: { 'content-type': 'application/json', 'rapport-timestamp': String(ts) },
+      payload: large,
+    });
+    expect(nowhere.statusCode).toBe(404);
+    const stale = await ctx.app.inject({
+      method: 'POST',
+      url: `/inbound/${channel.id}`,
+      headers: {
+        'content-type': 'application/json',
+        'rapport-timestamp': String(ts - 3600),
+        'rapport-signature': signWebhook(channel.secret, ts - 3600, large),
+      },
+      payload: large,
+    });
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json().error.code).toBe('unauthenticated');
 
     // The agent's reply with a file: the integration's webhook event lists it with a download link.
     const answer = Buffer.from('%PDF-1.4 return label');
