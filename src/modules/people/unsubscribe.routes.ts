@@ -195,7 +195,9 @@ export const unsubscribeRoutes =
       },
       async (req, reply) => {
         const actor = requireActor(req);
-        assertCan(actor, 'customers:read');
+        // The token is a write capability (its public pages withdraw and grant consent, as system, with no expiry):
+        // only who may set consent directly (POST /people/{id}/consent) may mint one, not a read-only role or key.
+        assertCan(actor, 'customers:write');
         const ws = await findWorkspace(db, actor.workspaceId);
         const person = await findPerson(db, actor.workspaceId, req.params.id);
         if (!ws || !person)
