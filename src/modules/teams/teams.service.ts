@@ -1,10 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
-import { users } from '../../db/schema/index.ts';
+import { channels, tickets, users } from '../../db/schema/index.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { AppError } from '../../errors.ts';
-import { appendEvent } from '../../events/events.ts';
+import { appendEvent, appendEvents } from '../../events/events.ts';
+import { actorRef } from '../people/resolve-person.ts';
+import { openTicket, ticketEvent } from '../tickets/tickets.repository.ts';
 import { assertCan } from '../auth/access.ts';
 import { wellFormed } from '../tickets/sanitize.ts';
 import {
@@ -99,11 +101,40 @@ export function createTeamsService(deps: { db: Db }) {
       return withMembers(actor, id);
     },
 
+    /**
+     * Deletes a team. Nothing is left pointing at it: channels that routed new tickets to it stop routing, and its
+     * open tickets leave it (each with its `ticket.updated`), so they show in the unassigned and all queues instead
+     * of in no one's "my teams". Solved and closed tickets keep the id as history.
+     */
     async remove(actor: Actor, id: string) {
       assertCan(actor, 'workspace:manage');
       await db.transaction(async (tx) => {
-        if (!(await deleteTeam(tx, actor.workspaceId, id))) throw AppError.notFound('Team', id);
-        await appendEvent(tx, actor, { type: 'team.deleted', subjectType: 'team', subjectId: id });
+        const team = await findTeam(tx, actor.workspaceId, id);
+        if (!team) throw AppError.notFound('Team', id);
+        const routed = await tx
+          .update(channels)
+          .set({ teamId: null, updatedAt: new Date() })
+          .where(and(eq(channels.workspaceId, actor.workspaceId), eq(channels.teamId, id)))
+          .returning({ id: channels.id });
+        const moved = await tx
+          .update(tickets)
+          .set({ teamId: null, updatedAt: new Date(), updatedBy: actorRef(actor) })
+          .where(and(eq(tickets.workspaceId, actor.workspaceId), eq(tickets.teamId, id), openTicket))
+          .returning({ id: tickets.id, personId: tickets.personId, number: tickets.number, subject: tickets.subject });
+        await appendEvents(
+          tx,
+          actor,
+          moved.map((t) =>
+            ticketEvent(t, 'ticket.updated', { changes: { teamId: { from: id, to: null } }, reason: 'team_deleted' }),
+          ),
+        );
+        await deleteTeam(tx, actor.workspaceId, id);
+        await appendEvent(tx, actor, {
+          type: 'team.deleted',
+          subjectType: 'team',
+          subjectId: id,
+          payload: { name: team.name, channels: routed.length, openTickets: moved.length },
+        });
       });
     },
   };

@@ -1189,7 +1189,26 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
         t.id,
       ]);
       expect((await ok<Page<Ticket>>(w.ann.h, 'GET', '/api/v1/tickets?queue=my_teams')).data).toEqual([]);
+      // Deleting a team leaves nothing pointing at it: its channel stops routing, its open ticket leaves it (to the
+      // unassigned queue); a solved ticket keeps the id as history.
+      const routing = await ok<{ id: string }>(w.owner, 'POST', '/api/v1/channels', {
+        kind: 'api',
+        name: 'Returns bridge',
+        teamId: other.id,
+      });
+      const open = await openTicket(w.owner, { teamId: other.id });
+      const solved = await openTicket(w.owner, { teamId: other.id });
+      expect((await ok<Ticket>(w.owner, 'PATCH', `/api/v1/tickets/${solved.id}`, { status: 'solved' })).teamId).toBe(
+        other.id,
+      );
       await ok(w.owner, 'DELETE', `/api/v1/teams/${other.id}`);
+      expect((await ok<{ teamId: string | null }>(w.owner, 'GET', `/api/v1/channels/${routing.id}`)).teamId).toBeNull();
+      expect((await ok<Ticket>(w.owner, 'GET', `/api/v1/tickets/${open.id}`)).teamId).toBeNull();
+      expect((await ok<Ticket>(w.owner, 'GET', `/api/v1/tickets/${solved.id}`)).teamId).toBe(other.id);
+      const updates = await ok<{ data: Event[] }>(w.owner, 'GET', '/api/v1/events?type=ticket.updated&limit=50');
+      expect(updates.data.find((e) => e.payload.reason === 'team_deleted')?.payload).toMatchObject({
+        changes: { teamId: { from: other.id, to: null } },
+      });
       await fails(w.owner, 'DELETE', `/api/v1/teams/${other.id}`, undefined, 404);
       await fails(w.owner, 'PATCH', `/api/v1/teams/${other.id}`, { name: 'Gone' }, 404);
       expect((await ok<{ data: Team[] }>(w.owner, 'GET', '/api/v1/teams')).data.map((x) => x.id)).toEqual([team.id]);
