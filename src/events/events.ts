@@ -74,6 +74,8 @@ export type EventQuery = {
   subjectId?: string | undefined;
   personId?: string | undefined;
   type?: string | undefined;
+  /** Types beginning with any of these are left out (what the reader may not see: "ticket."). */
+  hidePrefixes?: readonly string[] | undefined;
   beforeSeq?: number | undefined;
   /**
    * `seq` (default): in the order they were recorded. `occurred`: by when they happened (`occurred_at`, then seq) —
@@ -84,6 +86,9 @@ export type EventQuery = {
   limit: number;
 };
 
+/** A LIKE pattern for what begins with `prefix` (LIKE's own wildcards in it taken literally). */
+const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 /** Newest first; page with `beforeSeq` (the last seen seq). */
 export async function listEvents(db: DbOrTx, workspaceId: string, q: EventQuery): Promise<EventRow[]> {
   const conds = [eq(events.workspaceId, workspaceId)];
@@ -93,10 +98,9 @@ export async function listEvents(db: DbOrTx, workspaceId: string, q: EventQuery)
   if (q.type)
     // A type ending in * is a prefix: "person.*", "person.consent_*" (LIKE's own wildcards in it taken literally).
     conds.push(
-      q.type.endsWith('*')
-        ? sql`${events.type} like ${q.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`) + '%'}`
-        : eq(events.type, q.type),
+      q.type.endsWith('*') ? sql`${events.type} like ${likePrefix(q.type.slice(0, -1))}` : eq(events.type, q.type),
     );
+  for (const prefix of q.hidePrefixes ?? []) conds.push(sql`${events.type} not like ${likePrefix(prefix)}`);
   const byTime = q.order === 'occurred';
   if (q.beforeSeq !== undefined)
     conds.push(

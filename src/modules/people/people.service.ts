@@ -18,7 +18,7 @@ import {
 } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import { exactPieces, parseQuery, type ParsedQuery } from '../../domain/search.ts';
-import type { Actor } from '../../domain/permissions.ts';
+import { can, type Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { invalidFields, normaliseSharedFields } from '../fields/record-fields.ts';
@@ -733,6 +733,8 @@ export function createPeopleService(deps: { db: Db }) {
       return listEvents(db, actor.workspaceId, {
         personId: id,
         type: q.type,
+        // The service desk's events (subjects, message previews) are for who may read tickets, as on their own routes.
+        hidePrefixes: can(actor, 'tickets:read') ? [] : ['ticket.'],
         beforeSeq: q.before,
         // By when things happened: an order placed a year ago and imported today sits a year back.
         order: 'occurred',

@@ -978,6 +978,22 @@ describe.each(testEngines())('service desk API on %s', (engine) => {
       const ticketEvents = timeline.data.filter((e) => e.subjectId === t.id).map((e) => e.type);
       expect(ticketEvents).toEqual(events.map((e) => e.type));
       expect(timeline.data.map((e) => e.type)).toContain('person.created');
+      // A key that may read customers but not tickets sees the customer's own events, not the desk's.
+      const customersOnly = bearer(await makeApiKey(ctx.services, d.ws, { scopes: ['customers:read'] }));
+      await fails(customersOnly, 'GET', `/api/v1/tickets/${t.id}`, undefined, 403);
+      const theirs = await ok<{ data: Event[] }>(
+        customersOnly,
+        'GET',
+        `/api/v1/people/${t.personId}/timeline?limit=200`,
+      );
+      expect(theirs.data.map((e) => e.type)).toContain('person.created');
+      expect(theirs.data.filter((e) => e.type.startsWith('ticket.'))).toEqual([]);
+      const asked = await ok<{ data: Event[] }>(
+        customersOnly,
+        'GET',
+        `/api/v1/people/${t.personId}/timeline?type=ticket.*`,
+      );
+      expect(asked.data).toEqual([]);
     });
   });
 
