@@ -15,6 +15,24 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
     return { ws, call };
   }
 
+  /** Sends to an API channel's inbound endpoint as its integration does: signed with its secret (or another). */
+  const inbound =
+    (channel: { id: string; secret: string }) =>
+    (body: object, opts: { secret?: string; ts?: number } = {}) => {
+      const raw = JSON.stringify(body);
+      const ts = opts.ts ?? Math.floor(Date.now() / 1000);
+      return ctx.app.inject({
+        method: 'POST',
+        url: `/inbound/${channel.id}`,
+        headers: {
+          'content-type': 'application/json',
+          'rapport-timestamp': String(ts),
+          'rapport-signature': signWebhook(opts.secret ?? channel.secret, ts, raw),
+        },
+        payload: raw,
+      });
+    };
+
   it('a contact form opens a ticket; bad input is shown on the form; the honeypot stores nothing', async () => {
     const { call } = await setup();
     const form = (await call('POST', '/api/v1/channels', { kind: 'form', name: 'Contact us' })).json();
@@ -71,20 +89,7 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
     const { ws, call } = await setup();
     const channel = (await call('POST', '/api/v1/channels', { kind: 'api', name: 'WhatsApp bridge' })).json();
     expect(channel.secret).toBeTruthy();
-    const send = (body: object, opts: { secret?: string; ts?: number } = {}) => {
-      const raw = JSON.stringify(body);
-      const ts = opts.ts ?? Math.floor(Date.now() / 1000);
-      return ctx.app.inject({
-        method: 'POST',
-        url: `/inbound/${channel.id}`,
-        headers: {
-          'content-type': 'application/json',
-          'rapport-timestamp': String(ts),
-          'rapport-signature': signWebhook(opts.secret ?? channel.secret, ts, raw),
-        },
-        payload: raw,
-      });
-    };
+    const send = inbound(channel);
     const first = await send({
       threadId: 'wa-351911',
       from: { phone: '+351 911 222 333', name: 'Ana' },
@@ -142,20 +147,7 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
   it('the channel API takes files with a message and hands a reply’s files to webhooks', async () => {
     const { call } = await setup();
     const channel = (await call('POST', '/api/v1/channels', { kind: 'api', name: 'Messenger bridge' })).json();
-    const send = (body: object) => {
-      const raw = JSON.stringify(body);
-      const ts = Math.floor(Date.now() / 1000);
-      return ctx.app.inject({
-        method: 'POST',
-        url: `/inbound/${channel.id}`,
-        headers: {
-          'content-type': 'application/json',
-          'rapport-timestamp': String(ts),
-          'rapport-signature': signWebhook(channel.secret, ts, raw),
-        },
-        payload: raw,
-      });
-    };
+    const send = inbound(channel);
     // A photo alone is a message; 300 KB of file is more than the form's 256 KB body but within the file limit.
     const photo = Buffer.alloc(300 * 1024, 7);
     const sent = await send({
