@@ -6,6 +6,7 @@ import { can, isPermission, type Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import type { AuthService } from '../auth/auth.service.ts';
 import { createToken } from '../auth/tokens.ts';
+import { findUser } from '../users/users.repository.ts';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from './apikeys.repository.ts';
 
 export type ApiKeysService = ReturnType<typeof createApiKeysService>;
@@ -74,6 +75,14 @@ export function createApiKeysService(deps: { db: Db; auth: AuthService }) {
       const key = await findApiKey(db, actor.workspaceId, id);
       if (!key || (key.createdBy !== actor.userId && !can(actor, 'workspace:manage')))
         throw AppError.notFound('API key', id);
+      // As with disabling, resetting or deleting: an admin does not cut off an owner's integrations.
+      if (
+        key.createdBy &&
+        key.createdBy !== actor.userId &&
+        actor.role !== 'owner' &&
+        (await findUser(db, actor.workspaceId, key.createdBy))?.role === 'owner'
+      )
+        throw new AppError('forbidden', "Only an owner can revoke an owner's API key");
       if (key.revokedAt) throw new AppError('conflict', 'This API key is already revoked');
       const revoked = await db.transaction(async (tx) => {
         const k = await revokeApiKey(tx, actor.workspaceId, id);

@@ -303,7 +303,12 @@ export function createAuthService(deps: { db: Db }) {
     async revokeSession(actor: Actor, id: string): Promise<void> {
       const s = await findSession(db, actor.workspaceId, id);
       if (!s || s.revokedAt) throw AppError.notFound('Session', id);
-      if (s.userId !== actor.userId) assertCan(actor, 'sessions:manage');
+      if (s.userId !== actor.userId) {
+        assertCan(actor, 'sessions:manage');
+        // As with disabling, resetting or deleting: an admin does not sign an owner out.
+        if (actor.role !== 'owner' && (await findUser(db, actor.workspaceId, s.userId))?.role === 'owner')
+          throw new AppError('forbidden', "Only an owner can end an owner's session");
+      }
       await db.transaction(async (tx) => {
         await revokeSession(tx, actor.workspaceId, id);
         await appendEvent(tx, actor, {

@@ -207,6 +207,31 @@ describe.each(testEngines())('sign-in, sessions and API keys on %s', (engine) =>
     });
   });
 
+  it("an admin neither signs an owner out nor revokes an owner's API key; another owner may", async () => {
+    const ws = await makeWorkspace(ctx.services);
+    const admin = await makeUser(ctx.services, ws, { role: 'admin' });
+    const agent = await makeUser(ctx.services, ws, { role: 'agent' });
+    await login(ws.owner.email, testPassword, '10.2.0.1');
+    await login(agent.user.email, testPassword, '10.2.0.2');
+    const sessions = await ctx.services.auth.listSessions(ws.ownerActor, true);
+    const ownerSession = sessions.find((s) => s.userId === ws.owner.id);
+    const agentSession = sessions.find((s) => s.userId === agent.user.id);
+    await expect(ctx.services.auth.revokeSession(admin.actor, String(ownerSession?.id))).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await ctx.services.auth.revokeSession(admin.actor, String(agentSession?.id));
+    const ownerKey = await ctx.services.apiKeys.create(ws.ownerActor, {
+      name: 'shop sync',
+      scopes: ['customers:read'],
+    });
+    await expect(ctx.services.apiKeys.revoke(admin.actor, ownerKey.key.id)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    const second = await makeUser(ctx.services, ws, { role: 'owner' });
+    expect((await ctx.services.apiKeys.revoke(second.actor, ownerKey.key.id)).revokedAt).not.toBeNull();
+    await ctx.services.auth.revokeSession(second.actor, String(ownerSession?.id));
+  });
+
   it('keeps at least one active owner', async () => {
     const ws = await makeWorkspace(ctx.services);
     await expect(ctx.services.users.update(ws.ownerActor, ws.owner.id, { role: 'admin' })).rejects.toMatchObject({
