@@ -226,7 +226,9 @@ export function parseChurnModel(text: string): ChurnModel {
 // Values and the column schema
 // ---------------------------------------------------------------------------------------------------------------
 
-const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// `\d+(\.\d*)?`, not `\d+\.?\d*`: without the point, `\d+\d*` splits a run of digits every possible way before
+// failing (a 5,000-character custom value of digits and a letter took 26 ms, 80,000 took 7 s).
+const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The trimmed text of a cell; "" for blank. */
 export function cellText(v: CellValue): string {

@@ -14,6 +14,7 @@ import {
   toMinorUnits,
 } from './commerce.ts';
 import type { FieldProblem } from './customers.ts';
+import { cpuMs } from '../../test/cpu.ts';
 
 describe('currencies', () => {
   it('knows ISO 4217 codes in any case and refuses the rest', () => {
@@ -60,6 +61,18 @@ describe('money in minor units', () => {
       message: 'JPY has no minor unit: 10.5 must be a whole amount',
     });
     expect(toMinorUnits('1.2345', 'BHD').ok).toBe(false);
+    expect(toMinorUnits('19.9900000', 'EUR')).toEqual({ ok: true, minor: 1999 });
+    expect(toMinorUnits('19.9000001', 'EUR').ok).toBe(false);
+  });
+
+  // Took 2 s at 80,000 zeros before (the time grew with the square of their number); a cell of an orders file may
+  // have a million characters.
+  it('reads an amount in linear time on hostile input: a long run of zeros that does not end it', () => {
+    const ms = cpuMs(() => {
+      expect(toMinorUnits(`1.${'0'.repeat(200_000)}1`, 'EUR').ok).toBe(false);
+      expect(toMinorUnits(`1.${'0'.repeat(200_000)}`, 'EUR')).toEqual({ ok: true, minor: 100 });
+    });
+    expect(ms).toBeLessThan(3000);
   });
 
   it('refuses what is not a plain decimal amount', () => {

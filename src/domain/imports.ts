@@ -222,10 +222,13 @@ export function checkMapping(
   defs: readonly CustomFieldDef[],
 ): FieldProblem[] {
   const targets = new Set(importTargets(entity, defs));
+  // A set, not a search of the headers for each column: a header line of 80,000 commas (an 80 KB file) took 17 s,
+  // on every read of the import.
+  const columns = new Set(headers);
   const problems: FieldProblem[] = [];
   const seen = new Map<string, string>();
   for (const [header, target] of Object.entries(mapping)) {
-    if (!headers.includes(header)) problems.push({ field: header, message: `the file has no column "${header}"` });
+    if (!columns.has(header)) problems.push({ field: header, message: `the file has no column "${header}"` });
     if (target === null) continue;
     if (!targets.has(target)) {
       problems.push({ field: header, message: `"${target}" is not a field of a ${entity}` });
@@ -478,8 +481,14 @@ export function matchKeys(rec: RowRecord, matchOn: ImportMatchOn): string[] {
 
 /** Items of `add` not yet in `base`, appended: re-importing a row never loses an email, phone or tag. */
 export function unionList(base: readonly string[], add: readonly string[]): string[] {
+  // A set, not a search of the list for each item: a row can list 100,000 tags.
+  const seen = new Set(base);
   const out = [...base];
-  for (const x of add) if (!out.includes(x)) out.push(x);
+  for (const x of add)
+    if (!seen.has(x)) {
+      seen.add(x);
+      out.push(x);
+    }
   return out;
 }
 

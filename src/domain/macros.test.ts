@@ -13,6 +13,7 @@ import {
   type TicketStep,
 } from './macros.ts';
 import { renderPlaceholders } from './tickets.ts';
+import { cpuMs } from '../../test/cpu.ts';
 
 describe('renderPlaceholders', () => {
   const values = { 'customer.first_name': 'Amara', 'customer.last_name': null, 'ticket.number': '1042' };
@@ -43,6 +44,33 @@ describe('renderPlaceholders', () => {
     expect(
       renderPlaceholders('{{customer.first_name}}', { 'customer.first_name': '{{agent.name}}', 'agent.name': 'X' }),
     ).toBe('{{agent.name}}');
+  });
+
+  it('reads a placeholder up to the first } after its {{, and none that is not closed', () => {
+    expect(renderPlaceholders('{{{customer.first_name}}}', values)).toBe('{Amara}');
+    expect(renderPlaceholders('{{customer.last_name|a}b}} {{ticket.number}}', values)).toBe(
+      '{{customer.last_name|a}b}} 1042',
+    );
+    expect(renderPlaceholders('{{customer.last_name|{x} {{ticket.number}}', values)).toBe(
+      '{{customer.last_name|{x} 1042',
+    );
+    expect(renderPlaceholders('{{customer.last_name|{{x}}', values)).toBe('{{x');
+    expect(renderPlaceholders('{{customer.first_name', values)).toBe('{{customer.first_name');
+    expect(renderPlaceholders('{{ customer.first_name x }}', values)).toBe('{{ customer.first_name x }}');
+  });
+
+  // The first two took a minute before (the time grew with the cube of the number of spaces: 5,000 took 14 s), the
+  // others 19 s; the function has no limit of its own (a macro body has at most 50,000 characters).
+  it.each([
+    ['a fallback of spaces, never closed', `{{customer.last_name|${' '.repeat(8_000)}x`],
+    ['a fallback of spaces, then a lone }', `{{customer.last_name|${' '.repeat(8_000)}}x`],
+    ['"{{a|" repeated, never closed', '{{a|'.repeat(50_000)],
+    ['"{{a|" repeated, closed by a lone }', `${'{{a|'.repeat(50_000)}}x}}`],
+  ])('stays linear on hostile input: %s', (_name, template) => {
+    const ms = cpuMs(() => {
+      renderPlaceholders(template, values);
+    });
+    expect(ms).toBeLessThan(3000);
   });
 
   it('renders text without placeholders unchanged (property)', () => {

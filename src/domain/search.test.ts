@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exactPieces, oneEditAway, parseQuery } from './search.ts';
+import { exactPieces, oneEditAway, parseQuery, typoMaxLength } from './search.ts';
 
 describe('parseQuery', () => {
   it('splits the folded query into runs of letters and of digits, without duplicates', () => {
@@ -39,6 +39,17 @@ describe('oneEditAway', () => {
     expect(v).not.toContain('paul');
     expect(v).not.toContain('lupa');
     expect(oneEditAway('łukasz')).toContain('lukasz');
+  });
+
+  // Each spelling is looked up: a 200-letter word of distinct letters (as long as a query may be) had 90,000 of them
+  // and held a search for 3 s. Longer words are left to trigram similarity.
+  it('has none for a word longer than typoMaxLength, and a bounded number up to it', () => {
+    const distinct = (n: number) => Array.from({ length: n }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
+    expect(oneEditAway(distinct(typoMaxLength + 1))).toEqual([]);
+    expect(oneEditAway(distinct(200))).toEqual([]);
+    const longest = oneEditAway(distinct(typoMaxLength));
+    expect(longest).toContain(distinct(typoMaxLength - 1));
+    expect(longest.length).toBeLessThan(3000);
   });
 });
 

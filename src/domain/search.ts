@@ -12,6 +12,12 @@ export const maxQueryWords = 6;
 export const typoMinLength = 3;
 /** Words this long or longer are also matched by trigram similarity (two typos, or more). */
 export const similarMinLength = 6;
+/**
+ * Words longer than this are not corrected one edit at a time (trigram similarity still finds them with a typo): a word
+ * has about 2 × length × (26 + its distinct letters) such spellings, each looked up, so a 200-letter word of distinct
+ * letters (the longest a query takes) made 90,000 lookups and held a search for 3 s.
+ */
+export const typoMaxLength = 24;
 
 export type QueryWord = {
   word: string;
@@ -53,10 +59,12 @@ const latin = 'abcdefghijklmnopqrstuvwxyz';
 
 /**
  * Every spelling one edit away from `word` (a letter dropped, two neighbours swapped, one replaced or inserted, with
- * a-z and the word's own letters), without the word itself: the dictionary is asked which of them exist.
+ * a-z and the word's own letters), without the word itself: the dictionary is asked which of them exist. None for a
+ * word longer than `typoMaxLength`.
  */
 export function oneEditAway(word: string): string[] {
   const letters = [...word];
+  if (letters.length > typoMaxLength) return [];
   const alphabet = [...new Set([...latin, ...letters])];
   const out = new Set<string>();
   const n = letters.length;

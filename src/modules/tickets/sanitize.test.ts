@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { htmlToText, sanitizeMessageHtml } from './sanitize.ts';
-
-/** CPU milliseconds `f` takes (user + system): wall time would count whatever else the machine runs. */
-function cpuMs(f: () => void): number {
-  const start = process.cpuUsage();
-  f();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
-}
+import { cpuMs } from '../../../test/cpu.ts';
 
 describe('htmlToText', () => {
   it('keeps line structure, bullets and text, and drops scripts and styles', () => {
