@@ -214,6 +214,24 @@ describe('transformRow', () => {
     );
   });
 
+  it('refuses a cell listing more values than a record holds, whole, without a stack overflow', () => {
+    const row = (email: string, phone: string, tags: string) =>
+      transformRow(['Ann Lee', email, phone, tags, '', '', '', '', '', ''], m, ctx);
+    const fields = (r: ReturnType<typeof transformRow>) => (r.ok ? [] : r.problems.map((p) => p.field));
+    // 500,000 values in one cell (1 MB): `push(...values)` overflowed the call stack.
+    const same = Array.from({ length: 500_000 }, () => 'a').join(';');
+    let r: ReturnType<typeof transformRow> | undefined;
+    expect(cpuMs(() => (r = row('', '', same)))).toBeLessThan(3000);
+    expect(r?.ok && r.record.tags).toEqual(['a']);
+    const many = (prefix: string) => Array.from({ length: 200_000 }, (_, i) => `${prefix}${i}`).join(';');
+    expect(cpuMs(() => (r = row(many('x@').replace(/x@(\d+)/g, 'n$1@x.example'), '', '')))).toBeLessThan(3000);
+    expect(r && fields(r)).toEqual(['emails']);
+    expect(fields(row('', many('+1555'), ''))).toEqual(['phones']);
+    expect(fields(row('', '', many('t')))).toEqual(['tags']);
+    expect(fields(row('', '', Array.from({ length: 101 }, (_, i) => `t${i}`).join(';')))).toEqual(['tags']);
+    expect(fields(row('', '', Array.from({ length: 100 }, (_, i) => `t${i}`).join(';')))).toEqual([]);
+  });
+
   it('stores language tags and time zones in the canonical spelling the API stores, and refuses what is neither', () => {
     const lm = compileMapping({ name: 'fullName', lang: 'language', tz: 'timezone' }, ['name', 'lang', 'tz'], 'person');
     const ok = (lang: string, tz: string) => {

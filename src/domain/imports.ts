@@ -329,6 +329,17 @@ export function splitList(raw: string): string[] {
 }
 
 /** "Ann Marie Lee" → first "Ann Marie", last "Lee". */
+/** More values in one list cell than this is refused whole (a record holds 20 addresses, 20 phones, 100 tags). */
+const listCellLimit = 1000;
+
+/**
+ * Appends `items` to `list` one by one: `list.push(...items)` passes each as an argument, and a cell of 125,000
+ * values overflows the call stack.
+ */
+function appendAll<T>(list: T[], items: readonly T[]): void {
+  for (const item of items) list.push(item);
+}
+
 export function splitFullName(raw: string): { firstName?: string; lastName?: string } {
   const parts = raw.trim().split(/\s+/).filter(Boolean);
   if (!parts.length) return {};
@@ -408,13 +419,16 @@ export function transformRow(values: readonly string[], m: CompiledMapping, ctx:
         Object.assign(rec, splitFullName(raw));
         break;
       case 'emails':
-        rawEmails.push(...splitList(raw));
+        appendAll(rawEmails, splitList(raw));
         break;
       case 'phones':
-        rawPhones.push(...raw.split(/[;,|]/).map((s) => s.trim()));
+        appendAll(
+          rawPhones,
+          raw.split(/[;,|]/).map((s) => s.trim()),
+        );
         break;
       case 'tags':
-        rec.tags.push(...splitList(raw));
+        appendAll(rec.tags, splitList(raw));
         break;
       case 'company':
         company = raw;
@@ -454,15 +468,22 @@ export function transformRow(values: readonly string[], m: CompiledMapping, ctx:
     }
   }
   if (rec.address.country && rec.address.country.length === 2) rec.address.country = rec.address.country.toUpperCase();
-  const emails = normaliseEmails(rawEmails, 'emails');
-  problems.push(...emails.problems);
+  // A cell listing far more than a record holds is refused as a whole, not address by address (a problem each).
+  const emails = rawEmails.length > listCellLimit ? { values: [], problems: [] } : normaliseEmails(rawEmails, 'emails');
+  appendAll(problems, emails.problems);
   rec.emails = emails.values;
-  const phones = normalisePhones(rawPhones, ctx.defaultCountry ?? rec.address.country, 'phones');
-  problems.push(...phones.problems);
+  const phones =
+    rawPhones.length > listCellLimit
+      ? { values: [], problems: [] }
+      : normalisePhones(rawPhones, ctx.defaultCountry ?? rec.address.country, 'phones');
+  appendAll(problems, phones.problems);
   rec.phones = phones.values;
   rec.tags = normaliseTags(rec.tags);
-  if (rec.emails.length > 20) problems.push({ field: 'emails', message: 'at most 20 emails' });
-  if (rec.phones.length > 20) problems.push({ field: 'phones', message: 'at most 20 phones' });
+  if (rec.emails.length > 20 || rawEmails.length > listCellLimit)
+    problems.push({ field: 'emails', message: 'at most 20 emails' });
+  if (rec.phones.length > 20 || rawPhones.length > listCellLimit)
+    problems.push({ field: 'phones', message: 'at most 20 phones' });
+  if (rec.tags.length > 100) problems.push({ field: 'tags', message: 'at most 100 tags (as the API takes)' });
   if (m.entity === 'person') {
     if (company || companyDomain) rec.company = { name: company, domain: companyDomain, title: jobTitle };
     if (!rec.firstName && !rec.lastName && !rec.emails.length && !rec.phones.length && !problems.length)
