@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { htmlToText, sanitizeMessageHtml } from './sanitize.ts';
+import { htmlToText, maxHtmlNesting, nestsDeeperThan, sanitizeMessageHtml } from './sanitize.ts';
 import { cpuMs } from '../../../test/cpu.ts';
 
 describe('htmlToText', () => {
@@ -25,6 +25,8 @@ describe('htmlToText', () => {
     ['unclosed <br repeated', '<br '.repeat(100_000)],
     ['unclosed <li repeated', '<li '.repeat(100_000)],
     ['unclosed </div repeated', '</div '.repeat(100_000)],
+    ['100,000 divs in a row', '<div>a</div>'.repeat(100_000)],
+    ['200,000 nested elements', `${'<b>'.repeat(200_000)}x`],
   ])('stays linear on hostile input: %s', (_name, html) => {
     let text = '';
     const ms = cpuMs(() => {
@@ -41,10 +43,25 @@ describe('sanitizeMessageHtml', () => {
     expect(out).toBe('<p>Hi <b>there</b></p>');
   });
 
+  it('keeps HTML nested too deeply to parse as its text, escaped, without scripts or comments', () => {
+    const deep = `${'<b>'.repeat(maxHtmlNesting + 1)}x &amp; <i>y</i><br>z<script>bad()</script><!-- a > b -->&lt;p&gt;`;
+    expect(nestsDeeperThan(deep)).toBe(true);
+    expect(sanitizeMessageHtml(deep)).toBe('<p>x &amp; y<br>z&lt;p&gt;</p>');
+    expect(htmlToText(deep)).toBe('x & y\nz<p>');
+    // As deep as a real message gets (layout tables in tables): read as HTML.
+    const nested = `${'<div>'.repeat(maxHtmlNesting - 1)}<b>x</b>${'</div>'.repeat(maxHtmlNesting - 1)}`;
+    expect(nestsDeeperThan(nested)).toBe(false);
+    expect(sanitizeMessageHtml(nested)).toContain('<b>x</b>');
+    // Elements the parser closes itself (a new <p> closes the last, <br> holds nothing) do not add up.
+    expect(nestsDeeperThan('<p>a'.repeat(5000) + '<br>'.repeat(5000))).toBe(false);
+  });
+
   it.each([
     ['unclosed <br repeated', '<br '.repeat(100_000)],
     ['a long run of spaces', 'a' + ' '.repeat(200_000) + 'b'],
     ['unclosed attribute values', '<a href="'.repeat(50_000)],
+    ['200,000 nested elements (640 KB: 23 s before)', `${'<b>'.repeat(200_000)}x`],
+    ['100,000 divs in a row', '<div>a</div>'.repeat(100_000)],
   ])('stays linear on hostile input: %s', (_name, html) => {
     expect(cpuMs(() => sanitizeMessageHtml(html))).toBeLessThan(3000);
   });
