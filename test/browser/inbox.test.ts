@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { startInboundSmtp, type InboundSmtp } from '../../src/modules/channels/email.inbound.ts';
 import { deliverEmail } from '../../src/modules/channels/email.outbound.ts';
+import { ticketMessagePage } from '../../src/modules/tickets/tickets.service.ts';
 import type { Services } from '../../src/services.ts';
 import { makeWorkspace } from '../factories.ts';
 import { browserSkip, startBrowserApp, type BrowserApp } from './harness.ts';
@@ -236,6 +237,30 @@ describe.skipIf(browserSkip)('inbox in a browser', () => {
       .toBe(1);
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('shows a long ticket’s newest messages, and the earlier ones a page at a time on request', async () => {
+    const ws = await makeWorkspace(services, { name: 'Long Co', ownerEmail: 'long-owner@example.com' });
+    const t = await services.tickets.create(ws.ownerActor, {
+      subject: 'A long story',
+      requester: { email: 'long@example.org', name: 'Lou Long' },
+      text: 'Note 0',
+    });
+    // The ticket comes with its newest ticketMessagePage messages: 30 more than that leaves 31 earlier ones.
+    for (let i = 1; i <= ticketMessagePage + 30; i++)
+      await services.tickets.reply(ws.ownerActor, t.id, { text: `Note ${i}`, internal: true });
+    const page = await signIn('long-owner@example.com');
+    await page.goto(`${h.base}/inbox/${t.id}`);
+    const newest = `Note ${ticketMessagePage + 30}`;
+    await expect.poll(() => page.getByText(newest, { exact: true }).count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.getByText('Note 30', { exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    await expect.poll(() => page.getByText('Note 0', { exact: true }).count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.getByText('Note 30', { exact: true }).count()).toBe(1);
+    // Every message once, and nothing more to show.
+    expect(await page.getByText(/^Note \d+$/).count()).toBe(ticketMessagePage + 31);
+    expect(await page.getByRole('button', { name: 'Show earlier messages' }).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 
   it('sets up an SLA policy and the recommended escalations, then shows a legal threat escalated with its clock', async () => {
     const ws = await makeWorkspace(services, { name: 'Escalation Co', ownerEmail: 'esc-owner@example.com' });

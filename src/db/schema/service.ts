@@ -12,6 +12,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { workspaces } from './workspaces.ts';
@@ -314,6 +315,11 @@ export const messages = pgTable(
     index('messages_ticket_idx').on(t.workspaceId, t.ticketId, t.createdAt),
     index('messages_conversation_idx').on(t.workspaceId, t.conversationId, t.createdAt),
     index('messages_email_id_idx').on(t.workspaceId, t.emailMessageId),
+    // A mail delivered twice at once (a retrying sender, two pollers of one mailbox) is stored once: the second
+    // insert fails here and receive() answers it as already received.
+    uniqueIndex('messages_inbound_email_id_key')
+      .on(t.workspaceId, t.emailMessageId)
+      .where(sql`direction = 'inbound' and email_message_id is not null`),
   ],
 );
 

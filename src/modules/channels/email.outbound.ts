@@ -11,7 +11,7 @@ import {
   findConversation,
   findMessage,
   findTicket,
-  messagesOfConversation,
+  replyThreadOf,
   updateMessage,
 } from '../tickets/tickets.repository.ts';
 import { deliverEmailJobName } from '../tickets/tickets.service.ts';
@@ -55,16 +55,12 @@ export async function deliverEmail(
       );
     const fromAddress = emailChannel?.address;
     if (!fromAddress) throw new PermanentFailure('no e-mail channel with an address to send from');
-    const thread = await messagesOfConversation(db, workspaceId, conversation.id);
-    const earlier = thread.filter((m) => m.createdAt <= message.createdAt && m.id !== message.id);
-    const lastInbound = [...earlier].reverse().find((m) => m.direction === 'inbound');
+    // Only what threading needs is read, not the whole conversation: it may hold thousands of messages, and each
+    // reply is one delivery.
+    const { lastInbound, references } = await replyThreadOf(db, workspaceId, conversation.id, message.id);
     const person = ticket.personId ? await findPerson(db, workspaceId, ticket.personId) : null;
     const to = lastInbound?.meta.from?.address ?? person?.emails[0];
     if (!to) throw new PermanentFailure('the customer has no e-mail address');
-    const references = earlier
-      .map((m) => m.emailMessageId)
-      .filter((x): x is string => Boolean(x))
-      .slice(-20);
     const inReplyTo = lastInbound?.emailMessageId ?? references.at(-1);
     const files = await attachmentsOfMessages(db, workspaceId, [message.id]);
     const fromName =

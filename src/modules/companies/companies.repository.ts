@@ -88,11 +88,17 @@ export async function listCompanies(
   return toPage(rows, q, { id: (r) => r.id, sortValue: (r) => companySortValue(r, q.sort.field) });
 }
 
-export async function findCompany(db: DbOrTx, workspaceId: string, id: string): Promise<CompanyRow | null> {
-  const [r] = await db
+export async function findCompany(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<CompanyRow | null> {
+  const q = db
     .select()
     .from(companies)
     .where(and(eq(companies.workspaceId, workspaceId), eq(companies.id, id)));
+  const [r] = opts.lock ? await q.for('update') : await q;
   return r ?? null;
 }
 

@@ -9,7 +9,7 @@ import { parseListQuery } from '../../domain/list-query.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
-import { normaliseSharedFields } from '../fields/record-fields.ts';
+import { checkedExternalId, normaliseSharedFields } from '../fields/record-fields.ts';
 import { actorRef, searchFilter, withSearchPlan } from '../people/people.service.ts';
 import { companiesOfPeople, findPeopleByIds } from '../people/people.repository.ts';
 import { refreshPersonSearchText } from '../people/resolve-person.ts';
@@ -35,8 +35,8 @@ export type CompaniesService = ReturnType<typeof createCompaniesService>;
 export function createCompaniesService(deps: { db: Db }) {
   const { db } = deps;
 
-  async function mustFind(tx: DbOrTx, actor: Actor, id: string): Promise<CompanyRow> {
-    const c = await findCompany(tx, actor.workspaceId, id);
+  async function mustFind(tx: DbOrTx, actor: Actor, id: string, lock = false): Promise<CompanyRow> {
+    const c = await findCompany(tx, actor.workspaceId, id, { lock });
     if (!c) throw AppError.notFound('Company', id);
     return c;
   }
@@ -156,13 +156,15 @@ export function createCompaniesService(deps: { db: Db }) {
         });
         return row;
       };
-      return opts.tx ? run(opts.tx) : db.transaction(run);
+      return checkedExternalId('company', opts.tx ? run(opts.tx) : db.transaction(run));
     },
 
     async update(actor: Actor, id: string, input: CompanyInput, opts: { tx?: DbOrTx } = {}): Promise<CompanyRow> {
       assertCan(actor, 'customers:write');
       const run = async (tx: DbOrTx) => {
-        const before = await mustFind(tx, actor, id);
+        // Locked: custom values merge into what is read here, so two updates at once would each write back the
+        // other's old values.
+        const before = await mustFind(tx, actor, id, true);
         const cols = await toColumns(tx, actor, input, before);
         const changes = diffFields({ ...before }, { ...cols });
         let row = await updateCompany(tx, actor.workspaceId, id, { ...cols, updatedBy: actorRef(actor) });
@@ -178,7 +180,7 @@ export function createCompaniesService(deps: { db: Db }) {
           });
         return row;
       };
-      return opts.tx ? run(opts.tx) : db.transaction(run);
+      return checkedExternalId('company', opts.tx ? run(opts.tx) : db.transaction(run));
     },
 
     async remove(actor: Actor, ids: string[]): Promise<string[]> {

@@ -159,6 +159,14 @@ export async function tableExists(db: DbOrTx, table: string): Promise<boolean> {
   return rowsOf<{ x: number }>(r).length > 0;
 }
 
+/**
+ * The count of a `with moved as (update … returning 1) select count(*)::int as n from moved`: the rows moved are
+ * counted in the database, not returned one by one (a person's events alone can be millions).
+ */
+function movedCount(r: unknown): number {
+  return rowsOf<{ n: number }>(r)[0]?.n ?? 0;
+}
+
 /** Points every row of `table.column` at the survivor; returns how many moved. */
 export async function repoint(
   db: DbOrTx,
@@ -169,10 +177,12 @@ export async function repoint(
   to: string,
 ): Promise<number> {
   const r = await db.execute(sql`
-    update ${sql.identifier(table)} set ${sql.identifier(column)} = ${to}
-    where workspace_id = ${workspaceId} and ${sql.identifier(column)} = ${from}
-    returning 1 as x`);
-  return rowsOf<{ x: number }>(r).length;
+    with moved as (
+      update ${sql.identifier(table)} set ${sql.identifier(column)} = ${to}
+      where workspace_id = ${workspaceId} and ${sql.identifier(column)} = ${from}
+      returning 1)
+    select count(*)::int as n from moved`);
+  return movedCount(r);
 }
 
 export async function repointSubject(
@@ -184,26 +194,40 @@ export async function repointSubject(
   to: string,
 ): Promise<number> {
   const r = await db.execute(sql`
-    update ${sql.identifier(table)} set subject_id = ${to}
-    where workspace_id = ${workspaceId} and subject_type = ${subjectType} and subject_id = ${from}
-    returning 1 as x`);
-  return rowsOf<{ x: number }>(r).length;
+    with moved as (
+      update ${sql.identifier(table)} set subject_id = ${to}
+      where workspace_id = ${workspaceId} and subject_type = ${subjectType} and subject_id = ${from}
+      returning 1)
+    select count(*)::int as n from moved`);
+  return movedCount(r);
 }
 
+/** How many moved event ids a merge event names: a record can have any number of events. */
+export const movedEventIdsShown = 1000;
+
 /** The event log is append-only, except here: a merged-away record's events now belong to the survivor. */
+
+/**
+ * Moves the record's events to the survivor: how many, and the ids of the first `movedEventIdsShown` (oldest first).
+ * The ids are not all returned: a record with a million events would otherwise put 40 MB of them in memory and in the
+ * merge event's payload (and in every webhook delivery of it).
+ */
 export async function repointEvents(
   db: DbOrTx,
   workspaceId: string,
   subjectType: string,
   from: string,
   to: string,
-): Promise<string[]> {
-  const r = await db
-    .update(events)
-    .set({ subjectId: to })
-    .where(and(eq(events.workspaceId, workspaceId), eq(events.subjectType, subjectType), eq(events.subjectId, from)))
-    .returning({ id: events.id });
-  return r.map((x) => x.id);
+): Promise<{ count: number; ids: string[] }> {
+  const r = await db.execute(sql`
+    with moved as (
+      update ${events} set subject_id = ${to}
+       where workspace_id = ${workspaceId} and subject_type = ${subjectType} and subject_id = ${from}
+      returning id, seq)
+    select (select count(*) from moved)::int as count,
+           array(select id::text from moved order by seq limit ${movedEventIdsShown}) as ids`);
+  const [row] = rowsOf<{ count: number; ids: string[] }>(r);
+  return { count: row?.count ?? 0, ids: row?.ids ?? [] };
 }
 
 /** The rows of an import report that name the record (import_rows.record_id, by the import's entity). */
@@ -216,12 +240,14 @@ export async function repointImportRows(
 ): Promise<number> {
   if (!(await tableExists(db, 'import_rows')) || !(await tableExists(db, 'imports'))) return 0;
   const r = await db.execute(sql`
-    update import_rows r set record_id = ${to}
-    from imports i
-    where r.workspace_id = ${workspaceId} and r.record_id = ${from}
-      and i.workspace_id = r.workspace_id and i.id = r.import_id and i.entity = ${entity}
-    returning 1 as x`);
-  return rowsOf<{ x: number }>(r).length;
+    with moved as (
+      update import_rows r set record_id = ${to}
+      from imports i
+      where r.workspace_id = ${workspaceId} and r.record_id = ${from}
+        and i.workspace_id = r.workspace_id and i.id = r.import_id and i.entity = ${entity}
+      returning 1)
+    select count(*)::int as n from moved`);
+  return movedCount(r);
 }
 
 /**

@@ -302,7 +302,7 @@ export function createDuplicatesService(deps: { db: Db }) {
             mergedId: other.id,
             merged: snapshot,
             choices: r.applied,
-            movedEvents: { from: other.id, to: self.id, ids: movedEvents },
+            movedEvents: { from: other.id, to: self.id, ...movedEvents },
             moved,
           },
         });
@@ -373,7 +373,7 @@ export function createDuplicatesService(deps: { db: Db }) {
             mergedId: other.id,
             merged: snapshot,
             choices: r.applied,
-            movedEvents: { from: other.id, to: self.id, ids: movedEvents },
+            movedEvents: { from: other.id, to: self.id, ...movedEvents },
             moved,
           },
         });

@@ -132,6 +132,24 @@ export async function checkCustomValues(
   return validateCustomValues(await listCustomFields(tx, workspaceId, entity), input, opts);
 }
 
+/**
+ * A person's or company's write whose external id `normaliseSharedFields` found free: when another write took it
+ * between that check and this insert or update (the unique index refused this one), the check's own 400, not a 500.
+ */
+export async function checkedExternalId<T>(entity: 'person' | 'company', write: Promise<T>): Promise<T> {
+  const constraint = entity === 'person' ? 'people_external_id_key' : 'companies_external_id_key';
+  try {
+    return await write;
+  } catch (e) {
+    for (let x: unknown = e; x && typeof x === 'object'; x = (x as { cause?: unknown }).cause) {
+      const r = x as { code?: unknown; constraint?: unknown };
+      if (r.code === '23505' && r.constraint === constraint)
+        throw invalidFields([{ field: 'externalId', message: `already used by another ${entity}` }]);
+    }
+    throw e;
+  }
+}
+
 /** The 400 for invalid fields: the first problem in the message, all of them in `details.problems`. */
 export function invalidFields(problems: FieldProblem[], message?: string): AppError {
   const first = problems[0];

@@ -11,7 +11,7 @@ import { AppError } from '../../errors.ts';
 import { appendEvent } from '../../events/events.ts';
 import { assertCan } from '../auth/access.ts';
 import { actorRef } from '../people/people.service.ts';
-import { findTicket, messagesOfTicket } from '../tickets/tickets.repository.ts';
+import { findTicket, lastMessageOfTicket } from '../tickets/tickets.repository.ts';
 import { findWorkspace, findWorkspaceBySlug } from '../workspaces/workspaces.repository.ts';
 import {
   articleListColumns,
@@ -469,8 +469,8 @@ export function createKbService(deps: { db: Db }) {
       assertCan(actor, readPermission);
       const ticket = await findTicket(db, actor.workspaceId, ticketId);
       if (!ticket) throw AppError.notFound('Ticket', ticketId);
-      const messages = await messagesOfTicket(db, actor.workspaceId, ticketId);
-      const last = messages.filter((m) => m.direction === 'inbound').at(-1);
+      // Only the last inbound message is read: a ticket may hold thousands.
+      const last = await lastMessageOfTicket(db, actor.workspaceId, ticketId, 'inbound');
       const text = `${ticket.subject}\n${last?.bodyText ?? ''}`;
       return {
         text,

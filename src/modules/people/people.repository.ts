@@ -292,11 +292,17 @@ export async function countPeople(
   return r?.n ?? 0;
 }
 
-export async function findPerson(db: DbOrTx, workspaceId: string, id: string): Promise<PersonRow | null> {
-  const [r] = await db
+export async function findPerson(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<PersonRow | null> {
+  const q = db
     .select()
     .from(people)
     .where(and(eq(people.workspaceId, workspaceId), eq(people.id, id)));
+  const [r] = opts.lock ? await q.for('update') : await q;
   return r ?? null;
 }
 

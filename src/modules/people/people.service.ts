@@ -21,7 +21,7 @@ import { exactPieces, parseQuery, type ParsedQuery } from '../../domain/search.t
 import { can, type Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
-import { invalidFields, normaliseSharedFields } from '../fields/record-fields.ts';
+import { checkedExternalId, invalidFields, normaliseSharedFields } from '../fields/record-fields.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { stagesOfWorkspace } from '../workspaces/workspaces.service.ts';
 import {
@@ -297,8 +297,8 @@ export type PeopleService = ReturnType<typeof createPeopleService>;
 export function createPeopleService(deps: { db: Db }) {
   const { db } = deps;
 
-  async function mustFind(tx: DbOrTx, actor: Actor, id: string): Promise<PersonRow> {
-    const p = await findPerson(tx, actor.workspaceId, id);
+  async function mustFind(tx: DbOrTx, actor: Actor, id: string, lock = false): Promise<PersonRow> {
+    const p = await findPerson(tx, actor.workspaceId, id, { lock });
     if (!p) throw AppError.notFound('Person', id);
     return p;
   }
@@ -447,7 +447,7 @@ export function createPeopleService(deps: { db: Db }) {
         });
         return row;
       };
-      const row = opts.tx ? await run(opts.tx) : await db.transaction(run);
+      const row = await checkedExternalId('person', opts.tx ? run(opts.tx) : db.transaction(run));
       return (await withCompanies(actor, [row]))[0] as { person: PersonRow; companies: PersonCompanyLink[] };
     },
 
@@ -459,7 +459,9 @@ export function createPeopleService(deps: { db: Db }) {
     ) {
       assertCan(actor, 'customers:write');
       const run = async (tx: DbOrTx) => {
-        const before = await mustFind(tx, actor, id);
+        // Locked: custom values merge into what is read here (and the stage event names the stage it leaves), so
+        // two updates at once would each write back the other's old values.
+        const before = await mustFind(tx, actor, id, true);
         const cols = await toColumns(tx, actor, input, before);
         const stageChanged = cols.stage !== undefined && cols.stage !== before.stage;
         const beforeFlat: Record<string, unknown> = { ...before };
@@ -495,7 +497,7 @@ export function createPeopleService(deps: { db: Db }) {
           });
         return row;
       };
-      const row = opts.tx ? await run(opts.tx) : await db.transaction(run);
+      const row = await checkedExternalId('person', opts.tx ? run(opts.tx) : db.transaction(run));
       return (await withCompanies(actor, [row]))[0] as { person: PersonRow; companies: PersonCompanyLink[] };
     },
 

@@ -147,6 +147,8 @@ export async function resolvePerson(
      * system actor, whose channel intake (mail, forms, chat) must not turn a customer's message away.
      */
     ambiguous?: 'refuse' | 'oldest' | undefined;
+    /** Set on the second look, made holding the contact point's lock (see below). */
+    locked?: boolean | undefined;
   } = {},
 ): Promise<PersonRow | null> {
   const ws = actor.workspaceId;
@@ -218,10 +220,22 @@ export async function resolvePerson(
   }
   if (choice.kind === 'found') return choice.person;
   if (!email && !phone && !externalId) return null;
+  if (!opts.locked) {
+    // Two messages (or orders) from one new address at once would each find nobody and make a person. The first
+    // to get here holds the contact point's lock until its transaction ends; the other waits, then looks again
+    // (without what the caller read before the lock) and finds the person the first one made.
+    await lockContactPoint(tx, ws, email ?? phone ?? `external:${externalId}`);
+    return resolvePerson(tx, actor, from, source, { ...opts, byEmail: undefined, locked: true });
+  }
   const made = newPersonRecord(actor, from.name, source, { email, phone, externalId });
   const person = await insertPerson(tx, made.row);
   await record(made.event);
   return person;
+}
+
+/** Locks an e-mail address, phone or external id of a workspace until the transaction ends (an advisory lock). */
+export async function lockContactPoint(tx: DbOrTx, workspaceId: string, contact: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`person:${workspaceId}:${contact}`}))`);
 }
 
 /**

@@ -5,8 +5,10 @@
  * may use any field: the predictive scores (`p_alive`, `churn_risk`, `predicted_clv`, `rfm_segment`), stage, tags,
  * custom fields.
  */
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
+import { workspaces } from '../../db/schema/index.ts';
 import { ListQueryError, parseListQuery } from '../../domain/list-query.ts';
 import { systemActor, type Actor } from '../../domain/permissions.ts';
 import { AppError } from '../../errors.ts';
@@ -15,7 +17,7 @@ import { createCompaniesService } from '../companies/companies.service.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
 import { personListColumns } from '../people/people.repository.ts';
 import { createPeopleService, workspaceStages } from '../people/people.service.ts';
-import { findWorkspace, updateWorkspace } from '../workspaces/workspaces.repository.ts';
+import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { assertCan } from '../auth/access.ts';
 
 export const stageRuleSchema = z.object({
@@ -57,9 +59,17 @@ export async function saveStageRules(db: Db, actor: Actor, rules: StageRule[]): 
     }
   });
   if (problems.length) throw new AppError('validation_failed', 'Invalid stage rules', { problems });
-  const w = await findWorkspace(db, ws);
+  // Only this key of the settings, set in the statement: settings read first and written back whole would undo a
+  // change of another setting made in between.
+  const [w] = await db
+    .update(workspaces)
+    .set({
+      settings: sql`${workspaces.settings} || ${JSON.stringify({ [settingsKey]: rules })}::jsonb`,
+      updatedAt: new Date(),
+    })
+    .where(eq(workspaces.id, ws))
+    .returning({ id: workspaces.id });
   if (!w) throw AppError.notFound('Workspace');
-  await updateWorkspace(db, ws, { settings: { ...w.settings, [settingsKey]: rules } });
   return rules;
 }
 

@@ -375,7 +375,13 @@ export const slaCheckJob = defineJob({
     for (;;) {
       const due = await ticketsDueForSlaCheck(db, now, 200);
       if (!due.length) return;
-      for (const t of due) await db.transaction((tx) => refreshTicketSla(tx, t.workspaceId, t.id, now));
+      for (const t of due)
+        await db.transaction(async (tx) => {
+          // The ticket locked, then the time taken: a reply committed while this waited is in the clock it reads
+          // and before its "now" — counted before the lock, the state written would undo the reply's (met → running).
+          const ticket = await findTicket(tx, t.workspaceId, t.id, { lock: true });
+          if (ticket) await refreshTicketSla(tx, t.workspaceId, t.id, new Date(), { ticket });
+        });
       if (due.length < 200) return;
     }
   },

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { compile, executeCompiled, rowsOf, statementName, type DbOrTx } from '../../db/client.ts';
 import { addCustomFieldColumns, listClauses, preparedName, toPage, type ListColumns } from '../../db/list.ts';
@@ -514,6 +514,106 @@ export async function messagesOfTicket(db: DbOrTx, workspaceId: string, ticketId
     .orderBy(asc(messages.createdAt), asc(messages.id));
 }
 
+/**
+ * A page of the ticket's messages, oldest first: the newest `limit` of those before the message `before` (all of
+ * them without it), and whether there are older ones. A ticket can hold any number of messages (a mail loop, a long
+ * chat), so a reader never gets them all at once.
+ */
+export async function messagePageOfTicket(
+  db: DbOrTx,
+  workspaceId: string,
+  ticketId: string,
+  opts: { limit: number; before?: { createdAt: Date; id: string } | undefined },
+): Promise<{ messages: MessageRow[]; more: boolean }> {
+  const before = opts.before
+    ? sql`(${messages.createdAt}, ${messages.id}) < (${opts.before.createdAt.toISOString()}::timestamptz, ${opts.before.id}::uuid)`
+    : undefined;
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId), before))
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(opts.limit + 1);
+  return { messages: rows.slice(0, opts.limit).reverse(), more: rows.length > opts.limit };
+}
+
+/**
+ * What splitting the messages `ids` off a ticket needs to know, without reading its other messages (it may have
+ * thousands): those of them that are the ticket's (oldest first), how many messages it has, the newest inbound one's
+ * time among those that stay, and per conversation holding some of them its message count and its newest staying one.
+ */
+export async function splitFacts(
+  db: DbOrTx,
+  workspaceId: string,
+  ticketId: string,
+  ids: string[],
+): Promise<{
+  chosen: MessageRow[];
+  total: number;
+  lastInboundLeft: Date | null;
+  conversations: Map<string, { count: number; newestLeft: Date | null }>;
+}> {
+  const ofTicket = and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId));
+  const staying = ids.length ? notInArray(messages.id, ids) : sql`true`;
+  const chosen = ids.length
+    ? await db
+        .select()
+        .from(messages)
+        .where(and(ofTicket, inArray(messages.id, ids)))
+        .orderBy(asc(messages.createdAt), asc(messages.id))
+    : [];
+  const [totals] = await db
+    .select({
+      total: sql<number>`count(*)::int`,
+      lastInboundLeft:
+        sql<Date | null>`max(${messages.createdAt}) filter (where ${and(eq(messages.direction, 'inbound'), staying)})`.mapWith(
+          messages.createdAt,
+        ),
+    })
+    .from(messages)
+    .where(ofTicket);
+  const conversationIds = [...new Set(chosen.map((m) => m.conversationId))];
+  const perConversation = conversationIds.length
+    ? await db
+        .select({
+          conversationId: messages.conversationId,
+          count: sql<number>`count(*)::int`,
+          newestLeft: sql<Date | null>`max(${messages.createdAt}) filter (where ${staying})`.mapWith(
+            messages.createdAt,
+          ),
+        })
+        .from(messages)
+        .where(and(ofTicket, inArray(messages.conversationId, conversationIds)))
+        .groupBy(messages.conversationId)
+    : [];
+  return {
+    chosen,
+    total: totals?.total ?? 0,
+    lastInboundLeft: totals?.lastInboundLeft ?? null,
+    conversations: new Map(
+      perConversation.map((c) => [c.conversationId, { count: c.count, newestLeft: c.newestLeft }]),
+    ),
+  };
+}
+
+/** The ticket's newest message in one direction (without reading the others: a ticket may have thousands). */
+export async function lastMessageOfTicket(
+  db: DbOrTx,
+  workspaceId: string,
+  ticketId: string,
+  direction: MessageRow['direction'],
+): Promise<MessageRow | null> {
+  const [r] = await db
+    .select()
+    .from(messages)
+    .where(
+      and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticketId), eq(messages.direction, direction)),
+    )
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(1);
+  return r ?? null;
+}
+
 /** The ticket's status changes as a JSON array of {to, at}, oldest first (from its events): a column expression. */
 export function ticketStatusHistory(workspaceId: string, ticketId: string): SQL {
   return sql`(select coalesce(json_agg(json_build_object('to', e.payload->'to', 'at', e.occurred_at) order by e.seq), '[]')
@@ -603,6 +703,45 @@ export async function messagesOfConversation(
     .from(messages)
     .where(and(eq(messages.workspaceId, workspaceId), eq(messages.conversationId, conversationId)))
     .orderBy(asc(messages.createdAt), asc(messages.id));
+}
+
+/**
+ * What an e-mail reply threads on, from the messages of its conversation before it: the last inbound one and the
+ * last 20 e-mail Message-IDs, oldest first. Only those rows are read: a conversation may hold thousands of messages.
+ */
+export async function replyThreadOf(
+  db: DbOrTx,
+  workspaceId: string,
+  conversationId: string,
+  messageId: string,
+): Promise<{ lastInbound: MessageRow | null; references: string[] }> {
+  const earlier = and(
+    eq(messages.workspaceId, workspaceId),
+    eq(messages.conversationId, conversationId),
+    sql`${messages.id} <> ${messageId}`,
+    sql`${messages.createdAt} <= (select m.created_at from ${messages} m where m.workspace_id = ${workspaceId} and m.id = ${messageId})`,
+  );
+  const [inbound, withIds] = await Promise.all([
+    db
+      .select()
+      .from(messages)
+      .where(and(earlier, eq(messages.direction, 'inbound')))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(1),
+    db
+      .select({ emailMessageId: messages.emailMessageId })
+      .from(messages)
+      .where(and(earlier, isNotNull(messages.emailMessageId)))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(20),
+  ]);
+  return {
+    lastInbound: inbound[0] ?? null,
+    references: withIds
+      .map((m) => m.emailMessageId)
+      .filter((x): x is string => Boolean(x))
+      .reverse(),
+  };
 }
 
 /** The newest message of the workspace carrying one of these e-mail Message-IDs (what a reply refers to). */

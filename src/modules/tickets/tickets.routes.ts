@@ -152,10 +152,14 @@ export const ticketsRoutes =
           tags,
           summary: 'A ticket with its conversations, messages and customer',
           params: idParam,
+          querystring: z.object({
+            before: z.uuid().optional().describe('Return the messages older than this one (the next page back)'),
+          }),
           response: { 200: ticketDetailSchema, ...errorResponses },
         },
       },
-      async (req) => presentTicketDetail(await tickets.get(requireActor(req), req.params.id)),
+      async (req) =>
+        presentTicketDetail(await tickets.get(requireActor(req), req.params.id, { before: req.query.before })),
     );
 
     r.patch(

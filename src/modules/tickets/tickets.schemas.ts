@@ -214,7 +214,10 @@ export function presentConversation(c: ConversationRow): z.infer<typeof conversa
 export const ticketDetailSchema = ticketSchema
   .extend({
     conversations: z.array(conversationSchema),
-    messages: z.array(messageSchema),
+    messages: z
+      .array(messageSchema)
+      .describe('The newest messages (at most 500), oldest first; older ones with `?before=` the first message id'),
+    olderMessages: z.boolean().describe('Whether the ticket has messages older than those returned'),
     person: z
       .object({
         id: z.string(),
@@ -232,6 +235,7 @@ export function presentTicketDetail(x: {
   ticket: TicketRow;
   conversations: ConversationRow[];
   messages: MessageRow[];
+  olderMessages: boolean;
   attachments: AttachmentRow[];
   person: PersonRow | null;
 }): z.infer<typeof ticketDetailSchema> {
@@ -239,6 +243,7 @@ export function presentTicketDetail(x: {
     ...presentTicket(x.ticket),
     conversations: x.conversations.map(presentConversation),
     messages: x.messages.map((m) => presentMessage(m, x.attachments)),
+    olderMessages: x.olderMessages,
     person: x.person
       ? {
           id: x.person.id,

@@ -37,7 +37,7 @@ import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { findChannelByKind, insertChannel, type ChannelRow } from '../channels/channels.repository.ts';
 import { actorRef } from '../people/people.service.ts';
-import { newPersonRecord, resolvePerson } from '../people/resolve-person.ts';
+import { resolvePerson } from '../people/resolve-person.ts';
 import { findPerson, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
 import { findTeam, teamIdsOfUser } from '../teams/teams.repository.ts';
 import { listCustomFields } from '../fields/fields.repository.ts';
@@ -77,7 +77,8 @@ import {
   listTicketSummaries,
   type SummaryRead,
   listTickets,
-  messagesOfTicket,
+  messagePageOfTicket,
+  splitFacts,
   moveConversations,
   moveMessages,
   ticketNumberSql,
@@ -185,7 +186,19 @@ export type ReplyInput = {
   attachments?: IncomingAttachment[] | undefined;
 };
 
+/** Whether an error (from either engine, however wrapped) is a violation of the named unique constraint. */
+function violates(e: unknown, constraint: string): boolean {
+  for (let x: unknown = e; x && typeof x === 'object'; x = (x as { cause?: unknown }).cause) {
+    const r = x as { code?: unknown; constraint?: unknown };
+    if (r.code === '23505' && r.constraint === constraint) return true;
+  }
+  return false;
+}
+
 const preview = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 200);
+
+/** How many messages GET /tickets/:id returns at most (the newest; older ones with `before`). */
+export const ticketMessagePage = 500;
 
 /** The "breaching" queue: an SLA target due within this long, or already breached. */
 const breachingSoonMs = 2 * 60 * 60 * 1000;
@@ -644,10 +657,10 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
 
   /**
    * A new ticket from a message that needs nothing more of the database than `inboundConfig` read (see
-   * opensInOneStatement), written in one statement without a transaction: the customer when new, the ticket with
-   * its number (taken by that read) and SLA, the conversation, the message, its attachments, the events and the
-   * realtime notice. One statement is atomic: all of it is stored, or none. Null when the message needs the
-   * transaction after all: a `ticket.created` rule matches it, an SLA notice is due at once, or its type has a
+   * opensInOneStatement), written in one statement without a transaction: the ticket with its number (taken by
+   * that read) and SLA, the conversation, the message, its attachments, the events and the realtime notice. One
+   * statement is atomic: all of it is stored, or none. Null when the message needs the transaction after all: the
+   * sender is new (see below), a `ticket.created` rule matches it, an SLA notice is due at once, or its type has a
    * checklist.
    */
   async function openInOneStatement(
@@ -658,12 +671,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     const number = config.ticketNumber;
     if (number === null) return null;
     const ws = m.channel.workspaceId;
-    // The rule resolvePerson follows for an address alone: its oldest person, else a new one.
-    const found = config.peopleByEmail?.people[0] ?? null;
-    const made = found
-      ? null
-      : newPersonRecord(c.actor, m.from.name, m.channel.kind, { email: c.email, phone: null, externalId: null });
-    const person = found ?? made?.row ?? null;
+    // The rule resolvePerson follows for an address alone: its oldest person. A new address takes the transaction:
+    // only there is the address locked while it is looked up (see resolvePerson), so that two mails from it at once
+    // make one person, not two.
+    const person = config.peopleByEmail?.people[0] ?? null;
+    if (!person) return null;
     const plan = planInboundTicket(m, config, person, {}, c.text, c.at);
     if (!plan.initialSla || config.sops.get(plan.fields.type)?.steps.length) return null;
     const ref = actorRef(c.actor);
@@ -680,12 +692,12 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     } satisfies TicketInsert;
     const messageId = newId();
     const files = await saveFiles(ws, messageId, m.attachments);
-    const conversation = inboundConversation(m, ticket.id, person?.id ?? null, c.at);
+    const conversation = inboundConversation(m, ticket.id, person.id, c.at);
     const inbound = inboundMessage(m, {
       messageId,
       conversation,
       ticket,
-      personId: person?.id ?? null,
+      personId: person.id,
       text: c.text,
       html: c.html,
       files,
@@ -693,12 +705,12 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
     });
     const written = await writeMessage(db, c.actor, {
       channel: m.channel.kind,
-      person: made?.row ?? null,
+      person: null,
       ticket,
       conversation,
       message: inbound.message,
       files: files.rows,
-      events: [...(made ? [made.event] : []), ticketCreatedEvent(ticket, {}, null), inbound.event],
+      events: [ticketCreatedEvent(ticket, {}, null), inbound.event],
     });
     if (!written.ticket) throw new Error('ticket insert returned nothing');
     return {
@@ -766,6 +778,12 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             deferEvents: deferred,
             byEmail: config.peopleByEmail,
           });
+          // Two messages of a new chat or API thread at once would each find no conversation and open a ticket
+          // each: the thread is locked (an advisory lock, until the transaction ends) before it is looked up.
+          if (m.externalThreadId)
+            await tx.execute(
+              sql`select pg_advisory_xact_lock(hashtext(${`thread:${ws}:${m.channel.id}:${m.externalThreadId}`}))`,
+            );
           let conversation = await findThread(tx, m, person, { thread: config.thread });
           let ticket = conversation ? await findTicket(tx, ws, conversation.ticketId, { lock: true }) : null;
           if (ticket?.mergedIntoId) {
@@ -914,6 +932,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               (await refreshTicketSla(tx, ws, ticket.id, new Date(), { ticket, person, config: sla, clock })) ?? ticket;
           return { outcome, ticket, message };
         });
+      }).catch((e: unknown): InboundResult => {
+        // The same mail received twice at once: both found it new, the other stored it first (the unique index on
+        // inbound Message-IDs refused this copy, and everything written with it).
+        if (violates(e, 'messages_inbound_email_id_key')) return { outcome: 'ignored', reason: 'already received' };
+        throw e;
       });
       if (result.outcome !== 'ignored' && notice) await announceMessage(notice, announced);
       return result;
@@ -1075,21 +1098,31 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       };
     },
 
-    /** The ticket with its conversations, messages (oldest first), attachments and customer. */
-    async get(actor: Actor, id: string) {
+    /**
+     * The ticket with its conversations, messages (oldest first), attachments and customer. Messages come a page at
+     * a time: the newest `ticketMessagePage` (before the message `opts.before` when given), `olderMessages` saying
+     * whether there are more — a ticket can have any number of them.
+     */
+    async get(actor: Actor, id: string, opts: { before?: string | undefined } = {}) {
       assertCan(actor, 'tickets:read');
       const ticket = await mustFind(db, actor, id);
-      const [conversations, messages, person] = await Promise.all([
+      const before = opts.before ? await findMessage(db, actor.workspaceId, opts.before) : null;
+      if (opts.before && before?.ticketId !== id)
+        throw new AppError('validation_failed', `Message ${opts.before} is not a message of this ticket`, {
+          field: 'before',
+        });
+      const [conversations, page, person] = await Promise.all([
         conversationsOfTicket(db, actor.workspaceId, id),
-        messagesOfTicket(db, actor.workspaceId, id),
+        messagePageOfTicket(db, actor.workspaceId, id, { limit: ticketMessagePage, before: before ?? undefined }),
         ticket.personId ? findPerson(db, actor.workspaceId, ticket.personId) : Promise.resolve(null),
       ]);
+      const messages = page.messages;
       const files = await attachmentsOfMessages(
         db,
         actor.workspaceId,
         messages.map((m) => m.id),
       );
-      return { ticket, conversations, messages, attachments: files, person };
+      return { ticket, conversations, messages, olderMessages: page.more, attachments: files, person };
     },
 
     async update(actor: Actor, id: string, patch: TicketPatch): Promise<TicketRow> {
@@ -1327,6 +1360,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       if (!ids.length)
         throw new AppError('validation_failed', 'Name at least one other ticket to merge', { field: 'ticketIds' });
       const out = await db.transaction(async (tx) => {
+        // Every ticket involved is locked, in id order, before any is read: merging A into B while B merges into A
+        // would otherwise deadlock (each holding its target) or merge each into the other.
+        for (const x of [targetId, ...ids].sort()) await findTicket(tx, actor.workspaceId, x, { lock: true });
         const target = await mustFind(tx, actor, targetId, true);
         if (target.mergedIntoId) throw new AppError('conflict', `Ticket #${target.number} was itself merged away`);
         // Merged into a closed ticket, an open one's unanswered messages would leave every queue.
@@ -1403,14 +1439,15 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         throw new AppError('validation_failed', 'Choose the messages to split off', { field: 'messageIds' });
       const out = await db.transaction(async (tx) => {
         const source = await mustFind(tx, actor, id, true);
-        const all = await messagesOfTicket(tx, actor.workspaceId, id);
-        const chosen = all.filter((m) => wanted.includes(m.id));
+        // Only the chosen messages are read, and counts for the rest: a ticket may hold thousands of messages.
+        const facts = await splitFacts(tx, actor.workspaceId, id, wanted);
+        const chosen = facts.chosen;
         if (chosen.length !== wanted.length)
           throw new AppError('validation_failed', 'Some of those messages are not part of this ticket', {
             field: 'messageIds',
             unknown: wanted.filter((x) => !chosen.some((m) => m.id === x)),
           });
-        if (chosen.length === all.length)
+        if (chosen.length === facts.total)
           throw new AppError('validation_failed', 'Leave at least one message on the ticket', { field: 'messageIds' });
         const ticket = await createTicketRow(tx, actor, {
           subject: (input.subject?.trim() || `Split from #${source.number}: ${source.subject}`).slice(0, 300),
@@ -1432,10 +1469,10 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         // finds, on either ticket, only conversations that hold messages.
         const sourceConversations = await conversationsOfTicket(tx, actor.workspaceId, id);
         for (const origin of sourceConversations) {
-          const inOrigin = all.filter((m) => m.conversationId === origin.id);
-          const moving = inOrigin.filter((m) => wanted.includes(m.id));
-          if (!moving.length) continue;
-          if (moving.length === inOrigin.length) {
+          const inOrigin = facts.conversations.get(origin.id);
+          const moving = chosen.filter((m) => m.conversationId === origin.id);
+          if (!moving.length || !inOrigin) continue;
+          if (moving.length === inOrigin.count) {
             await moveConversations(tx, actor.workspaceId, [origin.id], ticket.id);
             continue;
           }
@@ -1456,11 +1493,9 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             conversation.id,
             ticket.id,
           );
-          const staying = inOrigin.filter((m) => !wanted.includes(m.id)).at(-1);
-          if (staying) await touchConversation(tx, actor.workspaceId, origin.id, staying.createdAt);
+          if (inOrigin.newestLeft) await touchConversation(tx, actor.workspaceId, origin.id, inOrigin.newestLeft);
         }
-        const lastLeft =
-          all.filter((m) => m.direction === 'inbound' && !wanted.includes(m.id)).at(-1)?.createdAt ?? null;
+        const lastLeft = facts.lastInboundLeft;
         if ((lastLeft?.getTime() ?? null) !== (source.lastCustomerMessageAt?.getTime() ?? null))
           await updateTicket(tx, actor.workspaceId, id, { lastCustomerMessageAt: lastLeft });
         await appendEvent(

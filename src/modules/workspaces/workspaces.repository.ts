@@ -9,8 +9,13 @@ export async function countWorkspaces(db: DbOrTx): Promise<number> {
   return r?.n ?? 0;
 }
 
-export async function findWorkspace(db: DbOrTx, id: string): Promise<WorkspaceRow | null> {
-  const [r] = await db.select().from(workspaces).where(eq(workspaces.id, id));
+export async function findWorkspace(
+  db: DbOrTx,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<WorkspaceRow | null> {
+  const q = db.select().from(workspaces).where(eq(workspaces.id, id));
+  const [r] = opts.lock ? await q.for('update') : await q;
   return r ?? null;
 }
 

@@ -50,7 +50,9 @@ export function createWorkspacesService(deps: { db: Db }) {
           field: 'timezone',
         });
       return db.transaction(async (tx) => {
-        const before = await findWorkspace(tx, actor.workspaceId);
+        // Locked: the settings written are the ones read here with this change, so two changes at once would each
+        // write back the other's old value.
+        const before = await findWorkspace(tx, actor.workspaceId, { lock: true });
         if (!before) throw AppError.notFound('Workspace');
         const settings = { ...before.settings };
         if (input.lifecycleStages !== undefined) {

@@ -100,7 +100,9 @@ export type Message = {
 
 export type TicketDetail = Ticket & {
   conversations: Array<{ id: string; channel: ChannelKind; subject: string | null; lastMessageAt: string }>;
+  /** The newest 500 messages come with the ticket; older ones a page at a time (`?before=<messageId>`). */
   messages: Message[];
+  olderMessages: boolean;
   person: {
     id: string;
     displayName: string;

@@ -231,6 +231,45 @@ function ChatPresence({ ticket }: { ticket: TicketDetail }) {
   );
 }
 
+/**
+ * The messages older than the ones a ticket comes with (its newest 500), a page at a time on request, above them.
+ * Kept per ticket (the component is keyed by the ticket's id).
+ */
+function EarlierMessages({ ticket, authorName }: { ticket: TicketDetail; authorName: (m: Message) => string }) {
+  const [older, setOlder] = useState<Message[]>([]);
+  const [more, setMore] = useState<boolean | null>(null);
+  const [loading, setLoading] = useState(false);
+  const hasMore = more ?? ticket.olderMessages;
+  const load = async () => {
+    const first = older[0] ?? ticket.messages[0];
+    if (!first) return;
+    setLoading(true);
+    try {
+      const page = await api<TicketDetail>(`/tickets/${ticket.id}`, { query: { before: first.id } });
+      setOlder((o) => [...page.messages, ...o]);
+      setMore(page.olderMessages);
+    } catch (e) {
+      notifyError(e);
+    } finally {
+      setLoading(false);
+    }
+  };
+  return (
+    <>
+      {hasMore && (
+        <Group justify="center">
+          <Button variant="subtle" size="xs" loading={loading} onClick={() => void load()}>
+            Show earlier messages
+          </Button>
+        </Group>
+      )}
+      {older.map((m) => (
+        <MessageBubble key={m.id} m={m} authorName={authorName(m)} />
+      ))}
+    </>
+  );
+}
+
 function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
   const [formatted, setFormatted] = useState(false);
   const color = m.direction === 'note' ? 'yellow' : m.direction === 'outbound' ? 'brand' : 'gray';
@@ -674,6 +713,8 @@ function TicketView({ id }: { id: string }) {
   if (ticket.isError) return <Alert color="red">{(ticket.error as Error).message}</Alert>;
   const t = ticket.data;
   const userName = (uid: string | null) => (users.data?.data ?? []).find((u) => u.id === uid)?.name ?? 'Agent';
+  const authorName = (m: Message) =>
+    m.direction === 'inbound' ? (ticket.data?.person?.displayName ?? 'Customer') : userName(m.authorId);
   return (
     <Group align="stretch" gap={0} wrap="nowrap" h="100%">
       <Stack gap="sm" p="md" style={{ flex: 1, minWidth: 0, overflow: 'auto' }}>
@@ -721,12 +762,9 @@ function TicketView({ id }: { id: string }) {
           </Group>
         </Group>
         <Stack gap="sm">
+          <EarlierMessages key={t.id} ticket={t} authorName={authorName} />
           {t.messages.map((m) => (
-            <MessageBubble
-              key={m.id}
-              m={m}
-              authorName={m.direction === 'inbound' ? (t.person?.displayName ?? 'Customer') : userName(m.authorId)}
-            />
+            <MessageBubble key={m.id} m={m} authorName={authorName(m)} />
           ))}
           <div ref={bottom} />
         </Stack>
