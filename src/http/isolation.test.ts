@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer, useTestApp } from '../../test/app.ts';
+import { testEngines } from '../../test/db.ts';
 import { makeUser, makeWorkspace, testPassword, type TestWorkspace } from '../../test/factories.ts';
 import { fillPath, isErrorBody, openApiDocument, pathParams, type OpenApiDocument } from '../../test/routes.ts';
 import { rowsOf } from '../db/client.ts';
@@ -540,10 +541,8 @@ afterAll(() => {
   vi.unstubAllEnvs();
 });
 
-// One engine: the sweep is about which rows a request reaches, which the SQL decides the same on both (the full
-// tenancy suite, tenancy.test.ts, runs on both engines).
-describe('isolation and roles sweep (pglite)', () => {
-  const ctx = useTestApp('pglite');
+describe.each(testEngines())('isolation and roles sweep (%s)', (engine) => {
+  const ctx = useTestApp(engine);
   let doc: OpenApiDocument;
   let routes: Route[];
   let a: World;
