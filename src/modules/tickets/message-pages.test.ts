@@ -85,19 +85,41 @@ describe.each(testEngines())('ticket messages, a page at a time (%s)', (engine) 
    * function: the tests that use it are defined for PGlite only (the statements are the same on PostgreSQL).
    */
   async function mostRowsRead(f: () => Promise<void>): Promise<number> {
+    return (await mostRead(f)).rows;
+  }
+
+  /**
+   * As mostRowsRead, with the largest result's size too (its rows as JSON text, in characters). Statements in a
+   * transaction go through the transaction's own query function: it is counted as well.
+   */
+  async function mostRead(f: () => Promise<void>): Promise<{ rows: number; chars: number }> {
     const pglite = ctx.database.pglite;
     if (!pglite) throw new Error('PGlite expected');
-    let most = 0;
-    const query = pglite.query.bind(pglite);
-    const spy = vi.spyOn(pglite, 'query').mockImplementation(async (...args: Parameters<typeof query>) => {
-      const result = await query(...args);
-      most = Math.max(most, result.rows.length);
-      return result;
-    });
+    const most = { rows: 0, chars: 0 };
+    const counted =
+      <Q extends (...args: never[]) => Promise<{ rows: unknown[] }>>(query: Q) =>
+      async (...args: Parameters<Q>) => {
+        const result = await query(...args);
+        most.rows = Math.max(most.rows, result.rows.length);
+        most.chars = Math.max(most.chars, JSON.stringify(result.rows).length);
+        return result;
+      };
+    // Both originals are taken before either is replaced.
+    const read = counted(pglite.query.bind(pglite));
+    const begin = pglite.transaction.bind(pglite);
+    const query = vi.spyOn(pglite, 'query').mockImplementation(read as never);
+    const transaction = vi.spyOn(pglite, 'transaction').mockImplementation(((
+      work: (tx: Parameters<Parameters<typeof begin>[0]>[0]) => Promise<unknown>,
+    ) =>
+      begin(async (tx) => {
+        tx.query = counted(tx.query.bind(tx)) as typeof tx.query;
+        return work(tx);
+      })) as never);
     try {
       await f();
     } finally {
-      spy.mockRestore();
+      query.mockRestore();
+      transaction.mockRestore();
     }
     return most;
   }
@@ -196,4 +218,52 @@ describe.each(testEngines())('ticket messages, a page at a time (%s)', (engine) 
       });
       expect(rows).toBeLessThan(100);
     });
+
+  if (engine === 'pglite')
+    it("replies and adds notes without reading the messages' text", async () => {
+      const { ws, key, id, call } = await ticketWithMessages(2_000, { earlier: true });
+      // 2,000 messages of 5,000 characters each: 10 MB of text the reply has no use for.
+      await ctx.database.db.execute(
+        sql`update messages set body_text = repeat('x', 5000) where workspace_id = ${ws.workspace.id} and ticket_id = ${id}`,
+      );
+      for (const payload of [{ text: 'Looking into it', internal: true }, { text: 'Refunded' }]) {
+        let res: { statusCode: number; body: string } | undefined;
+        const read = await mostRead(async () => {
+          res = await ctx.app.inject({
+            method: 'POST',
+            url: `/api/v1/tickets/${id}/replies`,
+            headers: bearer(key),
+            payload,
+          });
+        });
+        expect(res?.statusCode, res?.body).toBe(201);
+        expect(read.chars).toBeLessThan(1_000_000);
+      }
+      const newest = (await call(`/api/v1/tickets/${id}`)).json<Detail>().messages;
+      expect(newest.slice(-2).map((m) => [m.bodyText.slice(0, 20), m.direction])).toEqual([
+        ['Looking into it', 'note'],
+        ['Refunded', 'outbound'],
+      ]);
+    });
+
+  it('counts every message that arrived since the one seen and lists the oldest 100 (409 collision)', async () => {
+    const { key, id, call } = await ticketWithMessages(300);
+    const seen = (await call(`/api/v1/tickets/${id}`)).json<Detail>().messages[49];
+    expect(seen?.bodyText).toBe('message 49');
+    const reply = (payload: Record<string, unknown>) =>
+      ctx.app.inject({ method: 'POST', url: `/api/v1/tickets/${id}/replies`, headers: bearer(key), payload });
+    const res = await reply({ text: 'Refunded', seenMessageId: seen?.id });
+    expect(res.statusCode, res.body).toBe(409);
+    const details = res.json<{ error: { details: { count: number; newMessages: Array<{ preview: string }> } } }>().error
+      .details;
+    expect(details.count).toBe(251);
+    expect(details.newMessages.map((m) => m.preview)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `message ${i + 50}`),
+    );
+    expect(res.json().error.message).toMatch(/^251 new messages arrived/);
+    // Having seen the newest, the reply goes; a message id of another ticket is no collision.
+    const newest = (await call(`/api/v1/tickets/${id}`)).json<Detail>().messages.at(-1);
+    expect((await reply({ text: 'Refunded', seenMessageId: newest?.id })).statusCode).toBe(201);
+    expect((await reply({ text: 'Again', seenMessageId: seen?.id, force: true })).statusCode).toBe(201);
+  });
 });

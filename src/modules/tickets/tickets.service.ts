@@ -52,7 +52,7 @@ import {
 } from './attachments.ts';
 import { htmlToText, sanitizeMessageHtml, wellFormed } from './sanitize.ts';
 import { clockOf, initialTicketSla, refreshTicketSla, ticketSlaAfter } from '../sla/sla.service.ts';
-import { replyContext } from './reply-context.ts';
+import { replyContext, type ReplyMessage } from './reply-context.ts';
 import { applyRules, asRule, ruleChangesStatus, ruleFacts } from '../rules/rules.service.ts';
 import { matchingRules } from '../../domain/rules.ts';
 import type { RealtimeBus, RealtimeEvent } from '../../realtime/bus.ts';
@@ -1211,27 +1211,31 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
               mergedIntoId: ticket.mergedIntoId,
             });
           // Everything else the reply needs, in one statement now that the ticket is locked.
-          const ctx = await replyContext(tx, ticket, setups);
+          const ctx = await replyContext(
+            tx,
+            ticket,
+            setups,
+            input.seenMessageId && !input.force ? { messageId: input.seenMessageId, by: actorRef(actor) } : undefined,
+          );
           const all = ctx.messages;
-          if (input.seenMessageId && !input.force) {
-            const seenAt = all.findIndex((m) => m.id === input.seenMessageId);
-            const newer = seenAt < 0 ? [] : all.slice(seenAt + 1).filter((m) => m.authorId !== actorRef(actor));
-            if (newer.length)
-              throw new AppError(
-                'conflict',
-                `${newer.length} new message${newer.length > 1 ? 's' : ''} arrived while you were writing: read ${newer.length > 1 ? 'them' : 'it'} first, or send anyway`,
-                {
-                  reason: 'collision',
-                  newMessages: newer.map((m) => ({
-                    id: m.id,
-                    direction: m.direction,
-                    authorType: m.authorType,
-                    authorId: m.authorId,
-                    preview: preview(m.bodyText),
-                    createdAt: m.createdAt.toISOString(),
-                  })),
-                },
-              );
+          if (ctx.newer.count) {
+            const n = ctx.newer.count;
+            throw new AppError(
+              'conflict',
+              `${n} new message${n > 1 ? 's' : ''} arrived while you were writing: read ${n > 1 ? 'them' : 'it'} first, or send anyway`,
+              {
+                reason: 'collision',
+                count: n,
+                newMessages: ctx.newer.first.map((m) => ({
+                  id: m.id,
+                  direction: m.direction,
+                  authorType: m.authorType,
+                  authorId: m.authorId,
+                  preview: preview(m.bodyText),
+                  createdAt: m.createdAt.toISOString(),
+                })),
+              },
+            );
           }
           const conversation = replyConversation(ctx.conversations, all, input.conversationId);
           const channel = conversation.channelId ? (ctx.channels.get(conversation.channelId) ?? null) : null;
@@ -1797,7 +1801,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
    * little about where the customer is), else of the newest message, else the newest conversation (a ticket opened
    * without a message).
    */
-  function replyConversation(convs: ConversationRow[], all: MessageRow[], wanted: string | undefined): ConversationRow {
+  function replyConversation(
+    convs: ConversationRow[],
+    all: ReplyMessage[],
+    wanted: string | undefined,
+  ): ConversationRow {
     const holding = (c: ConversationRow) => all.some((m) => m.conversationId === c.id);
     if (wanted) {
       const named = convs.find((c) => c.id === wanted);
@@ -1811,8 +1819,8 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         });
       return named;
     }
-    const newest = (keep: (m: MessageRow) => boolean) => {
-      const m = all.filter(keep).at(-1);
+    const newest = (keep: (m: ReplyMessage) => boolean) => {
+      const m = all.findLast(keep);
       return m ? convs.find((c) => c.id === m.conversationId) : undefined;
     };
     const found =
