@@ -259,6 +259,38 @@ describe.each(testEngines())('job queue on %s', (engine) => {
     expect(runner.inFlightCount).toBe(0);
   });
 
+  it('lets workspaces take turns within a job name: a backlog does not hold up another workspace', async () => {
+    const [wsA, wsB, wsC] = [newId(), newId(), newId()];
+    const order: string[] = [];
+    const deliver = defineJob({
+      name: 'test.turns',
+      payload: z.object({ w: z.string(), n: z.number() }),
+      handler: async (p) => void order.push(`${p.w}${p.n}`),
+    });
+    const old = Date.now() - 60_000;
+    // A's 30 jobs are all older than B's 3 and C's 1.
+    for (let n = 1; n <= 30; n++)
+      await enqueueJob(d.db, wsA, 'test.turns', { w: 'A', n }, { runAt: new Date(old + n) });
+    for (let n = 1; n <= 3; n++)
+      await enqueueJob(d.db, wsB, 'test.turns', { w: 'B', n }, { runAt: new Date(old + 1000 + n) });
+    await enqueueJob(d.db, wsC, 'test.turns', { w: 'C', n: 1 }, { runAt: new Date(old + 2000) });
+    // One slot: a job at a time, in the order claimed.
+    await new JobRunner(d.db, [deliver], { concurrency: 1 }).tick();
+    expect(order.slice(0, 8)).toEqual(['A1', 'B1', 'C1', 'A2', 'B2', 'A3', 'B3', 'A4']);
+    expect(order).toHaveLength(34);
+    // Within a workspace, oldest first.
+    expect(order.filter((x) => x.startsWith('A'))).toEqual(Array.from({ length: 30 }, (_, i) => `A${i + 1}`));
+
+    // Four slots at once: each claim takes first turns before second ones.
+    order.length = 0;
+    for (let n = 1; n <= 6; n++) await enqueueJob(d.db, wsA, 'test.turns', { w: 'A', n }, { runAt: new Date(old + n) });
+    await enqueueJob(d.db, wsB, 'test.turns', { w: 'B', n: 1 }, { runAt: new Date(old + 1000) });
+    const runner = new JobRunner(d.db, [deliver], { concurrency: 4, maxPerName: 4 });
+    await runner.tick();
+    expect(order.slice(0, 4).sort()).toEqual(['A1', 'A2', 'A3', 'B1']);
+    expect(order).toHaveLength(7);
+  });
+
   it('stop() waits for the jobs in flight and claims nothing more', async () => {
     const slow = gatedJob('test.stopping');
     await enqueueJob(d.db, ws, 'test.stopping', {}, { runAt: new Date(Date.now() - 10_000) });

@@ -313,30 +313,83 @@ export class JobRunner {
     });
   }
 
+  /**
+   * Claims up to `limit` due jobs. Workspaces take turns within each job name: the oldest due job of every
+   * (name, workspace) comes before the second of any, and among first turns the pair this runner served longest ago
+   * (or not in the last minute) goes first, so one workspace's backlog (a million webhook deliveries after an import)
+   * does not hold up another's jobs of that name until it drains; within a workspace, oldest first. A job whose
+   * runner died (its lock expired) is taken in the first turn. Several runners each keep their own turns.
+   */
+  /** When this runner last claimed a job of each (name, workspace), as `name workspaceId` → ms: the last minute's. */
+  private readonly served = new Map<string, number>();
+
+  private recentlyServed(): Record<string, number> {
+    const since = Date.now() - 60_000;
+    // Oldest first (a Map keeps insertion order, and a claim re-inserts what it serves): drop what is too old, and
+    // keep at most 5,000 pairs.
+    for (const [key, at] of this.served) {
+      if (at >= since && this.served.size <= 5_000) break;
+      this.served.delete(key);
+    }
+    return Object.fromEntries(this.served);
+  }
+
   private async claim(limit: number): Promise<JobRow[]> {
     const lockedUntil = new Date(Date.now() + this.lockMs);
     const { full, remaining } = this.remainingByName();
-    // FOR UPDATE cannot sit beside a window function, so the due rows are locked in one CTE and the per-name cap is
-    // applied to them in the next; rows locked but not taken are released when the statement commits.
+    const fullNames = sql`(select jsonb_array_elements_text(${JSON.stringify(full)}::jsonb))`;
+    const served = sql`coalesce((${JSON.stringify(this.recentlyServed())}::jsonb ->> (c.name || ' ' || c.workspace_id))::float8, 0)`;
+    // More candidates than slots: some may be locked by another runner (skipped) or over their name's cap.
+    const pick = Math.max(16, limit * 4);
+    // The (name, workspace) pairs with queued jobs, found by skipping through jobs_queued_turns_idx one pair at a
+    // time (a loose index scan: as many probes as pairs, however long the queues); each pair's oldest due jobs are
+    // numbered (its turns); candidates are taken turn by turn, then locked. FOR UPDATE cannot sit beside a window
+    // function, so the per-name cap is applied to the locked rows in the next step; rows locked but not taken are
+    // released when the statement commits.
     const rows = await this.db.execute(sql`
-      with due as (
-        select workspace_id, id, name, run_at from ${jobs}
-        where ((state = 'queued' and run_at <= now()) or (state = 'running' and locked_until < now()))
-          and name not in (select jsonb_array_elements_text(${JSON.stringify(full)}::jsonb))
-        order by run_at
-        limit ${limit}
-        for update skip locked),
+      with recursive pairs as (
+        (select name, workspace_id from ${jobs} where state = 'queued' order by name, workspace_id limit 1)
+        union all
+        select nx.name, nx.workspace_id from pairs p cross join lateral (
+          select j.name, j.workspace_id from ${jobs} j
+          where j.state = 'queued' and (j.name, j.workspace_id) > (p.name, p.workspace_id)
+          order by j.name, j.workspace_id limit 1) nx),
+      candidates as (
+        select c.workspace_id, c.id, p.name, c.turn, c.run_at from pairs p cross join lateral (
+          select j.workspace_id, j.id, j.run_at, row_number() over (order by j.run_at, j.id) as turn from ${jobs} j
+          where j.state = 'queued' and j.name = p.name and j.workspace_id = p.workspace_id and j.run_at <= now()
+          order by j.run_at, j.id limit ${pick}) c
+        where p.name not in ${fullNames}
+        union all
+        (select workspace_id, id, name, 1 as turn, run_at from ${jobs}
+          where state = 'running' and locked_until < now() and name not in ${fullNames}
+          order by run_at limit ${pick})),
+      chosen as (
+        select c.workspace_id, c.id, row_number() over (order by c.turn, ${served}, c.run_at, c.id) as turn
+        from candidates c order by turn limit ${pick}),
+      due as (
+        select j.workspace_id, j.id, j.name, j.run_at, c.turn from ${jobs} j join chosen c using (workspace_id, id)
+        where (j.state = 'queued' and j.run_at <= now()) or (j.state = 'running' and j.locked_until < now())
+        for update of j skip locked),
       capped as (
         select workspace_id, id from (
-          select workspace_id, id, name,
-            row_number() over (partition by name order by run_at) as n
+          select workspace_id, id, name, turn, run_at,
+            row_number() over (partition by name order by turn, run_at, id) as n
           from due) d
-        where n <= coalesce((${JSON.stringify(remaining)}::jsonb ->> name)::int, ${this.defaultPerName}))
+        where n <= coalesce((${JSON.stringify(remaining)}::jsonb ->> name)::int, ${this.defaultPerName})
+        order by turn, run_at, id
+        limit ${limit})
       update ${jobs} set state = 'running', attempts = attempts + 1, locked_by = ${this.workerId},
         locked_until = ${lockedUntil.toISOString()}::timestamptz
       where (workspace_id, id) in (select workspace_id, id from capped)
       returning workspace_id, id, name, payload, attempts, max_attempts, run_at`);
     const list = (rows as unknown as { rows: Array<Record<string, unknown>> }).rows;
+    const now = Date.now();
+    for (const r of list) {
+      const key = `${String(r.name)} ${String(r.workspace_id)}`;
+      this.served.delete(key);
+      this.served.set(key, now);
+    }
     return list
       .map((r) => ({
         workspaceId: String(r.workspace_id),

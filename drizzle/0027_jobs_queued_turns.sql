@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_queued_turns_idx" ON "jobs" USING btree ("name","workspace_id","run_at") WHERE state = 'queued';
