@@ -504,6 +504,30 @@ export async function listConsentRecords(
     .limit(1000);
 }
 
+/** The newest consent record of a person for one channel and purpose, or null. */
+export async function latestConsentRecord(
+  db: DbOrTx,
+  workspaceId: string,
+  personId: string,
+  channel: string,
+  purpose: string,
+): Promise<ConsentRecordRow | null> {
+  const [r] = await db
+    .select()
+    .from(consentRecords)
+    .where(
+      and(
+        eq(consentRecords.workspaceId, workspaceId),
+        eq(consentRecords.personId, personId),
+        eq(consentRecords.channel, channel),
+        eq(consentRecords.purpose, purpose),
+      ),
+    )
+    .orderBy(desc(consentRecords.recordedAt), desc(consentRecords.id))
+    .limit(1);
+  return r ?? null;
+}
+
 export async function insertNote(db: DbOrTx, row: typeof notes.$inferInsert): Promise<NoteRow> {
   const [r] = await db.insert(notes).values(row).returning();
   if (!r) throw new Error('note insert returned nothing');

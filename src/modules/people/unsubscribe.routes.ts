@@ -9,7 +9,7 @@ import { errorResponses, idParam } from '../../http/schemas.ts';
 import { escapeHtml, page } from '../../http/html-page.ts';
 import { assertCan } from '../auth/access.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
-import { findPerson } from './people.repository.ts';
+import { findPerson, latestConsentRecord } from './people.repository.ts';
 import type { PeopleService } from './people.service.ts';
 import {
   readUnsubscribeToken,
@@ -25,6 +25,13 @@ const channelWords: Record<string, string> = {
   phone: 'phone calls',
   chat: 'chat messages',
 };
+
+/**
+ * How long after unsubscribing by its link the same link can subscribe again ("Clicked by mistake?"). The link never
+ * expires for unsubscribing — the law wants that to keep working — but a link is in every marketing message and can be
+ * forwarded: it must not grant consent to whoever holds it, so it only undoes its own recent withdrawal.
+ */
+export const resubscribeWindowMs = 7 * 24 * 60 * 60 * 1000;
 
 export type UnsubscribeLinks = {
   link(
@@ -162,19 +169,31 @@ export const unsubscribeRoutes =
       async (req, reply) => {
         const found = await resolve(req.params.token);
         if (!found) return invalidLink(reply);
-        if ((await setConsent(req, found.claim, 'granted', 'resubscribe form')) === 'gone')
+        const { claim } = found;
+        const person = await findPerson(db, claim.workspaceId, claim.personId);
+        const last = person
+          ? await latestConsentRecord(db, claim.workspaceId, claim.personId, claim.channel, claim.purpose)
+          : null;
+        const undoing =
+          last?.status === 'withdrawn' &&
+          last.source === 'unsubscribe_link' &&
+          Date.now() - last.recordedAt.getTime() <= resubscribeWindowMs;
+        const subscribed = person?.consent[`${claim.channel}:${claim.purpose}`] === 'granted';
+        if (person && !subscribed && !undoing)
           return page(
             reply,
-            404,
-            'Nothing to change',
-            `<p>${escapeHtml(found.workspaceName)} no longer has your details.</p>`,
+            403,
+            'This link cannot subscribe you',
+            `<p>An unsubscribe link can only undo an unsubscribe made with it in the last 7 days. To hear from ` +
+              `${escapeHtml(found.workspaceName)} again, sign up on their website or reply to one of their messages.</p>`,
           );
-        return page(
-          reply,
-          200,
-          'Welcome back',
-          `<p>You are subscribed again to ${escapeHtml(purposeWords[found.claim.purpose] ?? '')} ${escapeHtml(channelWords[found.claim.channel] ?? '')} from ${escapeHtml(found.workspaceName)}.</p>`,
-        );
+        if ((await setConsent(req, claim, 'granted', 'resubscribe form')) === 'gone')
+          return page(
+            reply,
+            200,
+            'Welcome back',
+            `<p>You are subscribed again to ${escapeHtml(purposeWords[found.claim.purpose] ?? '')} ${escapeHtml(channelWords[found.claim.channel] ?? '')} from ${escapeHtml(found.workspaceName)}.</p>`,
+          );
       },
     );
 

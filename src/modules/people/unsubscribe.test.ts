@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
@@ -114,5 +115,52 @@ describe.each(testEngines())('one-click unsubscribe on %s', (engine) => {
     const confirmForged = await ctx.app.inject({ method: 'POST', url: `/u/${forged}/confirm` });
     expect(confirmForged.statusCode).toBe(400);
     expect((await ctx.services.people.consent(b.ownerActor, pb.person.id)).ledger).toEqual([]);
+  });
+
+  it('subscribes again only to undo its own unsubscribe of the last 7 days: a forwarded link grants nothing', async () => {
+    const ws = await makeWorkspace(ctx.services);
+    const h = bearer(await makeApiKey(ctx.services, ws));
+    const make = async (name: string) => {
+      const id = (await ctx.services.people.create(ws.ownerActor, { firstName: name })).person.id;
+      const link = await ctx.app.inject({ url: `/api/v1/people/${id}/unsubscribe-link`, headers: h });
+      return { id, path: new URL(link.json<{ url: string }>().url).pathname };
+    };
+    const current = async (id: string) =>
+      (await ctx.services.people.consent(ws.ownerActor, id)).current['email:marketing'] ?? null;
+    const resubscribe = (path: string) => ctx.app.inject({ method: 'POST', url: `${path}/resubscribe` });
+
+    // Never asked: the link does not opt anyone in.
+    const never = await make('Nia');
+    const refused = await resubscribe(never.path);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).toContain('This link cannot subscribe you');
+    expect(await current(never.id)).toBeNull();
+    expect((await ctx.services.people.consent(ws.ownerActor, never.id)).ledger).toEqual([]);
+
+    // Withdrawn another way (told an agent): the link cannot undo that.
+    const told = await make('Tom');
+    await ctx.services.people.setConsent(ws.ownerActor, told.id, {
+      channel: 'email',
+      purpose: 'marketing',
+      status: 'withdrawn',
+      source: 'agent',
+    });
+    expect((await resubscribe(told.path)).statusCode).toBe(403);
+    expect(await current(told.id)).toBe('withdrawn');
+
+    // Unsubscribed by the link: undone within 7 days, not after.
+    const una = await make('Una');
+    expect((await ctx.app.inject({ method: 'POST', url: `${una.path}/confirm` })).statusCode).toBe(200);
+    expect((await resubscribe(una.path)).statusCode).toBe(200);
+    expect(await current(una.id)).toBe('granted');
+    // Already subscribed: nothing to change, nothing recorded.
+    expect((await resubscribe(una.path)).statusCode).toBe(200);
+    expect((await ctx.services.people.consent(ws.ownerActor, una.id)).ledger).toHaveLength(2);
+    expect((await ctx.app.inject({ method: 'POST', url: una.path })).statusCode).toBe(200);
+    await ctx.database.db.execute(
+      sql`update consent_records set recorded_at = now() - interval '8 days' where workspace_id = ${ws.workspace.id} and person_id = ${una.id}`,
+    );
+    expect((await resubscribe(una.path)).statusCode).toBe(403);
+    expect(await current(una.id)).toBe('withdrawn');
   });
 });
