@@ -1,3 +1,4 @@
+import { isUuid } from '../../db/ids.ts';
 import crypto from 'node:crypto';
 import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { withPreparedStatements, type Db } from '../../db/client.ts';
@@ -109,7 +110,9 @@ export function createChatService(deps: { db: Db; tickets: TicketsService; peopl
 
   return {
     /** An active chat channel by id (the widget's data-channel), in whichever workspace owns it. */
+    /** The active chat channel with this id; null for none, including an id that is not a uuid at all. */
     async channel(id: string): Promise<ChannelRow | null> {
+      if (!isUuid(id)) return null;
       const [c] = await db
         .select()
         .from(channels)

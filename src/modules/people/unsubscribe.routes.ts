@@ -190,10 +190,16 @@ export const unsubscribeRoutes =
         if ((await setConsent(req, claim, 'granted', 'resubscribe form')) === 'gone')
           return page(
             reply,
-            200,
-            'Welcome back',
-            `<p>You are subscribed again to ${escapeHtml(purposeWords[found.claim.purpose] ?? '')} ${escapeHtml(channelWords[found.claim.channel] ?? '')} from ${escapeHtml(found.workspaceName)}.</p>`,
+            404,
+            'Nothing to change',
+            `<p>${escapeHtml(found.workspaceName)} no longer has your details.</p>`,
           );
+        return page(
+          reply,
+          200,
+          'Welcome back',
+          `<p>You are subscribed again to ${escapeHtml(purposeWords[found.claim.purpose] ?? '')} ${escapeHtml(channelWords[found.claim.channel] ?? '')} from ${escapeHtml(found.workspaceName)}.</p>`,
+        );
       },
     );
 

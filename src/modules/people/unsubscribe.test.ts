@@ -143,7 +143,7 @@ describe.each(testEngines())('one-click unsubscribe on %s', (engine) => {
       channel: 'email',
       purpose: 'marketing',
       status: 'withdrawn',
-      source: 'agent',
+      source: 'console',
     });
     expect((await resubscribe(told.path)).statusCode).toBe(403);
     expect(await current(told.id)).toBe('withdrawn');
@@ -151,10 +151,15 @@ describe.each(testEngines())('one-click unsubscribe on %s', (engine) => {
     // Unsubscribed by the link: undone within 7 days, not after.
     const una = await make('Una');
     expect((await ctx.app.inject({ method: 'POST', url: `${una.path}/confirm` })).statusCode).toBe(200);
-    expect((await resubscribe(una.path)).statusCode).toBe(200);
+    const undone = await resubscribe(una.path);
+    expect(undone.statusCode).toBe(200);
+    expect(undone.headers['content-type']).toMatch(/text\/html/);
+    expect(undone.body).toContain('You are subscribed again to marketing email');
     expect(await current(una.id)).toBe('granted');
     // Already subscribed: nothing to change, nothing recorded.
-    expect((await resubscribe(una.path)).statusCode).toBe(200);
+    const again = await resubscribe(una.path);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain('You are subscribed again');
     expect((await ctx.services.people.consent(ws.ownerActor, una.id)).ledger).toHaveLength(2);
     expect((await ctx.app.inject({ method: 'POST', url: una.path })).statusCode).toBe(200);
     await ctx.database.db.execute(
