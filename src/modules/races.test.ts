@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../test/app.ts';
+import { bearer, jsonCaller, useTestApp } from '../../test/app.ts';
 import { testEngines } from '../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../test/factories.ts';
 import { rowsOf } from '../db/client.ts';
@@ -18,15 +18,7 @@ describe.each(testEngines())('concurrent writes on %s', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: unknown) => {
-      const res = await ctx.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: h,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
-      return { status: res.statusCode, body: res.body ? (res.json() as Record<string, unknown>) : {} };
-    };
+    const call = jsonCaller(ctx.app, h, '/api/v1');
     return { ws, call };
   }
 

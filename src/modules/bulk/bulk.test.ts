@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, jsonCaller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace } from '../../../test/factories.ts';
 import { sessionCookieName } from '../auth/auth.service.ts';
@@ -15,15 +15,7 @@ describe.each(testEngines())('saved views and bulk actions on %s', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const as = (headers: Record<string, string>) => async (method: string, url: string, payload?: unknown) => {
-      const res = await ctx.app.inject({
-        method: method as 'GET',
-        url: `/api/v1${url}`,
-        headers,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
-      return { status: res.statusCode, body: (res.body ? res.json() : {}) as Json };
-    };
+    const as = (headers: Record<string, string>) => jsonCaller<Json>(ctx.app, headers, '/api/v1');
     const cookieOf = async (email: string) => {
       const { token } = await ctx.services.auth.login({ email, password: 'correct-horse-battery' });
       return { cookie: `${sessionCookieName}=${token}` };

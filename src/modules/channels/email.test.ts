@@ -4,7 +4,7 @@ import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace, type TestWorkspace } from '../../../test/factories.ts';
 import { startInboundSmtp, type InboundSmtp } from './email.inbound.ts';
@@ -427,8 +427,7 @@ describe.each(testEngines())('e-mail channel, real SMTP both ways (%s)', (engine
   it('marks a reply failed with a plain reason when no outgoing server is configured', async () => {
     const other = await makeWorkspace(ctx.services);
     const otherKey = await makeApiKey(ctx.services, other);
-    const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
-      ctx.app.inject({ method, url, headers: bearer(otherKey), ...(payload ? { payload } : {}) });
+    const call = caller(ctx.app, bearer(otherKey));
     const ch = await call('POST', '/api/v1/channels', {
       kind: 'email',
       name: 'Help',

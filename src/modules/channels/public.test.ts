@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { signWebhook } from '../../domain/webhooks.ts';
@@ -10,8 +10,7 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const key = await makeApiKey(ctx.services, ws);
-    const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
-      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    const call = caller(ctx.app, bearer(key));
     return { ws, call };
   }
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp, type Method } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace } from '../../../test/factories.ts';
 import { isErrorBody } from '../../../test/routes.ts';
@@ -48,17 +48,9 @@ describe.each(testEngines())('commerce on %s', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const call = async <T = Json>(
-      method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
-      url: string,
-      payload?: unknown,
-    ) => {
-      const res = await ctx.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: h,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
+    const send = caller(ctx.app, h, '/api/v1');
+    const call = async <T = Json>(method: Method, url: string, payload?: object) => {
+      const res = await send(method, url, payload);
       const body = res.body ? (res.json() as T) : ({} as T);
       if (res.statusCode >= 400) expect(isErrorBody(body), res.body).toBe(true);
       return { status: res.statusCode, body };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, jsonCaller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 
@@ -12,16 +12,8 @@ describe.each(testEngines())('duplicates and merge on %s', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown) => {
-      const res = await ctx.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: h,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
-      return { status: res.statusCode, body: (res.body ? res.json() : {}) as Json };
-    };
-    const make = async (url: string, payload: unknown): Promise<string> => {
+    const call = jsonCaller<Json>(ctx.app, h, '/api/v1');
+    const make = async (url: string, payload: object): Promise<string> => {
       const r = await call('POST', url, payload);
       expect(r.status, JSON.stringify(r.body)).toBe(201);
       return String(r.body.id);

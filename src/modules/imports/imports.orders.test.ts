@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp, type Method } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { events, orderLines, orders, people } from '../../db/schema/index.ts';
@@ -64,13 +64,9 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: unknown) => {
-      const res = await ctx.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: h,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
+    const send = caller(ctx.app, h, '/api/v1');
+    const call = async (method: Method, url: string, payload?: object) => {
+      const res = await send(method, url, payload);
       return { status: res.statusCode, body: res.body, json: () => res.json<Json>() };
     };
     const upload = async (csv: string, query = 'entity=order') => {

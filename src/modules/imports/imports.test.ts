@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp, type Method } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { JobRunner } from '../../jobs/queue.ts';
@@ -44,13 +44,9 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const call = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) => {
-      const res = await ctx.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: h,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
+    const send = caller(ctx.app, h, '/api/v1');
+    const call = async (method: Method, url: string, payload?: object) => {
+      const res = await send(method, url, payload);
       return { status: res.statusCode, body: res.body, json: () => res.json<Json>() };
     };
     const upload = async (csv: string | Buffer, query = 'entity=person') => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { createDemoKb, demoKbArticles, demoKbDraft } from '../../cli/demo-kb.ts';
@@ -94,8 +94,7 @@ describe.each(testEngines())('public help centre (%s)', (engine) => {
 
     // Asked for: refused with a 400 naming the field, on create and on edit.
     const key = await makeApiKey(ctx.services, ws);
-    const call = (method: 'POST' | 'PATCH', url: string, payload: object) =>
-      ctx.app.inject({ method, url, headers: bearer(key), payload });
+    const call = caller(ctx.app, bearer(key));
     for (const reserved of reservedArticleSlugs) {
       const created = await call('POST', '/api/v1/kb/articles', { title: 'Anything', slug: reserved });
       expect(created.statusCode, created.body).toBe(400);

@@ -1,12 +1,11 @@
 import MarkdownIt from 'markdown-it';
 import { describe, expect, it, vi } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace } from '../../../test/factories.ts';
 import { createDemoKb, demoKbArticles, demoKbDraft } from '../../cli/demo-kb.ts';
 import { listEvents } from '../../events/events.ts';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 type Hit = { id: string; title: string; matched: string[]; reason: string; publicPath: string; status: string };
 
 describe.each(testEngines())('knowledge base (%s)', (engine) => {
@@ -15,8 +14,7 @@ describe.each(testEngines())('knowledge base (%s)', (engine) => {
   async function setup(opts: { corpus?: boolean } = {}) {
     const ws = await makeWorkspace(ctx.services);
     const key = await makeApiKey(ctx.services, ws);
-    const call = (method: Method, url: string, payload?: object) =>
-      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    const call = caller(ctx.app, bearer(key));
     const ids = opts.corpus ? (await createDemoKb(ctx.services, ws.ownerActor)).ids : {};
     return { ws, key, call, ids };
   }

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { useTestApp } from '../../../test/app.ts';
+import { caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { rowsOf } from '../../db/client.ts';
@@ -300,8 +300,7 @@ describe.each(testEngines())('metric roll-ups on %s', (engine) => {
     const tracker = new SafeSeqTracker();
     await processMetricEvents(db, tracker);
     const h = { authorization: `Bearer ${await makeApiKey(services, ws)}` };
-    const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
-      app.inject({ method, url: `/api/v1${url}`, headers: h, ...(payload ? { payload } : {}) });
+    const call = caller(app, h, '/api/v1');
     const { person } = await services.people.create(ws.ownerActor, { firstName: 'Whale' });
     const amounts = ['10000000000.00', '9999999999.99', '9999999999.97', '0.01', '0.03'];
     for (const [i, subtotal] of amounts.entries()) {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, jsonCaller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { searchWalkBudget } from './people.service.ts';
+
+type Body = Record<string, unknown> & { data?: Array<Record<string, unknown>> };
 
 describe.each(testEngines())('people and companies on %s', (engine) => {
   const ctx = useTestApp(engine);
@@ -10,18 +12,7 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown) => {
-      const res = await ctx.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: h,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
-      return {
-        status: res.statusCode,
-        body: res.body ? (res.json() as Record<string, unknown> & { data?: Array<Record<string, unknown>> }) : {},
-      };
-    };
+    const call = jsonCaller<Body>(ctx.app, h, '/api/v1');
     return { ws, call };
   }
 

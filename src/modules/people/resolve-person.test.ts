@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, jsonCaller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { systemActor } from '../../domain/permissions.ts';
@@ -16,15 +16,7 @@ describe.each(testEngines())('finding the customer a write names, on %s', (engin
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const h = bearer(await makeApiKey(ctx.services, ws));
-    const call = async (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: unknown) => {
-      const res = await ctx.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: h,
-        ...(payload !== undefined ? { payload: payload as object } : {}),
-      });
-      return { status: res.statusCode, body: (res.body ? res.json() : {}) as Body };
-    };
+    const call = jsonCaller<Body>(ctx.app, h, '/api/v1');
     const person = async (input: Record<string, unknown>) => {
       const r = await call('POST', '/people', input);
       expect(r.status).toBe(201);

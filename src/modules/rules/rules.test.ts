@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace } from '../../../test/factories.ts';
 import { refreshTicketSla } from '../sla/sla.service.ts';
@@ -10,8 +10,7 @@ describe.each(testEngines())('rules and escalation (%s)', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const key = await makeApiKey(ctx.services, ws);
-    const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    const call = caller(ctx.app, bearer(key));
     return { ws, call };
   }
 
@@ -207,8 +206,7 @@ describe.each(testEngines())('rules and escalation (%s)', (engine) => {
   it('may not solve what an agent may not: required fields, a blocking checklist; nor change a closed ticket', async () => {
     const ws = await makeWorkspace(ctx.services);
     const key = await makeApiKey(ctx.services, ws);
-    const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object) =>
-      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    const call = caller(ctx.app, bearer(key));
     expect(
       (
         await call('PUT', '/api/v1/sop-checklists/question', {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { rowsOf } from '../../db/client.ts';
@@ -14,8 +14,7 @@ describe.each(testEngines())('time rules (%s)', (engine) => {
   async function setup() {
     const ws = await makeWorkspace(ctx.services);
     const key = await makeApiKey(ctx.services, ws);
-    const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-      ctx.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    const call = caller(ctx.app, bearer(key));
     const ticket = async (subject: string) =>
       (await call('POST', '/api/v1/tickets', { subject, requester: { email: 'c@example.com' }, text: 'Help' })).json();
     return { ws, call, ticket };
