@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../../test/app.ts';
+import { rowsOf } from '../db/client.ts';
 import { testEngines } from '../../test/db.ts';
 import { userActor } from '../modules/auth/auth.service.ts';
 import { findUserByEmail } from '../modules/users/users.repository.ts';
@@ -29,6 +31,19 @@ describe.each(testEngines())('demo data on %s', (engine) => {
     const actor = userActor(owner);
 
     expect(await ctx.services.people.count(actor, {})).toBe(demo.customers.people);
+    // The dashboard's roll-ups are built and the purchase models fitted before the first visit.
+    const rolled = rowsOf<{ n: number }>(
+      await ctx.database.db.execute(
+        sql`select count(*)::int as n from metric_customers where workspace_id = ${demo.workspace.id}`,
+      ),
+    );
+    expect(rolled[0]?.n).toBeGreaterThan(100);
+    const models = rowsOf<{ n: number }>(
+      await ctx.database.db.execute(
+        sql`select count(*)::int as n from prediction_models where workspace_id = ${demo.workspace.id}`,
+      ),
+    );
+    expect(models[0]?.n).toBeGreaterThan(0);
     // Varied: several countries, stages, owners; every phone is E.164.
     const page = await ctx.services.people.list(actor, { limit: 200 });
     const rows = page.rows.map((r) => r.person);

@@ -7,6 +7,8 @@ import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/wo
 import { createDemoCustomers, type DemoCustomerCounts } from './demo-customers.ts';
 import { createDemoDesk, type DemoDeskCounts } from './demo-desk.ts';
 import { createDemoKb, type DemoKbCounts } from './demo-kb.ts';
+import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
+import { refitPurchaseModels } from '../modules/predictions/predictions.service.ts';
 
 export const demoPassword = 'rapport-demo';
 
@@ -79,6 +81,10 @@ export async function createDemoWorkspace(
     agents: agents.length ? agents : [ownerActor],
   });
   const { ids: _articleIds, ...kb } = await createDemoKb(services, ownerActor);
+  // What the server's jobs would do within minutes, done now so that the dashboard and the predictions are there on
+  // the first visit: the metric roll-ups built from the orders and tickets, the purchase models fitted and scored.
+  await rebuildMetricRollups(_db, workspace.id);
+  await refitPurchaseModels(_db, workspace.id);
   return {
     workspace,
     users: demoTeam.map(({ email, role }) => ({ email, role })),

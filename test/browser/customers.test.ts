@@ -150,6 +150,15 @@ describe.skipIf(skip)('customer data hub in a browser', () => {
     await page.keyboard.type('Duatre');
     await page.waitForURL(/q=Duatre/);
     await expect.poll(() => page.getByTestId('person-row').first().textContent()).toContain('Ines Duarte');
+    // The search saves as a view, with the columns the list shows.
+    await page.getByTestId('save-view').click();
+    await page.getByRole('textbox', { name: 'Name' }).fill('Duarte family');
+    const saving = page.waitForResponse((r) => r.url().endsWith('/api/v1/views') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const savedView = await saving;
+    expect(savedView.status(), await savedView.text()).toBe(201);
+    expect((await services.views.list(ws.ownerActor, 'person')).map((v) => v.name)).toContain('Duarte family');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
     await page.keyboard.press('Escape');
     await page.keyboard.press('j');
     await page.keyboard.press('Enter');
@@ -180,6 +189,11 @@ describe.skipIf(skip)('customer data hub in a browser', () => {
     const id = new URL(page.url()).pathname.split('/').pop() ?? '';
     const stored = await services.people.get(ws.ownerActor, id);
     expect(stored.person.stage).toBe('customer');
+
+    // An address that holds no id (an old link to the export) is a person who is not here, not a blank console.
+    await page.goto(`${base}/people/export`);
+    await expect.poll(() => page.getByText('This person is not here').count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'People' }).count()).toBeGreaterThan(0);
     await page.context().close();
   }, 60_000);
 });

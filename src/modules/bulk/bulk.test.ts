@@ -48,6 +48,30 @@ describe.each(testEngines())('saved views and bulk actions on %s', (engine) => {
     );
     expect(params).toEqual(expect.arrayContaining(['query.sort', 'query.columns[1]']));
     expect(params.length).toBeGreaterThanOrEqual(4);
+    // The console's columns, as its lists show them (web/src/pages/customers/*ListPage.tsx), custom ones too.
+    const consoleColumns = {
+      person: [
+        'email',
+        'phone',
+        'company',
+        'stage',
+        'owner',
+        'tags',
+        'source',
+        'city',
+        'country',
+        'created',
+        'updated',
+      ],
+      company: ['domain', 'industry', 'size', 'owner', 'tags', 'city', 'country', 'created', 'updated'],
+    };
+    for (const entity of ['person', 'company'] as const) {
+      const columns = [...consoleColumns[entity], ...(entity === 'person' ? ['custom.seats'] : [])];
+      const saved = await owner('POST', '/views', { entity, name: `All ${entity} columns`, query: { columns } });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+      expect(saved.body).toMatchObject({ query: { columns } });
+      expect((await owner('DELETE', `/views/${String(saved.body.id)}`)).status).toBe(204);
+    }
     // A company view checks company fields.
     expect(
       (await owner('POST', '/views', { entity: 'company', name: 'x', query: { filter: ['stage:eq:lead'] } })).status,

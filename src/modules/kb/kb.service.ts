@@ -59,6 +59,14 @@ function rendered(body: string) {
   return { body, bodyHtml, bodyText: articleText(bodyHtml) };
 }
 
+/** Publishing puts the article on the public help centre: an article with no text is refused there. */
+function assertPublishable(bodyText: string): void {
+  if (!bodyText.trim())
+    throw new AppError('validation_failed', 'Write the article before publishing it: it has no text', {
+      field: 'body',
+    });
+}
+
 function normaliseTags(tags: string[]): string[] {
   return [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
 }
@@ -175,6 +183,7 @@ export function createKbService(deps: { db: Db }) {
       const a = await findArticle(tx, actor.workspaceId, id);
       if (!a) throw AppError.notFound('Article', id);
       if (a.status === status) return a;
+      if (status === 'published') assertPublishable(a.bodyText);
       const updated = await updateArticle(tx, actor.workspaceId, id, {
         status,
         ...(status === 'published' ? { publishedAt: new Date() } : {}),
@@ -327,6 +336,8 @@ export function createKbService(deps: { db: Db }) {
       await checkCategory(actor, input.categoryId);
       const slug = await chooseSlug(actor, input.slug, input.title);
       const status = input.status ?? 'draft';
+      const body = rendered(input.body ?? '');
+      if (status === 'published') assertPublishable(body.bodyText);
       const id = newId();
       try {
         return await db.transaction(async (tx) => {
@@ -335,7 +346,7 @@ export function createKbService(deps: { db: Db }) {
             id,
             title: input.title,
             slug,
-            ...rendered(input.body ?? ''),
+            ...body,
             categoryId: input.categoryId ?? null,
             tags: normaliseTags(input.tags ?? []),
             status,
@@ -379,6 +390,9 @@ export function createKbService(deps: { db: Db }) {
     ) {
       assertCan(actor, writePermission);
       const before = await mustFindArticle(actor, id);
+      const body = input.body !== undefined ? rendered(input.body) : undefined;
+      // A published article stays readable: emptying it means unpublishing it first.
+      if (body && before.status === 'published') assertPublishable(body.bodyText);
       if (input.categoryId !== undefined) await checkCategory(actor, input.categoryId);
       const slug =
         input.slug !== undefined && input.slug !== before.slug
@@ -392,7 +406,7 @@ export function createKbService(deps: { db: Db }) {
           const a = await updateArticle(tx, actor.workspaceId, id, {
             ...(input.title !== undefined ? { title: input.title } : {}),
             ...(slug !== undefined ? { slug } : {}),
-            ...(input.body !== undefined ? rendered(input.body) : {}),
+            ...(body ?? {}),
             ...(input.categoryId !== undefined ? { categoryId: input.categoryId } : {}),
             ...(input.tags !== undefined ? { tags: normaliseTags(input.tags) } : {}),
             updatedBy: actorRef(actor),

@@ -103,6 +103,28 @@ describe.each(testEngines())('knowledge base (%s)', (engine) => {
     });
     expect(noCategory.statusCode).toBe(400);
     expect(noCategory.json().error.details).toMatchObject({ field: 'categoryId' });
+    // An article without text is not published, whichever way it is asked; a published one is not emptied.
+    const emptyPublished = await call('POST', '/api/v1/kb/articles', {
+      title: 'Empty',
+      body: ' ',
+      status: 'published',
+    });
+    expect(emptyPublished.statusCode).toBe(400);
+    expect(emptyPublished.json().error).toMatchObject({ code: 'validation_failed', details: { field: 'body' } });
+    const draft = await call('POST', '/api/v1/kb/articles', { title: 'Draft first' });
+    expect(draft.statusCode).toBe(201);
+    const draftId = draft.json<{ id: string }>().id;
+    const publishEmpty = await call('POST', `/api/v1/kb/articles/${draftId}/publish`);
+    expect(publishEmpty.statusCode).toBe(400);
+    expect(publishEmpty.json().error.details).toMatchObject({ field: 'body' });
+    expect((await call('PATCH', `/api/v1/kb/articles/${draftId}`, { body: 'Now with **text**' })).statusCode).toBe(200);
+    expect((await call('POST', `/api/v1/kb/articles/${draftId}/publish`)).statusCode).toBe(200);
+    const emptied = await call('PATCH', `/api/v1/kb/articles/${draftId}`, { body: '' });
+    expect(emptied.statusCode).toBe(400);
+    expect((await call('GET', `/api/v1/kb/articles/${draftId}`)).json()).toMatchObject({
+      status: 'published',
+      body: 'Now with **text**',
+    });
     const badSort = await call('GET', '/api/v1/kb/articles?sort=body');
     expect(badSort.statusCode).toBe(400);
     expect(JSON.stringify(badSort.json().error.details)).toContain('sort');

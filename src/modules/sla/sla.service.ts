@@ -464,7 +464,11 @@ export function createSlaService(deps: { db: Db }) {
             workspaceId: actor.workspaceId,
             id,
             name: input.name.trim(),
-            position: input.position ?? 0,
+            // Without a position, the new policy goes last: it must not take over the tickets an older one serves.
+            position:
+              input.position ??
+              sql<number>`(select coalesce(max(p.position) + 1, 0) from ${slaPolicies} p
+              where p.workspace_id = ${actor.workspaceId})`,
             active: input.active ?? true,
             conditions: input.conditions ?? [],
             targets: input.targets as Record<string, number>,

@@ -199,6 +199,18 @@ describe.each(testEngines())('SLA policies on tickets (%s)', (engine) => {
     expect(badPause.json().error.details.field).toBe('pauseOn');
   });
 
+  it('puts a policy made without a position after the others: it does not take over their tickets', async () => {
+    const { call } = await setup();
+    const make = (name: string, extra: Record<string, unknown> = {}) =>
+      call('POST', '/api/v1/sla-policies', { name, targets: { first_response: 60 }, ...extra });
+    const first = (await make('Standard')).json<{ position: number }>();
+    const second = (await make('Another catch-all')).json<{ position: number }>();
+    const placed = (await make('Placed', { position: 0 })).json<{ position: number }>();
+    expect([first.position, second.position, placed.position]).toEqual([0, 1, 0]);
+    const third = (await make('Third')).json<{ position: number }>();
+    expect(third.position).toBe(2);
+  });
+
   it('the scheduled job picks up tickets whose check time has come', async () => {
     const { ws, call } = await setup();
     await call('POST', '/api/v1/sla-policies', { name: 'All', targets: { first_response: 5 }, warnBeforeMinutes: 0 });

@@ -29,6 +29,16 @@ export async function listSpecs(db: DbOrTx, workspaceId: string, entity: 'person
   ).specs;
 }
 
+/**
+ * Columns a list shows beside its fields' own names: the console's column ids (web/src/pages/customers/
+ * PeopleListPage.tsx, CompaniesListPage.tsx) for what it shows in its own way — the companies a person works at, the
+ * owner's name, tags, the created and updated dates, days in stage.
+ */
+const displayColumns: Record<'person' | 'company', readonly string[]> = {
+  person: ['company', 'companies', 'owner', 'tags', 'created', 'updated', 'days_in_stage'],
+  company: ['owner', 'tags', 'created', 'updated'],
+};
+
 /** A view is saved only when its filters and sort parse with the entity's list fields, as the list would read them. */
 async function checkQuery(db: DbOrTx, workspaceId: string, entity: 'person' | 'company', query: Query): Promise<Query> {
   const specs = await listSpecs(db, workspaceId, entity);
@@ -39,7 +49,7 @@ async function checkQuery(db: DbOrTx, workspaceId: string, entity: 'person' | 'c
     if (!(e instanceof ListQueryError)) throw e;
     problems.push(...e.problems);
   }
-  const known = new Set([...Object.keys(specs), 'companies', 'days_in_stage']);
+  const known = new Set([...Object.keys(specs), ...displayColumns[entity]]);
   (query.columns ?? []).forEach((c, i) => {
     if (!known.has(c))
       problems.push({ param: `query.columns[${i}]`, message: `"${c}" is not a column of ${entity} lists` });

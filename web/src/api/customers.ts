@@ -151,12 +151,25 @@ export function useCustomFields(entity?: CustomEntity) {
   });
 }
 
+const uuidLike = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A record by the id in the page's address. An address that holds no id (an old link such as /people/export, which
+ * the API answers with something else) is a record that is not here, not a request.
+ */
+function recordAt<T>(path: string, id: string, what: string): () => Promise<T> {
+  return () =>
+    uuidLike.test(id)
+      ? api<T>(`${path}/${id}`)
+      : Promise.reject(new ApiError(404, 'not_found', `${what} ${id} was not found`, null));
+}
+
 export function usePerson(id: string) {
-  return useQuery({ queryKey: customerKeys.person(id), queryFn: () => api<Person>(`/people/${id}`) });
+  return useQuery({ queryKey: customerKeys.person(id), queryFn: recordAt<Person>('/people', id, 'Person') });
 }
 
 export function useCompany(id: string) {
-  return useQuery({ queryKey: customerKeys.company(id), queryFn: () => api<Company>(`/companies/${id}`) });
+  return useQuery({ queryKey: customerKeys.company(id), queryFn: recordAt<Company>('/companies', id, 'Company') });
 }
 
 /** The lifecycle stages of the workspace, in order, with a colour each. */

@@ -68,7 +68,18 @@ export const eventTypeSuggestions: Array<{ group: string; items: Array<{ value: 
   { group: 'Everything', items: [{ value: '*', label: '*  (every event)' }] },
   {
     group: 'Prefixes',
-    items: ['person', 'company', 'user', 'custom_field', 'view', 'import'].map((p) => ({
+    items: [
+      'person',
+      'company',
+      'ticket',
+      'order',
+      'subscription',
+      'kb_article',
+      'user',
+      'custom_field',
+      'view',
+      'import',
+    ].map((p) => ({
       value: `${p}.*`,
       label: `${p}.*  (every ${p.replace('_', ' ')} event)`,
     })),
@@ -87,6 +98,43 @@ export const eventTypeSuggestions: Array<{ group: string; items: Array<{ value: 
       'person.company_linked',
       'person.company_unlinked',
     ].map((value) => ({ value, label: value })),
+  },
+  {
+    group: 'Tickets',
+    items: [
+      'ticket.created',
+      'ticket.updated',
+      'ticket.status_changed',
+      'ticket.message_received',
+      'ticket.replied',
+      'ticket.note_added',
+      'ticket.sla_warning',
+      'ticket.sla_breached',
+      'ticket.escalated',
+      'ticket.merged',
+      'ticket.split',
+      'ticket.call_logged',
+    ].map((value) => ({ value, label: value })),
+  },
+  {
+    group: 'Orders and subscriptions',
+    items: [
+      'order.placed',
+      'order.paid',
+      'order.refunded',
+      'order.canceled',
+      'order.updated',
+      'subscription.started',
+      'subscription.updated',
+      'subscription.canceled',
+    ].map((value) => ({ value, label: value })),
+  },
+  {
+    group: 'Knowledge base',
+    items: ['kb_article.published', 'kb_article.unpublished', 'kb_article.updated'].map((value) => ({
+      value,
+      label: value,
+    })),
   },
   {
     group: 'Companies',

@@ -278,7 +278,20 @@ const fieldNames: Record<string, string> = {
 function show(v: unknown): string {
   if (v === null || v === undefined || v === '') return 'nothing';
   if (Array.isArray(v)) return v.length ? v.map(String).join(', ') : 'nothing';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') {
+    // An address (or another record of plain values) reads as its parts in order: "62 FC Road, Pune, Maharashtra".
+    // Stored as jsonb, whose keys come back in its own order: address parts are put back in the order one writes them.
+    const order = ['line1', 'line2', 'postalCode', 'city', 'region', 'country'];
+    const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+    const parts = Object.entries(v as Record<string, unknown>)
+      .sort(([a], [b]) => rank(a) - rank(b))
+      .map(([, p]) => p);
+    if (parts.every((p) => p === null || ['string', 'number', 'boolean'].includes(typeof p))) {
+      const words = parts.filter((p) => p !== null && p !== '').map(String);
+      return words.length ? words.join(', ') : 'nothing';
+    }
+    return JSON.stringify(v);
+  }
   return String(v);
 }
 

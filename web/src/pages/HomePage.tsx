@@ -270,8 +270,8 @@ export function HomePage() {
               </Badge>
             </Group>
             <Text fz="sm" c="dimmed">
-              Customers, the shared inbox, campaigns, feedback, loyalty, analytics and intelligence arrive in the next
-              releases. Your team and keys are ready for them.
+              Campaigns and journeys, surveys and feedback, and loyalty arrive in the next releases, built on the
+              customer record, the inbox and the analytics you have now.
             </Text>
             <Button mt="sm" size="xs" variant="light" component="a" href="/api/docs" target="_blank" rel="noreferrer">
               Explore the API

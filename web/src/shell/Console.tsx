@@ -16,6 +16,7 @@ import {
 import { spotlight } from '@mantine/spotlight';
 import { IconKeyboard, IconMoon, IconSearch, IconSettings, IconSun } from '@tabler/icons-react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { useMe } from '../api/queries.ts';
 import { HomePage } from '../pages/HomePage.tsx';
 import { InboxPage } from '../pages/inbox/InboxPage.tsx';
@@ -163,6 +164,7 @@ function Guard({ permission, children }: { permission?: string; children: React.
 export function Console() {
   const me = useMe();
   const navigate = useNavigate();
+  const location = useLocation();
   const theme = useThemeToggle();
   const [shortcutsOpen, setShortcutsOpen] = useState(false);
   const showShortcuts = useCallback(() => setShortcutsOpen(true), []);
@@ -245,18 +247,20 @@ export function Console() {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main className="rapport-main">
-        <Routes>
-          {/* The inbox uses the whole width: queues, list and ticket side by side. */}
-          <Route
-            path="/inbox/:ticketId?"
-            element={
-              <Guard permission="tickets:read">
-                <InboxPage />
-              </Guard>
-            }
-          />
-          <Route path="*" element={<PaddedPages perm={perm} />} />
-        </Routes>
+        <ErrorBoundary resetKey={location.pathname}>
+          <Routes>
+            {/* The inbox uses the whole width: queues, list and ticket side by side. */}
+            <Route
+              path="/inbox/:ticketId?"
+              element={
+                <Guard permission="tickets:read">
+                  <InboxPage />
+                </Guard>
+              }
+            />
+            <Route path="*" element={<PaddedPages perm={perm} />} />
+          </Routes>
+        </ErrorBoundary>
       </AppShell.Main>
       <CommandPalette onShowShortcuts={showShortcuts} />
       <ShortcutsModal opened={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />

@@ -142,7 +142,7 @@ export function AnalyticsPage() {
         <Empty
           icon={<IconChartBar size={28} />}
           title="No orders yet"
-          description="The dashboard is computed from orders: import them (People → Import, or rapport import orders) or send them through the API."
+          description="The dashboard is computed from orders: import them (Orders → Import CSV, or rapport import orders) or send them through the API. Orders that just arrived show here within a minute or two, once their roll-ups are built."
           action={
             <Button component={Link} to="/orders" variant="light">
               Orders

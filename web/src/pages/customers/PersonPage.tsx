@@ -1009,6 +1009,15 @@ export function PersonPage() {
                 readOnly={ro}
               />
               <EditableField
+                label="Region"
+                problemKey="address"
+                value={a.region ?? null}
+                placeholder="State, province or county"
+                toBody={addr('region')}
+                save={save}
+                readOnly={ro}
+              />
+              <EditableField
                 label="Country"
                 problemKey="address"
                 value={a.country ?? null}

@@ -317,6 +317,11 @@ function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
           </Text>
         </Tooltip>
       </Group>
+      {m.delivery === 'failed' && m.deliveryError && (
+        <Text fz="xs" c="red" mb={4} data-testid="delivery-error">
+          Not delivered: {m.deliveryError}
+        </Text>
+      )}
       {call && <CallDetails call={call} at={m.createdAt} />}
       {formatted && m.bodyHtml ? (
         // Sanitised on the server, and shown in a sandbox without scripts or same-origin access.
@@ -432,7 +437,10 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
       setText('');
       setCollision(null);
       setSeen(m.id);
-      notifySuccess(mode === 'note' ? 'Note added' : 'Reply sent');
+      // An e-mail reply is queued and goes out from the server's mail job: "sent" would promise what is not done yet.
+      notifySuccess(
+        mode === 'note' ? 'Note added' : m.delivery === 'queued' ? 'Reply queued to go out by e-mail' : 'Reply sent',
+      );
       onSent();
     },
     onError: (e) => {
