@@ -32,7 +32,9 @@ export const jobs = pgTable(
     primaryKey({ columns: [t.workspaceId, t.id] }),
     index('jobs_due_idx').on(t.state, t.runAt),
     /** Queued jobs by name and workspace, oldest first: the runner takes turns between workspaces (JobRunner.claim). */
-    index('jobs_queued_turns_idx').on(t.name, t.workspaceId, t.runAt).where(sql`state = 'queued'`),
+    index('jobs_queued_turns_idx')
+      .on(t.name, t.workspaceId, t.runAt)
+      .where(sql`state = 'queued'`),
     uniqueIndex('jobs_singleton_key')
       .on(t.workspaceId, t.name, t.singletonKey)
       .where(sql`state in ('queued', 'running')`),
