@@ -60,5 +60,7 @@ describe.each(testEngines())('restart on %s', (engine) => {
     } finally {
       await store.destroy();
     }
-  });
+    // Every migration on a database on disk, then two server starts: seconds alone, past 30 s on a machine running
+    // other suites (as the job-restart test in src/jobs/queue.test.ts).
+  }, 120_000);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import type { Database, Engine } from '../src/db/client.ts';
+import { signWebhook } from '../src/domain/webhooks.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createRealtimeBus } from '../src/realtime/bus.ts';
@@ -68,4 +69,30 @@ export function jsonCaller<B = Record<string, unknown>>(
     const res = await call(method, url, payload);
     return { status: res.statusCode, body: (res.body ? res.json() : {}) as B };
   };
+}
+
+/**
+ * POST /inbound/:channelId as an API channel's integration sends it: the JSON body signed with `secret` at `ts` (now
+ * by default); `alter` changes the signature before it is sent (a forged one).
+ */
+export function sendInbound(
+  app: FastifyInstance,
+  channelId: string,
+  secret: string,
+  body: object,
+  opts: { ts?: number; alter?: (signature: string) => string } = {},
+) {
+  const raw = JSON.stringify(body);
+  const ts = opts.ts ?? Math.floor(Date.now() / 1000);
+  const signature = signWebhook(secret, ts, raw);
+  return app.inject({
+    method: 'POST',
+    url: `/inbound/${channelId}`,
+    headers: {
+      'content-type': 'application/json',
+      'rapport-timestamp': String(ts),
+      'rapport-signature': opts.alter ? opts.alter(signature) : signature,
+    },
+    payload: raw,
+  });
 }

@@ -3,12 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../test/app.ts';
+import { bearer, sendInbound, useTestApp } from '../../test/app.ts';
 import { testEngines } from '../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace, testPassword, type TestWorkspace } from '../../test/factories.ts';
 import { openSocket, type TestSocket } from '../../test/ws.ts';
 import { rowsOf } from '../db/client.ts';
-import { signWebhook } from '../domain/webhooks.ts';
 import { sessionCookieName } from '../modules/auth/auth.service.ts';
 import type { ChannelRow } from '../modules/channels/channels.repository.ts';
 import { userHashOf } from '../modules/chat/chat.service.ts';
@@ -210,25 +209,12 @@ describe.each(testEngines())('public routes keep workspaces apart (%s)', (engine
     b.ids.push(bTicketId);
   }, 120_000);
 
-  function inbound(
+  const inbound = (
     channel: { id: string },
     secret: string,
     body: object,
-    alter: (sig: string) => string = (x) => x,
-  ): Promise<LightMyRequestResponse> {
-    const raw = JSON.stringify(body);
-    const ts = Math.floor(Date.now() / 1000);
-    return ctx.app.inject({
-      method: 'POST',
-      url: `/inbound/${channel.id}`,
-      headers: {
-        'content-type': 'application/json',
-        'rapport-timestamp': String(ts),
-        'rapport-signature': alter(signWebhook(secret, ts, raw)),
-      },
-      payload: raw,
-    });
-  }
+    alter?: (sig: string) => string,
+  ): Promise<LightMyRequestResponse> => sendInbound(ctx.app, channel.id, secret, body, alter ? { alter } : {});
 
   const get = (url: string, headers: Record<string, string> = {}) => ctx.app.inject({ method: 'GET', url, headers });
 

@@ -1983,7 +1983,11 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
     },
     'POST /api/v1/kb/articles/{id}/unpublish': async (p: Principal) => {
       await refusedOnKbOfB(p, 'POST', (id) => `/api/v1/kb/articles/${id}/unpublish`);
-      const mine = await ctx.services.kb.create(a.ownerActor, { title: `Pub ${p.name}`, status: 'published' });
+      const mine = await ctx.services.kb.create(a.ownerActor, {
+        title: `Pub ${p.name}`,
+        body: 'Text.',
+        status: 'published',
+      });
       const res = await call('POST', `/api/v1/kb/articles/${mine.id}/unpublish`, p.headers);
       expect(res.json<{ status: string }>().status).toBe('draft');
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { bearer, caller, useTestApp } from '../../../test/app.ts';
+import { bearer, caller, sendInbound, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { signWebhook } from '../../domain/webhooks.ts';
@@ -17,20 +17,14 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
   /** Sends to an API channel's inbound endpoint as its integration does: signed with its secret (or another). */
   const inbound =
     (channel: { id: string; secret: string }) =>
-    (body: object, opts: { secret?: string; ts?: number } = {}) => {
-      const raw = JSON.stringify(body);
-      const ts = opts.ts ?? Math.floor(Date.now() / 1000);
-      return ctx.app.inject({
-        method: 'POST',
-        url: `/inbound/${channel.id}`,
-        headers: {
-          'content-type': 'application/json',
-          'rapport-timestamp': String(ts),
-          'rapport-signature': signWebhook(opts.secret ?? channel.secret, ts, raw),
-        },
-        payload: raw,
-      });
-    };
+    (body: object, opts: { secret?: string; ts?: number } = {}) =>
+      sendInbound(
+        ctx.app,
+        channel.id,
+        opts.secret ?? channel.secret,
+        body,
+        opts.ts === undefined ? {} : { ts: opts.ts },
+      );
 
   it('a contact form opens a ticket; bad input is shown on the form; the honeypot stores nothing', async () => {
     const { call } = await setup();

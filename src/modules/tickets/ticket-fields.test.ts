@@ -1,9 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, useTestApp } from '../../../test/app.ts';
+import { bearer, sendInbound, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace, type TestWorkspace } from '../../../test/factories.ts';
-import { signWebhook } from '../../domain/webhooks.ts';
 
 /**
  * Ticket custom fields through HTTP: defined like people's (GET/POST/PATCH /custom-fields with entity "ticket"),
@@ -300,20 +299,7 @@ describe.each(testEngines())('ticket custom fields on %s', (engine) => {
       { kind: 'api', name: 'Shop bridge' },
       201,
     );
-    const send = (body: object) => {
-      const raw = JSON.stringify(body);
-      const ts = Math.floor(Date.now() / 1000);
-      return ctx.app.inject({
-        method: 'POST',
-        url: `/inbound/${channel.id}`,
-        headers: {
-          'content-type': 'application/json',
-          'rapport-timestamp': String(ts),
-          'rapport-signature': signWebhook(channel.secret, ts, raw),
-        },
-        payload: raw,
-      });
-    };
+    const send = (body: object) => sendInbound(ctx.app, channel.id, channel.secret, body);
     const bad = await send({
       threadId: 'shop-1',
       from: { email: 'lu@example.com' },
