@@ -313,13 +313,6 @@ export class JobRunner {
     });
   }
 
-  /**
-   * Claims up to `limit` due jobs. Workspaces take turns within each job name: the oldest due job of every
-   * (name, workspace) comes before the second of any, and among first turns the pair this runner served longest ago
-   * (or not in the last minute) goes first, so one workspace's backlog (a million webhook deliveries after an import)
-   * does not hold up another's jobs of that name until it drains; within a workspace, oldest first. A job whose
-   * runner died (its lock expired) is taken in the first turn. Several runners each keep their own turns.
-   */
   /** When this runner last claimed a job of each (name, workspace), as `name workspaceId` → ms: the last minute's. */
   private readonly served = new Map<string, number>();
 
@@ -334,6 +327,13 @@ export class JobRunner {
     return Object.fromEntries(this.served);
   }
 
+  /**
+   * Claims up to `limit` due jobs. Workspaces take turns within each job name: the oldest due job of every
+   * (name, workspace) comes before the second of any, and among first turns the pair this runner served longest ago
+   * (or not in the last minute) goes first, so one workspace's backlog (a million webhook deliveries after an import)
+   * does not hold up another's jobs of that name until it drains; within a workspace, oldest first. A job whose
+   * runner died (its lock expired) is taken in the first turn. Several runners each keep their own turns.
+   */
   private async claim(limit: number): Promise<JobRow[]> {
     const lockedUntil = new Date(Date.now() + this.lockMs);
     const { full, remaining } = this.remainingByName();
