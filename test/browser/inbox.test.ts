@@ -290,8 +290,12 @@ describe.skipIf(browserSkip)('inbox in a browser', () => {
     await modal.getByLabel('and the status is one of').click({ force: true });
     await page.getByRole('option', { name: 'Pending' }).click();
     await page.keyboard.press('Escape');
+    // A time rule starts with no action (no priority change): it cannot be saved until one is chosen.
+    expect(await modal.getByTestId('rule-no-actions').textContent()).toContain('Choose at least one action');
+    expect(await modal.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
     await modal.getByRole('combobox', { name: 'Set status to' }).click();
     await page.getByRole('option', { name: 'Solved' }).click();
+    expect(await modal.getByTestId('rule-no-actions').count()).toBe(0);
     await modal.getByRole('button', { name: 'Save' }).click();
     await expect
       .poll(() => page.locator('table').textContent(), { timeout: 15_000 })

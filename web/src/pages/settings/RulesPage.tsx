@@ -123,9 +123,27 @@ function RuleModal({ onClose }: { onClose: () => void }) {
   const [statuses, setStatuses] = useState<string[]>([]);
   const [setStatus, setSetStatus] = useState<string | null>(null);
   const [note, setNote] = useState('');
+  const [addTags, setAddTags] = useState<string[]>([]);
   const [delayHours, setDelayHours] = useState<number | string>(72);
   const [since, setSince] = useState('status_changed');
   const timed = trigger === 'ticket.time_elapsed';
+  const actions = [
+    ...(reason.trim()
+      ? [{ type: 'escalate', reason: reason.trim(), ...(priority ? { priority } : {}), ...(teamId ? { teamId } : {}) }]
+      : priority
+        ? [{ type: 'set_priority', value: priority }]
+        : []),
+    ...(teamId && !reason.trim() ? [{ type: 'set_team', teamId }] : []),
+    ...(setStatus ? [{ type: 'set_status', value: setStatus }] : []),
+    ...(addTags.length ? [{ type: 'add_tags', tags: addTags }] : []),
+    ...(note.trim() ? [{ type: 'add_note', text: note.trim() }] : []),
+    ...(setField ? [{ type: 'set_custom', key: setField.key, value: filled(setValue) ? setValue : null }] : []),
+  ];
+  const conditionCount =
+    (keywords.length && !timed ? 1 : 0) +
+    (ticketTypes.length ? 1 : 0) +
+    (statuses.length ? 1 : 0) +
+    (testField && filled(testValue) ? 1 : 0);
   const save = useMutation({
     mutationFn: () =>
       api<Rule>('/rules', {
@@ -146,24 +164,7 @@ function RuleModal({ onClose }: { onClose: () => void }) {
                 ]
               : []),
           ],
-          actions: [
-            reason.trim()
-              ? {
-                  type: 'escalate',
-                  reason: reason.trim(),
-                  ...(priority ? { priority } : {}),
-                  ...(teamId ? { teamId } : {}),
-                }
-              : priority
-                ? { type: 'set_priority', value: priority }
-                : setStatus || note.trim() || teamId || setField
-                  ? null
-                  : { type: 'add_tags', tags: ['rule'] },
-            ...(teamId && !reason.trim() ? [{ type: 'set_team', teamId }] : []),
-            ...(setStatus ? [{ type: 'set_status', value: setStatus }] : []),
-            ...(note.trim() ? [{ type: 'add_note', text: note.trim() }] : []),
-            ...(setField ? [{ type: 'set_custom', key: setField.key, value: filled(setValue) ? setValue : null }] : []),
-          ].filter(Boolean),
+          actions,
         },
       }),
     onSuccess: () => {
@@ -284,6 +285,7 @@ function RuleModal({ onClose }: { onClose: () => void }) {
           onChange={(e) => setReason(e.currentTarget.value)}
         />
         <Select label="Set status to" clearable data={statusOptions} value={setStatus} onChange={setSetStatus} />
+        <TagsInput label="Add tags" value={addTags} onChange={setAddTags} />
         <Textarea
           label="Add an internal note"
           autosize
@@ -291,11 +293,25 @@ function RuleModal({ onClose }: { onClose: () => void }) {
           value={note}
           onChange={(e) => setNote(e.currentTarget.value)}
         />
+        {conditionCount === 0 && (
+          <Text size="sm" c="orange" data-testid="rule-no-conditions">
+            No conditions: this rule acts on every ticket it is triggered for.
+          </Text>
+        )}
+        {actions.length === 0 && (
+          <Text size="sm" c="dimmed" data-testid="rule-no-actions">
+            Choose at least one action: priority, team, escalation, status, tags, a field or a note.
+          </Text>
+        )}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!name.trim()}>
+          <Button
+            onClick={() => save.mutate()}
+            loading={save.isPending}
+            disabled={!name.trim() || actions.length === 0}
+          >
             Save
           </Button>
         </Group>
