@@ -5,6 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer, useTestApp } from '../../test/app.ts';
 import { testEngines } from '../../test/db.ts';
+import { workspaceRowHashes, workspaceTables } from '../../test/workspace-rows.ts';
 import { makeUser, makeWorkspace, testPassword, type TestWorkspace } from '../../test/factories.ts';
 import { fillPath, isErrorBody, openApiDocument, pathParams, type OpenApiDocument } from '../../test/routes.ts';
 import { rowsOf } from '../db/client.ts';
@@ -886,20 +887,9 @@ describe.each(testEngines())('isolation and roles sweep (%s)', (engine) => {
     return { ws, ids, external, ownerKey, ownerCookie: owner.cookie, fresh };
   }
 
-  /** A hash of every row of a workspace, table by table (columns that reading touches left out). */
+  /** A hash of every row of a workspace, table by table (test/workspace-rows.ts). */
   let tables: string[] = [];
-  async function rowsOfWorkspace(workspaceId: string): Promise<Record<string, string>> {
-    const volatile = sql.raw(`array['last_seen_at','last_used_at','expires_at']`);
-    const parts = tables.map(
-      (t) =>
-        sql`select ${t}::text as t, md5(coalesce(string_agg(j, '|' order by j), '')) as h from (select (to_jsonb(x) - ${volatile})::text as j from ${sql.identifier(t)} x where x.workspace_id = ${workspaceId}) s`,
-    );
-    parts.push(
-      sql`select 'workspaces' as t, md5(coalesce(string_agg(to_jsonb(w)::text, ''), '')) as h from workspaces w where w.id = ${workspaceId}`,
-    );
-    const rows = rowsOf<{ t: string; h: string }>(await ctx.database.db.execute(sql.join(parts, sql` union all `)));
-    return Object.fromEntries(rows.map((r) => [r.t, r.h]));
-  }
+  const rowsOfWorkspace = (workspaceId: string) => workspaceRowHashes(ctx.database.db, tables, workspaceId);
 
   /** A route's URL for the records of one world (the sample's own path params first). */
   function urlIn(w: World, route: Route, sample: Sample): string {
@@ -923,14 +913,7 @@ describe.each(testEngines())('isolation and roles sweep (%s)', (engine) => {
   beforeAll(async () => {
     doc = await openApiDocument(ctx.app);
     routes = documentedRoutes(doc);
-    tables = rowsOf<{ table_name: string }>(
-      await ctx.database.db.execute(
-        sql`select c.table_name from information_schema.columns c join information_schema.tables t
-              on t.table_schema = c.table_schema and t.table_name = c.table_name
-            where c.table_schema = 'public' and c.column_name = 'workspace_id' and t.table_type = 'BASE TABLE'
-              and c.table_name not like 'realtime%' order by 1`,
-      ),
-    ).map((r) => r.table_name);
+    tables = await workspaceTables(ctx.database.db);
     a = await buildWorld('A');
     b = await buildWorld('B');
     aIdValues = [...Object.values(a.ids), a.ws.workspace.id];

@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, sendInbound, useTestApp } from '../../test/app.ts';
 import { testEngines } from '../../test/db.ts';
+import { workspaceRowHashes, workspaceTables } from '../../test/workspace-rows.ts';
 import { makeApiKey, makeUser, makeWorkspace, testPassword, type TestWorkspace } from '../../test/factories.ts';
 import { openSocket, type TestSocket } from '../../test/ws.ts';
 import { rowsOf } from '../db/client.ts';
@@ -122,19 +123,8 @@ describe.each(testEngines())('public routes keep workspaces apart (%s)', (engine
     };
   }
 
-  /** A hash of every row of a workspace, table by table (as isolation.test.ts takes it). */
-  async function rowsOfWorkspace(workspaceId: string): Promise<Record<string, string>> {
-    const volatile = sql.raw(`array['last_seen_at','last_used_at','expires_at']`);
-    const parts = tables.map(
-      (t) =>
-        sql`select ${t}::text as t, md5(coalesce(string_agg(j, '|' order by j), '')) as h from (select (to_jsonb(x) - ${volatile})::text as j from ${sql.identifier(t)} x where x.workspace_id = ${workspaceId}) s`,
-    );
-    parts.push(
-      sql`select 'workspaces' as t, md5(coalesce(string_agg(to_jsonb(w)::text, ''), '')) as h from workspaces w where w.id = ${workspaceId}`,
-    );
-    const rows = rowsOf<{ t: string; h: string }>(await db().execute(sql.join(parts, sql` union all `)));
-    return Object.fromEntries(rows.map((r) => [r.t, r.h]));
-  }
+  /** A hash of every row of a workspace, table by table (test/workspace-rows.ts). */
+  const rowsOfWorkspace = (workspaceId: string) => workspaceRowHashes(db(), tables, workspaceId);
 
   async function count(table: 'tickets' | 'people' | 'messages' | 'kb_votes', workspaceId: string): Promise<number> {
     const [r] = rowsOf<{ n: number }>(
@@ -162,14 +152,7 @@ describe.each(testEngines())('public routes keep workspaces apart (%s)', (engine
   beforeAll(async () => {
     await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-    tables = rowsOf<{ table_name: string }>(
-      await db().execute(
-        sql`select c.table_name from information_schema.columns c join information_schema.tables t
-              on t.table_schema = c.table_schema and t.table_name = c.table_name
-            where c.table_schema = 'public' and c.column_name = 'workspace_id' and t.table_type = 'BASE TABLE'
-              and c.table_name not like 'realtime%' order by 1`,
-      ),
-    ).map((r) => r.table_name);
+    tables = await workspaceTables(db());
     a = await buildWorld('A', 'amberfox');
     b = await buildWorld('B', 'bluewhale');
     const bActor = b.ws.ownerActor;
