@@ -15,6 +15,7 @@ import {
   updateMessage,
 } from '../tickets/tickets.repository.ts';
 import { deliverEmailJobName } from '../tickets/tickets.service.ts';
+import { recordUndeliveredReply } from '../tickets/undelivered.ts';
 import { findChannel, firstEmailChannel } from './channels.repository.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 
@@ -98,11 +99,15 @@ export async function deliverEmail(
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const final = err instanceof PermanentFailure || attempt >= deliverEmailMaxAttempts;
+    if (final) {
+      await recordUndeliveredReply(db, workspaceId, message.id, reason);
+      return;
+    }
     await updateMessage(db, workspaceId, message.id, {
-      delivery: final ? 'failed' : 'queued',
-      deliveryError: final ? reason : `attempt ${attempt} failed: ${reason}; retrying`,
+      delivery: 'queued',
+      deliveryError: `attempt ${attempt} failed: ${reason}; retrying`,
     });
-    if (!final) throw err;
+    throw err;
   }
 }
 

@@ -444,17 +444,37 @@ describe.each(testEngines())('e-mail channel, real SMTP both ways (%s)', (engine
     const old = process.env.RAPPORT_SMTP_URL;
     delete process.env.RAPPORT_SMTP_URL;
     try {
+      // The agent replies and waits on the customer (pending): the customer will never get it.
       const reply = await call('POST', `/api/v1/tickets/${created.json().id}/replies`, {
         text: 'We will call you at 3.',
+        status: 'pending',
       });
       expect(reply.statusCode).toBe(201);
+      expect((await call('GET', `/api/v1/tickets/${created.json().id}`)).json().status).toBe('pending');
       await deliverEmail(ctx.database.db, other.workspace.id, reply.json().id, 1, ctx.dataDir);
+      // A job delivered at least once runs again: nothing changes a second time.
+      await deliverEmail(ctx.database.db, other.workspace.id, reply.json().id, 2, ctx.dataDir);
     } finally {
       if (old !== undefined) process.env.RAPPORT_SMTP_URL = old;
     }
-    const m = (await call('GET', `/api/v1/tickets/${created.json().id}`)).json().messages[1];
+    const detail = (await call('GET', `/api/v1/tickets/${created.json().id}`)).json();
+    const m = detail.messages[1];
     expect(m.delivery).toBe('failed');
     expect(m.deliveryError).toMatch(/no outgoing mail server/);
+    // Back in the agents' queues, and the customer's timeline says why.
+    expect(detail.status).toBe('open');
+    const timeline = (await call('GET', `/api/v1/people/${detail.personId}/timeline?limit=50`)).json();
+    const types = timeline.data.map((e: { type: string }) => e.type);
+    expect(types.filter((t: string) => t === 'ticket.reply_undelivered')).toHaveLength(1);
+    const undelivered = timeline.data.find((e: { type: string }) => e.type === 'ticket.reply_undelivered');
+    expect(undelivered.payload).toMatchObject({ messageId: m.id, preview: 'We will call you at 3.' });
+    expect(undelivered.payload.reason).toMatch(/no outgoing mail server/);
+    const reopened = timeline.data.filter(
+      (e: { type: string; payload: { reason?: string } }) =>
+        e.type === 'ticket.status_changed' && e.payload.reason === 'reply not delivered',
+    );
+    expect(reopened).toHaveLength(1);
+    expect(reopened[0].payload).toMatchObject({ from: 'pending', to: 'open' });
   });
 
   it('refuses a second channel with an address that already receives mail', async () => {

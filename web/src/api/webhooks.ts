@@ -107,6 +107,7 @@ export const eventTypeSuggestions: Array<{ group: string; items: Array<{ value: 
       'ticket.status_changed',
       'ticket.message_received',
       'ticket.replied',
+      'ticket.reply_undelivered',
       'ticket.note_added',
       'ticket.sla_warning',
       'ticket.sla_breached',

@@ -372,6 +372,8 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
       return `${who} replied on ticket #${String(p.number)}: “${str(p.preview) ?? ''}”`;
     case 'ticket.note_added':
       return `${who} added an internal note on ticket #${String(p.number)}`;
+    case 'ticket.reply_undelivered':
+      return `A reply on ticket #${String(p.number)} was not delivered${str(p.reason) ? `: ${str(p.reason)}` : ''}`;
     case 'ticket.status_changed':
       return `Ticket #${String(p.number)} ${str(p.from) ?? ''} → ${str(p.to) ?? ''}${str(p.reason) ? ` (${str(p.reason)})` : ''}`;
     case 'ticket.updated':
