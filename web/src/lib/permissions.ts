@@ -1,36 +1,77 @@
 import type { Permission, Role } from '../api/types.ts';
 
-/** Plain words for each permission, grouped by the area of the product they open. */
+/**
+ * Plain words for each permission (role and API-key scope), grouped by the area of the product they open, each named
+ * for what it grants. The users permissions are about the workspace's team (who signs in to Rapport), not customers,
+ * who are "people" elsewhere in the product.
+ */
 export const permissionInfo: Record<Permission, { area: string; label: string; description: string }> = {
-  'workspace:read': { area: 'Workspace', label: 'See workspace', description: 'Read the workspace name and settings' },
+  'workspace:read': {
+    area: 'Workspace',
+    label: 'See workspace settings',
+    description: 'Read the workspace name, time zone and settings, and background job status',
+  },
   'workspace:manage': {
     area: 'Workspace',
-    label: 'Manage workspace',
-    description: 'Rename the workspace, change its time zone, see every API key',
+    label: 'Manage workspace settings',
+    description:
+      'Change the workspace and the desk setup: channels, teams, SLA policies, rules, macros, webhooks, custom fields; see every API key',
   },
-  'users:read': { area: 'Team', label: 'See people', description: 'List the people in the workspace' },
+  'users:read': {
+    area: 'Team',
+    label: 'See team members',
+    description: "List the workspace's users (who signs in to Rapport): names, e-mail addresses, roles",
+  },
   'users:manage': {
     area: 'Team',
-    label: 'Manage people',
-    description: 'Add, disable and delete people, change roles, reset passwords',
+    label: 'Manage team members',
+    description: "Add, disable and delete the workspace's users, change their roles, reset their passwords",
   },
-  'apikeys:manage': { area: 'Team', label: 'API keys', description: 'Create and revoke API keys' },
+  'apikeys:manage': { area: 'Team', label: 'Manage API keys', description: 'Create, list and revoke API keys' },
   'sessions:manage': {
     area: 'Team',
-    label: 'Manage sessions',
-    description: "See and sign out anyone's devices",
+    label: 'Manage sign-in sessions',
+    description: "See and sign out any user's devices",
   },
-  'events:read': { area: 'Workspace', label: 'Activity log', description: 'Read the activity log' },
-  'jobs:manage': { area: 'Workspace', label: 'Background jobs', description: 'Run and cancel background jobs' },
-  'customers:read': { area: 'Customers', label: 'See customers', description: 'Read customer records' },
-  'customers:write': { area: 'Customers', label: 'Edit customers', description: 'Create and update customers' },
-  'tickets:read': { area: 'Inbox', label: 'See tickets', description: 'Read conversations and tickets' },
-  'tickets:write': { area: 'Inbox', label: 'Work tickets', description: 'Reply to, assign and solve tickets' },
-  'campaigns:read': { area: 'Campaigns', label: 'See campaigns', description: 'Read segments and campaigns' },
+  'events:read': {
+    area: 'Workspace',
+    label: 'Read the activity log',
+    description: 'Read the activity log of the workspace',
+  },
+  'jobs:manage': {
+    area: 'Workspace',
+    label: 'Background jobs',
+    description: 'Reserved for running and canceling background jobs (no API uses it yet)',
+  },
+  'customers:read': {
+    area: 'Customers',
+    label: 'See customers',
+    description: 'Read customers and companies, their orders and products; export them',
+  },
+  'customers:write': {
+    area: 'Customers',
+    label: 'Edit customers',
+    description: 'Create, update, import and merge customers, companies, orders and products',
+  },
+  'tickets:read': {
+    area: 'Inbox',
+    label: 'See tickets',
+    description: 'Read tickets and conversations, help-centre articles, macros and the desk setup',
+  },
+  'tickets:write': {
+    area: 'Inbox',
+    label: 'Work tickets',
+    description: 'Reply to, assign and solve tickets, apply macros; write help-centre articles',
+  },
+  'campaigns:read': {
+    area: 'Campaigns',
+    label: 'See campaigns',
+    description: 'Reserved for outreach: segments and campaigns (not built yet)',
+  },
   'campaigns:write': {
     area: 'Campaigns',
     label: 'Run campaigns',
-    description: 'Build segments, create and send campaigns',
+    description: 'Reserved for outreach: build segments, create and send campaigns (not built yet)',
   },
   'analytics:read': { area: 'Analytics', label: 'Analytics', description: 'Read dashboards and reports' },
 };

@@ -39,6 +39,7 @@ import { useCustomFields } from '../../api/customers.ts';
 import { statusLabels, ticketPriorities, ticketStatuses, useTeams, useTicketTypeOptions } from '../../api/tickets.ts';
 import { CustomFieldInput } from '../customers/fields.tsx';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
+import { RowActions } from '../../components/RowActions.tsx';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
@@ -390,14 +391,7 @@ export function MacrosPage() {
                   <Text fz="sm">{m.usageCount}×</Text>
                 </Table.Td>
                 <Table.Td>
-                  <Group gap="xs" justify="flex-end">
-                    <Button size="xs" variant="default" onClick={() => setEditing(m)}>
-                      Edit
-                    </Button>
-                    <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(m)}>
-                      Remove
-                    </Button>
-                  </Group>
+                  <RowActions name={m.name} onEdit={() => setEditing(m)} onRemove={() => setRemoving(m)} />
                 </Table.Td>
               </Table.Tr>
             ))}

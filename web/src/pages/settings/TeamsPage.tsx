@@ -6,6 +6,7 @@ import { api } from '../../api/client.ts';
 import { useAllUsers } from '../../api/queries.ts';
 import { ticketKeys, useTeams, type Team } from '../../api/tickets.ts';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
+import { RowActions } from '../../components/RowActions.tsx';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
@@ -118,14 +119,7 @@ export function TeamsPage() {
                 </Table.Td>
                 <Table.Td>{t.memberIds.map(userName).join(', ') || '—'}</Table.Td>
                 <Table.Td>
-                  <Group gap="xs" justify="flex-end">
-                    <Button size="xs" variant="default" onClick={() => setEditing(t)}>
-                      Edit
-                    </Button>
-                    <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(t)}>
-                      Remove
-                    </Button>
-                  </Group>
+                  <RowActions name={t.name} onEdit={() => setEditing(t)} onRemove={() => setRemoving(t)} />
                 </Table.Td>
               </Table.Tr>
             ))}
