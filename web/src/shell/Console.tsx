@@ -17,7 +17,9 @@ import { spotlight } from '@mantine/spotlight';
 import { IconKeyboard, IconMoon, IconSearch, IconSettings, IconSun } from '@tabler/icons-react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
+import { Guard } from './Guard.tsx';
 import { useMe } from '../api/queries.ts';
+import type { Permission } from '../api/types.ts';
 import { HomePage } from '../pages/HomePage.tsx';
 import { InboxPage } from '../pages/inbox/InboxPage.tsx';
 import { AnalyticsPage } from '../pages/analytics/AnalyticsPage.tsx';
@@ -155,12 +157,6 @@ function Navigation() {
   );
 }
 
-function Guard({ permission, children }: { permission?: string; children: React.ReactNode }) {
-  const me = useMe();
-  if (permission && !me.permissions.some((p) => p === permission)) return <Navigate to="/" replace />;
-  return <>{children}</>;
-}
-
 export function Console() {
   const me = useMe();
   const navigate = useNavigate();
@@ -253,7 +249,7 @@ export function Console() {
             <Route
               path="/inbox/:ticketId?"
               element={
-                <Guard permission="tickets:read">
+                <Guard page="the Inbox" permission="tickets:read">
                   <InboxPage />
                 </Guard>
               }
@@ -269,7 +265,7 @@ export function Console() {
 }
 
 /** Every page but the inbox: centred, padded, at most 1240 px wide. */
-function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
+function PaddedPages({ perm }: { perm: (path: string) => Permission | undefined }) {
   return (
     <Box p="lg" maw={1240} mx="auto">
       <Routes>
@@ -277,7 +273,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/people"
           element={
-            <Guard permission="customers:read">
+            <Guard page="People" permission="customers:read">
               <PeopleListPage />
             </Guard>
           }
@@ -285,7 +281,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/people/import"
           element={
-            <Guard permission="customers:write">
+            <Guard page="Import people" permission="customers:write">
               <ImportPage />
             </Guard>
           }
@@ -293,7 +289,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/people/duplicates"
           element={
-            <Guard permission="customers:write">
+            <Guard page="Duplicates" permission="customers:write">
               <DuplicatesPage />
             </Guard>
           }
@@ -301,7 +297,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/people/:id"
           element={
-            <Guard permission="customers:read">
+            <Guard page="this person" permission="customers:read">
               <PersonPage />
             </Guard>
           }
@@ -309,7 +305,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/companies"
           element={
-            <Guard permission="customers:read">
+            <Guard page="Companies" permission="customers:read">
               <CompaniesListPage />
             </Guard>
           }
@@ -317,7 +313,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/companies/:id"
           element={
-            <Guard permission="customers:read">
+            <Guard page="this company" permission="customers:read">
               <CompanyPage />
             </Guard>
           }
@@ -325,7 +321,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/orders"
           element={
-            <Guard permission="customers:read">
+            <Guard page="Orders" permission="customers:read">
               <OrdersPage />
             </Guard>
           }
@@ -333,7 +329,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/orders/import"
           element={
-            <Guard permission="customers:write">
+            <Guard page="Import orders" permission="customers:write">
               <ImportPage entity="order" />
             </Guard>
           }
@@ -341,7 +337,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/custom-fields"
           element={
-            <Guard permission={perm('/settings/custom-fields')}>
+            <Guard page="Custom fields" permission={perm('/settings/custom-fields')}>
               <CustomFieldsPage />
             </Guard>
           }
@@ -349,7 +345,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/analytics"
           element={
-            <Guard permission="analytics:read">
+            <Guard page="Analytics" permission="analytics:read">
               <AnalyticsPage />
             </Guard>
           }
@@ -357,7 +353,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/predictions"
           element={
-            <Guard permission="analytics:read">
+            <Guard page="Predictions" permission="analytics:read">
               <PredictionsPage />
             </Guard>
           }
@@ -365,7 +361,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/kb"
           element={
-            <Guard permission="tickets:read">
+            <Guard page="the Knowledge base" permission="tickets:read">
               <KnowledgeBasePage />
             </Guard>
           }
@@ -375,7 +371,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/users"
           element={
-            <Guard permission={perm('/settings/users')}>
+            <Guard page="Users & roles" permission={perm('/settings/users')}>
               <UsersPage />
             </Guard>
           }
@@ -383,7 +379,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/api-keys"
           element={
-            <Guard permission={perm('/settings/api-keys')}>
+            <Guard page="API keys" permission={perm('/settings/api-keys')}>
               <ApiKeysPage />
             </Guard>
           }
@@ -391,7 +387,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/webhooks"
           element={
-            <Guard permission={perm('/settings/webhooks')}>
+            <Guard page="Webhooks" permission={perm('/settings/webhooks')}>
               <WebhooksPage />
             </Guard>
           }
@@ -399,7 +395,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/channels"
           element={
-            <Guard permission={perm('/settings/channels')}>
+            <Guard page="Channels" permission={perm('/settings/channels')}>
               <ChannelsPage />
             </Guard>
           }
@@ -407,7 +403,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/macros"
           element={
-            <Guard permission={perm('/settings/macros')}>
+            <Guard page="Macros" permission={perm('/settings/macros')}>
               <MacrosPage />
             </Guard>
           }
@@ -415,7 +411,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/sop-checklists"
           element={
-            <Guard permission={perm('/settings/sop-checklists')}>
+            <Guard page="SOP checklists" permission={perm('/settings/sop-checklists')}>
               <SopChecklistsPage />
             </Guard>
           }
@@ -423,7 +419,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/teams"
           element={
-            <Guard permission={perm('/settings/teams')}>
+            <Guard page="Teams" permission={perm('/settings/teams')}>
               <TeamsPage />
             </Guard>
           }
@@ -431,7 +427,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/sla"
           element={
-            <Guard permission={perm('/settings/sla')}>
+            <Guard page="Service levels" permission={perm('/settings/sla')}>
               <SlaPage />
             </Guard>
           }
@@ -439,7 +435,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/rules"
           element={
-            <Guard permission={perm('/settings/rules')}>
+            <Guard page="Rules & escalation" permission={perm('/settings/rules')}>
               <RulesPage />
             </Guard>
           }
@@ -448,7 +444,7 @@ function PaddedPages({ perm }: { perm: (path: string) => string | undefined }) {
         <Route
           path="/settings/activity"
           element={
-            <Guard permission={perm('/settings/activity')}>
+            <Guard page="the Activity log" permission={perm('/settings/activity')}>
               <ActivityPage />
             </Guard>
           }

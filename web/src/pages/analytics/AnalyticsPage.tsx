@@ -45,6 +45,7 @@ import {
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { downloadCsv } from '../../lib/csv.ts';
+import { fromMinorUnits } from '../../../../src/domain/commerce.ts';
 import { metricDefs, tileOrder } from './definitions.ts';
 import { currencyDigits, formatCount, formatMetric, formatMinor, formatShare } from './format.ts';
 
@@ -461,16 +462,24 @@ function Trends(props: { from: string; to: string; scope: MetricsScope; currency
     repeatPurchaseRate: m.repeatPurchaseRate.value,
   }));
   const digits = 10 ** (props.currency ? currencyDigits(props.currency) : 2);
+  // The currency the answer is in (the one asked for, else the workspace's most ordered).
+  const trendCurrency = q.data?.currency ?? props.currency;
   return (
     <ChartCard
       title="Monthly trend"
       description="Revenue and active customers per calendar month (UTC), the last 12 months"
       loading={!q.data}
       csv={() => [
-        ['month', 'revenue (minor units)', 'active customers', 'repeat purchase rate'],
-        ...rows.map((r) => [r.month, r.revenue, r.activeCustomers, r.repeatPurchaseRate]),
+        ['month', 'currency', moneyHeader('revenue', trendCurrency), 'active customers', 'repeat purchase rate'],
+        ...rows.map((r) => [
+          r.month,
+          trendCurrency,
+          moneyCell(r.revenue, trendCurrency),
+          r.activeCustomers,
+          r.repeatPurchaseRate,
+        ]),
       ]}
-      csvName="monthly-trend.csv"
+      csvName={csvName('monthly-trend', trendCurrency)}
     >
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <LineChart
@@ -494,6 +503,24 @@ function Trends(props: { from: string; to: string; scope: MetricsScope; currency
       </SimpleGrid>
     </ChartCard>
   );
+}
+
+/**
+ * The CSVs' money: a decimal amount in the currency's own digits ("1234.50" USD, "1234" JPY), the currency named in
+ * the column's header and in a `currency` column (a spreadsheet that joins several exports keeps it), as the
+ * API gives money (decimal strings in the currency's digits). Without a currency (no orders yet) the amount stays
+ * in minor units and says so.
+ */
+function moneyHeader(name: string, currency: string | null): string {
+  return currency ? `${name} (${currency})` : `${name} (minor units)`;
+}
+
+function moneyCell(minor: number, currency: string | null): string | number {
+  return currency ? fromMinorUnits(minor, currency) : minor;
+}
+
+function csvName(base: string, currency: string | null): string {
+  return currency ? `${base}-${currency}.csv` : `${base}.csv`;
 }
 
 function ChartCard(props: {
@@ -552,21 +579,26 @@ function CohortHeatMap(props: {
       title="Cohorts"
       description="Customers by month of first purchase: the share buying again N months later"
       loading={!c}
-      csvName="cohorts.csv"
+      csvName={csvName('cohorts', c?.currency ?? props.currency)}
       csv={() =>
         c
           ? [
               [
                 'cohort',
+                'currency',
                 'size',
                 ...offsets.map((o) => `month ${o} customers`),
-                ...offsets.map((o) => `month ${o} revenue (minor)`),
+                ...offsets.map((o) => moneyHeader(`month ${o} revenue`, c.currency)),
               ],
               ...c.cohorts.map((name, i) => [
                 name,
+                c.currency,
                 c.sizes[i] ?? 0,
                 ...offsets.map((o) => c.customers[i]?.[o] ?? null),
-                ...offsets.map((o) => c.revenueMinor[i]?.[o] ?? null),
+                ...offsets.map((o) => {
+                  const minor = c.revenueMinor[i]?.[o];
+                  return minor === undefined || minor === null ? null : moneyCell(minor, c.currency);
+                }),
               ]),
             ]
           : []

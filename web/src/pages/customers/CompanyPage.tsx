@@ -293,8 +293,18 @@ export function CompanyPage() {
         <Grid.Col span={{ base: 12, md: 7 }}>
           <Stack gap="md">
             <Card withBorder padding={0} data-testid="company-people">
-              <Group p="md" pb={6}>
+              <Group p="md" pb={6} justify="space-between">
                 <SectionTitle>People</SectionTitle>
+                {people.length > 0 && (
+                  <Anchor
+                    component={Link}
+                    to={`/people?${new URLSearchParams({ filter: `company_id:eq:${c.id}` }).toString()}`}
+                    fz="xs"
+                    data-testid="company-people-list"
+                  >
+                    Open in the People list
+                  </Anchor>
+                )}
               </Group>
               {people.length === 0 ? (
                 <Text fz="sm" c="dimmed" px="md" pb="md">

@@ -21,6 +21,7 @@ import {
   useListKeys,
   useListState,
   type Column,
+  type ListFilterField,
 } from './list.tsx';
 import { NewPersonModal } from './PersonForm.tsx';
 import { useActiveViewName, ViewActions } from './views.tsx';
@@ -38,7 +39,20 @@ export function PeopleListPage() {
   const users = useAllUsers();
   const userName = (id: string | null) => (id ? (users.data?.data.find((u) => u.id === id)?.name ?? '—') : null);
   const stages = useStages();
-  const filterFields = useMemo(() => personFilterFields(custom), [custom, stages]);
+  const filterFields: ListFilterField[] = useMemo(() => {
+    const fields: ListFilterField[] = personFilterFields(custom);
+    // People linked to a company (any of their companies, primary or not), picked by name.
+    const company: ListFilterField = {
+      field: 'company_id',
+      label: 'Company',
+      group: 'Record',
+      kind: 'enum',
+      record: 'company',
+    };
+    const at = fields.findIndex((f) => f.field === 'tag');
+    fields.splice(at < 0 ? 0 : at + 1, 0, company);
+    return fields;
+  }, [custom, stages]);
   const searchRef = useRef<HTMLInputElement>(null);
   const [adding, setAdding] = useState(false);
   const [selected, setSelected] = useState<Map<string, Person>>(new Map());

@@ -72,6 +72,7 @@ import { EditableCustomField, EditableField, SectionTitle, type Save } from './f
 import { Timeline } from './Timeline.tsx';
 import { PersonOrders } from '../commerce/PersonOrders.tsx';
 import { PersonPredictions } from '../predictions/PersonPredictions.tsx';
+import { ignoreKey, personKeys } from '../../shell/keymap.ts';
 
 function useInvalidatePerson(id: string) {
   const qc = useQueryClient();
@@ -107,10 +108,7 @@ function StagePicker({ person, canWrite }: { person: Person; canWrite: boolean }
   useEffect(() => {
     if (!canWrite) return;
     function onKey(e: KeyboardEvent) {
-      const t = e.target as HTMLElement | null;
-      if (e.key !== 's' || e.ctrlKey || e.metaKey || e.altKey) return;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
-      if (document.querySelector('[role="dialog"]')) return;
+      if (e.key !== personKeys.stage.key || ignoreKey(e)) return;
       e.preventDefault();
       setOpened(true);
     }

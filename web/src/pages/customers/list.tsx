@@ -31,7 +31,9 @@ import {
   IconSelector,
 } from '@tabler/icons-react';
 import { useSearchParams } from 'react-router';
-import { withQuery } from '../../api/client.ts';
+import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
+import { api, withQuery } from '../../api/client.ts';
+import { customerKeys, type Company, type ListPage } from '../../api/customers.ts';
 import { useAllUsers } from '../../api/queries.ts';
 import {
   describeFilter,
@@ -42,6 +44,13 @@ import {
   type FilterOp,
   type ListFilter,
 } from '../../lib/customers.ts';
+import { ignoreKey, listKeys } from '../../shell/keymap.ts';
+
+/**
+ * A filter field of a list. `record` marks a field whose values are another record's ids (a person's company): the
+ * value is picked by searching those records and chips name the record, not its id.
+ */
+export type ListFilterField = FilterField & { record?: 'company' };
 
 export type ListState = {
   q: string;
@@ -120,14 +129,80 @@ export function useListState(defaultSort: string): ListState {
   };
 }
 
+/** Picks a company by name, searched on the server (a workspace may have thousands). */
+function CompanyPicker(props: { value: string; onChange: (v: string) => void }) {
+  const [search, setSearch] = useState('');
+  const [debounced] = useDebouncedValue(search.trim(), 200);
+  const [picked, setPicked] = useState<{ value: string; label: string } | null>(null);
+  const found = useQuery({
+    queryKey: [...customerKeys.companies, 'picker', debounced],
+    queryFn: () =>
+      api<ListPage<Company>>('/companies', { query: { q: debounced || undefined, sort: 'name', limit: 20 } }),
+    placeholderData: keepPreviousData,
+  });
+  const options = (found.data?.data ?? []).map((c) => ({
+    value: c.id,
+    label: c.domain ? `${c.name} (${c.domain})` : c.name,
+  }));
+  if (picked && !options.some((o) => o.value === picked.value)) options.unshift(picked);
+  return (
+    <Select
+      label="Company"
+      size="xs"
+      searchable
+      placeholder="Type a company's name"
+      data={options}
+      value={props.value || null}
+      // The server searched already (forgiving of typos): show what it found.
+      filter={({ options: o }) => o}
+      searchValue={search}
+      onSearchChange={setSearch}
+      onChange={(v, option) => {
+        setPicked(v && option ? { value: v, label: option.label } : null);
+        props.onChange(v ?? '');
+      }}
+      nothingFoundMessage={found.isFetching ? 'Searching…' : 'No company matches'}
+      comboboxProps={{ withinPortal: false }}
+      data-testid="filter-value"
+    />
+  );
+}
+
+/** The names of the companies the list is filtered by, for its chips. */
+function useFilterCompanyNames(filters: ListFilter[], fields: ListFilterField[]): Map<string, string> {
+  const ids = [
+    ...new Set(
+      filters
+        .filter((f) => f.op !== 'exists' && fields.find((d) => d.field === f.field)?.record === 'company')
+        .flatMap((f) => f.value.split(',')),
+    ),
+  ];
+  const results = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: customerKeys.company(id),
+      queryFn: () => api<Company>(`/companies/${encodeURIComponent(id)}`),
+      retry: false,
+      staleTime: 60_000,
+    })),
+  });
+  const names = new Map<string, string>();
+  ids.forEach((id, i) => {
+    const r = results[i];
+    if (r?.data) names.set(id, r.data.name);
+    else if (r?.isError) names.set(id, 'a deleted company');
+  });
+  return names;
+}
+
 function FilterValueInput(props: {
-  def: FilterField;
+  def: ListFilterField;
   value: string;
   onChange: (v: string) => void;
   onSubmit: () => void;
 }) {
   const users = useAllUsers(props.def.kind === 'user');
   const { def, value, onChange } = props;
+  if (def.record === 'company') return <CompanyPicker value={value} onChange={onChange} />;
   if (def.kind === 'user')
     return (
       <Select
@@ -192,7 +267,7 @@ function FilterValueInput(props: {
   );
 }
 
-function AddFilter({ fields, onAdd }: { fields: FilterField[]; onAdd: (f: ListFilter) => void }) {
+function AddFilter({ fields, onAdd }: { fields: ListFilterField[]; onAdd: (f: ListFilter) => void }) {
   const [opened, setOpened] = useState(false);
   const [field, setField] = useState<string | null>(null);
   const [op, setOp] = useState<FilterOp>('eq');
@@ -297,9 +372,14 @@ export const SearchBox = forwardRef<
   );
 });
 
-export function FilterChips(props: { state: ListState; fields: FilterField[] }) {
+export function FilterChips(props: { state: ListState; fields: ListFilterField[] }) {
   const users = useAllUsers(props.state.filters.some((f) => f.field === 'owner_id'));
   const userName = (id: string) => users.data?.data.find((u) => u.id === id)?.name ?? null;
+  const companyNames = useFilterCompanyNames(props.state.filters, props.fields);
+  // A record field's chip names the record: its def gets the names as options.
+  const fields = props.fields.map((d) =>
+    d.record === 'company' ? { ...d, options: [...companyNames].map(([value, label]) => ({ value, label })) } : d,
+  );
   if (!props.state.filters.length) return null;
   return (
     <Group gap={6} data-testid="filter-chips">
@@ -308,10 +388,10 @@ export function FilterChips(props: { state: ListState; fields: FilterField[] }) 
           key={formatFilter(f)}
           withRemoveButton
           onRemove={() => props.state.removeFilter(i)}
-          removeButtonProps={{ 'aria-label': `Remove filter ${describeFilter(f, props.fields, userName)}` }}
+          removeButtonProps={{ 'aria-label': `Remove filter ${describeFilter(f, fields, userName)}` }}
           data-testid="filter-chip"
         >
-          {describeFilter(f, props.fields, userName)}
+          {describeFilter(f, fields, userName)}
         </Pill>
       ))}
       <Button size="compact-xs" variant="subtle" color="gray" onClick={props.state.clear}>
@@ -323,7 +403,7 @@ export function FilterChips(props: { state: ListState; fields: FilterField[] }) 
 
 export function FilterBar(props: {
   state: ListState;
-  fields: FilterField[];
+  fields: ListFilterField[];
   placeholder: string;
   searchRef: React.Ref<HTMLInputElement>;
   right?: React.ReactNode;
@@ -439,12 +519,6 @@ export function ColumnChooser<T>(props: { all: Column<T>[]; ids: string[]; onCha
   );
 }
 
-function typingIn(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  const tag = target.tagName;
-  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target.isContentEditable;
-}
-
 /** `/` focuses search, j/k move the cursor row, Enter opens it, x selects it. */
 export function useListKeys(opts: {
   count: number;
@@ -464,27 +538,26 @@ export function useListKeys(opts: {
   }, [opts.count]);
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
-      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target)) return;
-      if (document.querySelector('[role="dialog"]')) return;
+      if (ignoreKey(e)) return;
       const n = o.current.count;
-      if (e.key === '/') {
+      if (e.key === listKeys.search.key) {
         e.preventDefault();
         o.current.searchRef.current?.focus();
-      } else if (e.key === 'j' || e.key === 'ArrowDown') {
+      } else if (e.key === listKeys.next.key || e.key === 'ArrowDown') {
         if (!n) return;
         e.preventDefault();
         setCursor((c) => Math.min(n - 1, c + 1));
-      } else if (e.key === 'k' || e.key === 'ArrowUp') {
+      } else if (e.key === listKeys.previous.key || e.key === 'ArrowUp') {
         if (!n) return;
         e.preventDefault();
         setCursor((c) => Math.max(0, c - 1));
-      } else if (e.key === 'Enter') {
+      } else if (e.key === listKeys.open.key) {
         const c = cursorRef.current;
         if (c >= 0 && c < n) {
           e.preventDefault();
           o.current.onOpen(c);
         }
-      } else if (e.key === 'x') {
+      } else if (e.key === listKeys.select.key) {
         const c = cursorRef.current;
         if (c >= 0 && c < n) o.current.onToggle?.(c);
       }

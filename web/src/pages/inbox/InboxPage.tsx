@@ -23,12 +23,16 @@ import {
   Title,
   Tooltip,
   UnstyledButton,
+  VisuallyHidden,
 } from '@mantine/core';
+import { useElementSize, useLocalStorage } from '@mantine/hooks';
 import {
   IconAlertTriangle,
   IconChevronDown,
   IconClock,
   IconInbox,
+  IconLayoutSidebarRightCollapse,
+  IconLayoutSidebarRightExpand,
   IconMail,
   IconMessage,
   IconPaperclip,
@@ -84,6 +88,7 @@ import {
   type CallDraft,
 } from './CallFields.tsx';
 import { useCustomFields } from '../../api/customers.ts';
+import { ignoreKey, inboxKeys, matches } from '../../shell/keymap.ts';
 import { CustomFieldInput, EditableCustomField, type Save } from '../customers/fields.tsx';
 
 function ChannelIcon({ kind, size = 14 }: { kind: ChannelKind; size?: number }) {
@@ -92,11 +97,6 @@ function ChannelIcon({ kind, size = 14 }: { kind: ChannelKind; size?: number }) 
   if (kind === 'phone') return <IconPhone size={size} />;
   if (kind === 'form') return <IconWorld size={size} />;
   return <IconApi size={size} />;
-}
-
-function typingIn(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  return ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || target.isContentEditable;
 }
 
 function SlaBadge({ due }: { due: { metric: string; dueAt: string | null; warnAt: string | null } | null }) {
@@ -117,7 +117,7 @@ function SlaBadge({ due }: { due: { metric: string; dueAt: string | null; warnAt
   );
 }
 
-function QueueNav({ queue, onChange }: { queue: Queue; onChange: (q: Queue) => void }) {
+function QueueNav({ queue, onChange, compact }: { queue: Queue; onChange: (q: Queue) => void; compact: boolean }) {
   const counts = useQueueCounts();
   const c = counts.data;
   const items: Array<{ q: Queue; icon: React.ReactNode; n?: number }> = [
@@ -128,11 +128,45 @@ function QueueNav({ queue, onChange }: { queue: Queue; onChange: (q: Queue) => v
     { q: 'open', icon: <IconInbox size={16} />, n: c?.open },
     { q: 'all', icon: <IconSearch size={16} /> },
   ];
+  if (compact)
+    return (
+      <Stack gap={4} p={6} component="nav" aria-label="Queues" align="center">
+        {items.map((i) => {
+          const label = queueLabels[i.q] + (i.n !== undefined ? ` (${i.n})` : '');
+          return (
+            <Tooltip key={i.q} label={label} position="right">
+              <UnstyledButton
+                onClick={() => onChange(i.q)}
+                aria-label={queueLabels[i.q]}
+                aria-current={queue === i.q ? 'page' : undefined}
+                data-queue={i.q}
+                className="rapport-queue-rail-item"
+                data-active={queue === i.q || undefined}
+              >
+                {i.icon}
+                {i.n !== undefined && i.n > 0 && (
+                  <Badge
+                    size="xs"
+                    circle={i.n < 10}
+                    variant={i.q === 'breaching' ? 'filled' : 'light'}
+                    color={i.q === 'breaching' ? 'red' : 'gray'}
+                    className="rapport-queue-rail-count"
+                  >
+                    {i.n > 99 ? '99+' : i.n}
+                  </Badge>
+                )}
+              </UnstyledButton>
+            </Tooltip>
+          );
+        })}
+      </Stack>
+    );
   return (
     <Stack gap={2} p="xs" component="nav" aria-label="Queues">
       {items.map((i) => (
         <NavLink
           key={i.q}
+          data-queue={i.q}
           label={queueLabels[i.q]}
           leftSection={i.icon}
           active={queue === i.q}
@@ -407,13 +441,7 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
   }, [ticket.id]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (
-        e.key === 'r' &&
-        !typingIn(e.target) &&
-        !e.ctrlKey &&
-        !e.metaKey &&
-        !document.querySelector('[role="dialog"]')
-      ) {
+      if (e.key === inboxKeys.reply.key && !ignoreKey(e)) {
         e.preventDefault();
         ref.current?.focus();
       }
@@ -470,7 +498,7 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
           ]}
         />
         <Text fz="xs" c="dimmed">
-          Press r to write
+          {inboxKeys.reply.label.join(' ')} to write · {inboxKeys.send.label.join(' ')} to send
         </Text>
       </Group>
       {collision && (
@@ -511,7 +539,7 @@ function Composer({ ticket, onSent }: { ticket: TicketDetail; onSent: () => void
           if (ticket.channel === 'chat' && mode === 'reply') typing.ping();
         }}
         onKeyDown={(e) => {
-          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !disabled) send.mutate({});
+          if (matches(e, inboxKeys.send) && !disabled) send.mutate({});
         }}
       />
       <ArticleSuggestions
@@ -676,7 +704,7 @@ function SlaPanel({ ticket }: { ticket: Ticket }) {
   );
 }
 
-function TicketView({ id }: { id: string }) {
+function TicketView({ id, details }: { id: string; details: DetailsPane }) {
   const qc = useQueryClient();
   const ticket = useTicket(id);
   const users = useAllUsers();
@@ -710,9 +738,9 @@ function TicketView({ id }: { id: string }) {
   });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (typingIn(e.target) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('[role="dialog"]')) return;
-      if (e.key === 'e') solve.mutate();
-      if (e.key === 'a') assignMe.mutate();
+      if (ignoreKey(e)) return;
+      if (e.key === inboxKeys.solve.key) solve.mutate();
+      if (e.key === inboxKeys.take.key) assignMe.mutate();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -724,11 +752,12 @@ function TicketView({ id }: { id: string }) {
   const authorName = (m: Message) =>
     m.direction === 'inbound' ? (ticket.data?.person?.displayName ?? 'Customer') : userName(m.authorId);
   return (
-    <Group align="stretch" gap={0} wrap="nowrap" h="100%">
-      <Stack gap="sm" p="md" style={{ flex: 1, minWidth: 0, overflow: 'auto' }}>
-        <Group justify="space-between" wrap="nowrap">
+    <Group align="stretch" gap={0} wrap="nowrap" h="100%" pos="relative">
+      <Stack gap={0} style={{ flex: 1, minWidth: 0 }} data-testid="conversation-pane">
+        <Group justify="space-between" wrap="nowrap" px="md" pt="md" pb="xs" gap="xs">
           <Box style={{ minWidth: 0 }}>
-            <Title order={3} fz="lg" style={{ overflowWrap: 'anywhere' }}>
+            {/* Two lines at most, so a long subject leaves the conversation its room; the whole of it on hover. */}
+            <Title order={3} fz="lg" lineClamp={2} title={t.subject} style={{ overflowWrap: 'anywhere' }}>
               {t.subject}
             </Title>
             <Group gap={6} mt={2}>
@@ -745,8 +774,8 @@ function TicketView({ id }: { id: string }) {
               )}
             </Group>
           </Box>
-          <Group gap="xs" wrap="nowrap">
-            <Tooltip label="Assign to me (a)">
+          <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
+            <Tooltip label={`Assign to me (${inboxKeys.take.label.join(' ')})`}>
               <Button
                 size="xs"
                 variant="default"
@@ -756,7 +785,7 @@ function TicketView({ id }: { id: string }) {
                 Take it
               </Button>
             </Tooltip>
-            <Tooltip label="Solve (e)">
+            <Tooltip label={`Solve (${inboxKeys.solve.label.join(' ')})`}>
               <Button
                 size="xs"
                 variant="light"
@@ -767,70 +796,100 @@ function TicketView({ id }: { id: string }) {
                 Solve
               </Button>
             </Tooltip>
+            <Tooltip label={details.shown ? 'Hide customer and ticket details' : 'Show customer and ticket details'}>
+              <ActionIcon
+                variant={details.shown ? 'light' : 'default'}
+                size={30}
+                onClick={details.toggle}
+                aria-label={details.shown ? 'Hide ticket details' : 'Show ticket details'}
+                aria-expanded={details.shown}
+                aria-controls="ticket-details"
+                data-testid="details-toggle"
+              >
+                {details.shown ? (
+                  <IconLayoutSidebarRightCollapse size={17} />
+                ) : (
+                  <IconLayoutSidebarRightExpand size={17} />
+                )}
+              </ActionIcon>
+            </Tooltip>
           </Group>
         </Group>
-        <Stack gap="sm">
-          <EarlierMessages key={t.id} ticket={t} authorName={authorName} />
-          {t.messages.map((m) => (
-            <MessageBubble key={m.id} m={m} authorName={authorName(m)} />
-          ))}
-          <div ref={bottom} />
-        </Stack>
-        {t.channel === 'chat' && <ChatPresence ticket={t} />}
-        {!t.mergedIntoId && <Composer ticket={t} onSent={refresh} />}
+        {/* The messages scroll; the composer stays in view below them (a short screen keeps the reply box visible). */}
+        <Box px="md" py="xs" style={{ flex: 1, minHeight: 0, overflowY: 'auto' }} data-testid="messages-pane">
+          <Stack gap="sm">
+            <EarlierMessages key={t.id} ticket={t} authorName={authorName} />
+            {t.messages.map((m) => (
+              <MessageBubble key={m.id} m={m} authorName={authorName(m)} />
+            ))}
+            {t.channel === 'chat' && <ChatPresence ticket={t} />}
+            <div ref={bottom} />
+          </Stack>
+        </Box>
+        {!t.mergedIntoId && (
+          <Box px="md" pb="md" pt="xs" style={{ flexShrink: 0, maxHeight: '60%', overflowY: 'auto' }}>
+            <Composer ticket={t} onSent={refresh} />
+          </Box>
+        )}
       </Stack>
-      <Box
-        w={260}
-        p="md"
-        style={{ borderLeft: '1px solid var(--mantine-color-default-border)', overflow: 'auto', flexShrink: 0 }}
-      >
-        <Stack gap="md">
-          <Box>
-            <Text fz="xs" fw={600} c="dimmed" tt="uppercase" mb={4}>
-              Customer
-            </Text>
-            {t.person ? (
-              <Stack gap={2}>
-                <Anchor component={Link} to={`/people/${t.person.id}`} fw={600}>
-                  {t.person.displayName}
-                </Anchor>
-                {t.person.emails.slice(0, 2).map((e) => (
-                  <Text key={e} fz="xs">
-                    {e}
-                  </Text>
-                ))}
-                {t.person.phones.slice(0, 1).map((p) => (
-                  <Text key={p} fz="xs">
-                    {p}
-                  </Text>
-                ))}
-                <Group gap={4}>
-                  <Badge size="xs" variant="light">
-                    {t.person.stage}
-                  </Badge>
-                  {t.person.tags.slice(0, 4).map((tag) => (
-                    <Badge key={tag} size="xs" variant="outline" color="gray">
-                      {tag}
-                    </Badge>
-                  ))}
-                </Group>
-              </Stack>
-            ) : (
-              <Text fz="xs" c="dimmed">
-                Unknown sender
+      {details.shown && (
+        <Box
+          id="ticket-details"
+          w={details.width}
+          p="md"
+          data-testid="ticket-details"
+          data-overlay={details.overlay || undefined}
+          className={details.overlay ? 'rapport-details-overlay' : undefined}
+          style={{ borderLeft: '1px solid var(--mantine-color-default-border)', overflow: 'auto', flexShrink: 0 }}
+        >
+          <Stack gap="md">
+            <Box>
+              <Text fz="xs" fw={600} c="dimmed" tt="uppercase" mb={4}>
+                Customer
               </Text>
-            )}
-          </Box>
-          <Box>
-            <Text fz="xs" fw={600} c="dimmed" tt="uppercase" mb={4}>
-              SLA
-            </Text>
-            <SlaPanel ticket={t} />
-          </Box>
-          <ChecklistPanel ticketId={t.id} />
-          <TicketFields ticket={t} onChanged={refresh} />
-        </Stack>
-      </Box>
+              {t.person ? (
+                <Stack gap={2}>
+                  <Anchor component={Link} to={`/people/${t.person.id}`} fw={600}>
+                    {t.person.displayName}
+                  </Anchor>
+                  {t.person.emails.slice(0, 2).map((e) => (
+                    <Text key={e} fz="xs">
+                      {e}
+                    </Text>
+                  ))}
+                  {t.person.phones.slice(0, 1).map((p) => (
+                    <Text key={p} fz="xs">
+                      {p}
+                    </Text>
+                  ))}
+                  <Group gap={4}>
+                    <Badge size="xs" variant="light">
+                      {t.person.stage}
+                    </Badge>
+                    {t.person.tags.slice(0, 4).map((tag) => (
+                      <Badge key={tag} size="xs" variant="outline" color="gray">
+                        {tag}
+                      </Badge>
+                    ))}
+                  </Group>
+                </Stack>
+              ) : (
+                <Text fz="xs" c="dimmed">
+                  Unknown sender
+                </Text>
+              )}
+            </Box>
+            <Box>
+              <Text fz="xs" fw={600} c="dimmed" tt="uppercase" mb={4}>
+                SLA
+              </Text>
+              <SlaPanel ticket={t} />
+            </Box>
+            <ChecklistPanel ticketId={t.id} />
+            <TicketFields ticket={t} onChanged={refresh} />
+          </Stack>
+        </Box>
+      )}
     </Group>
   );
 }
@@ -1012,6 +1071,38 @@ const shownFields = new Set([
   'call.recordingUrl',
 ]);
 
+type DetailsPreference = 'auto' | 'shown' | 'hidden';
+
+/** The ticket's right-hand pane (customer, SLA, checklist, fields) as the conversation shows it. */
+type DetailsPane = { shown: boolean; overlay: boolean; width: number; toggle: () => void };
+
+/** The conversation never gets narrower than this beside the details pane; below it the pane floats over it. */
+export const minConversationWidth = 360;
+/** Unless the agent chose, the details pane shows when the conversation keeps at least this much beside it. */
+export const comfortableConversationWidth = 480;
+
+/**
+ * Pane widths for the width the inbox has (the window less the console's navigation): queues as a named list from
+ * 1280 px (a 1512 px window), else as a rail of icons with counts; the ticket list between 272 and 340 px; the
+ * details pane shown when the conversation keeps a comfortable width beside it, or when the agent asked for it.
+ */
+export function inboxLayout(width: number, pref: DetailsPreference) {
+  const compactQueues = width < 1280;
+  const queues = compactQueues ? 56 : 232;
+  const list = Math.round(Math.min(340, Math.max(272, width * 0.26)));
+  const details = width >= 1500 ? 280 : 256;
+  const beside = width - queues - list - details;
+  const detailsShown = pref === 'auto' ? beside >= comfortableConversationWidth : pref === 'shown';
+  return {
+    compactQueues,
+    queues,
+    list,
+    details,
+    detailsShown,
+    detailsOverlay: detailsShown && beside < minConversationWidth,
+  };
+}
+
 export function InboxPage() {
   return (
     <LiveInboxProvider>
@@ -1035,12 +1126,25 @@ function Inbox() {
     setQueue(next);
     localStorage.setItem('rapport.inbox.queue', next);
   };
+  const { ref, width } = useElementSize<HTMLDivElement>();
+  const [detailsPref, setDetailsPref] = useLocalStorage<DetailsPreference>({
+    key: 'rapport.inbox.details',
+    defaultValue: 'auto',
+  });
+  // Before the first measurement: the window less the console's navigation.
+  const layout = inboxLayout(width || window.innerWidth - 232, detailsPref);
+  const details: DetailsPane = {
+    shown: layout.detailsShown,
+    overlay: layout.detailsOverlay,
+    width: layout.details,
+    toggle: () => setDetailsPref(layout.detailsShown ? 'hidden' : 'shown'),
+  };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (typingIn(e.target) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('[role="dialog"]')) return;
-      if (e.key !== 'j' && e.key !== 'k') return;
+      if (ignoreKey(e)) return;
+      if (e.key !== inboxKeys.next.key && e.key !== inboxKeys.previous.key) return;
       const i = rows.findIndex((r) => r.id === ticketId);
-      const next = e.key === 'j' ? rows[Math.min(rows.length - 1, i + 1)] : rows[Math.max(0, i - 1)];
+      const next = e.key === inboxKeys.next.key ? rows[Math.min(rows.length - 1, i + 1)] : rows[Math.max(0, i - 1)];
       if (next) navigate(`/inbox/${next.id}`);
     };
     window.addEventListener('keydown', onKey);
@@ -1048,23 +1152,53 @@ function Inbox() {
   }, [rows, ticketId, navigate]);
 
   return (
-    <Group align="stretch" gap={0} wrap="nowrap" h="calc(100vh - 52px)">
-      <Box w={210} style={{ borderRight: '1px solid var(--mantine-color-default-border)', flexShrink: 0 }}>
-        <Group justify="space-between" px="sm" pt="sm">
-          <Title order={2} fz="md">
-            Inbox
-          </Title>
-          {can('tickets:write') && (
-            <Tooltip label="New ticket (a call, a walk-in)">
-              <ActionIcon variant="light" onClick={() => setCreating(true)} aria-label="New ticket">
-                <IconPlus size={16} />
-              </ActionIcon>
-            </Tooltip>
-          )}
-        </Group>
-        <QueueNav queue={queue} onChange={changeQueue} />
+    <Group
+      ref={ref}
+      align="stretch"
+      gap={0}
+      wrap="nowrap"
+      h="calc(100vh - 52px)"
+      data-testid="inbox-page"
+      data-layout={layout.compactQueues ? 'compact' : 'wide'}
+    >
+      <Box
+        w={layout.queues}
+        style={{ borderRight: '1px solid var(--mantine-color-default-border)', flexShrink: 0, overflowY: 'auto' }}
+      >
+        {layout.compactQueues ? (
+          <Stack gap={4} align="center" pt="sm">
+            <VisuallyHidden>
+              <Title order={2}>Inbox</Title>
+            </VisuallyHidden>
+            {can('tickets:write') && (
+              <Tooltip label="New ticket (a call, a walk-in)" position="right">
+                <ActionIcon variant="light" onClick={() => setCreating(true)} aria-label="New ticket">
+                  <IconPlus size={16} />
+                </ActionIcon>
+              </Tooltip>
+            )}
+          </Stack>
+        ) : (
+          <Group justify="space-between" px="sm" pt="sm">
+            <Title order={2} fz="md">
+              Inbox
+            </Title>
+            {can('tickets:write') && (
+              <Tooltip label="New ticket (a call, a walk-in)">
+                <ActionIcon variant="light" onClick={() => setCreating(true)} aria-label="New ticket">
+                  <IconPlus size={16} />
+                </ActionIcon>
+              </Tooltip>
+            )}
+          </Group>
+        )}
+        <QueueNav queue={queue} onChange={changeQueue} compact={layout.compactQueues} />
       </Box>
-      <Box w={340} style={{ borderRight: '1px solid var(--mantine-color-default-border)', flexShrink: 0 }}>
+      <Box
+        w={layout.list}
+        style={{ borderRight: '1px solid var(--mantine-color-default-border)', flexShrink: 0 }}
+        data-testid="ticket-list-pane"
+      >
         <Box p="xs">
           <TextInput
             size="xs"
@@ -1074,8 +1208,13 @@ function Inbox() {
             value={q}
             onChange={(e) => setQ(e.currentTarget.value)}
           />
+          {layout.compactQueues && (
+            <Text fz="xs" fw={600} c="dimmed" mt={6} px={2} data-testid="current-queue">
+              {queueLabels[queue]}
+            </Text>
+          )}
         </Box>
-        <ScrollArea h="calc(100% - 46px)">
+        <ScrollArea h={layout.compactQueues ? 'calc(100% - 68px)' : 'calc(100% - 46px)'}>
           {list.isPending ? (
             <Loader m="md" size="sm" aria-label="Loading tickets" />
           ) : rows.length ? (
@@ -1091,12 +1230,12 @@ function Inbox() {
       </Box>
       <Box style={{ flex: 1, minWidth: 0 }}>
         {ticketId ? (
-          <TicketView id={ticketId} />
+          <TicketView id={ticketId} details={details} />
         ) : (
           <Empty
             icon={<IconInbox size={28} />}
             title="Pick a ticket"
-            description="Customer e-mails, live chats, calls and API messages land here. Use j and k to move, r to reply, e to solve, a to take a ticket. Add an e-mail channel in Settings → Channels to receive mail."
+            description={`Customer e-mails, live chats, calls and API messages land here. Use ${inboxKeys.next.label.join(' ')} and ${inboxKeys.previous.label.join(' ')} to move, ${inboxKeys.reply.label.join(' ')} to reply, ${inboxKeys.solve.label.join(' ')} to solve, ${inboxKeys.take.label.join(' ')} to take a ticket (? lists every key). Add an e-mail channel in Settings → Channels to receive mail.`}
           />
         )}
       </Box>
