@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -177,10 +178,18 @@ export async function createDb(opts: DbOptions): Promise<Database> {
   const dataDir = opts.dataDir ?? './data';
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) fs.mkdirSync(path.resolve(dataDir), { recursive: true });
-  const client = await PGlite.create(inMemory ? undefined : path.resolve(dataDir), {
-    extensions: { pg_trgm },
-    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
-  });
+  // One process per data directory: a second one would silently lose its writes (data-dir-lock.ts).
+  const release = inMemory ? () => undefined : lockDataDir(path.resolve(dataDir));
+  let client: PGlite;
+  try {
+    client = await PGlite.create(inMemory ? undefined : path.resolve(dataDir), {
+      extensions: { pg_trgm },
+      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
   await client.exec(`set pg_trgm.word_similarity_threshold = ${searchSimilarityThreshold}`);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
@@ -189,7 +198,13 @@ export async function createDb(opts: DbOptions): Promise<Database> {
     location: inMemory ? 'in memory' : path.resolve(dataDir),
     pglite: client,
     pool: null,
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        release();
+      }
+    },
   };
 }
 
