@@ -122,7 +122,8 @@ export const customerChurnScores = pgTable(
     lowering: jsonb('lowering').$type<ChurnReason[]>().notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.workspaceId, t.modelId, t.personId] }),
+    // Each scoring is a row: a model rescored (nightly, after imports) keeps its earlier scores as history.
+    primaryKey({ columns: [t.workspaceId, t.modelId, t.personId, t.scoredAt] }),
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
     foreignKey({
       columns: [t.workspaceId, t.modelId],

@@ -13,7 +13,7 @@ import { newId } from '../../db/ids.ts';
 import { people, subscriptions, tickets } from '../../db/schema/index.ts';
 import { prepareTable, trainChurnModel } from '../../domain/churn-model.ts';
 import { seededRandom } from '../../domain/customer-base-simulation.ts';
-import { churnFeatures, churnFeatureTable } from './churn.service.ts';
+import { churnFeatures, churnFeatureTable, rescoreChurn } from './churn.service.ts';
 
 const dayMs = 86_400_000;
 const now = Date.now();
@@ -170,6 +170,27 @@ describe.each(testEngines())('churn risk in the product (%s)', (engine) => {
       .json<{ data: Array<{ kind: string; status: string }> }>()
       .data.filter((m) => m.kind === 'churn');
     expect(churn.map((m) => m.status).sort()).toEqual(['current', 'superseded']);
+  });
+
+  it('rescoring with the same model (the nightly refit) keeps one current score per person and the earlier ones as history', async () => {
+    const counts = async () => {
+      const r = (await ctx.database.db.execute(
+        `select count(*) filter (where current)::int as current, count(distinct person_id)::int as people,
+           count(*)::int as total
+         from customer_churn_scores s join prediction_models m on m.workspace_id = s.workspace_id and m.id = s.model_id
+         where s.workspace_id = '${ws.workspace.id}' and m.status = 'current'`,
+      )) as unknown as { rows: Array<{ current: number; people: number; total: number }> };
+      return r.rows[0]!;
+    };
+    const before = await counts();
+    expect(before.current).toBeGreaterThan(0);
+    const first = await rescoreChurn(ctx.database.db, ws.workspace.id);
+    const second = await rescoreChurn(ctx.database.db, ws.workspace.id);
+    expect(first?.scored).toBe(before.current);
+    expect(second?.scored).toBe(before.current);
+    const after = await counts();
+    expect(after.current).toBe(before.people);
+    expect(after.total).toBe(before.total + 2 * before.current);
   });
 
   it('refuses a foreign file or a model needing columns Rapport does not have, with what is wrong', async () => {

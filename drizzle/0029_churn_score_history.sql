@@ -1,0 +1,2 @@
+ALTER TABLE "customer_churn_scores" DROP CONSTRAINT "customer_churn_scores_workspace_id_model_id_person_id_pk";--> statement-breakpoint
+ALTER TABLE "customer_churn_scores" ADD CONSTRAINT "customer_churn_scores_workspace_id_model_id_person_id_scored_at_pk" PRIMARY KEY("workspace_id","model_id","person_id","scored_at");
