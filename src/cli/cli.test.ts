@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from './main.ts';
+import { printCliError, runCli } from './main.ts';
 
 /** The CLI on its own embedded database, as an operator would use it. */
 describe('rapport CLI', () => {
@@ -74,7 +75,9 @@ describe('rapport CLI', () => {
     expect((await run('demo')).code).toBe(0);
     const ambiguous = await run('users', 'list');
     expect(ambiguous.code).toBe(1);
-    expect(ambiguous.err).toMatch(/--workspace <slug>/);
+    expect(ambiguous.err).toBe(
+      'error: There are several workspaces: say which with --workspace <slug> (acme-care, demo)',
+    );
     expect((await run('users', 'list', '--workspace', 'demo')).out).toMatch(/amara@northwind\.example/);
     expect((await run('demo')).err).toMatch(/already exists/);
     expect((await run('metrics', 'rebuild', '--workspace', 'demo')).out).toMatch(/rebuilt for 1 workspace in/);
@@ -96,6 +99,147 @@ describe('rapport CLI', () => {
     expect((await run('model', 'refit', '--workspace', 'demo', '--as-of', '2026-13-45')).err).toMatch(/not a date/);
     // Each command opens the embedded database and migrates, as an operator's would: slow on a busy machine.
   }, 180_000);
+
+  /** A refusal: exit code 1, exactly this on standard error, never a stack trace. */
+  async function refused(args: string[], message: string, env: Record<string, string> = {}): Promise<void> {
+    const before = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const r = await run(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toBe(message);
+      expect(r.err).not.toContain('    at ');
+    } finally {
+      process.env = before;
+    }
+  }
+
+  it('refuses bad input with one clear sentence and makes nothing (after the first test: acme-care and demo)', async () => {
+    await refused(
+      ['apikeys', 'revoke', 'nonsense', '--workspace', 'demo'],
+      'error: No such API key: "nonsense" (the ids are in `rapport apikeys list`)',
+    );
+    // The services refuse what the API refuses, so `init` and `users create` do too.
+    await refused(
+      ['init', '--workspace', 'Mars', '--email', 'a@mars.example', '--timezone', 'Mars/Olympus'],
+      'error: "Mars/Olympus" is not an IANA time zone (e.g. Europe/Paris)',
+    );
+    await refused(
+      ['init', '--workspace', 'Mars', '--email', 'notanemail'],
+      'error: "notanemail" is not an email address',
+    );
+    await refused(
+      ['init', '--workspace', '', '--email', 'a@mars.example'],
+      'error: The workspace name must not be empty',
+    );
+    await refused(
+      ['users', 'create', '--workspace', 'demo', '--email', 'not-an-email', '--name', 'X'],
+      'error: "not-an-email" is not an email address',
+    );
+    await refused(
+      ['users', 'create', '--workspace', 'demo', '--email', '', '--name', 'X'],
+      'error: The email must not be empty',
+    );
+    // The demos check the slug and the file before making a workspace.
+    await refused(
+      ['demo', '--slug', 'Bad Slug'],
+      'error: "Bad Slug" is not a slug: use lowercase letters, digits and dashes, at most 40 (e.g. "bad-slug")',
+    );
+    const notCdnow = path.join(dir, 'not-cdnow.csv');
+    fs.writeFileSync(notCdnow, 'a,b\n1,2\n');
+    await refused(
+      ['demo', 'cdnow', notCdnow, '--workspace', 'cdtest'],
+      `error: ${notCdnow} is not the CDNOW master log: its first line is "a,b", not "customer_id date number_of_cds dollar_value"`,
+    );
+    await refused(['demo', 'cdnow', dir, '--workspace', 'cdtest'], `error: ${dir} is a folder, not the CDNOW log`);
+    const slugs = await run('users', 'list', '--workspace', 'nope');
+    expect(slugs.err).toBe('error: No workspace with the slug "nope"');
+    await refused(
+      ['users', 'list'],
+      'error: There are several workspaces: say which with --workspace <slug> (acme-care, demo)',
+    );
+    // Files: a missing folder or a folder for --out, a folder to import, a bad --map: a sentence each.
+    const missing = path.join(dir, 'no-such-folder', 'x.csv');
+    const noFolder = `error: Cannot write ${missing}: the folder ${path.dirname(missing)} does not exist (create it first)`;
+    await refused(['export', 'people', '--workspace', 'demo', '--out', missing], noFolder);
+    await refused(['model', 'features', '--workspace', 'demo', '--out', missing], noFolder);
+    await refused(['export', 'people', '--workspace', 'demo', '--out', dir], `error: ${dir} is a folder, not a file`);
+    expect(fs.existsSync(path.dirname(missing))).toBe(false);
+    for (const args of [
+      ['import', 'people', dir, '--workspace', 'demo'],
+      ['import', 'people', notCdnow, '--workspace', 'demo', '--map', 'garbage'],
+    ]) {
+      const r = await run(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toMatch(/^error: /);
+      expect(r.err).not.toContain('    at ');
+      expect(r.err, args.join(' ')).toContain(
+        args.includes('garbage') ? '--map: "garbage" is not Header=field' : `${dir} is a folder, not a file`,
+      );
+      expect(r.err).not.toContain('RAPPORT_DEBUG');
+    }
+    // The environment: a data folder that is a file, a database that is not there.
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    await refused(
+      ['users', 'list'],
+      `error: The data folder ${file} is a file, not a folder: set RAPPORT_DATA_DIR to a folder`,
+      { RAPPORT_DATA_DIR: file },
+    );
+    await refused(
+      ['db', 'migrate'],
+      'error: Nothing accepts connections at 127.0.0.1:1 (connection refused). Check DATABASE_URL and that PostgreSQL is running there.',
+      { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x' },
+    );
+    // Nothing was made by any of these.
+    const list = await run('users', 'list', '--workspace', 'bad-slug');
+    expect(list.err).toBe('error: No workspace with the slug "bad-slug"');
+    expect((await run('users', 'list', '--workspace', 'cdtest')).err).toBe(
+      'error: No workspace with the slug "cdtest"',
+    );
+    expect((await run('users', 'list', '--workspace', 'acme-care')).out).not.toMatch(/mars|not-an-email/);
+  }, 180_000);
+
+  it('prints system errors as sentences, and other errors with the stack only under RAPPORT_DEBUG=1', () => {
+    const printed = (err: unknown, env: Record<string, string> = {}) => {
+      const lines: string[] = [];
+      const before = { ...process.env };
+      Object.assign(process.env, env);
+      const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+      try {
+        printCliError(err);
+      } finally {
+        spy.mockRestore();
+        process.env = before;
+      }
+      return lines.join('\n');
+    };
+    const sys = (message: string, props: Record<string, unknown>) => Object.assign(new Error(message), props);
+    expect(
+      printed(sys('listen EADDRINUSE', { code: 'EADDRINUSE', syscall: 'listen', address: '127.0.0.1', port: 3000 })),
+    ).toBe(
+      'error: The address 127.0.0.1:3000 is already in use: stop what listens there, or choose another port with --port (env PORT)',
+    );
+    expect(printed(sys('getaddrinfo ENOTFOUND 999.1.1.1', { code: 'ENOTFOUND', hostname: '999.1.1.1' }))).toBe(
+      'error: The host name "999.1.1.1" cannot be resolved to an address. Check HOST or --host.',
+    );
+    expect(printed(sys('EISDIR: illegal operation on a directory, read', { code: 'EISDIR', syscall: 'read' }))).toBe(
+      'error: A folder was given where a file is needed.',
+    );
+    expect(printed(sys('EACCES', { code: 'EACCES', syscall: 'open', path: '/root/x' }))).toBe(
+      'error: Permission denied: /root/x',
+    );
+    // Wrapped by a driver (as a database error wraps its cause), or one of several (connecting to localhost).
+    expect(
+      printed(
+        new AggregateError([sys('connect ECONNREFUSED', { code: 'ECONNREFUSED', address: '::1', port: 5432 })], ''),
+      ),
+    ).toBe('error: Nothing accepts connections at ::1:5432 (connection refused).');
+    const odd = new Error('something odd');
+    expect(printed(odd)).toBe('error: something odd\n(run again with RAPPORT_DEBUG=1 to see where it happened)');
+    const debug = printed(odd, { RAPPORT_DEBUG: '1' });
+    expect(debug.startsWith('error: something odd\nError: something odd\n    at ')).toBe(true);
+  });
 
   it('has --help on every command', async () => {
     for (const cmd of [
@@ -141,6 +285,37 @@ describe('the rapport launcher', () => {
     const bad = launch('frobnicate');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/unknown command 'frobnicate'/);
+  }, 60_000);
+
+  it('says, in one sentence and with exit code 1, that the port is in use', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-port-'));
+    const { DATABASE_URL: _postgres, ...embedded } = process.env;
+    try {
+      const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['bin/rapport.mjs', 'start', '--port', String(port)], {
+          cwd: root,
+          env: {
+            ...embedded,
+            RAPPORT_DATA_DIR: data,
+            RAPPORT_SMTP_PORT: 'off',
+            RAPPORT_JOBS: 'off',
+          },
+        });
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `error: The address 127.0.0.1:${port} is already in use: stop what listens there, or choose another port with --port (env PORT)\n`,
+      );
+    } finally {
+      server.close();
+      fs.rmSync(data, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('rebuilds its bundle when a source file is newer than it', () => {

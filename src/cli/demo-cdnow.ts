@@ -19,7 +19,12 @@ import {
   type PurchaseModelParams,
   type RefitOutcome,
 } from '../modules/predictions/predictions.service.ts';
-import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
+import { checkSlug } from '../modules/auth/auth.service.ts';
+import {
+  findWorkspaceBySlug,
+  removeWorkspace,
+  type WorkspaceRow,
+} from '../modules/workspaces/workspaces.repository.ts';
 import { demoPassword } from './demo.ts';
 import { importThroughPipeline } from './imports.ts';
 import { projectRoot } from '../paths.ts';
@@ -125,7 +130,14 @@ export async function importCdnow(
     throw opts.fail(
       `The CDNOW log is not at ${opts.file}. It is CDNOW_master.txt of the CDNOW data set (see ../shared/data/cdnow/SOURCE.md in the workplace); pass its path: rapport demo cdnow <file>`,
     );
-  let workspace = await findWorkspaceBySlug(d.db, opts.slug);
+  // The file and the slug are checked before anything is made: a refused run leaves no workspace behind.
+  if (!fs.statSync(opts.file).isFile()) throw opts.fail(`${opts.file} is a folder, not the CDNOW log`);
+  const first = firstLine(opts.file);
+  if (first.split(/\s+/).join(' ') !== cdnowHeader.join(' '))
+    throw opts.fail(
+      `${opts.file} is not the CDNOW master log: its first line is "${first.slice(0, 80)}", not "${cdnowHeader.join(' ')}"`,
+    );
+  let workspace = await findWorkspaceBySlug(d.db, checkSlug(opts.slug));
   let createdWorkspace = false;
   if (!workspace) {
     workspace = (
@@ -144,6 +156,7 @@ export async function importCdnow(
     createdWorkspace = true;
   }
   const open = (): Readable => fs.createReadStream(opts.file).pipe(cdnowToCsv());
+  const made = workspace;
   const imp = await importThroughPipeline(
     d,
     s,
@@ -158,8 +171,31 @@ export async function importCdnow(
       log: opts.log,
     },
     opts.fail,
-  );
+  ).catch(async (err: unknown) => {
+    // A workspace made by this run goes with a failed import, so that the same command can run again.
+    if (createdWorkspace) await removeWorkspace(d.db, made.id);
+    throw err;
+  });
   return { workspace, createdWorkspace, import: imp };
+}
+
+/** The first non-blank line of a file (of its first 64 KiB), trimmed. */
+function firstLine(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return (
+      buf
+        .subarray(0, n)
+        .toString('latin1')
+        .split('\n')
+        .map((l) => l.trim())
+        .find(Boolean) ?? ''
+    );
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../../test/app.ts';
 import { rowsOf } from '../db/client.ts';
 import { testEngines } from '../../test/db.ts';
+import { workspaceTables } from '../../test/workspace-rows.ts';
 import { userActor } from '../modules/auth/auth.service.ts';
 import { findUserByEmail } from '../modules/users/users.repository.ts';
 import { createDemoWorkspace } from './demo.ts';
@@ -207,4 +208,44 @@ describe.each(testEngines())('demo data on %s', (engine) => {
       [...times.slice(0, types.indexOf('person.created') + 1)].sort((a, b) => b - a),
     );
   }, 60_000);
+
+  it('refuses a bad slug before making anything, and removes a workspace whose filling failed', async () => {
+    const db = ctx.database.db;
+    const count = async () =>
+      rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from workspaces`))[0]?.n ?? 0;
+    const before = await count();
+    await expect(createDemoWorkspace(db, ctx.services, { slug: 'Bad Slug' })).rejects.toThrow(
+      '"Bad Slug" is not a slug: use lowercase letters, digits and dashes, at most 40 (e.g. "bad-slug")',
+    );
+    expect(await count()).toBe(before);
+
+    // Halfway: the team and some people are made, then something fails.
+    const slug = `half-${engine}`;
+    let made = '';
+    await expect(
+      createDemoWorkspace(db, ctx.services, {
+        slug,
+        fill: async (_db, services, workspace, owner) => {
+          made = workspace.id;
+          const actor = userActor(owner);
+          await services.users.create(actor, { email: 'x@half.example', name: 'X', role: 'agent' });
+          await services.people.create(actor, { firstName: 'Half', emails: ['half@half.example'] });
+          throw new Error('boom halfway');
+        },
+      }),
+    ).rejects.toThrow('boom halfway');
+    expect(await count()).toBe(before);
+    for (const table of await workspaceTables(db)) {
+      const left = rowsOf<{ n: number }>(
+        await db.execute(sql`select count(*)::int as n from ${sql.identifier(table)} where workspace_id = ${made}`),
+      );
+      expect(left[0]?.n, table).toBe(0);
+    }
+    // The same command again works.
+    const again = await createDemoWorkspace(db, ctx.services, {
+      slug,
+      fill: async (_db, _s, workspace) => ({ workspace }) as never,
+    });
+    expect(again.workspace.slug).toBe(slug);
+  });
 });

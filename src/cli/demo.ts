@@ -3,7 +3,13 @@ import { AppError } from '../errors.ts';
 import type { Role } from '../domain/permissions.ts';
 import type { Services } from '../services.ts';
 import { userActor } from '../modules/auth/auth.service.ts';
-import { findWorkspaceBySlug, type WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
+import { checkSlug } from '../modules/auth/auth.service.ts';
+import type { UserRow } from '../modules/users/users.repository.ts';
+import {
+  findWorkspaceBySlug,
+  removeWorkspace,
+  type WorkspaceRow,
+} from '../modules/workspaces/workspaces.repository.ts';
 import { createDemoCustomers, type DemoCustomerCounts } from './demo-customers.ts';
 import { createDemoDesk, type DemoDeskCounts } from './demo-desk.ts';
 import { createDemoKb, type DemoKbCounts } from './demo-kb.ts';
@@ -23,6 +29,15 @@ const demoTeam: Array<{ name: string; email: string; role: Role }> = [
   { name: 'Grace Mensah', email: 'grace@northwind.example', role: 'viewer' },
 ];
 
+export type DemoWorkspace = {
+  workspace: WorkspaceRow;
+  users: Array<{ email: string; role: Role }>;
+  password: string;
+  customers: DemoCustomerCounts;
+  desk: DemoDeskCounts;
+  kb: DemoKbCounts;
+};
+
 /**
  * A demo workspace with what exists so far: a team covering every role, an integration API key, ~300 customers and
  * ~40 companies with months of history (src/cli/demo-customers.ts), their orders, refunds and subscriptions over
@@ -32,15 +47,11 @@ const demoTeam: Array<{ name: string; email: string; role: Role }> = [
 export async function createDemoWorkspace(
   _db: Db,
   services: Services,
-  opts: { slug: string },
-): Promise<{
-  workspace: WorkspaceRow;
-  users: Array<{ email: string; role: Role }>;
-  password: string;
-  customers: DemoCustomerCounts;
-  desk: DemoDeskCounts;
-  kb: DemoKbCounts;
-}> {
+  /** fill: what goes into the new workspace (the demo's data; another in tests). */
+  opts: { slug: string; fill?: typeof fillDemoWorkspace },
+): Promise<DemoWorkspace> {
+  // Checked before anything is made: a refused slug leaves nothing behind.
+  checkSlug(opts.slug);
   if (await findWorkspaceBySlug(_db, opts.slug))
     throw new AppError(
       'conflict',
@@ -48,7 +59,7 @@ export async function createDemoWorkspace(
     );
   const [owner, ...rest] = demoTeam;
   if (!owner) throw new Error('demo team is empty');
-  const { workspace, user: ownerRow } = await services.auth.createWorkspace(
+  const made = await services.auth.createWorkspace(
     {
       workspaceName: 'Northwind Outfitters',
       slug: opts.slug,
@@ -59,6 +70,23 @@ export async function createDemoWorkspace(
     },
     { firstRunOnly: false },
   );
+  try {
+    return await (opts.fill ?? fillDemoWorkspace)(_db, services, made.workspace, made.user, rest);
+  } catch (err) {
+    // Half a demo is no demo: the workspace goes, so that the same command can run again.
+    await removeWorkspace(_db, made.workspace.id);
+    throw err;
+  }
+}
+
+export async function fillDemoWorkspace(
+  _db: Db,
+  services: Services,
+  workspace: WorkspaceRow,
+  ownerRow: UserRow,
+  rest: typeof demoTeam,
+): Promise<DemoWorkspace> {
+  const opts = { slug: workspace.slug };
   const ownerActor = userActor(ownerRow);
   for (const m of rest) await services.users.create(ownerActor, { ...m, password: demoPassword });
   const shopKey = await services.apiKeys.create(ownerActor, {

@@ -9,6 +9,7 @@ import { Option } from 'commander';
 import type { Database } from '../db/client.ts';
 import type { ImportEntity, ImportMatchOn } from '../db/schema/index.ts';
 import { systemActor } from '../domain/permissions.ts';
+import { AppError, isAppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { findResumableImport, listImportRows, type ImportRow } from '../modules/imports/imports.repository.ts';
 import { defaultBatchSize, runImport } from '../modules/imports/imports.service.ts';
@@ -34,7 +35,7 @@ export function parseMapOption(raw: string): Record<string, string | null> {
   for (const pair of raw.split(',')) {
     if (!pair.trim()) continue;
     const at = pair.lastIndexOf('=');
-    if (at <= 0) throw new Error(`--map: "${pair}" is not Header=field`);
+    if (at <= 0) throw new AppError('validation_failed', `--map: "${pair}" is not Header=field`);
     out[pair.slice(0, at).trim()] = pair.slice(at + 1).trim() || null;
   }
   return out;
@@ -83,12 +84,12 @@ export async function importThroughPipeline(
   if (row) {
     log(`Resuming import ${row.id} at row ${row.processedRows + 1} of ${row.totalRows}`);
   } else {
-    let desc = await s.imports.upload(actor, {
-      entity: o.entity,
-      matchOn: o.match,
-      fileName: o.fileName,
-      stream: o.open(),
-    });
+    let desc = await s.imports
+      .upload(actor, { entity: o.entity, matchOn: o.match, fileName: o.fileName, stream: o.open() })
+      .catch((err: unknown) => {
+        // A file refused outright (not text at all) is a message, not a stack trace.
+        throw isAppError(err) && err.status < 500 ? fail(`The file cannot be imported: ${err.message}`) : err;
+      });
     for (const w of desc.row.warnings) log(`warning: ${w}`);
     if (desc.row.problems.length)
       throw fail(`The file cannot be imported:\n${desc.row.problems.map((p) => `  ${p.message}`).join('\n')}`);
@@ -129,6 +130,9 @@ export async function importThroughPipeline(
   }
   const final = (await s.imports.get(actor, row.id)).row;
   if (final.status === 'failed') throw fail(`The import failed: ${final.lastError ?? 'unknown error'}`);
+  // Never a summary of a run that stopped half-way as if it had finished.
+  if (final.status !== 'done' && final.status !== 'dry_run_done')
+    throw fail(`The import stopped (${final.status.replace('_', ' ')}): ${final.lastError ?? 'unknown error'}`);
   return final;
 }
 
@@ -181,6 +185,7 @@ export function addImportCommands(program: Command, deps: Deps): void {
       .addOption(new Option('--batch-size <n>', 'rows per transaction').default(String(defaultBatchSize)).hideHelp())
       .action(async (file: string, o: ImportOptions) => {
         if (!fs.existsSync(file)) throw deps.fail(`No file ${file}`);
+        if (!fs.statSync(file).isFile()) throw deps.fail(`${file} is a folder, not a file`);
         await deps.withDb(async (d, s) => {
           const w = await deps.pickWorkspace(d, o.workspace);
           const final = await importThroughPipeline(

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { asc } from 'drizzle-orm';
-import { loadConfig } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
 import { createDb, type Database } from '../db/client.ts';
 import { runMigrations } from '../db/migrate.ts';
 import { workspaces } from '../db/schema/index.ts';
@@ -18,7 +19,7 @@ import { version } from '../http/app.ts';
 import { defaultCdnowFile, describeRefit, fitCdnowModels, importCdnow } from './demo-cdnow.ts';
 import { createDemoWorkspace, demoPassword } from './demo.ts';
 import { addImportCommands } from './imports.ts';
-import { addModelCommands, tableCsv } from './model.ts';
+import { addModelCommands, missingFolderMessage, outFileProblem, tableCsv } from './model.ts';
 import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
 import { refitPurchaseModels, type PurchaseModelParams } from '../modules/predictions/predictions.service.ts';
 import {
@@ -31,8 +32,15 @@ import { applyStageRules } from '../modules/predictions/stage-rules.ts';
 
 class CliError extends Error {}
 
+/** The embedded database's folder (RAPPORT_DATA_DIR) must be a folder, or not exist yet. */
+function checkDataDir(config: Config): void {
+  if (!config.databaseUrl && fs.existsSync(config.dataDir) && !fs.statSync(config.dataDir).isDirectory())
+    throw new CliError(`The data folder ${config.dataDir} is a file, not a folder: set RAPPORT_DATA_DIR to a folder`);
+}
+
 async function withDb<T>(fn: (database: Database, services: Services) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  checkDataDir(config);
   const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await runMigrations(database);
@@ -49,9 +57,14 @@ async function pickWorkspace(database: Database, slug: string | undefined): Prom
     if (!w) throw new CliError(`No workspace with the slug "${slug}"`);
     return w;
   }
-  const all = await database.db.select().from(workspaces).orderBy(asc(workspaces.createdAt)).limit(2);
+  const all = await database.db.select().from(workspaces).orderBy(asc(workspaces.createdAt)).limit(21);
   if (all.length === 0) throw new CliError('No workspace yet: run `rapport init` (or open the console) first');
-  if (all.length > 1) throw new CliError('There are several workspaces: say which with --workspace <slug>');
+  if (all.length > 1) {
+    const slugs = all.slice(0, 20).map((w) => w.slug);
+    throw new CliError(
+      `There are several workspaces: say which with --workspace <slug> (${slugs.join(', ')}${all.length > 20 ? ', …' : ''})`,
+    );
+  }
   return all[0] as WorkspaceRow;
 }
 
@@ -92,6 +105,7 @@ export function buildCli(): Command {
         ...(o.port ? { PORT: o.port } : {}),
         ...(o.host ? { HOST: o.host } : {}),
       });
+      checkDataDir(config);
       const server = await startServer(config, { handleSignals: true });
       const setup = await server.database.db.select({ id: workspaces.id }).from(workspaces).limit(1);
       console.log(
@@ -264,9 +278,12 @@ export function buildCli(): Command {
     .argument('<id>', 'key id (see apikeys list)')
     .option('--workspace <slug>', 'workspace slug (needed when there are several)')
     .action(async (id: string, o: { workspace?: string }) => {
+      // Key ids are UUIDs: anything else names no key (and would not reach the database as a query).
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id.trim()))
+        throw new CliError(`No such API key: "${id}" (the ids are in \`rapport apikeys list\`)`);
       await withDb(async (d, s) => {
         const w = await pickWorkspace(d, o.workspace);
-        const k = await s.apiKeys.revoke(systemActor(w.id), id);
+        const k = await s.apiKeys.revoke(systemActor(w.id), id.trim());
         console.log(`Revoked API key "${k.name}"`);
       });
     });
@@ -381,6 +398,7 @@ function addProductModelCommands(model: Command): void {
     .option('--out <file>', 'write here instead of to standard output')
     .action(async (o: { workspace?: string; out?: string }) => {
       await withDb(async (d) => {
+        if (o.out) checkOutFile(o.out);
         const w = await pickWorkspace(d, o.workspace);
         const t = churnFeatureTable(await churnFeatures(d.db, w.id));
         const text = tableCsv(t);
@@ -418,13 +436,117 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof CliError) console.error(`error: ${err.message}`);
-    else if (isAppError(err)) console.error(`error: ${err.message}`);
-    else if (err instanceof ListQueryError) console.error(`error: ${err.message}`);
-    else if (err instanceof Error && err.message.startsWith('Invalid configuration')) console.error(err.message);
-    else console.error(err);
+    printCliError(err);
     return 1;
   }
+}
+
+/** A Node system error (fs, net, dns): its code and what it was about. */
+type SystemError = Error & {
+  code: string;
+  syscall?: string;
+  path?: string;
+  dest?: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+};
+
+function isSystemError(err: unknown): err is SystemError {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z_]+$/.test(code);
+}
+
+/** The system error inside err: itself, a wrapped cause (database drivers), or the first of an AggregateError. */
+function systemErrorIn(err: unknown, depth = 0): SystemError | null {
+  if (depth > 4 || !(err instanceof Error)) return null;
+  if (isSystemError(err)) return err;
+  if (err instanceof AggregateError)
+    for (const e of err.errors as unknown[]) {
+      const found = systemErrorIn(e, depth + 1);
+      if (found) return found;
+    }
+  return systemErrorIn(err.cause, depth + 1);
+}
+
+/** Refuses an --out file whose folder is missing or that is a folder, before any work is done. */
+function checkOutFile(file: string): void {
+  const problem = outFileProblem(file);
+  if (problem) throw new CliError(problem);
+}
+
+/** A plain sentence for a Node system error, naming the file, port or host it was about. */
+function describeSystemError(e: SystemError): string {
+  const where = e.path ?? (e.address !== undefined ? `${e.address}${e.port !== undefined ? `:${e.port}` : ''}` : null);
+  const db = process.env.DATABASE_URL ? ' Check DATABASE_URL and that PostgreSQL is running there.' : '';
+  switch (e.code) {
+    case 'ENOENT':
+      if (!e.path) return 'A file or folder does not exist.';
+      if (e.syscall === 'open' && !fs.existsSync(path.dirname(path.resolve(e.path))))
+        return missingFolderMessage(e.path);
+      return `No such file or folder: ${e.path}`;
+    case 'EISDIR':
+      return e.path ? `${e.path} is a folder, not a file` : 'A folder was given where a file is needed.';
+    case 'ENOTDIR':
+      return e.path
+        ? `${e.path}: part of this path is a file, not a folder`
+        : 'A file was given where a folder is needed.';
+    case 'EACCES':
+    case 'EPERM':
+      if (e.syscall === 'listen' || e.syscall === 'bind')
+        return `Not allowed to listen on ${where ?? 'that port'}: ports below 1024 need privileges; choose another with --port (env PORT)`;
+      return `Permission denied${where ? `: ${where}` : ''}`;
+    case 'EEXIST':
+      if (e.path && e.syscall === 'mkdir') return `${e.path} is a file, so it cannot be used as a folder`;
+      return `${e.path ?? 'The file'} already exists`;
+    case 'ENOSPC':
+      return `No space left on the device${e.path ? ` (writing ${e.path})` : ''}`;
+    case 'EADDRINUSE':
+      return `The address ${where ?? ''} is already in use: stop what listens there, or choose another port with --port (env PORT)`;
+    case 'EADDRNOTAVAIL':
+      return `Cannot listen on ${where ?? 'that address'}: it is not an address of this machine (--host, env HOST)`;
+    case 'ECONNREFUSED':
+      return `Nothing accepts connections at ${where ?? 'that address'} (connection refused).${db}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `The host name "${e.hostname ?? where ?? ''}" cannot be resolved to an address.${process.env.DATABASE_URL ? ' Check DATABASE_URL, HOST and --host.' : ' Check HOST or --host.'}`;
+    case 'ETIMEDOUT':
+      return `No answer from ${where ?? 'the server'} (timed out).${db}`;
+    default:
+      return e.message;
+  }
+}
+
+/**
+ * The CLI's one error printer: a clear message on standard error, never a stack trace (unless RAPPORT_DEBUG=1).
+ * The CLI's and the services' own errors print their message (and the problems they list); Node's system errors a
+ * sentence naming the file, port or host; anything else its message, with a line on how to see the stack.
+ */
+export function printCliError(err: unknown): void {
+  const debug = process.env.RAPPORT_DEBUG === '1';
+  const sys = systemErrorIn(err);
+  if (err instanceof CliError || err instanceof ListQueryError) console.error(`error: ${err.message}`);
+  else if (isAppError(err)) {
+    console.error(`error: ${err.message}`);
+    const problems = (err.details as { problems?: unknown } | null)?.problems;
+    if (Array.isArray(problems) && problems.length > 1)
+      for (const p of problems as Array<{ message?: unknown; field?: unknown }>)
+        console.error(`  ${p.field ? `${String(p.field)}: ` : ''}${String(p.message ?? '')}`);
+  } else if (err instanceof Error && err.message.startsWith('Invalid configuration')) console.error(err.message);
+  else if (sys) console.error(`error: ${describeSystemError(sys)}`);
+  else {
+    // A database error's message is its statement; the reason is the driver's error inside it.
+    const cause =
+      err instanceof Error && err.name === 'DrizzleQueryError' && err.cause instanceof Error ? err.cause : null;
+    const message = cause
+      ? `the database refused a query: ${cause.message}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+    console.error(`error: ${message}`);
+    if (!debug) console.error('(run again with RAPPORT_DEBUG=1 to see where it happened)');
+  }
+  if (debug && err instanceof Error && err.stack) console.error(err.stack);
 }
 
 /** The command line as a program: runs argv's command and ends the process, except a running `start`. */

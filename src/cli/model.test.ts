@@ -73,6 +73,8 @@ describe.skipIf(!hasTelco && !inCi)('churn model on IBM Telco (train split, 5,63
 
   it('train writes a versioned model file; explain gives a customer’s probability and reasons in words', async () => {
     const file = path.join(dir, 'models', 'churn.json');
+    // Its folder must exist, as for every --out (a missing one is refused: "refuses an --out in a missing folder").
+    fs.mkdirSync(path.dirname(file));
     const t = await run('model', 'train', telco, '--label', 'Churn', '--out', file);
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
@@ -154,7 +156,7 @@ describe('rapport model: bad input', () => {
     );
     await refused(
       ['model', 'evaluate', file, '--label', 'Churn', '--folds', '11'],
-      /11 folds need at least 11 rows of each class; the smaller class has 10\. Use fewer --folds/,
+      /11 folds need at least 13 rows of each class \(each fold's model is calibrated on 11 folds of its own training rows\); the smaller class, Churn = Yes, has 10\. 10 rows allow at most 8 folds\. Use --folds 8, or add rows of the smaller class\./,
     );
     await refused(
       ['model', 'train', file, '--label', 'Churn', '--positive', 'yes'],
@@ -178,6 +180,55 @@ describe('rapport model: bad input', () => {
     );
     await refused(['model', 'evaluate', write('empty.csv', ''), '--label', 'Churn'], /The file is empty/);
   }, 120_000);
+
+  it('says how many rows the folds need, counted as the cross-validation uses them, and what to do', async () => {
+    // 4 positives (as the demo's subscribers): the counts once contradicted themselves ("5 folds … has 4",
+    // "4 folds … has 3", "3 folds … has 2"): the inner folds' counts were reported for the whole file.
+    const four = write(
+      'four.csv',
+      'id,tenure,churned\n' + Array.from({ length: 22 }, (_, i) => `p${i},${i},${i < 4 ? 'yes' : 'no'}`).join('\n'),
+    );
+    for (const [folds, need] of [
+      [5, 7],
+      [4, 6],
+      [3, 5],
+    ] as const)
+      await refused(
+        ['model', 'evaluate', four, '--label', 'churned', '--folds', String(folds)],
+        new RegExp(
+          `^error: ${folds} folds need at least ${need} rows of each class \\(each fold's model is calibrated on ${folds} folds of its own training rows\\); the smaller class, churned = yes, has 4\\. 4 rows allow at most 2 folds\\. Use --folds 2, or add rows of the smaller class\\.$`,
+        ),
+      );
+    const two = await run('model', 'evaluate', four, '--label', 'churned', '--folds', '2');
+    expect(two.code, two.err).toBe(0);
+    await refused(
+      [
+        'model',
+        'evaluate',
+        write('three.csv', 'x,c\n1,y\n2,y\n3,y\n4,n\n5,n\n6,n\n7,n\n'),
+        '--label',
+        'c',
+        '--positive',
+        'y',
+        '--folds',
+        '2',
+      ],
+      /the smaller class, c = y, has 3\. Even 2 folds need 4\. Add rows of the smaller class\./,
+    );
+  });
+
+  it('refuses an --out in a missing folder before training, as every --out does', async () => {
+    const out = path.join(dir, 'no-such-folder', 'm.json');
+    await refused(
+      ['model', 'train', good(), '--label', 'Churn', '--out', out],
+      new RegExp(`^error: Cannot write ${out}: the folder ${path.dirname(out)} does not exist \\(create it first\\)$`),
+    );
+    expect(fs.existsSync(path.dirname(out))).toBe(false);
+    await refused(
+      ['model', 'train', good(), '--label', 'Churn', '--out', dir],
+      new RegExp(`^error: ${dir} is a folder, not a file$`),
+    );
+  });
 
   it('refuses a model file that is not one, and a customer that is not there', async () => {
     const file = good();

@@ -77,6 +77,20 @@ export async function readCsvTable(file: string, fail: Deps['fail']): Promise<Cs
   return { columns, rows, lines };
 }
 
+/** Why a file cannot be written at `file` when its folder is missing, as every --out says it. */
+export function missingFolderMessage(file: string): string {
+  return `Cannot write ${file}: the folder ${path.dirname(path.resolve(file))} does not exist (create it first)`;
+}
+
+/** Why an --out file cannot be written (its folder missing, or it is a folder), or null: checked before any work. */
+export function outFileProblem(file: string): string | null {
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir)) return missingFolderMessage(file);
+  if (!fs.statSync(dir).isDirectory()) return `Cannot write ${file}: ${dir} is a file, not a folder`;
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) return `${file} is a folder, not a file`;
+  return null;
+}
+
 function sha256File(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
@@ -105,7 +119,9 @@ async function explained<T>(fail: Deps['fail'], fn: () => Promise<T> | T): Promi
         err.code === 'positive_ambiguous'
           ? ' Name it with --positive <value>.'
           : err.code === 'too_few_rows'
-            ? ' Use fewer --folds.'
+            ? err.mostFolds
+              ? ` Use --folds ${err.mostFolds}, or add rows of the smaller class.`
+              : ' Add rows of the smaller class.'
             : '';
       throw fail(err.message + hint);
     }
@@ -240,6 +256,9 @@ export function addModelCommands(program: Command, deps: Deps): Command {
     .option('--out <file>', 'where to write the model (default: <label>-model-<UTC time>.json here)')
     .action(async (file: string, o: DataOptions & { out?: string }) => {
       const t0 = performance.now();
+      // A missing folder is refused, as by every --out (export, model features), before the training.
+      const outProblem = o.out === undefined ? null : outFileProblem(o.out);
+      if (outProblem) throw deps.fail(outProblem);
       const { prepared } = await prepareFromFile(file, o, deps.fail);
       for (const line of describeData(file, prepared, describeColumns(prepared))) console.log(line);
       const sha256 = sha256File(file);
@@ -274,7 +293,6 @@ export function addModelCommands(program: Command, deps: Deps): Command {
       console.log('What moves the risk most (typical swing in log-odds across customers):');
       for (const d of modelDrivers(result).slice(0, 8)) console.log(`  ${d.column} (${d.swing.toFixed(2)}): ${d.text}`);
       const out = o.out ?? defaultModelPath(result.label.column, now);
-      fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
       fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
       console.log(
         `\nTrained in ${(durationMs / 1000).toFixed(1)} s. Wrote ${out} (${result.format} version ${result.formatVersion}).`,

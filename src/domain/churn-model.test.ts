@@ -16,6 +16,8 @@ import {
   type CellValue,
   type ChurnModel,
   type ModelTable,
+  mostFoldsFor,
+  rowsNeededForFolds,
 } from './churn-model.ts';
 import { sigmoid } from './logistic-regression.ts';
 import { cpuMs } from '../../test/cpu.ts';
@@ -433,5 +435,17 @@ describe('model files', () => {
       columns: good.columns.map((c) => (c.kind === 'categorical' ? { ...c, reference: 'Two year' } : c)),
     };
     expect(message(JSON.stringify(badReference))).toMatch(/reference is not its first level/);
+  });
+});
+
+describe('how many rows k folds need', () => {
+  it('counts the inner folds: each training part keeps k rows of each class', () => {
+    expect([2, 3, 4, 5, 11].map(rowsNeededForFolds)).toEqual([4, 5, 6, 7, 13]);
+    expect([3, 4, 6, 7, 10].map(mostFoldsFor)).toEqual([null, 2, 4, 5, 8]);
+    for (let k = 2; k <= 12; k++) {
+      const m = rowsNeededForFolds(k);
+      expect(m - Math.ceil(m / k)).toBeGreaterThanOrEqual(k);
+      expect(m - 1 - Math.ceil((m - 1) / k)).toBeLessThan(k);
+    }
   });
 });

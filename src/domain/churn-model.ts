@@ -65,10 +65,13 @@ export type ModelInputErrorCode =
 /** Input the model cannot work with, said in words (the CLI prints it; the API would answer 400). */
 export class ModelInputError extends Error {
   readonly code: ModelInputErrorCode;
-  constructor(code: ModelInputErrorCode, message: string) {
+  /** too_few_rows: the most folds the rows allow (null: not even 2). */
+  readonly mostFolds: number | null;
+  constructor(code: ModelInputErrorCode, message: string, opts: { mostFolds?: number | null } = {}) {
     super(message);
     this.name = 'ModelInputError';
     this.code = code;
+    this.mostFolds = opts.mostFolds ?? null;
   }
 }
 
@@ -644,6 +647,42 @@ function outOfFoldLogOdds(
   return scores;
 }
 
+/**
+ * The rows of each class that k-fold cross-validation of the method needs: each fold's model is calibrated on k inner
+ * folds of its own training part, which holds all but at most ⌈m/k⌉ of a class's m rows, so m − ⌈m/k⌉ ≥ k.
+ */
+export function rowsNeededForFolds(k: number): number {
+  let m = k;
+  while (m - Math.ceil(m / k) < k) m++;
+  return m;
+}
+
+/** The most folds a class of `rows` rows allows (null when not even 2 folds do). */
+export function mostFoldsFor(rows: number): number | null {
+  let most: number | null = null;
+  for (let k = 2; rowsNeededForFolds(k) <= rows; k++) most = k;
+  return most;
+}
+
+/** Refuses, with the real counts, folds the classes are too small for (the inner folds included). */
+function checkFoldsFit(prepared: PreparedTable, k: number): void {
+  if (!Number.isInteger(k) || k < 2) throw new ModelInputError('bad_folds', `The number of folds must be 2 or more.`);
+  const positives = prepared.outcomes.reduce((s, y) => s + y, 0);
+  const negatives = prepared.outcomes.length - positives;
+  const smaller = Math.min(positives, negatives);
+  const need = rowsNeededForFolds(k);
+  if (smaller >= need) return;
+  const { column, positive, negatives: others } = prepared.label;
+  const which = positives <= negatives ? `${column} = ${positive}` : `${column} = ${others.join(' or ')}`;
+  const most = mostFoldsFor(smaller);
+  throw new ModelInputError(
+    'too_few_rows',
+    `${k} folds need at least ${need} rows of each class (each fold's model is calibrated on ${k} folds of its own training rows); the smaller class, ${which}, has ${smaller}. ` +
+      (most ? `${smaller} rows allow at most ${most} folds.` : `Even 2 folds need ${rowsNeededForFolds(2)}.`),
+    { mostFolds: most },
+  );
+}
+
 type CalibratedPipeline = FittedPipeline & { calibration: PlattScaling };
 
 /** The pipeline on all these rows, calibrated by Platt scaling on out-of-fold log-odds from k folds of them. */
@@ -684,6 +723,7 @@ export function crossValidate(prepared: PreparedTable, opts: EvaluateOptions = {
   const seed = opts.seed ?? defaultSeed;
   const l2 = opts.l2 ?? defaultL2;
   const { names, outcomes } = prepared;
+  checkFoldsFit(prepared, k);
   const rows = parseRows(prepared.cells);
   const folds = stratifiedFolds(outcomes, k, seed);
   const probabilities = new Float64Array(rows.length);

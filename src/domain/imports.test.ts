@@ -6,6 +6,7 @@ import {
   compileMapping,
   consentTargetOf,
   describeCsvError,
+  nulCellProblems,
   parseConsentValue,
   splitFullName,
   suggestMapping,
@@ -263,6 +264,35 @@ describe('transformRow', () => {
       ok: false,
       problems: [{ field: 'firstName', message: 'a person needs at least a name, an email or a phone' }],
     });
+  });
+
+  it('takes a Rapport id (a UUID, lower-cased), which alone is enough for a row; anything else is refused', () => {
+    const byId = compileMapping({ id: 'id', name: 'fullName' }, ['id', 'name'], 'person');
+    const id = '01A2112D-DF2A-7492-8EBF-FCDA44794A31';
+    expect(transformRow([id, ''], byId, ctx)).toMatchObject({ ok: true, record: { id: id.toLowerCase() } });
+    expect(transformRow(['C-17', 'Ann'], byId, ctx)).toMatchObject({ ok: false, problems: [{ field: 'id' }] });
+    const company = compileMapping({ id: 'id', name: 'name' }, ['id', 'name'], 'company');
+    expect(transformRow([id, ''], company, ctx).ok).toBe(true);
+    expect(transformRow(['', ''], company, ctx).ok).toBe(false);
+    expect(suggestMapping(['id', 'name', 'domain'], 'company', [])).toEqual({
+      id: 'id',
+      name: 'name',
+      domain: 'domain',
+    });
+  });
+
+  it('names the mapped cells holding a NUL byte, by column, and passes over ignored columns', () => {
+    const cols = compileMapping({ a: 'firstName', b: null, c: 'emails' }, ['a', 'b', 'c'], 'person').columns;
+    expect(nulCellProblems(['Ann', 'x\0y', 'a@x.example'], cols, ['a', 'b', 'c'])).toEqual([]);
+    expect(
+      nulCellProblems(['An\0n', '', '\0'], cols, ['a', 'b', 'c']).map((p) => [
+        p.field,
+        p.message.replace(/, which.*/, ''),
+      ]),
+    ).toEqual([
+      ['firstName', 'column 1 ("a") holds a NUL byte (\\0) at character 3'],
+      ['emails', 'column 3 ("c") holds a NUL byte (\\0) at character 1'],
+    ]);
   });
 
   it('splits full names', () => {

@@ -31,7 +31,9 @@ type AddressField = (typeof addressFields)[number];
 /** Fields that several columns may fill (a work and a home email); every other field takes one column. */
 const multiColumnFields = new Set(['emails', 'phones', 'tags']);
 
+/** `id` is the record's Rapport id (the first column of an export): a row with one updates that record. */
 const personBuiltIns = [
+  'id',
   'firstName',
   'lastName',
   'fullName',
@@ -50,6 +52,7 @@ const personBuiltIns = [
 ];
 
 const companyBuiltIns = [
+  'id',
   'name',
   'domain',
   'industry',
@@ -273,6 +276,29 @@ export function compileMapping(mapping: ColumnMapping, headers: readonly string[
   return { entity, columns };
 }
 
+/**
+ * A NUL byte (\0) in a mapped cell of a text file refuses its row, with the column and where in the cell: text
+ * holds no NUL (PostgreSQL cannot store one), so it is damage — a truncated field, a binary paste — and stripping it
+ * would import a value nobody wrote. The other rows import. Cells of ignored columns are not looked at.
+ */
+export function nulCellProblems(
+  values: readonly string[],
+  columns: ReadonlyArray<{ index: number; target: string }>,
+  headers: readonly string[],
+): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const { index, target } of columns) {
+    const at = (values[index] ?? '').indexOf('\0');
+    if (at === -1) continue;
+    const header = headers[index];
+    problems.push({
+      field: target,
+      message: `column ${index + 1}${header ? ` ("${header}")` : ''} holds a NUL byte (\\0) at character ${at + 1}, which text cannot hold: the file is damaged there; fix the cell and import the row again`,
+    });
+  }
+  return problems;
+}
+
 export type ImportContext = {
   defs: readonly CustomFieldDef[];
   stages: readonly string[];
@@ -287,6 +313,8 @@ export type ConsentGrant = { channel: ConsentChannel; purpose: ConsentPurpose; s
 
 /** One valid row: only the fields the row fills (an empty cell leaves the stored value alone). */
 export type RowRecord = {
+  /** The Rapport id of the record the row updates (lower case). */
+  id?: string;
   firstName?: string;
   lastName?: string;
   name?: string;
@@ -347,6 +375,8 @@ export function splitFullName(raw: string): { firstName?: string; lastName?: str
   return { firstName: parts.slice(0, -1).join(' '), lastName: parts[parts.length - 1] as string };
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const limits: Record<string, number> = {
   firstName: 100,
   lastName: 100,
@@ -406,6 +436,14 @@ export function transformRow(values: readonly string[], m: CompiledMapping, ctx:
       continue;
     }
     switch (target) {
+      case 'id':
+        if (uuidPattern.test(raw)) rec.id = raw.toLowerCase();
+        else
+          problems.push({
+            field: 'id',
+            message: `"${raw}" is not a Rapport id (a UUID, as the id column of an export holds); if the column holds another system's ids, map it to externalId or ignore it`,
+          });
+        break;
       case 'firstName':
       case 'lastName':
       case 'name':
@@ -486,9 +524,10 @@ export function transformRow(values: readonly string[], m: CompiledMapping, ctx:
   if (rec.tags.length > 100) problems.push({ field: 'tags', message: 'at most 100 tags (as the API takes)' });
   if (m.entity === 'person') {
     if (company || companyDomain) rec.company = { name: company, domain: companyDomain, title: jobTitle };
-    if (!rec.firstName && !rec.lastName && !rec.emails.length && !rec.phones.length && !problems.length)
+    // A row naming its record by id updates it: what it leaves empty stays as it is.
+    if (!rec.id && !rec.firstName && !rec.lastName && !rec.emails.length && !rec.phones.length && !problems.length)
       problems.push({ field: 'firstName', message: 'a person needs at least a name, an email or a phone' });
-  } else if (!rec.name) problems.push({ field: 'name', message: 'a company needs a name' });
+  } else if (!rec.name && !rec.id) problems.push({ field: 'name', message: 'a company needs a name' });
   return problems.length ? { ok: false, problems } : { ok: true, record: rec };
 }
 

@@ -11,6 +11,8 @@ import {
   type Actor,
   type Role,
 } from '../../domain/permissions.ts';
+import { isTimeZone } from '../../domain/customers.ts';
+import { email as emailSchema } from '../users/users.schemas.ts';
 import { findApiKey, touchApiKey } from '../apikeys/apikeys.repository.ts';
 import { findActiveUsersByEmail, findUser, insertUser, updateUser, type UserRow } from '../users/users.repository.ts';
 import {
@@ -52,6 +54,46 @@ export type SignedIn = { actor: Actor; user: UserRow };
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/**
+ * An email address as stored (trimmed, lower case), or a validation error: the same rule as the API's schema
+ * (users.schemas.ts), so the CLI and the services refuse what the API refuses.
+ */
+export function validEmail(raw: string): string {
+  const email = normaliseEmail(raw);
+  if (!email) throw new AppError('validation_failed', 'The email must not be empty', { field: 'email' });
+  if (!emailSchema.safeParse(email).success)
+    throw new AppError('validation_failed', `"${raw.trim()}" is not an email address`, { field: 'email' });
+  return email;
+}
+
+/** A person's or a workspace's name, trimmed: 1 to 200 characters. */
+export function validName(raw: string, what: string, field: string): string {
+  const name = raw.trim();
+  if (!name) throw new AppError('validation_failed', `${what} must not be empty`, { field });
+  if (name.length > 200) throw new AppError('validation_failed', `${what} must have at most 200 characters`, { field });
+  return name;
+}
+
+/** A workspace slug as given: already lowercase letters, digits and single dashes (slugify's output), else refused. */
+export function checkSlug(slug: string): string {
+  if (slug !== slugify(slug) || !slug)
+    throw new AppError(
+      'validation_failed',
+      `"${slug}" is not a slug: use lowercase letters, digits and dashes, at most 40 (e.g. "${slugify(slug)}")`,
+      { field: 'slug' },
+    );
+  return slug;
+}
+
+/** An IANA time zone (e.g. Europe/Paris), else a validation error naming it. */
+export function checkTimeZone(tz: string): string {
+  if (!isTimeZone(tz))
+    throw new AppError('validation_failed', `"${tz}" is not an IANA time zone (e.g. Europe/Paris)`, {
+      field: 'timezone',
+    });
+  return tz;
 }
 
 export function slugify(name: string): string {
@@ -143,9 +185,14 @@ export function createAuthService(deps: { db: Db }) {
       input: NewWorkspaceInput,
       opts: { firstRunOnly: boolean },
     ): Promise<{ workspace: WorkspaceRow; user: UserRow }> {
+      // Everything checked before anything is written: the CLI, the first-run page and the API refuse the same input.
+      const workspaceName = validName(input.workspaceName, 'The workspace name', 'workspaceName');
+      const ownerName = validName(input.ownerName, "The owner's name", 'name');
+      const email = validEmail(input.ownerEmail);
+      const timezone = checkTimeZone(input.timezone ?? 'UTC');
+      if (input.slug !== undefined) checkSlug(input.slug);
       checkPasswordStrength(input.password);
       const passwordHash = await hashPassword(input.password);
-      const email = normaliseEmail(input.ownerEmail);
       return db.transaction(async (tx) => {
         if (opts.firstRunOnly) {
           // Serialise concurrent first-run attempts: only one can create the first workspace.
@@ -153,20 +200,20 @@ export function createAuthService(deps: { db: Db }) {
           if ((await countWorkspaces(tx)) > 0)
             throw new AppError('conflict', 'Rapport is already set up; sign in instead');
         }
-        const slug = input.slug ? slugify(input.slug) : await uniqueSlug(tx, slugify(input.workspaceName));
+        const slug = input.slug ?? (await uniqueSlug(tx, slugify(workspaceName)));
         if (input.slug && (await findWorkspaceBySlug(tx, slug)))
           throw new AppError('conflict', `A workspace with the slug "${slug}" already exists`, { field: 'slug' });
         const workspace = await insertWorkspace(tx, {
           id: newId(),
           slug,
-          name: input.workspaceName.trim(),
-          timezone: input.timezone ?? 'UTC',
+          name: workspaceName,
+          timezone,
         });
         const user = await insertUser(tx, {
           workspaceId: workspace.id,
           id: newId(),
           email,
-          name: input.ownerName.trim(),
+          name: ownerName,
           passwordHash,
           role: 'owner',
         });

@@ -4,6 +4,7 @@ import { bearer, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
 import { makeApiKey, makeUser, makeWorkspace, testPassword } from '../../../test/factories.ts';
 import { AppError } from '../../errors.ts';
+import { countWorkspaces } from '../workspaces/workspaces.repository.ts';
 
 function cookieOf(res: { headers: Record<string, unknown> }): string {
   const raw = res.headers['set-cookie'];
@@ -37,6 +38,41 @@ describe.each(testEngines())('first-run setup on %s', (engine) => {
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('conflict');
+  });
+
+  it('refuses an unknown time zone, a bad email, an empty name and a bad slug, and makes nothing', async () => {
+    const before = await countWorkspaces(ctx.database.db);
+    const body = { workspaceName: 'Mars Base', name: 'Ada', email: 'ada@mars.example', password: 'long-enough-pw' };
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/setup',
+      payload: { ...body, timezone: 'Mars/Olympus' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'validation_failed',
+      message: '"Mars/Olympus" is not an IANA time zone (e.g. Europe/Paris)',
+    });
+    // The service itself refuses, whoever calls it (the CLI's `rapport init`, the first-run page, the API).
+    const create = (over: Record<string, string>) =>
+      ctx.services.auth.createWorkspace(
+        { workspaceName: 'W', ownerName: 'O', ownerEmail: 'o@w.example', password: 'long-enough-pw', ...over },
+        { firstRunOnly: false },
+      );
+    await expect(create({ timezone: 'Mars/Olympus' })).rejects.toThrow(
+      '"Mars/Olympus" is not an IANA time zone (e.g. Europe/Paris)',
+    );
+    await expect(create({ ownerEmail: 'notanemail' })).rejects.toThrow('"notanemail" is not an email address');
+    await expect(create({ ownerEmail: ' ' })).rejects.toThrow('The email must not be empty');
+    await expect(create({ workspaceName: '  ' })).rejects.toThrow('The workspace name must not be empty');
+    await expect(create({ ownerName: '' })).rejects.toThrow("The owner's name must not be empty");
+    await expect(create({ slug: 'Bad Slug' })).rejects.toThrow(
+      '"Bad Slug" is not a slug: use lowercase letters, digits and dashes, at most 40 (e.g. "bad-slug")',
+    );
+    await expect(create({ timezone: 'Mars/Olympus' })).rejects.toBeInstanceOf(AppError);
+    expect(await countWorkspaces(ctx.database.db)).toBe(before);
+    const ok = await create({ timezone: 'Europe/Lisbon', slug: 'good-slug' });
+    expect(ok.workspace).toMatchObject({ slug: 'good-slug', timezone: 'Europe/Lisbon' });
   });
 
   it('refuses a short password with a clear message', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeCsvFormula, csvLine, unescapeCsvFormula } from '../../domain/csv-cells.ts';
-import { analyseFile, readRecords } from './csv-file.ts';
+import { analyseFile, readRecords, sniffBinary, sniffUtf16 } from './csv-file.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-csv-file-'));
 let n = 0;
@@ -87,5 +87,25 @@ describe('CSV cells against formulas (OWASP)', () => {
       expect(unescapeCsvFormula(written), value).toBe(value);
     }
     expect(csvLine(['=1', 'a,b', null, 3, '-4'])).toBe(`'=1,"a,b",,3,-4\r\n`);
+  });
+});
+
+describe('sniffUtf16 and sniffBinary', () => {
+  const csv = 'name,email\nAnn,ann@x.example\n';
+  it('tells UTF-16 without a byte-order mark by its zero bytes, and binary from text with a stray NUL', () => {
+    expect(sniffUtf16(Buffer.from(csv, 'utf16le'))).toBe('utf-16le');
+    expect(sniffUtf16(Buffer.from(csv, 'utf16le').swap16())).toBe('utf-16be');
+    expect(sniffUtf16(Buffer.from(csv))).toBeNull();
+    expect(sniffBinary(Buffer.from(csv))).toBeNull();
+    expect(sniffBinary(Buffer.from(`name,email\nA\0nn,ann@x.example\n${'Bob,bob@x.example\n'.repeat(5)}`))).toBeNull();
+    expect(sniffBinary(Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)))).toMatch(/it is binary/);
+    expect(sniffBinary(Buffer.from('PK\x03\x04rest', 'latin1'))).toMatch(/Excel workbook \(\.xlsx\)/);
+    expect(sniffBinary(Buffer.from('%PDF-1.7\n'))).toMatch(/PDF document/);
+  });
+
+  it('reads a UTF-16 file without a byte-order mark', async () => {
+    const f = path.join(dir, `f${n++}.csv`);
+    fs.writeFileSync(f, Buffer.from(csv, 'utf16le'));
+    expect(await analyseFile(f)).toMatchObject({ encoding: 'utf-16le', headers: ['name', 'email'], totalRows: 1 });
   });
 });

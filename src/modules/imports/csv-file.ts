@@ -40,11 +40,69 @@ export async function saveUpload(source: Readable, dest: string, maxBytes = maxU
   return { size, sha256: hash.digest('hex') };
 }
 
-export type Encoding = 'utf-8' | 'utf-16le' | 'windows-1252';
+export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
 /**
- * UTF-8 unless proven otherwise: a UTF-16 byte-order mark, or a byte sequence that is not UTF-8 anywhere in the
- * file (read in a stream). Such a file is most often Latin-1/Windows-1252 (Excel on Windows).
+ * UTF-16 without a byte-order mark, told by its zero bytes: text of a CSV is mostly ASCII (separators, digits,
+ * quotes), which UTF-16LE writes as the character then a zero byte and UTF-16BE the other way round. Of the first KB,
+ * at least a third of one side of the byte pairs is zero and (almost) none of the other.
+ */
+export function sniffUtf16(head: Uint8Array): 'utf-16le' | 'utf-16be' | null {
+  const pairs = Math.floor(Math.min(head.length, 1024) / 2);
+  if (pairs < 1) return null;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < pairs; i++) {
+    if (head[2 * i] === 0) evenZeros++;
+    if (head[2 * i + 1] === 0) oddZeros++;
+  }
+  if (oddZeros >= pairs / 3 && evenZeros <= pairs / 20) return 'utf-16le';
+  if (evenZeros >= pairs / 3 && oddZeros <= pairs / 20) return 'utf-16be';
+  return null;
+}
+
+const signatures: Array<{ bytes: number[]; what: string }> = [
+  { bytes: [0x50, 0x4b, 0x03, 0x04], what: 'an Excel workbook (.xlsx) or another zip archive' },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0], what: 'an Excel 97-2003 workbook (.xls)' },
+  { bytes: [0x25, 0x50, 0x44, 0x46], what: 'a PDF document' },
+  { bytes: [0x1f, 0x8b], what: 'a gzip archive' },
+  { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image' },
+  { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image' },
+];
+
+/**
+ * Why the start of a file says it is not text at all, or null. A known signature (zip/xlsx, xls, PDF, gzip, images)
+ * names what it is; otherwise a file that is not UTF-16 and has NUL bytes is binary when more than 5% of its first
+ * bytes are control characters (other than tab, CR, LF and form feed). A text file with a stray NUL in a cell is
+ * not binary: that row is refused when the file is imported (`nulCellProblems`).
+ */
+export function sniffBinary(head: Uint8Array): string | null {
+  for (const s of signatures)
+    if (head.length >= s.bytes.length && s.bytes.every((b, i) => head[i] === b))
+      return `The file is not a CSV: it looks like ${s.what}. Save it as "CSV UTF-8" and upload that.`;
+  if (!head.includes(0)) return null;
+  let controls = 0;
+  for (const b of head) if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) controls++;
+  if (controls <= head.length / 20) return null;
+  return 'The file is not a CSV: it is binary (it has NUL bytes and other control characters that text does not). Save it as "CSV UTF-8" and upload that.';
+}
+
+/** The first `bytes` of a file. */
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const fd = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fd.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fd.close();
+  }
+}
+
+/**
+ * UTF-8 unless proven otherwise: a UTF-16 byte-order mark, or the zero bytes of UTF-16 without one (`sniffUtf16`),
+ * or a byte sequence that is not UTF-8 anywhere in the file (read in a stream). Such a file is most often
+ * Latin-1/Windows-1252 (Excel on Windows).
  */
 export async function detectEncoding(file: string): Promise<{ encoding: Encoding; badLine: number | null }> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -54,6 +112,9 @@ export async function detectEncoding(file: string): Promise<{ encoding: Encoding
     if (first) {
       first = false;
       if (chunk[0] === 0xff && chunk[1] === 0xfe) return { encoding: 'utf-16le', badLine: null };
+      if (chunk[0] === 0xfe && chunk[1] === 0xff) return { encoding: 'utf-16be', badLine: null };
+      const utf16 = sniffUtf16(chunk);
+      if (utf16) return { encoding: utf16, badLine: null };
     }
     try {
       decoder.decode(chunk, { stream: true });
@@ -223,6 +284,8 @@ export type FileAnalysis = {
   totalRows: number;
   warnings: string[];
   problems: ImportFileProblem[];
+  /** Set when the file is not text at all (a workbook, an image, binary data): nothing of it is worth keeping. */
+  binary?: string;
 };
 
 function headerOf(line: string, delimiter: string): string[] {
@@ -243,6 +306,27 @@ function isCsvError(e: unknown): e is CsvError {
  * unreadable (bad quoting, an over-long row, no rows). Never throws for a bad file: problems are the report.
  */
 export async function analyseFile(file: string): Promise<FileAnalysis> {
+  const out = await analyse(file);
+  // Nothing with a NUL reaches the database (PostgreSQL text cannot hold one): header names lose theirs, and a
+  // problem quoting the file shows U+FFFD instead.
+  if (out.headers.some((h) => h.includes('\0'))) {
+    out.headers = uniqueHeaders(out.headers.map((h) => h.replaceAll('\0', '')));
+    out.warnings.push('The header row has NUL bytes (\\0); they were left out of the column names.');
+  }
+  out.problems = out.problems.map((p) => ({
+    ...p,
+    message: withoutNul(p.message),
+    ...(typeof p.column === 'string' ? { column: withoutNul(p.column) } : {}),
+  }));
+  return out;
+}
+
+/** A NUL byte, which PostgreSQL text cannot hold, shown as U+FFFD (the replacement character). */
+export function withoutNul(s: string): string {
+  return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
+}
+
+async function analyse(file: string): Promise<FileAnalysis> {
   const out: FileAnalysis = {
     encoding: 'utf-8',
     delimiter: ',',
@@ -256,13 +340,23 @@ export async function analyseFile(file: string): Promise<FileAnalysis> {
     out.problems.push({ code: 'empty', message: 'The file is empty.' });
     return out;
   }
+  // UTF-16 (with a byte-order mark, or told by its zero bytes) has NULs of its own: it is text.
+  const start = await readHead(file, 64 * 1024);
+  const bom16 = (start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff);
+  const binary = bom16 || sniffUtf16(start) ? null : sniffBinary(start);
+  if (binary) {
+    out.binary = binary;
+    out.problems.push({ code: 'binary', message: binary });
+    return out;
+  }
   const enc = await detectEncoding(file);
   out.encoding = enc.encoding;
   if (enc.encoding === 'windows-1252')
     out.warnings.push(
       `The file is not UTF-8 (the first non-UTF-8 byte is on line ${enc.badLine ?? '?'}); it was read as Windows-1252 (Latin-1). Check accented letters in the dry run, or save the file as "CSV UTF-8" and upload it again.`,
     );
-  if (enc.encoding === 'utf-16le') out.warnings.push('The file is UTF-16; it was read as such.');
+  if (enc.encoding === 'utf-16le' || enc.encoding === 'utf-16be')
+    out.warnings.push(`The file is ${enc.encoding === 'utf-16le' ? 'UTF-16LE' : 'UTF-16BE'}; it was read as such.`);
   const head = await firstLine(file, enc.encoding);
   out.delimiter = sniffDelimiter(head);
   try {

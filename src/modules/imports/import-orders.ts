@@ -9,6 +9,7 @@ import { newId } from '../../db/ids.ts';
 import type { ImportMode } from '../../db/schema/index.ts';
 import { applyRefund, fromMinorUnits, statusAfterRefunds, type OrderStatus } from '../../domain/commerce.ts';
 import { buildSearchText, personDisplayName, type FieldProblem } from '../../domain/customers.ts';
+import { nulCellProblems } from '../../domain/imports.ts';
 import {
   buildOrder,
   transformOrderRow,
@@ -91,8 +92,9 @@ export function groupOrderRows(run: OrderRun, items: readonly OrderItem[]): Orde
   let current: OrderGroup | null = null;
   const keyAt = orderKeyIndex(run.columns);
   for (const it of items) {
-    const r = transformOrderRow(it.values, run.columns, run.rowContext);
-    const item: ReadItem = r.ok ? { ...it, rec: r.record } : { ...it, problems: r.problems };
+    const nul = nulCellProblems(it.values, run.columns, run.imp.headers);
+    const r = nul.length ? null : transformOrderRow(it.values, run.columns, run.rowContext);
+    const item: ReadItem = r?.ok ? { ...it, rec: r.record } : { ...it, problems: r ? r.problems : nul };
     const key = keyAt === undefined ? '' : (it.values[keyAt] ?? '').trim();
     if (key && current && current.key === key) {
       current.items.push(item);

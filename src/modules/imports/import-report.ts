@@ -87,3 +87,26 @@ export function reportCsv(
   }
   return Readable.from(generate());
 }
+
+/**
+ * Why a company row matched on a domain that several companies have is refused, as a person row on a shared e-mail
+ * address is: the file cannot say which one it means, and updating the oldest would be a guess. The details name
+ * them (`companyIds`, oldest first).
+ */
+export function ambiguousDomainRejection(
+  domain: string,
+  companies: readonly { id: string }[],
+): { problem: FieldProblem; details: Record<string, unknown> } {
+  return {
+    problem: {
+      field: 'domain',
+      message: `${companies.length} companies have the domain ${domain}, so the row cannot say which one it means: merge them first`,
+    },
+    details: {
+      reason: 'ambiguous_match',
+      field: 'domain',
+      value: domain,
+      companyIds: companies.slice(0, 20).map((c) => c.id),
+    },
+  };
+}

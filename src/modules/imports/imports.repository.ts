@@ -148,8 +148,22 @@ export async function analyzeImportTables(db: DbOrTx, entity: ImportEntity): Pro
   return plannedRows(db, entity);
 }
 
+/** A value with every NUL byte in its strings shown as U+FFFD: PostgreSQL text and jsonb cannot hold one. */
+function withoutNuls<T>(v: T): T {
+  if (typeof v === 'string') return (v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v) as T;
+  if (Array.isArray(v)) return v.map(withoutNuls) as T;
+  if (v && typeof v === 'object' && !(v instanceof Date))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [withoutNuls(k), withoutNuls(x)])) as T;
+  return v;
+}
+
+/** A report row quotes the file (a rejected row's cells): a NUL in the file must not fail the batch's insert. */
 export async function insertImportRows(tx: DbOrTx, rows: readonly ImportRowInsert[]): Promise<void> {
-  for (const part of slices(rows, 2000)) await tx.insert(importRows).values(part).onConflictDoNothing();
+  for (const part of slices(rows, 2000))
+    await tx
+      .insert(importRows)
+      .values(part.map((r) => (r.action === 'reject' ? withoutNuls(r) : r)))
+      .onConflictDoNothing();
 }
 
 export async function deleteImportRows(db: DbOrTx, workspaceId: string, id: string, mode: ImportMode): Promise<void> {
@@ -233,6 +247,28 @@ export async function findPeopleByExternalIds(
     .select()
     .from(people)
     .where(and(eq(people.workspaceId, workspaceId), inArray(people.externalId, [...ids])));
+}
+
+/** The people of the workspace with these ids (a row of the file naming its record by Rapport id). */
+export async function findPeopleByIds(db: DbOrTx, workspaceId: string, ids: readonly string[]): Promise<PersonRow[]> {
+  if (!ids.length) return [];
+  return db
+    .select()
+    .from(people)
+    .where(and(eq(people.workspaceId, workspaceId), inArray(people.id, [...new Set(ids)])));
+}
+
+/** The companies of the workspace with these ids. */
+export async function findCompaniesByIds(
+  db: DbOrTx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<CompanyRow[]> {
+  if (!ids.length) return [];
+  return db
+    .select()
+    .from(companies)
+    .where(and(eq(companies.workspaceId, workspaceId), inArray(companies.id, [...new Set(ids)])));
 }
 
 export async function insertPeople(tx: DbOrTx, rows: readonly PersonInsert[]): Promise<void> {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { inTurn, type Db, type DbOrTx } from '../../db/client.ts';
@@ -18,6 +19,7 @@ import {
   describeCsvError,
   importTargets,
   matchKeys,
+  nulCellProblems,
   rowSummary,
   transformRow,
   unionList,
@@ -40,8 +42,22 @@ import { actorRef, workspaceStages } from '../people/people.service.ts';
 import { findWorkspace } from '../workspaces/workspaces.repository.ts';
 import { defaultImportCurrency } from '../../domain/order-imports.ts';
 import { refitJobName } from '../predictions/predictions.job-name.ts';
-import { analyseFile, maxRecordChars, readRecords, saveUpload, type CsvReadError, type Encoding } from './csv-file.ts';
-import { ambiguousEmailRejection, isListed, listedThroughRow, reportCsv } from './import-report.ts';
+import {
+  analyseFile,
+  maxRecordChars,
+  readRecords,
+  saveUpload,
+  withoutNul,
+  type CsvReadError,
+  type Encoding,
+} from './csv-file.ts';
+import {
+  ambiguousDomainRejection,
+  ambiguousEmailRejection,
+  isListed,
+  listedThroughRow,
+  reportCsv,
+} from './import-report.ts';
 import {
   flushOrders,
   groupOrderRows,
@@ -57,8 +73,10 @@ import {
   dryRunCreatedKeys,
   findCompaniesForImport,
   findImport,
+  findCompaniesByIds,
   findPeopleByAnyEmail,
   findPeopleByExternalIds,
+  findPeopleByIds,
   insertCompanies,
   insertConsentRecords,
   insertImport,
@@ -144,6 +162,75 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
     return imp;
   }
 
+  /** The second half of `upload`, once the file is on disk. */
+  async function analyseAndStore(
+    actor: Actor,
+    input: {
+      entity: ImportEntity;
+      matchOn?: ImportMatchOn | undefined;
+      fileName: string;
+      id: string;
+      filePath: string;
+      saved: { size: number; sha256: string };
+    },
+  ): Promise<ImportDescription> {
+    const { id, filePath, saved } = input;
+    const analysis = await analyseFile(filePath);
+    // Not text at all (a workbook, an image, binary data): refused outright, nothing stored.
+    if (analysis.binary)
+      throw new AppError('validation_failed', analysis.binary, {
+        problems: [{ field: 'file', message: analysis.binary }],
+      });
+    const defs = await fieldDefs(db, actor.workspaceId, input.entity);
+    const mapping = analysis.headers.length ? suggestMapping(analysis.headers, input.entity, defs) : {};
+    const mapped = new Set(Object.values(mapping));
+    const matchOn: ImportMatchOn =
+      input.matchOn ??
+      (input.entity === 'order'
+        ? 'externalId'
+        : input.entity === 'person'
+          ? mapped.has('emails')
+            ? 'email'
+            : mapped.has('externalId')
+              ? 'externalId'
+              : 'none'
+          : mapped.has('domain')
+            ? 'domain'
+            : mapped.has('externalId')
+              ? 'externalId'
+              : 'none');
+    const imp = await db.transaction(async (tx) => {
+      const row = await insertImport(tx, {
+        workspaceId: actor.workspaceId,
+        id,
+        entity: input.entity,
+        status: analysis.problems.length ? 'invalid' : 'ready',
+        fileName: input.fileName.slice(0, 255) || 'upload.csv',
+        filePath,
+        fileSize: saved.size,
+        fileSha256: saved.sha256,
+        encoding: analysis.encoding,
+        delimiter: analysis.delimiter,
+        headers: analysis.headers,
+        mapping,
+        matchOn,
+        warnings: analysis.warnings,
+        problems: analysis.problems,
+        totalRows: analysis.totalRows,
+        actorType: actor.kind,
+        actorId: actorRef(actor),
+      });
+      await appendEvent(tx, actor, {
+        type: 'import.created',
+        subjectType: 'import',
+        subjectId: id,
+        payload: { entity: input.entity, fileName: row.fileName, rows: row.totalRows, status: row.status },
+      });
+      return row;
+    });
+    return describe(imp);
+  }
+
   const service = {
     /** Stores the file under the data directory, reads it once (encoding, header, rows), suggests a mapping. */
     async upload(
@@ -154,55 +241,13 @@ export function createImportsService(deps: { db: Db; dataDir: string; onEnqueue?
       const id = newId();
       const filePath = path.join(deps.dataDir, 'imports', actor.workspaceId, `${id}.csv`);
       const saved = await saveUpload(input.stream, filePath);
-      const analysis = await analyseFile(filePath);
-      const defs = await fieldDefs(db, actor.workspaceId, input.entity);
-      const mapping = analysis.headers.length ? suggestMapping(analysis.headers, input.entity, defs) : {};
-      const mapped = new Set(Object.values(mapping));
-      const matchOn: ImportMatchOn =
-        input.matchOn ??
-        (input.entity === 'order'
-          ? 'externalId'
-          : input.entity === 'person'
-            ? mapped.has('emails')
-              ? 'email'
-              : mapped.has('externalId')
-                ? 'externalId'
-                : 'none'
-            : mapped.has('domain')
-              ? 'domain'
-              : mapped.has('externalId')
-                ? 'externalId'
-                : 'none');
-      const imp = await db.transaction(async (tx) => {
-        const row = await insertImport(tx, {
-          workspaceId: actor.workspaceId,
-          id,
-          entity: input.entity,
-          status: analysis.problems.length ? 'invalid' : 'ready',
-          fileName: input.fileName.slice(0, 255) || 'upload.csv',
-          filePath,
-          fileSize: saved.size,
-          fileSha256: saved.sha256,
-          encoding: analysis.encoding,
-          delimiter: analysis.delimiter,
-          headers: analysis.headers,
-          mapping,
-          matchOn,
-          warnings: analysis.warnings,
-          problems: analysis.problems,
-          totalRows: analysis.totalRows,
-          actorType: actor.kind,
-          actorId: actorRef(actor),
-        });
-        await appendEvent(tx, actor, {
-          type: 'import.created',
-          subjectType: 'import',
-          subjectId: id,
-          payload: { entity: input.entity, fileName: row.fileName, rows: row.totalRows, status: row.status },
-        });
-        return row;
-      });
-      return describe(imp);
+      try {
+        return await analyseAndStore(actor, { ...input, id, filePath, saved });
+      } catch (err) {
+        // No copy of a file without its import row: a refused or failed upload leaves nothing behind.
+        fs.rmSync(filePath, { force: true });
+        throw err;
+      }
     },
 
     async get(actor: Actor, id: string): Promise<ImportDescription> {
@@ -488,7 +533,7 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
     const fileGone = err instanceof Error && 'code' in err && (err as { code?: unknown }).code === 'ENOENT';
     const final = opts.finalAttempt || fileGone || csv !== null;
     await updateImport(db, workspaceId, importId, {
-      lastError: fileGone ? 'The uploaded file is gone from the data directory' : message,
+      lastError: fileGone ? 'The uploaded file is gone from the data directory' : withoutNul(message).slice(0, 2000),
       ...(final ? { status: 'failed' as const, finishedAt: new Date() } : {}),
     }).catch(() => undefined);
     if (!final) throw err;
@@ -557,6 +602,11 @@ async function prepareBatch(run: Run, items: Item[]): Promise<Prepared[]> {
       };
       continue;
     }
+    const nul = nulCellProblems(it.values, run.compiled.columns, imp.headers);
+    if (nul.length) {
+      out[i] = { it, problems: nul };
+      continue;
+    }
     const r = transformRow(it.values, run.compiled, run.ctx);
     out[i] = r.ok ? { it, rec: r.record, keys: matchKeys(r.record, imp.matchOn) } : { it, problems: r.problems };
   }
@@ -614,7 +664,11 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
         continue;
       }
       // Rows of one group must not share a key: a later row then sees the earlier one as existing.
-      const all = [...p.keys.map((k) => `k:${k}`), ...(p.rec.externalId ? [`x:${p.rec.externalId}`] : [])];
+      const all = [
+        ...p.keys.map((k) => `k:${k}`),
+        ...(p.rec.externalId ? [`x:${p.rec.externalId}`] : []),
+        ...(p.rec.id ? [`i:${p.rec.id}`] : []),
+      ];
       if (all.some((k) => groupKeys.has(k))) await flush();
       for (const k of all) groupKeys.add(k);
       group.push({ ...p.it, rec: p.rec, keys: p.keys });
@@ -628,6 +682,14 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
 }
 
 type Reject = (it: Item, problems: FieldProblem[], extra?: Record<string, unknown>) => void;
+
+/** A row's Rapport id that is no record of this workspace: refused, never a new record with that id. */
+function notARecord(entity: 'person' | 'company', id: string): FieldProblem {
+  return {
+    field: 'id',
+    message: `${id} is not the id of a ${entity} of this workspace (deleted, merged or from another workspace); to import the row as a new ${entity}, map the id column to nothing`,
+  };
+}
 
 function reportRow(run: Run, it: Valid, action: ImportRowInsert['action'], recordId: string | null, details = {}) {
   return {
@@ -656,11 +718,14 @@ async function flushPeople(
   const { imp, actor, ctx } = run;
   const ws = imp.workspaceId;
   const dry = run.mode === 'dry_run';
-  const emails = imp.matchOn === 'email' ? group.flatMap((g) => g.rec.emails) : [];
+  // A row with a Rapport id is matched by it alone; the others by the import's key.
+  const emails = imp.matchOn === 'email' ? group.flatMap((g) => (g.rec.id ? [] : g.rec.emails)) : [];
   const extIds = group.map((g) => g.rec.externalId).filter((x): x is string => Boolean(x));
-  const [byEmailRows, byExtRows, dryCreated] = await inTurn([
+  const ids = group.map((g) => g.rec.id).filter((x): x is string => Boolean(x));
+  const [byEmailRows, byExtRows, byIdRows, dryCreated] = await inTurn([
     () => findPeopleByAnyEmail(tx, ws, emails),
     () => findPeopleByExternalIds(tx, ws, extIds),
+    () => findPeopleByIds(tx, ws, ids),
     () =>
       dry
         ? dryRunCreatedKeys(
@@ -672,6 +737,7 @@ async function flushPeople(
         : Promise.resolve(new Map<string, number>()),
   ]);
   const byExt = new Map(byExtRows.map((p) => [p.externalId ?? '', p]));
+  const byId = new Map(byIdRows.map((p) => [p.id, p]));
   // Every person with an address, oldest first: an address two people have matches neither (the row is refused).
   const byEmail = new Map<string, PersonRow[]>();
   for (const p of byEmailRows)
@@ -688,7 +754,7 @@ async function flushPeople(
   const emailMatch = (
     rec: RowRecord,
   ): { email: string; people: PersonRow[]; byAddress: Map<string, PersonRow[]> } | null => {
-    if (imp.matchOn !== 'email') return null;
+    if (imp.matchOn !== 'email' || rec.id) return null;
     let first: string | null = null;
     const people: PersonRow[] = [];
     const byAddress = new Map<string, PersonRow[]>();
@@ -740,6 +806,7 @@ async function flushPeople(
   };
 
   const updatedIds = group.map((g) => {
+    if (g.rec.id) return byId.get(g.rec.id)?.id;
     const m = emailMatch(g.rec);
     if (m) return m.people.length === 1 ? m.people[0]?.id : undefined;
     if (imp.matchOn === 'externalId' && g.rec.externalId) return byExt.get(g.rec.externalId)?.id;
@@ -766,8 +833,13 @@ async function flushPeople(
       reject(it, [why.problem], why.details);
       return;
     }
-    const existing =
-      imp.matchOn === 'email'
+    if (rec.id && !byId.has(rec.id)) {
+      reject(it, [notARecord('person', rec.id)]);
+      return;
+    }
+    const existing = rec.id
+      ? (byId.get(rec.id) ?? null)
+      : imp.matchOn === 'email'
         ? (byAddress?.people[0] ?? null)
         : imp.matchOn === 'externalId' && rec.externalId
           ? (byExt.get(rec.externalId) ?? null)
@@ -1013,11 +1085,20 @@ async function flushCompanies(
   const { imp, actor, ctx } = run;
   const ws = imp.workspaceId;
   const dry = run.mode === 'dry_run';
-  const found = await findCompaniesForImport(tx, ws, {
-    domains: imp.matchOn === 'domain' ? group.map((g) => g.rec.domain).filter((d): d is string => Boolean(d)) : [],
-    names: [],
-    externalIds: group.map((g) => g.rec.externalId).filter((x): x is string => Boolean(x)),
-  });
+  const ids = group.map((g) => g.rec.id).filter((x): x is string => Boolean(x));
+  const [found, byIdRows] = await inTurn([
+    () =>
+      findCompaniesForImport(tx, ws, {
+        domains:
+          imp.matchOn === 'domain'
+            ? group.map((g) => (g.rec.id ? undefined : g.rec.domain)).filter((d): d is string => Boolean(d))
+            : [],
+        names: [],
+        externalIds: group.map((g) => g.rec.externalId).filter((x): x is string => Boolean(x)),
+      }),
+    () => findCompaniesByIds(tx, ws, ids),
+  ]);
+  const byId = new Map(byIdRows.map((c) => [c.id, c]));
   const dryCreated = dry
     ? await dryRunCreatedKeys(
         tx,
@@ -1026,10 +1107,15 @@ async function flushCompanies(
         group.flatMap((g) => g.keys),
       )
     : new Map<string, number>();
-  const byDomain = new Map<string, CompanyRow>();
+  // Every company with a domain, oldest first: a domain two companies have matches neither (the row is refused).
+  const byDomain = new Map<string, CompanyRow[]>();
   const byExt = new Map<string, CompanyRow>();
   for (const c of found) {
-    if (c.domain && !byDomain.has(c.domain)) byDomain.set(c.domain, c);
+    if (c.domain && imp.matchOn === 'domain') {
+      const list = byDomain.get(c.domain);
+      if (!list) byDomain.set(c.domain, [c]);
+      else list.push(c);
+    }
     if (c.externalId) byExt.set(c.externalId, c);
   }
   const ref = actorRef(actor);
@@ -1038,9 +1124,20 @@ async function flushCompanies(
   const events: EventInput[] = [];
   for (const it of group) {
     const rec = it.rec;
-    const existing =
-      imp.matchOn === 'domain' && rec.domain
-        ? (byDomain.get(rec.domain) ?? null)
+    if (rec.id && !byId.has(rec.id)) {
+      reject(it, [notARecord('company', rec.id)]);
+      continue;
+    }
+    const sameDomain = !rec.id && imp.matchOn === 'domain' && rec.domain ? (byDomain.get(rec.domain) ?? []) : [];
+    if (sameDomain.length > 1) {
+      const why = ambiguousDomainRejection(rec.domain ?? '', sameDomain);
+      reject(it, [why.problem], why.details);
+      continue;
+    }
+    const existing = rec.id
+      ? (byId.get(rec.id) ?? null)
+      : imp.matchOn === 'domain' && rec.domain
+        ? (sameDomain[0] ?? null)
         : imp.matchOn === 'externalId' && rec.externalId
           ? (byExt.get(rec.externalId) ?? null)
           : null;

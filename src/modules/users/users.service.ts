@@ -7,7 +7,7 @@ import { canAssignRole, isRole, type Actor, type Role } from '../../domain/permi
 import { parseListQuery } from '../../domain/list-query.ts';
 import { assertCan } from '../auth/access.ts';
 import { revokeUserSessions } from '../auth/auth.repository.ts';
-import { checkPasswordStrength, normaliseEmail, type AuthService } from '../auth/auth.service.ts';
+import { checkPasswordStrength, validEmail, validName, type AuthService } from '../auth/auth.service.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import {
   countActiveOwners,
@@ -69,7 +69,8 @@ export function createUsersService(deps: { db: Db; auth: AuthService }) {
       assertCan(actor, 'users:manage');
       if (!canAssignRole(actor.role, null, input.role))
         throw new AppError('forbidden', `Your role cannot add a user with the role "${input.role}"`);
-      const email = normaliseEmail(input.email);
+      const email = validEmail(input.email);
+      const name = validName(input.name, 'The name', 'name');
       const temporaryPassword = input.password ? null : crypto.randomBytes(12).toString('base64url');
       const password = input.password ?? (temporaryPassword as string);
       checkPasswordStrength(password);
@@ -83,7 +84,7 @@ export function createUsersService(deps: { db: Db; auth: AuthService }) {
           workspaceId: actor.workspaceId,
           id: newId(),
           email,
-          name: input.name.trim(),
+          name,
           role: input.role,
           passwordHash,
         });

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.ts';
+import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import { workspaces } from '../../db/schema/index.ts';
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
@@ -43,4 +43,22 @@ export async function updateWorkspace(
     .where(eq(workspaces.id, id))
     .returning();
   return r ?? null;
+}
+
+/**
+ * Removes a workspace and everything in it: the rows that reference it (cascading), any other row of a table with a
+ * workspace_id, and its ticket-number sequence. For undoing a workspace made moments ago whose filling failed
+ * (`rapport demo`), in one transaction.
+ */
+export async function removeWorkspace(db: DbOrTx, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.delete(workspaces).where(eq(workspaces.id, id));
+    const tables = await tx.execute<{ table_name: string }>(sql`
+      select c.table_name from information_schema.columns c
+      join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+      where c.table_schema = current_schema() and c.column_name = 'workspace_id' and t.table_type = 'BASE TABLE'`);
+    for (const { table_name } of rowsOf<{ table_name: string }>(tables))
+      await tx.execute(sql`delete from ${sql.identifier(table_name)} where workspace_id = ${id}`);
+    await tx.execute(sql.raw(`drop sequence if exists "ticket_numbers_${id.replace(/[^0-9a-f]/gi, '')}"`));
+  });
 }

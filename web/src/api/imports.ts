@@ -97,6 +97,7 @@ const builtInLabels: Record<string, string> = {
   stage: 'Lifecycle stage',
   source: 'Source',
   externalId: 'External id',
+  id: 'Rapport id (updates that record)',
   language: 'Language',
   timezone: 'Time zone',
   domain: 'Domain',
