@@ -292,7 +292,7 @@ describe.skipIf(!hasData && !inCi).each(testEngines())('purchase models on the C
       headers: h,
     });
     expect(bad.statusCode).toBe(400);
-  });
+  }, 120_000);
 
   it('stage rules move people by their scores, each move with its reason', async () => {
     const put = (data: unknown) =>
