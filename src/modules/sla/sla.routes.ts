@@ -116,6 +116,21 @@ export const slaRoutes =
       },
       async (req, reply) => reply.status(201).send(presentPolicy(await sla.createPolicy(requireActor(req), req.body))),
     );
+    r.put(
+      '/sla-policies/order',
+      {
+        schema: {
+          tags,
+          summary: 'Put the SLA policies in a new order',
+          description:
+            'Every policy of the workspace, each once, in the order they are to be tried; positions become 0, 1, 2… ' +
+            'in one change (one event, open tickets rechecked once).',
+          body: z.object({ ids: z.array(z.uuid()).max(1000) }),
+          response: { 200: z.object({ data: z.array(policySchema) }), ...errorResponses },
+        },
+      },
+      async (req) => ({ data: (await sla.reorderPolicies(requireActor(req), req.body.ids)).map(presentPolicy) }),
+    );
     r.patch(
       '/sla-policies/:id',
       {

@@ -515,6 +515,57 @@ export function createSlaService(deps: { db: Db }) {
       });
     },
 
+    /**
+     * Puts every policy of the workspace in the given order (positions 0, 1, 2…) in one transaction: one event, one
+     * recheck of the open tickets — never a half-reordered list, and no ticket re-targeted by an order in between.
+     * `ids` must name each policy exactly once.
+     */
+    async reorderPolicies(actor: Actor, ids: string[]): Promise<SlaPolicyRow[]> {
+      assertCan(actor, 'workspace:manage');
+      return db.transaction(async (tx) => {
+        const current = await tx
+          .select({ id: slaPolicies.id })
+          .from(slaPolicies)
+          .where(eq(slaPolicies.workspaceId, actor.workspaceId))
+          .for('update');
+        const known = new Set(current.map((p) => p.id));
+        const seen = new Set<string>();
+        const duplicated = ids.filter((id) => (seen.has(id) ? true : (seen.add(id), false)));
+        const unknown = ids.filter((id) => !known.has(id));
+        const missing = [...known].filter((id) => !seen.has(id));
+        if (duplicated.length || unknown.length || missing.length)
+          throw new AppError('validation_failed', 'The order must name every SLA policy of the workspace once', {
+            ...(duplicated.length ? { duplicated } : {}),
+            ...(unknown.length ? { unknown } : {}),
+            ...(missing.length ? { missing } : {}),
+          });
+        const now = new Date();
+        for (const [position, id] of ids.entries())
+          await tx
+            .update(slaPolicies)
+            .set({ position, updatedAt: now })
+            .where(
+              and(
+                eq(slaPolicies.workspaceId, actor.workspaceId),
+                eq(slaPolicies.id, id),
+                sql`${slaPolicies.position} is distinct from ${position}`,
+              ),
+            );
+        await appendEvent(tx, actor, {
+          type: 'sla_policy.reordered',
+          subjectType: 'workspace',
+          subjectId: actor.workspaceId,
+          payload: { order: ids },
+        });
+        await recheckOpenTickets(tx, actor.workspaceId);
+        return tx
+          .select()
+          .from(slaPolicies)
+          .where(eq(slaPolicies.workspaceId, actor.workspaceId))
+          .orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt));
+      });
+    },
+
     async removePolicy(actor: Actor, id: string) {
       assertCan(actor, 'workspace:manage');
       await db.transaction(async (tx) => {

@@ -298,4 +298,51 @@ describe.each(testEngines())('SLA policies on tickets (%s)', (engine) => {
     const after = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
     expect(new Date(after.sla[0].dueAt).getTime()).toBe(new Date(t.createdAt).getTime() + 60 * minute);
   });
+
+  it('reorders every policy at once: open tickets follow the new first match, bad orders change nothing', async () => {
+    const { ws, call } = await setup();
+    const make = async (name: string, conditions: unknown[], first: number) =>
+      (await call('POST', '/api/v1/sla-policies', { name, conditions, targets: { first_response: first } })).json()
+        .id as string;
+    const all = await make('Everyone', [], 480);
+    const urgent = await make('Urgent', [{ field: 'priority', op: 'is', value: 'urgent' }], 60);
+    const t = (
+      await call('POST', '/api/v1/tickets', {
+        subject: 'Down',
+        requester: { email: 'down@example.com' },
+        priority: 'urgent',
+        text: 'x',
+      })
+    ).json();
+    // "Everyone" comes first, so it serves the urgent ticket too.
+    expect(t.slaPolicyId).toBe(all);
+
+    const names = async () =>
+      ((await call('GET', '/api/v1/sla-policies')).json().data as Array<{ name: string; position: number }>).map(
+        (p) => `${p.position}:${p.name}`,
+      );
+    for (const [ids, code] of [
+      [[urgent], 'missing'],
+      [[urgent, all, urgent], 'duplicated'],
+      [[urgent, all, '00000000-0000-4000-8000-000000000000'], 'unknown'],
+    ] as const) {
+      const bad = await call('PUT', '/api/v1/sla-policies/order', { ids });
+      expect(bad.statusCode, bad.body).toBe(400);
+      expect(bad.json().error.code).toBe('validation_failed');
+      expect(Object.keys(bad.json().error.details)).toContain(code);
+    }
+    expect(await names()).toEqual(['0:Everyone', '1:Urgent']);
+
+    const res = await call('PUT', '/api/v1/sla-policies/order', { ids: [urgent, all] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data.map((p: { name: string }) => p.name)).toEqual(['Urgent', 'Everyone']);
+    expect(await names()).toEqual(['0:Urgent', '1:Everyone']);
+    // The open ticket is due a check now; the check gives it the policy now tried first.
+    await slaCheckJob.handler({}, { db: ctx.database.db, jobId: 'x', workspaceId: ws.workspace.id, attempt: 1 });
+    const after = (await call('GET', `/api/v1/tickets/${t.id}`)).json();
+    expect(after.slaPolicyId).toBe(urgent);
+    expect(after.sla.find((m: { metric: string }) => m.metric === 'first_response').target).toBe(60);
+    const evs = await listEvents(ctx.database.db, ws.workspace.id, { type: 'sla_policy.reordered', limit: 10 });
+    expect(evs.map((e) => e.payload)).toEqual([{ order: [urgent, all] }]);
+  });
 });

@@ -342,19 +342,6 @@ function pickTargets(t: Record<string, number>) {
   return { first_response: t.first_response, next_response: t.next_response, resolution: t.resolution };
 }
 
-/**
- * The position each policy gets when the list is put in `order`: the positions the policies have now, handed out
- * again in the new order (so swapping two neighbours changes two rows), or 0, 1, 2… when some of them tie (a tie is
- * broken by creation time, which the new order cannot rely on) or lie outside what the API takes.
- */
-function positionsFor(current: Policy[], order: Policy[]): Array<{ policy: Policy; position: number }> {
-  const positions = current.map((p) => p.position);
-  const usable = positions.every((p, i) => p >= 0 && p <= 10_000 && (i === 0 || p > positions[i - 1]!));
-  return order
-    .map((policy, i) => ({ policy, position: usable ? positions[i]! : i }))
-    .filter((x) => x.policy.position !== x.position);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Calendars
 
@@ -598,8 +585,8 @@ export function SlaPage() {
       order.splice(to, 0, moved);
       // Shown in the new order at once; the server's answer replaces it when the changes are in.
       qc.setQueryData<{ data: Policy[] }>(keys.policies, (old) => (old ? { ...old, data: order } : old));
-      for (const { policy, position } of positionsFor(list, order))
-        await api<Policy>(`/sla-policies/${policy.id}`, { method: 'PATCH', body: { position } });
+      // One request: the server puts the whole list in this order at once (never half-reordered).
+      await api<{ data: Policy[] }>('/sla-policies/order', { method: 'PUT', body: { ids: order.map((p) => p.id) } });
     },
     onSettled: () => void qc.invalidateQueries({ queryKey: keys.policies }),
     onError: (e) => notifyError(e, 'Could not change the order'),
