@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRestartableDatabase, testEngines } from '../test/db.ts';
 import { loadConfig } from './config.ts';
+import { dataDirLockName } from './db/data-dir-lock.ts';
 import { startServer } from './server.ts';
 
 /** The real server, over real HTTP, stopped and started again on the same data. */
@@ -62,5 +66,35 @@ describe.each(testEngines())('restart on %s', (engine) => {
     }
     // Every migration on a database on disk, then two server starts: seconds alone, past 30 s on a machine running
     // other suites (as the job-restart test in src/jobs/queue.test.ts).
+  }, 120_000);
+
+  it('a start that cannot listen closes what it opened: the same data starts at once on a free port', async () => {
+    const store = await createRestartableDatabase(engine);
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const env = {
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      RAPPORT_DATA_DIR: store.config.dataDir,
+      ...(store.config.databaseUrl ? { DATABASE_URL: store.config.databaseUrl } : {}),
+    };
+    try {
+      await expect(startServer(loadConfig({ ...env, PORT: String(taken) }))).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
+      // On PGlite the failed start had opened the data directory and claimed it: the claim is released (were the
+      // database left open, a CLI command would now be refused as "in use by another Rapport process").
+      if (engine === 'pglite') expect(fs.existsSync(path.join(store.config.dataDir, dataDirLockName))).toBe(false);
+      const server = await startServer(loadConfig({ ...env, PORT: '0' }));
+      try {
+        expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      blocker.close();
+      await store.destroy();
+    }
   }, 120_000);
 });

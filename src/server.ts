@@ -21,24 +21,37 @@ export type RunningServer = {
 /** Opens the database, migrates, starts the job runner and listens. Closes everything in order on SIGINT/SIGTERM. */
 export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await runMigrations(database);
-  // Ticket changes and chat signals: LISTEN/NOTIFY across instances on PostgreSQL, in-process on PGlite.
-  const realtime = createRealtimeBus(database, (msg) => console.warn(msg));
-  const services = createServices(database.db, { dataDir: config.dataDir, realtime });
-  const jobs = config.runJobs ? new JobRunner(database.db, jobDefinitions({ tickets: services.tickets })) : null;
-  const app = await buildApp({
-    services,
-    database,
-    jobs,
-    logger: { level: config.logLevel },
-    bodyLimit: config.bodyLimit,
-    corsOrigins: config.corsOrigins,
-    secureCookies: config.publicUrl ? config.publicUrl.startsWith('https:') : 'auto',
-    https: Boolean(config.publicUrl?.startsWith('https:')),
-    trustProxy: config.trustProxy,
-    publicUrl: config.publicUrl,
-  });
-  await app.listen({ port: config.port, host: config.host });
+  // What is open so far is closed again when the start fails (migrations, a port in use): the embedded database's
+  // files and its data-directory claim are released, and a caller that goes on (a test, a retry) leaks nothing.
+  let realtime: ReturnType<typeof createRealtimeBus> | undefined;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let services: ReturnType<typeof createServices>;
+  let jobs: JobRunner | null;
+  try {
+    await runMigrations(database);
+    // Ticket changes and chat signals: LISTEN/NOTIFY across instances on PostgreSQL, in-process on PGlite.
+    realtime = createRealtimeBus(database, (msg) => console.warn(msg));
+    services = createServices(database.db, { dataDir: config.dataDir, realtime });
+    jobs = config.runJobs ? new JobRunner(database.db, jobDefinitions({ tickets: services.tickets })) : null;
+    app = await buildApp({
+      services,
+      database,
+      jobs,
+      logger: { level: config.logLevel },
+      bodyLimit: config.bodyLimit,
+      corsOrigins: config.corsOrigins,
+      secureCookies: config.publicUrl ? config.publicUrl.startsWith('https:') : 'auto',
+      https: Boolean(config.publicUrl?.startsWith('https:')),
+      trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
+    });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await realtime?.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    throw err;
+  }
   let smtp: InboundSmtp | null = null;
   if (config.smtpPort !== null) {
     try {
