@@ -97,6 +97,11 @@ describe('rapport CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/Cannot read/);
     expect((await run('model', 'refit', '--workspace', 'demo', '--as-of', '2026-13-45')).err).toMatch(/not a date/);
+    // A day the month does not have is refused, not read as the next month's first.
+    const leap = await run('model', 'refit', '--workspace', 'demo', '--as-of', '2024-02-30');
+    expect(leap.code).toBe(1);
+    expect(leap.err).toBe('error: --as-of "2024-02-30" is not a date that exists (YYYY-MM-DD)');
+    expect((await run('model', 'refit', '--workspace', 'demo', '--as-of', '2024-02-29')).code).toBe(0);
     // Each command opens the embedded database and migrates, as an operator's would: slow on a busy machine.
   }, 180_000);
 
@@ -198,6 +203,67 @@ describe('rapport CLI', () => {
       'error: No workspace with the slug "cdtest"',
     );
     expect((await run('users', 'list', '--workspace', 'acme-care')).out).not.toMatch(/mars|not-an-email/);
+  }, 180_000);
+
+  it('imports with a row-by-row report (every row of a dry run, --report as CSV) and exit code 2 for rejected rows', async () => {
+    // 2,500 rows: the dry run's lines are read from the database a page (1,000) at a time. Row 2 is refused.
+    const people = path.join(dir, 'people.csv');
+    const lines = ['First Name,E-mail,Company', 'Ann,ann@imp.example,Acme', 'Bob,not-an-email,'];
+    for (let i = 3; i <= 2500; i++) lines.push(`P${i},p${i}@imp.example,`);
+    fs.writeFileSync(people, `${lines.join('\n')}\n`);
+    const rowLines = (out: string) => out.split('\n').filter((l) => l.startsWith('  row '));
+
+    const dry = await run('import', 'people', people, '--workspace', 'acme-care', '--dry-run');
+    expect(dry.code, dry.err).toBe(2);
+    expect(dry.out).toContain(
+      'Dry run (nothing changed): 2500 of 2500 rows — 2499 created, 0 updated, 0 unchanged, 1 rejected',
+    );
+    const every = rowLines(dry.out);
+    expect(every).toHaveLength(2500);
+    expect(every[0]).toMatch(/^ {2}row 1 \(line 2\): created — .*ann@imp\.example.* \(new company Acme\)$/);
+    expect(every[1]).toBe('  row 2 (line 3): rejected — column "E-mail": "not-an-email" is not an email address');
+    expect(every[2499]).toMatch(/^ {2}row 2500 \(line 2501\): created — /);
+    // The column list and the progress stay on standard error.
+    expect(dry.err).toContain('E-mail → emails');
+    expect(dry.out).not.toContain('E-mail → emails');
+
+    // The real run with --report: the first rejected rows on standard output, the whole report in the file.
+    const report = path.join(dir, 'people-report.csv');
+    const imported = await run('import', 'people', people, '--workspace', 'acme-care', '--report', report);
+    expect(imported.code, imported.err).toBe(2);
+    expect(imported.out).toContain('Imported: 2500 of 2500 rows — 2499 created, 0 updated, 0 unchanged, 1 rejected');
+    expect(rowLines(imported.out)).toEqual([
+      '  row 2 (line 3): column "E-mail": "not-an-email" is not an email address',
+    ]);
+    expect(imported.err).toContain(`Wrote the row report to ${report}`);
+    const csv = fs.readFileSync(report, 'utf8').split('\r\n');
+    expect(csv[0]).toBe('row,line,action,recordId,summary,details');
+    expect(csv).toHaveLength(2502); // the header, 2,500 rows, the last line's end
+    expect(csv[2]).toMatch(/^2,3,reject,,"column ""E-mail"": ""not-an-email"" is not an email address",/);
+    expect(csv[3]).toMatch(/^3,4,create,[0-9a-f-]{36},/);
+
+    // A dry run with --report writes the file instead of the lines; a file without a refused row exits 0.
+    const again = path.join(dir, 'again.csv');
+    fs.writeFileSync(again, 'First Name,E-mail\nAnn,ann@imp.example\nDi,di@imp.example\n');
+    const dryReport = path.join(dir, 'dry-report.csv');
+    const clean = await run('import', 'people', again, '--workspace', 'acme-care', '--dry-run', '--report', dryReport);
+    expect(clean.code, clean.err).toBe(0);
+    expect(rowLines(clean.out)).toEqual([]);
+    expect(
+      fs
+        .readFileSync(dryReport, 'utf8')
+        .split('\r\n')
+        .map((l) => l.split(',').slice(0, 3).join(',')),
+    ).toEqual(['row,line,action', '1,2,unchanged', '2,3,create', '']);
+    // A report that cannot be written is refused before anything is imported.
+    const nowhere = path.join(dir, 'no-such-folder', 'r.csv');
+    await refused(
+      ['import', 'people', again, '--workspace', 'acme-care', '--report', nowhere],
+      `error: Cannot write ${nowhere}: the folder ${path.dirname(nowhere)} does not exist (create it first)`,
+    );
+    const help = await run('import', 'orders', '--help');
+    expect(help.out).toContain('--report <file>');
+    expect(help.out).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 {2}the import finished, but rejected rows/);
   }, 180_000);
 
   it('prints system errors as sentences, and other errors with the stack only under RAPPORT_DEBUG=1', () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testEngines } from '../../test/db.ts';
 import type { Database } from '../db/client.ts';
 import { createServices, type Services } from '../services.ts';
+import { findWorkspaceBySlug } from '../modules/workspaces/workspaces.repository.ts';
 import { defaultCdnowFile, describeRefit, fitCdnowModels, importCdnow } from './demo-cdnow.ts';
 
 const file = defaultCdnowFile;
@@ -179,6 +180,32 @@ describe.skipIf(!hasData && !inCi)('rapport demo cdnow', () => {
           placed: 69_659,
         });
       });
+  });
+});
+
+describe.each(testEngines())('rapport demo cdnow that fails, on %s', (engine) => {
+  let database: Database;
+  let services: Services;
+  let scratch: string;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-cdnow-fail-'));
+    services = createServices(database.db, { dataDir: scratch });
+  });
+  afterAll(async () => {
+    await database?.close();
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('removes the workspace it made and the upload it stored under the data folder', async () => {
+    // The CDNOW header and no purchase: stored at upload, then refused (no rows), after the workspace was made.
+    const empty = path.join(scratch, 'CDNOW_empty.txt');
+    fs.writeFileSync(empty, 'customer_id date number_of_cds dollar_value\r\n');
+    const opts = { file: empty, slug: 'cdnow-empty', progress: quiet(), log: () => {}, fail };
+    await expect(importCdnow(database, services, opts)).rejects.toThrow(/^The file cannot be imported/);
+    expect(await findWorkspaceBySlug(database.db, 'cdnow-empty')).toBeNull();
+    const uploads = path.join(scratch, 'imports');
+    expect(fs.existsSync(uploads) ? fs.readdirSync(uploads, { recursive: true }) : []).toEqual([]);
   });
 });
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { Database, Db } from '../db/client.ts';
 import type { Services } from '../services.ts';
-import type { ImportRow } from '../modules/imports/imports.repository.ts';
+import { importFilePaths, type ImportRow } from '../modules/imports/imports.repository.ts';
 import { rebuildMetricRollups } from '../modules/metrics/metrics.rollup.ts';
 import {
   refitPurchaseModels,
@@ -172,11 +172,23 @@ export async function importCdnow(
     },
     opts.fail,
   ).catch(async (err: unknown) => {
-    // A workspace made by this run goes with a failed import, so that the same command can run again.
-    if (createdWorkspace) await removeWorkspace(d.db, made.id);
+    // A workspace made by this run goes with a failed import, so that the same command can run again — and so do
+    // the files its uploads stored under the data folder, which nothing would read again.
+    if (createdWorkspace) {
+      const files = await importFilePaths(d.db, made.id);
+      await removeWorkspace(d.db, made.id);
+      for (const f of files) fs.rmSync(f, { force: true });
+      removeEmptyFolders(new Set(files.map((f) => path.dirname(f))));
+    }
     throw err;
   });
   return { workspace, createdWorkspace, import: imp };
+}
+
+/** Removes the folders a removed workspace's uploads were in, once nothing is left in them. */
+function removeEmptyFolders(folders: ReadonlySet<string>): void {
+  for (const dir of folders)
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length === 0) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** The first non-blank line of a file (of its first 64 KiB), trimmed. */

@@ -1,19 +1,27 @@
 import crypto from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { CommanderError, Option } from 'commander';
 import type { Database } from '../db/client.ts';
-import type { ImportEntity, ImportMatchOn } from '../db/schema/index.ts';
+import type { ImportEntity, ImportMatchOn, ImportMode } from '../db/schema/index.ts';
 import { systemActor } from '../domain/permissions.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { findResumableImport, listImportRows, type ImportRow } from '../modules/imports/imports.repository.ts';
+import { columnsOfFields, reportCsv } from '../modules/imports/import-report.ts';
+import {
+  findResumableImport,
+  listImportRows,
+  type ImportRow,
+  type ImportRowRow,
+} from '../modules/imports/imports.repository.ts';
 import { defaultBatchSize, runImport } from '../modules/imports/imports.service.ts';
 import type { WorkspaceRow } from '../modules/workspaces/workspaces.repository.ts';
+import { outFileProblem } from './model.ts';
 
 type Deps = {
   withDb: <T>(fn: (database: Database, services: Services) => Promise<T>) => Promise<T>;
@@ -21,7 +29,14 @@ type Deps = {
   fail: (message: string) => Error;
 };
 
-type ImportOptions = { workspace?: string; match?: ImportMatchOn; dryRun?: boolean; map?: string; batchSize?: string };
+type ImportOptions = {
+  workspace?: string;
+  match?: ImportMatchOn;
+  dryRun?: boolean;
+  map?: string;
+  report?: string;
+  batchSize?: string;
+};
 
 async function sha256Of(stream: Readable): Promise<string> {
   const hash = crypto.createHash('sha256');
@@ -136,19 +151,110 @@ export async function importThroughPipeline(
   return final;
 }
 
-/** The summary and the first rejected rows of a finished import, on standard output. */
-export async function printImportResult(d: Database, w: WorkspaceRow, final: ImportRow): Promise<void> {
+const actionWords: Record<ImportRowRow['action'], string> = {
+  create: 'created',
+  update: 'updated',
+  unchanged: 'unchanged',
+  reject: 'rejected',
+};
+
+/**
+ * One row of the report as a line: its row and line in the file, what the import did (or would do) with it, and why —
+ * the reasons of a rejected row (naming the file's columns), else the record, what changes and any note.
+ */
+function reportRowLine(r: ImportRowRow, columnsOfField: ReadonlyMap<string, readonly string[]>): string {
+  const d = (r.details ?? {}) as Record<string, unknown>;
+  const why: string[] = [];
+  if (r.action !== 'reject') {
+    // A changed field by the file's column that gives it, as the reasons of a rejected row name it.
+    const changes = [
+      ...(d.changes && typeof d.changes === 'object' ? Object.keys(d.changes) : []),
+      ...(d.stage && typeof d.stage === 'object' ? ['stage'] : []),
+      ...(d.consent && typeof d.consent === 'object'
+        ? Object.keys(d.consent).map((k) => `consent.${k.replace(':', '.')}`)
+        : []),
+    ];
+    const named = changes.map((k) => columnsOfField.get(k)?.join(' / ') ?? k);
+    if (named.length) why.push(`changes ${named.join(', ')}`);
+    if (d.matchedByName === true) why.push('found by its name: it had no domain');
+    if (typeof d.note === 'string') why.push(d.note);
+    if (typeof d.company === 'string') why.push(`${d.newCompany === true ? 'new company' : 'company'} ${d.company}`);
+  }
+  return `  row ${r.rowNumber} (line ${r.line}): ${actionWords[r.action]} — ${r.summary}${why.length ? ` (${why.join('; ')})` : ''}`;
+}
+
+/** Standard output, waiting when it is full (a pipe to a slow reader): the rows are written a page at a time. */
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+}
+
+/** Report rows read from the database at a time: the memory a dry run's listing of a large file takes. */
+const reportPage = 1000;
+
+/** Every row of the report, a line each in file order, read from the database a page at a time. */
+async function printEveryRow(d: Database, w: WorkspaceRow, final: ImportRow, mode: ImportMode): Promise<void> {
+  const columnsOfField = columnsOfFields(
+    final.headers.flatMap((h, index) => {
+      const target = final.mapping[h];
+      return target ? [{ index, target }] : [];
+    }),
+    final.headers,
+  );
+  let after: number | undefined;
+  for (;;) {
+    const page = await listImportRows(d.db, w.id, final.id, { mode, after, limit: reportPage });
+    if (!page.length) return;
+    await writeOut(page.map((r) => `${reportRowLine(r, columnsOfField)}\n`).join(''));
+    after = page[page.length - 1]?.rowNumber;
+    if (page.length < reportPage) return;
+  }
+}
+
+/**
+ * The result of a finished import on standard output: its summary, then every row of a dry run (or, for a run or
+ * with a report file, the first rejected rows); with `reportFile`, the whole row report written there as CSV — the
+ * API's `GET /imports/{id}/rows.csv`, streamed from the database.
+ */
+export async function printImportResult(
+  d: Database,
+  w: WorkspaceRow,
+  final: ImportRow,
+  opts: { reportFile?: string | undefined } = {},
+): Promise<void> {
   const mode = final.mode ?? 'run';
   console.log(summary(final));
-  if (final.rejected) {
+  if (mode === 'dry_run' && !opts.reportFile) {
+    console.log('Rows:');
+    await printEveryRow(d, w, final, mode);
+  } else if (final.rejected) {
     const rejected = await listImportRows(d.db, w.id, final.id, { mode, action: 'reject', limit: 10 });
     console.log('Rejected rows:');
     for (const r of rejected) console.log(`  row ${r.rowNumber} (line ${r.line}): ${r.summary}`);
     if (final.rejected > rejected.length)
-      console.log(`  … all of them: GET /api/v1/imports/${final.id}/rows?mode=${mode}&action=rejected`);
+      console.log(
+        opts.reportFile
+          ? `  … all of them in ${opts.reportFile}`
+          : `  … all of them: --report <file>, or GET /api/v1/imports/${final.id}/rows?mode=${mode}&action=rejected`,
+      );
   }
   console.log(`Import id: ${final.id}`);
+  if (opts.reportFile) {
+    await pipeline(reportCsv(d.db, w.id, final.id, { mode }), fs.createWriteStream(opts.reportFile));
+    console.error(`Wrote the row report to ${opts.reportFile}`);
+  }
 }
+
+/**
+ * The exit code of an import that finished with rejected rows (a dry run that would reject some, too): the other
+ * rows are in, but a script must be able to notice. 0: every row fine; 1: an error (nothing or not all was done).
+ */
+export const rejectedRowsExitCode = 2;
+
+const exitCodesHelp = `
+Exit codes:
+  0  the import finished and every row was imported (a dry run: would be)
+  1  an error: the file, the options or the database (the message says which)
+  2  the import finished, but rejected rows (listed in the output and the row report)`;
 
 const matchChoices: Record<ImportEntity, ImportMatchOn[]> = {
   person: ['email', 'externalId', 'none'],
@@ -182,10 +288,18 @@ export function addImportCommands(program: Command, deps: Deps): void {
       )
       .option('--dry-run', 'report what would be created, updated or rejected, and change nothing')
       .option('--map <pairs>', 'override the suggested mapping: "Header=field,Other=" (empty field: ignore column)')
+      .option(
+        '--report <file>',
+        "write the row-by-row report as CSV (row, line, action, recordId, summary, details), as the API's rows.csv",
+      )
       .addOption(new Option('--batch-size <n>', 'rows per transaction').default(String(defaultBatchSize)).hideHelp())
+      .addHelpText('after', exitCodesHelp)
       .action(async (file: string, o: ImportOptions) => {
         if (!fs.existsSync(file)) throw deps.fail(`No file ${file}`);
         if (!fs.statSync(file).isFile()) throw deps.fail(`${file} is a folder, not a file`);
+        // Checked before the import runs: a report that cannot be written is not found out at the end.
+        const reportProblem = o.report === undefined ? null : outFileProblem(o.report);
+        if (reportProblem) throw deps.fail(reportProblem);
         await deps.withDb(async (d, s) => {
           const w = await deps.pickWorkspace(d, o.workspace);
           const final = await importThroughPipeline(
@@ -203,7 +317,10 @@ export function addImportCommands(program: Command, deps: Deps): void {
             },
             deps.fail,
           );
-          await printImportResult(d, w, final);
+          await printImportResult(d, w, final, { reportFile: o.report });
+          // Through the CLI's exit codes (runCli): nothing more is printed, the summary said it.
+          if (final.rejected > 0)
+            throw new CommanderError(rejectedRowsExitCode, 'rapport.rejectedRows', `${final.rejected} rows rejected`);
         });
       });
   }

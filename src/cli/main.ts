@@ -10,6 +10,7 @@ import { workspaces } from '../db/schema/index.ts';
 import { isAppError } from '../errors.ts';
 import { isRole, permissions, roles, rolePermissions, systemActor, type Role } from '../domain/permissions.ts';
 import { ListQueryError } from '../domain/list-query.ts';
+import { parseOrderDate } from '../domain/order-imports.ts';
 import { createServices, type Services } from '../services.ts';
 import { userActor } from '../modules/auth/auth.service.ts';
 import { findUserByEmail } from '../modules/users/users.repository.ts';
@@ -353,6 +354,19 @@ export function buildCli(): Command {
   return program;
 }
 
+/**
+ * --as-of: a UTC day, YYYY-MM-DD, that exists — 2024-02-30 is refused, not read as 1 March (as `Date.parse` reads it).
+ * Checked by the orders import's date reader, which refuses days a month does not have.
+ */
+function parseAsOf(raw: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) throw new CliError(`--as-of "${raw}" is not a date (YYYY-MM-DD)`);
+  const day = parseOrderDate(raw, 'UTC');
+  if (!day.ok) throw new CliError(`--as-of ${day.message} (YYYY-MM-DD)`);
+  // Date.UTC reads the years 0-99 as 1900-1999.
+  if (day.date.getUTCFullYear() !== Number(raw.slice(0, 4))) throw new CliError(`--as-of "${raw}" is out of range`);
+  return day.date.getTime();
+}
+
 /** `rapport model refit | features | activate`: the models inside a workspace (src/modules/predictions). */
 function addProductModelCommands(model: Command): void {
   model
@@ -363,9 +377,7 @@ function addProductModelCommands(model: Command): void {
     .option('--workspace <slug>', 'workspace slug (needed when there are several)')
     .option('--as-of <date>', 'end of the observation, YYYY-MM-DD (default: the day after the latest order)')
     .action(async (o: { workspace?: string; asOf?: string }) => {
-      const asOf = o.asOf === undefined ? undefined : Date.parse(`${o.asOf}T00:00:00Z`);
-      if (asOf !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(o.asOf ?? '') || Number.isNaN(asOf)))
-        throw new CliError(`--as-of "${o.asOf}" is not a date (YYYY-MM-DD)`);
+      const asOf = o.asOf === undefined ? undefined : parseAsOf(o.asOf);
       await withDb(async (d) => {
         const w = await pickWorkspace(d, o.workspace);
         for (const r of await refitPurchaseModels(d.db, w.id, { asOf })) {

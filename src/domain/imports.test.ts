@@ -290,9 +290,12 @@ describe('transformRow', () => {
         p.message.replace(/, which.*/, ''),
       ]),
     ).toEqual([
-      ['firstName', 'column 1 ("a") holds a NUL byte (\\0) at character 3'],
-      ['emails', 'column 3 ("c") holds a NUL byte (\\0) at character 1'],
+      // The report puts the column's header before the message (import-report.ts, describeRowProblems).
+      ['firstName', 'holds a NUL byte (\\0) at character 3'],
+      ['emails', 'holds a NUL byte (\\0) at character 1'],
     ]);
+    // A column without a header is named by its place.
+    expect(nulCellProblems(['An\0n', '', ''], cols, ['', 'b', 'c'])[0]?.message).toMatch(/^column 1 holds a NUL byte/);
   });
 
   it('splits full names', () => {

@@ -290,10 +290,11 @@ export function nulCellProblems(
   for (const { index, target } of columns) {
     const at = (values[index] ?? '').indexOf('\0');
     if (at === -1) continue;
+    // The report names the column by its header (import-report.ts); a column without one, by its place.
     const header = headers[index];
     problems.push({
       field: target,
-      message: `column ${index + 1}${header ? ` ("${header}")` : ''} holds a NUL byte (\\0) at character ${at + 1}, which text cannot hold: the file is damaged there; fix the cell and import the row again`,
+      message: `${header ? '' : `column ${index + 1} `}holds a NUL byte (\\0) at character ${at + 1}, which text cannot hold: the file is damaged there; fix the cell and import the row again`,
     });
   }
   return problems;

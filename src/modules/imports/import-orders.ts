@@ -39,7 +39,7 @@ import {
   statusEvents,
   type OrderValues,
 } from '../commerce/order-changes.ts';
-import { ambiguousEmailRejection, isListed } from './import-report.ts';
+import { ambiguousEmailRejection, columnsOfFields, describeRowProblems, isListed } from './import-report.ts';
 import { companiesOfPeople, type PersonInsert, type PersonRow } from '../people/people.repository.ts';
 import { actorRef, choosePerson, contactMatch, splitName } from '../people/resolve-person.ts';
 import {
@@ -142,6 +142,7 @@ export async function flushOrders(
     });
     return out;
   };
+  const columnsOfField = columnsOfFields(run.columns, imp.headers);
   const rejectGroup = (g: OrderGroup, byRow: Map<number, FieldProblem[]>, extra: Record<string, unknown> = {}) => {
     counts.rejected++;
     const firstBad = [...byRow.keys()].sort((a, b) => a - b)[0];
@@ -152,6 +153,7 @@ export async function flushOrders(
           message: `row ${firstBad} of this order was refused, so none of its rows is imported`,
         },
       ];
+      const described = describeRowProblems(problems, columnsOfField);
       report.push({
         workspaceId: ws,
         importId: imp.id,
@@ -159,11 +161,13 @@ export async function flushOrders(
         rowNumber: it.rowNumber,
         line: it.line,
         action: 'reject',
-        summary: problems
-          .map((p) => `${p.field}: ${p.message}`)
-          .join('; ')
-          .slice(0, 1000),
-        details: { problems, values: values(it), order: g.key || null, ...(byRow.has(it.rowNumber) ? extra : {}) },
+        summary: described.summary,
+        details: {
+          problems: described.problems,
+          values: values(it),
+          order: g.key || null,
+          ...(byRow.has(it.rowNumber) ? extra : {}),
+        },
       });
     }
   };

@@ -61,6 +61,52 @@ export function ambiguousEmailRejection(
   };
 }
 
+/** A rejected row's problem as the report keeps it: its field, and the file's columns the field is read from. */
+export type RowProblem = FieldProblem & { columns?: string[] };
+
+/** The field a problem names, without a list index: "emails[1]" → "emails". */
+const fieldOf = (field: string) => field.replace(/\[\d+\]$/, '');
+
+/** The file's headers each mapped field is read from, in file order (emails, phones or tags may take several). */
+export function columnsOfFields(
+  columns: ReadonlyArray<{ index: number; target: string }>,
+  headers: readonly string[],
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const { index, target } of columns) {
+    const header = headers[index];
+    if (!header) continue;
+    const list = out.get(target);
+    if (list) list.push(header);
+    else out.set(target, [header]);
+  }
+  return out;
+}
+
+/**
+ * A rejected row's problems as the user reads them: a problem about a mapped field names the file's column as the
+ * header writes it (`column "Order date": …`), never the field it is mapped to, which stays in `field` for programs;
+ * a problem about the row as a whole (no column gives its field) is its sentence alone.
+ */
+export function describeRowProblems(
+  problems: readonly FieldProblem[],
+  columnsOfField: ReadonlyMap<string, readonly string[]>,
+): { problems: RowProblem[]; summary: string } {
+  const described = problems.map((p): RowProblem => {
+    const columns = columnsOfField.get(fieldOf(p.field));
+    return columns?.length ? { ...p, columns: [...columns] } : { ...p };
+  });
+  const summary = described
+    .map((p) => {
+      const cols = p.columns?.map((c) => `"${c}"`);
+      if (!cols) return p.message;
+      return `${cols.length === 1 ? 'column' : 'columns'} ${cols.join(', ')}: ${p.message}`;
+    })
+    .join('; ')
+    .slice(0, 1000);
+  return { problems: described, summary };
+}
+
 export const reportCsvColumns = ['row', 'line', 'action', 'recordId', 'summary', 'details'] as const;
 
 function reportCsvLine(r: ImportRowRow): string {
@@ -106,6 +152,34 @@ export function ambiguousDomainRejection(
       reason: 'ambiguous_match',
       field: 'domain',
       value: domain,
+      companyIds: companies.slice(0, 20).map((c) => c.id),
+    },
+  };
+}
+
+/** A company name as rows and companies are compared by it: trimmed, lower-cased. */
+export function companyNameKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+/**
+ * Why a company row matched on domain is refused when no company has its domain and several companies without a
+ * domain have its name: the file cannot say which of them it means (the details name them, oldest first).
+ */
+export function ambiguousNameRejection(
+  name: string,
+  domain: string | undefined,
+  companies: readonly { id: string }[],
+): { problem: FieldProblem; details: Record<string, unknown> } {
+  return {
+    problem: {
+      field: 'name',
+      message: `${domain ? `no company has the domain ${domain}, and ` : ''}${companies.length} companies without a domain are named "${name}", so the row cannot say which one it means: merge them first, or give them their domains`,
+    },
+    details: {
+      reason: 'ambiguous_match',
+      field: 'name',
+      value: name,
       companyIds: companies.slice(0, 20).map((c) => c.id),
     },
   };

@@ -1,27 +1,10 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { bearer, caller, useTestApp, type Method } from '../../../test/app.ts';
+import { useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
-import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { importThroughPipeline } from '../../cli/imports.ts';
 import { newId } from '../../db/ids.ts';
-import { JobRunner } from '../../jobs/queue.ts';
-import { importJob } from './imports.job.ts';
-
-type Json = Record<string, unknown>;
-type ImportDto = Json & {
-  id: string;
-  status: string;
-  encoding: string;
-  headers: string[];
-  mapping: Record<string, string | null>;
-  matchOn: string;
-  warnings: string[];
-  progress: { processedRows: number; created: number; updated: number; unchanged: number; rejected: number };
-};
-type RowDto = { row: number; line: number; action: string; summary: string; details: Json; recordId: string | null };
+import { importTestSetup, type Json } from './import-test-setup.ts';
 
 /** Bytes 0-255 over and over: what an image or an archive looks like to the reader. */
 const binary = Buffer.from(Array.from({ length: 5120 }, (_, i) => i % 256));
@@ -30,41 +13,10 @@ describe.each(testEngines())('CSV import: NUL bytes, shared domains, Rapport ids
   const ctx = useTestApp(engine);
 
   async function setup() {
-    const ws = await makeWorkspace(ctx.services);
-    const h = bearer(await makeApiKey(ctx.services, ws));
-    const send = caller(ctx.app, h, '/api/v1');
-    const call = async (method: Method, url: string, payload?: object) => {
-      const res = await send(method, url, payload);
-      return { status: res.statusCode, body: res.body, json: <T = Json>() => res.json<T>() };
-    };
-    const post = (csv: string | Buffer, query: string) =>
-      ctx.app.inject({
-        method: 'POST',
-        url: `/api/v1/imports?${query}`,
-        headers: { ...h, 'content-type': 'text/csv' },
-        payload: csv,
-      });
-    const upload = async (csv: string | Buffer, query = 'entity=person') => {
-      const res = await post(csv, query);
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json<ImportDto>();
-    };
-    const start = async (id: string, what: 'dry-run' | 'run') => {
-      const res = await call('POST', `/imports/${id}/${what}`);
-      expect(res.status, res.body).toBe(202);
-      const runner = new JobRunner(ctx.database.db, [importJob], { batchSize: 1 });
-      while ((await runner.tick()) > 0);
-      return (await call('GET', `/imports/${id}`)).json<ImportDto>();
-    };
-    const rows = async (id: string, query = '') =>
-      (await call('GET', `/imports/${id}/rows?limit=200${query}`)).json<{ data: RowDto[] }>().data;
+    const t = await importTestSetup(ctx);
     const list = async (entity: 'people' | 'companies', query = '') =>
-      (await call('GET', `/${entity}?limit=200${query}`)).json<{ data: Array<Json & { id: string }> }>().data;
-    const storedFiles = () => {
-      const dir = path.join(ctx.dataDir, 'imports', ws.workspace.id);
-      return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-    };
-    return { ws, call, post, upload, start, rows, list, storedFiles };
+      (await t.call('GET', `/${entity}?limit=200${query}`)).json<{ data: Array<Json & { id: string }> }>().data;
+    return { ...t, list };
   }
 
   const text = 'First Name,Last Name,E-mail\nJosé,Lee,ann@x.example\nBob,Stone,bob@x.example\n';
@@ -131,7 +83,7 @@ describe.each(testEngines())('CSV import: NUL bytes, shared domains, Rapport ids
       [3, 4, 'create'],
     ]);
     expect(report[0]?.summary).toBe(
-      'lastName: column 2 ("Last Name") holds a NUL byte (\\0) at character 2, which text cannot hold: the file is damaged there; fix the cell and import the row again',
+      'column "Last Name": holds a NUL byte (\\0) at character 2, which text cannot hold: the file is damaged there; fix the cell and import the row again',
     );
     // The report quotes the cell with U+FFFD where the NUL was.
     expect(report[0]?.details.values).toMatchObject({ 'Last Name': 'L\uFFFDee' });
@@ -154,7 +106,7 @@ describe.each(testEngines())('CSV import: NUL bytes, shared domains, Rapport ids
     const imp = await t.upload('name,domain\nAcme Renamed,acme.com\nGlobex,globex.com\n', 'entity=company');
     expect(imp.matchOn).toBe('domain');
     const message =
-      'domain: 2 companies have the domain acme.com, so the row cannot say which one it means: merge them first';
+      'column "domain": 2 companies have the domain acme.com, so the row cannot say which one it means: merge them first';
     expect((await t.start(imp.id, 'dry-run')).progress).toMatchObject({ created: 1, updated: 0, rejected: 1 });
     const report = await t.rows(imp.id);
     expect(report[0]).toMatchObject({ row: 1, action: 'reject', summary: message });
@@ -166,6 +118,66 @@ describe.each(testEngines())('CSV import: NUL bytes, shared domains, Rapport ids
     });
     expect((await t.start(imp.id, 'run')).progress).toMatchObject({ created: 1, updated: 0, rejected: 1 });
     expect((await t.list('companies', '&sort=name')).map((c) => c.name)).toEqual(['Acme', 'Acme EU', 'Globex']);
+  });
+
+  it('gives the companies a people import made by name their domains, instead of making them twice', async () => {
+    const t = await setup();
+    const people = await t.upload(
+      'First Name,E-mail,Company\nAnn,ann@x.example,Acme\nBob,bob@x.example,Globex\nCy,cy@x.example,Initech\n',
+    );
+    expect((await t.start(people.id, 'run')).progress).toMatchObject({ created: 3, rejected: 0 });
+    const acme = (await t.list('companies', '&filter=name:eq:Acme'))[0];
+    expect(acme).toMatchObject({ name: 'Acme', domain: null });
+    // Two companies without a domain share a name: a row naming it cannot say which one it means.
+    const umbrellas = [
+      (await t.call('POST', '/companies', { name: 'Umbrella' })).json<{ id: string }>().id,
+      (await t.call('POST', '/companies', { name: 'umbrella' })).json<{ id: string }>().id,
+    ];
+    const imp = await t.upload(
+      'Name,Domain\n ACME ,acme.com\nGlobex,\nUmbrella,umbrella.com\nHooli,hooli.com\nInitech,not a domain\nAcme,acme.de\n',
+      'entity=company',
+    );
+    expect(imp.mapping).toEqual({ Name: 'name', Domain: 'domain' });
+    expect(imp.matchOn).toBe('domain');
+    const expected = async (mode: 'dry_run' | 'run') => {
+      const report = await t.rows(imp.id, `&mode=${mode}`);
+      expect(report.map((r) => [r.row, r.action, r.recordId === acme?.id])).toEqual([
+        [1, 'update', true],
+        [2, 'unchanged', false],
+        [3, 'reject', false],
+        [4, 'create', false],
+        [5, 'reject', false],
+        // Row 1 gave Acme its domain: another domain is another company (the dry run remembers row 1's).
+        [6, 'create', false],
+      ]);
+      expect(report[0]?.details).toMatchObject({
+        matchedByName: true,
+        changes: { name: { from: 'Acme', to: 'ACME' }, domain: { from: null, to: 'acme.com' } },
+      });
+      expect(report[2]?.summary).toBe(
+        'column "Name": no company has the domain umbrella.com, and 2 companies without a domain are named "Umbrella", so the row cannot say which one it means: merge them first, or give them their domains',
+      );
+      expect(report[2]?.details).toMatchObject({ reason: 'ambiguous_match', field: 'name', companyIds: umbrellas });
+      expect(report[4]?.summary).toBe('column "Domain": "not a domain" is not a web domain like acme.com');
+    };
+    const counts = { created: 2, updated: 1, unchanged: 1, rejected: 2 };
+    expect((await t.start(imp.id, 'dry-run')).progress).toMatchObject(counts);
+    await expected('dry_run');
+    expect((await t.start(imp.id, 'run')).progress).toMatchObject(counts);
+    await expected('run');
+    const companies = (await t.list('companies')).map((c) => `${String(c.name)} ${String(c.domain)}`);
+    expect(companies.sort()).toEqual([
+      'ACME acme.com',
+      'Acme acme.de',
+      'Globex null',
+      'Hooli hooli.com',
+      'Initech null',
+      'Umbrella null',
+      'umbrella null',
+    ]);
+    // Ann is still at her company, now with its domain.
+    const ann = (await t.list('people', '&filter=email:eq:ann@x.example'))[0];
+    expect(ann?.companies).toMatchObject([{ name: 'ACME' }]);
   });
 
   it('matches rows by the Rapport id of an export, falling back to the match key for rows without one', async () => {
@@ -205,9 +217,9 @@ describe.each(testEngines())('CSV import: NUL bytes, shared domains, Rapport ids
       [5, 'reject', false],
     ]);
     expect(report[3]?.summary).toBe(
-      `id: ${stranger} is not the id of a person of this workspace (deleted, merged or from another workspace); to import the row as a new person, map the id column to nothing`,
+      `column "id": ${stranger} is not the id of a person of this workspace (deleted, merged or from another workspace); to import the row as a new person, map the id column to nothing`,
     );
-    expect(report[4]?.summary).toMatch(/^id: "not-a-uuid" is not a Rapport id \(a UUID/);
+    expect(report[4]?.summary).toMatch(/^column "id": "not-a-uuid" is not a Rapport id \(a UUID/);
     expect((await t.list('people', '&sort=first_name')).map((p) => [p.firstName, p.tags])).toEqual([
       ['Annie', ['vip']],
       ['Bobby', []],

@@ -3,35 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { bearer, caller, useTestApp, type Method } from '../../../test/app.ts';
+import { useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
-import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
 import { events, orderLines, orders, people } from '../../db/schema/index.ts';
-import { JobRunner } from '../../jobs/queue.ts';
-import { importJob } from './imports.job.ts';
 import { runImport } from './imports.service.ts';
+import { importTestSetup, type ImportDto, type Json, type RowDto } from './import-test-setup.ts';
 
 // Uploaded files go to a scratch data directory, not the repository's ./data.
 process.env.RAPPORT_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-imports-'));
 
-type Json = Record<string, unknown>;
-type ImportDto = Json & {
-  id: string;
-  status: string;
-  matchOn: string;
-  mapping: Record<string, string | null>;
-  mappingProblems: Array<{ field: string; message: string }>;
-  fields: string[];
-  progress: {
-    totalRows: number;
-    processedRows: number;
-    created: number;
-    updated: number;
-    unchanged: number;
-    rejected: number;
-  };
-};
-type RowDto = { row: number; line: number; action: string; summary: string; details: Json; recordId: string | null };
 type OrderDto = Json & {
   id: string;
   externalId: string;
@@ -62,35 +42,8 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
   const ctx = useTestApp(engine);
 
   async function setup() {
-    const ws = await makeWorkspace(ctx.services);
-    const h = bearer(await makeApiKey(ctx.services, ws));
-    const send = caller(ctx.app, h, '/api/v1');
-    const call = async (method: Method, url: string, payload?: object) => {
-      const res = await send(method, url, payload);
-      return { status: res.statusCode, body: res.body, json: () => res.json<Json>() };
-    };
-    const upload = async (csv: string, query = 'entity=order') => {
-      const res = await ctx.app.inject({
-        method: 'POST',
-        url: `/api/v1/imports?${query}`,
-        headers: { ...h, 'content-type': 'text/csv' },
-        payload: csv,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json<ImportDto>();
-    };
-    const runJobs = async () => {
-      const runner = new JobRunner(ctx.database.db, [importJob], { batchSize: 1 });
-      while ((await runner.tick()) > 0);
-    };
-    const start = async (id: string, what: 'dry-run' | 'run') => {
-      const res = await call('POST', `/imports/${id}/${what}`);
-      expect(res.status, res.body).toBe(202);
-      await runJobs();
-      return (await call('GET', `/imports/${id}`)).json() as ImportDto;
-    };
-    const rows = async (id: string, query = '') =>
-      ((await call('GET', `/imports/${id}/rows?limit=200${query}`)).json() as { data: RowDto[] }).data;
+    const t = await importTestSetup(ctx, 'entity=order');
+    const { ws, call } = t;
     const orderList = async (query = '') =>
       (
         (await call('GET', `/orders?limit=200${query.includes('sort=') ? '' : '&sort=placed_at'}${query}`)).json() as {
@@ -114,7 +67,7 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
         );
       return r?.n ?? 0;
     };
-    return { ws, h, call, upload, start, rows, orderList, order, count, runJobs };
+    return { ...t, orderList, order, count };
   }
 
   it('suggests the mapping, dry-runs order by order with reasons, imports lines, refunds and events', async () => {
@@ -178,6 +131,18 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
       'customer: an order needs its customer: an e-mail or a customer id (neither is on any row of this order)',
     ]);
     expect(report[7]?.line).toBe(9);
+    // The reasons a user reads name the file's columns as its header writes them, never the fields they map to
+    // (those stay in the problems' `field`, beside the `columns`).
+    expect(report.slice(3, 8).map((r) => r.summary)).toEqual([
+      'column "Created at": "2024-31-12" is not a date that exists',
+      'column "Total": "ten" is not an amount like 19.99',
+      'column "Total": EUR has 2 decimals: 10.005 has more; column "Lineitem price": EUR has 2 decimals: 10.005 has more',
+      'column "Financial Status": "shipped" is not an order status; use one of placed, paid, refunded, partially_refunded, canceled',
+      'an order needs its customer: an e-mail or a customer id (neither is on any row of this order)',
+    ]);
+    expect(report[3]?.details.problems).toEqual([
+      { field: 'placedAt', columns: ['Created at'], message: '"2024-31-12" is not a date that exists' },
+    ]);
     // A dry run changes nothing.
     expect(await t.count(orders)).toBe(0);
     expect(await t.count(people)).toBe(0);
@@ -295,7 +260,7 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
     const lowerRun = await t.start(lower.id, 'run');
     expect(lowerRun.progress).toMatchObject({ rejected: 1, unchanged: 3 });
     expect((await t.rows(lower.id, '&mode=run&action=rejected'))[0]?.summary).toBe(
-      'refunded: the order has 10.00 USD refunded already; refunds are not undone',
+      'column "Refunded": the order has 10.00 USD refunded already; refunds are not undone',
     );
   });
 
@@ -380,7 +345,7 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
         [3, 'create'],
       ]);
       expect(report[0]?.summary).toBe(
-        'customer.email: 3 people have the e-mail address shared@x.example, so the row cannot say which one it means: merge them first',
+        'column "email": 3 people have the e-mail address shared@x.example, so the row cannot say which one it means: merge them first',
       );
       expect(report[0]?.details).toMatchObject({
         reason: 'ambiguous_match',
@@ -427,7 +392,7 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
     const [late] = await t.rows(imp.id, '&mode=run&action=rejected');
     expect(late).toMatchObject({ row: n + 1, action: 'reject' });
     expect(late?.summary).toBe(
-      'externalId: order "B-1" already came at row 1: the rows of an order must follow each other',
+      'column "order": order "B-1" already came at row 1: the rows of an order must follow each other',
     );
   });
 });

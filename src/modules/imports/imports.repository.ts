@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { insertRows, updateRows } from '../../db/bulk.ts';
 import { rowsOf, type DbOrTx } from '../../db/client.ts';
 import {
@@ -38,6 +38,15 @@ export async function findImport(db: DbOrTx, workspaceId: string, id: string): P
     .from(imports)
     .where(and(eq(imports.workspaceId, workspaceId), eq(imports.id, id)));
   return r ?? null;
+}
+
+/** The files a workspace's uploads stored under the data folder (to remove them with the workspace). */
+export async function importFilePaths(db: DbOrTx, workspaceId: string): Promise<string[]> {
+  const rows = await db
+    .select({ filePath: imports.filePath })
+    .from(imports)
+    .where(eq(imports.workspaceId, workspaceId));
+  return rows.map((r) => r.filePath);
 }
 
 /** Locks the import row for one batch: two workers on the same import take turns, and see each other's checkpoint. */
@@ -304,6 +313,30 @@ export async function findCompaniesForImport(
     .select()
     .from(companies)
     .where(and(eq(companies.workspaceId, workspaceId), sql`(${sql.join(conds, sql` or `)})`))
+    .orderBy(asc(companies.createdAt), asc(companies.id));
+}
+
+/**
+ * Companies without a domain named like one of these names (compared lower-cased and trimmed; `names` already so),
+ * oldest first: a people import makes companies by name alone, and a companies file matched on domain finds them by
+ * their name (through the (workspace, domain) index: only the workspace's companies without a domain are read).
+ */
+export async function findDomainlessCompaniesByName(
+  db: DbOrTx,
+  workspaceId: string,
+  names: readonly string[],
+): Promise<CompanyRow[]> {
+  if (!names.length) return [];
+  return db
+    .select()
+    .from(companies)
+    .where(
+      and(
+        eq(companies.workspaceId, workspaceId),
+        isNull(companies.domain),
+        sql`lower(btrim(${companies.name})) in ${[...new Set(names)]}`,
+      ),
+    )
     .orderBy(asc(companies.createdAt), asc(companies.id));
 }
 

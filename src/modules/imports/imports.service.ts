@@ -54,6 +54,10 @@ import {
 import {
   ambiguousDomainRejection,
   ambiguousEmailRejection,
+  ambiguousNameRejection,
+  columnsOfFields,
+  companyNameKey,
+  describeRowProblems,
   isListed,
   listedThroughRow,
   reportCsv,
@@ -72,6 +76,7 @@ import {
   deleteImportRows,
   dryRunCreatedKeys,
   findCompaniesForImport,
+  findDomainlessCompaniesByName,
   findImport,
   findCompaniesByIds,
   findPeopleByAnyEmail,
@@ -427,7 +432,8 @@ export async function runImport(db: Db, workspaceId: string, importId: string, o
           seen: new Map(),
         }
       : undefined;
-  const run: Run = { imp, mode, ctx, compiled, actor, orders };
+  const columnsOfField = columnsOfFields(compiled.columns, imp.headers);
+  const run: Run = { imp, mode, ctx, compiled, actor, orders, columnsOfField, dryRunNamed: new Map() };
   // An order's rows (its lines) are written together: a batch ends only where the order id changes.
   const keyAt = orders ? orderKeyIndex(compiled.columns) : undefined;
   const sameOrder = (a: Item | undefined, b: Item) => {
@@ -569,6 +575,10 @@ type Run = {
   actor: Actor;
   /** An orders import: its own reading and writing (import-orders.ts). */
   orders: OrderRun | undefined;
+  /** The file's headers of each mapped field: what a rejected row's reasons name. */
+  columnsOfField: ReadonlyMap<string, readonly string[]>;
+  /** A companies dry run: the companies without a domain its rows matched by name, and the domain each row gave. */
+  dryRunNamed: Map<string, { domain: string | null; company: CompanyRow }>;
 };
 
 /** A row of a batch once read and validated: the record and its match keys, or why it is refused. */
@@ -596,7 +606,7 @@ async function prepareBatch(run: Run, items: Item[]): Promise<Prepared[]> {
         problems: [
           {
             field: 'row',
-            message: `has ${it.values.length} fields but the header has ${imp.headers.length}: is a separator inside an unquoted field?`,
+            message: `the row has ${it.values.length} fields but the header has ${imp.headers.length}: is a separator inside an unquoted field?`,
           },
         ],
       };
@@ -622,6 +632,7 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
     const report: ImportRowInsert[] = [];
     const reject = (it: Item, problems: FieldProblem[], extra: Record<string, unknown> = {}) => {
       counts.rejected++;
+      const described = describeRowProblems(problems, run.columnsOfField);
       const values: Record<string, string> = {};
       imp.headers.slice(0, 30).forEach((h, i) => {
         const v = it.values[i];
@@ -634,11 +645,8 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
         rowNumber: it.rowNumber,
         line: it.line,
         action: 'reject',
-        summary: problems
-          .map((p) => `${p.field}: ${p.message}`)
-          .join('; ')
-          .slice(0, 1000),
-        details: { problems, values, ...extra },
+        summary: described.summary,
+        details: { problems: described.problems, values, ...extra },
       });
     };
     if (run.orders && batch.orders) {
@@ -668,6 +676,10 @@ async function processBatch(db: Db, run: Run, batch: PreparedBatch, expectedStar
         ...p.keys.map((k) => `k:${k}`),
         ...(p.rec.externalId ? [`x:${p.rec.externalId}`] : []),
         ...(p.rec.id ? [`i:${p.rec.id}`] : []),
+        // Companies matched on domain may be found by name (a company without a domain): one row per name a group.
+        ...(imp.entity === 'company' && imp.matchOn === 'domain' && p.rec.name && !p.rec.id
+          ? [`n:${companyNameKey(p.rec.name)}`]
+          : []),
       ];
       if (all.some((k) => groupKeys.has(k))) await flush();
       for (const k of all) groupKeys.add(k);
@@ -1086,7 +1098,10 @@ async function flushCompanies(
   const ws = imp.workspaceId;
   const dry = run.mode === 'dry_run';
   const ids = group.map((g) => g.rec.id).filter((x): x is string => Boolean(x));
-  const [found, byIdRows] = await inTurn([
+  // Matched on domain, a row whose domain no company has takes the company of its name that has no domain yet.
+  const names =
+    imp.matchOn === 'domain' ? group.flatMap((g) => (!g.rec.id && g.rec.name ? [companyNameKey(g.rec.name)] : [])) : [];
+  const [found, byIdRows, domainless] = await inTurn([
     () =>
       findCompaniesForImport(tx, ws, {
         domains:
@@ -1097,8 +1112,33 @@ async function flushCompanies(
         externalIds: group.map((g) => g.rec.externalId).filter((x): x is string => Boolean(x)),
       }),
     () => findCompaniesByIds(tx, ws, ids),
+    () => findDomainlessCompaniesByName(tx, ws, names),
   ]);
   const byId = new Map(byIdRows.map((c) => [c.id, c]));
+  const domainlessByName = new Map<string, CompanyRow[]>();
+  for (const c of domainless) {
+    const list = domainlessByName.get(companyNameKey(c.name));
+    if (list) list.push(c);
+    else domainlessByName.set(companyNameKey(c.name), [c]);
+  }
+  /**
+   * The company a row matched on domain is by its name: the one company of that name without a domain, a list when
+   * several are (the row is refused), or none. A dry run writes nothing, so it remembers the domains its earlier rows
+   * gave such companies (`run.dryRunNamed`): the run would find those by domain, and no longer by name.
+   */
+  const byName = (rec: RowRecord): { company: CompanyRow | null; several: CompanyRow[] } => {
+    if (rec.id || imp.matchOn !== 'domain' || !rec.name) return { company: null, several: [] };
+    const named = (domainlessByName.get(companyNameKey(rec.name)) ?? []).filter(
+      (c) => !dry || !run.dryRunNamed.get(c.id)?.domain,
+    );
+    if (named.length > 1) return { company: null, several: named };
+    return { company: named[0] ?? null, several: [] };
+  };
+  const givenByDryRun = (domain: string | undefined): CompanyRow | null => {
+    if (!dry || !domain) return null;
+    for (const named of run.dryRunNamed.values()) if (named.domain === domain) return named.company;
+    return null;
+  };
   const dryCreated = dry
     ? await dryRunCreatedKeys(
         tx,
@@ -1134,13 +1174,24 @@ async function flushCompanies(
       reject(it, [why.problem], why.details);
       continue;
     }
-    const existing = rec.id
+    let existing = rec.id
       ? (byId.get(rec.id) ?? null)
       : imp.matchOn === 'domain' && rec.domain
-        ? (sameDomain[0] ?? null)
+        ? (sameDomain[0] ?? givenByDryRun(rec.domain))
         : imp.matchOn === 'externalId' && rec.externalId
           ? (byExt.get(rec.externalId) ?? null)
           : null;
+    let matchedByName = false;
+    if (!existing && imp.matchOn === 'domain' && !rec.id) {
+      const named = byName(rec);
+      if (named.several.length) {
+        const why = ambiguousNameRejection(rec.name ?? '', rec.domain, named.several);
+        reject(it, [why.problem], why.details);
+        continue;
+      }
+      existing = named.company;
+      matchedByName = existing !== null;
+    }
     if (rec.externalId) {
       const owner = byExt.get(rec.externalId);
       if (owner && owner.id !== existing?.id) {
@@ -1156,6 +1207,13 @@ async function flushCompanies(
       reject(it, custom.problems);
       continue;
     }
+    // The run gives the company the row's domain; a dry run remembers it (later rows find the company by it).
+    if (matchedByName && existing && dry)
+      run.dryRunNamed.set(existing.id, {
+        domain: rec.domain ?? null,
+        company: { ...existing, domain: rec.domain ?? existing.domain },
+      });
+    const nameNote = matchedByName ? { matchedByName: true } : {};
     if (!existing) {
       const earlier = dry ? it.keys.map((k) => dryCreated.get(k)).find((x) => x !== undefined) : undefined;
       if (earlier !== undefined) {
@@ -1212,11 +1270,12 @@ async function flushCompanies(
     const changes = diffFields({ ...existing }, { ...set });
     if (!Object.keys(changes).length) {
       counts.unchanged++;
-      if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'unchanged', existing.id));
+      if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'unchanged', existing.id, nameNote));
       continue;
     }
     counts.updated++;
-    if (isListed(run.mode, it.rowNumber)) report.push(reportRow(run, it, 'update', existing.id, { changes }));
+    if (isListed(run.mode, it.rowNumber))
+      report.push(reportRow(run, it, 'update', existing.id, { changes, ...nameNote }));
     if (dry) continue;
     const merged = { ...existing, ...set };
     updates.push({

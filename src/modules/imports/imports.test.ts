@@ -2,11 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bearer, caller, useTestApp, type Method } from '../../../test/app.ts';
+import { useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
-import { makeApiKey, makeWorkspace } from '../../../test/factories.ts';
-import { JobRunner } from '../../jobs/queue.ts';
-import { importJob } from './imports.job.ts';
+import { makeWorkspace } from '../../../test/factories.ts';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/client.ts';
 import { importThroughPipeline, printImportResult } from '../../cli/imports.ts';
@@ -14,67 +12,19 @@ import { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { newId } from '../../db/ids.ts';
 import { runReportListedRows } from './import-report.ts';
+import { importTestSetup, type ImportDto, type Json, type RowDto } from './import-test-setup.ts';
 
 // Uploaded files go to a scratch data directory, not the repository's ./data.
 process.env.RAPPORT_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-imports-'));
-
-type Json = Record<string, unknown>;
-type ImportDto = Json & {
-  id: string;
-  status: string;
-  headers: string[];
-  mapping: Record<string, string | null>;
-  problems: Array<{ code: string; message: string; line?: number | null; column?: string | null }>;
-  mappingProblems: Array<{ field: string; message: string }>;
-  warnings: string[];
-  progress: {
-    totalRows: number;
-    processedRows: number;
-    created: number;
-    updated: number;
-    unchanged: number;
-    rejected: number;
-  };
-};
-type RowDto = { row: number; line: number; action: string; summary: string; details: Json; recordId: string | null };
 
 describe.each(testEngines())('CSV import and export on %s', (engine) => {
   const ctx = useTestApp(engine);
 
   async function setup() {
-    const ws = await makeWorkspace(ctx.services);
-    const h = bearer(await makeApiKey(ctx.services, ws));
-    const send = caller(ctx.app, h, '/api/v1');
-    const call = async (method: Method, url: string, payload?: object) => {
-      const res = await send(method, url, payload);
-      return { status: res.statusCode, body: res.body, json: () => res.json<Json>() };
-    };
-    const upload = async (csv: string | Buffer, query = 'entity=person') => {
-      const res = await ctx.app.inject({
-        method: 'POST',
-        url: `/api/v1/imports?${query}`,
-        headers: { ...h, 'content-type': 'text/csv' },
-        payload: csv,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json<ImportDto>();
-    };
-    const runJobs = async () => {
-      const runner = new JobRunner(ctx.database.db, [importJob], { batchSize: 1 });
-      while ((await runner.tick()) > 0);
-    };
-    /** Dry run or run, to the end; returns the import. */
-    const start = async (id: string, what: 'dry-run' | 'run') => {
-      const res = await call('POST', `/imports/${id}/${what}`);
-      expect(res.status, res.body).toBe(202);
-      await runJobs();
-      return (await call('GET', `/imports/${id}`)).json() as ImportDto;
-    };
-    const rows = async (id: string, query = '') =>
-      ((await call('GET', `/imports/${id}/rows?limit=200${query}`)).json() as { data: RowDto[] }).data;
+    const t = await importTestSetup(ctx);
     const people = async (query = '') =>
-      ((await call('GET', `/people?limit=200${query}`)).json() as { data: Array<Json & { id: string }> }).data;
-    return { ws, h, call, upload, start, rows, people, runJobs };
+      (await t.call('GET', `/people?limit=200${query}`)).json<{ data: Array<Json & { id: string }> }>().data;
+    return { ...t, people };
   }
 
   const sample = [
@@ -132,6 +82,18 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     expect(fields(report[3])).toEqual(['firstName']);
     expect(fields(report[4])).toEqual(['consent.email.marketing']);
     expect(report[4]?.line).toBe(6);
+    // The reasons name the file's columns as its header writes them, not the fields they are mapped to.
+    expect(report[2]?.summary).toMatch(
+      /^column "Plan tier": .+; column "E-mail": "not-an-email" is not an email address$/,
+    );
+    expect(report[4]?.summary).toBe(
+      'column "Email marketing consent": "maybe" is not a consent answer; use yes/no (or granted/withdrawn)',
+    );
+    expect(report[2]?.details.problems).toContainEqual({
+      field: 'emails[0]',
+      columns: ['E-mail'],
+      message: '"not-an-email" is not an email address',
+    });
     const rejected = await t.rows(imp.id, '&action=rejected');
     expect(rejected.map((r) => r.row)).toEqual([3, 4, 5]);
     // A dry run changes nothing.
@@ -261,7 +223,7 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
       ]);
       for (const r of report.slice(0, 2)) {
         expect(r.summary).toBe(
-          'emails: 2 people have the e-mail address shared@x.example, so the row cannot say which one it means: merge them first',
+          'column "email": 2 people have the e-mail address shared@x.example, so the row cannot say which one it means: merge them first',
         );
         expect(r.details).toMatchObject({
           reason: 'ambiguous_match',
@@ -306,7 +268,7 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
         [2, 'update'],
       ]);
       expect(report[0]?.summary).toBe(
-        `emails: the row's addresses belong to 2 different people (ana@x.example is ${ana}; bea@x.example is ${bea}), so it cannot say which one it means: merge them first`,
+        `column "email": the row's addresses belong to 2 different people (ana@x.example is ${ana}; bea@x.example is ${bea}), so it cannot say which one it means: merge them first`,
       );
       expect(report[0]?.details).toMatchObject({
         reason: 'ambiguous_match',
@@ -336,8 +298,8 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     const done = await t.start(imp.id, 'run');
     expect(done.progress).toMatchObject({ created: 1, rejected: 2 });
     expect((await t.rows(imp.id, '&mode=run&action=rejected')).map((r) => [r.row, r.summary])).toEqual([
-      [2, 'language: "en_US" is not a language tag like en or pt-PT'],
-      [3, 'timezone: "Mars/Base" is not an IANA time zone like Europe/Lisbon'],
+      [2, 'column "language": "en_US" is not a language tag like en or pt-PT'],
+      [3, 'column "timezone": "Mars/Base" is not an IANA time zone like Europe/Lisbon'],
     ]);
     expect(await t.people()).toEqual([
       expect.objectContaining({ emails: ['ann@x.example'], language: 'pt-BR', timezone: 'Europe/Lisbon' }),
@@ -517,7 +479,7 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     // The export's ids are workspace A's records: matched by id they are refused here, as records of nowhere.
     expect(imp.mapping.id).toBe('id');
     expect((await b.start(imp.id, 'dry-run')).progress).toMatchObject({ created: 0, rejected: 2 });
-    expect((await b.rows(imp.id))[0]?.summary).toMatch(/^id: .* is not the id of a person of this workspace/);
+    expect((await b.rows(imp.id))[0]?.summary).toMatch(/^column "id": .* is not the id of a person of this workspace/);
     // Ignoring the id column imports them as new people.
     expect((await b.call('PATCH', `/imports/${imp.id}`, { mapping: { id: null } })).status).toBe(200);
     expect((await b.start(imp.id, 'run')).progress).toMatchObject({ created: 2, rejected: 0 });
@@ -591,7 +553,9 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
     } finally {
       console.log = log;
     }
-    expect(printed.find((l) => l.startsWith('  row 3 (line 7): '))).toMatch(/^ {2}row 3 \(line 7\): emails/);
+    expect(printed.find((l) => l.startsWith('  row 3 (line 7): '))).toMatch(
+      /^ {2}row 3 \(line 7\): column "email": "not-an-email" is not an email address/,
+    );
     expect(printed.filter((l) => /^ {2}row \d/.test(l)).map((l) => l.replace(/:.*/, ''))).toEqual([
       '  row 3 (line 7)',
       '  row 5 (line 11)',
@@ -708,7 +672,7 @@ describe.each(testEngines())('CSV import and export on %s', (engine) => {
         changes: { firstName: { from: 'Ann', to: 'Annie' } },
         stage: { from: 'lead', to: 'customer' },
       });
-      expect(page.data[3]?.summary).toMatch(/^emails\[0\]: /);
+      expect(page.data[3]?.summary).toBe('column "email": "nope" is not an email address');
       // The default is the last phase: the run.
       expect((await t.rows(imp.id)).map((r) => r.action)).toEqual(['update', 'unchanged', 'create', 'reject']);
 
