@@ -304,7 +304,8 @@ export async function importWithCli(
     : null;
   const seconds = (performance.now() - started) / 1000;
   // 2: finished with rejected rows (the file has some on purpose; the counts are checked after the run).
-  if (code !== 0 && code !== 2) throw new Error(`rapport import (${name}) exited with ${code}\n${err.slice(-3000)}\n${out}`);
+  if (code !== 0 && code !== 2)
+    throw new Error(`rapport import (${name}) exited with ${code}\n${err.slice(-3000)}\n${out}`);
   const summary = /^(Imported: .*)$/m.exec(out)?.[1] ?? out.trim().split('\n')[0] ?? '';
   return {
     seconds,
