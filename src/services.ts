@@ -40,6 +40,7 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
   // Uploaded import files live under the data directory, on PostgreSQL too.
   const dataDir = path.resolve(opts.dataDir ?? process.env.RAPPORT_DATA_DIR ?? './data');
   const tickets = createTicketsService({ db, dataDir, realtime });
+  const orders = createOrdersService({ db });
   return {
     auth,
     users: createUsersService({ db, auth }),
@@ -50,7 +51,7 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
     fields: createFieldsService({ db }),
     webhooks: createWebhooksService({ db }),
     imports: createImportsService({ db, dataDir }),
-    exports: createExportService({ db, people, companies }),
+    exports: createExportService({ db, people, companies, orders }),
     duplicates: createDuplicatesService({ db }),
     views: createViewsService({ db }),
     bulk: createBulkService({ db, people, companies }),
@@ -65,7 +66,7 @@ export function createServices(db: Db, opts: { dataDir?: string; realtime?: Real
     macros: createMacrosService({ db, dataDir }),
     sops: createSopsService({ db }),
     products: createProductsService({ db }),
-    orders: createOrdersService({ db }),
+    orders,
     subscriptions: createSubscriptionsService({ db }),
     metrics: createMetricsService({ db }),
     predictions: createPredictionsService({ db }),

@@ -169,6 +169,17 @@ describe('rapport CLI', () => {
     await refused(['export', 'people', '--workspace', 'demo', '--out', missing], noFolder);
     await refused(['model', 'features', '--workspace', 'demo', '--out', missing], noFolder);
     await refused(['export', 'people', '--workspace', 'demo', '--out', dir], `error: ${dir} is a folder, not a file`);
+    await refused(
+      ['export', 'orders', '--workspace', 'demo', '--q', 'x'],
+      'error: --q: orders are not searched by text; use --filter (e.g. external_id:eq:1001)',
+    );
+    // The demo's refunded orders, a row per line, in the columns the orders import reads.
+    const refundedOrders = await run('export', 'orders', '--workspace', 'demo', '--filter', 'status:in:refunded');
+    expect(refundedOrders.code, refundedOrders.err).toBe(0);
+    const exportedRows = refundedOrders.out.trimEnd().split('\r\n');
+    expect(exportedRows[0]).toMatch(/^externalId,customer\.email,customer\.externalId,customer\.name,placedAt,status,/);
+    expect(exportedRows.length).toBeGreaterThan(1);
+    for (const row of exportedRows.slice(1)) expect(row.split(',')[5]).toBe('refunded');
     expect(fs.existsSync(path.dirname(missing))).toBe(false);
     for (const args of [
       ['import', 'people', dir, '--workspace', 'demo'],

@@ -325,20 +325,24 @@ export function addImportCommands(program: Command, deps: Deps): void {
       });
   }
 
-  const exp = program.command('export').description('Export people or companies (any filter) as CSV or JSON');
-  for (const name of ['people', 'companies'] as const) {
+  const exp = program.command('export').description('Export people, companies or orders (any filter) as CSV or JSON');
+  for (const name of ['people', 'companies', 'orders'] as const) {
     exp
       .command(name)
-      .description(`Export ${name} matching the filters, streamed`)
+      .description(
+        name === 'orders'
+          ? 'Export orders matching the filters, streamed (CSV: a row per line, as `rapport import orders` reads it)'
+          : `Export ${name} matching the filters, streamed`,
+      )
       .option('--workspace <slug>', 'workspace slug (needed when there are several)')
       .option(
         '--filter <field:op:value>',
-        'a filter like the API list (repeatable), e.g. tag:eq:vip',
+        `a filter like the API list (repeatable), e.g. ${name === 'orders' ? 'status:in:paid|refunded' : 'tag:eq:vip'}`,
         (v: string, prev: string[]) => [...prev, v],
         [] as string[],
       )
       .option('--sort <field>', 'sort field, "-field" for descending')
-      .option('--q <text>', 'search text')
+      .addOption(new Option('--q <text>', 'search text').hideHelp(name === 'orders'))
       .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
       .option('--out <file>', 'write to a file instead of standard output')
       .action(
@@ -350,13 +354,18 @@ export function addImportCommands(program: Command, deps: Deps): void {
           format: 'csv' | 'json';
           out?: string;
         }) => {
+          if (name === 'orders' && o.q !== undefined)
+            throw deps.fail('--q: orders are not searched by text; use --filter (e.g. external_id:eq:1001)');
           await deps.withDb(async (d, s) => {
             const w = await deps.pickWorkspace(d, o.workspace);
             const params = { filter: o.filter, sort: o.sort, q: o.q };
+            const actor = systemActor(w.id);
             const stream =
               name === 'people'
-                ? await s.exports.people(systemActor(w.id), params, o.format)
-                : await s.exports.companies(systemActor(w.id), params, o.format);
+                ? await s.exports.people(actor, params, o.format)
+                : name === 'companies'
+                  ? await s.exports.companies(actor, params, o.format)
+                  : await s.exports.orders(actor, { filter: o.filter, sort: o.sort }, o.format);
             if (o.out) {
               await pipeline(stream, fs.createWriteStream(o.out));
               console.error(`Wrote ${o.out}`);

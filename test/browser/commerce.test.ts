@@ -76,6 +76,21 @@ describe.skipIf(browserSkip)('orders in a browser', () => {
     await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain('#5002');
 
+    // Export what the list shows: the filtered orders, a row per line, as the orders import reads them.
+    await page.getByTestId('export-menu').click();
+    const csvLink = page.getByRole('menuitem', { name: 'CSV (spreadsheets)' });
+    const href = await csvLink.getAttribute('href');
+    expect(href).toContain('/api/v1/orders/export?format=csv');
+    const exported = await page.evaluate(async (url) => (await fetch(url)).text(), href ?? '');
+    const exportedRows = exported.trimEnd().split('\r\n');
+    expect(exportedRows).toHaveLength(2);
+    expect(exportedRows[0]).toMatch(/^externalId,customer\.email,customer\.externalId,customer\.name,placedAt,status/);
+    expect(exportedRows[1]).toMatch(
+      /^5002,ines@example\.com,c-77,Inês Costa,2025-09-02T10:00:00\.000Z,paid,EUR,,64\.70,/,
+    );
+    expect(exportedRows[1]).toContain(',Headlamp,2,29.90,');
+    await page.keyboard.press('Escape');
+
     // The order: its lines and amounts; a refund over what is left is refused, a partial one is recorded.
     await rows.first().click();
     const drawer = page.getByRole('dialog', { name: 'Order #5002' });

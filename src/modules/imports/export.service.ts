@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { people as peopleTable } from '../../db/schema/index.ts';
 import { csvLine } from '../../domain/csv-cells.ts';
 import { consentChannels, consentPurposes } from '../../domain/customers.ts';
 import type { Actor } from '../../domain/permissions.ts';
@@ -10,6 +12,9 @@ import { listCustomFields } from '../fields/fields.repository.ts';
 import type { PeopleListParams, PeopleService } from '../people/people.service.ts';
 import { presentPerson, type PersonDto } from '../people/people.schemas.ts';
 import type { CompanyDto } from '../companies/companies.schemas.ts';
+import { linesOfOrders } from '../commerce/commerce.repository.ts';
+import { presentOrder, type OrderDto } from '../commerce/commerce.schemas.ts';
+import type { OrdersService } from '../commerce/orders.service.ts';
 
 const pageSize = 200;
 const addressKeys = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'] as const;
@@ -126,6 +131,80 @@ function companyCells(c: CompanyDto, customKeys: readonly string[]): Record<stri
   return row;
 }
 
+/** The shop's customer ids (people's external ids) of these people, where they have one. */
+async function externalIdsOfPeople(db: Db, workspaceId: string, ids: readonly string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db
+    .select({ id: peopleTable.id, externalId: peopleTable.externalId })
+    .from(peopleTable)
+    .where(and(eq(peopleTable.workspaceId, workspaceId), inArray(peopleTable.id, [...ids])));
+  return new Map(rows.flatMap((r) => (r.externalId ? [[r.id, r.externalId] as [string, string]] : [])));
+}
+
+type OrderParams = { filter?: string | string[] | undefined; sort?: string | undefined };
+type ExportedOrder = { order: OrderDto; customerExternalId: string | null };
+
+/** The CSV columns of orders: the orders import's fields first (an export imports back), then what it ignores. */
+const orderColumns = [
+  'externalId',
+  'customer.email',
+  'customer.externalId',
+  'customer.name',
+  'placedAt',
+  'status',
+  'currency',
+  'channel',
+  'total',
+  'discount',
+  'tax',
+  'shipping',
+  'refunded',
+  'line.sku',
+  'line.name',
+  'line.quantity',
+  'line.unitPrice',
+  'id',
+  'subtotal',
+  'net',
+  'note',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+/** An order's CSV rows: its fields on every row, each line's on its own (the import groups rows by order id). */
+function orderCells({ order: o, customerExternalId }: ExportedOrder): Array<Record<string, string>> {
+  const base: Record<string, string> = {
+    externalId: o.externalId ?? '',
+    'customer.email': o.customer.email ?? '',
+    'customer.externalId': customerExternalId ?? '',
+    'customer.name': o.customer.name,
+    placedAt: o.placedAt,
+    status: o.status,
+    currency: o.currency,
+    channel: o.channel ?? '',
+    total: o.total,
+    discount: o.discount,
+    tax: o.tax,
+    shipping: o.shipping,
+    refunded: o.refunded,
+    id: o.id,
+    subtotal: o.subtotal,
+    net: o.net,
+    note: o.note ?? '',
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+  };
+  const lines = o.lines ?? [];
+  if (!lines.length) return [base];
+  return lines.map((l) => ({
+    ...base,
+    'line.sku': l.sku ?? '',
+    'line.name': l.name,
+    'line.quantity': String(l.quantity),
+    'line.unitPrice': l.unitPrice,
+  }));
+}
+
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.map(String).join(';');
@@ -139,12 +218,18 @@ export type ExportService = ReturnType<typeof createExportService>;
  * memory stays at one page whatever the size. The first page is read before anything is sent, so a bad filter is
  * still a 400.
  */
-export function createExportService(deps: { db: Db; people: PeopleService; companies: CompaniesService }) {
+export function createExportService(deps: {
+  db: Db;
+  people: PeopleService;
+  companies: CompaniesService;
+  orders: OrdersService;
+}) {
   async function stream<T>(
     format: ExportFormat,
     columns: readonly string[],
     fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-    cells: (item: T) => Record<string, string>,
+    /** The CSV rows of an item: one for a person or company, one per line for an order. */
+    cells: (item: T) => Array<Record<string, string>>,
     json: (item: T) => unknown,
   ): Promise<Readable> {
     const first = await fetchPage(undefined);
@@ -157,10 +242,7 @@ export function createExportService(deps: { db: Db; people: PeopleService; compa
       for (;;) {
         for (const item of page.items) {
           if (format === 'json') yield `${n++ ? ',' : ''}\n${JSON.stringify(json(item))}`;
-          else {
-            const row = cells(item);
-            yield csvLine(columns.map((c) => row[c] ?? ''));
-          }
+          else for (const row of cells(item)) yield csvLine(columns.map((c) => row[c] ?? ''));
         }
         if (!page.nextCursor) break;
         page = await fetchPage(page.nextCursor);
@@ -183,8 +265,38 @@ export function createExportService(deps: { db: Db; people: PeopleService; compa
           const page = await deps.people.list(actor, { ...params, limit: pageSize, cursor });
           return { items: page.rows.map((x) => presentPerson(x.person, x.companies)), nextCursor: page.nextCursor };
         },
-        (p) => personCells(p, keys),
+        (p) => [personCells(p, keys)],
         (p) => p,
+      );
+    },
+
+    /**
+     * Orders matching the list's filter and sort. CSV: one row per line (an order without lines: one row), the
+     * columns named as the orders import reads them, so the file imports back (matched on the shop's order id; an
+     * order created without one has an empty `externalId` and is not matched). JSON: each order as the API gives it,
+     * with its lines.
+     */
+    async orders(actor: Actor, params: OrderParams, format: ExportFormat): Promise<Readable> {
+      return stream(
+        format,
+        orderColumns,
+        async (cursor) => {
+          const page = await deps.orders.list(actor, { ...params, limit: pageSize, cursor });
+          const ids = page.rows.map((o) => o.id);
+          const [lines, customerIds] = await Promise.all([
+            linesOfOrders(deps.db, actor.workspaceId, ids),
+            externalIdsOfPeople(deps.db, actor.workspaceId, [...new Set(page.rows.map((o) => o.personId))]),
+          ]);
+          return {
+            items: page.rows.map((o) => ({
+              order: presentOrder(o, o.customer, { lines: lines.get(o.id) ?? [], refunds: [] }),
+              customerExternalId: customerIds.get(o.personId) ?? null,
+            })),
+            nextCursor: page.nextCursor,
+          };
+        },
+        orderCells,
+        ({ order: { refunds: _refunds, ...order } }) => order,
       );
     },
 
@@ -200,7 +312,7 @@ export function createExportService(deps: { db: Db; people: PeopleService; compa
           const page = await deps.companies.list(actor, { ...params, limit: pageSize, cursor });
           return { items: page.rows.map((c) => presentCompany(c)), nextCursor: page.nextCursor };
         },
-        (c) => companyCells(c, keys),
+        (c) => [companyCells(c, keys)],
         (c) => c,
       );
     },

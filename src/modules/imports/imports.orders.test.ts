@@ -198,6 +198,64 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
     ).toEqual(['order.refunded', 'person.created']);
   });
 
+  it('exports the orders as the import reads them: filtered, a row per line, and imported back unchanged', async () => {
+    const t = await setup();
+    const first = await t.upload(shopify);
+    expect((await t.start(first.id, 'run')).progress).toMatchObject({ created: 3, rejected: 5 });
+    // One more order through the API, with a customer id and a channel; one without a shop id (not matched back).
+    const api = await t.call('POST', '/orders', {
+      externalId: 'API-1',
+      customer: { email: 'zed@shop.example', externalId: 'C-9', name: 'Zed Ray' },
+      placedAt: '2024-04-01T09:30:00Z',
+      currency: 'EUR',
+      channel: 'pos',
+      status: 'paid',
+      lines: [{ name: 'Gloves, leather', quantity: 3, unitPrice: '12.50' }],
+      shipping: '4.00',
+    });
+    expect(api.status, api.body).toBe(201);
+
+    const csv = await t.call('GET', '/orders/export?format=csv&sort=placed_at');
+    expect(csv.status, csv.body).toBe(200);
+    const lines = csv.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'externalId,customer.email,customer.externalId,customer.name,placedAt,status,currency,channel,total,discount,tax,shipping,refunded,line.sku,line.name,line.quantity,line.unitPrice,id,subtotal,net,note,createdAt,updatedAt',
+    );
+    // #1001 (two lines), #1002, #1008 (two lines), API-1: a row per line.
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['#1001', '#1001', '#1002', '#1008', '#1008', 'API-1']);
+    expect(lines[3]).toContain(',partially_refunded,EUR,,20.00,0.00,0.00,0.00,5.00,SC-1,Scarf,1,20.00,');
+    expect(lines[6]).toContain(
+      'API-1,zed@shop.example,C-9,Zed Ray,2024-04-01T09:30:00.000Z,paid,EUR,pos,41.50,0.00,0.00,4.00,0.00,',
+    );
+    expect(lines[6]).toContain(',"Gloves, leather",3,12.50,');
+
+    // The list's filter applies; JSON gives each order with its lines.
+    const refunded = await t.call(
+      'GET',
+      `/orders/export?format=json&filter=${encodeURIComponent('status:in:partially_refunded')}`,
+    );
+    const json = JSON.parse(refunded.body) as OrderDto[];
+    expect(json.map((o) => [o.externalId, o.refunded, o.lines?.map((l) => l.name)])).toEqual([
+      ['#1002', '5.00', ['Scarf']],
+    ]);
+    expect((await t.call('GET', '/orders/export?filter=nope:eq:1')).status).toBe(400);
+
+    // The export imports back: every column mapped by its name, nothing created or changed.
+    const back = await t.upload(csv.body);
+    expect(back.mappingProblems).toEqual([]);
+    expect(back.mapping).toMatchObject({
+      externalId: 'externalId',
+      'customer.externalId': 'customer.externalId',
+      'line.unitPrice': 'line.unitPrice',
+      id: null,
+      net: null,
+      createdAt: null,
+    });
+    const again = await t.start(back.id, 'run');
+    expect(again.progress).toMatchObject({ created: 0, updated: 0, unchanged: 4, rejected: 0 });
+    expect(await t.count(orders)).toBe(4);
+  });
+
   it('re-importing the same file changes nothing; a changed file updates, refunds and re-prices', async () => {
     const t = await setup();
     const csv = [

@@ -268,6 +268,24 @@ export const importsRoutes =
         return sendExport(reply, stream, format, 'companies');
       },
     );
+
+    r.get(
+      '/orders/export',
+      {
+        schema: {
+          tags: ['Orders'],
+          summary:
+            'Export the orders matching a filter as CSV (one row per line, columns as the orders import reads them) or JSON (each order with its lines), streamed; same filter and sort as the list',
+          querystring: exportQuery.omit({ q: true }),
+          response: exportResponse,
+        },
+      },
+      async (req, reply) => {
+        const { format, ...params } = req.query;
+        const stream = await deps.exports.orders(requireActor(req), params, format);
+        return sendExport(reply, stream, format, 'orders');
+      },
+    );
   };
 
 /** A CSV download; the file name kept to printable ASCII (a header cannot carry more). */

@@ -9,7 +9,7 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { formatMoney, isZero, orderName, orderStatusLabels } from '../../lib/commerce.ts';
 import { formatDate } from '../../lib/format.ts';
 import { Dim, RecordLink } from '../customers/cells.tsx';
-import { SortableTh } from '../customers/list.tsx';
+import { ExportMenu, SortableTh } from '../customers/list.tsx';
 import { OrderDrawer, OrderStatusBadge } from './OrderDrawer.tsx';
 
 const pageSize = 50;
@@ -67,17 +67,21 @@ export function OrdersPage() {
         title="Orders"
         description="What your customers bought, paid and got back, newest first."
         actions={
-          can('customers:write') && (
-            <Button
-              variant="default"
-              leftSection={<IconFileImport size={16} />}
-              component={Link}
-              to="/orders/import"
-              data-testid="orders-import"
-            >
-              Import CSV
-            </Button>
-          )
+          <Group gap="xs">
+            {can('customers:write') && (
+              <Button
+                variant="default"
+                leftSection={<IconFileImport size={16} />}
+                component={Link}
+                to="/orders/import"
+                data-testid="orders-import"
+              >
+                Import CSV
+              </Button>
+            )}
+            {/* The filtered list as CSV (a row per line, as the import reads it) or JSON. */}
+            <ExportMenu path="/orders/export" query={{ filter: f.filter, sort: f.sort }} />
+          </Group>
         }
       />
       <Group gap="sm" mb="md" align="flex-end" wrap="wrap">
