@@ -80,6 +80,18 @@ function formHtml(channelId: string, values: Record<string, string> = {}, proble
   );
 }
 
+/**
+ * The contact form is made to be embedded in the customer's own site (an iframe): its page and the page its POST
+ * answers with may be framed by any origin. Every other page keeps `frame-ancestors 'none'` (clickjacking); the form
+ * holds no session and acts for no signed-in user, so framing it gives a hostile page nothing to click on.
+ */
+function embeddable(reply: FastifyReply): void {
+  const csp = reply.getHeader('content-security-policy');
+  if (typeof csp === 'string')
+    reply.header('content-security-policy', csp.replace("frame-ancestors 'none'", 'frame-ancestors *'));
+  reply.removeHeader('x-frame-options');
+}
+
 /** How far a signed message's Rapport-Timestamp may be from now. */
 const signatureToleranceSeconds = 300;
 const badSignature =
@@ -108,6 +120,7 @@ export const channelPublicRoutes =
       '/forms/:channelId',
       { config: { public: true }, schema: { hide: true } },
       async (req, reply) => {
+        embeddable(reply);
         const channel = await channelById(db, req.params.channelId, 'form');
         if (!channel)
           return page(reply, 404, 'Form not found', '<p>This contact form does not exist or is switched off.</p>');
@@ -119,6 +132,7 @@ export const channelPublicRoutes =
       '/forms/:channelId',
       { config: { public: true, rateLimit: limit }, schema: { hide: true } },
       async (req, reply) => {
+        embeddable(reply);
         const asJson = (req.headers['content-type'] ?? '').includes('json');
         const fail = (status: number, message: string, values: Record<string, string> = {}) =>
           asJson

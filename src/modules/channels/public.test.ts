@@ -32,6 +32,13 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
     const page = await ctx.app.inject({ method: 'GET', url: `/forms/${form.id}` });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<form method="post"');
+    // Made to be embedded in the company's site: any page may frame the form (the console still may not be framed).
+    expect(page.headers['content-security-policy']).toContain('frame-ancestors *');
+    expect(page.headers['content-security-policy']).not.toContain("frame-ancestors 'none'");
+    expect(page.headers['x-frame-options']).toBeUndefined();
+    const consolePage = await ctx.app.inject({ method: 'GET', url: '/api/v1/me' });
+    expect(consolePage.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(consolePage.headers['x-frame-options']).toBe('SAMEORIGIN');
 
     const posted = await ctx.app.inject({
       method: 'POST',
@@ -42,6 +49,9 @@ describe.each(testEngines())('web forms, the channel API and phone calls (%s)', 
     });
     expect(posted.statusCode).toBe(201);
     expect(posted.body).toMatch(/reference #\d+/);
+    // The thanks shows in the same frame.
+    expect(posted.headers['content-security-policy']).toContain('frame-ancestors *');
+    expect(posted.headers['x-frame-options']).toBeUndefined();
     const list = (await call('GET', '/api/v1/tickets?queue=all')).json().data;
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ subject: 'Opening hours', channel: 'form' });

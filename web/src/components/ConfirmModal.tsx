@@ -6,6 +6,8 @@ export function ConfirmModal(props: {
   title: string;
   message: React.ReactNode;
   confirmLabel: string;
+  /** The way back, when "Cancel" would be unclear ("Keep editing"). */
+  cancelLabel?: string;
   danger?: boolean;
   loading?: boolean;
   onConfirm: () => void;
@@ -17,7 +19,7 @@ export function ConfirmModal(props: {
         <Text fz="sm">{props.message}</Text>
         <Group justify="flex-end" gap="xs">
           <Button variant="default" onClick={props.onClose}>
-            Cancel
+            {props.cancelLabel ?? 'Cancel'}
           </Button>
           <Button
             color={props.danger ? 'red' : undefined}

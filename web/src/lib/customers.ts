@@ -297,10 +297,47 @@ function show(v: unknown): string {
 
 export type Change = { field: string; from: string; to: string };
 
-/** The before/after of a "changed" event, field by field, in words. */
-export function eventChanges(e: EventEntry, userName: (id: string) => string | null): Change[] {
+/**
+ * What turns the ids and keys in a change into words: team names, and custom field labels by entity (a ticket's
+ * `custom.order_number` is its "Order number" field, a person's `custom.seats` their "Seats").
+ */
+export type ChangeNames = {
+  team?: (id: string) => string | null;
+  field?: (entity: 'person' | 'company' | 'ticket', key: string) => string | null;
+};
+
+const ticketFieldNames: Record<string, string> = {
+  assigneeId: 'assignee',
+  teamId: 'team',
+  status: 'status',
+  priority: 'priority',
+  type: 'type',
+  subject: 'subject',
+  personId: 'customer',
+  tags: 'tags',
+};
+
+const ticketStatusWords: Record<string, string> = {
+  new: 'New',
+  open: 'Open',
+  pending: 'Pending',
+  on_hold: 'On hold',
+  solved: 'Solved',
+  closed: 'Closed',
+};
+
+function eventEntity(e: EventEntry): 'person' | 'company' | 'ticket' {
+  return e.type.startsWith('ticket.') ? 'ticket' : e.type.startsWith('company.') ? 'company' : 'person';
+}
+
+/** The before/after of a "changed" event, field by field, in words: names for people and teams, never their ids. */
+export function eventChanges(e: EventEntry, userName: (id: string) => string | null, more: ChangeNames = {}): Change[] {
   const changes = e.payload.changes;
   if (typeof changes !== 'object' || changes === null) return [];
+  const entity = eventEntity(e);
+  const fieldLabel = (key: string) => more.field?.(entity, key) ?? key.replace(/_/g, ' ');
+  const person = (x: unknown) => (typeof x === 'string' ? (userName(x) ?? 'a former user') : 'nobody');
+  const team = (x: unknown) => (typeof x === 'string' ? (more.team?.(x) ?? 'a removed team') : 'no team');
   const out: Change[] = [];
   for (const [k, v] of Object.entries(changes as Record<string, { from: unknown; to: unknown }>)) {
     if (k === 'custom' && typeof v?.to === 'object' && v.to !== null) {
@@ -308,21 +345,39 @@ export function eventChanges(e: EventEntry, userName: (id: string) => string | n
       const to = v.to as Record<string, unknown>;
       for (const key of new Set([...Object.keys(from), ...Object.keys(to)]))
         if (JSON.stringify(from[key]) !== JSON.stringify(to[key]))
-          out.push({ field: key.replace(/_/g, ' '), from: show(from[key]), to: show(to[key]) });
+          out.push({ field: fieldLabel(key), from: show(from[key]), to: show(to[key]) });
       continue;
     }
-    if (k === 'ownerId') {
-      const name = (x: unknown) => (typeof x === 'string' ? (userName(x) ?? 'a former user') : 'nobody');
-      out.push({ field: 'owner', from: name(v?.from), to: name(v?.to) });
+    // Tickets record their custom fields one by one, as `custom.<key>`.
+    if (k.startsWith('custom.')) {
+      out.push({ field: fieldLabel(k.slice('custom.'.length)), from: show(v?.from), to: show(v?.to) });
       continue;
     }
-    out.push({ field: fieldNames[k] ?? k, from: show(v?.from), to: show(v?.to) });
+    if (k === 'ownerId' || k === 'assigneeId') {
+      out.push({ field: k === 'ownerId' ? 'owner' : 'assignee', from: person(v?.from), to: person(v?.to) });
+      continue;
+    }
+    if (k === 'teamId') {
+      out.push({ field: 'team', from: team(v?.from), to: team(v?.to) });
+      continue;
+    }
+    if (k === 'personId') {
+      out.push({ field: 'customer', from: 'another customer', to: 'this customer' });
+      continue;
+    }
+    if (k === 'status' && entity === 'ticket') {
+      const word = (x: unknown) => (typeof x === 'string' ? (ticketStatusWords[x] ?? x) : 'nothing');
+      out.push({ field: 'status', from: word(v?.from), to: word(v?.to) });
+      continue;
+    }
+    const name = entity === 'ticket' ? (ticketFieldNames[k] ?? fieldNames[k]) : fieldNames[k];
+    out.push({ field: name ?? k, from: show(v?.from), to: show(v?.to) });
   }
   return out;
 }
 
 /** One customer event as a sentence: "Ines moved them from Lead to Customer". */
-export function describeCustomerEvent(e: EventEntry, names: Names): string {
+export function describeCustomerEvent(e: EventEntry, names: Names, more: ChangeNames = {}): string {
   const who = actorName(e, names);
   const p = e.payload;
   switch (e.type) {
@@ -332,7 +387,7 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
       return `${who} added this company`;
     case 'person.updated':
     case 'company.updated': {
-      const ch = eventChanges(e, names.user);
+      const ch = eventChanges(e, names.user, more);
       if (ch.length === 1 && ch[0]) return `${who} changed ${ch[0].field}`;
       return `${who} changed ${ch.map((c) => c.field).join(', ') || 'the record'}`;
     }
@@ -342,7 +397,7 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
     case 'person.consent_withdrawn': {
       const what = consentLabel(`${str(p.channel) ?? ''}:${str(p.purpose) ?? ''}`);
       const state = e.type.endsWith('granted') ? 'granted' : 'withdrawn';
-      const via = str(p.source) ? ` (${consentSourceLabel(str(p.source) ?? '').toLowerCase()})` : '';
+      const via = str(p.source) ? `: ${consentSourceLabel(str(p.source) ?? '').toLowerCase()}` : '';
       return `${who} recorded ${what.toLowerCase()} consent as ${state}${via}`;
     }
     case 'person.note_added':
@@ -374,10 +429,19 @@ export function describeCustomerEvent(e: EventEntry, names: Names): string {
       return `${who} added an internal note on ticket #${String(p.number)}`;
     case 'ticket.reply_undelivered':
       return `A reply on ticket #${String(p.number)} was not delivered${str(p.reason) ? `: ${str(p.reason)}` : ''}`;
-    case 'ticket.status_changed':
-      return `Ticket #${String(p.number)} ${str(p.from) ?? ''} → ${str(p.to) ?? ''}${str(p.reason) ? ` (${str(p.reason)})` : ''}`;
-    case 'ticket.updated':
-      return `${who} changed ticket #${String(p.number)}`;
+    case 'ticket.status_changed': {
+      // Who moved it says so; a move Rapport made (an undelivered reply, a rule) gives its reason.
+      const word = (x: unknown) => ticketStatusWords[str(x) ?? ''] ?? str(x) ?? '';
+      const move = `ticket #${String(p.number)} from ${word(p.from)} to ${word(p.to)}`;
+      const why = str(p.reason) ? ` (${str(p.reason)})` : '';
+      return e.actorType === 'user' || e.actorType === 'apikey'
+        ? `${who} moved ${move}${why}`
+        : `Rapport moved ${move}${why}`;
+    }
+    case 'ticket.updated': {
+      const ch = eventChanges(e, names.user, more);
+      return `${who} changed ${ch.map((c) => c.field).join(', ') || 'the fields'} of ticket #${String(p.number)}`;
+    }
     case 'ticket.merged':
       return `${who} merged ticket #${String(p.number)} into #${String(p.intoNumber)}`;
     case 'ticket.split':

@@ -42,7 +42,7 @@ function Tile(props: {
           <Text fz="xs" c="dimmed" tt="uppercase" fw={600} lts={0.4}>
             {props.label}
           </Text>
-          <Text fz={26} fw={700} lh={1.2}>
+          <Text component="div" fz={26} fw={700} lh={1.2}>
             {props.value}
           </Text>
           <Text fz="xs" c="dimmed">

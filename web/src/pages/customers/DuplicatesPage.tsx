@@ -29,6 +29,7 @@ import {
   type Person,
 } from '../../api/customers.ts';
 import { useAllUsers } from '../../api/queries.ts';
+import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { stageLabel } from '../../lib/customers.ts';
@@ -103,6 +104,7 @@ function MergePanel({ entity, pair, onDone }: { entity: Entity; pair: Pair; onDo
   const keep = swapped ? pair.b : pair.a;
   const other = swapped ? pair.a : pair.b;
   const [choices, setChoices] = useState<Record<string, Choice>>({});
+  const [confirming, setConfirming] = useState(false);
   useEffect(() => setChoices({}), [pair, swapped]);
   const base = entity === 'person' ? personFields : companyFields;
   const fields: FieldDef[] = useMemo(
@@ -270,7 +272,7 @@ function MergePanel({ entity, pair, onDone }: { entity: Entity; pair: Pair; onDo
         <Button
           leftSection={<IconGitMerge size={16} />}
           loading={merge.isPending}
-          onClick={() => merge.mutate()}
+          onClick={() => setConfirming(true)}
           data-testid="merge-button"
         >
           Merge into {keep.name}
@@ -280,6 +282,16 @@ function MergePanel({ entity, pair, onDone }: { entity: Entity; pair: Pair; onDo
         {other.name} is removed; its notes, company links, consent records and timeline move to {keep.name}, and the
         merge is recorded on the timeline.
       </Text>
+      {/* A merge cannot be undone: one question before it, naming both records. */}
+      <ConfirmModal
+        opened={confirming}
+        title={`Merge ${other.name} into ${keep.name}?`}
+        message={`${other.name} is removed for good; everything of theirs moves to ${keep.name}. This cannot be undone.`}
+        confirmLabel="Merge"
+        loading={merge.isPending}
+        onConfirm={() => merge.mutate()}
+        onClose={() => setConfirming(false)}
+      />
     </Card>
   );
 }

@@ -69,6 +69,7 @@ import { formatDate, formatDateTime, initials, relativeTime } from '../../lib/fo
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { StageBadge } from './cells.tsx';
 import { EditableCustomField, EditableField, SectionTitle, type Save } from './fields.tsx';
+import { PersonTickets } from './PersonTickets.tsx';
 import { Timeline } from './Timeline.tsx';
 import { PersonOrders } from '../commerce/PersonOrders.tsx';
 import { PersonPredictions } from '../predictions/PersonPredictions.tsx';
@@ -1090,6 +1091,7 @@ export function PersonPage() {
         <Grid.Col span={{ base: 12, md: 7 }}>
           <Stack gap="md">
             <StageHistory person={p} canWrite={canWrite} />
+            {can('tickets:read') && <PersonTickets personId={p.id} />}
             <PersonOrders personId={p.id} />
             {can('analytics:read') && <PersonPredictions personId={p.id} />}
             <ConsentSection person={p} />

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Button, Center, Group, Select, Skeleton, Stack, Text, ThemeIcon, Tooltip } from '@mantine/core';
 import {
   IconArrowRight,
@@ -19,11 +19,13 @@ import {
 } from '@tabler/icons-react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
-import { customerKeys, type TimelinePage } from '../../api/customers.ts';
+import { customerKeys, useCustomFields, type TimelinePage } from '../../api/customers.ts';
+import { useCan } from '../../api/queries.ts';
+import { useTeams } from '../../api/tickets.ts';
 import type { EventEntry } from '../../api/types.ts';
 import { Empty } from '../../components/Empty.tsx';
 import { useNames } from '../../components/useNames.ts';
-import { describeCustomerEvent, eventChanges } from '../../lib/customers.ts';
+import { describeCustomerEvent, eventChanges, type ChangeNames } from '../../lib/customers.ts';
 import { formatDateTime, relativeTime } from '../../lib/format.ts';
 import { SectionTitle } from './fields.tsx';
 
@@ -46,10 +48,11 @@ function eventIcon(type: string): { icon: React.ReactNode; color: string } {
   return { icon: <IconBolt size={s} />, color: 'gray' };
 }
 
-function Detail({ event, userName }: { event: EventEntry; userName: (id: string) => string | null }) {
+function Detail(props: { event: EventEntry; userName: (id: string) => string | null; more: ChangeNames }) {
+  const { event } = props;
   const p = event.payload;
   if (event.type.endsWith('.updated')) {
-    const ch = eventChanges(event, userName);
+    const ch = eventChanges(event, props.userName, props.more);
     if (!ch.length) return null;
     return (
       <Stack gap={2} mt={2}>
@@ -85,8 +88,25 @@ function Detail({ event, userName }: { event: EventEntry; userName: (id: string)
   return null;
 }
 
+/** Team names and custom field labels, so that a change reads "team: Returns", not a key and an id. */
+function useChangeNames(): ChangeNames {
+  const can = useCan();
+  // Teams are for those who see tickets; without that a change of team reads "a removed team".
+  const teams = useTeams(can('tickets:read'));
+  const fields = useCustomFields();
+  return useMemo(() => {
+    const team = new Map((teams.data?.data ?? []).map((t) => [t.id, t.name]));
+    const label = new Map((fields.data ?? []).map((f) => [`${f.entity}:${f.key}`, f.label]));
+    return {
+      team: (id) => team.get(id) ?? null,
+      field: (entity, key) => label.get(`${entity}:${key}`) ?? null,
+    };
+  }, [teams.data, fields.data]);
+}
+
 export function Timeline(props: { path: string; types: Array<{ value: string; label: string }>; subjectId: string }) {
   const names = useNames();
+  const more = useChangeNames();
   const [type, setType] = useState('');
   const q = useInfiniteQuery({
     queryKey: [...customerKeys.timeline, props.subjectId, type],
@@ -142,9 +162,9 @@ export function Timeline(props: { path: string; types: Array<{ value: string; la
                 </ThemeIcon>
                 <Stack gap={0} style={{ flex: 1 }} miw={0} pt={3}>
                   <Text fz="sm" lh={1.4}>
-                    {describeCustomerEvent(e, names)}
+                    {describeCustomerEvent(e, names, more)}
                   </Text>
-                  <Detail event={e} userName={names.user} />
+                  <Detail event={e} userName={names.user} more={more} />
                 </Stack>
                 <Tooltip label={formatDateTime(e.occurredAt)}>
                   <Text fz="xs" c="dimmed" pt={5} style={{ whiteSpace: 'nowrap' }}>

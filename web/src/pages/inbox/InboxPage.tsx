@@ -43,6 +43,9 @@ import {
   IconUsersGroup,
   IconWorld,
   IconApi,
+  IconArrowsSplit,
+  IconDots,
+  IconGitMerge,
 } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
@@ -77,12 +80,14 @@ import { ChecklistPanel } from './ChecklistPanel.tsx';
 import { MacroPicker } from './MacroPicker.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { ArticleSuggestions } from './ArticleSuggestions.tsx';
+import { MergeTicketsModal, SplitMessageModal } from './MergeSplit.tsx';
 import {
   CallDetails,
   CallFields,
   callBody,
   callProblems,
   newCallDraft,
+  parseDuration,
   refusedFields,
   toLocalInput,
   type CallDraft,
@@ -304,7 +309,7 @@ function EarlierMessages({ ticket, authorName }: { ticket: TicketDetail; authorN
   );
 }
 
-function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
+function MessageBubble({ m, authorName, onSplit }: { m: Message; authorName: string; onSplit?: () => void }) {
   const [formatted, setFormatted] = useState(false);
   const color = m.direction === 'note' ? 'yellow' : m.direction === 'outbound' ? 'brand' : 'gray';
   const call =
@@ -345,11 +350,27 @@ function MessageBubble({ m, authorName }: { m: Message; authorName: string }) {
             </Badge>
           )}
         </Group>
-        <Tooltip label={formatDateTime(m.createdAt)}>
-          <Text fz="xs" c="dimmed">
-            {relativeTime(m.createdAt)}
-          </Text>
-        </Tooltip>
+        <Group gap={4} wrap="nowrap">
+          <Tooltip label={formatDateTime(m.createdAt)}>
+            <Text fz="xs" c="dimmed">
+              {relativeTime(m.createdAt)}
+            </Text>
+          </Tooltip>
+          {onSplit && (
+            <Menu position="bottom-end">
+              <Menu.Target>
+                <ActionIcon size="sm" variant="subtle" color="gray" aria-label="Message actions">
+                  <IconDots size={14} />
+                </ActionIcon>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Item leftSection={<IconArrowsSplit size={14} />} onClick={onSplit}>
+                  Split into a new ticket
+                </Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
+          )}
+        </Group>
       </Group>
       {m.delivery === 'failed' && m.deliveryError && (
         <Text fz="xs" c="red" mb={4} data-testid="delivery-error">
@@ -706,6 +727,9 @@ function SlaPanel({ ticket }: { ticket: Ticket }) {
 
 function TicketView({ id, details }: { id: string; details: DetailsPane }) {
   const qc = useQueryClient();
+  const can = useCan();
+  const [merging, setMerging] = useState(false);
+  const [splitting, setSplitting] = useState<Message | null>(null);
   const ticket = useTicket(id);
   const users = useAllUsers();
   const me = useMe();
@@ -796,6 +820,20 @@ function TicketView({ id, details }: { id: string; details: DetailsPane }) {
                 Solve
               </Button>
             </Tooltip>
+            {can('tickets:write') && !t.mergedIntoId && (
+              <Menu position="bottom-end">
+                <Menu.Target>
+                  <ActionIcon variant="default" size={30} aria-label="More ticket actions">
+                    <IconDots size={17} />
+                  </ActionIcon>
+                </Menu.Target>
+                <Menu.Dropdown>
+                  <Menu.Item leftSection={<IconGitMerge size={14} />} onClick={() => setMerging(true)}>
+                    Merge this customer&apos;s tickets into this one…
+                  </Menu.Item>
+                </Menu.Dropdown>
+              </Menu>
+            )}
             <Tooltip label={details.shown ? 'Hide customer and ticket details' : 'Show customer and ticket details'}>
               <ActionIcon
                 variant={details.shown ? 'light' : 'default'}
@@ -820,7 +858,17 @@ function TicketView({ id, details }: { id: string; details: DetailsPane }) {
           <Stack gap="sm">
             <EarlierMessages key={t.id} ticket={t} authorName={authorName} />
             {t.messages.map((m) => (
-              <MessageBubble key={m.id} m={m} authorName={authorName(m)} />
+              <MessageBubble
+                key={m.id}
+                m={m}
+                authorName={authorName(m)}
+                // A ticket keeps at least one message: splitting needs two.
+                onSplit={
+                  can('tickets:write') && !t.mergedIntoId && (t.messages.length > 1 || t.olderMessages)
+                    ? () => setSplitting(m)
+                    : undefined
+                }
+              />
             ))}
             {t.channel === 'chat' && <ChatPresence ticket={t} />}
             <div ref={bottom} />
@@ -831,6 +879,8 @@ function TicketView({ id, details }: { id: string; details: DetailsPane }) {
             <Composer ticket={t} onSent={refresh} />
           </Box>
         )}
+        <MergeTicketsModal ticket={t} opened={merging} onClose={() => setMerging(false)} />
+        <SplitMessageModal ticket={t} message={splitting} onClose={() => setSplitting(null)} />
       </Stack>
       {details.shown && (
         <Box
@@ -977,7 +1027,11 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
   };
   const setCallField = (field: keyof CallDraft, value: string) => {
     if (field === 'startedAt') startEdited.current = true;
-    setCall((c) => ({ ...c, [field]: value }));
+    // A call is logged once it is over: until the agent sets the start, it is "the call that just ended", so a
+    // duration moves the start back by as much (else a 5-minute call started "now" would end in the future).
+    const seconds = field === 'duration' && !startEdited.current ? parseDuration(value) : null;
+    const startedAt = seconds !== null ? { startedAt: toLocalInput(new Date(Date.now() - seconds * 1000)) } : {};
+    setCall((c) => ({ ...c, [field]: value, ...startedAt }));
     clearProblem(field === 'duration' ? 'call.durationSeconds' : `call.${field}`);
     // The end of the call depends on its start too.
     if (field === 'startedAt') clearProblem('call.durationSeconds');
@@ -1009,7 +1063,7 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
           />
           <Select
             label="Priority"
-            data={[...ticketPriorities]}
+            data={ticketPriorities.map((p) => ({ value: p, label: p[0]?.toUpperCase() + p.slice(1) }))}
             value={v.priority}
             onChange={(p) => p && setV((x) => ({ ...x, priority: p }))}
             allowDeselect={false}

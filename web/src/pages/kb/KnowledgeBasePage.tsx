@@ -118,6 +118,7 @@ function ArticleEditor(props: {
   const [body, setBody] = useState(props.article?.body ?? '');
   const [tab, setTab] = useState<string | null>('write');
   const [removing, setRemoving] = useState(false);
+  const [leaving, setLeaving] = useState(false);
   const dirty =
     !article ||
     title !== article.title ||
@@ -159,12 +160,15 @@ function ArticleEditor(props: {
     onError: (e) => notifyError(e, 'Could not delete the article'),
   });
   const busy = save.isPending || publish.isPending;
+  // Escape or a click beside the drawer must not throw away an article being written: ask first.
+  const unsaved = props.canWrite && (article ? dirty : Boolean(title.trim() || body.trim()));
+  const requestClose = () => (unsaved ? setLeaving(true) : props.onClose());
   const published = article?.status === 'published';
 
   return (
     <Drawer
       opened
-      onClose={props.onClose}
+      onClose={requestClose}
       position="right"
       size="xl"
       title={
@@ -286,6 +290,23 @@ function ArticleEditor(props: {
           </Group>
         )}
       </Stack>
+      <ConfirmModal
+        opened={leaving}
+        title="Discard your changes?"
+        message={
+          article
+            ? 'The changes to this article since it was last saved are lost.'
+            : 'This article has not been saved; what you wrote is lost.'
+        }
+        confirmLabel="Discard"
+        cancelLabel="Keep editing"
+        danger
+        onConfirm={() => {
+          setLeaving(false);
+          props.onClose();
+        }}
+        onClose={() => setLeaving(false)}
+      />
       <ConfirmModal
         opened={removing}
         title="Delete this article?"

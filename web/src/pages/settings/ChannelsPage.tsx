@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import {
   Alert,
+  Anchor,
   Badge,
   Button,
   Code,
@@ -16,7 +17,7 @@ import {
   TextInput,
   Tooltip,
 } from '@mantine/core';
-import { IconMail, IconMessage, IconPlus } from '@tabler/icons-react';
+import { IconExternalLink, IconForms, IconMail, IconMessage, IconPlus } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
 import { channelLabels, ticketKeys, useChannels, useTeams, type Channel } from '../../api/tickets.ts';
@@ -167,6 +168,44 @@ const hash = crypto.createHmac('sha256', '${c.secret}').update(userId).digest('h
   );
 }
 
+/** Where a contact form lives: its own page to link to, and the frame to put it in a page of the company's site. */
+function ContactFormInstall(props: { channel: Channel; onClose: () => void }) {
+  const c = props.channel;
+  const url = `${location.origin}/forms/${c.id}`;
+  const frame = `<iframe src="${url}" title="${c.name}" style="width:100%;min-height:620px;border:0"></iframe>`;
+  return (
+    <Modal opened onClose={props.onClose} title={`Install ${c.name}`} size="lg">
+      <Stack gap="sm" data-testid="form-install">
+        <Text fz="sm">
+          Link to the form from your site or your e-mails. Each message sent with it becomes a ticket from the web form
+          channel, with the sender as the customer (found by their e-mail address, or added).
+        </Text>
+        <Code block data-testid="form-link">
+          {url}
+        </Code>
+        <Anchor href={url} target="_blank" rel="noreferrer" fz="sm">
+          <Group gap={4}>
+            Open the form <IconExternalLink size={12} />
+          </Group>
+        </Anchor>
+        <Text fz="sm" fw={600} mt="xs">
+          Put it in a page of your site
+        </Text>
+        <Code block data-testid="form-snippet">
+          {frame}
+        </Code>
+        <Text fz="sm" c="dimmed">
+          Your own form can post to the same address as JSON (<Code>name</Code>, <Code>email</Code>,{' '}
+          <Code>subject</Code>, <Code>message</Code>): the answer gives the ticket&apos;s number.
+        </Text>
+        <Group justify="flex-end">
+          <Button onClick={props.onClose}>Done</Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
 export function ChannelsPage() {
   const qc = useQueryClient();
   const channels = useChannels();
@@ -181,6 +220,14 @@ export function ChannelsPage() {
       setInstalling(saved);
     },
     onError: (e) => notifyError(e, 'Could not add live chat'),
+  });
+  const addForm = useMutation({
+    mutationFn: () => api<Channel>('/channels', { method: 'POST', body: { kind: 'form', name: 'Contact form' } }),
+    onSuccess: (saved) => {
+      void qc.invalidateQueries({ queryKey: ticketKeys.channels });
+      setInstalling(saved);
+    },
+    onError: (e) => notifyError(e, 'Could not add the contact form'),
   });
   const toggle = useMutation({
     mutationFn: (c: Channel) => api<Channel>(`/channels/${c.id}`, { method: 'PATCH', body: { active: !c.active } }),
@@ -211,6 +258,14 @@ export function ChannelsPage() {
               loading={addChat.isPending}
             >
               Add live chat
+            </Button>
+            <Button
+              variant="default"
+              leftSection={<IconForms size={16} />}
+              onClick={() => addForm.mutate()}
+              loading={addForm.isPending}
+            >
+              Add contact form
             </Button>
             <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
               Add support mailbox
@@ -287,7 +342,7 @@ export function ChannelsPage() {
                 </Table.Td>
                 <Table.Td>
                   <Group gap="xs" justify="flex-end">
-                    {c.kind === 'chat' && (
+                    {(c.kind === 'chat' || c.kind === 'form') && (
                       <Button size="xs" variant="default" onClick={() => setInstalling(c)}>
                         Install
                       </Button>
@@ -315,7 +370,8 @@ export function ChannelsPage() {
           onClose={() => setEditing(null)}
         />
       )}
-      {installing && <LiveChatInstall channel={installing} onClose={() => setInstalling(null)} />}
+      {installing?.kind === 'chat' && <LiveChatInstall channel={installing} onClose={() => setInstalling(null)} />}
+      {installing?.kind === 'form' && <ContactFormInstall channel={installing} onClose={() => setInstalling(null)} />}
       <ConfirmModal
         opened={Boolean(removing)}
         title="Remove this channel?"
