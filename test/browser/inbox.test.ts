@@ -93,6 +93,10 @@ describe.skipIf(browserSkip)('inbox in a browser', () => {
 
     await page.getByRole('link', { name: 'Inbox' }).click();
     const row = page.locator('[data-ticket-row]').filter({ hasText: 'Handle came off my mug' });
+    // The queue names the customer on each ticket.
+    await expect
+      .poll(() => row.getByTestId('ticket-row-customer').textContent(), { timeout: 15_000 })
+      .toBe('Lena Vogel');
     await row.click();
     await expect.poll(() => page.getByText('The handle came off after two days').count(), { timeout: 15_000 }).toBe(1);
     await expect.poll(() => page.getByRole('link', { name: 'Lena Vogel' }).count(), { timeout: 15_000 }).toBe(1);

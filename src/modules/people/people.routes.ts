@@ -66,6 +66,29 @@ export const peopleRoutes =
     );
 
     r.get(
+      '/people/names',
+      {
+        schema: {
+          tags,
+          summary: "People's names by id (up to 200): what a list of tickets or orders shows beside each one",
+          querystring: z.object({
+            ids: z
+              .string()
+              .max(200 * 37)
+              .transform((v) => v.split(',').filter(Boolean))
+              .pipe(z.array(z.uuid()).min(1).max(200))
+              .describe('Comma-separated person ids'),
+          }),
+          response: {
+            200: z.object({ data: z.array(z.object({ id: z.string(), name: z.string() })) }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => ({ data: await people.names(requireActor(req), req.query.ids) }),
+    );
+
+    r.get(
       '/people/count',
       {
         schema: {

@@ -63,6 +63,28 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect(await count('email:ne:ZOE@HOME.EXAMPLE')).toBe(0);
   });
 
+  it("gives people's names by id, only of the caller's workspace, and refuses bad ids", async () => {
+    const { call } = await setup();
+    const other = await setup();
+    const ann = (await call('POST', '/people', { firstName: 'Ann', lastName: 'Lee' })).body as { id: string };
+    const bo = (await call('POST', '/people', { emails: ['bo@example.com'] })).body as { id: string; name: string };
+    const stranger = (await other.call('POST', '/people', { firstName: 'Cy' })).body as { id: string };
+    const res = await call('GET', `/people/names?ids=${ann.id},${bo.id},${stranger.id},${ann.id}`);
+    expect(res.status).toBe(200);
+    const names = (res.body as { data: Array<{ id: string; name: string }> }).data;
+    expect(new Map(names.map((p) => [p.id, p.name]))).toEqual(
+      new Map([
+        [ann.id, 'Ann Lee'],
+        [bo.id, bo.name],
+      ]),
+    );
+    for (const bad of ['', 'nope', Array.from({ length: 201 }, () => ann.id).join(',')]) {
+      const r = await call('GET', `/people/names?ids=${bad}`);
+      expect(r.status, bad.slice(0, 20)).toBe(400);
+      expect((r.body as { error: { code: string } }).error.code).toBe('validation_failed');
+    }
+  });
+
   it('validates, filters and sorts custom fields like built-in ones', async () => {
     const { call } = await setup();
     expect(

@@ -177,3 +177,42 @@ export function useStages(): Stage[] {
   const me = useMe();
   return setStages(me.workspace.lifecycleStages);
 }
+
+/** Names fetched for lists of tickets, by person id, with when they were read: kept for the session, re-read after 5 min. */
+const personNames = new Map<string, { name: string; at: number }>();
+const personNameTtl = 5 * 60_000;
+
+/**
+ * The customers' names for a list that carries only their ids (the inbox's queues): the ids not known (or known for
+ * more than 5 minutes) are read in one request, `GET /people/names`; the rest come from what earlier pages read. A
+ * queue refresh every few seconds costs nothing more, and the queue statement itself stays as lean as it is.
+ */
+export function usePersonNames(ids: ReadonlyArray<string | null>): ReadonlyMap<string, string> {
+  const now = Date.now();
+  const missing = [...new Set(ids.filter((id): id is string => id !== null))]
+    .filter((id) => {
+      const known = personNames.get(id);
+      return !known || now - known.at > personNameTtl;
+    })
+    .sort()
+    .slice(0, 200);
+  const read = useQuery({
+    queryKey: ['person-names', missing],
+    queryFn: async () => {
+      const res = await api<{ data: Array<{ id: string; name: string }> }>(`/people/names?ids=${missing.join(',')}`);
+      const at = Date.now();
+      for (const p of res.data) personNames.set(p.id, { name: p.name, at });
+      return res.data;
+    },
+    enabled: missing.length > 0,
+    staleTime: personNameTtl,
+  });
+  // Re-read when a request answers (read.dataUpdatedAt changes), so the list shows the names it brought.
+  void read.dataUpdatedAt;
+  const out = new Map<string, string>();
+  for (const id of ids) {
+    const known = id === null ? undefined : personNames.get(id);
+    if (id !== null && known) out.set(id, known.name);
+  }
+  return out;
+}

@@ -92,7 +92,7 @@ import {
   toLocalInput,
   type CallDraft,
 } from './CallFields.tsx';
-import { useCustomFields } from '../../api/customers.ts';
+import { useCustomFields, usePersonNames } from '../../api/customers.ts';
 import { ignoreKey, inboxKeys, matches } from '../../shell/keymap.ts';
 import { CustomFieldInput, EditableCustomField, type Save } from '../customers/fields.tsx';
 
@@ -189,7 +189,18 @@ function QueueNav({ queue, onChange, compact }: { queue: Queue; onChange: (q: Qu
   );
 }
 
-function TicketRow({ t, selected, onOpen }: { t: TicketSummary; selected: boolean; onOpen: () => void }) {
+function TicketRow({
+  t,
+  customer,
+  selected,
+  onOpen,
+}: {
+  t: TicketSummary;
+  /** The customer's name, once read (usePersonNames). */
+  customer: string | undefined;
+  selected: boolean;
+  onOpen: () => void;
+}) {
   return (
     <UnstyledButton
       onClick={onOpen}
@@ -218,6 +229,11 @@ function TicketRow({ t, selected, onOpen }: { t: TicketSummary; selected: boolea
         <Text fz="xs" c="dimmed">
           #{t.number}
         </Text>
+        {customer && (
+          <Text fz="xs" c="dimmed" truncate maw={180} data-testid="ticket-row-customer">
+            {customer}
+          </Text>
+        )}
         <Badge size="xs" variant="light" color={statusColors[t.status]}>
           {statusLabels[t.status]}
         </Badge>
@@ -1176,6 +1192,7 @@ function Inbox() {
   const [creating, setCreating] = useState(false);
   const list = useTickets({ queue, q: q.trim() || undefined });
   const rows = useMemo(() => list.data?.data ?? [], [list.data]);
+  const customerNames = usePersonNames(rows.map((t) => t.personId));
   const changeQueue = (next: Queue) => {
     setQueue(next);
     localStorage.setItem('rapport.inbox.queue', next);
@@ -1273,7 +1290,13 @@ function Inbox() {
             <Loader m="md" size="sm" aria-label="Loading tickets" />
           ) : rows.length ? (
             rows.map((t) => (
-              <TicketRow key={t.id} t={t} selected={t.id === ticketId} onOpen={() => navigate(`/inbox/${t.id}`)} />
+              <TicketRow
+                key={t.id}
+                t={t}
+                customer={t.personId ? customerNames.get(t.personId) : undefined}
+                selected={t.id === ticketId}
+                onOpen={() => navigate(`/inbox/${t.id}`)}
+              />
             ))
           ) : (
             <Text fz="sm" c="dimmed" p="md">
