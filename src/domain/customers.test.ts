@@ -6,6 +6,7 @@ import {
   checkCustomAssignments,
   diffCustomValues,
   normaliseEmails,
+  normalisePhone,
   normaliseTags,
   validateCustomValues,
   type CustomFieldDef,
@@ -128,5 +129,21 @@ describe('lists of contact points and tags', () => {
     const emails = tags.map((t) => `${t}@x.example`);
     expect(cpuMs(() => expect(normaliseTags(tags)).toHaveLength(100_000))).toBeLessThan(3000);
     expect(cpuMs(() => expect(normaliseEmails(emails).values).toHaveLength(100_000))).toBeLessThan(3000);
+  });
+});
+
+describe('normalisePhone', () => {
+  it('reads national and international writings as E.164, 00 as the international prefix', () => {
+    expect(normalisePhone('+49 (30) 123-4567')).toBe('+49301234567');
+    expect(normalisePhone('030 1234567', 'de')).toBe('+49301234567');
+    // 00 dials out from most countries: read as "+" without a country, and with one that dials out otherwise.
+    expect(normalisePhone('0049 (30) 123-4567')).toBe('+49301234567');
+    expect(normalisePhone('0049 30 1234567', 'US')).toBe('+49301234567');
+    expect(normalisePhone('0044 20 7946 0958', 'DE')).toBe('+442079460958');
+    // A national number without its country, and nonsense, stay unreadable.
+    expect(normalisePhone('030 1234567')).toBeNull();
+    expect(normalisePhone('00')).toBeNull();
+    expect(normalisePhone('000 123')).toBeNull();
+    expect(normalisePhone('call me')).toBeNull();
   });
 });

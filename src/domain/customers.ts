@@ -53,7 +53,14 @@ export function normalisePhone(raw: string, defaultCountry?: string): string | n
     cleaned,
     (defaultCountry?.toUpperCase() as CountryCode | undefined) ?? undefined,
   );
-  return p && p.isPossible() ? p.number : null;
+  if (p && p.isPossible()) return p.number;
+  // "0049 30 1234567": 00 is the international prefix of most of the world (the library reads it only with a country
+  // that dials out with 00). No national number begins with 00, so read it as "+".
+  if (/^00[1-9]/.test(cleaned)) {
+    const intl = parsePhoneNumberFromString(`+${cleaned.slice(2)}`);
+    if (intl && intl.isPossible()) return intl.number;
+  }
+  return null;
 }
 
 export function normaliseEmails(
