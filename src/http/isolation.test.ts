@@ -90,6 +90,8 @@ type World = {
     ticket(): Promise<{ id: string; messages: string[] }>;
     /** The newest message of the world's ticket (what an agent replying now has seen). */
     newestMessage(): Promise<string>;
+    /** Every SLA policy of the world, in the reverse of their order (a reorder that changes something). */
+    policyOrder(): Promise<string[]>;
   };
 };
 
@@ -304,6 +306,7 @@ const csv = (w: World) => `email,first name\nimported-${v()}@${w.ws.workspace.sl
 const samples: Record<string, SampleFn> = {
   'GET /api/v1/search': () => ({ query: 'q=kettle' }),
   'GET /api/v1/kb/search': () => ({ query: 'q=kettle' }),
+  'GET /api/v1/people/names': (w) => ({ query: `ids=${w.ids.person}` }),
   'GET /api/v1/metrics/summary': () => ({ query: 'from=2024-01-01&to=2030-01-01' }),
   'GET /api/v1/metrics/people': () => ({ query: 'from=2024-01-01&to=2030-01-01&metric=activeCustomers' }),
   'POST /api/v1/users': () => ({ body: { email: `u-${v()}@example.com`, name: 'New user', role: 'agent' } }),
@@ -416,6 +419,7 @@ const samples: Record<string, SampleFn> = {
   }),
   'PATCH /api/v1/sla-policies/{id}': (w) => ({ body: { name: 'Renamed SLA', calendarId: w.ids.calendar } }),
   'DELETE /api/v1/sla-policies/{id}': () => ({}),
+  'PUT /api/v1/sla-policies/order': async (w) => ({ body: { ids: await w.fresh.policyOrder() } }),
   'POST /api/v1/business-calendars': () => ({
     body: { name: `Hours ${v()}`, timeZone: 'Europe/Lisbon', weekly: [{ day: 2, start: '09:00', end: '17:00' }] },
   }),
@@ -882,6 +886,9 @@ describe.each(testEngines())('isolation and roles sweep (%s)', (engine) => {
       },
       async newestMessage() {
         return (await s.tickets.get(actor, ticket.id)).messages.at(-1)?.id ?? '';
+      },
+      async policyOrder() {
+        return (await s.sla.listPolicies(actor)).map((p) => p.id).reverse();
       },
     };
     return { ws, ids, external, ownerKey, ownerCookie: owner.cookie, fresh };

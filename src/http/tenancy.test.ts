@@ -954,6 +954,14 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect((await getJson<Listed>('/api/v1/people', p.headers)).data.map((x) => x.id)).toContain(aIds.person);
     },
 
+    'GET /api/v1/people/names': async (p) => {
+      const res = await getJson<{ data: Array<{ id: string }> }>(
+        `/api/v1/people/names?ids=${[...bIds.people, aIds.person].join(',')}`,
+        p.headers,
+      );
+      expect(res.data.map((x) => x.id)).toEqual([aIds.person]);
+    },
+
     'GET /api/v1/people/count': async (p) => {
       const n = await getJson<{ count: number }>('/api/v1/people/count?filter=tag:eq:shared-tag', p.headers);
       expect(n.count).toBe(1);
@@ -1696,6 +1704,14 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect((await call('PATCH', url, p.headers, { warnBeforeMinutes: 20 })).statusCode).toBe(200);
     },
 
+    'PUT /api/v1/sla-policies/order': async (p) => {
+      const mine = (await getJson<Listed>('/api/v1/sla-policies', p.headers)).data.map((x) => x.id);
+      await refusedWithIdsOfBInBody(p, 'PUT', '/api/v1/sla-policies/order', (id) => ({ ids: [...mine, id] }), [400]);
+      const res = await call('PUT', '/api/v1/sla-policies/order', p.headers, { ids: [...mine].reverse() });
+      expect(res.statusCode, res.body).toBe(200);
+      expect((res.json() as Listed).data.map((x) => x.id)).toEqual([...mine].reverse());
+    },
+
     'DELETE /api/v1/sla-policies/{id}': async (p) => {
       await refusedOnEveryIdOfB(p, 'DELETE', (id) => `/api/v1/sla-policies/${id}`);
       const mine = await ctx.services.sla.createPolicy(a.ownerActor, { name: 'Temp', targets: { first_response: 9 } });
@@ -2103,6 +2119,27 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       }
       const mine = await getJson<Listed>(`/api/v1/orders?filter=external_id:eq:${bCommerceKeys.order}`, p.headers);
       expect(mine.data.map((x) => x.id)).toEqual([commerceIds.aOrder]);
+    },
+    'GET /api/v1/orders/export': async (p: Principal) => {
+      for (const q of [
+        '',
+        `&filter=person_id:eq:${bIds.people[0]}`,
+        `&filter=external_id:eq:${bCommerceKeys.order}`,
+        '&sort=-total',
+      ]) {
+        const json = await call('GET', `/api/v1/orders/export?format=json${q}`, p.headers);
+        expect(json.statusCode, json.body).toBe(200);
+        noCommerceOfB(JSON.parse(json.body) as Array<{ id: string }>, q);
+        const csv = await call('GET', `/api/v1/orders/export?format=csv${q}`, p.headers);
+        expect(csv.statusCode).toBe(200);
+        expect(csv.body, q).not.toContain(commerceIds.bOrder);
+      }
+      const mine = await call(
+        'GET',
+        `/api/v1/orders/export?format=json&filter=external_id:eq:${bCommerceKeys.order}`,
+        p.headers,
+      );
+      expect((JSON.parse(mine.body) as Array<{ id: string }>).map((x) => x.id)).toEqual([commerceIds.aOrder]);
     },
     'POST /api/v1/orders': async (p: Principal) => {
       await refusedWithIdsOfBInBody(
