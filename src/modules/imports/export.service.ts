@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { people as peopleTable } from '../../db/schema/index.ts';
 import { csvLine } from '../../domain/csv-cells.ts';
 import { consentChannels, consentPurposes } from '../../domain/customers.ts';
+import { orderTargets } from '../../domain/order-imports.ts';
 import type { Actor } from '../../domain/permissions.ts';
 import { assertCan } from '../auth/access.ts';
 import type { CompaniesService } from '../companies/companies.service.ts';
@@ -145,31 +146,7 @@ type OrderParams = { filter?: string | string[] | undefined; sort?: string | und
 type ExportedOrder = { order: OrderDto; customerExternalId: string | null };
 
 /** The CSV columns of orders: the orders import's fields first (an export imports back), then what it ignores. */
-const orderColumns = [
-  'externalId',
-  'customer.email',
-  'customer.externalId',
-  'customer.name',
-  'placedAt',
-  'status',
-  'currency',
-  'channel',
-  'total',
-  'discount',
-  'tax',
-  'shipping',
-  'refunded',
-  'line.sku',
-  'line.name',
-  'line.quantity',
-  'line.unitPrice',
-  'id',
-  'subtotal',
-  'net',
-  'note',
-  'createdAt',
-  'updatedAt',
-] as const;
+const orderColumns: readonly string[] = [...orderTargets, 'id', 'subtotal', 'net', 'note', 'createdAt', 'updatedAt'];
 
 /** An order's CSV rows: its fields on every row, each line's on its own (the import groups rows by order id). */
 function orderCells({ order: o, customerExternalId }: ExportedOrder): Array<Record<string, string>> {

@@ -219,13 +219,13 @@ describe.each(testEngines())('CSV import of orders on %s', (engine) => {
     expect(csv.status, csv.body).toBe(200);
     const lines = csv.body.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'externalId,customer.email,customer.externalId,customer.name,placedAt,status,currency,channel,total,discount,tax,shipping,refunded,line.sku,line.name,line.quantity,line.unitPrice,id,subtotal,net,note,createdAt,updatedAt',
+      'externalId,customer.email,customer.externalId,customer.name,placedAt,status,currency,total,discount,tax,shipping,refunded,channel,line.sku,line.name,line.quantity,line.unitPrice,id,subtotal,net,note,createdAt,updatedAt',
     );
     // #1001 (two lines), #1002, #1008 (two lines), API-1: a row per line.
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['#1001', '#1001', '#1002', '#1008', '#1008', 'API-1']);
-    expect(lines[3]).toContain(',partially_refunded,EUR,,20.00,0.00,0.00,0.00,5.00,SC-1,Scarf,1,20.00,');
+    expect(lines[3]).toContain(',partially_refunded,EUR,20.00,0.00,0.00,0.00,5.00,,SC-1,Scarf,1,20.00,');
     expect(lines[6]).toContain(
-      'API-1,zed@shop.example,C-9,Zed Ray,2024-04-01T09:30:00.000Z,paid,EUR,pos,41.50,0.00,0.00,4.00,0.00,',
+      'API-1,zed@shop.example,C-9,Zed Ray,2024-04-01T09:30:00.000Z,paid,EUR,41.50,0.00,0.00,4.00,0.00,pos,',
     );
     expect(lines[6]).toContain(',"Gloves, leather",3,12.50,');
 

@@ -1,4 +1,5 @@
 import type { CustomField } from '../api/customers.ts';
+import { statusLabels } from '../api/tickets.ts';
 import type { EventEntry } from '../api/types.ts';
 import { actorName, type Names } from './events.ts';
 import { formatMoney } from './commerce.ts';
@@ -317,14 +318,8 @@ const ticketFieldNames: Record<string, string> = {
   tags: 'tags',
 };
 
-const ticketStatusWords: Record<string, string> = {
-  new: 'New',
-  open: 'Open',
-  pending: 'Pending',
-  on_hold: 'On hold',
-  solved: 'Solved',
-  closed: 'Closed',
-};
+/** Ticket statuses as the inbox writes them. */
+const ticketStatusWords: Readonly<Record<string, string>> = statusLabels;
 
 function eventEntity(e: EventEntry): 'person' | 'company' | 'ticket' {
   return e.type.startsWith('ticket.') ? 'ticket' : e.type.startsWith('company.') ? 'company' : 'person';
