@@ -1,7 +1,5 @@
 import { Readable } from 'node:stream';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { people as peopleTable } from '../../db/schema/index.ts';
 import { csvLine } from '../../domain/csv-cells.ts';
 import { consentChannels, consentPurposes } from '../../domain/customers.ts';
 import { orderTargets } from '../../domain/order-imports.ts';
@@ -16,6 +14,7 @@ import type { CompanyDto } from '../companies/companies.schemas.ts';
 import { linesOfOrders } from '../commerce/commerce.repository.ts';
 import { presentOrder, type OrderDto } from '../commerce/commerce.schemas.ts';
 import type { OrdersService } from '../commerce/orders.service.ts';
+import { findPeopleByIds } from '../people/people.repository.ts';
 
 const pageSize = 200;
 const addressKeys = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'] as const;
@@ -130,16 +129,6 @@ function companyCells(c: CompanyDto, customKeys: readonly string[]): Record<stri
   row.createdAt = c.createdAt;
   row.updatedAt = c.updatedAt;
   return row;
-}
-
-/** The shop's customer ids (people's external ids) of these people, where they have one. */
-async function externalIdsOfPeople(db: Db, workspaceId: string, ids: readonly string[]): Promise<Map<string, string>> {
-  if (!ids.length) return new Map();
-  const rows = await db
-    .select({ id: peopleTable.id, externalId: peopleTable.externalId })
-    .from(peopleTable)
-    .where(and(eq(peopleTable.workspaceId, workspaceId), inArray(peopleTable.id, [...ids])));
-  return new Map(rows.flatMap((r) => (r.externalId ? [[r.id, r.externalId] as [string, string]] : [])));
 }
 
 type OrderParams = { filter?: string | string[] | undefined; sort?: string | undefined };
@@ -260,14 +249,15 @@ export function createExportService(deps: {
         async (cursor) => {
           const page = await deps.orders.list(actor, { ...params, limit: pageSize, cursor });
           const ids = page.rows.map((o) => o.id);
-          const [lines, customerIds] = await Promise.all([
+          const [lines, customerRows] = await Promise.all([
             linesOfOrders(deps.db, actor.workspaceId, ids),
-            externalIdsOfPeople(deps.db, actor.workspaceId, [...new Set(page.rows.map((o) => o.personId))]),
+            findPeopleByIds(deps.db, actor.workspaceId, [...new Set(page.rows.map((o) => o.personId))]),
           ]);
+          const customers = new Map(customerRows.map((c) => [c.id, c]));
           return {
             items: page.rows.map((o) => ({
               order: presentOrder(o, o.customer, { lines: lines.get(o.id) ?? [], refunds: [] }),
-              customerExternalId: customerIds.get(o.personId) ?? null,
+              customerExternalId: customers.get(o.personId)?.externalId ?? null,
             })),
             nextCursor: page.nextCursor,
           };
