@@ -36,6 +36,7 @@ type ImportOptions = {
   map?: string;
   report?: string;
   batchSize?: string;
+  progressEvery?: string;
 };
 
 async function sha256Of(stream: Readable): Promise<string> {
@@ -73,6 +74,8 @@ export type FileImport = {
   /** Overrides of the suggested mapping. */
   mapping?: Record<string, string | null> | undefined;
   batchSize?: number | undefined;
+  /** Milliseconds between progress lines when standard error is not a terminal (a log, a pipe); 1,000 unless set. */
+  progressEvery?: number | undefined;
   /** Where the progress bar goes (standard error). */
   progress?: NodeJS.WritableStream | undefined;
   /** Where the column list and notes go (standard error). */
@@ -125,7 +128,7 @@ export async function importThroughPipeline(
       hideCursor: true,
       // Not a terminal (a log, a pipe): still a line a second, so long imports show they are alive.
       noTTYOutput: true,
-      notTTYSchedule: 1000,
+      notTTYSchedule: o.progressEvery ?? 1000,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -293,6 +296,7 @@ export function addImportCommands(program: Command, deps: Deps): void {
         "write the row-by-row report as CSV (row, line, action, recordId, summary, details), as the API's rows.csv",
       )
       .addOption(new Option('--batch-size <n>', 'rows per transaction').default(String(defaultBatchSize)).hideHelp())
+      .addOption(new Option('--progress-every <ms>', 'progress line interval when not a terminal').hideHelp())
       .addHelpText('after', exitCodesHelp)
       .action(async (file: string, o: ImportOptions) => {
         if (!fs.existsSync(file)) throw deps.fail(`No file ${file}`);
@@ -314,6 +318,7 @@ export function addImportCommands(program: Command, deps: Deps): void {
               dryRun: o.dryRun,
               mapping: o.map ? parseMapOption(o.map) : undefined,
               batchSize: Number(o.batchSize) || defaultBatchSize,
+              progressEvery: Number(o.progressEvery) > 0 ? Number(o.progressEvery) : undefined,
             },
             deps.fail,
           );
