@@ -399,6 +399,12 @@ const samples: Record<string, SampleFn> = {
     const t = await w.fresh.ticket();
     return { params: { id: t.id }, body: { messageIds: [t.messages[1] ?? ''], subject: 'Split off' } };
   },
+  'POST /api/v1/tickets/bulk': (w) => ({
+    body: { ids: [w.ids.ticket], priority: 'high', assigneeId: w.ids.user, teamId: w.ids.team, addTags: ['bulk'] },
+  }),
+  'POST /api/v1/tickets/{id}/calls': () => ({
+    body: { direction: 'outbound', call: { durationSeconds: 60, outcome: 'answered' }, text: 'Called back.' },
+  }),
   'POST /api/v1/calls': () => ({
     body: { callId: `call-${v()}`, event: 'started', direction: 'inbound', customerPhone: '+351912000333' },
   }),

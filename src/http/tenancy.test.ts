@@ -1531,6 +1531,32 @@ describe.each(testEngines())('tenancy on %s', (engine) => {
       expect(ok.statusCode, ok.body).toBe(201);
     },
 
+    'POST /api/v1/tickets/bulk': async (p) => {
+      // B's tickets are not found from A, alone or beside A's own: nothing changes.
+      const url = '/api/v1/tickets/bulk';
+      for (const ids of [bIds.tickets, [aDesk.ticket, ...bIds.tickets]]) {
+        const res = await call('POST', url, p.headers, { ids, priority: 'urgent' });
+        expect(res.statusCode, res.body).toBe(404);
+      }
+      expect((await getJson<{ priority: string }>(`/api/v1/tickets/${aDesk.ticket}`, p.headers)).priority).not.toBe(
+        'urgent',
+      );
+      // B's users and teams are no assignee or team of A's tickets.
+      await refusedWithIdsOfBInBody(p, 'POST', url, (id) => ({ ids: [aDesk.ticket], assigneeId: id }), [400]);
+      await refusedWithIdsOfBInBody(p, 'POST', url, (id) => ({ ids: [aDesk.ticket], teamId: id }), [400]);
+      const ok = await call('POST', url, p.headers, { ids: [aDesk.ticket], addTags: ['tenancy'] });
+      expect(ok.json<{ updated: Array<{ id: string }> }>().updated.map((t) => t.id)).toEqual([aDesk.ticket]);
+    },
+
+    'POST /api/v1/tickets/{id}/calls': async (p) => {
+      const body = { direction: 'inbound', call: { durationSeconds: 90 }, text: 'Called about it.' };
+      await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/calls`, body);
+      const ok = await call('POST', `/api/v1/tickets/${aDesk.ticket}/calls`, p.headers, body);
+      expect(ok.statusCode, ok.body).toBe(201);
+      // The call is on A's ticket, with A's customer.
+      expect(ok.json<{ ticket: { id: string } }>().ticket.id).toBe(aDesk.ticket);
+    },
+
     'POST /api/v1/tickets/{id}/merge': async (p) => {
       await refusedOnEveryIdOfB(p, 'POST', (id) => `/api/v1/tickets/${id}/merge`, { ticketIds: [aDesk.ticket] });
       await refusedWithIdsOfBInBody(

@@ -277,7 +277,7 @@ describe.skipIf(browserSkip)('an agent and a support manager at work, in a brows
     expect(said).toContain(`#${t1.number} Where is my tent?`);
     expect(said).toContain(`#${t2.number} Tent pole broken`);
     const timeline = page.getByTestId('timeline-item');
-    await expect.poll(async () => (await timeline.allInnerTexts()).join('\n')).toContain('merged a duplicate');
+    await expect.poll(async () => (await timeline.allInnerTexts()).join('\n')).toContain('merged the duplicate');
     const events = (await timeline.allInnerTexts()).join('\n');
     expect(events).toContain(`Ticket #${t1.number} opened: Where is my tent?`);
     expect(events).toContain(`Ticket #${t2.number} opened: Tent pole broken`);

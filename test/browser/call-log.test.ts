@@ -192,4 +192,73 @@ describe.skipIf(browserSkip)('logging a phone call from the console', () => {
     expect(posts).toHaveLength(4);
     expect(pageErrors).toEqual([]);
   }, 180_000);
+  it('logs calls on an existing e-mail ticket: the agent calling back answers it, the customer calling reopens it', async () => {
+    const ws = await makeWorkspace(services, { name: 'Callback Co', ownerEmail: 'callback-owner@example.com' });
+    const opened = await services.tickets.create(ws.ownerActor, {
+      subject: 'Parcel never arrived',
+      requester: { email: 'joana@callback.test', name: 'Joana Dias' },
+      channel: 'email',
+      text: 'My parcel from order 77 never arrived.',
+    });
+    const page = await h.signIn('callback-owner@example.com');
+    await page.goto(`${h.base}/inbox/${opened.id}`);
+    await page.getByText('My parcel from order 77 never arrived.').waitFor({ timeout: 15_000 });
+
+    const logCall = async () => {
+      await page.getByRole('button', { name: 'More ticket actions' }).click();
+      await page.getByRole('menuitem', { name: 'Log a call…' }).click();
+      return page.getByRole('dialog', { name: `Log a call on #${opened.number}` });
+    };
+    // The agent calls the customer back: three minutes, answered; then waits on the customer.
+    let dialog = await logCall();
+    expect(await dialog.getByRole('radio', { name: 'You called Joana Dias' }).isChecked()).toBe(true);
+    const before = Date.now();
+    await dialog.getByRole('textbox', { name: 'Duration' }).fill('3:00');
+    await dialog.getByRole('textbox', { name: 'Notes' }).fill('Courier lost it; resending today.');
+    await dialog.getByRole('combobox', { name: 'Status after the call' }).click();
+    await page.getByRole('option', { name: 'Pending' }).click();
+    await dialog.getByRole('button', { name: 'Log call' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 15_000 });
+    const details = page.getByTestId('call-details');
+    await expect.poll(() => details.count(), { timeout: 15_000 }).toBe(1);
+    expect(await details.textContent()).toContain('Call to the customer');
+    expect(await details.textContent()).toContain('lasted 3 min');
+    await page.getByText('Courier lost it; resending today.').waitFor();
+
+    type Stored = StoredTicket & { status: string; conversations: Array<{ channel: string }> };
+    const stored = async () =>
+      (await (await page.request.get(`${h.base}/api/v1/tickets/${opened.id}`)).json()) as Stored;
+    let t = await stored();
+    expect(t.status).toBe('pending');
+    expect(t.firstResponseAt).not.toBeNull();
+    expect(t.conversations.map((c) => c.channel).sort()).toEqual(['email', 'phone']);
+    const out = t.messages.find((m) => m.meta.call);
+    expect(out).toMatchObject({
+      direction: 'outbound',
+      bodyText: 'Courier lost it; resending today.',
+      meta: { call: { direction: 'outbound', durationSeconds: 180, outcome: 'answered' } },
+    });
+    // Logged as the call that just ended: it started three minutes (to the minute) before.
+    const startedAt = new Date(String(out?.meta.call?.startedAt)).getTime();
+    expect(Math.abs(before - 180_000 - startedAt)).toBeLessThan(2 * 60_000);
+
+    // The customer calls back and gets the voicemail: the ticket is open again.
+    dialog = await logCall();
+    await dialog.getByText('Joana Dias called').click();
+    await dialog.getByRole('combobox', { name: 'Outcome' }).click();
+    await page.getByRole('option', { name: 'Voicemail' }).click();
+    await dialog.getByRole('button', { name: 'Log call' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 15_000 });
+    await expect.poll(() => details.count(), { timeout: 15_000 }).toBe(2);
+    expect(await details.nth(1).textContent()).toContain('Call from the customer');
+    t = await stored();
+    expect(t.status).toBe('open');
+    expect(t.messages.filter((m) => m.meta.call).map((m) => m.direction)).toEqual(['outbound', 'inbound']);
+
+    // Both calls are on Joana's timeline, in words.
+    await page.goto(`${h.base}/people/${opened.personId ?? ''}`);
+    await page.getByText(`called them about ticket #${opened.number} (3 min, answered)`).waitFor({ timeout: 15_000 });
+    await page.getByText(`Called about ticket #${opened.number} (voicemail)`, { exact: false }).waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 });

@@ -66,13 +66,14 @@ describe.skipIf(browserSkip)('console audit in a browser', () => {
       .locator('[data-shortcut]')
       .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-shortcut'), tr.textContent ?? '']));
     const said = new Map(rows as Array<[string, string]>);
-    expect([...said.keys()]).toEqual(['j', 'k', 'r', 'Ctrl Enter', 'a', 'e']);
+    expect([...said.keys()]).toEqual(['j', 'k', 'r', 'Ctrl Enter', 'a', 'e', 'x']);
     expect(said.get('j')).toContain('Open the next ticket in the list');
     expect(said.get('k')).toContain('Open the previous ticket in the list');
     expect(said.get('r')).toContain('Write a reply');
     expect(said.get('Ctrl Enter')).toContain('Send the reply');
     expect(said.get('a')).toContain('Assign the open ticket to me');
     expect(said.get('e')).toContain('Solve the open ticket');
+    expect(said.get('x')).toContain('Tick the open ticket');
     // The console-wide keys and the jumps are in their own groups.
     expect(await dialog.getByTestId('shortcuts-global').textContent()).toContain('Open the command palette');
     expect(await dialog.getByTestId('shortcuts-go').textContent()).toContain('Inbox');

@@ -327,4 +327,68 @@ describe.skipIf(browserSkip)('inbox in a browser', () => {
     expect(t?.tags).toContain('escalated');
     expect(pageErrors).toEqual([]);
   }, 120_000);
+  it('changes several tickets at once from the list: assigns, sets a status, adds a tag; a closed one is named', async () => {
+    const ws = await makeWorkspace(services, { name: 'Bulk Desk', ownerEmail: 'bulk-owner@example.com' });
+    const open = (subject: string) =>
+      services.tickets.create(ws.ownerActor, {
+        subject,
+        requester: { email: `${subject.split(' ')[0]?.toLowerCase()}@bulk.test` },
+        channel: 'email',
+        text: subject,
+      });
+    const a = await open('Spam offer one');
+    const b = await open('Spam offer two');
+    const c = await open('Spam offer three');
+    const keep = await open('Real question');
+    const page = await h.signIn('bulk-owner@example.com');
+    await page.goto(`${h.base}/inbox`);
+    const queues = page.getByRole('navigation', { name: 'Queues' });
+    await queues.getByLabel('All tickets').or(queues.getByText('All tickets')).first().click();
+    await page.getByLabel(`Select ticket #${a.number}`).waitFor({ timeout: 15_000 });
+    // The third one gets closed elsewhere meanwhile: it cannot be reopened, and says so.
+    await services.tickets.update(ws.ownerActor, c.id, { status: 'closed' });
+    for (const t of [a, b, c]) await page.getByLabel(`Select ticket #${t.number}`).check();
+    const bar = page.getByTestId('ticket-bulk-bar');
+    await expect.poll(() => bar.textContent()).toContain('3 selected');
+
+    await bar.getByRole('button', { name: 'Tags' }).click();
+    const tagsInput = page.getByPlaceholder('Type a tag, press Enter');
+    await tagsInput.fill('spam');
+    await tagsInput.press('Enter');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    // Done, the selection goes; tags go on closed tickets too.
+    await bar.waitFor({ state: 'hidden', timeout: 15_000 });
+    const stored = async (id: string) => (await services.tickets.get(ws.ownerActor, id)).ticket;
+    await expect.poll(async () => (await stored(c.id)).tags, { timeout: 15_000 }).toEqual(['spam']);
+    expect((await stored(a.id)).tags).toEqual(['spam']);
+    expect((await stored(b.id)).tags).toEqual(['spam']);
+
+    // Pending for all three: the closed one stays closed and is named with the reason.
+    for (const t of [a, b, c]) await page.getByLabel(`Select ticket #${t.number}`).check();
+    await bar.getByRole('button', { name: 'Status' }).click();
+    await page.getByRole('menuitem', { name: 'Pending' }).click();
+    await page.getByText('1 ticket not changed').waitFor({ timeout: 15_000 });
+    expect(await page.getByText(`#${c.number}: Ticket #${c.number} is closed`).count()).toBe(1);
+    expect((await stored(c.id)).status).toBe('closed');
+
+    // Assign the two to me.
+    for (const t of [a, b]) await page.getByLabel(`Select ticket #${t.number}`).check();
+    await bar.getByRole('button', { name: 'Assign' }).click();
+    await page.getByRole('menuitem', { name: 'To me' }).click();
+    await bar.waitFor({ state: 'hidden', timeout: 15_000 });
+    await expect.poll(async () => (await stored(b.id)).assigneeId, { timeout: 15_000 }).toBe(ws.owner.id);
+    for (const t of [a, b]) expect(await stored(t.id)).toMatchObject({ status: 'pending', assigneeId: ws.owner.id });
+    // x ticks the open ticket, and again unticks it.
+    await page.goto(`${h.base}/inbox/${keep.id}`);
+    await page.getByText('Real question', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await page.getByLabel(`Select ticket #${keep.number}`).waitFor({ timeout: 15_000 });
+    await page.keyboard.press('x');
+    await expect.poll(() => bar.textContent()).toContain('1 selected');
+    expect(await page.getByLabel(`Select ticket #${keep.number}`).isChecked()).toBe(true);
+    await page.keyboard.press('x');
+    await bar.waitFor({ state: 'hidden' });
+    // The ticket that was not ticked is untouched.
+    expect(await stored(keep.id)).toMatchObject({ status: 'new', assigneeId: null, tags: [] });
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 });

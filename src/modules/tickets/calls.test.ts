@@ -188,4 +188,167 @@ describe.each(testEngines())('phone calls on %s', (engine) => {
     expect(ended.ticket.firstResponseAt).toBe(after(30));
     expect(metric(ended.ticket, 'first_response')).toMatchObject({ state: 'met', completedAt: after(30) });
   });
+  it('logs a call on an existing ticket: an outbound call is the reply, a customer calling back reopens it', async () => {
+    const { ws, ticket } = await setup();
+    const key = bearer(await makeApiKey(ctx.services, ws));
+    const opened = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/tickets',
+      headers: key,
+      payload: {
+        subject: 'Parcel not delivered',
+        requester: { email: 'nadia@calls.test', phone: '+351912345030' },
+        channel: 'email',
+        text: 'Where is my parcel?',
+      },
+    });
+    expect(opened.statusCode, opened.body).toBe(201);
+    const id = opened.json<Ticket>().id;
+    const log = (payload: object) =>
+      ctx.app.inject({ method: 'POST', url: `/api/v1/tickets/${id}/calls`, headers: key, payload });
+    type Logged = {
+      ticket: Ticket & { status: string; resolvedAt: string | null; lastCustomerMessageAt: string | null };
+      message: {
+        id: string;
+        conversationId: string;
+        direction: string;
+        bodyText: string;
+        createdAt: string;
+        meta: { call: Record<string, unknown> };
+      };
+    };
+
+    // The agent calls the customer back: their first response, at the call's start (here before the ticket was
+    // opened: the call sits at its opening, its own start in its details); the new ticket opens.
+    const calledAt = ago(3);
+    const out = await log({
+      direction: 'outbound',
+      call: { startedAt: calledAt.toISOString(), durationSeconds: 150, outcome: 'answered' },
+      text: 'Courier has it; delivery tomorrow.',
+    });
+    expect(out.statusCode, out.body).toBe(201);
+    const first = out.json<Logged>();
+    expect(first.ticket.firstResponseAt).toBe(
+      first.ticket.createdAt > calledAt.toISOString() ? first.ticket.createdAt : calledAt.toISOString(),
+    );
+    expect(metric(first.ticket, 'first_response')?.state).toBe('met');
+    expect(first.ticket.status).toBe('open');
+    expect(first.message).toMatchObject({ direction: 'outbound', bodyText: 'Courier has it; delivery tomorrow.' });
+    const detail = (await ctx.app.inject({ method: 'GET', url: `/api/v1/tickets/${id}`, headers: key })).json<{
+      conversations: Array<{ id: string; channel: string }>;
+      messages: Array<{ id: string; meta: { call?: Record<string, unknown> } }>;
+    }>();
+    // The call went into a phone conversation of its own beside the e-mail one, with its details.
+    expect(detail.conversations.map((c) => c.channel).sort()).toEqual(['email', 'phone']);
+    expect(detail.messages.find((m) => m.id === first.message.id)?.meta.call).toMatchObject({
+      direction: 'outbound',
+      event: 'logged',
+      durationSeconds: 150,
+      outcome: 'answered',
+      startedAt: calledAt.toISOString(),
+      answeredAt: calledAt.toISOString(),
+    });
+
+    // Waiting on the customer, who calls back and leaves a voicemail: the ticket opens again; no new response.
+    expect(
+      (
+        await ctx.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/tickets/${id}`,
+          headers: key,
+          payload: { status: 'pending' },
+        })
+      ).statusCode,
+    ).toBe(200);
+    const back = await log({ direction: 'inbound', call: { durationSeconds: 40, outcome: 'voicemail' } });
+    expect(back.statusCode, back.body).toBe(201);
+    const second = back.json<Logged>();
+    expect(second.ticket.status).toBe('open');
+    expect(second.ticket.firstResponseAt).toBe(first.ticket.firstResponseAt);
+    // Without a start, the call is the one that just ended: it started its duration ago.
+    const started = Date.parse(String(second.message.meta.call.startedAt));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40_000);
+    expect(Date.now() - started).toBeLessThan(100_000);
+    // (It sits at the ticket's opening, a moment before the e-mail that opened it, which stays the customer's latest.)
+    expect(second.message.createdAt).toBe(first.ticket.createdAt);
+    expect(second.ticket.lastCustomerMessageAt! >= second.message.createdAt).toBe(true);
+    expect(second.message).toMatchObject({ direction: 'inbound', conversationId: first.message.conversationId });
+
+    // An answered call that settles it, solved on the spot.
+    const solved = await log({ direction: 'inbound', call: { durationSeconds: 200 }, status: 'solved' });
+    expect(solved.statusCode, solved.body).toBe(201);
+    expect(solved.json<Logged>().ticket).toMatchObject({ status: 'solved' });
+    expect(solved.json<Logged>().ticket.resolvedAt).not.toBeNull();
+
+    // The customer's timeline has the calls.
+    const t = await ticket(id);
+    const person = (t as unknown as { personId: string }).personId;
+    const timeline = (
+      await ctx.app.inject({ method: 'GET', url: `/api/v1/people/${person}/timeline?limit=50`, headers: key })
+    ).json<{ data: Array<{ type: string; payload: Record<string, unknown> }> }>();
+    const calls = timeline.data.filter((e) => e.type === 'ticket.call_logged');
+    expect(calls.map((e) => e.payload.direction)).toEqual(['inbound', 'inbound', 'outbound']);
+
+    // Logged by an agent on a new, unassigned ticket: a missed call leaves it new and unassigned; once the agent has
+    // spoken to the customer it is open and theirs.
+    const fresh = await ctx.services.tickets.create(ws.ownerActor, {
+      subject: 'Invoice question',
+      requester: { email: 'nadia@calls.test' },
+      channel: 'email',
+      text: 'Why two invoices?',
+    });
+    const missedCall = await ctx.services.tickets.logTicketCall(ws.ownerActor, fresh.id, {
+      direction: 'inbound',
+      call: { outcome: 'no answer' },
+    });
+    expect(missedCall.ticket).toMatchObject({ status: 'new', assigneeId: null, firstResponseAt: null });
+    const spoke = await ctx.services.tickets.logTicketCall(ws.ownerActor, fresh.id, {
+      direction: 'inbound',
+      call: { durationSeconds: 120 },
+    });
+    expect(spoke.ticket).toMatchObject({ status: 'open', assigneeId: ws.ownerActor.userId });
+    expect(spoke.ticket.firstResponseAt).not.toBeNull();
+
+    // Refused: times the agent cannot know yet, an answer outside the call, a closed ticket, someone else's ticket.
+    for (const [payload, field] of [
+      [{ direction: 'inbound', call: { startedAt: new Date(Date.now() + 3_600_000).toISOString() } }, 'call.startedAt'],
+      [
+        { direction: 'inbound', call: { startedAt: ago(1).toISOString(), durationSeconds: 3600 } },
+        'call.durationSeconds',
+      ],
+      [
+        {
+          direction: 'outbound',
+          call: { startedAt: ago(10).toISOString(), durationSeconds: 60, answeredAt: ago(5).toISOString() },
+        },
+        'call.answeredAt',
+      ],
+    ] as const) {
+      const res = await log(payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json<ErrorBody>().error.details).toMatchObject({ field });
+    }
+    expect((await log({ direction: 'sideways', call: {} })).statusCode).toBe(400);
+    await ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/tickets/${id}`,
+      headers: key,
+      payload: { status: 'closed' },
+    });
+    const closed = await log({ direction: 'inbound', call: { durationSeconds: 30 } });
+    expect(closed.statusCode, closed.body).toBe(409);
+    expect(closed.json<ErrorBody>().error.details).toMatchObject({ reason: 'ticket_closed' });
+    const missing = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/tickets/00000000-0000-4000-8000-000000000000/calls',
+      headers: key,
+      payload: { direction: 'inbound', call: {} },
+    });
+    expect(missing.statusCode).toBe(404);
+    // Nothing of the refused calls was stored: three calls and the e-mail.
+    const end = (await ctx.app.inject({ method: 'GET', url: `/api/v1/tickets/${id}`, headers: key })).json<{
+      messages: unknown[];
+    }>();
+    expect(end.messages).toHaveLength(4);
+  });
 });

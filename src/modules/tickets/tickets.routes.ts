@@ -20,6 +20,9 @@ import {
   presentTicketDetail,
   replyBody,
   splitBody,
+  ticketBulkBody,
+  ticketBulkResult,
+  ticketCallBody,
   ticketCreateBody,
   ticketDetailSchema,
   ticketListQuery,
@@ -200,6 +203,28 @@ export const ticketsRoutes =
     );
 
     r.post(
+      '/tickets/bulk',
+      {
+        schema: {
+          tags,
+          summary: 'Change several tickets at once: status, priority, assignee, team, tags added or removed',
+          description:
+            'Each ticket changes as PATCH /tickets/{id} would change it. A value wrong for all (an unknown status, a team or user not of this workspace) is a 400 and a ticket not found a 404 (details.missing), and nothing changes; a ticket that cannot take the change (merged, closed, missing what solving needs) is listed in `failed` with the reason while the others change.',
+          body: ticketBulkBody,
+          response: { 200: ticketBulkResult, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { ids, ...change } = req.body;
+        const out = await tickets.bulkUpdate(requireActor(req), ids, change);
+        return {
+          updated: out.updated.map((t) => ({ id: t.id, number: t.number, status: t.status })),
+          failed: out.failed,
+        };
+      },
+    );
+
+    r.post(
       '/tickets/:id/merge',
       {
         schema: {
@@ -268,6 +293,37 @@ export const ticketsRoutes =
           ...rest,
           ...(at ? { at: new Date(at) } : {}),
           ...(answeredAt ? { answeredAt: new Date(answeredAt) } : {}),
+        });
+        return reply.status(201).send({ ticket: presentTicket(out.ticket), message: presentMessage(out.message, []) });
+      },
+    );
+
+    r.post(
+      '/tickets/:id/calls',
+      {
+        schema: {
+          tags,
+          summary:
+            'Log a phone call on this ticket: the customer called about it (inbound) or the agent called them (outbound)',
+          description:
+            "The call becomes a message on the ticket's phone conversation with its customer. An inbound call counts as the customer getting in touch (a pending or solved ticket opens again) and, answered, as the agent's response at the answer time; an outbound call counts as the agent's reply. A closed or merged ticket is refused (409).",
+          params: idParam,
+          body: ticketCallBody,
+          response: {
+            201: z.object({ ticket: ticketSchema, message: messageSchema }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req, reply) => {
+        const { call, ...body } = req.body;
+        const out = await tickets.logTicketCall(requireActor(req), req.params.id, {
+          ...body,
+          call: {
+            ...call,
+            startedAt: call.startedAt ? new Date(call.startedAt) : undefined,
+            answeredAt: call.answeredAt ? new Date(call.answeredAt) : undefined,
+          },
         });
         return reply.status(201).send({ ticket: presentTicket(out.ticket), message: presentMessage(out.message, []) });
       },

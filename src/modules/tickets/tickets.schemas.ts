@@ -282,6 +282,18 @@ export const customValuesBody = z
     'Ticket custom field values by key (see GET /custom-fields?entity=ticket); null clears one. Unknown keys and wrong types are refused (400, details.problems names custom.<key>)',
   );
 
+const manualCallBody = z.object({
+  startedAt: z.iso.datetime({ offset: true }).optional(),
+  answeredAt: z.iso.datetime({ offset: true }).optional(),
+  durationSeconds: z.number().int().min(0).max(86_400).optional(),
+  outcome: z.string().trim().max(200).optional().describe('e.g. answered, resolved, voicemail, no answer'),
+  recordingUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional()
+    .describe("A link to the call's recording"),
+});
+
 export const ticketCreateBody = z.object({
   subject: shortText(300).min(1, 'a ticket needs a subject'),
   requester,
@@ -295,22 +307,22 @@ export const ticketCreateBody = z.object({
   teamId: z.uuid().nullish(),
   tags: z.array(shortText(50)).max(50).optional(),
   custom: customValuesBody,
-  call: z
-    .object({
-      startedAt: z.iso.datetime({ offset: true }).optional(),
-      answeredAt: z.iso.datetime({ offset: true }).optional(),
-      durationSeconds: z.number().int().min(0).max(86_400).optional(),
-      outcome: z.string().trim().max(200).optional().describe('e.g. answered, resolved, voicemail, no answer'),
-      recordingUrl: z
-        .url({ protocol: /^https?$/ })
-        .max(2000)
-        .optional()
-        .describe("A link to the call's recording"),
-    })
+  call: manualCallBody
     .optional()
     .describe(
       'A phone call logged by hand (channel phone, from the customer); answered (an answer time, an outcome or a duration that says so) it is the first response. Times more than 5 minutes ahead are refused',
     ),
+});
+
+export const ticketCallBody = z.object({
+  direction: z
+    .enum(['inbound', 'outbound'])
+    .describe('inbound: the customer called about this ticket; outbound: the agent called the customer'),
+  call: manualCallBody.describe(
+    'The call; without startedAt it is the call that just ended (now less its duration). Times more than 5 minutes ahead are refused',
+  ),
+  text: z.string().max(10_000).optional().describe("The agent's notes on the call"),
+  status: z.enum(ticketStatuses).optional().describe('The status after the call (default: as a message would move it)'),
 });
 
 export const ticketPatchBody = z
@@ -326,6 +338,30 @@ export const ticketPatchBody = z
     custom: customValuesBody,
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'change at least one field' });
+
+export const ticketBulkBody = z
+  .object({
+    ids: z.array(z.uuid()).min(1).max(200).describe('The tickets to change (up to 200)'),
+    status: z.enum(ticketStatuses).optional(),
+    priority: z.enum(ticketPriorities).optional(),
+    assigneeId: z.uuid().nullish().describe('null unassigns'),
+    teamId: z.uuid().nullish().describe('null clears the team'),
+    addTags: z.array(shortText(50).min(1)).max(50).optional(),
+    removeTags: z.array(shortText(50).min(1)).max(50).optional(),
+  })
+  .refine(
+    (b) =>
+      [b.status, b.priority, b.assigneeId, b.teamId].some((v) => v !== undefined) ||
+      Boolean(b.addTags?.length || b.removeTags?.length),
+    { message: 'change at least one thing: status, priority, assigneeId, teamId, addTags or removeTags' },
+  );
+
+export const ticketBulkResult = z.object({
+  updated: z.array(z.object({ id: z.uuid(), number: z.number().int(), status: z.string() })),
+  failed: z
+    .array(z.object({ id: z.uuid(), number: z.number().int().nullable(), code: z.string(), message: z.string() }))
+    .describe('Tickets that could not take the change, with the reason; the others changed'),
+});
 
 export const replyBody = z.object({
   text: z.string().max(200_000).optional(),

@@ -152,8 +152,17 @@ export type TicketPatch = {
   teamId?: string | null | undefined;
   personId?: string | null | undefined;
   tags?: string[] | undefined;
+  /** Tags to add and to remove (applied to the ticket's tags as they are when it is locked; not with `tags`). */
+  addTags?: string[] | undefined;
+  removeTags?: string[] | undefined;
   custom?: Record<string, unknown> | undefined;
 };
+
+/** A change made to several tickets at once (the inbox's selection): the same for each. */
+export type TicketBulkChange = Pick<
+  TicketPatch,
+  'status' | 'priority' | 'assigneeId' | 'teamId' | 'addTags' | 'removeTags'
+>;
 
 export type TicketListParams = {
   limit?: number | undefined;
@@ -1145,6 +1154,11 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         if (patch.teamId !== undefined) set.teamId = patch.teamId;
         if (patch.personId !== undefined) set.personId = patch.personId;
         if (patch.tags !== undefined) set.tags = [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))];
+        else if (patch.addTags?.length || patch.removeTags?.length) {
+          const drop = new Set(patch.removeTags?.map((t) => t.trim()));
+          const added = (patch.addTags ?? []).map((t) => t.trim()).filter(Boolean);
+          set.tags = [...new Set([...before.tags, ...added])].filter((t) => !drop.has(t));
+        }
         const status = { before: before.status, after: set.status ?? before.status };
         if (patch.custom !== undefined || (isDone(status.after) && !isDone(status.before)))
           set.custom = await customValues(tx, actor.workspaceId, before.custom, patch.custom ?? {}, status);
@@ -1183,6 +1197,50 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       });
       await announce({ kind: 'ticket', workspaceId: out.workspaceId, ticketId: out.id });
       return out;
+    },
+
+    /**
+     * The same change to several tickets (up to 200, the inbox's selection): each ticket changes as `update` changes
+     * it, in its own transaction (events, rules, SLA). Values wrong for every ticket (an unknown status, a team of
+     * another workspace) and tickets not found refuse the whole request before anything changes; a ticket that cannot
+     * take the change (merged, closed, missing what solving needs) is reported with the reason and the others change.
+     */
+    async bulkUpdate(
+      actor: Actor,
+      ids: string[],
+      change: TicketBulkChange,
+    ): Promise<{
+      updated: TicketRow[];
+      failed: Array<{ id: string; number: number | null; code: string; message: string }>;
+    }> {
+      assertCan(actor, 'tickets:write');
+      change = wellFormed(change);
+      if (!Object.values(change).some((v) => v !== undefined && !(Array.isArray(v) && !v.length)))
+        throw new AppError('validation_failed', 'Say what to change: status, priority, assignee, team or tags', {});
+      await checkFields(db, actor, change);
+      const unique = [...new Set(ids)];
+      const numbers = new Map(
+        (await findTicketsByIds(db, actor.workspaceId, unique)).map((t) => [t.id, t.number] as const),
+      );
+      // A selection names tickets the caller sees: an unknown one is a mistake, and nothing changes.
+      const missing = unique.filter((id) => !numbers.has(id));
+      if (missing.length)
+        throw new AppError(
+          'not_found',
+          `${missing.length === 1 ? 'A ticket was' : `${missing.length} tickets were`} not found: nothing was changed`,
+          { field: 'ids', missing },
+        );
+      const updated: TicketRow[] = [];
+      const failed: Array<{ id: string; number: number | null; code: string; message: string }> = [];
+      for (const id of unique) {
+        try {
+          updated.push(await service.update(actor, id, change));
+        } catch (e) {
+          if (!(e instanceof AppError) || e.status >= 500) throw e;
+          failed.push({ id, number: numbers.get(id) ?? null, code: e.code, message: e.message });
+        }
+      }
+      return { updated, failed };
     },
 
     /** A public reply (sent through the conversation's channel) or an internal note. */
@@ -1266,24 +1324,15 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
             set.lastAgentReplyAt = now;
             if (!ticket.firstResponseAt) set.firstResponseAt = now;
           }
-          const wanted = input.status ?? (internal ? before : statusAfterAgentReply(before));
-          if (input.status) await checkFields(tx, actor, { status: input.status });
-          assertNotReopeningClosed(ticket, input.status);
-          if (wanted !== before) {
-            if (isDone(wanted) && !isDone(before)) {
-              await customValues(tx, actor.workspaceId, ticket.custom, {}, { before, after: wanted });
-              await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
-            }
-            set.status = wanted as TicketStatusValue;
-            if (isDone(wanted) && !isDone(before)) set.resolvedAt = now;
-            if (!isDone(wanted) && isDone(before)) set.resolvedAt = null;
-          }
-          if (!ticket.assigneeId && actor.userId && !internal) set.assigneeId = actor.userId;
-          const statusChanged = set.status !== undefined && set.status !== before;
           // The status changes at the reply's time, so that the SLA can be counted before the write: the ticket's
           // change, its SLA, the message, its attachments, the events, the conversation's last message time and the
           // realtime notice then go in one statement.
-          if (statusChanged) set.statusChangedAt = now;
+          Object.assign(
+            set,
+            await statusMove(tx, actor, ticket, input.status, internal ? before : statusAfterAgentReply(before), now),
+          );
+          if (!ticket.assigneeId && actor.userId && !internal) set.assigneeId = actor.userId;
+          const statusChanged = set.status !== undefined && set.status !== before;
           const after: TicketRow = { ...ticket, ...set };
           const recorded: EventInput[] = [
             ticketEvent(after, internal ? 'ticket.note_added' : 'ticket.replied', {
@@ -1688,6 +1737,119 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       });
     },
 
+    /**
+     * A phone call an agent logs on an existing ticket: the customer called about it (inbound) or the agent called
+     * them (outbound). It is a message on the ticket's phone conversation with its customer (opened when the ticket
+     * has none) carrying the call (`meta.call`) and the agent's notes, at the call's start. The clock counts it as a
+     * message of its direction: an inbound call is the customer getting in touch (a pending or solved ticket opens
+     * again) and, answered, the agent speaking to them at the answer time; an outbound call is the agent's reply.
+     * The agent may set the status after the call, as with a reply. A closed or merged ticket takes no call.
+     */
+    async logTicketCall(
+      actor: Actor,
+      id: string,
+      input: {
+        direction: 'inbound' | 'outbound';
+        call: ManualCall;
+        text?: string | undefined;
+        status?: string | undefined;
+      },
+    ): Promise<{ ticket: TicketRow; message: MessageRow }> {
+      assertCan(actor, 'tickets:write');
+      input = wellFormed(input);
+      const now = new Date();
+      // Logged without a start, the call is the one that just ended.
+      const startedAt = input.call.startedAt ?? new Date(now.getTime() - (input.call.durationSeconds ?? 0) * 1000);
+      const call = checkedCall({ ...input.call, startedAt }, input.direction);
+      const inbound = input.direction === 'inbound';
+      const text = (input.text ?? '').trim();
+      const out = await db.transaction(async (tx) => {
+        const ticket = await mustFind(tx, actor, id, true);
+        if (ticket.mergedIntoId)
+          throw new AppError('conflict', `Ticket #${ticket.number} was merged into another ticket`, {
+            mergedIntoId: ticket.mergedIntoId,
+          });
+        if (ticket.status === 'closed')
+          throw new AppError(
+            'conflict',
+            `Ticket #${ticket.number} is closed, and a closed ticket stays closed: open a new ticket for this call`,
+            { reason: 'ticket_closed', status: ticket.status },
+          );
+        const personId = ticket.personId;
+        if (!personId)
+          throw new AppError('validation_failed', 'This ticket has no customer: set one before logging a call', {
+            field: 'personId',
+          });
+        const channel = await ensureChannel(tx, actor.workspaceId, 'phone');
+        // A call before the ticket was opened sits at its opening (its own start stays in meta.call), as the clock
+        // counts nothing of a ticket before it existed.
+        const at = new Date(Math.max(startedAt.getTime(), ticket.createdAt.getTime()));
+        const conversation =
+          (await conversationsOfTicket(tx, actor.workspaceId, id)).findLast(
+            (c) => c.channel === 'phone' && c.personId === personId,
+          ) ??
+          (await insertConversation(tx, {
+            workspaceId: actor.workspaceId,
+            id: newId(),
+            ticketId: id,
+            channel: 'phone',
+            channelId: channel.id,
+            personId,
+            subject: ticket.subject,
+            lastMessageAt: at,
+          }));
+        const message = await insertMessage(tx, {
+          workspaceId: actor.workspaceId,
+          id: newId(),
+          conversationId: conversation.id,
+          ticketId: id,
+          direction: inbound ? 'inbound' : 'outbound',
+          authorType: inbound ? 'person' : actor.kind,
+          authorId: inbound ? personId : actorRef(actor),
+          bodyText: text,
+          meta: { call: call.meta },
+          delivery: inbound ? 'received' : 'stored',
+          createdAt: at,
+        });
+        if (conversation.lastMessageAt < at) await touchConversation(tx, actor.workspaceId, conversation.id, at);
+        const set: Partial<TicketInsert> = { updatedBy: actorRef(actor) };
+        if (inbound && !(ticket.lastCustomerMessageAt && ticket.lastCustomerMessageAt >= at))
+          set.lastCustomerMessageAt = at;
+        // The agent speaking to the customer: the answer of an inbound call, an outbound call itself. The clock
+        // counts an answer no earlier than the ticket (see clockMessages).
+        const spokeAt = inbound ? call.answeredAt : at;
+        if (spokeAt) {
+          const spoke = new Date(Math.max(spokeAt.getTime(), ticket.createdAt.getTime()));
+          if (!ticket.firstResponseAt || ticket.firstResponseAt > spoke) set.firstResponseAt = spoke;
+          if (!ticket.lastAgentReplyAt || ticket.lastAgentReplyAt < spoke) set.lastAgentReplyAt = spoke;
+        }
+        // Unless the agent chose a status: the customer getting in touch moves it as their message would, and the
+        // agent speaking to them as a reply would (a new ticket opens); whoever spoke to them takes it if no one has.
+        const before = ticket.status;
+        const afterCustomer = inbound ? statusAfterCustomerMessage(before).status : before;
+        const fallback = spokeAt ? statusAfterAgentReply(afterCustomer) : afterCustomer;
+        Object.assign(set, await statusMove(tx, actor, ticket, input.status, fallback, now));
+        if (spokeAt && !ticket.assigneeId && actor.userId) set.assigneeId = actor.userId;
+        const after = (await updateTicket(tx, actor.workspaceId, id, set)) ?? ticket;
+        await appendEventsTogether(tx, actor, [
+          ticketEvent(after, 'ticket.call_logged', {
+            messageId: message.id,
+            conversationId: conversation.id,
+            channel: 'phone',
+            direction: input.direction,
+            preview: preview(text),
+            call: call.meta,
+          }),
+          ...(after.status !== before
+            ? [ticketEvent(after, 'ticket.status_changed', { from: before, to: after.status })]
+            : []),
+        ]);
+        return { ticket: (await refreshTicketSla(tx, actor.workspaceId, id)) ?? after, message };
+      });
+      await announce({ kind: 'ticket', workspaceId: actor.workspaceId, ticketId: id });
+      return out;
+    },
+
     async message(actor: Actor, ticketId: string, messageId: string) {
       assertCan(actor, 'tickets:read');
       const m = await findMessage(db, actor.workspaceId, messageId);
@@ -1698,8 +1860,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
 
   /**
    * A call logged by hand with its ticket: only on the phone channel and in the customer's words (an inbound call);
-   * its times are checked as a phone system's are (callTimes), and it is answered when given an answer time or when
-   * callWasAnswered says so from its outcome and duration.
+   * its times are checked as checkedCall says.
    */
   function manualCall(
     call: ManualCall,
@@ -1710,22 +1871,42 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       throw new AppError('validation_failed', "A call is logged on a phone ticket, in the customer's words", {
         field: 'call',
       });
+    return checkedCall(call, 'inbound');
+  }
+
+  /**
+   * A call an agent logs by hand, checked as a phone system's are (callTimes): no start or answer in the future
+   * beyond the clock skew, no end (start + duration) in the future either, no answer before the start or after the
+   * end. It is answered when given an answer time or when callWasAnswered says so from its outcome and duration (at
+   * its start). `meta` is what its message keeps (`meta.call`).
+   */
+  function checkedCall(
+    call: ManualCall,
+    direction: 'inbound' | 'outbound',
+  ): { answeredAt: Date | null; meta: Record<string, unknown> } {
     const now = Date.now();
+    const refuse = (field: string, message: string) => new AppError('validation_failed', message, { field });
     for (const [field, value] of [
       ['call.startedAt', call.startedAt],
       ['call.answeredAt', call.answeredAt],
     ] as const)
       if (value && value.getTime() > now + callClockSkewMs)
-        throw new AppError('validation_failed', `The call's ${field.slice(5)} is in the future`, { field });
+        throw refuse(field, `The call's ${field.slice(5)} is in the future`);
+    const end =
+      call.startedAt && call.durationSeconds !== undefined
+        ? new Date(call.startedAt.getTime() + call.durationSeconds * 1000)
+        : null;
+    if (end && end.getTime() > now + callClockSkewMs)
+      throw refuse('call.durationSeconds', 'The call would end in the future: check its start and duration');
     if (call.startedAt && call.answeredAt && call.answeredAt < call.startedAt)
-      throw new AppError('validation_failed', 'The call cannot be answered before it started', {
-        field: 'call.answeredAt',
-      });
+      throw refuse('call.answeredAt', 'The call cannot be answered before it started');
+    if (end && call.answeredAt && call.answeredAt > end)
+      throw refuse('call.answeredAt', 'The call cannot be answered after it ended');
     const answeredAt = call.answeredAt ?? (callWasAnswered(call) ? (call.startedAt ?? new Date(now)) : null);
     return {
       answeredAt,
       meta: {
-        direction: 'inbound',
+        direction,
         event: 'logged',
         durationSeconds: call.durationSeconds ?? null,
         outcome: call.outcome ?? null,
@@ -1733,6 +1914,36 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
         ...(call.startedAt ? { startedAt: call.startedAt.toISOString() } : {}),
         ...(answeredAt ? { answeredAt: answeredAt.toISOString() } : {}),
       },
+    };
+  }
+
+  /**
+   * The status change of a reply or a logged call: `chosen` by the agent (checked; a closed ticket stays closed) or
+   * else `fallback`; solving checks the ticket's required fields and checklist. The ticket's columns to set, empty
+   * when the status stays.
+   */
+  async function statusMove(
+    tx: DbOrTx,
+    actor: Actor,
+    ticket: TicketRow,
+    chosen: string | undefined,
+    fallback: string,
+    now: Date,
+  ): Promise<Partial<TicketInsert>> {
+    const before = ticket.status;
+    const wanted = chosen ?? fallback;
+    if (chosen) await checkFields(tx, actor, { status: chosen });
+    assertNotReopeningClosed(ticket, chosen);
+    if (wanted === before) return {};
+    const solving = isDone(wanted) && !isDone(before);
+    if (solving) {
+      await customValues(tx, actor.workspaceId, ticket.custom, {}, { before, after: wanted });
+      await assertChecklistAllowsSolve(tx, actor.workspaceId, ticket);
+    }
+    return {
+      status: wanted as TicketStatusValue,
+      statusChangedAt: now,
+      ...(solving ? { resolvedAt: now } : !isDone(wanted) && isDone(before) ? { resolvedAt: null } : {}),
     };
   }
 

@@ -48,6 +48,7 @@ export const inboxKeys = {
   send: { key: 'Enter', mod: true, label: [`${modKey} Enter`], what: 'Send the reply or add the note' },
   take: { key: 'a', label: ['a'], what: 'Assign the open ticket to me' },
   solve: { key: 'e', label: ['e'], what: 'Solve the open ticket' },
+  select: { key: 'x', label: ['x'], what: 'Tick the open ticket, to change several at once' },
 } satisfies Record<string, KeyDef>;
 
 /** Whether a key event is this shortcut (modifiers included: `j` is not Ctrl J). */

@@ -6,6 +6,8 @@ import {
   IconGitMerge,
   IconNote,
   IconPencil,
+  IconMessage,
+  IconPhone,
   IconPlus,
   IconShieldCheck,
   IconShieldX,
@@ -36,6 +38,9 @@ function eventIcon(type: string): { icon: React.ReactNode; color: string } {
   if (type.startsWith('order.')) return { icon: <IconReceipt size={s} />, color: 'green' };
   if (type.startsWith('subscription.'))
     return { icon: <IconRepeat size={s} />, color: type.endsWith('canceled') ? 'gray' : 'violet' };
+  if (type === 'ticket.call_logged') return { icon: <IconPhone size={s} />, color: 'teal' };
+  if (type === 'ticket.message_received' || type === 'ticket.replied')
+    return { icon: <IconMessage size={s} />, color: 'blue' };
   if (type.endsWith('.created')) return { icon: <IconPlus size={s} />, color: 'teal' };
   if (type.endsWith('.stage_changed')) return { icon: <IconStairs size={s} />, color: 'brand' };
   if (type.endsWith('consent_granted')) return { icon: <IconShieldCheck size={s} />, color: 'teal' };

@@ -1,7 +1,8 @@
+import { useEffect, useRef, useState } from 'react';
 import { Alert, Anchor, Badge, Box, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { IconExternalLink, IconPhoneIncoming, IconPhoneOutgoing } from '@tabler/icons-react';
 import { ApiError } from '../../api/client.ts';
-import { formatDateTime } from '../../lib/format.ts';
+import { formatDateTime, formatDuration } from '../../lib/format.ts';
 
 /** A phone call as the "New ticket" form holds it while the agent types. */
 export type CallDraft = {
@@ -36,6 +37,37 @@ export function newCallDraft(now = new Date()): CallDraft {
   return { startedAt: toLocalInput(now), duration: '', outcome: 'answered', recordingUrl: '' };
 }
 
+/**
+ * A call being typed into a form that opens and closes (`opened`). Until the agent sets its start, it is "the call
+ * that just ended": the start is when the form opened, and a duration moves it back by as much (else a 5-minute call
+ * started "now" would end in the future).
+ */
+export function useCallDraft(opened: boolean) {
+  const [call, setCall] = useState<CallDraft>(() => newCallDraft());
+  const startEdited = useRef(false);
+  useEffect(() => {
+    if (opened && !startEdited.current) setCall((c) => ({ ...c, startedAt: toLocalInput(new Date()) }));
+  }, [opened]);
+  const change = (field: keyof CallDraft, value: string) => {
+    if (field === 'startedAt') startEdited.current = true;
+    const seconds = field === 'duration' && !startEdited.current ? parseDuration(value) : null;
+    const startedAt = seconds !== null ? { startedAt: toLocalInput(new Date(Date.now() - seconds * 1000)) } : {};
+    setCall((c) => ({ ...c, [field]: value, ...startedAt }));
+  };
+  const reset = () => {
+    setCall(newCallDraft());
+    startEdited.current = false;
+  };
+  return { call, change, reset };
+}
+
+/** The form's problem keys a change of `field` settles: its own, and the end of the call for its start. */
+export function callProblemKeys(field: keyof CallDraft): string[] {
+  if (field === 'duration') return ['call.durationSeconds', 'call'];
+  if (field === 'startedAt') return ['call.startedAt', 'call.durationSeconds', 'call'];
+  return [`call.${field}`, 'call'];
+}
+
 /** Seconds from "4:30", "1:02:30" or "5" (minutes); null when the text is none of these. */
 export function parseDuration(text: string): number | null {
   const s = text.trim();
@@ -46,16 +78,6 @@ export function parseDuration(text: string): number | null {
   const hms = /^(\d{1,2}):([0-5]\d):([0-5]\d)$/.exec(s);
   if (hms) return Number(hms[1]) * 3600 + Number(hms[2]) * 60 + Number(hms[3]);
   return null;
-}
-
-/** "45 s", "4 min 30 s", "1 h 2 min". */
-export function formatDuration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (h) return m ? `${h} h ${m} min` : `${h} h`;
-  if (m) return s ? `${m} min ${s} s` : `${m} min`;
-  return `${s} s`;
 }
 
 function isWebLink(text: string): boolean {
@@ -128,23 +150,27 @@ export function refusedFields(e: unknown): Record<string, string> {
   return out;
 }
 
-/** The call part of the "New ticket" form, shown for the phone channel. */
+/** The call part of a form: of "New ticket" for the phone channel, and of "Log a call" on a ticket. */
 export function CallFields({
   call,
   problems,
   onChange,
+  title = 'Call from the customer',
+  hint = 'An answered call counts as the ticket’s first response.',
 }: {
   call: CallDraft;
   problems: Record<string, string>;
   onChange: (field: keyof CallDraft, value: string) => void;
+  title?: string;
+  hint?: string;
 }) {
   return (
     <Box role="group" aria-label="Call">
       <Text fz="xs" fw={600} c="dimmed" tt="uppercase" mb={2}>
-        Call from the customer
+        {title}
       </Text>
       <Text fz="xs" c="dimmed" mb="xs">
-        An answered call counts as the ticket&apos;s first response.
+        {hint}
       </Text>
       <Stack gap="sm">
         {problems.call && (

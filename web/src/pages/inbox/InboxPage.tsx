@@ -5,6 +5,7 @@ import {
   Anchor,
   Badge,
   Box,
+  Checkbox,
   Button,
   Group,
   Loader,
@@ -81,15 +82,16 @@ import { MacroPicker } from './MacroPicker.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { ArticleSuggestions } from './ArticleSuggestions.tsx';
 import { MergeTicketsModal, SplitMessageModal } from './MergeSplit.tsx';
+import { LogCallModal } from './LogCall.tsx';
+import { TicketBulkBar } from './TicketBulkBar.tsx';
 import {
   CallDetails,
   CallFields,
   callBody,
+  callProblemKeys,
   callProblems,
-  newCallDraft,
-  parseDuration,
   refusedFields,
-  toLocalInput,
+  useCallDraft,
   type CallDraft,
 } from './CallFields.tsx';
 import { useCustomFields, usePersonNames } from '../../api/customers.ts';
@@ -194,14 +196,19 @@ function TicketRow({
   customer,
   selected,
   onOpen,
+  chosen,
+  onChoose,
 }: {
   t: TicketSummary;
   /** The customer's name, once read (usePersonNames). */
   customer: string | undefined;
   selected: boolean;
   onOpen: () => void;
+  /** Ticked for a change to several tickets at once (absent: the user may not change tickets). */
+  chosen?: boolean;
+  onChoose?: (on: boolean) => void;
 }) {
-  return (
+  const row = (
     <UnstyledButton
       onClick={onOpen}
       data-ticket-row={t.number}
@@ -246,6 +253,25 @@ function TicketRow({
         <SlaBadge due={t.slaDue} />
       </Group>
     </UnstyledButton>
+  );
+  if (!onChoose) return row;
+  return (
+    <Group
+      gap={0}
+      wrap="nowrap"
+      align="stretch"
+      style={{ background: chosen ? 'var(--mantine-color-default-hover)' : undefined }}
+    >
+      <Box pl={8} pt={10} style={{ borderBottom: '1px solid var(--mantine-color-default-border)', flexShrink: 0 }}>
+        <Checkbox
+          size="xs"
+          checked={Boolean(chosen)}
+          onChange={(e) => onChoose(e.currentTarget.checked)}
+          aria-label={`Select ticket #${t.number}`}
+        />
+      </Box>
+      <Box style={{ flex: 1, minWidth: 0 }}>{row}</Box>
+    </Group>
   );
 }
 
@@ -745,6 +771,7 @@ function TicketView({ id, details }: { id: string; details: DetailsPane }) {
   const qc = useQueryClient();
   const can = useCan();
   const [merging, setMerging] = useState(false);
+  const [loggingCall, setLoggingCall] = useState(false);
   const [splitting, setSplitting] = useState<Message | null>(null);
   const ticket = useTicket(id);
   const users = useAllUsers();
@@ -844,6 +871,11 @@ function TicketView({ id, details }: { id: string; details: DetailsPane }) {
                   </ActionIcon>
                 </Menu.Target>
                 <Menu.Dropdown>
+                  {t.status !== 'closed' && t.personId && (
+                    <Menu.Item leftSection={<IconPhone size={14} />} onClick={() => setLoggingCall(true)}>
+                      Log a call…
+                    </Menu.Item>
+                  )}
                   <Menu.Item leftSection={<IconGitMerge size={14} />} onClick={() => setMerging(true)}>
                     Merge this customer&apos;s tickets into this one…
                   </Menu.Item>
@@ -896,6 +928,7 @@ function TicketView({ id, details }: { id: string; details: DetailsPane }) {
           </Box>
         )}
         <MergeTicketsModal ticket={t} opened={merging} onClose={() => setMerging(false)} />
+        <LogCallModal ticket={t} opened={loggingCall} onClose={() => setLoggingCall(false)} />
         <SplitMessageModal ticket={t} message={splitting} onClose={() => setSplitting(null)} />
       </Stack>
       {details.shown && (
@@ -977,12 +1010,7 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
   const [custom, setCustom] = useState<Record<string, unknown>>({});
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [v, setV] = useState(emptyNewTicket);
-  const [call, setCall] = useState<CallDraft>(() => newCallDraft());
-  // The call starts "now" when the form opens, unless the agent already set its start.
-  const startEdited = useRef(false);
-  useEffect(() => {
-    if (opened && !startEdited.current) setCall((c) => ({ ...c, startedAt: toLocalInput(new Date()) }));
-  }, [opened]);
+  const { call, change: changeCall, reset: resetCall } = useCallDraft(opened);
   const logsCall = v.channel === 'phone';
   const clearProblem = (key: string) =>
     setProblems((p) => {
@@ -1017,8 +1045,7 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
       setV(emptyNewTicket);
       setCustom({});
       setProblems({});
-      setCall(newCallDraft());
-      startEdited.current = false;
+      resetCall();
       void qc.invalidateQueries({ queryKey: ticketKeys.all });
       onClose();
       navigate(`/inbox/${t.id}`);
@@ -1042,16 +1069,8 @@ function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: () => v
     clearProblem(k);
   };
   const setCallField = (field: keyof CallDraft, value: string) => {
-    if (field === 'startedAt') startEdited.current = true;
-    // A call is logged once it is over: until the agent sets the start, it is "the call that just ended", so a
-    // duration moves the start back by as much (else a 5-minute call started "now" would end in the future).
-    const seconds = field === 'duration' && !startEdited.current ? parseDuration(value) : null;
-    const startedAt = seconds !== null ? { startedAt: toLocalInput(new Date(Date.now() - seconds * 1000)) } : {};
-    setCall((c) => ({ ...c, [field]: value, ...startedAt }));
-    clearProblem(field === 'duration' ? 'call.durationSeconds' : `call.${field}`);
-    // The end of the call depends on its start too.
-    if (field === 'startedAt') clearProblem('call.durationSeconds');
-    clearProblem('call');
+    changeCall(field, value);
+    for (const key of callProblemKeys(field)) clearProblem(key);
   };
   return (
     <Modal opened={opened} onClose={onClose} title="New ticket" size="lg">
@@ -1193,6 +1212,10 @@ function Inbox() {
   const list = useTickets({ queue, q: q.trim() || undefined });
   const rows = useMemo(() => list.data?.data ?? [], [list.data]);
   const customerNames = usePersonNames(rows.map((t) => t.personId));
+  // Tickets ticked for a change to several at once; a new queue or search starts a new selection.
+  const [chosen, setChosen] = useState<string[]>([]);
+  const canWrite = can('tickets:write');
+  useEffect(() => setChosen([]), [queue, q]);
   const changeQueue = (next: Queue) => {
     setQueue(next);
     localStorage.setItem('rapport.inbox.queue', next);
@@ -1213,6 +1236,10 @@ function Inbox() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (ignoreKey(e)) return;
+      if (e.key === inboxKeys.select.key && ticketId && canWrite && rows.some((r) => r.id === ticketId)) {
+        setChosen((c) => (c.includes(ticketId) ? c.filter((id) => id !== ticketId) : [...c, ticketId]));
+        return;
+      }
       if (e.key !== inboxKeys.next.key && e.key !== inboxKeys.previous.key) return;
       const i = rows.findIndex((r) => r.id === ticketId);
       const next = e.key === inboxKeys.next.key ? rows[Math.min(rows.length - 1, i + 1)] : rows[Math.max(0, i - 1)];
@@ -1220,7 +1247,7 @@ function Inbox() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rows, ticketId, navigate]);
+  }, [rows, ticketId, navigate, canWrite]);
 
   return (
     <Group
@@ -1267,7 +1294,12 @@ function Inbox() {
       </Box>
       <Box
         w={layout.list}
-        style={{ borderRight: '1px solid var(--mantine-color-default-border)', flexShrink: 0 }}
+        style={{
+          borderRight: '1px solid var(--mantine-color-default-border)',
+          flexShrink: 0,
+          display: 'flex',
+          flexDirection: 'column',
+        }}
         data-testid="ticket-list-pane"
       >
         <Box p="xs">
@@ -1285,7 +1317,15 @@ function Inbox() {
             </Text>
           )}
         </Box>
-        <ScrollArea h={layout.compactQueues ? 'calc(100% - 68px)' : 'calc(100% - 46px)'}>
+        {chosen.length > 0 && (
+          <TicketBulkBar
+            chosen={chosen}
+            pageIds={rows.map((t) => t.id)}
+            onChoose={setChosen}
+            onDone={() => setChosen([])}
+          />
+        )}
+        <ScrollArea style={{ flex: 1, minHeight: 0 }}>
           {list.isPending ? (
             <Loader m="md" size="sm" aria-label="Loading tickets" />
           ) : rows.length ? (
@@ -1296,6 +1336,12 @@ function Inbox() {
                 customer={t.personId ? customerNames.get(t.personId) : undefined}
                 selected={t.id === ticketId}
                 onOpen={() => navigate(`/inbox/${t.id}`)}
+                {...(canWrite
+                  ? {
+                      chosen: chosen.includes(t.id),
+                      onChoose: (on: boolean) => setChosen((c) => (on ? [...c, t.id] : c.filter((id) => id !== t.id))),
+                    }
+                  : {})}
               />
             ))
           ) : (
