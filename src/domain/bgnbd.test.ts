@@ -18,6 +18,7 @@ import {
   type BgNbdParams,
 } from './bgnbd.ts';
 import { seededRandom, simulateCustomer } from './customer-base-simulation.ts';
+import { hyp2f1 } from './special.ts';
 
 const file = path.resolve(import.meta.dirname, '../../../shared/data/cdnow/cdnow_customers_summary.csv');
 const hasData = fs.existsSync(file);
@@ -131,6 +132,32 @@ describe('BG/NBD formulas', () => {
 
   it('conditional expectation for a new customer equals the unconditional one', () => {
     expect(conditionalExpectedPurchases(paper, 26, 0, 0, 0)).toBeCloseTo(expectedPurchases(paper, 26), 12);
+  });
+
+  it('stays finite when a fit runs off to a very large a and b (a few customers, none seen dropping out)', () => {
+    // The demo shop's EUR fit: the Euler-transformed series overflowed to ∞ × 0 = NaN for every customer.
+    const runaway: BgNbdParams = { r: 1.3629, alpha: 62.158, a: 427054.44, b: 5695714.57 };
+    for (const [x, tx, T] of [
+      [0, 0, 30],
+      [3, 200, 400],
+      [10, 500, 540],
+    ] as const) {
+      const e = conditionalExpectedPurchases(runaway, 90, x, tx, T);
+      expect(Number.isFinite(e)).toBe(true);
+      expect(e).toBeGreaterThan(0);
+      expect(e).toBeLessThan(conditionalExpectedPurchases(runaway, 180, x, tx, T));
+    }
+    expect(Number.isFinite(expectedPurchases(runaway, 90))).toBe(true);
+    // Where both forms converge they agree: the Euler form written out here against the series the code now uses.
+    const big: BgNbdParams = { r: 1.2, alpha: 60, a: 300, b: 4000 };
+    const [x, T, t] = [4, 300, 90];
+    const z = t / (big.alpha + T + t);
+    const euler =
+      Math.exp((big.a - 1) * Math.log1p(-z)) * hyp2f1(big.a + big.b - 1 - big.r, big.a - 1, big.a + big.b + x - 1, z);
+    const ifAlive = ((big.a + big.b + x - 1) / (big.a - 1)) * (1 - euler);
+    // Bought on the last day (t_x = T): the drop-out odds are a / (b + x − 1).
+    const alive = 1 / (1 + big.a / (big.b + x - 1));
+    expect(conditionalExpectedPurchases(big, t, x, T, T)).toBeCloseTo(ifAlive * alive, 9);
   });
 
   it('stops at a maximum of ln L: nudging any parameter either way lowers it (checks the exact gradient)', () => {

@@ -278,8 +278,21 @@ export function expectedPurchasesIfAlive(p: BgNbdParams, t: number, x: number, T
   const { r, alpha, b } = p;
   const a = awayFromOne(p.a);
   const z = t / (alpha + T + t);
-  const tail = Math.exp((a - 1) * Math.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
-  return ((a + b + x - 1) / (a - 1)) * (1 - tail);
+  return ((a + b + x - 1) / (a - 1)) * (1 - purchaseTail(r, a, b, x, z));
+}
+
+/**
+ * (1 − z)^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z), in whichever of its two forms has the smaller terms: Euler's transform
+ * (1 − z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z) for the usual a and b near 1 and a large x, the series itself when a
+ * fit runs off to a very large a and b (no sign of drop-out: a few customers, all buying), where the transform's
+ * terms overflow to ∞ and (1 − z)^(a−1) to 0 (their product NaN).
+ */
+function purchaseTail(r: number, a: number, b: number, x: number, z: number): number {
+  const c = a + b + x - 1;
+  if (Math.abs((a + b - 1 - r) * (a - 1)) <= Math.abs((r + x) * (b + x))) {
+    return Math.exp((a - 1) * Math.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z);
+  }
+  return Math.exp((r + x) * Math.log1p(-z)) * hyp2f1(r + x, b + x, c, z);
 }
 
 /** E[Y(t) | x, t_x, T]: expected purchases in the next t (FHL 2005 eq. 10). */
@@ -293,8 +306,7 @@ export function expectedPurchases(p: BgNbdParams, t: number): number {
   const { r, alpha, b } = p;
   const a = awayFromOne(p.a);
   const z = t / (alpha + t);
-  const tail = Math.exp((a - 1) * Math.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z);
-  return ((a + b - 1) / (a - 1)) * (1 - tail);
+  return ((a + b - 1) / (a - 1)) * (1 - purchaseTail(r, a, b, 0, z));
 }
 
 /** P(X(t) = n) for a customer just acquired (FHL 2005 eq. 8), in log space. */

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCdnowFile, importCdnow } from '../../src/cli/demo-cdnow.ts';
@@ -284,6 +285,17 @@ describe.skipIf(browserSkip)('predictions in a browser', () => {
       await page.keyboard.press('g');
       await page.keyboard.press('v');
       await poll(() => new URL(page.url()).pathname).toBe('/predictions');
+
+      // A version fitted before expected purchases were kept finite stored NaN, which JSON keeps as null: the card
+      // says "–" (it read 0 and €0.00).
+      const modelCard = page.getByTestId('model-card');
+      await poll(() => modelCard.getByTestId('model-total-clv').textContent()).not.toBe('–');
+      await h.database.db.execute(
+        sql`update prediction_models set summary = summary || '{"expectedPurchases": null, "totalClv": null}'::jsonb`,
+      );
+      await page.reload();
+      await poll(() => modelCard.getByTestId('model-total-clv').textContent()).toBe('–');
+      expect(await modelCard.getByTestId('model-expected-purchases').textContent()).toBe('–');
       expect(h.pageErrors).toEqual([]);
     },
     300_000,

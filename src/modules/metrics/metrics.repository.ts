@@ -917,8 +917,11 @@ export async function predictiveClv(
       from customer_predictions p ${segmentJoin('p', scope.segment)}
       where p.workspace_id = ${scope.workspaceId} and p.currency = ${scope.currency} and p.current`),
   );
+  // A score stored as NaN (a fit that overflowed, before bgnbd.ts chose the series by its terms) makes the mean NaN:
+  // no number rather than a response the schema refuses (a 500 for the whole summary).
+  const value = r?.value === null || r?.value === undefined ? null : Number(r.value);
   return {
-    value: r?.value === null || r?.value === undefined ? null : Number(r.value),
+    value: value !== null && Number.isFinite(value) ? value : null,
     customers: Number(r?.customers ?? 0),
     modelVersion: Number(model.version),
     asOf: new Date(model.as_of),

@@ -204,6 +204,19 @@ describe.skipIf(!hasData && !inCi).each(testEngines())('purchase models on the C
     const segment = await get(`from=1997-01-01&to=1997-10-01&filter=${encodeURIComponent(`external_id:eq:1`)}`);
     expect(segment!.customers).toBe(1);
     expect(await get('from=1997-01-01&to=1997-10-01&currency=EUR')).toBeNull();
+    // A score stored as NaN (the runaway fits of earlier versions) leaves the mean out instead of failing the summary.
+    const [kept] = (
+      (await db.execute(
+        `select person_id, clv from customer_predictions where workspace_id = '${ws.workspace.id}' and current limit 1`,
+      )) as unknown as { rows: Array<{ person_id: string; clv: number }> }
+    ).rows;
+    const one = `workspace_id = '${ws.workspace.id}' and current and person_id = '${kept!.person_id}'`;
+    await db.execute(`update customer_predictions set clv = 'NaN' where ${one}`);
+    try {
+      expect(await get('from=1997-01-01&to=1997-10-01')).toMatchObject({ value: null, customers: 2357 });
+    } finally {
+      await db.execute(`update customer_predictions set clv = ${Number(kept!.clv)} where ${one}`);
+    }
   });
 
   it('lists: high value at risk, likely to buy, probably gone — each row meets its definition', async () => {

@@ -58,6 +58,13 @@ import {
 
 const pageSize = 50;
 
+/**
+ * A model summary's figure, or "–" when it has none: a version fitted before expected purchases were kept finite
+ * stored NaN, which JSON keeps as null (it read as 0).
+ */
+function known(v: number | null, format: (v: number) => string): string {
+  return typeof v === 'number' && Number.isFinite(v) ? format(v) : '–';
+}
 function usePredictionsState() {
   const [params, setParams] = useSearchParams();
   const raw = params.get('list');
@@ -413,15 +420,17 @@ function ModelCard(props: { model: PredictionModel; history: PredictionModel[]; 
           <Row label="Customers" value={formatCount(m.customers)} testId="model-customers" />
           <Row label="Bought on 2+ days" value={formatCount(s.repeatCustomers)} />
           <Row label="Fitted" value={formatDateTime(m.createdAt)} title={`${formatCount(m.fitMs)} ms`} />
-          <Row label="Mean P(alive)" value={formatShare(s.meanProbabilityAlive)} />
+          <Row label="Mean P(alive)" value={known(s.meanProbabilityAlive, formatShare)} />
           <Row
             label={`Purchases, next ${settings.horizonDays} d`}
-            value={formatCount(s.expectedPurchases)}
+            value={known(s.expectedPurchases, formatCount)}
+            testId="model-expected-purchases"
             title="Expected purchase days of all scored customers"
           />
           <Row
             label={`CLV, ${settings.clvMonths} months`}
-            value={formatMinor(s.totalClv, m.currency)}
+            value={known(s.totalClv, (v) => formatMinor(v, m.currency))}
+            testId="model-total-clv"
             title={`Sum of every customer's predictive CLV, discounted ${formatRate(settings.monthlyDiscountRate)} a month`}
           />
         </Table.Tbody>
