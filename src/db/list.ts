@@ -11,7 +11,6 @@ import {
   isNull,
   lt,
   lte,
-  ne,
   or,
   sql,
   type SQL,
@@ -109,7 +108,9 @@ function filterCondition(cols: ListColumns, f: Filter): SQL | undefined {
     case 'eq':
       return v === null ? isNull(col) : eq(col, v);
     case 'ne':
-      return v === null ? isNotNull(col) : ne(col, v);
+      // "Is not pro" includes the records with no value, as `tag:ne:` and a multiselect's `ne` do: SQL's `<>` would
+      // leave them out, and a bulk action on "plan is not pro" would miss everyone without a plan.
+      return v === null ? isNotNull(col) : sql`${col} is distinct from ${v}`;
     case 'lt':
       return lt(col, v);
     case 'lte':

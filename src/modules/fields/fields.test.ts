@@ -96,6 +96,37 @@ describe.each(testEngines())('custom field definitions on %s', (engine) => {
     );
   });
 
+  it('"is not" includes the records without a value, for custom fields as for tags (count, list, bulk agree)', async () => {
+    const { call } = await setup();
+    await call('POST', '/custom-fields', { entity: 'person', label: 'Plan', type: 'select', options: ['free', 'pro'] });
+    await call('POST', '/custom-fields', { entity: 'person', label: 'Seats', type: 'number' });
+    const made: Record<string, string> = {};
+    for (const [name, custom, tags] of [
+      ['Pro', { plan: 'pro', seats: 10 }, ['vip']],
+      ['Free', { plan: 'free', seats: 3 }, []],
+      ['Blank', {}, []],
+    ] as const) {
+      const r = await call('POST', '/people', { firstName: name, custom, tags });
+      made[name] = String(r.body.id);
+    }
+    const names = async (filter: string) => {
+      const r = await call('GET', `/people?filter=${encodeURIComponent(filter)}`);
+      return (r.body.data as Body[]).map((p) => p.firstName).sort();
+    };
+    expect(await names('custom.plan:ne:pro')).toEqual(['Blank', 'Free']);
+    expect(await names('custom.seats:ne:10')).toEqual(['Blank', 'Free']);
+    expect(await names('tag:ne:vip')).toEqual(['Blank', 'Free']);
+    expect((await call('GET', `/people/count?filter=${encodeURIComponent('custom.plan:ne:pro')}`)).body.count).toBe(2);
+    // A bulk action on that filter reaches the same people the list shows.
+    const bulk = await call('POST', '/people/bulk', {
+      action: 'tag',
+      value: 'not-pro',
+      selection: { filter: 'custom.plan:ne:pro' },
+    });
+    expect(bulk.body).toMatchObject({ status: 'done', matched: 2, changed: 2 });
+    expect(await names('tag:eq:not-pro')).toEqual(['Blank', 'Free']);
+  });
+
   it('counts tickets for a ticket select field', async () => {
     const { call } = await setup();
     const area = await call('POST', '/custom-fields', {

@@ -90,11 +90,21 @@ export const personInput = z.object({
   firstName: shortText(100).nullish(),
   lastName: shortText(100).nullish(),
   emails: z.array(z.string().max(320)).max(20).optional().describe('The first is the primary'),
+  email: z
+    .string()
+    .max(320)
+    .nullish()
+    .describe('The primary email, as the record shows it: put first in emails, the others kept; null removes it'),
   phones: z
     .array(z.string().max(40))
     .max(20)
     .optional()
     .describe('Any format; stored as E.164. The first is the primary'),
+  phone: z
+    .string()
+    .max(40)
+    .nullish()
+    .describe('The primary phone, as the record shows it: put first in phones, the others kept; null removes it'),
   address: addressSchema.optional(),
   language: shortText(35).nullish().describe('BCP 47, e.g. pt-PT'),
   timezone: shortText(64).nullish().describe('IANA, e.g. Europe/Lisbon'),

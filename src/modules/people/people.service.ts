@@ -316,6 +316,20 @@ export function createPeopleService(deps: { db: Db }) {
   }
 
   /**
+   * The list with `primary` first: given, before the list sent (or the stored one); null, the list without its
+   * primary; undefined, the list sent as it is.
+   */
+  function withPrimary(
+    list: string[] | undefined,
+    stored: string[],
+    primary: string | null | undefined,
+  ): string[] | undefined {
+    if (primary === undefined) return list;
+    if (primary === null) return list ?? stored.slice(1);
+    return [primary, ...(list ?? stored)];
+  }
+
+  /**
    * Turns API input into columns, normalising and validating everything, and reporting every problem at once.
    * `existing` is the current record for an update (custom values merge into it).
    */
@@ -326,15 +340,25 @@ export function createPeopleService(deps: { db: Db }) {
     existing: PersonRow | null,
   ): Promise<Partial<PersonInsert>> {
     const problems: FieldProblem[] = [];
+    // `email` / `phone` (the record's primary, as it is read) go first in the lists; normalising drops the repeat.
+    const shared = {
+      ...input,
+      emails: withPrimary(input.emails, existing?.emails ?? [], input.email),
+      phones: withPrimary(input.phones, existing?.phones ?? [], input.phone),
+    };
     const out: Partial<PersonInsert> = await normaliseSharedFields(
       tx,
       actor,
       'person',
-      input,
+      shared,
       existing,
       findPersonByExternalId,
       problems,
     );
+    for (const p of problems) {
+      if (p.field === 'emails[0]' && typeof input.email === 'string') p.field = 'email';
+      if (p.field === 'phones[0]' && typeof input.phone === 'string') p.field = 'phone';
+    }
     if (input.firstName !== undefined) out.firstName = input.firstName || null;
     if (input.lastName !== undefined) out.lastName = input.lastName || null;
     if (input.stage !== undefined) {
@@ -728,11 +752,13 @@ export function createPeopleService(deps: { db: Db }) {
         if (!(await unlinkCompany(tx, actor.workspaceId, personId, companyId)))
           throw AppError.notFound('Link to company', companyId);
         await refreshPersonSearchText(tx, actor.workspaceId, p);
+        // The company's name, as person.company_linked has it, so the timeline can say which company it was.
+        const [c] = await findCompaniesByIds(tx, actor.workspaceId, [companyId]);
         await appendEvent(tx, actor, {
           type: 'person.company_unlinked',
           subjectType: 'person',
           subjectId: personId,
-          payload: { companyId },
+          payload: { companyId, company: c?.name ?? null },
         });
       });
     },

@@ -63,6 +63,58 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect(await count('email:ne:ZOE@HOME.EXAMPLE')).toBe(0);
   });
 
+  it('takes email and phone (the primary, as the record reads) on create and update instead of dropping them', async () => {
+    const { call } = await setup();
+    const made = await call('POST', '/people', {
+      firstName: 'Api',
+      email: 'Api.User@Example.com',
+      phone: '+351 912 000 111',
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({
+      email: 'api.user@example.com',
+      emails: ['api.user@example.com'],
+      phone: '+351912000111',
+    });
+    const id = String(made.body.id);
+    await call('PATCH', `/people/${id}`, { emails: ['api.user@example.com', 'work@example.com'] });
+    // Making another address the primary keeps the first one, second.
+    const primary = await call('PATCH', `/people/${id}`, { email: 'WORK@example.com' });
+    expect(primary.status).toBe(200);
+    expect(primary.body.emails).toEqual(['work@example.com', 'api.user@example.com']);
+    // A new one goes first; null removes the primary.
+    expect((await call('PATCH', `/people/${id}`, { email: 'new@example.com' })).body.emails).toEqual([
+      'new@example.com',
+      'work@example.com',
+      'api.user@example.com',
+    ]);
+    expect((await call('PATCH', `/people/${id}`, { email: null })).body.emails).toEqual([
+      'work@example.com',
+      'api.user@example.com',
+    ]);
+    expect((await call('PATCH', `/people/${id}`, { phone: '+351912000222' })).body.phones).toEqual([
+      '+351912000222',
+      '+351912000111',
+    ]);
+    // A bad one is a 400 naming the field sent.
+    const bad = await call('PATCH', `/people/${id}`, { email: 'not an email' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: { details: { problems: [{ field: 'email' }] } } });
+  });
+
+  it('names the company on the timeline when a person is unlinked from it', async () => {
+    const { call } = await setup();
+    const company = await call('POST', '/companies', { name: 'Acme Anvils' });
+    const person = await call('POST', '/people', {
+      firstName: 'Wile',
+      companies: [{ companyId: company.body.id }],
+    });
+    const gone = await call('DELETE', `/people/${String(person.body.id)}/companies/${String(company.body.id)}`);
+    expect(gone.status).toBeLessThan(300);
+    const timeline = await call('GET', `/people/${String(person.body.id)}/timeline?type=person.company_unlinked`);
+    expect(timeline.body.data?.[0]?.payload).toEqual({ companyId: company.body.id, company: 'Acme Anvils' });
+  });
+
   it("gives people's names by id, only of the caller's workspace, and refuses bad ids", async () => {
     const { call } = await setup();
     const other = await setup();

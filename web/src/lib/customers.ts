@@ -3,7 +3,7 @@ import { statusLabels } from '../api/tickets.ts';
 import type { EventEntry } from '../api/types.ts';
 import { actorName, type Names } from './events.ts';
 import { formatMoney } from './commerce.ts';
-import { formatDate } from './format.ts';
+import { formatDate, formatDuration } from './format.ts';
 
 export type Stage = { key: string; label: string; color: string };
 
@@ -407,10 +407,15 @@ export function describeCustomerEvent(e: EventEntry, names: Names, more: ChangeN
     case 'person.company_linked':
       return `${who} linked them to ${str(p.company) ?? 'a company'}${str(p.title) ? ` as ${str(p.title)}` : ''}`;
     case 'person.company_unlinked':
-      return `${who} unlinked them from a company`;
+      return `${who} unlinked them from ${str(p.company) ?? 'a company'}${str(p.reason) ? ` (${str(p.reason)})` : ''}`;
     case 'person.merged':
-    case 'company.merged':
-      return `${who} merged a duplicate into this record`;
+    case 'company.merged': {
+      // The merged record is gone: its name and first address (or domain) say which duplicate it was.
+      const m = (p.merged ?? {}) as Record<string, unknown>;
+      const contact = str(m.email) ?? str(m.domain) ?? str(m.phone);
+      const which = str(m.name) ? ` ${str(m.name)}${contact && contact !== str(m.name) ? ` (${contact})` : ''}` : '';
+      return `${who} merged the duplicate${which} into this record`;
+    }
     case 'person.deleted':
     case 'company.deleted':
       return `${who} deleted the record`;
@@ -422,6 +427,17 @@ export function describeCustomerEvent(e: EventEntry, names: Names, more: ChangeN
       return `${who} replied on ticket #${String(p.number)}: “${str(p.preview) ?? ''}”`;
     case 'ticket.note_added':
       return `${who} added an internal note on ticket #${String(p.number)}`;
+    case 'ticket.call_logged': {
+      // Logged by an agent on the ticket (either way) or by a phone system (an outbound call).
+      const call = (typeof p.call === 'object' && p.call !== null ? p.call : {}) as Record<string, unknown>;
+      const seconds = typeof call.durationSeconds === 'number' ? call.durationSeconds : null;
+      const facts = [seconds !== null ? formatDuration(seconds) : null, str(call.outcome)].filter(Boolean);
+      const how = facts.length ? ` (${facts.join(', ')})` : '';
+      const what = `ticket #${String(p.number)}${how}`;
+      return (p.direction ?? call.direction) === 'inbound'
+        ? `Called about ${what}; ${who} logged the call`
+        : `${who} called them about ${what}`;
+    }
     case 'ticket.reply_undelivered':
       return `A reply on ticket #${String(p.number)} was not delivered${str(p.reason) ? `: ${str(p.reason)}` : ''}`;
     case 'ticket.status_changed': {

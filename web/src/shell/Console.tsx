@@ -1,9 +1,10 @@
-import { Fragment, useCallback, useState } from 'react';
+import { Fragment, useCallback, useEffect, useState } from 'react';
 import {
   ActionIcon,
   AppShell,
   Badge,
   Box,
+  Burger,
   Group,
   Kbd,
   NavLink,
@@ -163,18 +164,34 @@ export function Console() {
   const location = useLocation();
   const theme = useThemeToggle();
   const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  // Below the `sm` breakpoint (phones) the navigation is a drawer behind the burger, closed again on every navigation.
+  const [navOpen, setNavOpen] = useState(false);
+  useEffect(() => setNavOpen(false), [location.pathname, location.search]);
   const showShortcuts = useCallback(() => setShortcutsOpen(true), []);
   useGlobalShortcuts({ go: navigate, showShortcuts, toggleTheme: theme.toggle });
 
   const perm = (path: string) => settingsPages.find((p) => p.path === path)?.permission;
 
   return (
-    <AppShell header={{ height: 52 }} navbar={{ width: 232, breakpoint: 0 }} padding={0}>
+    <AppShell
+      header={{ height: 52 }}
+      navbar={{ width: 232, breakpoint: 'sm', collapsed: { mobile: !navOpen } }}
+      padding={0}
+    >
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group gap={10} wrap="nowrap" w={216}>
+        <Group h="100%" px={{ base: 'xs', sm: 'md' }} gap="xs" justify="space-between" wrap="nowrap">
+          <Group gap={10} wrap="nowrap" w={{ base: 'auto', sm: 216 }} style={{ flexShrink: 0 }}>
+            <Burger
+              opened={navOpen}
+              onClick={() => setNavOpen((o) => !o)}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label={navOpen ? 'Close navigation' : 'Open navigation'}
+              aria-expanded={navOpen}
+              data-testid="nav-burger"
+            />
             <Logo size={26} />
-            <Box miw={0}>
+            <Box miw={0} visibleFrom="sm">
               <Text fw={700} fz="sm" lh={1.1}>
                 Rapport
               </Text>
@@ -198,10 +215,12 @@ export function Console() {
           >
             <Group gap={8} wrap="nowrap">
               <IconSearch size={16} stroke={1.6} color="var(--mantine-color-dimmed)" />
-              <Text fz="sm" c="dimmed" style={{ flex: 1 }}>
+              <Text fz="sm" c="dimmed" style={{ flex: 1 }} truncate>
                 Search or jump to…
               </Text>
-              <Kbd size="xs">{modKey} K</Kbd>
+              <Kbd size="xs" visibleFrom="sm">
+                {modKey} K
+              </Kbd>
             </Group>
           </UnstyledButton>
           <Group gap={6} wrap="nowrap">
@@ -210,6 +229,7 @@ export function Console() {
                 variant="subtle"
                 color="gray"
                 size="lg"
+                visibleFrom="sm"
                 aria-label="Keyboard shortcuts"
                 onClick={showShortcuts}
               >

@@ -152,6 +152,12 @@ export function AnalyticsPage() {
         />
       ) : (
         <Stack gap="lg" mt="md">
+          {s.currency !== null && !s.currencies.includes(s.currency) && (
+            // A currency from an old link or a typed address: its zeros are real, but say why they are all zero.
+            <Text c="orange.8" fz="sm" data-testid="currency-without-orders">
+              No orders in {s.currency}: this workspace's orders are in {s.currencies.join(', ')}.
+            </Text>
+          )}
           <Tiles summary={s} currency={currency} onDrill={setDrill} />
           <Trends from={from} to={to} scope={scoped} currency={currency} />
           <SimpleGrid cols={{ base: 1, xl: 2 }}>
@@ -223,7 +229,11 @@ function Controls(props: {
         label="Currency"
         w={120}
         value={props.currency}
-        data={props.currencies}
+        data={
+          props.currency && props.currencies.length && !props.currencies.includes(props.currency)
+            ? [...props.currencies, props.currency]
+            : props.currencies
+        }
         allowDeselect={false}
         disabled={props.currencies.length < 2}
         onChange={(v) => state.set({ currency: v })}
@@ -455,20 +465,31 @@ const drillable = (key: MetricKey) => drillableKeys.has(key);
 function Trends(props: { from: string; to: string; scope: MetricsScope; currency: string | null }) {
   // The 12 calendar months ending with the month of the period's last day (`to` is excluded), the last one cut there.
   const q = useMonthlyTrend({ to: props.to, months: trendMonths, ...props.scope });
-  const rows = (q.data?.months ?? []).map((m) => ({
-    month: m.from.slice(0, 7),
-    revenue: m.revenue.value,
-    activeCustomers: m.activeCustomers.value,
-    repeatPurchaseRate: m.repeatPurchaseRate.value,
-  }));
+  // Months before the first counted order (the first cohort: the same scope and currency, the page's query) are
+  // left out of the lines and the CSV: the shop was not selling yet, which is no data rather than a revenue of 0.
+  const cohorts = useCohorts({ to: props.to, maxOffset: cohortMonths, ...props.scope });
+  const firstMonth = cohorts.data?.cohorts[0];
+  const rows = (q.data?.months ?? [])
+    .map((m) => ({
+      month: m.from.slice(0, 7),
+      revenue: m.revenue.value,
+      activeCustomers: m.activeCustomers.value,
+      repeatPurchaseRate: m.repeatPurchaseRate.value,
+    }))
+    .filter((r) => firstMonth === undefined || r.month >= firstMonth);
+  const trimmed = firstMonth !== undefined && rows.length < (q.data?.months.length ?? 0);
   const digits = 10 ** (props.currency ? currencyDigits(props.currency) : 2);
   // The currency the answer is in (the one asked for, else the workspace's most ordered).
   const trendCurrency = q.data?.currency ?? props.currency;
   return (
     <ChartCard
       title="Monthly trend"
-      description="Revenue and active customers per calendar month (UTC), the last 12 months"
-      loading={!q.data}
+      description={
+        trimmed
+          ? `Revenue and active customers per calendar month (UTC), the last 12 months since the first order (${firstMonth})`
+          : 'Revenue and active customers per calendar month (UTC), the last 12 months'
+      }
+      loading={!q.data || !cohorts.data}
       csv={() => [
         ['month', 'currency', moneyHeader('revenue', trendCurrency), 'active customers', 'repeat purchase rate'],
         ...rows.map((r) => [
@@ -643,36 +664,48 @@ function CohortHeatMap(props: {
                   </Table.Td>
                   {offsets.map((o) => {
                     const share = c.retention[i]?.[o] ?? null;
+                    const customers = c.customers[i]?.[o] ?? 0;
                     return (
                       <Table.Td
                         key={o}
                         ta="center"
+                        p={share === null ? undefined : 0}
                         data-testid={share === null ? undefined : 'cohort-cell'}
                         style={{
                           background:
                             share === null ? undefined : `rgba(18, 184, 134, ${Math.min(0.9, 0.08 + share * 0.9)})`,
-                          cursor: share === null ? undefined : 'pointer',
                         }}
-                        onClick={
-                          share === null
-                            ? undefined
-                            : () =>
-                                props.onDrill({
-                                  kind: 'metric',
-                                  title: `Cohort ${name}, month ${o}: customers who bought`,
-                                  metric: 'activeCustomers',
-                                  part: 'numerator',
-                                  ...monthPeriod(name, o),
-                                  cohort: name,
-                                })
-                        }
                         title={
                           share === null
                             ? 'not observed yet'
-                            : `${formatCount(c.customers[i]?.[o] ?? 0)} customers, ${formatMinor(c.revenueMinor[i]?.[o] ?? 0, props.currency)}`
+                            : `${formatCount(customers)} customers, ${formatMinor(c.revenueMinor[i]?.[o] ?? 0, props.currency)}`
                         }
                       >
-                        {share === null ? '' : formatShare(share)}
+                        {share === null ? (
+                          ''
+                        ) : (
+                          // A button, as in the RFM grid: reached with Tab and named for screen readers.
+                          <UnstyledButton
+                            w="100%"
+                            px={4}
+                            py={6}
+                            fz="xs"
+                            ta="center"
+                            aria-label={`Cohort ${name}, month ${o}: ${formatCount(customers)} of ${formatCount(c.sizes[i] ?? 0)} customers bought (${formatShare(share)})`}
+                            onClick={() =>
+                              props.onDrill({
+                                kind: 'metric',
+                                title: `Cohort ${name}, month ${o}: customers who bought`,
+                                metric: 'activeCustomers',
+                                part: 'numerator',
+                                ...monthPeriod(name, o),
+                                cohort: name,
+                              })
+                            }
+                          >
+                            {formatShare(share)}
+                          </UnstyledButton>
+                        )}
                       </Table.Td>
                     );
                   })}

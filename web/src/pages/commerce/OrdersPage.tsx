@@ -14,6 +14,15 @@ import { OrderDrawer, OrderStatusBadge } from './OrderDrawer.tsx';
 
 const pageSize = 50;
 
+/** The start of a YYYY-MM-DD day in the reader's time zone; null for anything else (empty, garbage, 2026-02-30). */
+function localDayStart(value: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(y, mo - 1, d);
+  return date.getFullYear() === y && date.getMonth() === mo - 1 && date.getDate() === d ? date : null;
+}
+
 /** The list's filters live in the address (?status=paid,refunded&from=2025-01-01&to=2025-12-31&sort=-total). */
 function useOrderFilters() {
   const [params, setParams] = useSearchParams();
@@ -33,15 +42,20 @@ function useOrderFilters() {
   const filter = useMemo(() => {
     const f: string[] = [];
     if (statuses.length) f.push(`status:in:${statuses.join('|')}`);
-    // Whole days in the reader's time zone: from the start of "from" to the end of "to".
-    if (from) f.push(`placed_at:gte:${new Date(`${from}T00:00:00`).toISOString()}`);
-    if (to) f.push(`placed_at:lt:${new Date(new Date(`${to}T00:00:00`).getTime() + 86_400_000).toISOString()}`);
+    // Whole days in the reader's time zone: from the start of "from" to the end of "to". A day that is not one (an
+    // edited or truncated address: ?from=2026-13-01) filters nothing rather than failing the page.
+    const start = localDayStart(from);
+    const end = localDayStart(to);
+    if (start) f.push(`placed_at:gte:${start.toISOString()}`);
+    if (end) f.push(`placed_at:lt:${new Date(end.getTime() + 86_400_000).toISOString()}`);
     return f;
   }, [statuses, from, to]);
   return {
     statuses,
     from,
     to,
+    // Both are YYYY-MM-DD, so the strings compare as the days do.
+    reversed: localDayStart(from) !== null && localDayStart(to) !== null && to < from,
     sort,
     filter,
     setStatuses: (s: string[]) => set('status', s.join(',')),
@@ -108,6 +122,7 @@ export function OrdersPage() {
           label="to"
           value={f.to}
           onChange={(e) => f.setTo(e.currentTarget.value)}
+          error={f.reversed ? 'before "Placed from": no order can match' : undefined}
           w={170}
           data-testid="orders-to"
         />

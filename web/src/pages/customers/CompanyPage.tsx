@@ -121,8 +121,8 @@ export function CompanyPage() {
         )}
       </Group>
       <Card withBorder padding="lg" mb="md">
-        <Group justify="space-between" align="flex-start" wrap="nowrap" gap="xl">
-          <Group gap="md" wrap="nowrap" align="flex-start">
+        <Group justify="space-between" align="flex-start" gap="xl">
+          <Group gap="md" wrap="nowrap" align="flex-start" miw={0} style={{ flex: '1 1 280px' }}>
             <Avatar size={56} radius="md" color="initials" name={c.name}>
               {initials(c.name)}
             </Avatar>

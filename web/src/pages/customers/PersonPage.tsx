@@ -777,13 +777,13 @@ function Header({ person, save }: { person: Person; save: Save }) {
   useEffect(() => setTags(person.tags), [person.tags]);
   return (
     <Card withBorder padding="lg" mb="md" data-testid="person-header">
-      <Group justify="space-between" align="flex-start" wrap="nowrap" gap="xl">
-        <Group gap="md" wrap="nowrap" align="flex-start" miw={0}>
+      <Group justify="space-between" align="flex-start" gap="xl">
+        <Group gap="md" wrap="nowrap" align="flex-start" miw={0} style={{ flex: '1 1 280px' }}>
           <Avatar size={56} radius="xl" color="initials" name={person.name}>
             {initials(person.name)}
           </Avatar>
           <Stack gap={4} miw={0}>
-            <Group gap="sm" wrap="nowrap">
+            <Group gap="sm" style={{ rowGap: 4 }}>
               <Title order={1} fz={24} lh={1.2} data-testid="person-name" style={{ overflowWrap: 'anywhere' }}>
                 {person.name}
               </Title>

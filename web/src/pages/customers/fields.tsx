@@ -157,17 +157,31 @@ export function EditableField(props: {
         >
           <Group gap={6} wrap="nowrap" align="flex-start">
             {kind === 'list' ? (
-              <TagsInput
-                size="xs"
-                style={{ flex: 1 }}
-                value={draft as string[]}
-                onChange={setDraft}
-                placeholder={props.placeholder ?? 'Enter to add; the first is the primary'}
-                error={error}
-                autoFocus
-                aria-label={props.label}
-                acceptValueOnBlur
-              />
+              <Stack gap={4} style={{ flex: 1 }} miw={0}>
+                <TagsInput
+                  size="xs"
+                  miw={0}
+                  value={draft as string[]}
+                  onChange={setDraft}
+                  placeholder={props.placeholder ?? 'Enter to add; the first is the primary'}
+                  error={error}
+                  autoFocus
+                  aria-label={props.label}
+                  acceptValueOnBlur
+                />
+                {(draft as string[]).length > 1 && (
+                  // The list cannot be reordered by dragging: choosing the primary puts it first.
+                  <Select
+                    size="xs"
+                    label="Primary"
+                    data={[...new Set(draft as string[])]}
+                    value={(draft as string[])[0] ?? null}
+                    onChange={(v) => v && setDraft([v, ...(draft as string[]).filter((x) => x !== v)])}
+                    allowDeselect={false}
+                    comboboxProps={{ withinPortal: true }}
+                  />
+                )}
+              </Stack>
             ) : (
               <TextInput
                 size="xs"

@@ -352,6 +352,8 @@ export const SearchBox = forwardRef<
       ref={ref}
       size="xs"
       w={280}
+      miw={0}
+      style={{ flexShrink: 1 }}
       placeholder={props.placeholder}
       aria-label="Search"
       leftSection={<IconSearch size={15} />}
@@ -410,8 +412,8 @@ export function FilterBar(props: {
 }) {
   return (
     <Stack gap={8} mb="sm">
-      <Group gap="xs" justify="space-between" wrap="nowrap">
-        <Group gap="xs" wrap="nowrap">
+      <Group gap="xs" justify="space-between">
+        <Group gap="xs" wrap="nowrap" miw={0} maw="100%">
           <SearchBox
             ref={props.searchRef}
             value={props.state.q}
