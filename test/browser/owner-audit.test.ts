@@ -122,4 +122,64 @@ describe.skipIf(browserSkip)('a shop owner in a browser', () => {
     expect(await page.getByLabel('Currency', { exact: true }).first().inputValue()).toBe('GBP');
     expect(pageErrors).toEqual([]);
   });
+
+  it('a rate up from nothing says so, and the churned customers are listed by their last order', async () => {
+    const { services, pageErrors } = h;
+    const ws = await makeWorkspace(services, { name: 'Lapse Shop', ownerEmail: 'audit-churn@example.com' });
+    const buy = (id: string, who: string, at: string) =>
+      services.orders.upsert(ws.ownerActor, id, {
+        customer: { externalId: who, email: `${who}@example.com`, name: who },
+        currency: 'EUR',
+        placedAt: `${at}T10:00:00Z`,
+        lines: [{ name: 'Kite', unitPrice: '80.00' }],
+      });
+    // February 2025 against January, churn window 90 days: cleo last bought in the window but long enough ago
+    // (churned), eve bought in January (lapsing), dan came back and bought twice (the only repeat buyer).
+    await buy('c1', 'cleo', '2024-11-10');
+    await buy('d1', 'dan', '2024-12-20');
+    await buy('e1', 'eve', '2025-01-15');
+    await buy('d2', 'dan', '2025-02-10');
+    await buy('d3', 'dan', '2025-02-20');
+    await buy('f1', 'fay', '2025-02-15');
+    await rebuildMetricRollups(h.database.db, ws.workspace.id);
+
+    const page = await h.signIn('audit-churn@example.com', { width: 1280, height: 800 });
+    await page.goto(`${h.base}/analytics?from=2025-02-01&to=2025-03-01&currency=EUR`);
+    // 0 % of January's one buyer, 50 % of February's two: up from 0, not "no earlier value" beside "before: 0 %".
+    const repeat = page.locator('[data-metric="repeatPurchaseRate"]');
+    await expect
+      .poll(() => repeat.getByTestId('metric-repeatPurchaseRate').textContent(), { timeout: 15_000 })
+      .toBe('50%');
+    expect(await repeat.getByText('up from 0').count()).toBe(1);
+    expect(await repeat.getByText('no earlier value').count()).toBe(0);
+    // At 1280 pixels no tile's badge is cut short.
+    const cut = await page
+      .locator('[aria-label="Key figures"] .mantine-Badge-label')
+      .evaluateAll((labels) => labels.filter((l) => l.scrollWidth > l.clientWidth).map((l) => l.textContent));
+    expect(cut).toEqual([]);
+
+    // The churned: their last order, not an "orders in the period" of 0 on every row.
+    const churn = page.locator('[data-metric="churnRate"]');
+    await churn.getByRole('button', { name: '1', exact: true }).first().click();
+    const drawer = page.getByRole('dialog', { name: /Churn rate: counted/ });
+    await expect.poll(() => drawer.getByTestId('drill-person').count(), { timeout: 15_000 }).toBe(1);
+    const headers = await drawer.getByRole('columnheader').allTextContents();
+    expect(headers).toEqual(['Customer', 'Last order']);
+    const row = await drawer.getByTestId('drill-person').first().textContent();
+    expect(row).toContain('cleo');
+    expect(row).toMatch(/Nov.*10.*2024|10.*Nov.*2024/);
+    await page.keyboard.press('Escape');
+    // The repeat buyers keep the period's columns, with their last order.
+    await repeat.getByRole('button', { name: '1', exact: true }).first().click();
+    const repeaters = page.getByRole('dialog', { name: /Repeat purchase rate: counted/ });
+    await expect.poll(() => repeaters.getByTestId('drill-person').count(), { timeout: 15_000 }).toBe(1);
+    expect(await repeaters.getByRole('columnheader').allTextContents()).toEqual([
+      'Customer',
+      'Orders in the period',
+      'Net in the period',
+      'Last order',
+    ]);
+    expect(await repeaters.getByTestId('drill-person').first().textContent()).toMatch(/dan2€160\.00.*Feb.*20.*2025/);
+    expect(pageErrors).toEqual([]);
+  });
 });

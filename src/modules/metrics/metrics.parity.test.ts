@@ -318,13 +318,29 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
         if (o.placedAt >= from && o.placedAt < to) n.set(o.personId, (n.get(o.personId) ?? 0) + 1);
       return n;
     };
-    async function allPeople(query: string): Promise<string[]> {
+    /** The last counted order before `to` of each customer, independently. */
+    const lastBefore = (to: Date) => {
+      const last = new Map<string, number>();
+      for (const o of counted)
+        if (o.placedAt < to) last.set(o.personId, Math.max(last.get(o.personId) ?? 0, o.placedAt.getTime()));
+      return last;
+    };
+    let lastChecked = 0;
+    async function allPeople(query: string, to: Date): Promise<string[]> {
       const ids: string[] = [];
+      const last = lastBefore(to);
       let cursor: string | null = null;
       do {
-        const page: { data: Array<{ personId: string; orders: number }>; page: { nextCursor: string | null } } =
-          await get(`/metrics/people?${query}&limit=37${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: {
+          data: Array<{ personId: string; orders: number; lastOrderAt: string | null }>;
+          page: { nextCursor: string | null };
+        } = await get(`/metrics/people?${query}&limit=37${cursor ? `&cursor=${cursor}` : ''}`);
         ids.push(...page.data.map((x) => x.personId));
+        // Every listed customer has a last order before the period ends: the churned ones' only date.
+        for (const x of page.data) {
+          expect(x.lastOrderAt, `${query} ${x.personId}`).toBe(new Date(last.get(x.personId) ?? NaN).toISOString());
+          lastChecked++;
+        }
         cursor = page.page.nextCursor;
       } while (cursor);
       return ids;
@@ -343,7 +359,7 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
       };
       for (const [k, ids] of Object.entries(expected)) {
         const [metric, part] = k.split('.');
-        const got = await allPeople(`from=${from}&to=${to}&currency=EUR&metric=${metric}&part=${part}`);
+        const got = await allPeople(`from=${from}&to=${to}&currency=EUR&metric=${metric}&part=${part}`, period.to);
         expect(new Set(got).size, k).toBe(got.length);
         expect([...got].sort(), `${k} [${from}, ${to})`).toEqual([...ids].sort());
       }
@@ -351,10 +367,11 @@ describe.each(testEngines())('metrics equal the reference functions on %s', (eng
       const churn = summary.metrics.churnRate!.current as { numerator: number; denominator: number };
       for (const part of ['numerator', 'denominator'] as const)
         expect(
-          (await allPeople(`from=${from}&to=${to}&currency=EUR&metric=churnRate&part=${part}`)).length,
+          (await allPeople(`from=${from}&to=${to}&currency=EUR&metric=churnRate&part=${part}`, period.to)).length,
           `churn ${part}`,
         ).toBe(churn[part]);
     }
+    expect(lastChecked).toBeGreaterThan(100);
     for (const q of ['metric=nps', 'metric=revenue&part=lapsing', 'metric=activeCustomers&cohort=2024-13']) {
       const bad = await ctx.app.inject({
         method: 'GET',

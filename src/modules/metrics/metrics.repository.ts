@@ -313,7 +313,8 @@ function periodCustomersCte(
           coalesce(sum(d.net), 0) as net_all,
           coalesce(bool_or(d.day >= ${dayOf(prevFrom)}::date and d.day < ${F}::date), false) as prev_active,
           max(d.last_at) filter (where d.day >= ${dayOf(windowFrom)}::date and d.day < ${F}::date) as last_before,
-          min(d.customer_first_at) as first_at
+          min(d.customer_first_at) as first_at,
+          max(d.last_at) as last_at
         from metric_customer_days d ${segmentJoin('d', scope.segment)}
         where d.workspace_id = ${scope.workspaceId} and d.currency = ${scope.currency}
           ${since} and d.day < ${dayOf(p.to)}::date ${cohort}
@@ -366,7 +367,11 @@ function partCondition(part: PeriodPart, p: { from: number; to: number; churnWin
   }
 }
 
-export type PeriodPersonRow = { personId: string; name: string; orders: number; net: number };
+/**
+ * `lastOrderAt`: their last counted order before the period ends (every listed customer has a day in the range read,
+ * and the days before it are earlier): what a churned or lapsing customer's row is about, their period being empty.
+ */
+export type PeriodPersonRow = { personId: string; name: string; orders: number; net: number; lastOrderAt: Date | null };
 
 /** The customers behind a period's number, highest net in the period first (then by id), a page at a time. */
 export async function periodPeople(
@@ -382,16 +387,22 @@ export async function periodPeople(
   const after = q.after
     ? sql`and (${net} < ${q.after.net} or (${net} = ${q.after.net} and p.person_id > ${q.after.personId}))`
     : sql``;
-  const rows = rowsOf<{ person_id: string; name: string | null; orders: number; net: number }>(
+  const rows = rowsOf<{ person_id: string; name: string | null; orders: number; net: number; last_at: unknown }>(
     await db.execute(sql`
       ${periodCustomersCte(scope, p, { allHistory, cohort: q.cohort ?? null })}
-      select p.person_id, pp.display_name as name, p.n::int as orders, ${net}::float8 as net
+      select p.person_id, pp.display_name as name, p.n::int as orders, ${net}::float8 as net, p.last_at
       from p join people pp on pp.workspace_id = ${scope.workspaceId} and pp.id = p.person_id
       where ${partCondition(part, p)} ${after}
       order by ${net} desc, p.person_id
       limit ${q.limit}`),
   );
-  return rows.map((r) => ({ personId: r.person_id, name: r.name ?? '', orders: Number(r.orders), net: Number(r.net) }));
+  return rows.map((r) => ({
+    personId: r.person_id,
+    name: r.name ?? '',
+    orders: Number(r.orders),
+    net: Number(r.net),
+    lastOrderAt: r.last_at === null || r.last_at === undefined ? null : new Date(r.last_at as string | Date),
+  }));
 }
 
 /**

@@ -79,7 +79,13 @@ export const metricsRoutes =
         return {
           period: { from: page.period.from.toISOString(), to: page.period.to.toISOString() },
           currency: page.currency,
-          data: page.rows.map((r) => ({ personId: r.personId, name: r.name, orders: r.orders, netMinor: r.net })),
+          data: page.rows.map((r) => ({
+            personId: r.personId,
+            name: r.name,
+            orders: r.orders,
+            netMinor: r.net,
+            lastOrderAt: r.lastOrderAt?.toISOString() ?? null,
+          })),
           page: { nextCursor: page.nextCursor, limit: page.limit },
         };
       },

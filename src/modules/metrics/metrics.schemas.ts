@@ -63,6 +63,10 @@ export const periodPeopleSchema = z
         name: z.string(),
         orders: z.number().int().describe('Counted orders in the period'),
         netMinor: z.number().describe('Their net amount, minor units'),
+        lastOrderAt: z
+          .string()
+          .nullable()
+          .describe('Their last counted order before the period ends (churned and lapsing customers have none in it)'),
       }),
     ),
     page: z.object({ nextCursor: z.string().nullable(), limit: z.number().int() }),

@@ -152,7 +152,14 @@ export function usePersonRfm(personId: string) {
   });
 }
 
-export type MetricPerson = { personId: string; name: string; orders: number; netMinor: number };
+export type MetricPerson = {
+  personId: string;
+  name: string;
+  orders: number;
+  netMinor: number;
+  /** Their last counted order before the period ends. */
+  lastOrderAt: string | null;
+};
 
 /** The customers behind a number of the summary (GET /metrics/people). */
 export function useMetricPeople(

@@ -45,6 +45,7 @@ import {
 import { Empty } from '../../components/Empty.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { downloadCsv } from '../../lib/csv.ts';
+import { formatDate } from '../../lib/format.ts';
 import { fromMinorUnits } from '../../../../src/domain/commerce.ts';
 import { metricDefs, tileOrder } from './definitions.ts';
 import { currencyDigits, formatCount, formatMetric, formatMinor, formatShare } from './format.ts';
@@ -338,6 +339,22 @@ function Tiles(props: { summary: MetricsSummary; currency: string | null; onDril
                   leftSection={up ? <IconArrowUpRight size={12} /> : <IconArrowDownRight size={12} />}
                 >
                   {formatShare(Math.abs(change.relative))}
+                </Badge>
+              ) : change.absolute !== null ? (
+                // Up from nothing (or nothing both times): no share of 0 to state, but an earlier value there was.
+                <Badge
+                  size="sm"
+                  variant="light"
+                  color={good === null ? 'gray' : good ? 'teal' : 'red'}
+                  leftSection={
+                    change.absolute === 0 ? undefined : up ? (
+                      <IconArrowUpRight size={12} />
+                    ) : (
+                      <IconArrowDownRight size={12} />
+                    )
+                  }
+                >
+                  {change.absolute === 0 ? 'no change' : up ? 'up from 0' : 'down from 0'}
                 </Badge>
               ) : (
                 <Badge size="sm" variant="light" color="gray">
@@ -900,6 +917,9 @@ function MetricPeople(props: {
   });
   const rows = q.data?.pages.flatMap((p) => p.data) ?? [];
   const allHistory = d.metric === 'historicalClv';
+  // Churned and lapsing customers are those with no order in the period: their last order is what matters, and the
+  // period's columns would read 0 on every row.
+  const noneInPeriod = d.metric === 'churnRate' && (d.part === 'numerator' || d.part === 'lapsing');
   return (
     <Stack gap="xs" data-testid="drill-people">
       <Text fz="xs" c="dimmed">
@@ -912,8 +932,11 @@ function MetricPeople(props: {
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Customer</Table.Th>
-            <Table.Th ta="right">Orders in the period</Table.Th>
-            <Table.Th ta="right">{allHistory ? 'Net before the period ends' : 'Net in the period'}</Table.Th>
+            {!noneInPeriod && <Table.Th ta="right">Orders in the period</Table.Th>}
+            {!noneInPeriod && (
+              <Table.Th ta="right">{allHistory ? 'Net before the period ends' : 'Net in the period'}</Table.Th>
+            )}
+            <Table.Th ta="right">Last order</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -924,8 +947,9 @@ function MetricPeople(props: {
                   {p.name || '(no name)'}
                 </Anchor>
               </Table.Td>
-              <Table.Td ta="right">{formatCount(p.orders)}</Table.Td>
-              <Table.Td ta="right">{formatMinor(p.netMinor, props.currency)}</Table.Td>
+              {!noneInPeriod && <Table.Td ta="right">{formatCount(p.orders)}</Table.Td>}
+              {!noneInPeriod && <Table.Td ta="right">{formatMinor(p.netMinor, props.currency)}</Table.Td>}
+              <Table.Td ta="right">{formatDate(p.lastOrderAt)}</Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
