@@ -468,4 +468,34 @@ describe.each(testEngines())('API conventions on %s', (engine) => {
       expect(res.body).toMatch(/<html/i);
     });
   });
+
+  describe('fields a request does not take', () => {
+    it('refuses a misspelt or unknown body field, top level or nested, naming it; nothing is written', async () => {
+      const ws = await makeWorkspace(ctx.services);
+      const key = await makeApiKey(ctx.services, ws);
+      const post = (url: string, payload: unknown) =>
+        ctx.app.inject({ method: 'POST', url, headers: bearer(key), payload: payload as object });
+      // "emial" would have been dropped and the person saved without an e-mail.
+      const res = await post('/api/v1/people', { firstName: 'Ada', emial: 'ada@example.com' });
+      expect(res.statusCode, res.body).toBe(400);
+      const body = res.json<Problems>();
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.message).toContain('emial');
+      expect(body.error.details.problems).toEqual([
+        { in: 'body', path: 'emial', message: expect.stringContaining('not a field') },
+      ]);
+      const nested = await post('/api/v1/people', {
+        firstName: 'Ada',
+        address: { city: 'Lyon', zipcode: '69001' },
+      });
+      expect(nested.statusCode, nested.body).toBe(400);
+      expect(nested.json<Problems>().error.details.problems).toEqual([
+        { in: 'body', path: 'address.zipcode', message: expect.stringContaining('not a field') },
+      ]);
+      const list = await ctx.app.inject({ method: 'GET', url: '/api/v1/people?q=Ada', headers: bearer(key) });
+      expect(list.json<{ data: unknown[] }>().data).toEqual([]);
+      // The same body without them is taken.
+      expect((await post('/api/v1/people', { firstName: 'Ada', address: { city: 'Lyon' } })).statusCode).toBe(201);
+    });
+  });
 });
