@@ -3,7 +3,8 @@
  * server at laptop size (1280×800): a rule can be changed after it is made (it could only be switched off or
  * removed), keeping the conditions and actions the form has no control for, and a rule can assign to an agent; the
  * inbox list can be narrowed to one team, one agent, a status, a priority or a channel; several tickets can be moved
- * to a team at once; the close button of a dialog has a name; the knowledge base's status
+ * to a team at once; a live chat, contact form, phone or API channel can be renamed and routed to a team (only an
+ * e-mail channel could be edited), and an e-mail channel can go back to the server's SMTP default; the close button of a dialog has a name; the knowledge base's status
  * badges are not cut off.
  */
 import type { Page } from 'playwright-core';
@@ -161,6 +162,53 @@ describe.skipIf(browserSkip)('a support manager setting up and running the desk,
           .sort((a, b) => a - b);
       })
       .toEqual([charge, size].sort((a, b) => a - b));
+    expect(h.pageErrors).toEqual([]);
+  });
+
+  it('routes a live chat to a team and renames it; an e-mail channel goes back to the default SMTP server', async () => {
+    const ws = await makeWorkspace(services, { name: 'Chan Co', ownerEmail: 'chan-owner@example.com' });
+    const team = await services.teams.create(ws.ownerActor, { name: 'Chat squad' });
+    const chat = await services.channels.create(ws.ownerActor, { kind: 'chat', name: 'Live chat' });
+    const mail = await services.channels.create(ws.ownerActor, {
+      kind: 'email',
+      name: 'Help',
+      address: 'help@chan.test',
+      settings: { smtpUrl: 'smtps://user:secret@smtp.chan.test:465' },
+    });
+    const page = await h.signIn('chan-owner@example.com', laptop);
+    await page.goto(`${h.base}/settings/channels`);
+    // A live chat had Install and Remove only: its name and team could not be changed after it was added.
+    await page.getByRole('button', { name: 'Edit Live chat' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Chat channel' });
+    await dialog.getByLabel('Name').fill('Website chat');
+    await dialog.getByRole('combobox', { name: 'New tickets go to team' }).click();
+    await page.getByRole('option', { name: 'Chat squad' }).click();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect
+      .poll(async () => {
+        const c = await services.channels.get(ws.ownerActor, chat.id);
+        return [c.name, c.teamId];
+      })
+      .toEqual(['Website chat', team.id]);
+    // New chats land in the team's queue.
+    const t = await services.tickets.create(ws.ownerActor, {
+      subject: 'Hello from the site',
+      channel: 'chat',
+      requester: { email: 'visitor@example.org' },
+      text: 'Hi!',
+    });
+    expect(t.teamId).toBe(team.id);
+
+    // Once a channel had its own SMTP server, leaving the field empty kept it: there was no way back to the default.
+    await page.getByRole('button', { name: 'Edit Help' }).click();
+    const edit = page.getByRole('dialog', { name: 'E-mail channel' });
+    await edit.getByLabel("Send through the server's default instead (RAPPORT_SMTP_URL)").check();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await expect
+      .poll(async () => (await services.channels.get(ws.ownerActor, mail.id)).settings.smtpUrl ?? null)
+      .toBeNull();
     expect(h.pageErrors).toEqual([]);
   });
 
