@@ -4,7 +4,8 @@
  * removed), keeping the conditions and actions the form has no control for, and a rule can assign to an agent; the
  * inbox list can be narrowed to one team, one agent, a status, a priority or a channel; several tickets can be moved
  * to a team at once; a live chat, contact form, phone or API channel can be renamed and routed to a team (only an
- * e-mail channel could be edited), and an e-mail channel can go back to the server's SMTP default; the close button of a dialog has a name; the knowledge base's status
+ * e-mail channel could be edited), and an e-mail channel can go back to the server's SMTP default; a team's members
+ * are chosen among the people who work tickets (marketers, viewers and disabled users were offered); the close button of a dialog has a name; the knowledge base's status
  * badges are not cut off.
  */
 import type { Page } from 'playwright-core';
@@ -209,6 +210,34 @@ describe.skipIf(browserSkip)('a support manager setting up and running the desk,
     await expect
       .poll(async () => (await services.channels.get(ws.ownerActor, mail.id)).settings.smtpUrl ?? null)
       .toBeNull();
+    expect(h.pageErrors).toEqual([]);
+  });
+
+  it('offers as team members only the people who work tickets, naming an existing member who cannot', async () => {
+    const ws = await makeWorkspace(services, { name: 'Team Co', ownerEmail: 'team-owner@example.com' });
+    const agent = await makeUser(services, ws, { role: 'agent', name: 'Ada Agent' });
+    await makeUser(services, ws, { role: 'marketer', name: 'Mark Marketer' });
+    const viewer = await makeUser(services, ws, { role: 'viewer', name: 'Vera Viewer' });
+    const gone = await makeUser(services, ws, { role: 'agent', name: 'Dora Disabled' });
+    await services.users.update(ws.ownerActor, gone.user.id, { status: 'disabled' });
+    await services.teams.create(ws.ownerActor, { name: 'Front line', memberIds: [viewer.user.id] });
+    const page = await h.signIn('team-owner@example.com', laptop);
+    await page.goto(`${h.base}/settings/teams`);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const dialog = page.getByRole('dialog');
+    // The member made before is shown for what they are, so that they can be taken out.
+    await expect(dialog.getByText('Vera Viewer (viewer)').isVisible()).resolves.toBe(true);
+    await dialog.getByLabel('Members', { exact: true }).click();
+    const options = await page.getByRole('option').allTextContents();
+    expect(options).toContain('Ada Agent');
+    expect(options.some((o) => o.includes('Mark Marketer'))).toBe(false);
+    expect(options.some((o) => o.includes('Dora Disabled'))).toBe(false);
+    await page.getByRole('option', { name: 'Ada Agent' }).click();
+    await page.keyboard.press('Escape');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(async () => (await services.teams.list(ws.ownerActor))[0]?.memberIds.slice().sort())
+      .toEqual([agent.user.id, viewer.user.id].sort());
     expect(h.pageErrors).toEqual([]);
   });
 
