@@ -1,12 +1,13 @@
 /**
  * What an audit of the service desk by the manager of a support team asked for, in a real browser against a real
  * server at laptop size (1280×800): a rule can be changed after it is made (it could only be switched off or
- * removed), keeping the conditions and actions the form has no control for, and a rule can assign to an agent; the
- * inbox list can be narrowed to one team, one agent, a status, a priority or a channel; several tickets can be moved
- * to a team at once; a live chat, contact form, phone or API channel can be renamed and routed to a team (only an
- * e-mail channel could be edited), and an e-mail channel can go back to the server's SMTP default; a team's members
- * are chosen among the people who work tickets (marketers, viewers and disabled users were offered); the close button of a dialog has a name; the knowledge base's status
- * badges are not cut off.
+ * removed), keeping the conditions and actions the form has no control for; a rule can assign to an agent; rules
+ * can be put in the order they run; the inbox list can be narrowed to one team, one agent, a status, a priority or
+ * a channel; several tickets can be moved to a team at once; a live chat, contact form, phone or API channel can be
+ * renamed and routed to a team (only an e-mail channel could be edited), and an e-mail channel can go back to the
+ * server's SMTP default; a team's members are chosen among the people who work tickets (marketers, viewers and
+ * disabled users were offered); the close button of a dialog has a name; the knowledge base's status badges are not
+ * cut off.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +94,40 @@ describe.skipIf(browserSkip)('a support manager setting up and running the desk,
       text: 'I would like a refund please.',
     });
     expect(t.assigneeId).toBe(agent.user.id);
+    expect(h.pageErrors).toEqual([]);
+  });
+
+  it('reorders rules: they run from the top, and a later rule sees what an earlier one did', async () => {
+    const ws = await makeWorkspace(services, { name: 'Order Co', ownerEmail: 'order-owner@example.com' });
+    const [first, second] = [
+      await makeUser(services, ws, { role: 'agent' }),
+      await makeUser(services, ws, { role: 'agent' }),
+    ];
+    const rule = (name: string, userId: string) =>
+      services.rules.create(ws.ownerActor, {
+        name,
+        trigger: 'ticket.created',
+        conditions: [],
+        actions: [{ type: 'assign', userId }],
+      });
+    await rule('To the first agent', first.user.id);
+    await rule('To the second agent', second.user.id);
+    const opened = () =>
+      services.tickets
+        .create(ws.ownerActor, { subject: 'Hi', requester: { email: 'someone@example.org' }, text: 'Hello' })
+        .then((t) => t.assigneeId);
+    // The later rule wins.
+    expect(await opened()).toBe(second.user.id);
+
+    const page = await h.signIn('order-owner@example.com', laptop);
+    await page.goto(`${h.base}/settings/rules`);
+    const names = () =>
+      page.getByTestId('rule-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule')));
+    await expect.poll(names).toEqual(['To the first agent', 'To the second agent']);
+    await expect(page.getByRole('button', { name: 'Move To the first agent up' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Move To the second agent up' }).click();
+    await expect.poll(names).toEqual(['To the second agent', 'To the first agent']);
+    expect(await opened()).toBe(first.user.id);
     expect(h.pageErrors).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import {
+  ActionIcon,
   Badge,
   Button,
   Group,
@@ -16,7 +17,7 @@ import {
   Textarea,
   TextInput,
 } from '@mantine/core';
-import { IconBolt, IconPlus, IconShieldCheck } from '@tabler/icons-react';
+import { IconArrowDown, IconArrowUp, IconBolt, IconPlus, IconShieldCheck } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
 import { useCustomFields } from '../../api/customers.ts';
@@ -35,6 +36,7 @@ type Rule = {
   conditions: Array<{ field: string; op: string; value?: string | string[] }>;
   actions: Array<Record<string, unknown>>;
   delay: { since: string; hours: number } | null;
+  position: number;
   active: boolean;
 };
 
@@ -493,6 +495,19 @@ export function RulesPage() {
     onSuccess: () => void qc.invalidateQueries({ queryKey: rulesKey }),
     onError: (e) => notifyError(e),
   });
+  // Rules run in this order (a later rule sees what an earlier one did): moving one renumbers the list 0, 1, 2…
+  const move = useMutation({
+    mutationFn: async ({ list, from, to }: { list: Rule[]; from: number; to: number }) => {
+      const next = [...list];
+      const [moved] = next.splice(from, 1);
+      if (!moved) return;
+      next.splice(to, 0, moved);
+      for (const [i, r] of next.entries())
+        if (r.position !== i) await api<Rule>(`/rules/${r.id}`, { method: 'PATCH', body: { position: i } });
+    },
+    onSettled: () => void qc.invalidateQueries({ queryKey: rulesKey }),
+    onError: (e) => notifyError(e, 'Could not move the rule'),
+  });
   const remove = useMutation({
     mutationFn: (r: Rule) => api<void>(`/rules/${r.id}`, { method: 'DELETE' }),
     onSuccess: () => {
@@ -506,7 +521,7 @@ export function RulesPage() {
     <>
       <PageHeader
         title="Rules & escalation"
-        description="When something happens to a ticket, or time passes, and it matches: raise priority, route to a team, escalate with a reason, change status, leave a note."
+        description="When something happens to a ticket, or time passes, and it matches: raise priority, route to a team, escalate with a reason, change status, leave a note. Rules run from the top; a later one sees what an earlier one did."
         actions={
           <>
             <Button variant="default" leftSection={<IconShieldCheck size={16} />} onClick={() => recommended.mutate()}>
@@ -531,6 +546,7 @@ export function RulesPage() {
         <Table striped>
           <Table.Thead>
             <Table.Tr>
+              <Table.Th>Order</Table.Th>
               <Table.Th>Rule</Table.Th>
               <Table.Th>When</Table.Th>
               <Table.Th>If</Table.Th>
@@ -540,8 +556,33 @@ export function RulesPage() {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {rows.map((r) => (
-              <Table.Tr key={r.id}>
+            {rows.map((r, i) => (
+              <Table.Tr key={r.id} data-testid="rule-row" data-rule={r.name}>
+                <Table.Td>
+                  <Group gap={2} wrap="nowrap">
+                    <Text fz="sm" w={18} c="dimmed">
+                      {i + 1}
+                    </Text>
+                    <ActionIcon
+                      variant="subtle"
+                      size="sm"
+                      aria-label={`Move ${r.name} up`}
+                      disabled={i === 0 || move.isPending}
+                      onClick={() => move.mutate({ list: rows, from: i, to: i - 1 })}
+                    >
+                      <IconArrowUp size={14} />
+                    </ActionIcon>
+                    <ActionIcon
+                      variant="subtle"
+                      size="sm"
+                      aria-label={`Move ${r.name} down`}
+                      disabled={i === rows.length - 1 || move.isPending}
+                      onClick={() => move.mutate({ list: rows, from: i, to: i + 1 })}
+                    >
+                      <IconArrowDown size={14} />
+                    </ActionIcon>
+                  </Group>
+                </Table.Td>
                 <Table.Td>{r.name}</Table.Td>
                 <Table.Td>{r.delay ? describeDelay(r.delay) : (triggerLabels[r.trigger] ?? r.trigger)}</Table.Td>
                 <Table.Td maw={320}>
