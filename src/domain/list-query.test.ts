@@ -73,6 +73,24 @@ describe('parseListQuery', () => {
     expect(problemsOf({ limit: '2.5' })).toEqual(['limit']);
   });
 
+  it('refuses a filter on an integer column that is not a whole number or does not fit the column', () => {
+    const ints: FieldSpecs = { n: { type: 'number', integer: 'int4' }, big: { type: 'number', integer: 'int8' } };
+    const problems = (filter: string[]) => {
+      try {
+        parseListQuery({ filter }, ints, { field: 'n', direction: 'asc' });
+        return [];
+      } catch (e) {
+        if (e instanceof ListQueryError) return e.problems.map((p) => p.message);
+        throw e;
+      }
+    };
+    expect(problems(['n:eq:2147483647', 'n:gte:-2147483648', 'big:lt:9007199254740991'])).toEqual([]);
+    expect(problems(['n:eq:1.5'])).toEqual(['"1.5" is not a whole number']);
+    expect(problems(['n:eq:2147483648'])).toEqual(['"2147483648" is out of range (-2147483648 to 2147483647)']);
+    expect(problems(['n:in:1|99999999999999'])).toHaveLength(1);
+    expect(problems(['big:gt:1e30'])).toHaveLength(1);
+  });
+
   it('names no field by an inherited property name', () => {
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       expect(problemsOf({ sort: name })).toEqual(['sort']);

@@ -11,7 +11,16 @@ export const filterOps = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains'
 export type FilterOp = (typeof filterOps)[number];
 
 export type FieldType = 'string' | 'number' | 'boolean' | 'datetime' | 'enum';
-export type FieldSpec = { type: FieldType; sortable?: boolean; values?: readonly string[] };
+export type FieldSpec = {
+  type: FieldType;
+  sortable?: boolean;
+  values?: readonly string[];
+  /**
+   * A number stored as a PostgreSQL integer (int4) or bigint (int8): a filter value that is not a whole number or
+   * does not fit is refused here; sent to the database it failed the whole list with a 500.
+   */
+  integer?: 'int4' | 'int8';
+};
 export type FieldSpecs = Record<string, FieldSpec>;
 
 export type Filter = { field: string; op: FilterOp; value: string | number | boolean | Date | null | Array<string> };
@@ -69,6 +78,13 @@ function parseValue(spec: FieldSpec, raw: string, param: string, problems: ListP
     case 'number': {
       const n = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(n)) problems.push({ param, message: `"${raw}" is not a number` });
+      else if (spec.integer && !Number.isInteger(n))
+        problems.push({ param, message: `"${raw}" is not a whole number` });
+      else if (spec.integer) {
+        // int8 is bounded by what a JavaScript number holds exactly.
+        const [min, max] = spec.integer === 'int4' ? [-2147483648, 2147483647] : [-9007199254740991, 9007199254740991];
+        if (n < min || n > max) problems.push({ param, message: `"${raw}" is out of range (${min} to ${max})` });
+      }
       return n;
     }
     case 'boolean':

@@ -49,6 +49,11 @@ export function isRole(value: string): value is Role {
   return (roles as readonly string[]).includes(value);
 }
 
+/** Whether a user of this role may work tickets (be assigned one, sit in a support team): tickets:write. */
+export function mayWorkTickets(role: string): boolean {
+  return isRole(role) && rolePermissions[role].includes('tickets:write');
+}
+
 export function isPermission(value: string): value is Permission {
   return (permissions as readonly string[]).includes(value);
 }

@@ -4,7 +4,7 @@ import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { rules, users, type TicketStatusValue } from '../../db/schema/index.ts';
 import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
-import { systemActor, type Actor } from '../../domain/permissions.ts';
+import { mayWorkTickets, systemActor, type Actor } from '../../domain/permissions.ts';
 import {
   higherPriority,
   matchingRules,
@@ -222,10 +222,11 @@ export async function applyMatches(
       if (a.type === 'set_team' && (await findTeam(tx, workspaceId, a.teamId))) set.teamId = a.teamId;
       if (a.type === 'assign') {
         const [u] = await tx
-          .select({ id: users.id })
+          .select({ id: users.id, role: users.role })
           .from(users)
           .where(and(eq(users.workspaceId, workspaceId), eq(users.id, a.userId), eq(users.status, 'active')));
-        if (u) set.assigneeId = a.userId;
+        // A user whose role changed since to one that cannot work tickets is skipped like a disabled one.
+        if (u && mayWorkTickets(u.role)) set.assigneeId = a.userId;
       }
       if (a.type === 'escalate') {
         const priority = a.priority ? higherPriority(current.priority, a.priority) : current.priority;
@@ -343,11 +344,23 @@ export function createRulesService(deps: { db: Db }) {
         throw new AppError('validation_failed', `Team ${teamId} was not found`, { field: 'actions', teamId });
       if (a.type === 'assign') {
         const [u] = await db
-          .select({ id: users.id })
+          .select({ id: users.id, name: users.name, role: users.role, status: users.status })
           .from(users)
           .where(and(eq(users.workspaceId, actor.workspaceId), eq(users.id, a.userId)));
         if (!u)
           throw new AppError('validation_failed', `User ${a.userId} was not found`, {
+            field: 'actions',
+            userId: a.userId,
+          });
+        // The same rule as assigning by hand (TicketsService): a rule must not hand tickets to someone who cannot
+        // answer them, where nobody would see them in their queue.
+        if (u.status !== 'active')
+          throw new AppError('validation_failed', `${u.name} is not active and cannot be assigned tickets`, {
+            field: 'actions',
+            userId: a.userId,
+          });
+        if (!mayWorkTickets(u.role))
+          throw new AppError('validation_failed', `${u.name} (${u.role}) may not work on tickets`, {
             field: 'actions',
             userId: a.userId,
           });

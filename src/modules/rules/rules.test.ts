@@ -76,6 +76,45 @@ describe.each(testEngines())('rules and escalation (%s)', (engine) => {
     expect(second.ticket.tags).toContain('escalated');
   });
 
+  it('assigns only to someone who may work tickets: refused when saved, skipped once their role changed', async () => {
+    const { ws, call } = await setup();
+    const marketer = await makeUser(ctx.services, ws, { role: 'marketer' });
+    const agent = await makeUser(ctx.services, ws, { role: 'agent' });
+    const rule = (userId: string) => ({
+      name: 'Everything to one person',
+      trigger: 'ticket.created',
+      conditions: [],
+      actions: [{ type: 'assign', userId }],
+    });
+    // A marketer cannot answer tickets: a rule assigning to them would hide tickets where nobody works.
+    const toMarketer = await call('POST', '/api/v1/rules', rule(marketer.user.id));
+    expect(toMarketer.statusCode).toBe(400);
+    expect(toMarketer.json().error).toMatchObject({ code: 'validation_failed', details: { field: 'actions' } });
+    expect(toMarketer.json().error.message).toMatch(/may not work on tickets/);
+
+    const made = await call('POST', '/api/v1/rules', rule(agent.user.id));
+    expect(made.statusCode, made.body).toBe(201);
+    // Changing the rule to a disabled agent is refused too.
+    const disabled = await makeUser(ctx.services, ws, { role: 'agent' });
+    await ctx.services.users.update(ws.ownerActor, disabled.user.id, { status: 'disabled' });
+    const toDisabled = await call('PATCH', `/api/v1/rules/${made.json().id}`, {
+      actions: [{ type: 'assign', userId: disabled.user.id }],
+    });
+    expect(toDisabled.statusCode).toBe(400);
+    expect(toDisabled.json().error.message).toMatch(/not active/);
+
+    const first = (
+      await call('POST', '/api/v1/tickets', { subject: 'One', requester: { email: 'one@example.com' }, text: 'hi' })
+    ).json();
+    expect(first.assigneeId).toBe(agent.user.id);
+    // The agent became a marketer: the rule's assignment is skipped, the ticket stays in the unassigned queue.
+    await ctx.services.users.update(ws.ownerActor, agent.user.id, { role: 'marketer' });
+    const second = (
+      await call('POST', '/api/v1/tickets', { subject: 'Two', requester: { email: 'two@example.com' }, text: 'hi' })
+    ).json();
+    expect(second.assigneeId).toBeNull();
+  });
+
   it('runs custom rules on updates and SLA breaches, skipping actions whose team is gone', async () => {
     const { ws, call } = await setup();
     const agent = await makeUser(ctx.services, ws, { role: 'agent' });

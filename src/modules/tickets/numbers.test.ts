@@ -2,9 +2,9 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rowsOf, withPreparedStatements } from '../../db/client.ts';
 import { users, workspaces } from '../../db/schema/index.ts';
-import { useTestApp } from '../../../test/app.ts';
+import { bearer, caller, useTestApp } from '../../../test/app.ts';
 import { testEngines } from '../../../test/db.ts';
-import { makeWorkspace, type TestWorkspace } from '../../../test/factories.ts';
+import { makeApiKey, makeWorkspace, type TestWorkspace } from '../../../test/factories.ts';
 import { ticketNumberSql } from './tickets.repository.ts';
 
 describe.each(testEngines())('ticket numbers and prepared statements (%s)', (engine) => {
@@ -87,5 +87,21 @@ describe.each(testEngines())('ticket numbers and prepared statements (%s)', (eng
       return preparedTexts(tx);
     });
     expect(outside.some((s) => s.includes('from "users"'))).toBe(false);
+  });
+
+  // Last: it goes through the HTTP app, whose statements would be on the connections the test above inspects.
+  it('answers 400, not 500, to a number filter the integer column cannot hold', async () => {
+    const ws = await makeWorkspace(ctx.services);
+    await open(ws, 'one');
+    const call = caller(ctx.app, bearer(await makeApiKey(ctx.services, ws)));
+    for (const value of ['99999999999999', '1.5', '1e10']) {
+      for (const path of ['/api/v1/tickets', '/api/v1/tickets/summaries']) {
+        const res = await call('GET', `${path}?filter=number:eq:${value}`);
+        expect(res.statusCode, `${path} ${value}: ${res.body}`).toBe(400);
+        expect(res.json().error.code).toBe('validation_failed');
+      }
+    }
+    const fine = await call('GET', '/api/v1/tickets/summaries?filter=number:eq:1');
+    expect(fine.json().data.map((t: { number: number }) => t.number)).toEqual([1]);
   });
 });

@@ -28,7 +28,7 @@ export function ticketNumberSql(workspaceId: string): SQL {
 }
 
 export const ticketFields: FieldSpecs = {
-  number: { type: 'number' },
+  number: { type: 'number', integer: 'int4' },
   subject: { type: 'string' },
   type: { type: 'string' },
   priority: { type: 'enum', values: ticketPriorities },

@@ -19,7 +19,7 @@ import { ticketPriorities, ticketStatuses } from '../../db/schema/service.ts';
 import { diffCustomValues, normaliseEmailAddress, validateCustomValues } from '../../domain/customers.ts';
 import { parseListQuery } from '../../domain/list-query.ts';
 import type { SlaEvent } from '../../domain/sla.ts';
-import { isRole, rolePermissions, systemActor, type Actor } from '../../domain/permissions.ts';
+import { mayWorkTickets, systemActor, type Actor } from '../../domain/permissions.ts';
 import {
   baseSubject,
   callClockSkewMs,
@@ -2086,7 +2086,7 @@ export function createTicketsService(deps: { db: Db; dataDir: string; realtime?:
       // An assignee must be able to work the ticket: an active user whose role may answer tickets.
       if (u.status !== 'active')
         throw new AppError('validation_failed', `User ${p.assigneeId} is not active`, { field: 'assigneeId' });
-      if (!isRole(u.role) || !rolePermissions[u.role].includes('tickets:write'))
+      if (!mayWorkTickets(u.role))
         throw new AppError('validation_failed', `User ${p.assigneeId} (${u.role}) may not work on tickets`, {
           field: 'assigneeId',
         });

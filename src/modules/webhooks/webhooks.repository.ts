@@ -121,8 +121,8 @@ export const deliveryFields: FieldSpecs = {
   status: { type: 'enum', values: ['pending', 'succeeded', 'failed'] },
   event_type: { type: 'string' },
   event_id: { type: 'string' },
-  attempts: { type: 'number' },
-  last_status_code: { type: 'number' },
+  attempts: { type: 'number', integer: 'int4' },
+  last_status_code: { type: 'number', integer: 'int4' },
   created_at: { type: 'datetime' },
   last_attempt_at: { type: 'datetime' },
 };

@@ -84,6 +84,7 @@ import { ArticleSuggestions } from './ArticleSuggestions.tsx';
 import { MergeTicketsModal, SplitMessageModal } from './MergeSplit.tsx';
 import { LogCallModal } from './LogCall.tsx';
 import { TicketBulkBar } from './TicketBulkBar.tsx';
+import { activeFilterCount, InboxFilters, inboxFilterParams, type InboxFilterValues } from './InboxFilters.tsx';
 import {
   CallDetails,
   CallFields,
@@ -1209,13 +1210,24 @@ function Inbox() {
   );
   const [q, setQ] = useState('');
   const [creating, setCreating] = useState(false);
-  const list = useTickets({ queue, q: q.trim() || undefined });
+  // Team, assignee, status, priority and channel within the queue; kept like the queue for the next visit.
+  const [filters, setFilters] = useLocalStorage<InboxFilterValues>({
+    key: 'rapport.inbox.filters',
+    defaultValue: {},
+  });
+  const filterParams = inboxFilterParams(filters);
+  const list = useTickets({
+    queue,
+    q: q.trim() || undefined,
+    ...(filterParams.length ? { filter: filterParams } : {}),
+  });
   const rows = useMemo(() => list.data?.data ?? [], [list.data]);
   const customerNames = usePersonNames(rows.map((t) => t.personId));
   // Tickets ticked for a change to several at once; a new queue or search starts a new selection.
   const [chosen, setChosen] = useState<string[]>([]);
   const canWrite = can('tickets:write');
-  useEffect(() => setChosen([]), [queue, q]);
+  const filterKey = filterParams.join(',');
+  useEffect(() => setChosen([]), [queue, q, filterKey]);
   const changeQueue = (next: Queue) => {
     setQueue(next);
     localStorage.setItem('rapport.inbox.queue', next);
@@ -1311,11 +1323,16 @@ function Inbox() {
             value={q}
             onChange={(e) => setQ(e.currentTarget.value)}
           />
-          {layout.compactQueues && (
-            <Text fz="xs" fw={600} c="dimmed" mt={6} px={2} data-testid="current-queue">
-              {queueLabels[queue]}
-            </Text>
-          )}
+          <Group justify="space-between" wrap="nowrap" gap={4} mt={6}>
+            {layout.compactQueues ? (
+              <Text fz="xs" fw={600} c="dimmed" px={2} data-testid="current-queue" truncate>
+                {queueLabels[queue]}
+              </Text>
+            ) : (
+              <span />
+            )}
+            <InboxFilters value={filters} onChange={setFilters} />
+          </Group>
         </Box>
         {chosen.length > 0 && (
           <TicketBulkBar
@@ -1346,7 +1363,13 @@ function Inbox() {
             ))
           ) : (
             <Text fz="sm" c="dimmed" p="md">
-              {q ? 'No ticket matches.' : `Nothing in “${queueLabels[queue]}”.`}
+              {q ? 'No ticket matches' : `Nothing in “${queueLabels[queue]}”`}
+              {activeFilterCount(filters) ? ' with these filters.' : '.'}
+              {activeFilterCount(filters) > 0 && (
+                <Button size="compact-xs" variant="subtle" ml={4} onClick={() => setFilters({})}>
+                  Clear filters
+                </Button>
+              )}
             </Text>
           )}
         </ScrollArea>

@@ -5,7 +5,7 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
 import { useAllUsers, useMe } from '../../api/queries.ts';
-import { statusLabels, ticketKeys, ticketPriorities, ticketStatuses } from '../../api/tickets.ts';
+import { statusLabels, ticketKeys, ticketPriorities, ticketStatuses, useTeams } from '../../api/tickets.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 
 /** What POST /tickets/bulk changes on every chosen ticket. */
@@ -13,6 +13,7 @@ type Change = {
   status?: string;
   priority?: string;
   assigneeId?: string | null;
+  teamId?: string | null;
   addTags?: string[];
   removeTags?: string[];
 };
@@ -23,7 +24,7 @@ type BulkResult = {
 };
 
 /**
- * The inbox's selection: the tickets ticked in the list, changed together — assignee, status, priority, tags. Each
+ * The inbox's selection: the tickets ticked in the list, changed together — assignee, team, status, priority, tags. Each
  * ticket changes as if changed on its own; the ones that cannot (a closed ticket, one missing what solving needs)
  * are named with the reason.
  */
@@ -35,6 +36,7 @@ export function TicketBulkBar(props: {
 }) {
   const qc = useQueryClient();
   const users = useAllUsers();
+  const teams = useTeams();
   const me = useMe();
   const [tags, setTags] = useState<string[]>([]);
   const [tagOpen, setTagOpen] = useState(false);
@@ -107,6 +109,10 @@ export function TicketBulkBar(props: {
             .filter((u) => u.id !== me.user?.id)
             .map((u) => ({ key: u.id, label: u.name, change: { assigneeId: u.id } })),
           { key: 'none', label: 'Unassign', change: { assigneeId: null } },
+        ])}
+        {menu('Team', [
+          ...(teams.data?.data ?? []).map((t) => ({ key: t.id, label: t.name, change: { teamId: t.id } })),
+          { key: 'none', label: 'No team', change: { teamId: null } },
         ])}
         {menu(
           'Status',

@@ -35,7 +35,8 @@ import { notifyError, notifySuccess } from '../../lib/notify.ts';
 
 function StatusBadge({ status }: { status: KbArticle['status'] }) {
   return (
-    <Badge size="sm" variant="light" color={status === 'published' ? 'teal' : 'gray'}>
+    // max-content: in a narrow table (1280 wide) the column shrank and cut "Published" to "PUBLI…".
+    <Badge size="sm" variant="light" color={status === 'published' ? 'teal' : 'gray'} miw="max-content">
       {status === 'published' ? 'Published' : 'Draft'}
     </Badge>
   );

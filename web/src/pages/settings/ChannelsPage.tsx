@@ -4,6 +4,7 @@ import {
   Anchor,
   Badge,
   Button,
+  Checkbox,
   Code,
   Divider,
   Group,
@@ -27,7 +28,15 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { ImapSection, imapBody, imapDraftOf, type ImapDraft } from './ImapSection.tsx';
 
-type Draft = { name: string; address: string; smtpUrl: string; fromName: string; teamId: string | null };
+type Draft = {
+  name: string;
+  address: string;
+  smtpUrl: string;
+  /** Drop the channel's own SMTP server and send through the server's RAPPORT_SMTP_URL again. */
+  useDefaultSmtp: boolean;
+  fromName: string;
+  teamId: string | null;
+};
 
 function EmailChannelModal(props: { channel: Channel | null; opened: boolean; onClose: () => void }) {
   const qc = useQueryClient();
@@ -37,6 +46,7 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
     name: c?.name ?? 'Support',
     address: c?.address ?? '',
     smtpUrl: '',
+    useDefaultSmtp: false,
     fromName: c?.settings.fromName ?? '',
     teamId: c?.teamId ?? null,
   });
@@ -53,7 +63,11 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
           teamId: d.teamId,
           settings: {
             fromName: d.fromName || null,
-            ...(d.smtpUrl.trim() || !c ? { smtpUrl: d.smtpUrl.trim() || null } : {}),
+            ...(d.useDefaultSmtp
+              ? { smtpUrl: null }
+              : d.smtpUrl.trim() || !c
+                ? { smtpUrl: d.smtpUrl.trim() || null }
+                : {}),
             ...(imapSettings !== undefined ? { imap: imapSettings } : {}),
           },
         },
@@ -94,7 +108,18 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
           }
           value={d.smtpUrl}
           onChange={set('smtpUrl')}
+          disabled={d.useDefaultSmtp}
         />
+        {c?.settings.smtpUrl && (
+          <Checkbox
+            label="Send through the server's default instead (RAPPORT_SMTP_URL)"
+            checked={d.useDefaultSmtp}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              setD((x) => ({ ...x, useDefaultSmtp: on, smtpUrl: on ? '' : x.smtpUrl }));
+            }}
+          />
+        )}
         <TextInput label="Sender name" placeholder="Acme Support" value={d.fromName} onChange={set('fromName')} />
         <Select
           label="New tickets go to team"
@@ -111,6 +136,50 @@ function EmailChannelModal(props: { channel: Channel | null; opened: boolean; on
             Cancel
           </Button>
           <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!d.name.trim() || !d.address.trim()}>
+            Save
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+/**
+ * A live chat, contact form, phone or API channel: its name and the team its new tickets go to (the e-mail channel
+ * has its own modal, with addresses and servers). These could be made but not changed.
+ */
+function ChannelModal(props: { channel: Channel; onClose: () => void }) {
+  const qc = useQueryClient();
+  const teams = useTeams();
+  const c = props.channel;
+  const [name, setName] = useState(c.name);
+  const [teamId, setTeamId] = useState<string | null>(c.teamId);
+  const save = useMutation({
+    mutationFn: () => api<Channel>(`/channels/${c.id}`, { method: 'PATCH', body: { name: name.trim(), teamId } }),
+    onSuccess: (saved) => {
+      notifySuccess(`${saved.name} saved`);
+      void qc.invalidateQueries({ queryKey: ticketKeys.channels });
+      props.onClose();
+    },
+    onError: (e) => notifyError(e, 'Could not save the channel'),
+  });
+  return (
+    <Modal opened onClose={props.onClose} title={`${channelLabels[c.kind]} channel`}>
+      <Stack gap="sm">
+        <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
+        <Select
+          label="New tickets go to team"
+          clearable
+          placeholder="No team"
+          data={(teams.data?.data ?? []).map((t) => ({ value: t.id, label: t.name }))}
+          value={teamId}
+          onChange={setTeamId}
+        />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={props.onClose}>
+            Cancel
+          </Button>
+          <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!name.trim()}>
             Save
           </Button>
         </Group>
@@ -347,12 +416,16 @@ export function ChannelsPage() {
                         Install
                       </Button>
                     )}
-                    {c.kind === 'email' && (
-                      <Button size="xs" variant="default" onClick={() => setEditing(c)}>
-                        Edit
-                      </Button>
-                    )}
-                    <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(c)}>
+                    <Button size="xs" variant="default" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
+                      Edit
+                    </Button>
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      onClick={() => setRemoving(c)}
+                      aria-label={`Remove ${c.name}`}
+                    >
                       Remove
                     </Button>
                   </Group>
@@ -362,7 +435,10 @@ export function ChannelsPage() {
           </Table.Tbody>
         </Table>
       )}
-      {editing && (
+      {editing && editing !== 'new' && editing.kind !== 'email' && (
+        <ChannelModal key={editing.id} channel={editing} onClose={() => setEditing(null)} />
+      )}
+      {editing && (editing === 'new' || editing.kind === 'email') && (
         <EmailChannelModal
           key={editing === 'new' ? 'new' : editing.id}
           channel={editing === 'new' ? null : (rows.find((r) => r.id === editing.id) ?? editing)}

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import {
+  ActionIcon,
   Badge,
   Button,
   Group,
@@ -16,10 +17,11 @@ import {
   Textarea,
   TextInput,
 } from '@mantine/core';
-import { IconBolt, IconPlus, IconShieldCheck } from '@tabler/icons-react';
+import { IconArrowDown, IconArrowUp, IconBolt, IconPlus, IconShieldCheck } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
 import { useCustomFields } from '../../api/customers.ts';
+import { useAllUsers } from '../../api/queries.ts';
 import { statusLabels, ticketPriorities, ticketStatuses, useTeams, useTicketTypeOptions } from '../../api/tickets.ts';
 import { CustomFieldInput } from '../customers/fields.tsx';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
@@ -34,6 +36,7 @@ type Rule = {
   conditions: Array<{ field: string; op: string; value?: string | string[] }>;
   actions: Array<Record<string, unknown>>;
   delay: { since: string; hours: number } | null;
+  position: number;
   active: boolean;
 };
 
@@ -66,6 +69,11 @@ function describeDelay(d: { since: string; hours: number }): string {
 
 /** `custom.<key>` as its field's label. */
 type FieldLabel = (field: string) => string;
+/** A rule's conditions and actions in words, with the workspace's names for teams, users and fields. */
+type DescribeRule = {
+  condition: (c: Rule['conditions'][number]) => string;
+  action: (a: Record<string, unknown>) => string;
+};
 
 function describeCondition(c: Rule['conditions'][number], fieldLabel: FieldLabel): string {
   const v = [c.value ?? []].flat().join(', ');
@@ -76,7 +84,12 @@ function describeCondition(c: Rule['conditions'][number], fieldLabel: FieldLabel
   return `${field} ${c.op === 'is_not' ? 'is not' : 'is'} ${v}`;
 }
 
-function describeAction(a: Record<string, unknown>, teamName: (id: unknown) => string, fieldLabel: FieldLabel): string {
+function describeAction(
+  a: Record<string, unknown>,
+  teamName: (id: unknown) => string,
+  fieldLabel: FieldLabel,
+  userName: (id: unknown) => string,
+): string {
   switch (a.type) {
     case 'set_custom': {
       const v = a.value === null ? 'empty' : Array.isArray(a.value) ? a.value.join(', ') : String(a.value);
@@ -93,7 +106,7 @@ function describeAction(a: Record<string, unknown>, teamName: (id: unknown) => s
     case 'set_status':
       return `status ${String(a.value)}`;
     case 'assign':
-      return 'assign';
+      return `assign to ${userName(a.userId)}`;
     case 'add_note':
       return 'add a note';
     default:
@@ -101,33 +114,117 @@ function describeAction(a: Record<string, unknown>, teamName: (id: unknown) => s
   }
 }
 
-function RuleModal({ onClose }: { onClose: () => void }) {
+type Condition = Rule['conditions'][number];
+type Action = Record<string, unknown>;
+
+/**
+ * What the rule form shows of a saved rule. Conditions and actions the form has no control for (a priority test,
+ * a second note) are kept in `otherConditions` / `otherActions` and saved back unchanged, so that editing a rule
+ * never drops what it did.
+ */
+function formOf(rule: Rule | null) {
+  const f = {
+    name: rule?.name ?? '',
+    trigger: rule?.trigger ?? 'ticket.created',
+    keywords: [] as string[],
+    ticketTypes: [] as string[],
+    statuses: [] as string[],
+    testKey: null as string | null,
+    testValue: '' as unknown,
+    priority: (rule ? null : 'high') as string | null,
+    teamId: null as string | null,
+    reason: '',
+    setStatus: null as string | null,
+    note: '',
+    addTags: [] as string[],
+    setKey: null as string | null,
+    setValue: '' as unknown,
+    assigneeId: null as string | null,
+    delayHours: (rule?.delay?.hours ?? 72) as number | string,
+    since: rule?.delay?.since ?? 'status_changed',
+    otherConditions: [] as Condition[],
+    otherActions: [] as Action[],
+  };
+  const list = (v: Condition['value']) => [v ?? []].flat();
+  for (const c of rule?.conditions ?? []) {
+    if (c.field === 'text' && c.op === 'contains_any' && !f.keywords.length) f.keywords = list(c.value);
+    else if (c.field === 'type' && (c.op === 'in' || c.op === 'is') && !f.ticketTypes.length)
+      f.ticketTypes = list(c.value);
+    else if (c.field === 'status' && (c.op === 'in' || c.op === 'is') && !f.statuses.length) f.statuses = list(c.value);
+    else if (c.field.startsWith('custom.') && (c.op === 'in' || c.op === 'is') && !f.testKey) {
+      f.testKey = c.field.slice(7);
+      f.testValue = c.op === 'in' ? list(c.value) : c.value === 'true' ? true : (c.value ?? '');
+    } else f.otherConditions.push(c);
+  }
+  const seen = new Set<string>();
+  for (const a of rule?.actions ?? []) {
+    const type = String(a.type);
+    // The form has one control per kind of action (an escalation shares the priority and team controls); a second
+    // of a kind is kept as it is.
+    const clash: Record<string, string[]> = {
+      set_priority: ['escalate'],
+      set_team: ['escalate'],
+      escalate: ['set_priority', 'set_team'],
+    };
+    if (seen.has(type) || (clash[type] ?? []).some((t) => seen.has(t))) {
+      f.otherActions.push(a);
+      continue;
+    }
+    seen.add(type);
+    if (type === 'escalate') {
+      f.reason = String(a.reason ?? '');
+      f.priority = typeof a.priority === 'string' ? a.priority : null;
+      f.teamId = typeof a.teamId === 'string' ? a.teamId : null;
+    } else if (type === 'set_priority') f.priority = String(a.value);
+    else if (type === 'set_team') f.teamId = String(a.teamId);
+    else if (type === 'set_status') f.setStatus = String(a.value);
+    else if (type === 'add_tags') f.addTags = [a.tags].flat().map(String);
+    else if (type === 'add_note') f.note = String(a.text ?? '');
+    else if (type === 'set_custom') {
+      f.setKey = String(a.key);
+      f.setValue = a.value ?? '';
+    } else if (type === 'assign') f.assigneeId = String(a.userId);
+    else f.otherActions.push(a);
+  }
+  return f;
+}
+
+function RuleModal({ rule, onClose, describe }: { rule: Rule | null; onClose: () => void; describe: DescribeRule }) {
   const qc = useQueryClient();
   const teams = useTeams();
+  const users = useAllUsers();
   const types = useTicketTypeOptions();
   const fields = (useCustomFields('ticket').data ?? []).filter((f) => !f.archived);
-  const [testKey, setTestKey] = useState<string | null>(null);
-  const [testValue, setTestValue] = useState<unknown>('');
-  const [setKey, setSetKey] = useState<string | null>(null);
-  const [setValue, setSetValue] = useState<unknown>('');
+  const [initial] = useState(() => formOf(rule));
+  const [testKey, setTestKey] = useState<string | null>(initial.testKey);
+  const [testValue, setTestValue] = useState<unknown>(initial.testValue);
+  const [setKey, setSetKey] = useState<string | null>(initial.setKey);
+  const [setValue, setSetValue] = useState<unknown>(initial.setValue);
   const testField = fields.find((f) => f.key === testKey);
   const setField = fields.find((f) => f.key === setKey);
   const filled = (v: unknown) => v !== '' && v !== null && v !== undefined && !(Array.isArray(v) && !v.length);
-  const [name, setName] = useState('');
-  const [trigger, setTrigger] = useState('ticket.created');
-  const [keywords, setKeywords] = useState<string[]>([]);
-  const [ticketTypes, setTicketTypes] = useState<string[]>([]);
-  const [priority, setPriority] = useState<string | null>('high');
-  const [teamId, setTeamId] = useState<string | null>(null);
-  const [reason, setReason] = useState('');
-  const [statuses, setStatuses] = useState<string[]>([]);
-  const [setStatus, setSetStatus] = useState<string | null>(null);
-  const [note, setNote] = useState('');
-  const [addTags, setAddTags] = useState<string[]>([]);
-  const [delayHours, setDelayHours] = useState<number | string>(72);
-  const [since, setSince] = useState('status_changed');
+  const [name, setName] = useState(initial.name);
+  const [trigger, setTrigger] = useState(initial.trigger);
+  const [keywords, setKeywords] = useState<string[]>(initial.keywords);
+  const [ticketTypes, setTicketTypes] = useState<string[]>(initial.ticketTypes);
+  const [priority, setPriority] = useState<string | null>(initial.priority);
+  const [teamId, setTeamId] = useState<string | null>(initial.teamId);
+  const [reason, setReason] = useState(initial.reason);
+  const [statuses, setStatuses] = useState<string[]>(initial.statuses);
+  const [setStatus, setSetStatus] = useState<string | null>(initial.setStatus);
+  const [note, setNote] = useState(initial.note);
+  const [addTags, setAddTags] = useState<string[]>(initial.addTags);
+  const [assigneeId, setAssigneeId] = useState<string | null>(initial.assigneeId);
+  const [delayHours, setDelayHours] = useState<number | string>(initial.delayHours);
+  const [since, setSince] = useState(initial.since);
+  const [otherConditions, setOtherConditions] = useState<Condition[]>(initial.otherConditions);
+  const [otherActions, setOtherActions] = useState<Action[]>(initial.otherActions);
   const timed = trigger === 'ticket.time_elapsed';
-  const actions = [
+  // Who a rule may assign to: the people who work tickets (the server refuses anyone else).
+  const assignable = (users.data?.data ?? []).filter(
+    (u) => (u.status === 'active' && ['owner', 'admin', 'agent'].includes(u.role)) || u.id === assigneeId,
+  );
+  const actions: Action[] = [
     ...(reason.trim()
       ? [{ type: 'escalate', reason: reason.trim(), ...(priority ? { priority } : {}), ...(teamId ? { teamId } : {}) }]
       : priority
@@ -138,21 +235,27 @@ function RuleModal({ onClose }: { onClose: () => void }) {
     ...(addTags.length ? [{ type: 'add_tags', tags: addTags }] : []),
     ...(note.trim() ? [{ type: 'add_note', text: note.trim() }] : []),
     ...(setField ? [{ type: 'set_custom', key: setField.key, value: filled(setValue) ? setValue : null }] : []),
+    ...(assigneeId ? [{ type: 'assign', userId: assigneeId }] : []),
+    ...otherActions,
   ];
   const conditionCount =
     (keywords.length && !timed ? 1 : 0) +
     (ticketTypes.length ? 1 : 0) +
     (statuses.length ? 1 : 0) +
-    (testField && filled(testValue) ? 1 : 0);
+    (testField && filled(testValue) ? 1 : 0) +
+    otherConditions.length;
+  const delay = timed ? { since, hours: Number(delayHours) } : null;
+  // An edit sends the trigger and delay only when they changed: a new one makes a time rule look at every ticket again.
+  const timingChanged = !rule || rule.trigger !== trigger || JSON.stringify(rule.delay) !== JSON.stringify(delay);
   const save = useMutation({
     mutationFn: () =>
-      api<Rule>('/rules', {
-        method: 'POST',
+      api<Rule>(rule ? `/rules/${rule.id}` : '/rules', {
+        method: rule ? 'PATCH' : 'POST',
         body: {
           name,
-          trigger,
-          ...(timed ? { delay: { since, hours: Number(delayHours) } } : {}),
+          ...(timingChanged ? { trigger, ...(delay ? { delay } : rule ? { delay: null } : {}) } : {}),
           conditions: [
+            ...otherConditions,
             ...(keywords.length && !timed ? [{ field: 'text', op: 'contains_any', value: keywords }] : []),
             ...(ticketTypes.length ? [{ field: 'type', op: 'in', value: ticketTypes }] : []),
             ...(statuses.length ? [{ field: 'status', op: 'in', value: statuses }] : []),
@@ -168,14 +271,14 @@ function RuleModal({ onClose }: { onClose: () => void }) {
         },
       }),
     onSuccess: () => {
-      notifySuccess('Rule saved');
+      notifySuccess(rule ? 'Rule changed' : 'Rule saved');
       void qc.invalidateQueries({ queryKey: rulesKey });
       onClose();
     },
     onError: (e) => notifyError(e, 'Could not save the rule'),
   });
   return (
-    <Modal opened onClose={onClose} title="New rule" size="lg">
+    <Modal opened onClose={onClose} title={rule ? `Edit rule ${rule.name}` : 'New rule'} size="lg">
       <Stack gap="sm">
         <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
         <Select
@@ -259,6 +362,14 @@ function RuleModal({ onClose }: { onClose: () => void }) {
             onChange={setTeamId}
           />
         </Group>
+        <Select
+          label="Assign to"
+          clearable
+          placeholder="Nobody in particular"
+          data={assignable.map((u) => ({ value: u.id, label: u.name }))}
+          value={assigneeId}
+          onChange={setAssigneeId}
+        />
         {fields.length > 0 && (
           <Group grow align="flex-start">
             <Select
@@ -293,6 +404,41 @@ function RuleModal({ onClose }: { onClose: () => void }) {
           value={note}
           onChange={(e) => setNote(e.currentTarget.value)}
         />
+        {(otherConditions.length > 0 || otherActions.length > 0) && (
+          <Stack gap={4} data-testid="rule-kept">
+            <Text size="sm" fw={500}>
+              Also in this rule (kept as they are)
+            </Text>
+            {otherConditions.map((c, i) => (
+              <Group key={`c${i}`} gap="xs" wrap="nowrap">
+                <Text size="sm">If {describe.condition(c)}</Text>
+                <Button
+                  size="compact-xs"
+                  variant="subtle"
+                  color="red"
+                  aria-label={`Remove the condition ${describe.condition(c)}`}
+                  onClick={() => setOtherConditions((xs) => xs.filter((_, j) => j !== i))}
+                >
+                  Remove
+                </Button>
+              </Group>
+            ))}
+            {otherActions.map((a, i) => (
+              <Group key={`a${i}`} gap="xs" wrap="nowrap">
+                <Text size="sm">Then {describe.action(a)}</Text>
+                <Button
+                  size="compact-xs"
+                  variant="subtle"
+                  color="red"
+                  aria-label={`Remove the action ${describe.action(a)}`}
+                  onClick={() => setOtherActions((xs) => xs.filter((_, j) => j !== i))}
+                >
+                  Remove
+                </Button>
+              </Group>
+            ))}
+          </Stack>
+        )}
         {conditionCount === 0 && (
           <Text size="sm" c="orange" data-testid="rule-no-conditions">
             No conditions: this rule acts on every ticket it is triggered for.
@@ -300,7 +446,7 @@ function RuleModal({ onClose }: { onClose: () => void }) {
         )}
         {actions.length === 0 && (
           <Text size="sm" c="dimmed" data-testid="rule-no-actions">
-            Choose at least one action: priority, team, escalation, status, tags, a field or a note.
+            Choose at least one action: priority, team, assignee, escalation, status, tags, a field or a note.
           </Text>
         )}
         <Group justify="flex-end">
@@ -324,12 +470,18 @@ export function RulesPage() {
   const qc = useQueryClient();
   const teams = useTeams();
   const list = useQuery({ queryKey: rulesKey, queryFn: () => api<{ data: Rule[] }>('/rules') });
-  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<Rule | 'new' | null>(null);
   const [removing, setRemoving] = useState<Rule | null>(null);
   const teamName = (id: unknown) => (teams.data?.data ?? []).find((t) => t.id === id)?.name ?? 'a team';
+  const users = useAllUsers();
+  const userName = (id: unknown) => (users.data?.data ?? []).find((u) => u.id === id)?.name ?? 'someone';
   const ticketFields = useCustomFields('ticket');
   const fieldLabel: FieldLabel = (field) =>
     (ticketFields.data ?? []).find((f) => `custom.${f.key}` === field)?.label ?? field;
+  const describe: DescribeRule = {
+    condition: (c) => describeCondition(c, fieldLabel),
+    action: (a) => describeAction(a, teamName, fieldLabel, userName),
+  };
   const recommended = useMutation({
     mutationFn: () => api<{ data: Rule[] }>('/rules/recommended', { method: 'POST', body: {} }),
     onSuccess: (r) => {
@@ -342,6 +494,19 @@ export function RulesPage() {
     mutationFn: (r: Rule) => api<Rule>(`/rules/${r.id}`, { method: 'PATCH', body: { active: !r.active } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: rulesKey }),
     onError: (e) => notifyError(e),
+  });
+  // Rules run in this order (a later rule sees what an earlier one did): moving one renumbers the list 0, 1, 2…
+  const move = useMutation({
+    mutationFn: async ({ list, from, to }: { list: Rule[]; from: number; to: number }) => {
+      const next = [...list];
+      const [moved] = next.splice(from, 1);
+      if (!moved) return;
+      next.splice(to, 0, moved);
+      for (const [i, r] of next.entries())
+        if (r.position !== i) await api<Rule>(`/rules/${r.id}`, { method: 'PATCH', body: { position: i } });
+    },
+    onSettled: () => void qc.invalidateQueries({ queryKey: rulesKey }),
+    onError: (e) => notifyError(e, 'Could not move the rule'),
   });
   const remove = useMutation({
     mutationFn: (r: Rule) => api<void>(`/rules/${r.id}`, { method: 'DELETE' }),
@@ -356,13 +521,13 @@ export function RulesPage() {
     <>
       <PageHeader
         title="Rules & escalation"
-        description="When something happens to a ticket, or time passes, and it matches: raise priority, route to a team, escalate with a reason, change status, leave a note."
+        description="When something happens to a ticket, or time passes, and it matches: raise priority, route to a team, escalate with a reason, change status, leave a note. Rules run from the top; a later one sees what an earlier one did."
         actions={
           <>
             <Button variant="default" leftSection={<IconShieldCheck size={16} />} onClick={() => recommended.mutate()}>
               Add recommended escalations
             </Button>
-            <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
+            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
               New rule
             </Button>
           </>
@@ -381,6 +546,7 @@ export function RulesPage() {
         <Table striped>
           <Table.Thead>
             <Table.Tr>
+              <Table.Th>Order</Table.Th>
               <Table.Th>Rule</Table.Th>
               <Table.Th>When</Table.Th>
               <Table.Th>If</Table.Th>
@@ -390,19 +556,44 @@ export function RulesPage() {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {rows.map((r) => (
-              <Table.Tr key={r.id}>
+            {rows.map((r, i) => (
+              <Table.Tr key={r.id} data-testid="rule-row" data-rule={r.name}>
+                <Table.Td>
+                  <Group gap={2} wrap="nowrap">
+                    <Text fz="sm" w={18} c="dimmed">
+                      {i + 1}
+                    </Text>
+                    <ActionIcon
+                      variant="subtle"
+                      size="sm"
+                      aria-label={`Move ${r.name} up`}
+                      disabled={i === 0 || move.isPending}
+                      onClick={() => move.mutate({ list: rows, from: i, to: i - 1 })}
+                    >
+                      <IconArrowUp size={14} />
+                    </ActionIcon>
+                    <ActionIcon
+                      variant="subtle"
+                      size="sm"
+                      aria-label={`Move ${r.name} down`}
+                      disabled={i === rows.length - 1 || move.isPending}
+                      onClick={() => move.mutate({ list: rows, from: i, to: i + 1 })}
+                    >
+                      <IconArrowDown size={14} />
+                    </ActionIcon>
+                  </Group>
+                </Table.Td>
                 <Table.Td>{r.name}</Table.Td>
                 <Table.Td>{r.delay ? describeDelay(r.delay) : (triggerLabels[r.trigger] ?? r.trigger)}</Table.Td>
                 <Table.Td maw={320}>
                   <Text fz="xs" lineClamp={2}>
-                    {r.conditions.map((c) => describeCondition(c, fieldLabel)).join(' and ') || 'always'}
+                    {r.conditions.map(describe.condition).join(' and ') || 'always'}
                   </Text>
                 </Table.Td>
                 <Table.Td>
                   {r.actions.map((a, i) => (
                     <Badge key={i} variant="light" mr={4}>
-                      {describeAction(a, teamName, fieldLabel)}
+                      {describe.action(a)}
                     </Badge>
                   ))}
                 </Table.Td>
@@ -410,16 +601,34 @@ export function RulesPage() {
                   <Switch checked={r.active} onChange={() => toggle.mutate(r)} aria-label={`${r.name} active`} />
                 </Table.Td>
                 <Table.Td>
-                  <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(r)}>
-                    Remove
-                  </Button>
+                  <Group gap={4} wrap="nowrap" justify="flex-end">
+                    <Button size="xs" variant="default" onClick={() => setEditing(r)} aria-label={`Edit ${r.name}`}>
+                      Edit
+                    </Button>
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      onClick={() => setRemoving(r)}
+                      aria-label={`Remove ${r.name}`}
+                    >
+                      Remove
+                    </Button>
+                  </Group>
                 </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
       )}
-      {adding && <RuleModal onClose={() => setAdding(false)} />}
+      {editing && (
+        <RuleModal
+          key={editing === 'new' ? 'new' : editing.id}
+          rule={editing === 'new' ? null : editing}
+          describe={describe}
+          onClose={() => setEditing(null)}
+        />
+      )}
       <ConfirmModal
         opened={Boolean(removing)}
         title="Remove this rule?"

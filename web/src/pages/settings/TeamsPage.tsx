@@ -42,7 +42,23 @@ function TeamModal(props: { team: Team | null; onClose: () => void }) {
         <MultiSelect
           label="Members"
           searchable
-          data={(users.data?.data ?? []).map((u) => ({ value: u.id, label: u.name }))}
+          description="People who work tickets: owners, admins and agents"
+          data={(users.data?.data ?? [])
+            // A team is a queue of tickets: a marketer, analyst or viewer cannot answer them, nor a disabled user.
+            // Members made before stay listed, with what they are, so that they can be taken out.
+            .filter(
+              (u) =>
+                (u.status === 'active' && ['owner', 'admin', 'agent'].includes(u.role)) || memberIds.includes(u.id),
+            )
+            .map((u) => ({
+              value: u.id,
+              label:
+                u.status !== 'active'
+                  ? `${u.name} (disabled)`
+                  : ['owner', 'admin', 'agent'].includes(u.role)
+                    ? u.name
+                    : `${u.name} (${u.role})`,
+            }))}
           value={memberIds}
           onChange={setMemberIds}
         />
