@@ -102,6 +102,38 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect(bad.body).toMatchObject({ error: { details: { problems: [{ field: 'email' }] } } });
   });
 
+  it('merges a PATCHed address into the stored one (null or blank clears a key), on people and companies', async () => {
+    const { call } = await setup();
+    const full = { line1: '12 rue de la Paix', postalCode: '75002', city: 'Paris', country: 'FR' };
+    for (const kind of ['people', 'companies']) {
+      const made = await call('POST', `/${kind}`, {
+        ...(kind === 'people' ? { firstName: 'Ana' } : { name: 'Acme' }),
+        address: full,
+      });
+      const id = String(made.body.id);
+      // The city alone: the street, postcode and country stay.
+      const moved = await call('PATCH', `/${kind}/${id}`, { address: { city: 'Lyon' } });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body.address, kind).toEqual({ ...full, city: 'Lyon' });
+      // null and "" clear their key; a country code is upper-cased.
+      const cleared = await call('PATCH', `/${kind}/${id}`, {
+        address: { line1: null, postalCode: '', country: 'be' },
+      });
+      expect(cleared.body.address, kind).toEqual({ city: 'Lyon', country: 'BE' });
+      // The timeline names only the keys that changed.
+      const path = kind === 'people' ? 'person' : 'company';
+      const timeline = await call('GET', `/${kind}/${id}/timeline?type=${path}.updated`);
+      const changes = timeline.body.data?.map((e) => (e.payload as { changes: object }).changes);
+      expect(changes, kind).toEqual([
+        { address: { from: { ...full, city: 'Lyon' }, to: { city: 'Lyon', country: 'BE' } } },
+        { address: { from: full, to: { ...full, city: 'Lyon' } } },
+      ]);
+      // The address as it is, sent again (keys in another order): no change, no event.
+      await call('PATCH', `/${kind}/${id}`, { address: { country: 'BE', city: 'Lyon' } });
+      expect((await call('GET', `/${kind}/${id}/timeline?type=${path}.updated`)).body.data, kind).toHaveLength(2);
+    }
+  });
+
   it('names the company on the timeline when a person is unlinked from it', async () => {
     const { call } = await setup();
     const company = await call('POST', '/companies', { name: 'Acme Anvils' });
