@@ -51,7 +51,9 @@ export function addCustomFieldColumns(
           ? { type: 'number' }
           : d.type === 'boolean'
             ? { type: 'boolean' }
-            : { type: 'string', sortable: d.type !== 'multiselect' };
+            : d.type === 'date'
+              ? { type: 'string', format: 'date' }
+              : { type: 'string', sortable: d.type !== 'multiselect' };
     const raw = sql`${custom}->>${d.key}`;
     cols.fields[name] =
       d.type === 'number'

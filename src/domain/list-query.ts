@@ -11,7 +11,11 @@ export const filterOps = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains'
 export type FilterOp = (typeof filterOps)[number];
 
 export type FieldType = 'string' | 'number' | 'boolean' | 'datetime' | 'enum';
-export type FieldSpec = { type: FieldType; sortable?: boolean; values?: readonly string[] };
+/**
+ * `format: 'date'`: a text field holding calendar dates as YYYY-MM-DD (a custom date field), compared as text — which
+ * orders such dates rightly only when the value is written the same way, so the value must be a real date in that form.
+ */
+export type FieldSpec = { type: FieldType; sortable?: boolean; values?: readonly string[]; format?: 'date' };
 export type FieldSpecs = Record<string, FieldSpec>;
 
 export type Filter = { field: string; op: FilterOp; value: string | number | boolean | Date | null | Array<string> };
@@ -85,8 +89,17 @@ function parseValue(spec: FieldSpec, raw: string, param: string, problems: ListP
         problems.push({ param, message: `"${raw}" is not one of ${spec.values.join(', ')}` });
       return raw;
     default:
+      if (spec.format === 'date' && !isCalendarDate(raw))
+        problems.push({ param, message: `"${raw}" is not a date like 2026-03-31 (year-month-day)` });
       return raw;
   }
+}
+
+/** A real calendar date written YYYY-MM-DD ("2026-02-30" and "2026-2-1" are not). */
+function isCalendarDate(raw: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) return false;
+  const d = new Date(`${raw}T00:00:00Z`);
+  return isStorableDate(d) && d.toISOString().slice(0, 10) === raw;
 }
 
 export function parseListQuery(

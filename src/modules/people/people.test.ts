@@ -209,6 +209,18 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     const big = await call('GET', '/people?filter=custom.seats:gte:10&sort=custom.seats');
     expect(big.body.data?.map((p) => p.name)).toEqual(['Di', 'Cy']);
     expect((await call('GET', '/people?filter=custom.plan_tier:eq:gold')).status).toBe(400);
+    // A date field compares dates: a value not written YYYY-MM-DD is refused, not compared as text ("2026-2-1"
+    // sorted after "2026-10-01" and a segment silently held the wrong people).
+    await call('POST', '/people', { firstName: 'Eve', custom: { renewal: '2026-10-01' } });
+    await call('POST', '/people', { firstName: 'Fay', custom: { renewal: '2026-01-15' } });
+    const due = await call('GET', '/people?filter=custom.renewal:lt:2026-02-01');
+    expect(due.body.data?.map((p) => p.name)).toEqual(['Fay']);
+    for (const value of ['2026-2-1', 'soon', '2026-02-30', '2026-02-01|x']) {
+      const op = value.includes('|') ? 'in' : 'lt';
+      const r = await call('GET', `/people?filter=${encodeURIComponent(`custom.renewal:${op}:${value}`)}`);
+      expect(r.status, value).toBe(400);
+      expect(JSON.stringify(r.body), value).toContain('is not a date like 2026-03-31');
+    }
     // Partial update keeps other custom values.
     const ann = (await call('GET', '/people?filter=name:eq:Ann')).body.data?.[0];
     const upd = await call('PATCH', `/people/${String(ann?.id)}`, { custom: { seats: 6 } });
