@@ -17,7 +17,15 @@ import {
 } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CustomFieldDef } from '../domain/customers.ts';
-import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
+import {
+  encodeCursor,
+  ListQueryError,
+  type Cursor,
+  type FieldSpecs,
+  type Filter,
+  type ListProblem,
+  type ListQuery,
+} from '../domain/list-query.ts';
 import { statementName } from './client.ts';
 
 /** Maps each listable field to its column; `id` is the tie-breaker and cursor key. */
@@ -136,10 +144,15 @@ function filterCondition(cols: ListColumns, f: Filter): SQL | undefined {
 /** WHERE, ORDER BY and LIMIT (one extra row to know whether there is a next page) for a list query. */
 export function listClauses(cols: ListColumns, q: ListQuery): { where: SQL[]; orderBy: SQL[]; limit: number } {
   const where: SQL[] = [];
+  const unsupported: ListProblem[] = [];
   for (const f of q.filters) {
     const c = filterCondition(cols, f);
     if (c) where.push(c);
+    // A field with its own condition (tags, e-mails, a multiselect, company) takes only some operators. Dropped, the
+    // filter would match everyone — and a bulk delete on "tag:gt:a" would delete the whole workspace.
+    else unsupported.push({ param: `filter=${f.field}:${f.op}`, message: `"${f.op}" does not work on ${f.field}` });
   }
+  if (unsupported.length) throw new ListQueryError(unsupported);
   const sortCol = fieldExpr(cols, q.sort.field) ?? sql`${cols.id}`;
   const dir = q.sort.direction === 'asc' ? asc : desc;
   if (q.cursor) {

@@ -134,6 +134,35 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     }
   });
 
+  it('refuses a filter operator a field does not take (it matched everyone, so a bulk delete took the workspace)', async () => {
+    const { call } = await setup();
+    expect(
+      (
+        await call('POST', '/custom-fields', {
+          entity: 'person',
+          label: 'Interests',
+          type: 'multiselect',
+          options: ['a', 'b'],
+        })
+      ).status,
+    ).toBe(201);
+    await call('POST', '/people', { firstName: 'Ann', tags: ['vip'], custom: { interests: ['a'] } });
+    await call('POST', '/people', { firstName: 'Bob', emails: ['bob@example.com'] });
+    for (const filter of ['tag:gt:a', 'email:lt:m', 'custom.interests:lte:b', 'company_id:gt:x']) {
+      const list = await call('GET', `/people?filter=${encodeURIComponent(filter)}`);
+      expect(list.status, filter).toBe(400);
+      expect(JSON.stringify(list.body), filter).toContain('does not work on');
+      expect((await call('GET', `/people/count?filter=${encodeURIComponent(filter)}`)).status, filter).toBe(400);
+    }
+    const bulk = await call('POST', '/people/bulk', { action: 'delete', selection: { filter: ['tag:gt:a'] } });
+    expect(bulk.status).toBe(400);
+    expect((await call('GET', '/people/count')).body.count).toBe(2);
+    expect((await call('GET', '/people/export?format=json&filter=tag:gt:a')).status).toBe(400);
+    // The operators these fields take still work.
+    expect((await call('GET', '/people/count?filter=tag:eq:vip')).body.count).toBe(1);
+    expect((await call('GET', '/people/count?filter=custom.interests:ne:a')).body.count).toBe(1);
+  });
+
   it('names the company on the timeline when a person is unlinked from it', async () => {
     const { call } = await setup();
     const company = await call('POST', '/companies', { name: 'Acme Anvils' });
