@@ -69,6 +69,32 @@ export function addCustomFieldColumns(
         : d.type === 'boolean'
           ? sql`(case when jsonb_typeof(${custom}->${d.key}) = 'boolean' then (${raw})::boolean end)`
           : raw;
+    if (d.type === 'url')
+      cols.filters[name] = (f) => {
+        // Compared as stored: a link is kept as the URL parser writes it ("https://x.example/"), so a filter on
+        // "https://x.example", as the user typed it into the record, found nobody.
+        const v = Array.isArray(f.value) ? f.value.map(storedUrl) : storedUrl(String(f.value));
+        switch (f.op) {
+          case 'eq':
+            return sql`${raw} = ${v}`;
+          case 'ne':
+            return sql`${raw} is distinct from ${v}`;
+          case 'in':
+            return inArray(raw, v as string[]);
+          case 'contains':
+            return ilike(raw, `%${escapeLike(String(f.value))}%`);
+          case 'exists':
+            return f.value ? sql`${raw} is not null` : sql`${raw} is null`;
+          case 'lt':
+            return lt(raw, v);
+          case 'lte':
+            return lte(raw, v);
+          case 'gt':
+            return gt(raw, v);
+          case 'gte':
+            return gte(raw, v);
+        }
+      };
     if (d.type === 'multiselect')
       cols.filters[name] = (f) => {
         // Guarded: a value stored before the field was defined (or under another type) counts as no options.
@@ -102,6 +128,16 @@ function fieldExpr(cols: ListColumns, field: string): SQL | undefined {
   const col = cols.fields[field];
   if (!col) return undefined;
   return sql`${col}`;
+}
+
+/** A link as custom values store it (`validateCustomValues`): the URL parser's spelling, else the text as it is. */
+function storedUrl(text: string): string {
+  try {
+    const u = new URL(text.trim());
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : text;
+  } catch {
+    return text;
+  }
 }
 
 function escapeLike(s: string): string {

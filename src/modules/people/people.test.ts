@@ -250,6 +250,20 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
       expect(r.status, value).toBe(400);
       expect(JSON.stringify(r.body), value).toContain('is not a date like 2026-03-31');
     }
+    // A link filters as it is stored (the URL parser's spelling), whichever way it is written.
+    expect((await call('POST', '/custom-fields', { entity: 'person', label: 'Website', type: 'url' })).status).toBe(
+      201,
+    );
+    await call('POST', '/people', { firstName: 'Gus', custom: { website: 'https://Gus.example' } });
+    for (const filter of ['custom.website:eq:https://gus.example', 'custom.website:in:https://GUS.example/|x'])
+      expect(
+        (await call('GET', `/people?filter=${encodeURIComponent(filter)}`)).body.data?.map((p) => p.name),
+        filter,
+      ).toEqual(['Gus']);
+    expect(
+      (await call('GET', `/people/count?filter=${encodeURIComponent('custom.website:ne:https://gus.example')}`)).body
+        .count,
+    ).toBe(6);
     // Partial update keeps other custom values.
     const ann = (await call('GET', '/people?filter=name:eq:Ann')).body.data?.[0];
     const upd = await call('PATCH', `/people/${String(ann?.id)}`, { custom: { seats: 6 } });
