@@ -146,6 +146,11 @@ export function parseListQuery(
     const value = second < 0 ? '' : raw.slice(second + 1);
     const spec = specOf(fields, field);
     const param = `filter=${raw}`;
+    if (first >= 0 && !spec && field.startsWith('custom.')) {
+      // Most often a saved view's filter on a field archived since: say so rather than list every field.
+      problems.push({ param, message: `no custom field "${field.slice(7)}" (archived, or never defined)` });
+      continue;
+    }
     if (first < 0 || !spec) {
       problems.push({ param, message: `expected field:op:value with field one of ${Object.keys(fields).join(', ')}` });
       continue;

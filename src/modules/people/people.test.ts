@@ -264,6 +264,15 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
       (await call('GET', `/people/count?filter=${encodeURIComponent('custom.website:ne:https://gus.example')}`)).body
         .count,
     ).toBe(6);
+    // A filter on a field archived since (a saved view's) says so in the message, which is all the console shows.
+    const fields = (await call('GET', '/custom-fields?entity=person')).body.data ?? [];
+    const website = fields.find((f) => f.key === 'website');
+    expect((await call('PATCH', `/custom-fields/${String(website?.id)}`, { archived: true })).status).toBe(200);
+    const archived = await call('GET', `/people?filter=${encodeURIComponent('custom.website:eq:https://gus.example')}`);
+    expect(archived.status).toBe(400);
+    expect((archived.body.error as { message: string }).message).toBe(
+      'The list parameters are not valid: filter=custom.website:eq:https://gus.example: no custom field "website" (archived, or never defined)',
+    );
     // Partial update keeps other custom values.
     const ann = (await call('GET', '/people?filter=name:eq:Ann')).body.data?.[0];
     const upd = await call('PATCH', `/people/${String(ann?.id)}`, { custom: { seats: 6 } });
