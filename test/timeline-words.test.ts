@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EventEntry } from '../web/src/api/types.ts';
-import { describeCustomerEvent } from '../web/src/lib/customers.ts';
+import { describeCustomerEvent, mergedFrom } from '../web/src/lib/customers.ts';
 
 const names = { user: (id: string) => (id === 'u1' ? 'Ines' : null), apiKey: () => null };
 
@@ -38,6 +38,32 @@ describe('customer timeline sentences', () => {
     ).toBe('Ines merged the duplicate Acme (acme.example) into this record');
     // An event without the merged record's details still reads.
     expect(describeCustomerEvent(event('person.merged', {}), names)).toBe('Ines merged the duplicate into this record');
+  });
+
+  it("reads a duplicate's creation, moved onto the survivor by a merge, as that record's, not a second 'added'", () => {
+    expect(describeCustomerEvent(event('person.created', { name: 'Ana Lima', source: 'import' }), names)).toBe(
+      'Ines added this person (source: import)',
+    );
+    const moved = { name: 'Ana L.', mergedFrom: { id: 'p2', name: 'Ana Lima' } };
+    expect(describeCustomerEvent(event('person.created', moved), names)).toBe(
+      'Ines added Ana Lima (merged into this person)',
+    );
+    expect(describeCustomerEvent(event('person.created', { ...moved, source: 'import' }), names)).toBe(
+      'Ines added Ana Lima (merged into this person; source: import)',
+    );
+    expect(
+      describeCustomerEvent(
+        event('company.created', { name: 'Acme', mergedFrom: { id: 'c2', name: 'Acme Ltd' } }),
+        names,
+      ),
+    ).toBe('Ines added Acme Ltd (merged into this company)');
+    expect(describeCustomerEvent(event('company.created', { name: 'Acme' }), names)).toBe('Ines added this company');
+    // Any other moved event keeps its sentence; the timeline says under it whose it was.
+    expect(mergedFrom(event('person.note_added', { mergedFrom: { id: 'p2', name: 'Ana Lima' } }))).toEqual({
+      id: 'p2',
+      name: 'Ana Lima',
+    });
+    expect(mergedFrom(event('person.note_added', {}))).toBeNull();
   });
 
   it('names the company a person was unlinked from, and why when the company was deleted', () => {

@@ -17,7 +17,15 @@ import {
 } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { CustomFieldDef } from '../domain/customers.ts';
-import { encodeCursor, type Cursor, type FieldSpecs, type Filter, type ListQuery } from '../domain/list-query.ts';
+import {
+  encodeCursor,
+  ListQueryError,
+  type Cursor,
+  type FieldSpecs,
+  type Filter,
+  type ListProblem,
+  type ListQuery,
+} from '../domain/list-query.ts';
 import { statementName } from './client.ts';
 
 /** Maps each listable field to its column; `id` is the tie-breaker and cursor key. */
@@ -51,7 +59,9 @@ export function addCustomFieldColumns(
           ? { type: 'number' }
           : d.type === 'boolean'
             ? { type: 'boolean' }
-            : { type: 'string', sortable: d.type !== 'multiselect' };
+            : d.type === 'date'
+              ? { type: 'string', format: 'date' }
+              : { type: 'string', sortable: d.type !== 'multiselect' };
     const raw = sql`${custom}->>${d.key}`;
     cols.fields[name] =
       d.type === 'number'
@@ -59,6 +69,32 @@ export function addCustomFieldColumns(
         : d.type === 'boolean'
           ? sql`(case when jsonb_typeof(${custom}->${d.key}) = 'boolean' then (${raw})::boolean end)`
           : raw;
+    if (d.type === 'url')
+      cols.filters[name] = (f) => {
+        // Compared as stored: a link is kept as the URL parser writes it ("https://x.example/"), so a filter on
+        // "https://x.example", as the user typed it into the record, found nobody.
+        const v = Array.isArray(f.value) ? f.value.map(storedUrl) : storedUrl(String(f.value));
+        switch (f.op) {
+          case 'eq':
+            return sql`${raw} = ${v}`;
+          case 'ne':
+            return sql`${raw} is distinct from ${v}`;
+          case 'in':
+            return inArray(raw, v as string[]);
+          case 'contains':
+            return ilike(raw, `%${escapeLike(String(f.value))}%`);
+          case 'exists':
+            return f.value ? sql`${raw} is not null` : sql`${raw} is null`;
+          case 'lt':
+            return lt(raw, v);
+          case 'lte':
+            return lte(raw, v);
+          case 'gt':
+            return gt(raw, v);
+          case 'gte':
+            return gte(raw, v);
+        }
+      };
     if (d.type === 'multiselect')
       cols.filters[name] = (f) => {
         // Guarded: a value stored before the field was defined (or under another type) counts as no options.
@@ -92,6 +128,16 @@ function fieldExpr(cols: ListColumns, field: string): SQL | undefined {
   const col = cols.fields[field];
   if (!col) return undefined;
   return sql`${col}`;
+}
+
+/** A link as custom values store it (`validateCustomValues`): the URL parser's spelling, else the text as it is. */
+function storedUrl(text: string): string {
+  try {
+    const u = new URL(text.trim());
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : text;
+  } catch {
+    return text;
+  }
 }
 
 function escapeLike(s: string): string {
@@ -134,10 +180,15 @@ function filterCondition(cols: ListColumns, f: Filter): SQL | undefined {
 /** WHERE, ORDER BY and LIMIT (one extra row to know whether there is a next page) for a list query. */
 export function listClauses(cols: ListColumns, q: ListQuery): { where: SQL[]; orderBy: SQL[]; limit: number } {
   const where: SQL[] = [];
+  const unsupported: ListProblem[] = [];
   for (const f of q.filters) {
     const c = filterCondition(cols, f);
     if (c) where.push(c);
+    // A field with its own condition (tags, e-mails, a multiselect, company) takes only some operators. Dropped, the
+    // filter would match everyone — and a bulk delete on "tag:gt:a" would delete the whole workspace.
+    else unsupported.push({ param: `filter=${f.field}:${f.op}`, message: `"${f.op}" does not work on ${f.field}` });
   }
+  if (unsupported.length) throw new ListQueryError(unsupported);
   const sortCol = fieldExpr(cols, q.sort.field) ?? sql`${cols.id}`;
   const dir = q.sort.direction === 'asc' ? asc : desc;
   if (q.cursor) {

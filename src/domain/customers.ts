@@ -288,9 +288,25 @@ export function diffFields(
   for (const key of Object.keys(after)) {
     const a = before[key];
     const b = after[key];
-    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) changes[key] = { from: a ?? null, to: b ?? null };
+    if (comparable(a) !== comparable(b)) changes[key] = { from: a ?? null, to: b ?? null };
   }
   return changes;
+}
+
+/**
+ * A value as text that two equal values share: an object's keys sorted and its null members left out (a jsonb column
+ * reads back with its keys reordered, and an address key stored as null is the same as none).
+ */
+function comparable(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v)
+            .filter(([, x]) => x != null)
+            .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+        )
+      : v,
+  );
 }
 
 /**

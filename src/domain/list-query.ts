@@ -20,6 +20,11 @@ export type FieldSpec = {
    * does not fit is refused here; sent to the database it failed the whole list with a 500.
    */
   integer?: 'int4' | 'int8';
+  /**
+   * `'date'`: a text field holding calendar dates as YYYY-MM-DD (a custom date field), compared as text — which orders
+   * such dates rightly only when the value is written the same way, so the value must be a real date in that form.
+   */
+  format?: 'date';
 };
 export type FieldSpecs = Record<string, FieldSpec>;
 
@@ -101,8 +106,17 @@ function parseValue(spec: FieldSpec, raw: string, param: string, problems: ListP
         problems.push({ param, message: `"${raw}" is not one of ${spec.values.join(', ')}` });
       return raw;
     default:
+      if (spec.format === 'date' && !isCalendarDate(raw))
+        problems.push({ param, message: `"${raw}" is not a date like 2026-03-31 (year-month-day)` });
       return raw;
   }
+}
+
+/** A real calendar date written YYYY-MM-DD ("2026-02-30" and "2026-2-1" are not). */
+function isCalendarDate(raw: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) return false;
+  const d = new Date(`${raw}T00:00:00Z`);
+  return isStorableDate(d) && d.toISOString().slice(0, 10) === raw;
 }
 
 export function parseListQuery(
@@ -149,6 +163,11 @@ export function parseListQuery(
     const value = second < 0 ? '' : raw.slice(second + 1);
     const spec = specOf(fields, field);
     const param = `filter=${raw}`;
+    if (first >= 0 && !spec && field.startsWith('custom.')) {
+      // Most often a saved view's filter on a field archived since: say so rather than list every field.
+      problems.push({ param, message: `no custom field "${field.slice(7)}" (archived, or never defined)` });
+      continue;
+    }
     if (first < 0 || !spec) {
       problems.push({ param, message: `expected field:op:value with field one of ${Object.keys(fields).join(', ')}` });
       continue;

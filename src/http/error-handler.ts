@@ -80,7 +80,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return sendError(reply, err.status, err.code, err.message, err.details);
     }
     if (err instanceof ListQueryError) {
-      return sendError(reply, 400, 'validation_failed', 'The list parameters are not valid', {
+      // The first problem in the message: the console shows the message alone, and "not valid" left a user with a
+      // saved view (whose custom field was archived since) no way to tell which filter to drop.
+      const [first] = err.problems;
+      const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more)` : '';
+      const what = first ? `: ${first.param}: ${first.message}${more}` : '';
+      return sendError(reply, 400, 'validation_failed', `The list parameters are not valid${what}`, {
         problems: err.problems,
       });
     }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoDate } from '../../http/schemas.ts';
-import { addressSchema } from '../people/people.schemas.ts';
+import { addressInput, addressSchema } from '../people/people.schemas.ts';
 import type { CompanyPersonLink, CompanyRow } from './companies.repository.ts';
 
 export const companyPersonSchema = z.object({
@@ -72,7 +72,7 @@ export const companyInput = z.object({
   size: shortText(50).nullish(),
   emails: z.array(z.string().max(320)).max(20).optional(),
   phones: z.array(z.string().max(40)).max(20).optional(),
-  address: addressSchema.optional(),
+  address: addressInput,
   language: shortText(35).nullish(),
   timezone: shortText(64).nullish(),
   ownerId: z.uuid().nullish(),

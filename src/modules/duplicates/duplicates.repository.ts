@@ -211,18 +211,25 @@ export const movedEventIdsShown = 1000;
  * Moves the record's events to the survivor: how many, and the ids of the first `movedEventIdsShown` (oldest first).
  * The ids are not all returned: a record with a million events would otherwise put 40 MB of them in memory and in the
  * merge event's payload (and in every webhook delivery of it).
+ *
+ * Each moved event's payload gets `mergedFrom: { id, name }` (the merged record), so the survivor's timeline can
+ * tell its own history from the duplicate's: without it the duplicate's `person.created` read as a second "added
+ * this person". An event already marked by an earlier merge keeps the record it first belonged to.
  */
 export async function repointEvents(
   db: DbOrTx,
   workspaceId: string,
   subjectType: string,
-  from: string,
+  from: { id: string; name: string },
   to: string,
 ): Promise<{ count: number; ids: string[] }> {
+  const mark = sql`jsonb_build_object('mergedFrom', jsonb_build_object('id', ${from.id}::text, 'name', ${from.name}::text))`;
   const r = await db.execute(sql`
     with moved as (
-      update ${events} set subject_id = ${to}
-       where workspace_id = ${workspaceId} and subject_type = ${subjectType} and subject_id = ${from}
+      update ${events}
+         set subject_id = ${to},
+             payload = case when payload ? 'mergedFrom' then payload else payload || ${mark} end
+       where workspace_id = ${workspaceId} and subject_type = ${subjectType} and subject_id = ${from.id}
       returning id, seq)
     select (select count(*) from moved)::int as count,
            array(select id::text from moved order by seq limit ${movedEventIdsShown}) as ids`);

@@ -275,7 +275,7 @@ export function createDuplicatesService(deps: { db: Db }) {
         moved.person_companies = await movePersonLinks(tx, ws, other.id, self.id);
         moved.consent_records = await moveConsentRecords(tx, ws, other.id, self.id);
         Object.assign(moved, await moveReferences(tx, ws, 'person', other.id, self.id));
-        const movedEvents = await repointEvents(tx, ws, 'person', other.id, self.id);
+        const movedEvents = await repointEvents(tx, ws, 'person', { id: other.id, name: other.displayName }, self.id);
         const ledger = await allConsentRecords(tx, ws, self.id);
 
         await tx.delete(people).where(and(eq(people.workspaceId, ws), eq(people.id, other.id)));
@@ -340,7 +340,7 @@ export function createDuplicatesService(deps: { db: Db }) {
         const moved: Record<string, number> = {};
         moved.person_companies = await moveCompanyLinks(tx, ws, other.id, self.id);
         Object.assign(moved, await moveReferences(tx, ws, 'company', other.id, self.id));
-        const movedEvents = await repointEvents(tx, ws, 'company', other.id, self.id);
+        const movedEvents = await repointEvents(tx, ws, 'company', { id: other.id, name: other.name }, self.id);
 
         await tx.delete(companies).where(and(eq(companies.workspaceId, ws), eq(companies.id, other.id)));
         const v = r.values as Partial<CompanyRow>;

@@ -220,6 +220,12 @@ describe.each(testEngines())('duplicates and merge on %s', (engine) => {
       [...eventsBefore.map((e) => e.id), eventsAfter[0]?.id ?? ''].sort(),
     );
     expect(eventsAfter.every((e) => e.subjectId === keep)).toBe(true);
+    // The duplicate's events say whose they were: its creation is not a second "added this person".
+    const goneIds = new Set(eventsBefore.filter((e) => e.subjectId === gone).map((e) => e.id));
+    for (const e of eventsAfter.slice(1))
+      expect(e.payload.mergedFrom, e.type).toEqual(goneIds.has(e.id) ? { id: gone, name: 'Anna Silva' } : undefined);
+    const created = eventsAfter.filter((e) => e.type === 'person.created');
+    expect(created.map((e) => e.payload.mergedFrom ?? null)).toEqual([{ id: gone, name: 'Anna Silva' }, null]);
     const mergeEvent = eventsAfter[0];
     expect(mergeEvent?.type).toBe('person.merged');
     expect(mergeEvent?.payload).toMatchObject({
@@ -293,6 +299,11 @@ describe.each(testEngines())('duplicates and merge on %s', (engine) => {
     const after = await allEvents(call, keep, 'companies');
     expect(after.map((e) => e.id).sort()).toEqual([...before.map((e) => e.id), after[0]?.id ?? ''].sort());
     expect(after[0]?.type).toBe('company.merged');
+    const goneEvents = new Set(before.filter((e) => e.subjectId === gone).map((e) => e.id));
+    for (const e of after.slice(1))
+      expect(e.payload.mergedFrom, e.type).toEqual(
+        goneEvents.has(e.id) ? { id: gone, name: 'Initech Ltd' } : undefined,
+      );
     // People's search text follows the new company name.
     expect((await call('GET', '/people?q=initech ltd')).body.data?.map((p) => p.id).sort()).toEqual(
       [p1, p2, p3].sort(),

@@ -74,11 +74,7 @@ export async function normaliseSharedFields(
     problems.push(...r.problems);
     out.phones = r.values;
   }
-  if (input.address !== undefined) {
-    const a = { ...input.address };
-    if (a.country) a.country = a.country.trim().length === 2 ? a.country.trim().toUpperCase() : a.country.trim();
-    out.address = a;
-  }
+  if (input.address !== undefined) out.address = mergeAddress(existing?.address ?? {}, input.address);
   // Stored in their canonical spelling, so filters and comparisons do not depend on how a client wrote them.
   if (input.language !== undefined) {
     const tag = input.language ? canonicalLanguageTag(input.language) : null;
@@ -114,6 +110,23 @@ export async function normaliseSharedFields(
     });
     problems.push(...r.problems);
     out.custom = r.values;
+  }
+  return out;
+}
+
+/**
+ * An address as a PATCH sends it, merged into the stored one (JSON merge patch, RFC 7396): a key sent replaces the
+ * stored value, a key sent as null or blank clears it, a key left out is kept — `{"city":"Lyon"}` moves the record
+ * to Lyon without wiping its street. A country code is upper-cased.
+ */
+export function mergeAddress(stored: Address, patch: Address): Address {
+  // Keys stored as null (written before merging) are dropped too: absent and null mean the same.
+  const out: Address = Object.fromEntries(Object.entries(stored).filter(([, v]) => v != null));
+  for (const [key, value] of Object.entries(patch) as Array<[keyof Address, string | null | undefined]>) {
+    if (value === undefined) continue;
+    const text = value?.trim();
+    if (!text) delete out[key];
+    else out[key] = key === 'country' && text.length === 2 ? text.toUpperCase() : text;
   }
   return out;
 }

@@ -14,6 +14,21 @@ export const addressSchema = z
   })
   .meta({ id: 'Address' });
 
+/**
+ * An address in a create or update: on update it is merged into the stored one (JSON merge patch), so a client that
+ * sends the city alone does not wipe the street.
+ */
+export const addressInput = z
+  .object(addressSchema.shape)
+  .meta({
+    id: 'AddressPatch',
+    description:
+      'Merged into the stored address (JSON merge patch, RFC 7396): a key sent replaces its value, a key sent as ' +
+      'null or "" clears it, a key left out is kept. {"city":"Lyon"} changes the city alone; to clear the whole ' +
+      'address, send every key as null.',
+  })
+  .optional();
+
 export const personCompanySchema = z.object({
   companyId: z.string(),
   name: z.string(),
@@ -105,7 +120,7 @@ export const personInput = z.object({
     .max(40)
     .nullish()
     .describe('The primary phone, as the record shows it: put first in phones, the others kept; null removes it'),
-  address: addressSchema.optional(),
+  address: addressInput,
   language: shortText(35).nullish().describe('BCP 47, e.g. pt-PT'),
   timezone: shortText(64).nullish().describe('IANA, e.g. Europe/Lisbon'),
   ownerId: z.uuid().nullish(),

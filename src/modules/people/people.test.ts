@@ -102,6 +102,67 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     expect(bad.body).toMatchObject({ error: { details: { problems: [{ field: 'email' }] } } });
   });
 
+  it('merges a PATCHed address into the stored one (null or blank clears a key), on people and companies', async () => {
+    const { call } = await setup();
+    const full = { line1: '12 rue de la Paix', postalCode: '75002', city: 'Paris', country: 'FR' };
+    for (const kind of ['people', 'companies']) {
+      const made = await call('POST', `/${kind}`, {
+        ...(kind === 'people' ? { firstName: 'Ana' } : { name: 'Acme' }),
+        address: full,
+      });
+      const id = String(made.body.id);
+      // The city alone: the street, postcode and country stay.
+      const moved = await call('PATCH', `/${kind}/${id}`, { address: { city: 'Lyon' } });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body.address, kind).toEqual({ ...full, city: 'Lyon' });
+      // null and "" clear their key; a country code is upper-cased.
+      const cleared = await call('PATCH', `/${kind}/${id}`, {
+        address: { line1: null, postalCode: '', country: 'be' },
+      });
+      expect(cleared.body.address, kind).toEqual({ city: 'Lyon', country: 'BE' });
+      // The timeline names only the keys that changed.
+      const path = kind === 'people' ? 'person' : 'company';
+      const timeline = await call('GET', `/${kind}/${id}/timeline?type=${path}.updated`);
+      const changes = timeline.body.data?.map((e) => (e.payload as { changes: object }).changes);
+      expect(changes, kind).toEqual([
+        { address: { from: { ...full, city: 'Lyon' }, to: { city: 'Lyon', country: 'BE' } } },
+        { address: { from: full, to: { ...full, city: 'Lyon' } } },
+      ]);
+      // The address as it is, sent again (keys in another order): no change, no event.
+      await call('PATCH', `/${kind}/${id}`, { address: { country: 'BE', city: 'Lyon' } });
+      expect((await call('GET', `/${kind}/${id}/timeline?type=${path}.updated`)).body.data, kind).toHaveLength(2);
+    }
+  });
+
+  it('refuses a filter operator a field does not take (it matched everyone, so a bulk delete took the workspace)', async () => {
+    const { call } = await setup();
+    expect(
+      (
+        await call('POST', '/custom-fields', {
+          entity: 'person',
+          label: 'Interests',
+          type: 'multiselect',
+          options: ['a', 'b'],
+        })
+      ).status,
+    ).toBe(201);
+    await call('POST', '/people', { firstName: 'Ann', tags: ['vip'], custom: { interests: ['a'] } });
+    await call('POST', '/people', { firstName: 'Bob', emails: ['bob@example.com'] });
+    for (const filter of ['tag:gt:a', 'email:lt:m', 'custom.interests:lte:b', 'company_id:gt:x']) {
+      const list = await call('GET', `/people?filter=${encodeURIComponent(filter)}`);
+      expect(list.status, filter).toBe(400);
+      expect(JSON.stringify(list.body), filter).toContain('does not work on');
+      expect((await call('GET', `/people/count?filter=${encodeURIComponent(filter)}`)).status, filter).toBe(400);
+    }
+    const bulk = await call('POST', '/people/bulk', { action: 'delete', selection: { filter: ['tag:gt:a'] } });
+    expect(bulk.status).toBe(400);
+    expect((await call('GET', '/people/count')).body.count).toBe(2);
+    expect((await call('GET', '/people/export?format=json&filter=tag:gt:a')).status).toBe(400);
+    // The operators these fields take still work.
+    expect((await call('GET', '/people/count?filter=tag:eq:vip')).body.count).toBe(1);
+    expect((await call('GET', '/people/count?filter=custom.interests:ne:a')).body.count).toBe(1);
+  });
+
   it('names the company on the timeline when a person is unlinked from it', async () => {
     const { call } = await setup();
     const company = await call('POST', '/companies', { name: 'Acme Anvils' });
@@ -177,6 +238,41 @@ describe.each(testEngines())('people and companies on %s', (engine) => {
     const big = await call('GET', '/people?filter=custom.seats:gte:10&sort=custom.seats');
     expect(big.body.data?.map((p) => p.name)).toEqual(['Di', 'Cy']);
     expect((await call('GET', '/people?filter=custom.plan_tier:eq:gold')).status).toBe(400);
+    // A date field compares dates: a value not written YYYY-MM-DD is refused, not compared as text ("2026-2-1"
+    // sorted after "2026-10-01" and a segment silently held the wrong people).
+    await call('POST', '/people', { firstName: 'Eve', custom: { renewal: '2026-10-01' } });
+    await call('POST', '/people', { firstName: 'Fay', custom: { renewal: '2026-01-15' } });
+    const due = await call('GET', '/people?filter=custom.renewal:lt:2026-02-01');
+    expect(due.body.data?.map((p) => p.name)).toEqual(['Fay']);
+    for (const value of ['2026-2-1', 'soon', '2026-02-30', '2026-02-01|x']) {
+      const op = value.includes('|') ? 'in' : 'lt';
+      const r = await call('GET', `/people?filter=${encodeURIComponent(`custom.renewal:${op}:${value}`)}`);
+      expect(r.status, value).toBe(400);
+      expect(JSON.stringify(r.body), value).toContain('is not a date like 2026-03-31');
+    }
+    // A link filters as it is stored (the URL parser's spelling), whichever way it is written.
+    expect((await call('POST', '/custom-fields', { entity: 'person', label: 'Website', type: 'url' })).status).toBe(
+      201,
+    );
+    await call('POST', '/people', { firstName: 'Gus', custom: { website: 'https://Gus.example' } });
+    for (const filter of ['custom.website:eq:https://gus.example', 'custom.website:in:https://GUS.example/|x'])
+      expect(
+        (await call('GET', `/people?filter=${encodeURIComponent(filter)}`)).body.data?.map((p) => p.name),
+        filter,
+      ).toEqual(['Gus']);
+    expect(
+      (await call('GET', `/people/count?filter=${encodeURIComponent('custom.website:ne:https://gus.example')}`)).body
+        .count,
+    ).toBe(6);
+    // A filter on a field archived since (a saved view's) says so in the message, which is all the console shows.
+    const fields = (await call('GET', '/custom-fields?entity=person')).body.data ?? [];
+    const website = fields.find((f) => f.key === 'website');
+    expect((await call('PATCH', `/custom-fields/${String(website?.id)}`, { archived: true })).status).toBe(200);
+    const archived = await call('GET', `/people?filter=${encodeURIComponent('custom.website:eq:https://gus.example')}`);
+    expect(archived.status).toBe(400);
+    expect((archived.body.error as { message: string }).message).toBe(
+      'The list parameters are not valid: filter=custom.website:eq:https://gus.example: no custom field "website" (archived, or never defined)',
+    );
     // Partial update keeps other custom values.
     const ann = (await call('GET', '/people?filter=name:eq:Ann')).body.data?.[0];
     const upd = await call('PATCH', `/people/${String(ann?.id)}`, { custom: { seats: 6 } });

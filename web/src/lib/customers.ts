@@ -371,15 +371,34 @@ export function eventChanges(e: EventEntry, userName: (id: string) => string | n
   return out;
 }
 
+/**
+ * The record an event first belonged to, when a merge moved it onto this one (`payload.mergedFrom`, written by the
+ * merge): the survivor's timeline holds the duplicate's history too, and says so.
+ */
+export function mergedFrom(e: EventEntry): { id: string; name: string | null } | null {
+  const m = e.payload.mergedFrom;
+  if (!m || typeof m !== 'object') return null;
+  const { id, name } = m as Record<string, unknown>;
+  return typeof id === 'string' ? { id, name: str(name) } : null;
+}
+
 /** One customer event as a sentence: "Ines moved them from Lead to Customer". */
 export function describeCustomerEvent(e: EventEntry, names: Names, more: ChangeNames = {}): string {
   const who = actorName(e, names);
   const p = e.payload;
   switch (e.type) {
     case 'person.created':
-      return `${who} added this person${str(p.source) ? ` (source: ${str(p.source)})` : ''}`;
-    case 'company.created':
-      return `${who} added this company`;
+    case 'company.created': {
+      const kind = e.type === 'person.created' ? 'person' : 'company';
+      const source = str(p.source) ? `source: ${str(p.source)}` : null;
+      // The creation of a duplicate merged in since: its own, named, not a second "added this person".
+      const merged = mergedFrom(e);
+      if (merged) {
+        const name = merged.name ?? str(p.name) ?? `a ${kind}`;
+        return `${who} added ${name} (merged into this ${kind}${source ? `; ${source}` : ''})`;
+      }
+      return `${who} added this ${kind}${source ? ` (${source})` : ''}`;
+    }
     case 'person.updated':
     case 'company.updated': {
       const ch = eventChanges(e, names.user, more);

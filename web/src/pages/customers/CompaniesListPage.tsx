@@ -60,16 +60,17 @@ export function CompaniesListPage() {
         <Dim>—</Dim>
       );
     return [
-      { id: 'domain', label: 'Domain', sortField: 'domain', render: (c) => text(c.domain) },
-      { id: 'industry', label: 'Industry', sortField: 'industry', render: (c) => text(c.industry) },
+      { id: 'domain', label: 'Domain', shrink: 140, sortField: 'domain', render: (c) => text(c.domain) },
+      { id: 'industry', label: 'Industry', shrink: 110, sortField: 'industry', render: (c) => text(c.industry) },
       { id: 'size', label: 'Size', sortField: 'size', w: 100, render: (c) => text(c.size) },
       {
         id: 'owner',
+        shrink: 90,
         label: 'Owner',
         sortField: 'owner_id',
         render: (c) => (c.ownerId ? text(userName(c.ownerId)) : <Dim>Nobody</Dim>),
       },
-      { id: 'tags', label: 'Tags', render: (c) => <Tags tags={c.tags} /> },
+      { id: 'tags', label: 'Tags', shrink: 120, render: (c) => <Tags tags={c.tags} max={2} width={180} /> },
       { id: 'city', label: 'City', sortField: 'city', render: (c) => text(c.address.city) },
       { id: 'country', label: 'Country', sortField: 'country', render: (c) => text(c.address.country) },
       { id: 'created', label: 'Added', sortField: 'created_at', w: 120, render: (c) => <When iso={c.createdAt} /> },
@@ -158,7 +159,7 @@ export function CompaniesListPage() {
             >
               <Table.Thead>
                 <Table.Tr>
-                  <SortableTh label="Name" field="name" sort={state.sort} onSort={state.setSort} />
+                  <SortableTh label="Name" field="name" sort={state.sort} onSort={state.setSort} miw={170} />
                   {cols.shown.map((c) => (
                     <SortableTh
                       key={c.id}
@@ -167,6 +168,7 @@ export function CompaniesListPage() {
                       sort={state.sort}
                       onSort={state.setSort}
                       w={c.w}
+                      miw={c.shrink}
                     />
                   ))}
                 </Table.Tr>
@@ -180,7 +182,7 @@ export function CompaniesListPage() {
                     bg={keys.cursor === i ? 'var(--mantine-primary-color-light)' : undefined}
                     onMouseEnter={() => keys.setCursor(i)}
                   >
-                    <Table.Td>
+                    <Table.Td className="rapport-shrink">
                       <Group gap={8} wrap="nowrap">
                         <Avatar size={24} radius="sm" color="initials" name={c.name}>
                           {initials(c.name)}
@@ -189,7 +191,9 @@ export function CompaniesListPage() {
                       </Group>
                     </Table.Td>
                     {cols.shown.map((col) => (
-                      <Table.Td key={col.id}>{col.render(c)}</Table.Td>
+                      <Table.Td key={col.id} className={col.shrink ? 'rapport-shrink' : undefined}>
+                        {col.render(c)}
+                      </Table.Td>
                     ))}
                   </Table.Tr>
                 ))}

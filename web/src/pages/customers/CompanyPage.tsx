@@ -91,7 +91,8 @@ export function CompanyPage() {
   const c = q.data;
   const a = c.address;
   const ro = !canWrite;
-  const addr = (k: keyof typeof a) => (v: string | string[]) => ({ address: { ...a, [k]: (v as string) || null } });
+  // Only the part edited: the API merges it into the stored address, so an edit made meanwhile elsewhere stays.
+  const addr = (k: keyof typeof a) => (v: string | string[]) => ({ address: { [k]: (v as string) || null } });
   const people = c.people ?? [];
 
   return (
@@ -246,6 +247,31 @@ export function CompanyPage() {
                 readOnly={ro}
               />
               <EditableField
+                label="Street"
+                problemKey="address"
+                value={a.line1 ?? null}
+                toBody={addr('line1')}
+                save={save}
+                readOnly={ro}
+              />
+              <EditableField
+                label="Address line 2"
+                problemKey="address"
+                value={a.line2 ?? null}
+                placeholder="Floor, suite, building"
+                toBody={addr('line2')}
+                save={save}
+                readOnly={ro}
+              />
+              <EditableField
+                label="Postal code"
+                problemKey="address"
+                value={a.postalCode ?? null}
+                toBody={addr('postalCode')}
+                save={save}
+                readOnly={ro}
+              />
+              <EditableField
                 label="City"
                 problemKey="address"
                 value={a.city ?? null}
@@ -254,9 +280,19 @@ export function CompanyPage() {
                 readOnly={ro}
               />
               <EditableField
+                label="Region"
+                problemKey="address"
+                value={a.region ?? null}
+                placeholder="State, province or county"
+                toBody={addr('region')}
+                save={save}
+                readOnly={ro}
+              />
+              <EditableField
                 label="Country"
                 problemKey="address"
                 value={a.country ?? null}
+                placeholder="PT"
                 toBody={addr('country')}
                 save={save}
                 readOnly={ro}

@@ -96,6 +96,7 @@ export function PeopleListPage() {
     () => [
       {
         id: 'email',
+        shrink: 150,
         label: 'Email',
         render: (p) =>
           p.email ? (
@@ -120,6 +121,7 @@ export function PeopleListPage() {
       },
       {
         id: 'company',
+        shrink: 130,
         label: 'Company',
         render: (p) => {
           const c = p.companies.find((x) => x.isPrimary) ?? p.companies[0];
@@ -141,6 +143,7 @@ export function PeopleListPage() {
       },
       {
         id: 'owner',
+        shrink: 90,
         label: 'Owner',
         sortField: 'owner_id',
         render: (p) =>
@@ -152,7 +155,7 @@ export function PeopleListPage() {
             <Dim>Nobody</Dim>
           ),
       },
-      { id: 'tags', label: 'Tags', render: (p) => <Tags tags={p.tags} /> },
+      { id: 'tags', label: 'Tags', shrink: 120, render: (p) => <Tags tags={p.tags} max={2} width={180} /> },
       {
         id: 'source',
         label: 'Source',
@@ -351,7 +354,7 @@ export function PeopleListPage() {
                       }
                     />
                   </Table.Th>
-                  <SortableTh label="Name" field="name" sort={state.sort} onSort={state.setSort} />
+                  <SortableTh label="Name" field="name" sort={state.sort} onSort={state.setSort} miw={170} />
                   {cols.shown.map((c) => (
                     <SortableTh
                       key={c.id}
@@ -360,6 +363,7 @@ export function PeopleListPage() {
                       sort={state.sort}
                       onSort={state.setSort}
                       w={c.w}
+                      miw={c.shrink}
                     />
                   ))}
                 </Table.Tr>
@@ -387,7 +391,7 @@ export function PeopleListPage() {
                         onChange={() => toggle(p)}
                       />
                     </Table.Td>
-                    <Table.Td>
+                    <Table.Td className="rapport-shrink">
                       <Group gap={8} wrap="nowrap">
                         <Avatar size={24} radius="xl" color="initials" name={p.name}>
                           {initials(p.name)}
@@ -396,7 +400,9 @@ export function PeopleListPage() {
                       </Group>
                     </Table.Td>
                     {cols.shown.map((c) => (
-                      <Table.Td key={c.id}>{c.render(p)}</Table.Td>
+                      <Table.Td key={c.id} className={c.shrink ? 'rapport-shrink' : undefined}>
+                        {c.render(p)}
+                      </Table.Td>
                     ))}
                   </Table.Tr>
                 ))}

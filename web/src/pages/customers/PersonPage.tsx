@@ -914,7 +914,8 @@ export function PersonPage() {
     );
   const p = q.data;
   const a = p.address;
-  const addr = (k: keyof typeof a) => (v: string | string[]) => ({ address: { ...a, [k]: (v as string) || null } });
+  // Only the part edited: the API merges it into the stored address, so an edit made meanwhile elsewhere stays.
+  const addr = (k: keyof typeof a) => (v: string | string[]) => ({ address: { [k]: (v as string) || null } });
   const ro = !canWrite;
 
   return (
@@ -988,6 +989,15 @@ export function PersonPage() {
                 problemKey="address"
                 value={a.line1 ?? null}
                 toBody={addr('line1')}
+                save={save}
+                readOnly={ro}
+              />
+              <EditableField
+                label="Address line 2"
+                problemKey="address"
+                value={a.line2 ?? null}
+                placeholder="Floor, suite, building"
+                toBody={addr('line2')}
                 save={save}
                 readOnly={ro}
               />

@@ -27,7 +27,7 @@ import { useTeams } from '../../api/tickets.ts';
 import type { EventEntry } from '../../api/types.ts';
 import { Empty } from '../../components/Empty.tsx';
 import { useNames } from '../../components/useNames.ts';
-import { describeCustomerEvent, eventChanges, type ChangeNames } from '../../lib/customers.ts';
+import { describeCustomerEvent, eventChanges, mergedFrom, type ChangeNames } from '../../lib/customers.ts';
 import { formatDateTime, relativeTime } from '../../lib/format.ts';
 import { SectionTitle } from './fields.tsx';
 
@@ -91,6 +91,19 @@ function Detail(props: { event: EventEntry; userName: (id: string) => string | n
       </Text>
     );
   return null;
+}
+
+/**
+ * Under an event a merge brought over from a duplicate: whose it was. A creation says it in its sentence already.
+ */
+function MergedOrigin(props: { event: EventEntry }) {
+  const m = mergedFrom(props.event);
+  if (!m || props.event.type.endsWith('.created')) return null;
+  return (
+    <Text fz="xs" c="dimmed" mt={2} data-testid="timeline-merged-from">
+      On {m.name ?? 'the merged record'}, before the merge
+    </Text>
+  );
 }
 
 /** Team names and custom field labels, so that a change reads "team: Returns", not a key and an id. */
@@ -170,6 +183,7 @@ export function Timeline(props: { path: string; types: Array<{ value: string; la
                     {describeCustomerEvent(e, names, more)}
                   </Text>
                   <Detail event={e} userName={names.user} more={more} />
+                  <MergedOrigin event={e} />
                 </Stack>
                 <Tooltip label={formatDateTime(e.occurredAt)}>
                   <Text fz="xs" c="dimmed" pt={5} style={{ whiteSpace: 'nowrap' }}>

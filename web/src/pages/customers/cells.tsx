@@ -18,7 +18,12 @@ export function StageBadge({ stage, days, size = 'sm' }: { stage: string; days?:
   );
 }
 
-export function Tags({ tags, max = 3 }: { tags: string[]; max?: number }) {
+/**
+ * A record's tags as badges: the first `max`, then "+N" (the rest in a tooltip). In a list (`width`), the cell keeps
+ * to that width — long tags are cut with an ellipsis and the whole list is in the tooltip — so a row with three long
+ * tags does not push the table past a laptop screen.
+ */
+export function Tags({ tags, max = 3, width }: { tags: string[]; max?: number; width?: number }) {
   if (!tags.length)
     return (
       <Text fz="sm" c="dimmed">
@@ -27,21 +32,33 @@ export function Tags({ tags, max = 3 }: { tags: string[]; max?: number }) {
     );
   const shown = tags.slice(0, max);
   const rest = tags.slice(max);
-  return (
-    <Group gap={4} wrap="nowrap">
-      {shown.map((t) => (
-        <Badge key={t} size="xs" variant="default" tt="none">
-          {t}
-        </Badge>
-      ))}
-      {rest.length > 0 && (
-        <Tooltip label={rest.join(', ')}>
-          <Badge size="xs" variant="light" color="gray" tt="none">
-            +{rest.length}
+  const more = rest.length > 0 && (
+    <Badge size="xs" variant="light" color="gray" tt="none" className="rapport-tags-more">
+      +{rest.length}
+    </Badge>
+  );
+  if (width === undefined)
+    return (
+      <Group gap={4} wrap="nowrap">
+        {shown.map((t) => (
+          <Badge key={t} size="xs" variant="default" tt="none">
+            {t}
           </Badge>
-        </Tooltip>
-      )}
-    </Group>
+        ))}
+        {more && <Tooltip label={rest.join(', ')}>{more}</Tooltip>}
+      </Group>
+    );
+  return (
+    <Tooltip label={tags.join(', ')} multiline maw={320} openDelay={300}>
+      <Group className="rapport-tags" gap={4} wrap="nowrap" maw={width} style={{ overflow: 'hidden' }}>
+        {shown.map((t) => (
+          <Badge key={t} size="xs" variant="default" tt="none">
+            {t}
+          </Badge>
+        ))}
+        {more}
+      </Group>
+    </Tooltip>
   );
 }
 
@@ -97,8 +114,9 @@ export function CustomValue({ def, value }: { def: CustomField; value: unknown }
 }
 
 export function RecordLink({ to, children }: { to: string; children: React.ReactNode }) {
+  // Cut with an ellipsis where its cell gives way (a flex item, so it can be narrower than the name).
   return (
-    <Anchor component={Link} to={to} fz="sm" fw={500} c="var(--mantine-color-text)" underline="hover">
+    <Anchor component={Link} to={to} fz="sm" fw={500} c="var(--mantine-color-text)" underline="hover" truncate>
       {children}
     </Anchor>
   );

@@ -437,10 +437,12 @@ export function SortableTh(props: {
   sort: string;
   onSort: (s: string) => void;
   w?: number;
+  /** The least width of a column whose cells give way (`Column.shrink`). */
+  miw?: number | undefined;
 }) {
   if (!props.field)
     return (
-      <Table.Th w={props.w} style={{ whiteSpace: 'nowrap' }}>
+      <Table.Th w={props.w} miw={props.miw} style={{ whiteSpace: 'nowrap' }}>
         {props.label}
       </Table.Th>
     );
@@ -450,6 +452,7 @@ export function SortableTh(props: {
   return (
     <Table.Th
       w={props.w}
+      miw={props.miw}
       aria-sort={active ? (desc ? 'descending' : 'ascending') : 'none'}
       className="rapport-sortable"
     >
@@ -473,6 +476,11 @@ export type Column<T> = {
   label: string;
   sortField?: string;
   w?: number;
+  /**
+   * Text that may be cut on a narrow screen: the least width of the column, which gives way down to it (its cells
+   * are `rapport-shrink`) before the table scrolls.
+   */
+  shrink?: number;
   render: (row: T) => React.ReactNode;
 };
 
