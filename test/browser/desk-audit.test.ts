@@ -84,8 +84,8 @@ describe.skipIf(browserSkip)('a support manager setting up and running the desk,
         { type: 'assign', userId: agent.user.id },
       ]),
     );
-    // The list says whom it assigns to.
-    await expect(page.getByText('assign to Noor Haddad').isVisible()).resolves.toBe(true);
+    // The list says whom it assigns to (once it has read the saved rule again).
+    await expect.poll(() => page.getByText('assign to Noor Haddad').isVisible(), { timeout: 15_000 }).toBe(true);
     // And it works: a refund request is assigned to Noor.
     const t = await services.tickets.create(ws.ownerActor, {
       subject: 'Money back',
@@ -123,7 +123,7 @@ describe.skipIf(browserSkip)('a support manager setting up and running the desk,
     const names = () =>
       page.getByTestId('rule-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule')));
     await expect.poll(names).toEqual(['To the first agent', 'To the second agent']);
-    await expect(page.getByRole('button', { name: 'Move To the first agent up' }).isDisabled()).resolves.toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Move To the first agent up' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Move To the second agent up' }).click();
     await expect.poll(names).toEqual(['To the second agent', 'To the first agent']);
     expect(await opened()).toBe(first.user.id);
@@ -260,7 +260,7 @@ describe.skipIf(browserSkip)('a support manager setting up and running the desk,
     await page.getByRole('button', { name: 'Edit' }).click();
     const dialog = page.getByRole('dialog');
     // The member made before is shown for what they are, so that they can be taken out.
-    await expect(dialog.getByText('Vera Viewer (viewer)').isVisible()).resolves.toBe(true);
+    await expect.poll(() => dialog.getByText('Vera Viewer (viewer)').isVisible()).toBe(true);
     await dialog.getByLabel('Members', { exact: true }).click();
     const options = await page.getByRole('option').allTextContents();
     expect(options).toContain('Ada Agent');

@@ -59,7 +59,7 @@ describe.skipIf(browserSkip)('customer data hub audit (operations user) in a bro
     expect(added && added.x + added.width).toBeLessThanOrEqual(1280);
     // Two tags and "+1": the one left out is in the tooltip with the others.
     const row = page.getByTestId('person-row').first();
-    await expect(row.getByText('+1', { exact: true }).isVisible()).resolves.toBe(true);
+    await expect.poll(() => row.getByText('+1', { exact: true }).isVisible()).toBe(true);
     await row.getByText('newsletter-subscriber').hover();
     await expect(page.getByRole('tooltip').textContent()).resolves.toBe(tags.join(', '));
 
