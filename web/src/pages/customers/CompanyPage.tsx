@@ -27,7 +27,7 @@ import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { Empty } from '../../components/Empty.tsx';
 import { formatDate, initials } from '../../lib/format.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
-import { EditableCustomField, EditableField, SectionTitle, type Save } from './fields.tsx';
+import { AddressFields, EditableCustomField, EditableField, SectionTitle, type Save } from './fields.tsx';
 import { Timeline } from './Timeline.tsx';
 
 const companyTimelineTypes = [
@@ -91,8 +91,6 @@ export function CompanyPage() {
   const c = q.data;
   const a = c.address;
   const ro = !canWrite;
-  // Only the part edited: the API merges it into the stored address, so an edit made meanwhile elsewhere stays.
-  const addr = (k: keyof typeof a) => (v: string | string[]) => ({ address: { [k]: (v as string) || null } });
   const people = c.people ?? [];
 
   return (
@@ -246,57 +244,7 @@ export function CompanyPage() {
                 save={save}
                 readOnly={ro}
               />
-              <EditableField
-                label="Street"
-                problemKey="address"
-                value={a.line1 ?? null}
-                toBody={addr('line1')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Address line 2"
-                problemKey="address"
-                value={a.line2 ?? null}
-                placeholder="Floor, suite, building"
-                toBody={addr('line2')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Postal code"
-                problemKey="address"
-                value={a.postalCode ?? null}
-                toBody={addr('postalCode')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="City"
-                problemKey="address"
-                value={a.city ?? null}
-                toBody={addr('city')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Region"
-                problemKey="address"
-                value={a.region ?? null}
-                placeholder="State, province or county"
-                toBody={addr('region')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Country"
-                problemKey="address"
-                value={a.country ?? null}
-                placeholder="PT"
-                toBody={addr('country')}
-                save={save}
-                readOnly={ro}
-              />
+              <AddressFields address={a} save={save} readOnly={ro} />
               <EditableField
                 label="Source"
                 problemKey="source"

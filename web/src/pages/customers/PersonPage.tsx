@@ -68,7 +68,7 @@ import { actorName } from '../../lib/events.ts';
 import { formatDate, formatDateTime, initials, relativeTime } from '../../lib/format.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { StageBadge } from './cells.tsx';
-import { EditableCustomField, EditableField, SectionTitle, type Save } from './fields.tsx';
+import { AddressFields, EditableCustomField, EditableField, SectionTitle, type Save } from './fields.tsx';
 import { PersonTickets } from './PersonTickets.tsx';
 import { Timeline } from './Timeline.tsx';
 import { PersonOrders } from '../commerce/PersonOrders.tsx';
@@ -914,8 +914,6 @@ export function PersonPage() {
     );
   const p = q.data;
   const a = p.address;
-  // Only the part edited: the API merges it into the stored address, so an edit made meanwhile elsewhere stays.
-  const addr = (k: keyof typeof a) => (v: string | string[]) => ({ address: { [k]: (v as string) || null } });
   const ro = !canWrite;
 
   return (
@@ -984,57 +982,7 @@ export function PersonPage() {
                 save={save}
                 readOnly={ro}
               />
-              <EditableField
-                label="Street"
-                problemKey="address"
-                value={a.line1 ?? null}
-                toBody={addr('line1')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Address line 2"
-                problemKey="address"
-                value={a.line2 ?? null}
-                placeholder="Floor, suite, building"
-                toBody={addr('line2')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Postal code"
-                problemKey="address"
-                value={a.postalCode ?? null}
-                toBody={addr('postalCode')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="City"
-                problemKey="address"
-                value={a.city ?? null}
-                toBody={addr('city')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Region"
-                problemKey="address"
-                value={a.region ?? null}
-                placeholder="State, province or county"
-                toBody={addr('region')}
-                save={save}
-                readOnly={ro}
-              />
-              <EditableField
-                label="Country"
-                problemKey="address"
-                value={a.country ?? null}
-                placeholder="PT"
-                toBody={addr('country')}
-                save={save}
-                readOnly={ro}
-              />
+              <AddressFields address={a} save={save} readOnly={ro} />
               <EditableField
                 label="Language"
                 problemKey="language"

@@ -15,7 +15,7 @@ import {
   UnstyledButton,
 } from '@mantine/core';
 import { IconCheck, IconX } from '@tabler/icons-react';
-import { fieldProblems, type CustomField } from '../../api/customers.ts';
+import { fieldProblems, type Address, type CustomField } from '../../api/customers.ts';
 import { errorMessage } from '../../api/client.ts';
 import { CustomValue, Dim } from './cells.tsx';
 
@@ -87,6 +87,38 @@ function Actions({ saving, onCancel }: { saving: boolean; onCancel: () => void }
 }
 
 type Kind = 'text' | 'list';
+
+const addressParts: Array<{ key: keyof Address; label: string; placeholder?: string }> = [
+  { key: 'line1', label: 'Street' },
+  { key: 'line2', label: 'Address line 2', placeholder: 'Floor, suite, building' },
+  { key: 'postalCode', label: 'Postal code' },
+  { key: 'city', label: 'City' },
+  { key: 'region', label: 'Region', placeholder: 'State, province or county' },
+  { key: 'country', label: 'Country', placeholder: 'PT' },
+];
+
+/**
+ * A person's or company's address, a field per part. Each saves only its part: the API merges it into the stored
+ * address, so an edit made meanwhile elsewhere stays.
+ */
+export function AddressFields(props: { address: Address; save: Save; readOnly: boolean }) {
+  return (
+    <>
+      {addressParts.map((part) => (
+        <EditableField
+          key={part.key}
+          label={part.label}
+          problemKey="address"
+          value={props.address[part.key] ?? null}
+          {...(part.placeholder ? { placeholder: part.placeholder } : {})}
+          toBody={(v) => ({ address: { [part.key]: (v as string) || null } })}
+          save={props.save}
+          readOnly={props.readOnly}
+        />
+      ))}
+    </>
+  );
+}
 
 /** A built-in field: text, or a list (emails, phones) whose first item is the primary. */
 export function EditableField(props: {
