@@ -101,4 +101,26 @@ describe.skipIf(browserSkip)('customer data hub audit (operations user) in a bro
     expect((await services.companies.get(ws.ownerActor, company.id)).company.address).toEqual(expected);
     expect(h.pageErrors).toEqual([]);
   });
+
+  it('tells namesakes apart when merging them: the button, the question and each choice say which record is which', async () => {
+    const ws = await makeWorkspace(services, { name: 'Namesake Co', ownerEmail: 'namesake-owner@example.com' });
+    for (const phone of ['+351 912 345 678', '+351 933 222 111'])
+      await services.people.create(ws.ownerActor, {
+        firstName: 'Ana',
+        lastName: 'Silva',
+        emails: ['ana.silva@example.pt'],
+        phones: [phone],
+      });
+    const page = await h.signIn('namesake-owner@example.com', { width: 1280, height: 800 });
+    await page.goto(`${h.base}/people/duplicates`);
+    await page.getByTestId('duplicate-pair').first().click();
+    const panel = page.getByTestId('merge-panel');
+    // Added the same day: told apart by their part in the merge ("Merge into Ana Silva" said nothing).
+    await expect.poll(() => panel.getByTestId('merge-button').innerText()).toBe('Merge into Ana Silva (kept)');
+    expect(await panel.getByRole('radio', { name: 'Phones: Ana Silva (kept)' }).count()).toBe(1);
+    expect(await panel.getByRole('radio', { name: 'Phones: Ana Silva (merged in)' }).count()).toBe(1);
+    await panel.getByTestId('merge-button').click();
+    await page.getByRole('dialog', { name: 'Merge Ana Silva (merged in) into Ana Silva (kept)?' }).waitFor();
+    expect(h.pageErrors).toEqual([]);
+  });
 });

@@ -103,6 +103,21 @@ function MergePanel({ entity, pair, onDone }: { entity: Entity; pair: Pair; onDo
   const [swapped, setSwapped] = useState(false);
   const keep = swapped ? pair.b : pair.a;
   const other = swapped ? pair.a : pair.b;
+  // Namesakes (the common duplicate) are told apart by when each was added, else by their part in the merge: "Merge
+  // Ana Silva into Ana Silva?" does not say which record goes.
+  const keptDate = formatDate(keep.createdAt);
+  const otherDate = formatDate(other.createdAt);
+  const namesake = keep.name === other.name;
+  const keepName = !namesake
+    ? keep.name
+    : keptDate !== otherDate
+      ? `${keep.name} (added ${keptDate})`
+      : `${keep.name} (kept)`;
+  const otherName = !namesake
+    ? other.name
+    : keptDate !== otherDate
+      ? `${other.name} (added ${otherDate})`
+      : `${other.name} (merged in)`;
   const [choices, setChoices] = useState<Record<string, Choice>>({});
   const [confirming, setConfirming] = useState(false);
   useEffect(() => setChoices({}), [pair, swapped]);
@@ -235,7 +250,7 @@ function MergePanel({ entity, pair, onDone }: { entity: Entity; pair: Pair; onDo
                         name={`m-${f.key}`}
                         checked={value === side}
                         onChange={() => set(side)}
-                        aria-label={`${f.label}: ${side === 'this' ? keep.name : other.name}`}
+                        aria-label={`${f.label}: ${side === 'this' ? keepName : otherName}`}
                         label={
                           <Text fz="sm" c={blank(v) ? 'dimmed' : undefined} style={{ overflowWrap: 'anywhere' }}>
                             {show(f, v)}
@@ -275,18 +290,18 @@ function MergePanel({ entity, pair, onDone }: { entity: Entity; pair: Pair; onDo
           onClick={() => setConfirming(true)}
           data-testid="merge-button"
         >
-          Merge into {keep.name}
+          Merge into {keepName}
         </Button>
       </Group>
       <Text fz="xs" c="dimmed" mt="xs">
-        {other.name} is removed; its notes, company links, consent records and timeline move to {keep.name}, and the
-        merge is recorded on the timeline.
+        {otherName} is removed; its notes, company links, consent records and timeline move to {keepName}, and the merge
+        is recorded on the timeline.
       </Text>
       {/* A merge cannot be undone: one question before it, naming both records. */}
       <ConfirmModal
         opened={confirming}
-        title={`Merge ${other.name} into ${keep.name}?`}
-        message={`${other.name} is removed for good; everything of theirs moves to ${keep.name}. This cannot be undone.`}
+        title={`Merge ${otherName} into ${keepName}?`}
+        message={`${otherName} is removed for good; everything of theirs moves to ${keepName}. This cannot be undone.`}
         confirmLabel="Merge"
         loading={merge.isPending}
         onConfirm={() => merge.mutate()}
